@@ -1,1 +1,264 @@
-/* placeholder */
+/*
+ * Worker management in the parent: spawn (fork + exec), messages from the
+ * worker, exit, stop.  Runs on the parent's loop (parent.c owns it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "ipc.h"
+#include "log.h"
+#include "policy.h"
+
+/* A worker that ignores SIGTERM this long gets SIGKILL. */
+#define WORKER_STOP_TIMEOUT 5.0
+
+static const char *const state_names[] = {
+    [TS_STOPPED] = "stopped",   [TS_STARTING] = "starting", [TS_UP] = "up",
+    [TS_STOPPING] = "stopping", [TS_FAILED] = "failed",
+};
+
+const char *tunnel_state_name(enum tunnel_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+struct tunnel_rt *daemon_find(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->ntunnels; i++)
+		if (strcmp(d->tunnels[i].entry.conf.name, name) == 0)
+			return &d->tunnels[i];
+	return NULL;
+}
+
+void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+	va_end(ap);
+	if (t->state != s)
+		log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(t->state),
+		         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+	t->state = s;
+	t->since = time(NULL);
+	control_tunnel_changed(t->d->ctl, t);
+}
+
+bool tunnel_running(const struct tunnel_rt *t)
+{
+	return t->pid > 0;
+}
+
+static void policy_drop(struct tunnel_rt *t)
+{
+	const char *what = "";
+	int err;
+
+	if (!t->policy_installed)
+		return;
+	err = policy_remove(t->d->nc, &t->entry.conf, t->ifindex, &what);
+	if (err < 0)
+		log_warnx("%s: cannot remove %s: %s %s", t->entry.conf.name, what, strerror(-err),
+		          netcfg_errmsg(t->d->nc));
+	t->policy_installed = false;
+}
+
+static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
+{
+	const char *what = "";
+	int err;
+
+	t->ifindex = up->ifindex;
+	err = policy_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
+	if (err < 0) {
+		log_warnx("%s: cannot install %s in table %u: %s %s", t->entry.conf.name, what,
+		          t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
+		tunnel_stop(t);
+		tunnel_set_state(t, TS_FAILED, "cannot install %s: %s", what, strerror(-err));
+		return;
+	}
+	t->policy_installed = true;
+	ev_now_update(t->d->loop);
+	t->up_latency = ev_now(t->d->loop) - t->spawned_at;
+	log_info("%s: table %u and rule priority %u installed %.1f ms after start",
+	         t->entry.conf.name, t->entry.conf.table, t->entry.conf.rule_priority,
+	         t->up_latency * 1000.0);
+	tunnel_set_state(t, TS_UP, "%s", "");
+}
+
+static void on_worker_msg(EV_P_ ev_io *io, int revents)
+{
+	struct tunnel_rt *t = io->data;
+	unsigned char buf[IPC_MSG_MAX];
+	const void *p;
+	int type;
+
+	(void)revents;
+	while ((type = ipc_recv(t->ipc_fd, buf, sizeof(buf), &p)) > 0) {
+		if (type == IPC_W_UP && t->state == TS_STARTING)
+			on_link_up(t, p);
+		else if (type == IPC_W_FAILED)
+			tunnel_set_state(t, TS_FAILED, "%.*s",
+			                 (int)sizeof(((struct ipc_failed *)0)->reason),
+			                 ((const struct ipc_failed *)p)->reason);
+		else if (type == IPC_W_COUNTERS)
+			memcpy(&t->counters, p, sizeof(t->counters));
+	}
+	if (type == 0 || (type < 0 && type != -EAGAIN)) {
+		if (type == -EBADMSG)
+			log_warnx("%s: malformed message from the worker", t->entry.conf.name);
+		/* EOF: the worker is exiting; ev_child reports how. */
+		ev_io_stop(EV_A_ io);
+	}
+}
+
+static void worker_reaped(struct tunnel_rt *t, int status)
+{
+	ev_io_stop(t->d->loop, &t->ipc_w);
+	ev_timer_stop(t->d->loop, &t->kill_w);
+	close(t->ipc_fd);
+	t->ipc_fd = -1;
+	t->pid = 0;
+	policy_drop(t);
+	t->ifindex = 0;
+	if (t->state == TS_STOPPING)
+		tunnel_set_state(t, TS_STOPPED, "stopped on request");
+	else if (t->state != TS_FAILED) {
+		if (WIFSIGNALED(status))
+			tunnel_set_state(t, TS_FAILED, "worker killed by signal %d",
+			                 WTERMSIG(status));
+		else
+			tunnel_set_state(t, TS_FAILED, "worker exited with status %d",
+			                 WEXITSTATUS(status));
+	} else
+		control_tunnel_changed(t->d->ctl, t);
+}
+
+static void on_child(EV_P_ ev_child *c, int revents)
+{
+	struct tunnel_rt *t = c->data;
+
+	(void)revents;
+	ev_child_stop(EV_A_ c);
+	worker_reaped(t, c->rstatus);
+}
+
+static void on_kill_timeout(EV_P_ ev_timer *w, int revents)
+{
+	struct tunnel_rt *t = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (t->pid > 0) {
+		log_warnx("%s: worker %d ignored SIGTERM for %.0f s; killing it",
+		          t->entry.conf.name, (int)t->pid, WORKER_STOP_TIMEOUT);
+		kill(t->pid, SIGKILL);
+	}
+}
+
+static void __attribute__((noreturn)) worker_exec(struct tunnel_rt *t, int fd)
+{
+	char *argv[6];
+	int argc = 0;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(fd, IPC_WORKER_FD) < 0)
+		_exit(127);
+	argv[argc++] = "aiccud";
+	argv[argc++] = t->d->foreground ? "-d" : "-s";
+	if (t->d->verbosity > 0)
+		argv[argc++] = "-v";
+	argv[argc++] = "-W";
+	argv[argc++] = t->entry.conf.name;
+	argv[argc] = NULL;
+	execv(t->d->self_exe, argv);
+	_exit(127);
+}
+
+static int worker_spawn(struct tunnel_rt *t)
+{
+	struct daemon *d = t->d;
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (pid == 0)
+		worker_exec(t, sv[1]);
+	close(sv[1]);
+	t->pid = pid;
+	t->ipc_fd = sv[0];
+	fcntl(t->ipc_fd, F_SETFL, O_NONBLOCK);
+	ev_io_init(&t->ipc_w, on_worker_msg, t->ipc_fd, EV_READ);
+	ev_child_init(&t->child_w, on_child, pid, 0);
+	t->ipc_w.data = t->child_w.data = t;
+	ev_io_start(d->loop, &t->ipc_w);
+	ev_child_start(d->loop, &t->child_w);
+	if (ipc_send(t->ipc_fd, IPC_P_CONF, &t->entry.conf, sizeof(t->entry.conf)) < 0)
+		log_warn("%s: sending the configuration to worker %d", t->entry.conf.name,
+		         (int)pid);
+	return 0;
+}
+
+int tunnel_start(struct tunnel_rt *t)
+{
+	int err;
+
+	if (!t->entry.valid) {
+		tunnel_set_state(t, TS_FAILED, "%s", t->entry.error);
+		return -EINVAL;
+	}
+	if (tunnel_running(t))
+		return 0;
+	ev_now_update(t->d->loop);
+	t->spawned_at = ev_now(t->d->loop);
+	t->up_latency = -1;
+	t->starts++;
+	memset(&t->counters, 0, sizeof(t->counters));
+	err = worker_spawn(t);
+	if (err < 0) {
+		tunnel_set_state(t, TS_FAILED, "cannot start worker: %s", strerror(-err));
+		return err;
+	}
+	tunnel_set_state(t, TS_STARTING, "worker %d started", (int)t->pid);
+	return 0;
+}
+
+void tunnel_stop(struct tunnel_rt *t)
+{
+	if (!tunnel_running(t)) {
+		if (t->state != TS_FAILED)
+			tunnel_set_state(t, TS_STOPPED, "stopped on request");
+		return;
+	}
+	/* Routing first, so nothing is routed into a link that is going away. */
+	policy_drop(t);
+	if (t->state != TS_STOPPING) {
+		kill(t->pid, SIGTERM);
+		ev_timer_init(&t->kill_w, on_kill_timeout, WORKER_STOP_TIMEOUT, 0.);
+		t->kill_w.data = t;
+		ev_timer_start(t->d->loop, &t->kill_w);
+	}
+	tunnel_set_state(t, TS_STOPPING, "worker %d told to stop", (int)t->pid);
+}

@@ -47,7 +47,7 @@ static void log_emit(int prio, const char *fmt, va_list ap, const char *suffix)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	if (suffix)
 		fprintf(stderr, "%s.%03ld %s: %s: %s\n", when, ts.tv_nsec / 1000000, log_tag, msg,
-			suffix);
+		        suffix);
 	else
 		fprintf(stderr, "%s.%03ld %s: %s\n", when, ts.tv_nsec / 1000000, log_tag, msg);
 }

@@ -1,0 +1,107 @@
+/*
+ * The parent's event loop: the only file in supervisor/ that owns one.
+ * Starts every configured tunnel's worker, serves the control socket and
+ * on SIGTERM/SIGINT stops every worker and removes their routing.
+ */
+#include "parent.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "log.h"
+#include "netcfg.h"
+
+/* Workers get this long to exit on shutdown (each is SIGKILLed after 5 s). */
+#define SHUTDOWN_TIMEOUT 8.0
+
+static bool all_stopped(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->ntunnels; i++)
+		if (tunnel_running(&d->tunnels[i]))
+			return false;
+	return true;
+}
+
+static void on_shutdown_check(EV_P_ ev_timer *t, int revents)
+{
+	struct daemon *d = t->data;
+
+	(void)revents;
+	if (all_stopped(d) || ev_now(EV_A) - d->shutdown_started >= SHUTDOWN_TIMEOUT)
+		ev_break(EV_A_ EVBREAK_ALL);
+}
+
+static void on_signal(EV_P_ ev_signal *s, int revents)
+{
+	struct daemon *d = s->data;
+
+	(void)revents;
+	if (d->shutting_down)
+		return;
+	log_info("signal %d: stopping %zu tunnel(s)", s->signum, d->ntunnels);
+	d->shutting_down = true;
+	for (size_t i = 0; i < d->ntunnels; i++)
+		tunnel_stop(&d->tunnels[i]);
+	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
+	ev_timer_init(&d->shutdown_w, on_shutdown_check, 0.05, 0.05);
+	d->shutdown_w.data = d;
+	d->shutdown_started = ev_now(EV_A);
+	ev_timer_start(EV_A_ & d->shutdown_w);
+}
+
+static int tunnels_init(struct daemon *d)
+{
+	d->ntunnels = d->cfg.ntunnels;
+	d->tunnels = calloc(d->ntunnels ? d->ntunnels : 1, sizeof(*d->tunnels));
+	if (!d->tunnels)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->ntunnels; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+
+		t->d = d;
+		t->entry = d->cfg.tunnels[i];
+		t->ipc_fd = -1;
+		t->up_latency = -1;
+		t->since = time(NULL);
+	}
+	return 0;
+}
+
+int parent_run(struct daemon *d)
+{
+	char msg[256] = "";
+	int err;
+
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	err = netcfg_open(&d->nc);
+	if (err < 0) {
+		log_warnx("rtnetlink: %s", strerror(-err));
+		return 1;
+	}
+	if (tunnels_init(d) < 0)
+		fatalx("out of memory");
+	err = control_open(d, &d->ctl, msg, sizeof(msg));
+	if (err < 0) {
+		log_warnx("%s", msg);
+		return 1;
+	}
+	ev_signal_init(&d->term_w, on_signal, SIGTERM);
+	ev_signal_init(&d->int_w, on_signal, SIGINT);
+	d->term_w.data = d->int_w.data = d;
+	ev_signal_start(d->loop, &d->term_w);
+	ev_signal_start(d->loop, &d->int_w);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("control socket %s; starting %zu tunnel(s)", d->cfg.control_socket, d->ntunnels);
+	for (size_t i = 0; i < d->ntunnels; i++)
+		tunnel_start(&d->tunnels[i]);
+	ev_run(d->loop, 0);
+	control_close(d->ctl);
+	d->ctl = NULL;
+	netcfg_close(d->nc);
+	free(d->tunnels);
+	log_info("stopped");
+	return 0;
+}

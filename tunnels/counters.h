@@ -1,0 +1,33 @@
+/* Per-tunnel data-path counters, reported by the worker to the parent. */
+#ifndef AICCUD_COUNTERS_H
+#define AICCUD_COUNTERS_H
+
+#include <stdint.h>
+
+enum drop_reason {
+	DROP_SHORT = 0,    /* AYIYA: shorter than its header */
+	DROP_HEADER,       /* AYIYA: header fields not the tunnel's */
+	DROP_IDENTITY,     /* AYIYA: not from the PoP's tunnel address */
+	DROP_CLOCK,        /* AYIYA: epoch more than 120 s off */
+	DROP_SIGNATURE,    /* AYIYA: signature does not verify */
+	DROP_PAYLOAD,      /* AYIYA: payload is not IPv6 */
+	DROP_TUN_NOT_IPV6, /* from TUN: not an IPv6 packet */
+	DROP_TUN_WRITE,    /* to TUN: write failed (queue full) */
+	DROP_SEND,         /* to the PoP: send failed */
+	DROP_OTHER_OPCODE, /* AYIYA: valid but not a forward/no-op */
+	DROP_OVERSIZE,     /* larger than a receive slot */
+	DROP_REASON_COUNT
+};
+
+struct tunnel_counters {
+	uint64_t tx_packets; /* IPv6 packets sent to the PoP */
+	uint64_t tx_bytes;   /* their IPv6 bytes */
+	uint64_t rx_packets; /* IPv6 packets received from the PoP */
+	uint64_t rx_bytes;
+	uint64_t keepalives; /* AYIYA no-ops / heartbeats sent */
+	uint64_t drops[DROP_REASON_COUNT];
+};
+
+const char *drop_reason_name(enum drop_reason r);
+
+#endif

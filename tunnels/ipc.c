@@ -1,0 +1,57 @@
+#include "ipc.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+ssize_t ipc_payload_len(uint16_t type)
+{
+	switch (type) {
+	case IPC_W_UP:
+		return sizeof(struct ipc_up);
+	case IPC_W_FAILED:
+		return sizeof(struct ipc_failed);
+	case IPC_W_COUNTERS:
+		return sizeof(struct tunnel_counters);
+	case IPC_P_COUNTERS_REQ:
+		return 0;
+	case IPC_P_CONF:
+		return sizeof(struct tunnel_conf);
+	default:
+		return -1;
+	}
+}
+
+int ipc_send(int fd, uint16_t type, const void *payload, size_t len)
+{
+	unsigned char buf[IPC_MSG_MAX];
+	struct ipc_hdr h = {.type = type, .len = (uint16_t)len};
+
+	if (len + sizeof(h) > sizeof(buf) || ipc_payload_len(type) != (ssize_t)len)
+		return -EINVAL;
+	memcpy(buf, &h, sizeof(h));
+	if (len)
+		memcpy(buf + sizeof(h), payload, len);
+	if (send(fd, buf, sizeof(h) + len, MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+int ipc_recv(int fd, void *buf, size_t buflen, const void **payload)
+{
+	struct ipc_hdr h;
+	ssize_t n = recv(fd, buf, buflen, MSG_DONTWAIT | MSG_TRUNC);
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	if ((size_t)n > buflen || (size_t)n < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, buf, sizeof(h));
+	if (h.type == 0 || ipc_payload_len(h.type) != (ssize_t)h.len ||
+	    (size_t)n != sizeof(h) + h.len)
+		return -EBADMSG;
+	*payload = (const unsigned char *)buf + sizeof(h);
+	return h.type;
+}
