@@ -1,0 +1,114 @@
+# Namespace lab shared by the integration tests and the demo (sourced).
+#
+#   inet (2001:db8:eeee::2) --- pop --- client
+#                  eth0   up0      isp0  net0
+#
+# "pop" is the tunnel broker's PoP and, for the client, also its ISP: the
+# client's main-table default route goes out net0 to the pop, and the ISP
+# drops packets arriving on isp0 whose source is a tunnel address (the
+# foreign-source filter that makes per-tunnel source routing necessary).
+# "inet" is a host on the Internet behind the PoP.
+#
+# Only documentation addresses; everything lives in namespaces made here.
+
+LAB_ID=${LAB_ID:-acd$$}
+NS_POP=${LAB_ID}-pop
+NS_CLI=${LAB_ID}-cli
+NS_NET=${LAB_ID}-inet
+LAB_PIDS=()
+
+lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+lab_up() {
+	local ns
+	for ns in "$NS_POP" "$NS_CLI" "$NS_NET"; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	ip link add net0 netns "$NS_CLI" type veth peer name isp0 netns "$NS_POP" || return 1
+	ip link add up0 netns "$NS_POP" type veth peer name eth0 netns "$NS_NET" || return 1
+	ip -n "$NS_CLI" addr add 192.0.2.2/24 dev net0
+	ip -n "$NS_CLI" -6 addr add 2001:db8:ffff::2/64 dev net0 nodad
+	ip -n "$NS_POP" addr add 192.0.2.1/24 dev isp0
+	ip -n "$NS_POP" -6 addr add 2001:db8:ffff::1/64 dev isp0 nodad
+	ip -n "$NS_POP" -6 addr add 2001:db8:eeee::1/64 dev up0 nodad
+	ip -n "$NS_NET" -6 addr add 2001:db8:eeee::2/64 dev eth0 nodad
+	ip -n "$NS_CLI" link set net0 up
+	ip -n "$NS_POP" link set isp0 up
+	ip -n "$NS_POP" link set up0 up
+	ip -n "$NS_NET" link set eth0 up
+	ip -n "$NS_CLI" -6 route add default via 2001:db8:ffff::1 dev net0
+	ip -n "$NS_NET" -6 route add default via 2001:db8:eeee::1 dev eth0
+	lab_in "$NS_POP" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
+	# The ISP's filter: tunnel sources are foreign on the customer link.
+	ip -n "$NS_POP" -6 rule add iif isp0 from 2001:db8:a::/64 prio 100 blackhole
+	ip -n "$NS_POP" -6 rule add iif isp0 from 2001:db8:b::/64 prio 101 blackhole
+}
+
+# Tunnels file of the simulated PoP for the two example tunnels in conf.d/.
+lab_pop_tunnels() {
+	cat <<'JSON'
+{"tunnels": [
+ {"id": "T10001", "type": "ayiya", "password": "demo-secret-sixxs0",
+  "ipv6_pop": "2001:db8:a::1", "ipv6_client": "2001:db8:a::2", "prefix_len": 64,
+  "ifname": "pop0", "mtu": 1280, "routed": []},
+ {"id": "T10002", "type": "ayiya", "password": "demo-secret-sixxs1",
+  "ipv6_pop": "2001:db8:b::1", "ipv6_client": "2001:db8:b::2", "prefix_len": 64,
+  "ifname": "pop1", "mtu": 1280, "routed": []}
+]}
+JSON
+}
+
+# lab_pop_start DIR: run the PoP simulator in the pop namespace.
+lab_pop_start() {
+	local dir=$1 src
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	lab_pop_tunnels >"$dir/pop-tunnels.json"
+	lab_in "$NS_POP" python3 "$src/sim/pop.py" --tunnels "$dir/pop-tunnels.json" \
+		--listen 192.0.2.1 --stats "$dir/pop-stats.json" --pidfile "$dir/pop.pid" \
+		--log "$dir/pop.log" &
+	LAB_POP_PID=$!
+	LAB_PIDS+=("$LAB_POP_PID")
+	lab_wait 10 test -s "$dir/pop.pid" || { echo "PoP simulator did not start:"; cat "$dir/pop.log"; return 1; }
+}
+
+# lab_client_conf DIR CONFD: aiccud.conf + conf.d copies for the client.
+lab_client_conf() {
+	local dir=$1 confd=$2
+	mkdir -p "$dir/conf.d" "$dir/state"
+	cp "$confd"/sixxs*.conf "$dir/conf.d/"
+	chmod 600 "$dir"/conf.d/*.conf
+	cat >"$dir/aiccud.conf" <<EOF
+[daemon]
+control_socket = $dir/run/aiccud.sock
+state_dir = $dir/state
+conf_dir = $dir/conf.d
+EOF
+}
+
+# lab_wait SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
+lab_wait() {
+	local deadline=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# Stop what we started (by PID) and remove the namespaces.
+lab_down() {
+	local pid
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	LAB_PIDS=()
+	for ns in "$NS_CLI" "$NS_POP" "$NS_NET"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}

@@ -1,0 +1,107 @@
+#!/bin/bash
+# The first slice's scenario, end to end: two AYIYA tunnels against the
+# simulated PoP, each with its own source-routing table.
+#
+#   test_two_tunnels.sh AICCUD AICCUCTL
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lab.sh"
+. "$HERE/assert.sh"
+
+AICCUD=$1
+AICCUCTL=$2
+TMP=$(mktemp -d /tmp/aiccud-test.XXXXXX)
+trap 'lab_down; rm -rf "$TMP"' EXIT
+
+ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
+state_of() { ctl status "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0]["state"])'; }
+is_up() { [ "$(state_of "$1")" = up ]; }
+pop_counter() { # TUNNEL-ID KEY
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tunnels"][sys.argv[2]][sys.argv[3]])' \
+		"$TMP/pop-stats.json" "$1" "$2"
+}
+# Our rules: aiccud marks them with protocol 157.
+our_rules() { ip -n "$NS_CLI" -6 rule show proto 157; }
+rules_for() { our_rules | grep -c "from $1 " ; }
+
+lab_up || fail_now "lab set-up"
+lab_pop_start "$TMP" || fail_now "PoP simulator"
+lab_client_conf "$TMP" "$HERE/../../conf.d"
+
+lab_in "$NS_CLI" "$AICCUD" -d -f "$TMP/aiccud.conf" 2>"$TMP/aiccud.log" &
+AICCUD_PID=$!
+LAB_PIDS+=("$AICCUD_PID")
+
+both_up() { is_up sixxs0 && is_up sixxs1; }
+check "both tunnels come up" lab_wait 15 both_up
+ctl status
+grep "installed" "$TMP/aiccud.log"
+
+# Outside -> tunnel address, from the PoP itself and from a host behind it.
+for t in "a T10001 sixxs0" "b T10002 sixxs1"; do
+	set -- $t
+	before=$(pop_counter "$2" rx_packets)
+	check "ping from pop to 2001:db8:$1::2" lab_in "$NS_POP" ping -6 -c 3 -i 0.2 -W 2 "2001:db8:$1::2"
+	check "ping from the Internet to 2001:db8:$1::2" lab_in "$NS_NET" ping -6 -c 3 -i 0.2 -W 2 "2001:db8:$1::2"
+	sleep 0.5
+	after=$(pop_counter "$2" rx_packets)
+	check "the 6 echo replies of $3 came back through its tunnel (PoP rx $before -> $after)" \
+		test $((after - before)) -ge 6
+	check "traffic from 2001:db8:$1::2 is routed into $3" \
+		sh -c "ip -n $NS_CLI -6 route get 2001:db8:eeee::2 from 2001:db8:$1::2 | grep -q 'dev $3'"
+	check "traffic from 2001:db8:$1::2 to the Internet works" \
+		lab_in "$NS_CLI" ping -6 -c 2 -i 0.2 -W 2 -I "2001:db8:$1::2" 2001:db8:eeee::2
+	check "table route of $3 carries MTU 1280" \
+		sh -c "ip -n $NS_CLI -6 route show table all proto 157 dev $3 | grep -q 'mtu 1280'"
+done
+check "main table default still points at net0" \
+	sh -c "ip -n $NS_CLI -6 route show default | grep -q 'dev net0'"
+check "unsourced traffic still leaves by net0" \
+	sh -c "ip -n $NS_CLI -6 route get 2001:db8:eeee::2 | grep -q 'dev net0'"
+check_eq "exactly one aiccud rule for sixxs0" 1 "$(rules_for 2001:db8:a::2)"
+check_eq "exactly one aiccud rule for sixxs1" 1 "$(rules_for 2001:db8:b::2)"
+
+# Stop and start sixxs0 twice: still exactly one rule each.
+idx1=$(ip -n "$NS_CLI" -o link show sixxs1 | cut -d: -f1)
+for i in 1 2; do
+	check "stop sixxs0 (round $i)" ctl stop sixxs0
+	check "start sixxs0 (round $i)" ctl start sixxs0
+done
+check_eq "exactly one aiccud rule for sixxs0 after two restarts" 1 "$(rules_for 2001:db8:a::2)"
+check_eq "exactly one aiccud rule for sixxs1 after two restarts" 1 "$(rules_for 2001:db8:b::2)"
+check "ping through restarted sixxs0" lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 2001:db8:a::2
+
+# aiccuctl stop sixxs0 removes exactly sixxs0's objects.
+check "stop sixxs0" ctl stop sixxs0
+check_eq "sixxs0's rule is gone" 0 "$(rules_for 2001:db8:a::2)"
+check_eq "sixxs0's table 200 is empty" "" "$(ip -n "$NS_CLI" -6 route show table 200)"
+check "sixxs0's link is gone" sh -c "! ip -n $NS_CLI link show sixxs0 2>/dev/null"
+check_eq "sixxs1's rule is still there" 1 "$(rules_for 2001:db8:b::2)"
+check_eq "sixxs1's link is the same link" "$idx1" "$(ip -n "$NS_CLI" -o link show sixxs1 | cut -d: -f1)"
+check "sixxs1 still answers" lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 2001:db8:b::2
+check_eq "status says sixxs0 is stopped" stopped "$(state_of sixxs0)"
+
+# Errors a user gets from aiccuctl.
+ctl status nosuch >/dev/null 2>&1
+check_eq "unknown tunnel: exit code 4" 4 $?
+lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/nothere.sock" status >/dev/null 2>&1
+check_eq "no daemon: exit code 3" 3 $?
+
+# A second aiccud on the same control socket refuses to start.
+out=$(lab_in "$NS_CLI" timeout 10 "$AICCUD" -d -f "$TMP/aiccud.conf" 2>&1)
+rc=$?
+check "a second aiccud refuses to start (rc $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+check "and says why" sh -c "echo '$out' | grep -q 'another aiccud is running'"
+check "the first one still answers" ctl status
+
+# SIGTERM: nothing of aiccud's is left behind.
+kill -TERM "$AICCUD_PID"
+check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $AICCUD_PID"
+check_eq "no aiccud rule left" "" "$(our_rules)"
+check_eq "no aiccud route left" "" "$(ip -n "$NS_CLI" -6 route show table all proto 157)"
+check "no sixxs link left" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
+check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+
+echo "--- aiccud log"
+cat "$TMP/aiccud.log"
+finish

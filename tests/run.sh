@@ -1,0 +1,54 @@
+#!/bin/bash
+# Set up a fresh Debian 12 machine (as root), build, and run.
+#
+#   tests/run.sh demo   build, then bring up the demo lab (simulated broker,
+#                       two AYIYA tunnels), show status and pings, tear down
+#   tests/run.sh test   build with AddressSanitizer/UBSan and run every test
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MODE=${1:-}
+
+PACKAGES="build-essential cmake pkg-config clang-format libev-dev libinih-dev libmnl-dev
+	libgnutls28-dev libjansson-dev libcmocka-dev gnutls-bin iproute2 iputils-ping python3
+	procps util-linux"
+
+install_deps() {
+	local missing=()
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "== installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() { # DIR CMAKE-ARGS...
+	local dir=$1
+	shift
+	cmake -S "$ROOT" -B "$dir" "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)"
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run.sh: needs root (packages, network namespaces)" >&2
+	exit 1
+fi
+case "$MODE" in
+demo)
+	install_deps
+	build "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	exec bash "$ROOT/tests/demo.sh" "$ROOT/build"
+	;;
+test)
+	install_deps
+	build "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DAICCUD_SANITIZE=ON
+	cd "$ROOT/build-asan"
+	export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+	exec ctest --output-on-failure -LE bench
+	;;
+*)
+	echo "usage: tests/run.sh demo|test" >&2
+	exit 2
+	;;
+esac
