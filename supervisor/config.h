@@ -42,6 +42,10 @@ struct config {
 	char control_socket[TUNNEL_PATH_MAX];
 	char state_dir[TUNNEL_PATH_MAX];
 	char control_group[64];             /* group allowed to use the socket ("" = root only) */
+	struct tic_account tic;             /* [tic]: the default account */
+	uint32_t cache_max_age;             /* [tic] cache_max_age, seconds (default 7 days) */
+	uint32_t limiter_burst;             /* [limiter] burst: bucket size (default 1) */
+	uint32_t limiter_refill;            /* [limiter] refill: seconds per token (default 30) */
 	struct tunnel_entry *tunnels;
 	size_t ntunnels;
 };

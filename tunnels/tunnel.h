@@ -14,6 +14,9 @@
 #define TUNNEL_ID_MAX       32
 #define TUNNEL_PASSWORD_MAX 128
 #define TUNNEL_PATH_MAX     256
+#define TUNNEL_HOST_MAX     128
+#define TUNNEL_USER_MAX     64
+#define TUNNEL_ROUTED_MAX   8
 
 enum tunnel_type {
 	TUNNEL_AYIYA = 1,
@@ -34,9 +37,29 @@ struct tunnel_params {
 	struct in6_addr ipv6_pop;    /* IPv6 POP */
 	uint8_t prefix_len;          /* IPv6 PrefixLength */
 	struct in_addr ipv4_pop;     /* IPv4 POP */
+	struct in_addr ipv4_local;   /* IPv4 Endpoint; 0.0.0.0 for "heartbeat" (dynamic) */
 	char password[TUNNEL_PASSWORD_MAX];
 	uint32_t heartbeat_interval; /* seconds */
 	uint32_t mtu;                /* Tunnel MTU */
+};
+
+/* A TIC account: the broker's TIC server and our credentials there. */
+struct tic_account {
+	char server[TUNNEL_HOST_MAX]; /* host[:port], port 3874 by default */
+	char username[TUNNEL_USER_MAX];
+	char password[TUNNEL_PASSWORD_MAX];
+	bool require_tls;             /* default yes; plain text only when "no" */
+	char ca_file[TUNNEL_PATH_MAX]; /* "": the system trust store */
+};
+
+struct tunnel_prefix {
+	struct in6_addr addr;
+	uint8_t len;
+};
+
+enum tunnel_liveness {
+	LIVENESS_NONE = 0,
+	LIVENESS_ICMP,
 };
 
 /* One tunnel file in conf.d/. */
@@ -48,13 +71,22 @@ struct tunnel_conf {
 	uint32_t rule_priority;
 	uint32_t mtu_override;       /* 0: use params.mtu */
 	enum tunnel_datapath datapath;
-	bool tic;                    /* parameters come from TIC (not in this slice) */
-	struct tunnel_params params; /* valid when !tic */
+	bool tic;                    /* parameters come from TIC ([tunnel] tic, default yes) */
+	struct tic_account account;  /* [tic] of the tunnel file over aiccud.conf's [tic] */
+	struct tunnel_params params; /* [params] when !tic; filled from TIC/cache otherwise */
+	bool behind_nat;             /* heartbeat: send "sender" instead of our IPv4 */
+	enum tunnel_liveness liveness;
+	uint32_t liveness_misses;    /* ICMP probes missed before the tunnel is restarted */
+	char setup_script[TUNNEL_PATH_MAX]; /* "": none */
+	struct tunnel_prefix routed[TUNNEL_ROUTED_MAX];
+	uint8_t nrouted;
 };
 
 const char *tunnel_type_name(enum tunnel_type t);
 int tunnel_type_parse(const char *s, enum tunnel_type *out);
 const char *tunnel_datapath_name(enum tunnel_datapath d);
+int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
+/* The MTU to use: the file's override, else the broker's, else 1280. */
 uint32_t tunnel_mtu(const struct tunnel_conf *tc);
 
 #endif
