@@ -124,13 +124,22 @@ static json_int_t jint(json_t *o, const char *key)
 	return json_integer_value(json_object_get(o, key));
 }
 
-static void print_since(json_t *t, char *out, size_t len)
+static void print_time(json_int_t when, char *out, size_t len)
 {
-	time_t since = (time_t)jint(t, "since");
+	time_t t = (time_t)when;
 	struct tm tm;
 
-	localtime_r(&since, &tm);
+	if (!when) {
+		snprintf(out, len, "never");
+		return;
+	}
+	localtime_r(&t, &tm);
 	strftime(out, len, "%H:%M:%S", &tm);
+}
+
+static void print_since(json_t *t, char *out, size_t len)
+{
+	print_time(jint(t, "since"), out, len);
 }
 
 static void print_tunnel(json_t *t)
@@ -148,9 +157,12 @@ static void print_tunnel(json_t *t)
 	       jstr(t, "file"));
 	printf("  state      %s since %s%s%s\n", jstr(t, "state"), since, *reason ? ": " : "",
 	       reason);
-	printf("  interface  %s  mtu %lld\n", jstr(t, "interface"), (long long)jint(t, "mtu"));
-	printf("  addresses  %s  PoP %s via %s\n", jstr(t, "local"), jstr(t, "pop"),
-	       jstr(t, "pop_ipv4"));
+	printf("  interface  %s  mtu %lld  datapath %s (%s)\n", jstr(t, "interface"),
+	       (long long)jint(t, "mtu"), jstr(t, "datapath_in_use"), jstr(t, "datapath"));
+	printf("  addresses  %s  PoP %s via %s from %s\n", jstr(t, "local"), jstr(t, "pop"),
+	       jstr(t, "pop_ipv4"), jstr(t, "local_ipv4"));
+	print_time(jint(k, "last_keepalive"), since, sizeof(since));
+	printf("  heartbeat  last sent %s\n", since);
 	printf("  routing    table %lld, rule priority %lld, %s\n", (long long)jint(t, "table"),
 	       (long long)jint(t, "rule_priority"),
 	       json_is_true(json_object_get(t, "routing")) ? "installed" : "not installed");

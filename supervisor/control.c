@@ -121,10 +121,11 @@ static json_t *counters_json(const struct tunnel_counters *k)
 	for (int i = 0; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i),
 		                    json_integer((json_int_t)k->drops[i]));
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "tx_packets", (json_int_t)k->tx_packets,
-	                 "tx_bytes", (json_int_t)k->tx_bytes, "rx_packets",
-	                 (json_int_t)k->rx_packets, "rx_bytes", (json_int_t)k->rx_bytes,
-	                 "keepalives", (json_int_t)k->keepalives, "drops", drops);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "tx_packets",
+	                 (json_int_t)k->tx_packets, "tx_bytes", (json_int_t)k->tx_bytes,
+	                 "rx_packets", (json_int_t)k->rx_packets, "rx_bytes",
+	                 (json_int_t)k->rx_bytes, "keepalives", (json_int_t)k->keepalives,
+	                 "last_keepalive", (json_int_t)k->last_keepalive, "drops", drops);
 }
 
 json_t *control_tunnel_json(const struct tunnel_rt *t)
@@ -150,6 +151,15 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 		                    json_sprintf("%s/%u", local, tc->params.prefix_len));
 		json_object_set_new(o, "pop", json_string(pop));
 		json_object_set_new(o, "pop_ipv4", json_string(pop4));
+	}
+	if (t->counters.datapath)
+		json_object_set_new(o, "datapath_in_use",
+		                    json_string(tunnel_datapath_name(t->counters.datapath)));
+	if (t->counters.local_ipv4.s_addr) {
+		char me4[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &t->counters.local_ipv4, me4, sizeof(me4));
+		json_object_set_new(o, "local_ipv4", json_string(me4));
 	}
 	json_object_set_new(o, "routing", json_boolean(t->policy_installed));
 	json_object_set_new(o, "starts", json_integer(t->starts));

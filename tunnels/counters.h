@@ -3,6 +3,7 @@
 #define AICCUD_COUNTERS_H
 
 #include <stdint.h>
+#include <netinet/in.h>
 
 enum drop_reason {
 	DROP_SHORT = 0,    /* AYIYA: shorter than its header */
@@ -16,6 +17,7 @@ enum drop_reason {
 	DROP_SEND,         /* to the PoP: send failed */
 	DROP_OTHER_OPCODE, /* AYIYA: valid but not a forward/no-op */
 	DROP_OVERSIZE,     /* larger than a receive slot */
+	DROP_FOREIGN,      /* proto-41: outer IPv4 source is not the PoP */
 	DROP_REASON_COUNT
 };
 
@@ -26,6 +28,10 @@ struct tunnel_counters {
 	uint64_t rx_bytes;
 	uint64_t keepalives; /* AYIYA no-ops / heartbeats sent */
 	uint64_t drops[DROP_REASON_COUNT];
+	int64_t last_keepalive;    /* wall clock of the last no-op / heartbeat sent; 0: none */
+	struct in_addr local_ipv4; /* our current IPv4 toward the PoP (0: unknown) */
+	uint8_t datapath;          /* enum tunnel_datapath actually in use (kernel/userspace) */
+	uint8_t pad[7];
 };
 
 const char *drop_reason_name(enum drop_reason r);

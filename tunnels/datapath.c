@@ -26,6 +26,7 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_SEND] = "send",
     [DROP_OTHER_OPCODE] = "other_opcode",
     [DROP_OVERSIZE] = "oversize",
+    [DROP_FOREIGN] = "foreign_source",
 };
 
 const char *drop_reason_name(enum drop_reason r)

@@ -11,26 +11,38 @@
 #include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/icmp6.h>
+#include <sys/socket.h>
 
 #include <ev.h>
 
 #include "ayiya.h"
 #include "datapath.h"
+#include "heartbeat.h"
 #include "ipc.h"
 #include "log.h"
 #include "netcfg.h"
+#include "proto41.h"
 
 /* The TUN queue: the real client's 500 packets lost bursts. */
 #define WORKER_TUN_QLEN       1000
 #define WORKER_COUNTER_PERIOD 1.0
+#define HEARTBEAT_PORT        3740
+#define SIT_TTL               64
 
 struct worker {
 	const struct tunnel_conf *tc;
+	struct netcfg *nc;
 	int ipc_fd;
-	int tun_fd;
+	int tun_fd;  /* AYIYA and user-space 6in4; -1 with kernel sit */
+	int wire_fd; /* AYIYA: UDP to the PoP; user-space 6in4: raw proto-41 */
 	int ifindex;
+	bool kernel_sit;
+	bool probed; /* the first packet through the tunnel has been sent */
 	struct datapath dp;
-	ev_io tun_w, udp_w, ipc_w;
+	struct p41 p41;
+	struct tunnel_counters *c;
+	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
 	ev_signal term_w, int_w;
 	int exit_code;
@@ -47,6 +59,17 @@ void worker_link_local(const struct in6_addr *tunnel_addr, struct in6_addr *out)
 	memcpy(&out->s6_addr[14], &tunnel_addr->s6_addr[14], 2);
 }
 
+static void worker_cleanup(struct worker *w)
+{
+	if (w->kernel_sit && w->ifindex > 0 && w->nc)
+		netcfg_link_del(w->nc, w->ifindex);
+	/* Closing the TUN fd removes the link and with it its addresses. */
+	if (w->tun_fd >= 0)
+		close(w->tun_fd);
+	w->tun_fd = -1;
+	w->ifindex = 0;
+}
+
 static void worker_fail(struct worker *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
@@ -60,6 +83,7 @@ static void worker_fail(struct worker *w, const char *fmt, ...)
 	va_end(ap);
 	log_warnx("%s", f.reason);
 	ipc_send(w->ipc_fd, IPC_W_FAILED, &f, sizeof(f));
+	worker_cleanup(w);
 	exit(1);
 }
 
@@ -70,8 +94,105 @@ static uint32_t now_epoch(void)
 
 static void send_counters(struct worker *w)
 {
-	if (ipc_send(w->ipc_fd, IPC_W_COUNTERS, &w->dp.c, sizeof(w->dp.c)) < 0 && errno != EAGAIN)
+	if (ipc_send(w->ipc_fd, IPC_W_COUNTERS, w->c, sizeof(*w->c)) < 0 && errno != EAGAIN)
 		log_debug("counters not sent");
+}
+
+/* Our IPv4 source toward the PoP, as the routing table picks it now. */
+static int source_toward(const struct in_addr *pop, uint16_t port, struct in_addr *out)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = *pop};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+		err = -errno;
+	else
+		*out = sin.sin_addr;
+	close(fd);
+	return err;
+}
+
+/*
+ * One ICMPv6 echo to the PoP's tunnel address through the tunnel: a
+ * heartbeat PoP sends proto-41 to us only after it has seen one from us.
+ */
+static void probe_pop(struct worker *w)
+{
+	const struct tunnel_params *p = &w->tc->params;
+	struct sockaddr_in6 src = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_local};
+	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_pop};
+	struct icmp6_hdr echo = {.icmp6_type = ICMP6_ECHO_REQUEST};
+	int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+
+	echo.icmp6_id = htons((uint16_t)getpid());
+	echo.icmp6_seq = htons(1);
+	/* The kernel fills in the ICMPv6 checksum on raw ICMPv6 sockets. */
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, w->tc->name, strlen(w->tc->name)) < 0 ||
+	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+		log_warn("first packet through %s to the PoP", w->tc->name);
+	else
+		w->probed = true;
+	if (fd >= 0)
+		close(fd);
+}
+
+static void local_ipv4_changed(struct worker *w, struct in_addr now)
+{
+	char was[INET_ADDRSTRLEN], is[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &w->c->local_ipv4, was, sizeof(was));
+	inet_ntop(AF_INET, &now, is, sizeof(is));
+	if (w->c->local_ipv4.s_addr)
+		log_info("our IPv4 toward the PoP changed from %s to %s", was, is);
+	w->c->local_ipv4 = now;
+	if (w->kernel_sit) {
+		int err = netcfg_sit_set_local(w->nc, w->ifindex, now);
+
+		if (err < 0)
+			log_warnx("cannot move %s's local address to %s: %s %s", w->tc->name, is,
+			          strerror(-err), netcfg_errmsg(w->nc));
+	}
+}
+
+/* PROTOCOLS.md section 2: a fresh socket (and source port) per beat. */
+static int heartbeat_send(struct worker *w)
+{
+	const struct tunnel_params *p = &w->tc->params;
+	struct sockaddr_in pop = {
+	    .sin_family = AF_INET, .sin_port = htons(HEARTBEAT_PORT), .sin_addr = p->ipv4_pop};
+	struct in_addr local;
+	char text[256];
+	int len, fd, err;
+
+	err = source_toward(&p->ipv4_pop, HEARTBEAT_PORT, &local);
+	if (err < 0)
+		return err;
+	if (local.s_addr != w->c->local_ipv4.s_addr)
+		local_ipv4_changed(w, local);
+	len =
+	    heartbeat_format(text, sizeof(text), &p->ipv6_local, w->tc->behind_nat ? NULL : &local,
+	                     (uint64_t)time(NULL), p->password);
+	if (len < 0)
+		return len;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err =
+	    sendto(fd, text, (size_t)len, 0, (struct sockaddr *)&pop, sizeof(pop)) < 0 ? -errno : 0;
+	close(fd);
+	if (err < 0) {
+		w->c->drops[DROP_SEND]++;
+		return err;
+	}
+	w->c->keepalives++;
+	w->c->last_keepalive = time(NULL);
+	return 0;
 }
 
 static void on_tun(EV_P_ ev_io *io, int revents)
@@ -80,7 +201,10 @@ static void on_tun(EV_P_ ev_io *io, int revents)
 	int n;
 
 	(void)revents;
-	n = datapath_from_tun(&w->dp, now_epoch());
+	if (w->tc->params.type == TUNNEL_AYIYA)
+		n = datapath_from_tun(&w->dp, now_epoch());
+	else
+		n = p41_from_tun(&w->p41);
 	if (n < 0) {
 		errno = -n;
 		log_warn("reading from %s", w->tc->name);
@@ -89,13 +213,17 @@ static void on_tun(EV_P_ ev_io *io, int revents)
 	}
 }
 
-static void on_udp(EV_P_ ev_io *io, int revents)
+static void on_wire(EV_P_ ev_io *io, int revents)
 {
 	struct worker *w = io->data;
 	int n;
 
 	(void)revents;
-	n = datapath_from_udp(&w->dp, now_epoch());
+	(void)loop;
+	if (w->tc->params.type == TUNNEL_AYIYA)
+		n = datapath_from_udp(&w->dp, now_epoch());
+	else
+		n = p41_from_raw(&w->p41);
 	if (n < 0) {
 		errno = -n;
 		log_warn("receiving from PoP %s", inet_ntoa(w->tc->params.ipv4_pop));
@@ -105,14 +233,24 @@ static void on_udp(EV_P_ ev_io *io, int revents)
 static void on_keepalive(EV_P_ ev_timer *t, int revents)
 {
 	struct worker *w = t->data;
+	const char *what = "heartbeat";
 	int err;
 
 	(void)revents;
 	(void)loop;
-	err = datapath_keepalive(&w->dp, now_epoch());
+	if (w->tc->params.type == TUNNEL_AYIYA) {
+		what = "keep-alive";
+		err = datapath_keepalive(&w->dp, now_epoch());
+		if (!err)
+			w->c->last_keepalive = time(NULL);
+	} else {
+		err = heartbeat_send(w);
+	}
 	if (err < 0) {
 		errno = -err;
-		log_warn("keep-alive to PoP %s", inet_ntoa(w->tc->params.ipv4_pop));
+		log_warn("%s to PoP %s", what, inet_ntoa(w->tc->params.ipv4_pop));
+	} else if (!w->probed && w->tc->params.type != TUNNEL_AYIYA) {
+		probe_pop(w);
 	}
 }
 
@@ -152,75 +290,137 @@ static void on_term(EV_P_ ev_signal *s, int revents)
 	ev_break(EV_A_ EVBREAK_ALL);
 }
 
+static bool sit_missing(int err)
+{
+	/* What RTM_NEWLINK answers for an unknown link kind. */
+	return err == -EOPNOTSUPP || err == -ENODEV || err == -EINVAL || err == -EAFNOSUPPORT;
+}
+
+/* 6in4: a kernel sit link, or (no sit, or asked for) a TUN for user space. */
+static void link_create_6in4(struct worker *w)
+{
+	const struct tunnel_conf *tc = w->tc;
+	const struct tunnel_params *p = &tc->params;
+	struct in_addr local = p->ipv4_local;
+	int err;
+
+	if (tc->datapath != DATAPATH_USERSPACE) {
+		if (!local.s_addr && source_toward(&p->ipv4_pop, HEARTBEAT_PORT, &local) < 0)
+			worker_fail(w, "no IPv4 route to the PoP %s", inet_ntoa(p->ipv4_pop));
+		err = netcfg_sit_add(w->nc, tc->name, local, p->ipv4_pop, SIT_TTL, tunnel_mtu(tc));
+		if (err == 0) {
+			w->kernel_sit = true;
+			w->c->datapath = DATAPATH_KERNEL;
+			w->c->local_ipv4 = local;
+			w->ifindex = netcfg_link_index(w->nc, tc->name);
+			if (w->ifindex <= 0)
+				worker_fail(w, "sit link %s vanished after creation", tc->name);
+			return;
+		}
+		if (tc->datapath == DATAPATH_KERNEL || !sit_missing(err))
+			worker_fail(w, "cannot create sit link %s: %s %s%s", tc->name,
+			            strerror(-err), netcfg_errmsg(w->nc),
+			            sit_missing(err) ? " (this kernel has no sit support; use "
+			                               "datapath = userspace or auto)"
+			                             : "");
+		log_info("kernel has no sit support (%s); using user-space proto-41",
+		         strerror(-err));
+	}
+	w->c->datapath = DATAPATH_USERSPACE;
+	w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
+	if (w->tun_fd < 0)
+		worker_fail(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));
+}
+
 static void link_configure(struct worker *w)
 {
 	const struct tunnel_conf *tc = w->tc;
 	struct netcfg_addr a = {.prefix_len = tc->params.prefix_len, .nodad = true};
-	struct netcfg *nc;
 	uint32_t mtu = tunnel_mtu(tc);
 	int err;
 
-	err = netcfg_open(&nc);
+	err = netcfg_open(&w->nc);
 	if (err < 0)
 		worker_fail(w, "rtnetlink: %s", strerror(-err));
-	w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
-	if (w->tun_fd < 0)
-		worker_fail(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));
+	if (tc->params.type == TUNNEL_AYIYA) {
+		w->c->datapath = DATAPATH_USERSPACE;
+		w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
+		if (w->tun_fd < 0)
+			worker_fail(w, "cannot create TUN link %s: %s", tc->name,
+			            strerror(-w->tun_fd));
+	} else {
+		link_create_6in4(w);
+	}
 	a.ifindex = w->ifindex;
-	err = netcfg_link_set(nc, w->ifindex, false, mtu);
+	err = netcfg_link_set(w->nc, w->ifindex, false, mtu);
 	if (err < 0)
 		worker_fail(w, "cannot set MTU %u on %s: %s %s", mtu, tc->name, strerror(-err),
-		            netcfg_errmsg(nc));
+		            netcfg_errmsg(w->nc));
 	a.addr = tc->params.ipv6_local;
-	err = netcfg_addr_add(nc, &a);
-	if (err >= 0) {
+	err = netcfg_addr_add(w->nc, &a);
+	if (err >= 0 && w->tun_fd >= 0) {
+		/* TUN links have no link-local address of their own. */
 		worker_link_local(&tc->params.ipv6_local, &a.addr);
 		a.prefix_len = 64;
-		err = netcfg_addr_add(nc, &a);
+		err = netcfg_addr_add(w->nc, &a);
 	}
 	if (err < 0)
 		worker_fail(w, "cannot add addresses to %s: %s %s", tc->name, strerror(-err),
-		            netcfg_errmsg(nc));
-	err = netcfg_link_set(nc, w->ifindex, true, 0);
+		            netcfg_errmsg(w->nc));
+	err = netcfg_link_set(w->nc, w->ifindex, true, 0);
 	if (err < 0)
 		worker_fail(w, "cannot bring %s up: %s %s", tc->name, strerror(-err),
-		            netcfg_errmsg(nc));
-	netcfg_close(nc);
+		            netcfg_errmsg(w->nc));
 }
 
 static void datapath_start(struct worker *w)
 {
 	const struct tunnel_params *p = &w->tc->params;
-	int udp = datapath_udp_open(&p->ipv4_pop, AYIYA_PORT);
 	int err;
 
-	if (udp < 0)
-		worker_fail(w, "cannot open UDP socket to PoP %s: %s", inet_ntoa(p->ipv4_pop),
-		            strerror(-udp));
-	err = datapath_init(&w->dp, w->tun_fd, udp, p, tunnel_mtu(w->tc));
+	if (w->kernel_sit)
+		return; /* the kernel moves the packets */
+	if (p->type == TUNNEL_AYIYA) {
+		w->wire_fd = datapath_udp_open(&p->ipv4_pop, AYIYA_PORT);
+		if (w->wire_fd < 0)
+			worker_fail(w, "cannot open UDP socket to PoP %s: %s",
+			            inet_ntoa(p->ipv4_pop), strerror(-w->wire_fd));
+		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc));
+	} else {
+		w->wire_fd = p41_open_raw();
+		if (w->wire_fd < 0)
+			worker_fail(w, "cannot open a raw proto-41 socket: %s",
+			            strerror(-w->wire_fd));
+		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, p->ipv4_pop, w->c);
+	}
 	if (err < 0)
-		worker_fail(w, "cannot set up the AYIYA data path: %s", strerror(-err));
+		worker_fail(w, "cannot set up the data path: %s", strerror(-err));
 }
 
 static void loop_run(struct worker *w)
 {
 	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
-	double interval = w->tc->params.heartbeat_interval;
+	double interval = w->tc->params.heartbeat_interval ? w->tc->params.heartbeat_interval : 60;
 
 	ev_io_init(&w->tun_w, on_tun, w->tun_fd, EV_READ);
-	ev_io_init(&w->udp_w, on_udp, w->dp.udp_fd, EV_READ);
+	ev_io_init(&w->wire_w, on_wire, w->wire_fd, EV_READ);
 	ev_io_init(&w->ipc_w, on_ipc, w->ipc_fd, EV_READ);
-	/* First keep-alive at once: the PoP learns our address from it. */
+	/* First keep-alive / heartbeat at once: the PoP learns our address from it. */
 	ev_timer_init(&w->keepalive_w, on_keepalive, 0., interval);
 	ev_timer_init(&w->counters_w, on_counters, WORKER_COUNTER_PERIOD, WORKER_COUNTER_PERIOD);
 	ev_signal_init(&w->term_w, on_term, SIGTERM);
 	ev_signal_init(&w->int_w, on_term, SIGINT);
-	w->tun_w.data = w->udp_w.data = w->ipc_w.data = w;
+	w->tun_w.data = w->wire_w.data = w->ipc_w.data = w;
 	w->keepalive_w.data = w->counters_w.data = w;
-	ev_io_start(loop, &w->tun_w);
-	ev_io_start(loop, &w->udp_w);
+	if (!w->kernel_sit) {
+		ev_io_start(loop, &w->tun_w);
+		ev_io_start(loop, &w->wire_w);
+	}
 	ev_io_start(loop, &w->ipc_w);
-	ev_timer_start(loop, &w->keepalive_w);
+	if (w->tc->params.type == TUNNEL_6IN4_STATIC)
+		probe_pop(w); /* no heartbeats: one packet so the PoP sees us */
+	else
+		ev_timer_start(loop, &w->keepalive_w);
 	ev_timer_start(loop, &w->counters_w);
 	ev_signal_start(loop, &w->term_w);
 	ev_signal_start(loop, &w->int_w);
@@ -247,30 +447,30 @@ static void conf_receive(struct worker *w, struct tunnel_conf *tc)
 void worker_main(const char *name, int ipc_fd)
 {
 	static struct tunnel_conf conf;
-	struct worker w = {.tc = &conf, .ipc_fd = ipc_fd, .tun_fd = -1};
+	struct worker w = {.tc = &conf, .ipc_fd = ipc_fd, .tun_fd = -1, .wire_fd = -1};
 	const struct tunnel_conf *tc = &conf;
 	struct ipc_up up = {0};
 
+	w.c = &w.dp.c;
 	log_set_tag(name);
 	conf_receive(&w, &conf);
 	if (strcmp(conf.name, name) != 0)
 		fatalx("parent sent tunnel %s to the worker of %s", conf.name, name);
-	if (tc->params.type != TUNNEL_AYIYA)
-		worker_fail(&w, "tunnel type %s is not supported yet",
-		            tunnel_type_name(tc->params.type));
 	link_configure(&w);
 	datapath_start(&w);
 	up.ifindex = w.ifindex;
 	snprintf(up.ifname, sizeof(up.ifname), "%s", tc->name);
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");
-	log_info("link %s up (ifindex %d), AYIYA to %s", tc->name, w.ifindex,
-	         inet_ntoa(tc->params.ipv4_pop));
+	log_info("link %s up (ifindex %d), %s to %s, %s data path", tc->name, w.ifindex,
+	         tunnel_type_name(tc->params.type), inet_ntoa(tc->params.ipv4_pop),
+	         tunnel_datapath_name(w.c->datapath));
 	loop_run(&w);
 	send_counters(&w);
 	datapath_free(&w.dp);
+	p41_free(&w.p41);
 	explicit_bzero(&conf.params.password, sizeof(conf.params.password));
-	/* Closing the TUN fd removes the link and with it its addresses. */
-	close(w.tun_fd);
+	worker_cleanup(&w);
+	netcfg_close(w.nc);
 	exit(w.exit_code);
 }

@@ -1,0 +1,119 @@
+/* p41_decap: what the user-space proto-41 receive path accepts and drops. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "proto41.h"
+
+/* An IPv4 header (no options) with protocol 41 from src, then an IPv6 header. */
+static size_t build(uint8_t *buf, const char *src, uint8_t proto, uint8_t ihl, size_t inner)
+{
+	struct in_addr a;
+
+	memset(buf, 0, 20 + 40 + inner);
+	buf[0] = (uint8_t)(0x40 | ihl);
+	buf[9] = proto;
+	inet_pton(AF_INET, src, &a);
+	memcpy(buf + 12, &a, 4);
+	inet_pton(AF_INET, "192.0.2.2", &a);
+	memcpy(buf + 16, &a, 4);
+	buf[ihl * 4] = 0x60;
+	return (size_t)ihl * 4 + 40 + inner;
+}
+
+static struct in_addr pop(void)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, "192.0.2.1", &a);
+	return a;
+}
+
+static void accepts_ipv6_from_the_pop(void **state)
+{
+	uint8_t buf[128];
+	size_t len = build(buf, "192.0.2.1", 41, 5, 8), inner = 0;
+	enum drop_reason why = DROP_REASON_COUNT;
+	const uint8_t *p = p41_decap(buf, len, pop(), &inner, &why);
+
+	(void)state;
+	assert_ptr_equal(p, buf + 20);
+	assert_int_equal(inner, 48);
+	assert_int_equal(why, DROP_REASON_COUNT);
+}
+
+static void skips_ipv4_options(void **state)
+{
+	uint8_t buf[128];
+	size_t len = build(buf, "192.0.2.1", 41, 6, 0), inner = 0;
+	enum drop_reason why;
+
+	(void)state;
+	assert_ptr_equal(p41_decap(buf, len, pop(), &inner, &why), buf + 24);
+	assert_int_equal(inner, 40);
+}
+
+static void drops_foreign_source(void **state)
+{
+	uint8_t buf[128];
+	size_t len = build(buf, "198.51.100.7", 41, 5, 0), inner;
+	enum drop_reason why;
+
+	(void)state;
+	assert_null(p41_decap(buf, len, pop(), &inner, &why));
+	assert_int_equal(why, DROP_FOREIGN);
+}
+
+static void drops_non_ipv6_payload(void **state)
+{
+	uint8_t buf[128];
+	size_t len = build(buf, "192.0.2.1", 41, 5, 0), inner;
+	enum drop_reason why;
+
+	(void)state;
+	buf[20] = 0x45; /* IPv4 inside */
+	assert_null(p41_decap(buf, len, pop(), &inner, &why));
+	assert_int_equal(why, DROP_PAYLOAD);
+	len = build(buf, "192.0.2.1", 41, 5, 0);
+	assert_null(p41_decap(buf, len - 1, pop(), &inner, &why)); /* truncated IPv6 header */
+	assert_int_equal(why, DROP_PAYLOAD);
+	len = build(buf, "192.0.2.1", 17, 5, 0);
+	assert_null(p41_decap(buf, len, pop(), &inner, &why));
+	assert_int_equal(why, DROP_PAYLOAD);
+}
+
+static void drops_short_and_bad_headers(void **state)
+{
+	uint8_t buf[128];
+	size_t len = build(buf, "192.0.2.1", 41, 5, 0), inner;
+	enum drop_reason why;
+
+	(void)state;
+	assert_null(p41_decap(buf, 19, pop(), &inner, &why));
+	assert_int_equal(why, DROP_SHORT);
+	buf[0] = 0x44; /* IHL 4: shorter than an IPv4 header */
+	assert_null(p41_decap(buf, len, pop(), &inner, &why));
+	assert_int_equal(why, DROP_SHORT);
+	buf[0] = 0x4f; /* IHL 15: 60 bytes, longer than a 24-byte datagram */
+	assert_null(p41_decap(buf, 24, pop(), &inner, &why));
+	assert_int_equal(why, DROP_SHORT);
+	buf[0] = 0x65; /* not IPv4 */
+	assert_null(p41_decap(buf, len, pop(), &inner, &why));
+	assert_int_equal(why, DROP_SHORT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(accepts_ipv6_from_the_pop),   cmocka_unit_test(skips_ipv4_options),
+	    cmocka_unit_test(drops_foreign_source),        cmocka_unit_test(drops_non_ipv6_payload),
+	    cmocka_unit_test(drops_short_and_bad_headers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,54 @@
+/*
+ * User-space 6in4 (PROTOCOLS.md section 3): a TUN link for the IPv6 side
+ * and a raw IPv4 socket of protocol 41 for the wire, for kernels without
+ * sit.  The kernel builds the outer IPv4 header on send (its source follows
+ * the routing table, so an address change needs nothing from us); on
+ * receive we strip it and accept only packets from the PoP.
+ *
+ * No event loop here: the worker's loop calls these when an fd is
+ * readable.  Buffers are allocated once at init.  Opening the raw socket
+ * needs CAP_NET_RAW.
+ */
+#ifndef AICCUD_PROTO41_H
+#define AICCUD_PROTO41_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "counters.h"
+
+#define P41_BATCH 32
+#define P41_SLOT  (65535 + 1) /* an IPv4 datagram of any size */
+
+struct p41 {
+	int tun_fd;
+	int raw_fd;
+	struct in_addr pop;
+	struct tunnel_counters *c;
+	uint8_t *buf; /* P41_BATCH slots of P41_SLOT bytes */
+	struct mmsghdr msgs[P41_BATCH];
+	struct iovec iov[P41_BATCH];
+	struct sockaddr_in peer;
+};
+
+/* Raw IPv4 socket of protocol 41, non-blocking, buffers sized for bursts. */
+int p41_open_raw(void);
+/* Returns 0 or -ENOMEM; takes no ownership of the fds. */
+int p41_init(struct p41 *p, int tun_fd, int raw_fd, struct in_addr pop, struct tunnel_counters *c);
+void p41_free(struct p41 *p);
+
+/*
+ * Pure: the IPv6 packet inside an IPv4 datagram received on the raw
+ * socket, or NULL (and *drop says why) when it is not from pop, not
+ * protocol 41, truncated or not IPv6.
+ */
+const uint8_t *p41_decap(const uint8_t *dgram, size_t len, struct in_addr pop, size_t *inner_len,
+                         enum drop_reason *drop);
+
+/* Move up to one batch each way.  Packets handled, or -errno when fatal. */
+int p41_from_tun(struct p41 *p);
+int p41_from_raw(struct p41 *p);
+
+#endif
