@@ -74,12 +74,50 @@ static void policy_drop(struct tunnel_rt *t)
 	t->policy_installed = false;
 }
 
+/*
+ * The parent installs routing only for what belongs to this tunnel: a file
+ * tunnel must report exactly its file's address; a TIC tunnel a global
+ * unicast address (never link-local, multicast, loopback or unspecified).
+ */
+static bool params_acceptable(const struct tunnel_rt *t, const struct tunnel_params *p,
+                              const char **why)
+{
+	const struct in6_addr *a = &p->ipv6_local;
+
+	if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_MULTICAST(a) ||
+	    IN6_IS_ADDR_LINKLOCAL(a)) {
+		*why = "local address is not a global unicast address";
+		return false;
+	}
+	if (p->prefix_len > 128) {
+		*why = "prefix length above 128";
+		return false;
+	}
+	if (!t->entry.conf.tic && memcmp(a, &t->entry.conf.params.ipv6_local, sizeof(*a)) != 0) {
+		*why = "local address differs from the tunnel file's";
+		return false;
+	}
+	return true;
+}
+
 static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 {
+	char saved_password[TUNNEL_PASSWORD_MAX];
 	const char *what = "";
 	int err;
 
 	t->ifindex = up->ifindex;
+	if (!params_acceptable(t, &up->params, &what)) {
+		log_warnx("%s: worker reported unusable parameters: %s", t->entry.conf.name, what);
+		tunnel_stop(t);
+		tunnel_set_state(t, TS_FAILED, "unusable tunnel parameters: %s", what);
+		return;
+	}
+	/* Keep a file tunnel's password: the worker's report carries none. */
+	memcpy(saved_password, t->entry.conf.params.password, sizeof(saved_password));
+	t->entry.conf.params = up->params;
+	memcpy(t->entry.conf.params.password, saved_password, sizeof(saved_password));
+	explicit_bzero(saved_password, sizeof(saved_password));
 	err = policy_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0) {
 		log_warnx("%s: cannot install %s in table %u: %s %s", t->entry.conf.name, what,
@@ -188,6 +226,16 @@ static void __attribute__((noreturn)) worker_exec(struct tunnel_rt *t, int fd)
 	_exit(127);
 }
 
+static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
+{
+	static struct ipc_conf ic;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.conf = t->entry.conf;
+	snprintf(ic.state_dir, sizeof(ic.state_dir), "%s", t->d->cfg.state_dir);
+	return &ic;
+}
+
 static int worker_spawn(struct tunnel_rt *t)
 {
 	struct daemon *d = t->d;
@@ -215,7 +263,7 @@ static int worker_spawn(struct tunnel_rt *t)
 	t->ipc_w.data = t->child_w.data = t;
 	ev_io_start(d->loop, &t->ipc_w);
 	ev_child_start(d->loop, &t->child_w);
-	if (ipc_send(t->ipc_fd, IPC_P_CONF, &t->entry.conf, sizeof(t->entry.conf)) < 0)
+	if (ipc_send(t->ipc_fd, IPC_P_CONF, worker_conf(t), sizeof(struct ipc_conf)) < 0)
 		log_warn("%s: sending the configuration to worker %d", t->entry.conf.name,
 		         (int)pid);
 	return 0;

@@ -16,7 +16,13 @@ ssize_t ipc_payload_len(uint16_t type)
 	case IPC_P_COUNTERS_REQ:
 		return 0;
 	case IPC_P_CONF:
-		return sizeof(struct tunnel_conf);
+		return sizeof(struct ipc_conf);
+	case IPC_P_FETCH:
+		return sizeof(struct ipc_fetch);
+	case IPC_F_RESULT:
+		return sizeof(struct ipc_fetch_result);
+	case IPC_F_DONE:
+		return sizeof(struct ipc_fetch_done);
 	default:
 		return -1;
 	}

@@ -19,7 +19,10 @@ enum ipc_type {
 	IPC_W_FAILED,       /* worker: tunnel cannot come up (struct ipc_failed) */
 	IPC_W_COUNTERS,     /* worker: counters snapshot (struct tunnel_counters) */
 	IPC_P_COUNTERS_REQ, /* parent: send counters now (no payload) */
-	IPC_P_CONF,         /* parent: the tunnel to run (struct tunnel_conf), first message */
+	IPC_P_CONF,         /* parent: the tunnel to run (struct ipc_conf), first message */
+	IPC_P_FETCH,        /* parent -> fetcher: what to fetch (struct ipc_fetch) */
+	IPC_F_RESULT,       /* fetcher: one tunnel's outcome (struct ipc_fetch_result) */
+	IPC_F_DONE,         /* fetcher: the session's outcome (struct ipc_fetch_done), last */
 	IPC_TYPE_MAX
 };
 
@@ -28,16 +31,53 @@ struct ipc_hdr {
 	uint16_t len; /* payload bytes after the header */
 };
 
+/* The tunnel to run and where its cached TIC parameters live. */
+struct ipc_conf {
+	struct tunnel_conf conf;
+	char state_dir[TUNNEL_PATH_MAX];
+};
+
+/*
+ * Link up.  params are what the worker runs with (from the file or the
+ * tunnel cache), password cleared: the parent installs routing from them
+ * without ever parsing TIC data itself.
+ */
 struct ipc_up {
 	int32_t ifindex;
 	char ifname[IFNAMSIZ];
+	struct tunnel_params params;
+};
+
+#define IPC_FETCH_MAX 32 /* tunnel ids per TIC session */
+
+struct ipc_fetch {
+	struct tic_account account;
+	char state_dir[TUNNEL_PATH_MAX];
+	uint32_t nids;
+	char ids[IPC_FETCH_MAX][TUNNEL_ID_MAX];
+};
+
+struct ipc_fetch_result {
+	char id[TUNNEL_ID_MAX];
+	int32_t err; /* 0: cached; else -errno */
+	char reason[256];
+};
+
+struct ipc_fetch_done {
+	int32_t err;     /* 0: the session completed */
+	uint8_t refused; /* the TIC server turned the connection away (rate limit) */
+	uint8_t pad[3];
+	char reason[256];
+	char warning[256]; /* e.g. plain-text TIC; "" if none */
 };
 
 struct ipc_failed {
 	char reason[256];
 };
 
-#define IPC_MSG_MAX (sizeof(struct ipc_hdr) + sizeof(struct tunnel_conf))
+#define IPC_MAX_(a, b) ((a) > (b) ? (a) : (b))
+#define IPC_MSG_MAX                                                                                \
+	(sizeof(struct ipc_hdr) + IPC_MAX_(sizeof(struct ipc_conf), sizeof(struct ipc_fetch)))
 /* The worker is exec()ed with its end of the socketpair on this fd. */
 #define IPC_WORKER_FD 3
 

@@ -17,6 +17,7 @@
 #include <ev.h>
 
 #include "ayiya.h"
+#include "cache.h"
 #include "datapath.h"
 #include "heartbeat.h"
 #include "ipc.h"
@@ -32,6 +33,7 @@
 
 struct worker {
 	const struct tunnel_conf *tc;
+	const char *cache_dir; /* TIC tunnels: the state dir holding the tunnel cache */
 	struct netcfg *nc;
 	int ipc_fd;
 	int tun_fd;  /* AYIYA and user-space 6in4; -1 with kernel sit */
@@ -82,6 +84,9 @@ static void worker_fail(struct worker *w, const char *fmt, ...)
 	vsnprintf(f.reason, sizeof(f.reason), fmt, ap);
 	va_end(ap);
 	log_warnx("%s", f.reason);
+	/* Parameters that cannot bring the tunnel up: ask TIC again next time. */
+	if (w->cache_dir && cache_mark_failed(w->cache_dir, w->tc->id) < 0)
+		log_warn("cannot mark the cached parameters of %s as failed", w->tc->id);
 	ipc_send(w->ipc_fd, IPC_W_FAILED, &f, sizeof(f));
 	worker_cleanup(w);
 	exit(1);
@@ -428,7 +433,7 @@ static void loop_run(struct worker *w)
 }
 
 /* Wait (bounded) for the parent to send the tunnel to run. */
-static void conf_receive(struct worker *w, struct tunnel_conf *tc)
+static void conf_receive(struct worker *w, struct ipc_conf *ic)
 {
 	unsigned char buf[IPC_MSG_MAX];
 	struct pollfd pfd = {.fd = w->ipc_fd, .events = POLLIN};
@@ -440,26 +445,53 @@ static void conf_receive(struct worker *w, struct tunnel_conf *tc)
 	type = ipc_recv(w->ipc_fd, buf, sizeof(buf), &payload);
 	if (type != IPC_P_CONF)
 		fatalx("expected the tunnel configuration from the parent, got %d", type);
-	memcpy(tc, payload, sizeof(*tc));
-	tc->name[sizeof(tc->name) - 1] = '\0';
+	memcpy(ic, payload, sizeof(*ic));
+	ic->conf.name[sizeof(ic->conf.name) - 1] = '\0';
+	ic->state_dir[sizeof(ic->state_dir) - 1] = '\0';
+}
+
+/*
+ * A TIC tunnel's parameters come from the tunnel cache the fetcher wrote;
+ * the parent only starts us when that cache is there and fresh.
+ */
+static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const char *state_dir)
+{
+	struct tic_tunnel tt;
+	time_t fetched;
+	int err = cache_read(state_dir, tc->id, &tt, &fetched);
+
+	if (err < 0)
+		worker_fail(w, "no usable cached parameters for %s in %s: %s", tc->id, state_dir,
+		            strerror(-err));
+	if (!tt.admin_enabled || !tt.user_enabled)
+		worker_fail(w, "the broker has %s disabled (AdminState '%s', UserState '%s')",
+		            tc->id, tt.admin_state, tt.user_state);
+	tc->params = tt.params;
+	explicit_bzero(&tt, sizeof(tt));
 }
 
 void worker_main(const char *name, int ipc_fd)
 {
-	static struct tunnel_conf conf;
-	struct worker w = {.tc = &conf, .ipc_fd = ipc_fd, .tun_fd = -1, .wire_fd = -1};
-	const struct tunnel_conf *tc = &conf;
+	static struct ipc_conf ic;
+	struct tunnel_conf *tc = &ic.conf;
+	struct worker w = {.tc = tc, .ipc_fd = ipc_fd, .tun_fd = -1, .wire_fd = -1};
 	struct ipc_up up = {0};
 
 	w.c = &w.dp.c;
 	log_set_tag(name);
-	conf_receive(&w, &conf);
-	if (strcmp(conf.name, name) != 0)
-		fatalx("parent sent tunnel %s to the worker of %s", conf.name, name);
+	conf_receive(&w, &ic);
+	if (strcmp(tc->name, name) != 0)
+		fatalx("parent sent tunnel %s to the worker of %s", tc->name, name);
+	if (tc->tic) {
+		w.cache_dir = ic.state_dir;
+		params_from_cache(&w, tc, ic.state_dir);
+	}
 	link_configure(&w);
 	datapath_start(&w);
 	up.ifindex = w.ifindex;
 	snprintf(up.ifname, sizeof(up.ifname), "%s", tc->name);
+	up.params = tc->params;
+	explicit_bzero(up.params.password, sizeof(up.params.password));
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");
 	log_info("link %s up (ifindex %d), %s to %s, %s data path", tc->name, w.ifindex,
@@ -469,7 +501,7 @@ void worker_main(const char *name, int ipc_fd)
 	send_counters(&w);
 	datapath_free(&w.dp);
 	p41_free(&w.p41);
-	explicit_bzero(&conf.params.password, sizeof(conf.params.password));
+	explicit_bzero(tc->params.password, sizeof(tc->params.password));
 	worker_cleanup(&w);
 	netcfg_close(w.nc);
 	exit(w.exit_code);
