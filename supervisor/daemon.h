@@ -13,9 +13,12 @@
 
 #include "config.h"
 #include "counters.h"
+#include "limiter.h"
 
 enum tunnel_state {
 	TS_STOPPED = 0, /* not running (never started, or stopped on request) */
+	TS_WAITING,     /* TIC tunnel without usable cache: waiting for a limiter token */
+	TS_FETCHING,    /* the fetcher is asking TIC for its parameters */
 	TS_STARTING,    /* worker forked, link not up yet */
 	TS_UP,          /* link up, routing policy installed */
 	TS_STOPPING,    /* worker told to stop, not exited yet */
@@ -41,6 +44,20 @@ struct tunnel_rt {
 	ev_tstamp spawned_at; /* monotonic */
 	double up_latency;    /* seconds from spawn to policy installed; <0: n/a */
 	unsigned starts;
+	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */
+	char fetch_reason[256]; /* its message */
+};
+
+/* The one TIC fetcher child that may run at a time. */
+struct fetch_rt {
+	pid_t pid;
+	int fd;
+	ev_io io;
+	ev_child child;
+	ev_timer deadline;
+	bool refused; /* the server turned the connection away */
+	char server[TUNNEL_HOST_MAX];
+	char reason[256];
 };
 
 struct daemon {
@@ -57,6 +74,10 @@ struct daemon {
 	ev_signal term_w, int_w;
 	ev_timer shutdown_w;
 	ev_tstamp shutdown_started;
+	struct limiter limiter;
+	char limiter_path[TUNNEL_PATH_MAX + 16];
+	ev_timer token_w; /* wakes the fetch scheduler when the next token is due */
+	struct fetch_rt fetch;
 };
 
 const char *tunnel_state_name(enum tunnel_state s);
@@ -65,8 +86,24 @@ void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt,
     __attribute__((format(printf, 3, 4)));
 
 /* workers.c */
+/*
+ * In a fresh child: exec aiccud again as a worker ("-W", name) or the TIC
+ * fetcher ("-F", NULL), with fd as its IPC channel.  Never returns.
+ */
+void child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
+    __attribute__((noreturn));
 int tunnel_start(struct tunnel_rt *t);
+/* Fork the worker now (parameters are in the file or the tunnel cache). */
+int tunnel_spawn(struct tunnel_rt *t);
 void tunnel_stop(struct tunnel_rt *t);
 bool tunnel_running(const struct tunnel_rt *t);
+
+/* fetch.c: TIC fetches, each behind a limiter token */
+int fetch_init(struct daemon *d);
+/* Whether a TIC tunnel's cached parameters can be used for a start now. */
+bool fetch_cache_usable(const struct daemon *d, const struct tunnel_rt *t);
+/* Tunnels in TS_WAITING want TIC: start a fetch now or when a token is due. */
+void fetch_kick(struct daemon *d);
+void fetch_shutdown(struct daemon *d);
 
 #endif

@@ -5,7 +5,8 @@
  *
  * -d stays in the foreground and logs to stderr; -n checks the
  * configuration, prints every problem as file:line: message and exits.
- * "-W NAME" is internal: the parent execs itself that way for each worker.
+ * "-W NAME" and "-F" are internal: the parent execs itself that way for
+ * each worker and for the TIC fetcher.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fetcher.h"
 #include "ipc.h"
 #include "log.h"
 #include "parent.h"
@@ -62,12 +64,15 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	struct config_diag diag = {0};
 	const char *file = CONFIG_DEFAULT_FILE, *worker = NULL;
-	bool check = false, to_syslog = false;
+	bool check = false, to_syslog = false, fetcher = false;
 	ssize_t n;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "df:nsvW:")) != -1) {
+	while ((ch = getopt(argc, argv, "Fdf:nsvW:")) != -1) {
 		switch (ch) {
+		case 'F':
+			fetcher = true;
+			break;
 		case 'd':
 			d.foreground = true;
 			break;
@@ -92,6 +97,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (fetcher) {
+		log_init("tic", to_syslog, d.verbosity);
+		fetcher_main(IPC_WORKER_FD);
+	}
 	if (worker) {
 		log_init(worker, to_syslog, d.verbosity);
 		worker_main(worker, IPC_WORKER_FD);

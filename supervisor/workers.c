@@ -23,8 +23,9 @@
 #define WORKER_STOP_TIMEOUT 5.0
 
 static const char *const state_names[] = {
-    [TS_STOPPED] = "stopped",   [TS_STARTING] = "starting", [TS_UP] = "up",
-    [TS_STOPPING] = "stopping", [TS_FAILED] = "failed",
+    [TS_STOPPED] = "stopped",   [TS_WAITING] = "waiting", [TS_FETCHING] = "fetching",
+    [TS_STARTING] = "starting", [TS_UP] = "up",           [TS_STOPPING] = "stopping",
+    [TS_FAILED] = "failed",
 };
 
 const char *tunnel_state_name(enum tunnel_state s)
@@ -205,9 +206,9 @@ static void on_kill_timeout(EV_P_ ev_timer *w, int revents)
 	}
 }
 
-static void __attribute__((noreturn)) worker_exec(struct tunnel_rt *t, int fd)
+void child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
 {
-	char *argv[6];
+	char *argv[7];
 	int argc = 0;
 	sigset_t none;
 
@@ -216,13 +217,14 @@ static void __attribute__((noreturn)) worker_exec(struct tunnel_rt *t, int fd)
 	if (dup2(fd, IPC_WORKER_FD) < 0)
 		_exit(127);
 	argv[argc++] = "aiccud";
-	argv[argc++] = t->d->foreground ? "-d" : "-s";
-	if (t->d->verbosity > 0)
+	argv[argc++] = d->foreground ? "-d" : "-s";
+	if (d->verbosity > 0)
 		argv[argc++] = "-v";
-	argv[argc++] = "-W";
-	argv[argc++] = t->entry.conf.name;
+	argv[argc++] = (char *)mode;
+	if (name)
+		argv[argc++] = (char *)name;
 	argv[argc] = NULL;
-	execv(t->d->self_exe, argv);
+	execv(d->self_exe, argv);
 	_exit(127);
 }
 
@@ -253,7 +255,7 @@ static int worker_spawn(struct tunnel_rt *t)
 		return err;
 	}
 	if (pid == 0)
-		worker_exec(t, sv[1]);
+		child_exec(t->d, sv[1], "-W", t->entry.conf.name);
 	close(sv[1]);
 	t->pid = pid;
 	t->ipc_fd = sv[0];
@@ -269,16 +271,10 @@ static int worker_spawn(struct tunnel_rt *t)
 	return 0;
 }
 
-int tunnel_start(struct tunnel_rt *t)
+int tunnel_spawn(struct tunnel_rt *t)
 {
 	int err;
 
-	if (!t->entry.valid) {
-		tunnel_set_state(t, TS_FAILED, "%s", t->entry.error);
-		return -EINVAL;
-	}
-	if (tunnel_running(t))
-		return 0;
 	ev_now_update(t->d->loop);
 	t->spawned_at = ev_now(t->d->loop);
 	t->up_latency = -1;
@@ -293,8 +289,30 @@ int tunnel_start(struct tunnel_rt *t)
 	return 0;
 }
 
+int tunnel_start(struct tunnel_rt *t)
+{
+	if (!t->entry.valid) {
+		tunnel_set_state(t, TS_FAILED, "%s", t->entry.error);
+		return -EINVAL;
+	}
+	if (tunnel_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING)
+		return 0;
+	if (t->entry.conf.tic && !fetch_cache_usable(t->d, t)) {
+		/* The limiter decides when TIC may be asked; fetch.c spawns us after. */
+		tunnel_set_state(t, TS_WAITING, "waiting for a TIC connection token");
+		fetch_kick(t->d);
+		return 0;
+	}
+	return tunnel_spawn(t);
+}
+
 void tunnel_stop(struct tunnel_rt *t)
 {
+	if (t->state == TS_WAITING || t->state == TS_FETCHING) {
+		/* A fetch under way still completes and fills the cache. */
+		tunnel_set_state(t, TS_STOPPED, "stopped on request");
+		return;
+	}
 	if (!tunnel_running(t)) {
 		if (t->state != TS_FAILED)
 			tunnel_set_state(t, TS_STOPPED, "stopped on request");

@@ -1,0 +1,338 @@
+/*
+ * TIC fetches, on the parent's loop (parent.c owns it).
+ *
+ * Every TCP connection to a TIC server is made by a short-lived fetcher
+ * child ("aiccud -F"), and every fetcher is started only after the limiter
+ * granted a token and that grant was saved to disk: a crash at any point
+ * loses at most an unused grant, so restarting aiccud in a loop cannot
+ * reset the budget.  One fetcher runs at a time; it logs in once for an
+ * account and fetches every waiting tunnel of that account.
+ *
+ * The parent never reads what TIC sent: the fetcher writes the tunnel
+ * cache, the worker reads it, and the parent only looks at the cache
+ * file's age (stat) and the fetcher's flat result messages.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cache.h"
+#include "control.h"
+#include "daemon.h"
+#include "ipc.h"
+#include "log.h"
+
+/* The fetcher bounds each step itself; this catches a stuck child. */
+#define FETCH_DEADLINE 120.0
+/* When saving the limiter state fails we must not connect: retry later. */
+#define FETCH_SAVE_RETRY 5.0
+
+static bool same_account(const struct tic_account *a, const struct tic_account *b)
+{
+	return strcmp(a->server, b->server) == 0 && strcmp(a->username, b->username) == 0;
+}
+
+bool fetch_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
+{
+	return cache_usable(d->cfg.state_dir, t->entry.conf.id, d->cfg.cache_max_age, time(NULL));
+}
+
+static void limiter_persist(struct daemon *d, const char *why)
+{
+	int err = limiter_save(&d->limiter, d->limiter_path);
+
+	if (err < 0)
+		log_warnx("limiter: cannot save %s after %s: %s", d->limiter_path, why,
+		          strerror(-err));
+}
+
+int fetch_init(struct daemon *d)
+{
+	struct limiter_now now;
+	int err;
+
+	d->fetch.pid = 0;
+	d->fetch.fd = -1;
+	ev_init(&d->token_w, NULL);
+	snprintf(d->limiter_path, sizeof(d->limiter_path), "%s/limiter", d->cfg.state_dir);
+	if (mkdir(d->cfg.state_dir, 0700) < 0 && errno != EEXIST)
+		log_warn("state directory %s", d->cfg.state_dir);
+	limiter_now_read(&now);
+	err = limiter_init(&d->limiter, d->cfg.limiter_burst, d->cfg.limiter_refill, &now);
+	if (err < 0)
+		return err;
+	err = limiter_load(&d->limiter, d->limiter_path, &now);
+	if (err == -ENOENT)
+		log_info("limiter: no state in %s yet; starting with an empty bucket",
+		         d->limiter_path);
+	else if (err == -EBADMSG)
+		log_warnx("limiter: %s is corrupt; starting with an empty bucket", d->limiter_path);
+	else if (err == LIMITER_STATE_NEW_BOOT)
+		log_info("limiter: state is from another boot; starting with an empty bucket");
+	else if (err == LIMITER_STATE_NEW_PARAMS)
+		log_info("limiter: burst/refill changed; starting with an empty bucket");
+	else if (err < 0)
+		log_warnx("limiter: cannot read %s: %s; starting with an empty bucket",
+		          d->limiter_path, strerror(-err));
+	/* Persist at once so that even a crash before the first grant keeps the clock. */
+	limiter_persist(d, "start");
+	return 0;
+}
+
+static void on_token(EV_P_ ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	fetch_kick(w->data);
+}
+
+static void wait_for_token(struct daemon *d, double wait_s, const struct tic_account *acct)
+{
+	for (size_t i = 0; i < d->ntunnels; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+
+		if (t->state == TS_WAITING && same_account(&t->entry.conf.account, acct))
+			tunnel_set_state(t, TS_WAITING,
+			                 "waiting for a TIC connection token (next in %.0f s)",
+			                 wait_s < 1 ? 1 : wait_s);
+	}
+	ev_timer_stop(d->loop, &d->token_w);
+	ev_timer_init(&d->token_w, on_token, wait_s > 0.05 ? wait_s : 0.05, 0.);
+	d->token_w.data = d;
+	ev_timer_start(d->loop, &d->token_w);
+}
+
+/* The fetcher has gone: start what it fetched, fail what it could not. */
+static void fetch_finished(struct daemon *d, int status)
+{
+	struct fetch_rt *f = &d->fetch;
+
+	ev_io_stop(d->loop, &f->io);
+	ev_timer_stop(d->loop, &f->deadline);
+	close(f->fd);
+	f->fd = -1;
+	f->pid = 0;
+	if (!f->reason[0] && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		snprintf(f->reason, sizeof(f->reason), "TIC fetcher %s %d",
+		         WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	for (size_t i = 0; i < d->ntunnels; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+
+		if (t->state != TS_FETCHING)
+			continue;
+		if (f->refused) {
+			/* The broker's block lasts 5 minutes: the limiter waits it out. */
+			tunnel_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
+			                 f->reason);
+		} else if (t->fetch_err == 0 && fetch_cache_usable(d, t)) {
+			tunnel_spawn(t);
+		} else {
+			/* No retry storm: a failed fetch waits for an operator's start. */
+			tunnel_set_state(t, TS_FAILED, "TIC %s: %s", f->server,
+			                 t->fetch_reason[0] ? t->fetch_reason
+			                 : f->reason[0]     ? f->reason
+			                                    : "no answer for this tunnel");
+		}
+	}
+	if (!d->shutting_down)
+		fetch_kick(d);
+}
+
+static void on_fetch_child(EV_P_ ev_child *c, int revents)
+{
+	struct daemon *d = c->data;
+
+	(void)revents;
+	ev_child_stop(EV_A_ c);
+	fetch_finished(d, c->rstatus);
+}
+
+static struct tunnel_rt *find_by_id(struct daemon *d, const char *id)
+{
+	for (size_t i = 0; i < d->ntunnels; i++)
+		if (d->tunnels[i].state == TS_FETCHING &&
+		    strcmp(d->tunnels[i].entry.conf.id, id) == 0)
+			return &d->tunnels[i];
+	return NULL;
+}
+
+static void on_fetch_result(struct daemon *d, const struct ipc_fetch_result *r)
+{
+	char id[TUNNEL_ID_MAX];
+	struct tunnel_rt *t;
+
+	snprintf(id, sizeof(id), "%.*s", (int)sizeof(r->id), r->id);
+	t = find_by_id(d, id);
+	if (!t)
+		return;
+	t->fetch_err = r->err;
+	snprintf(t->fetch_reason, sizeof(t->fetch_reason), "%.*s", (int)sizeof(r->reason),
+	         r->reason);
+	if (r->err)
+		log_warnx("%s: TIC: %s", t->entry.conf.name, t->fetch_reason);
+	else
+		log_info("%s: parameters of %s fetched from TIC and cached", t->entry.conf.name,
+		         id);
+}
+
+static void on_fetch_done(struct daemon *d, const struct ipc_fetch_done *done)
+{
+	struct fetch_rt *f = &d->fetch;
+	struct limiter_now now;
+
+	snprintf(f->reason, sizeof(f->reason), "%.*s", (int)sizeof(done->reason), done->reason);
+	if (done->warning[0])
+		log_warnx("TIC %s: %.*s", f->server, (int)sizeof(done->warning), done->warning);
+	if (done->err)
+		log_warnx("TIC %s: %s", f->server, f->reason);
+	if (done->refused) {
+		f->refused = true;
+		limiter_now_read(&now);
+		limiter_penalize(&d->limiter, &now, LIMITER_PENALTY_MIN);
+		limiter_persist(d, "a refusal");
+		log_warnx("TIC %s turned us away; no TIC connection for %d s", f->server,
+		          LIMITER_PENALTY_MIN);
+	}
+}
+
+static void on_fetch_msg(EV_P_ ev_io *io, int revents)
+{
+	struct daemon *d = io->data;
+	unsigned char buf[IPC_MSG_MAX];
+	const void *p;
+	int type;
+
+	(void)revents;
+	while ((type = ipc_recv(d->fetch.fd, buf, sizeof(buf), &p)) > 0) {
+		if (type == IPC_F_RESULT)
+			on_fetch_result(d, p);
+		else if (type == IPC_F_DONE)
+			on_fetch_done(d, p);
+	}
+	if (type == 0 || (type < 0 && type != -EAGAIN))
+		ev_io_stop(EV_A_ io); /* EOF: ev_child reports the exit */
+}
+
+static void on_fetch_deadline(EV_P_ ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (d->fetch.pid > 0) {
+		log_warnx("TIC fetcher %d still running after %.0f s; killing it",
+		          (int)d->fetch.pid, FETCH_DEADLINE);
+		snprintf(d->fetch.reason, sizeof(d->fetch.reason), "no result within %.0f s",
+		         FETCH_DEADLINE);
+		kill(d->fetch.pid, SIGKILL);
+	}
+}
+
+/* Collect the waiting tunnels of acct (at most IPC_FETCH_MAX) into the request. */
+static void fetch_request(struct daemon *d, const struct tic_account *acct, struct ipc_fetch *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->account = *acct;
+	snprintf(req->state_dir, sizeof(req->state_dir), "%s", d->cfg.state_dir);
+	for (size_t i = 0; i < d->ntunnels && req->nids < IPC_FETCH_MAX; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+
+		if (t->state != TS_WAITING || !same_account(&t->entry.conf.account, acct))
+			continue;
+		snprintf(req->ids[req->nids++], TUNNEL_ID_MAX, "%s", t->entry.conf.id);
+		t->fetch_err = -EINPROGRESS;
+		t->fetch_reason[0] = '\0';
+		tunnel_set_state(t, TS_FETCHING, "fetching parameters from TIC %s", acct->server);
+	}
+}
+
+static int fetch_spawn(struct daemon *d, const struct tic_account *acct)
+{
+	static struct ipc_fetch req;
+	struct fetch_rt *f = &d->fetch;
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (pid == 0)
+		child_exec(d, sv[1], "-F", NULL);
+	close(sv[1]);
+	f->pid = pid;
+	f->fd = sv[0];
+	f->refused = false;
+	f->reason[0] = '\0';
+	snprintf(f->server, sizeof(f->server), "%s", acct->server);
+	fcntl(f->fd, F_SETFL, O_NONBLOCK);
+	ev_io_init(&f->io, on_fetch_msg, f->fd, EV_READ);
+	ev_child_init(&f->child, on_fetch_child, pid, 0);
+	ev_timer_init(&f->deadline, on_fetch_deadline, FETCH_DEADLINE, 0.);
+	f->io.data = f->child.data = f->deadline.data = d;
+	ev_io_start(d->loop, &f->io);
+	ev_child_start(d->loop, &f->child);
+	ev_timer_start(d->loop, &f->deadline);
+	fetch_request(d, acct, &req);
+	if (ipc_send(f->fd, IPC_P_FETCH, &req, sizeof(req)) < 0)
+		log_warn("sending the fetch request to fetcher %d", (int)pid);
+	explicit_bzero(&req.account.password, sizeof(req.account.password));
+	log_info("TIC: fetcher %d asks %s for %u tunnel(s) of %s", (int)pid, acct->server, req.nids,
+	         acct->username);
+	return 0;
+}
+
+void fetch_kick(struct daemon *d)
+{
+	const struct tic_account *acct = NULL;
+	struct limiter_now now;
+	double wait_s = 0;
+	int err;
+
+	if (d->fetch.pid > 0 || d->shutting_down)
+		return; /* fetch_finished kicks again */
+	for (size_t i = 0; i < d->ntunnels && !acct; i++)
+		if (d->tunnels[i].state == TS_WAITING)
+			acct = &d->tunnels[i].entry.conf.account;
+	if (!acct)
+		return;
+	limiter_now_read(&now);
+	if (!limiter_take(&d->limiter, &now, &wait_s)) {
+		wait_for_token(d, wait_s, acct);
+		return;
+	}
+	/* The grant must be on disk before the connection is made. */
+	err = limiter_save(&d->limiter, d->limiter_path);
+	if (err < 0) {
+		log_warnx("limiter: cannot save %s: %s; not connecting to TIC", d->limiter_path,
+		          strerror(-err));
+		wait_for_token(d, FETCH_SAVE_RETRY, acct);
+		return;
+	}
+	err = fetch_spawn(d, acct);
+	if (err < 0) {
+		log_warnx("cannot start the TIC fetcher: %s", strerror(-err));
+		wait_for_token(d, FETCH_SAVE_RETRY, acct);
+	}
+}
+
+void fetch_shutdown(struct daemon *d)
+{
+	ev_timer_stop(d->loop, &d->token_w);
+	if (d->fetch.pid > 0)
+		kill(d->fetch.pid, SIGTERM);
+}

@@ -1,0 +1,88 @@
+#include "fetcher.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "ipc.h"
+#include "log.h"
+#include "tic.h"
+#include "tic_io.h"
+
+static void request_receive(int fd, struct ipc_fetch *req)
+{
+	unsigned char buf[IPC_MSG_MAX];
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	const void *payload;
+	int type;
+
+	if (poll(&pfd, 1, 10000) != 1)
+		fatalx("no fetch request from the parent within 10 s");
+	type = ipc_recv(fd, buf, sizeof(buf), &payload);
+	if (type != IPC_P_FETCH)
+		fatalx("expected a fetch request from the parent, got %d", type);
+	memcpy(req, payload, sizeof(*req));
+	explicit_bzero(buf, sizeof(buf));
+	if (req->nids > IPC_FETCH_MAX)
+		fatalx("fetch request for %u tunnels (at most %d)", req->nids, IPC_FETCH_MAX);
+	req->state_dir[sizeof(req->state_dir) - 1] = '\0';
+	for (uint32_t i = 0; i < req->nids; i++)
+		req->ids[i][TUNNEL_ID_MAX - 1] = '\0';
+}
+
+static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel *out, int err)
+{
+	for (uint32_t i = 0; i < req->nids; i++) {
+		struct ipc_fetch_result r = {{0}};
+
+		snprintf(r.id, sizeof(r.id), "%s", req->ids[i]);
+		if (err) {
+			r.err = err;
+			snprintf(r.reason, sizeof(r.reason), "the TIC session failed");
+		} else if (out[i].fetch_err) {
+			r.err = out[i].fetch_err;
+			snprintf(r.reason, sizeof(r.reason), "%s", out[i].fetch_msg);
+		} else {
+			int werr = cache_write(req->state_dir, &out[i], time(NULL));
+
+			r.err = werr;
+			if (werr)
+				snprintf(r.reason, sizeof(r.reason),
+				         "cannot write the tunnel cache in %s: %s", req->state_dir,
+				         strerror(-werr));
+		}
+		if (ipc_send(fd, IPC_F_RESULT, &r, sizeof(r)) < 0)
+			fatal("reporting to the parent");
+	}
+}
+
+void fetcher_main(int ipc_fd)
+{
+	static struct ipc_fetch req;
+	static struct tic_tunnel out[IPC_FETCH_MAX];
+	const char *ids[IPC_FETCH_MAX];
+	struct ipc_fetch_done done = {0};
+	struct tic_io_opts opts;
+	int err;
+
+	log_set_tag("tic");
+	request_receive(ipc_fd, &req);
+	for (uint32_t i = 0; i < req.nids; i++)
+		ids[i] = req.ids[i];
+	tic_io_opts_default(&opts);
+	err = tic_fetch(&req.account, ids, req.nids, &opts, out, done.reason, sizeof(done.reason));
+	explicit_bzero(&req.account.password, sizeof(req.account.password));
+	snprintf(done.warning, sizeof(done.warning), "%s", opts.warning);
+	done.err = err;
+	done.refused = err == TIC_ERR_REFUSED;
+	report(ipc_fd, &req, out, err);
+	if (ipc_send(ipc_fd, IPC_F_DONE, &done, sizeof(done)) < 0)
+		fatal("reporting to the parent");
+	explicit_bzero(out, sizeof(out));
+	exit(err ? 1 : 0);
+}
