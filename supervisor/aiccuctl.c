@@ -3,6 +3,7 @@
  *
  *   aiccuctl [-s socket] status [TUNNEL] [--json]
  *   aiccuctl [-s socket] start|stop TUNNEL [--json]
+ *   aiccuctl [-s socket] limiter [--json]
  *
  * Exit codes: 0 done, 1 the tunnel failed, 2 usage, 3 aiccud not running,
  * 4 unknown tunnel, 5 permission denied, 6 protocol error.
@@ -36,7 +37,8 @@ enum exit_code {
 static void usage(void)
 {
 	fprintf(stderr, "usage: aiccuctl [-s socket] [-t seconds] status [TUNNEL] [--json]\n"
-	                "       aiccuctl [-s socket] [-t seconds] start|stop TUNNEL [--json]\n");
+	                "       aiccuctl [-s socket] [-t seconds] start|stop TUNNEL [--json]\n"
+	                "       aiccuctl [-s socket] [-t seconds] limiter [--json]\n");
 	exit(EX_USAGE);
 }
 
@@ -181,6 +183,28 @@ static void print_tunnel(json_t *t)
 	printf("%s\n", any ? "" : " none");
 }
 
+static void print_limiter(json_t *l)
+{
+	char when[16];
+
+	if (!l)
+		return;
+	printf("TIC limiter: %lld of %lld token(s), one every %lld s; ",
+	       (long long)jint(l, "tokens"), (long long)jint(l, "burst"),
+	       (long long)jint(l, "refill"));
+	if (json_is_true(json_object_get(l, "penalty"))) {
+		print_time(jint(l, "penalty_until"), when, sizeof(when));
+		printf("the TIC server refused us: no connection before %s\n", when);
+	} else if (json_real_value(json_object_get(l, "next_grant_s")) > 0)
+		printf("next connection allowed in %.0f s\n",
+		       json_real_value(json_object_get(l, "next_grant_s")));
+	else
+		printf("a connection is allowed now\n");
+	print_time(jint(l, "last_grant"), when, sizeof(when));
+	printf("             %lld connection(s) granted so far, the last at %s\n",
+	       (long long)jint(l, "grants"), when);
+}
+
 static int exit_for(json_t *reply)
 {
 	const char *code = json_string_value(json_object_get(reply, "code"));
@@ -217,6 +241,7 @@ static int show(json_t *reply, bool as_json)
 	json_array_foreach(list, i, t) print_tunnel(t);
 	if (list && json_array_size(list) == 0)
 		printf("no tunnels configured\n");
+	print_limiter(json_object_get(reply, "limiter"));
 	return exit_for(reply);
 }
 
@@ -249,6 +274,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[0], "status") == 0 && argc <= 2)
 		snprintf(line, sizeof(line), "status%s%s", argc == 2 ? " " : "",
 		         argc == 2 ? argv[1] : "");
+	else if (strcmp(argv[0], "limiter") == 0 && argc == 1)
+		snprintf(line, sizeof(line), "limiter");
 	else if ((strcmp(argv[0], "start") == 0 || strcmp(argv[0], "stop") == 0) && argc == 2)
 		snprintf(line, sizeof(line), "%s %s", argv[0], argv[1]);
 	else

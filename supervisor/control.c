@@ -169,6 +169,35 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	return o;
 }
 
+/* The TIC limiter: tokens left, when the next connection is allowed. */
+json_t *control_limiter_json(const struct daemon *d)
+{
+	struct limiter_now now;
+	struct limiter_status st;
+	json_t *o;
+
+	limiter_now_read(&now);
+	limiter_status(&d->limiter, &now, &st);
+	o = json_pack("{s:i, s:i, s:i, s:f, s:f, s:b, s:I, s:I}", "burst", (int)st.burst, "refill",
+	              (int)st.refill, "tokens", (int)st.tokens, "next_grant_s", st.next_grant_s,
+	              "next_token_s", st.next_token_s, "penalty", st.penalty_active, "grants",
+	              (json_int_t)st.grants, "last_grant",
+	              (json_int_t)(st.last_grant_wall_ms / 1000));
+	if (!o)
+		fatalx("out of memory");
+	if (st.penalty_active)
+		json_object_set_new(o, "penalty_until",
+		                    json_integer((json_int_t)(st.penalty_until_wall_ms / 1000)));
+	json_object_set_new(o, "state_file", json_string(d->limiter_path));
+	json_object_set_new(o, "fetcher_pid", json_integer(d->fetch.pid));
+	return o;
+}
+
+static json_t *cmd_limiter(struct client *cl)
+{
+	return json_pack("{s:b, s:o}", "ok", 1, "limiter", control_limiter_json(cl->ctl->d));
+}
+
 static json_t *cmd_status(struct client *cl, const char *arg)
 {
 	struct daemon *d = cl->ctl->d;
@@ -186,7 +215,8 @@ static json_t *cmd_status(struct client *cl, const char *arg)
 		for (size_t i = 0; i < d->ntunnels; i++)
 			json_array_append_new(list, control_tunnel_json(&d->tunnels[i]));
 	}
-	return json_pack("{s:b, s:o}", "ok", 1, "tunnels", list);
+	return json_pack("{s:b, s:o, s:o}", "ok", 1, "tunnels", list, "limiter",
+	                 control_limiter_json(d));
 }
 
 static bool may_change(const struct client *cl)
@@ -247,10 +277,13 @@ static void client_request(struct client *cl)
 		reply = reply_error("usage", "empty request");
 	else if (strcmp(cmd, "status") == 0)
 		reply = cmd_status(cl, arg);
+	else if (strcmp(cmd, "limiter") == 0 && !arg)
+		reply = cmd_limiter(cl);
 	else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0)
 		reply = cmd_change(cl, cmd, arg);
 	else
-		reply = reply_error("usage", "unknown command '%s' (try status, start, stop)", cmd);
+		reply = reply_error("usage",
+		                    "unknown command '%s' (try status, start, stop, limiter)", cmd);
 	if (reply)
 		client_reply(cl, reply);
 	else

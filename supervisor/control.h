@@ -1,7 +1,7 @@
 /*
  * The control socket: a Unix stream socket, one request line per
  * connection, one JSON reply (then the server closes).  Requests:
- *   status [TUNNEL]   start TUNNEL   stop TUNNEL
+ *   status [TUNNEL]   start TUNNEL   stop TUNNEL   limiter
  * Replies: {"version":1,"ok":true,...} or {"version":1,"ok":false,
  * "code":"usage|unknown_tunnel|permission|failed","error":"..."}.
  * start and stop reply once the tunnel is up/stopped or has failed.
@@ -25,6 +25,9 @@ int control_open(struct daemon *d, struct control **out, char *msg, size_t msgle
 void control_close(struct control *c);
 /* A tunnel changed state: answer the requests waiting for it.  c may be NULL. */
 void control_tunnel_changed(struct control *c, struct tunnel_rt *t);
+
+/* The JSON object describing the TIC limiter (status, limiter). */
+json_t *control_limiter_json(const struct daemon *d);
 
 /* The JSON object describing one tunnel (status). */
 json_t *control_tunnel_json(const struct tunnel_rt *t);

@@ -19,6 +19,8 @@
 
 static bool all_stopped(const struct daemon *d)
 {
+	if (d->fetch.pid > 0)
+		return false;
 	for (size_t i = 0; i < d->ntunnels; i++)
 		if (tunnel_running(&d->tunnels[i]))
 			return false;
@@ -43,6 +45,7 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 		return;
 	log_info("signal %d: stopping %zu tunnel(s)", s->signum, d->ntunnels);
 	d->shutting_down = true;
+	fetch_shutdown(d);
 	for (size_t i = 0; i < d->ntunnels; i++)
 		tunnel_stop(&d->tunnels[i]);
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
@@ -83,6 +86,11 @@ int parent_run(struct daemon *d)
 	}
 	if (tunnels_init(d) < 0)
 		fatalx("out of memory");
+	err = fetch_init(d);
+	if (err < 0) {
+		log_warnx("limiter: %s", strerror(-err));
+		return 1;
+	}
 	err = control_open(d, &d->ctl, msg, sizeof(msg));
 	if (err < 0) {
 		log_warnx("%s", msg);
