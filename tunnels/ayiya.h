@@ -52,10 +52,11 @@ void ayiya_free(struct ayiya *a);
 
 /*
  * Seal a packet in place.  pkt has AYIYA_HDR_LEN bytes of room followed by
- * payload_len bytes of payload.  Returns the datagram length.
+ * payload_len bytes of payload.  Returns the datagram length, or 0 if
+ * gnutls failed to hash (nothing valid to send).
  */
 size_t ayiya_seal(struct ayiya *a, uint8_t *pkt, size_t payload_len, enum ayiya_opcode op,
-		  uint8_t next_header, const struct in6_addr *identity, uint32_t epoch);
+                  uint8_t next_header, const struct in6_addr *identity, uint32_t epoch);
 
 struct ayiya_view {
 	enum ayiya_opcode opcode;
@@ -69,13 +70,14 @@ struct ayiya_view {
 /*
  * Check a received datagram.  identity: the peer we expect (NULL: accept
  * any identity; id_prefix_len > 0 compares only that many leading bits, as
- * the PoP does).  now: our clock.  The signature field is temporarily
- * overwritten during the check and restored.  On AYIYA_OK, *view describes
- * the packet (payload points into pkt).
+ * the PoP does; 0 or more than 128 compares all 128).  now: our clock.
+ * The signature field is temporarily overwritten during the check and
+ * restored.  On AYIYA_OK, *view describes the packet (payload points into
+ * pkt).
  */
 enum ayiya_verdict ayiya_open(struct ayiya *a, uint8_t *pkt, size_t len,
-			      const struct in6_addr *identity, unsigned id_prefix_len, uint32_t now,
-			      struct ayiya_view *view);
+                              const struct in6_addr *identity, unsigned id_prefix_len, uint32_t now,
+                              struct ayiya_view *view);
 
 const char *ayiya_verdict_name(enum ayiya_verdict v);
 

@@ -1,1 +1,85 @@
-/* placeholder */
+/* Names of tunnel enums as they appear in TIC answers and tunnel files. */
+#include "tunnel.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define TUNNEL_DEFAULT_MTU 1280 /* the IPv6 minimum: always safe */
+
+struct name_map {
+	int value;
+	const char *name;
+};
+
+static const struct name_map type_names[] = {
+    {TUNNEL_AYIYA, "ayiya"},
+    {TUNNEL_6IN4_HEARTBEAT, "6in4-heartbeat"},
+    {TUNNEL_6IN4_STATIC, "6in4-static"},
+};
+
+static const struct name_map datapath_names[] = {
+    {DATAPATH_AUTO, "auto"},
+    {DATAPATH_KERNEL, "kernel"},
+    {DATAPATH_USERSPACE, "userspace"},
+};
+
+#define NMAP(m) (sizeof(m) / sizeof((m)[0]))
+
+static const char *map_name(const struct name_map *m, size_t n, int value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].value == value)
+			return m[i].name;
+	return "unknown";
+}
+
+/* Exact, case-sensitive match: the spellings TIC and the tunnel files use. */
+static int map_parse(const struct name_map *m, size_t n, const char *s, int *out)
+{
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(m[i].name, s) == 0) {
+			*out = m[i].value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *tunnel_type_name(enum tunnel_type t)
+{
+	return map_name(type_names, NMAP(type_names), (int)t);
+}
+
+int tunnel_type_parse(const char *s, enum tunnel_type *out)
+{
+	int v, err = map_parse(type_names, NMAP(type_names), s, &v);
+
+	if (!err)
+		*out = (enum tunnel_type)v;
+	return err;
+}
+
+const char *tunnel_datapath_name(enum tunnel_datapath d)
+{
+	return map_name(datapath_names, NMAP(datapath_names), (int)d);
+}
+
+int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out)
+{
+	int v, err = map_parse(datapath_names, NMAP(datapath_names), s, &v);
+
+	if (!err)
+		*out = (enum tunnel_datapath)v;
+	return err;
+}
+
+uint32_t tunnel_mtu(const struct tunnel_conf *tc)
+{
+	if (tc->mtu_override)
+		return tc->mtu_override;
+	if (tc->params.mtu)
+		return tc->params.mtu;
+	return TUNNEL_DEFAULT_MTU;
+}
