@@ -155,6 +155,10 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 		}
 		dp->tx_iov[queued].iov_len = ayiya_seal(dp->ay, pkt, (size_t)n, AYIYA_OP_FORWARD,
 		                                        AYIYA_NH_IPV6, &dp->local, now);
+		if (dp->tx_iov[queued].iov_len == 0) { /* gnutls could not hash */
+			dp->c.drops[DROP_SEND]++;
+			continue;
+		}
 		queued++;
 	}
 	if (queued)
@@ -215,6 +219,8 @@ int datapath_keepalive(struct datapath *dp, uint32_t now)
 	uint8_t pkt[AYIYA_HDR_LEN];
 	size_t len = ayiya_seal(dp->ay, pkt, 0, AYIYA_OP_NOOP, AYIYA_NH_NONE, &dp->local, now);
 
+	if (len == 0)
+		return -EIO;
 	if (send(dp->udp_fd, pkt, len, 0) < 0) {
 		dp->c.drops[DROP_SEND]++;
 		return -errno;

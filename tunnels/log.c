@@ -26,7 +26,8 @@ void log_set_tag(const char *tag)
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);
 }
 
-static void log_emit(int prio, const char *fmt, va_list ap, const char *suffix)
+static void __attribute__((format(printf, 2, 0)))
+log_emit(int prio, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[1024];
 

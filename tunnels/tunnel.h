@@ -33,11 +33,11 @@ enum tunnel_datapath {
 /* The broker's view of a tunnel (TIC "tunnel show" keys). */
 struct tunnel_params {
 	enum tunnel_type type;
-	struct in6_addr ipv6_local;  /* IPv6 Endpoint */
-	struct in6_addr ipv6_pop;    /* IPv6 POP */
-	uint8_t prefix_len;          /* IPv6 PrefixLength */
-	struct in_addr ipv4_pop;     /* IPv4 POP */
-	struct in_addr ipv4_local;   /* IPv4 Endpoint; 0.0.0.0 for "heartbeat" (dynamic) */
+	struct in6_addr ipv6_local; /* IPv6 Endpoint */
+	struct in6_addr ipv6_pop;   /* IPv6 POP */
+	uint8_t prefix_len;         /* IPv6 PrefixLength */
+	struct in_addr ipv4_pop;    /* IPv4 POP */
+	struct in_addr ipv4_local;  /* IPv4 Endpoint; 0.0.0.0 for "heartbeat" (dynamic) */
 	char password[TUNNEL_PASSWORD_MAX];
 	uint32_t heartbeat_interval; /* seconds */
 	uint32_t mtu;                /* Tunnel MTU */
@@ -48,7 +48,7 @@ struct tic_account {
 	char server[TUNNEL_HOST_MAX]; /* host[:port], port 3874 by default */
 	char username[TUNNEL_USER_MAX];
 	char password[TUNNEL_PASSWORD_MAX];
-	bool require_tls;             /* default yes; plain text only when "no" */
+	bool require_tls;              /* default yes; plain text only when "no" */
 	char ca_file[TUNNEL_PATH_MAX]; /* "": the system trust store */
 };
 
@@ -64,19 +64,19 @@ enum tunnel_liveness {
 
 /* One tunnel file in conf.d/. */
 struct tunnel_conf {
-	char name[IFNAMSIZ];         /* the interface name, also the tunnel's name */
-	char id[TUNNEL_ID_MAX];      /* broker's TunnelId, e.g. T12345 */
-	char file[TUNNEL_PATH_MAX];  /* where it came from, for messages */
-	uint32_t table;              /* routing table for its source rule */
+	char name[IFNAMSIZ];        /* the interface name, also the tunnel's name */
+	char id[TUNNEL_ID_MAX];     /* broker's TunnelId, e.g. T12345 */
+	char file[TUNNEL_PATH_MAX]; /* where it came from, for messages */
+	uint32_t table;             /* routing table for its source rule */
 	uint32_t rule_priority;
-	uint32_t mtu_override;       /* 0: use params.mtu */
+	uint32_t mtu_override; /* 0: use params.mtu */
 	enum tunnel_datapath datapath;
 	bool tic;                    /* parameters come from TIC ([tunnel] tic, default yes) */
 	struct tic_account account;  /* [tic] of the tunnel file over aiccud.conf's [tic] */
 	struct tunnel_params params; /* [params] when !tic; filled from TIC/cache otherwise */
 	bool behind_nat;             /* heartbeat: send "sender" instead of our IPv4 */
 	enum tunnel_liveness liveness;
-	uint32_t liveness_misses;    /* ICMP probes missed before the tunnel is restarted */
+	uint32_t liveness_misses;           /* ICMP probes missed before the tunnel is restarted */
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */
 	struct tunnel_prefix routed[TUNNEL_ROUTED_MAX];
 	uint8_t nrouted;

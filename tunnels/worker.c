@@ -28,7 +28,6 @@
 /* The TUN queue: the real client's 500 packets lost bursts. */
 #define WORKER_TUN_QLEN       1000
 #define WORKER_COUNTER_PERIOD 1.0
-#define HEARTBEAT_PORT        3740
 #define SIT_TTL               64
 
 struct worker {
