@@ -401,11 +401,14 @@ static int parse_prefix(const char *s, struct tunnel_prefix *out, bool *host_bit
 /* "routed = 2001:db8:100::/48, 2001:db8:200::/48" (commas and/or blanks) */
 static int set_routed(struct pctx *p, struct tunnel_conf *tc, const char *v)
 {
-	char copy[INI_MAX_LINE + 1], *save = NULL, *tok;
+	char *copy = strdup(v), *save = NULL, *tok;
 	char fixed[INET6_ADDRSTRLEN];
 	int rc = 0;
 
-	snprintf(copy, sizeof(copy), "%s", v);
+	if (!copy) {
+		perr(p, p->lineno, "routed: out of memory");
+		return -1;
+	}
 	tc->nrouted = 0;
 	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		struct tunnel_prefix pfx;
@@ -413,7 +416,8 @@ static int set_routed(struct pctx *p, struct tunnel_conf *tc, const char *v)
 
 		if (tc->nrouted == TUNNEL_ROUTED_MAX) {
 			perr(p, p->lineno, "routed: more than %d prefixes", TUNNEL_ROUTED_MAX);
-			return -1;
+			rc = -1;
+			break;
 		}
 		if (parse_prefix(tok, &pfx, &host_bits) < 0) {
 			perr(p, p->lineno, "routed: '%s' is not an IPv6 prefix (address/length)",
@@ -432,6 +436,7 @@ static int set_routed(struct pctx *p, struct tunnel_conf *tc, const char *v)
 		}
 		tc->routed[tc->nrouted++] = pfx;
 	}
+	free(copy);
 	return rc;
 }
 
