@@ -1,1 +1,1466 @@
-/* placeholder */
+/*
+ * Configuration: aiccud.conf and one tunnel file per *.conf in conf_dir.
+ *
+ * Table-driven: every key has one row (section, name, kind, where its value
+ * lives, range).  The same rows drive parsing and config_print, so the
+ * printed form cannot drift from what the parser accepts.
+ *
+ * inih does the INI syntax.  Our own line reader feeds it through
+ * ini_parse_stream because Debian's libinih is built without
+ * INI_HANDLER_LINENO: the reader counts lines, so the handler knows where
+ * it is, and it also reports malformed lines itself, because inih only
+ * returns the first one and every error of a file must come out in one run.
+ *
+ * No globals, no printing: messages go to the caller's config_diag.  The
+ * only I/O is reading the files and listing conf_dir.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_FILE_MAX         (64 * 1024)
+#define DEFAULT_TIC_SERVER      "tic.sixxs.net"
+#define DEFAULT_CACHE_MAX_AGE   (7 * 24 * 3600)
+#define DEFAULT_LIMITER_BURST   1
+#define DEFAULT_LIMITER_REFILL  30
+#define BROKER_MAX_PER_MINUTE   4
+#define DEFAULT_RULE_PRIORITY   1000
+#define DEFAULT_LIVENESS_MISSES 3
+#define DEFAULT_HEARTBEAT       60
+#define DEFAULT_PARAMS_MTU      1280
+#define SECRET_MASK             "********"
+
+void config_diag_add(struct config_diag *d, const char *fmt, ...)
+{
+	char **msgs;
+	char *msg;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	/* Out of memory: the message is lost; the caller's verdict is not. */
+	if (n < 0)
+		return;
+	msgs = realloc(d->msgs, (d->count + 1) * sizeof(*msgs));
+	if (!msgs) {
+		free(msg);
+		return;
+	}
+	msgs[d->count++] = msg;
+	d->msgs = msgs;
+}
+
+void config_diag_free(struct config_diag *d)
+{
+	for (size_t i = 0; i < d->count; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	d->msgs = NULL;
+	d->count = 0;
+}
+
+/* ---- the key tables ---- */
+
+enum kind {
+	K_STR,          /* printable, no blanks (user names) */
+	K_SECRET,       /* printable; printed as ******** */
+	K_ID,           /* letters, digits, '.', '_', '-' */
+	K_IFNAME,       /* a valid Linux interface name */
+	K_SERVER,       /* host[:port] or [v6]:port */
+	K_ABSPATH,      /* absolute path */
+	K_DIR,          /* any path; relative to aiccud.conf's directory */
+	K_BOOL,         /* bool */
+	K_U32,          /* uint32_t in min..max */
+	K_TABLE,        /* uint32_t, not 0 or the kernel's 253..255 */
+	K_MTU_OVERRIDE, /* uint32_t, 0 or min..max */
+	K_PREFIX_LEN,   /* uint8_t 0..128 */
+	K_IPV6,         /* struct in6_addr */
+	K_IPV4,         /* struct in_addr */
+	K_IPV4_LOCAL,   /* struct in_addr, "heartbeat" = 0.0.0.0 */
+	K_TYPE,         /* enum tunnel_type */
+	K_DATAPATH,     /* enum tunnel_datapath */
+	K_LIVENESS,     /* enum tunnel_liveness */
+	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
+};
+
+#define F_EMPTY_OK 1u /* "" is a meaningful value */
+
+struct key {
+	const char *section;
+	const char *name;
+	enum kind kind;
+	size_t off;  /* of the value in the parsed struct */
+	size_t size; /* of the value (string buffers: their capacity) */
+	uint32_t min, max;
+	unsigned flags;
+};
+
+#define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
+#define KEY(sect, name, kind, type, field, lo, hi, fl)                                             \
+	{                                                                                          \
+		sect, name, kind, offsetof(type, field), FIELD_SIZE(type, field), lo, hi, fl       \
+	}
+
+/* [tic] is the same in aiccud.conf (struct config.tic) and tunnel files (.account). */
+#define TIC_KEYS(type, m)                                                                          \
+	KEY("tic", "server", K_SERVER, type, m.server, 0, 0, 0),                                   \
+	    KEY("tic", "username", K_STR, type, m.username, 0, 0, F_EMPTY_OK),                     \
+	    KEY("tic", "password", K_SECRET, type, m.password, 0, 0, F_EMPTY_OK),                  \
+	    KEY("tic", "require_tls", K_BOOL, type, m.require_tls, 0, 0, 0),                       \
+	    KEY("tic", "ca_file", K_ABSPATH, type, m.ca_file, 0, 0, F_EMPTY_OK)
+
+static const char *const main_sections[] = {"daemon", "tic", "limiter", NULL};
+
+static const struct key main_keys[] = {
+    KEY("daemon", "control_socket", K_ABSPATH, struct config, control_socket, 0, 0, 0),
+    KEY("daemon", "control_group", K_ID, struct config, control_group, 0, 0, F_EMPTY_OK),
+    KEY("daemon", "state_dir", K_ABSPATH, struct config, state_dir, 0, 0, 0),
+    KEY("daemon", "conf_dir", K_DIR, struct config, conf_dir, 0, 0, F_EMPTY_OK),
+    TIC_KEYS(struct config, tic),
+    KEY("tic", "cache_max_age", K_U32, struct config, cache_max_age, 60, 31536000, 0),
+    KEY("limiter", "burst", K_U32, struct config, limiter_burst, 1, UINT32_MAX, 0),
+    KEY("limiter", "refill", K_U32, struct config, limiter_refill, 1, 86400, 0),
+};
+
+static const char *const tunnel_sections[] = {"tunnel", "tic", "params", NULL};
+enum { TS_TUNNEL, TS_TIC, TS_PARAMS };
+
+static const struct key tunnel_keys[] = {
+    KEY("tunnel", "interface", K_IFNAME, struct tunnel_conf, name, 0, 0, 0),
+    KEY("tunnel", "id", K_ID, struct tunnel_conf, id, 0, 0, F_EMPTY_OK),
+    KEY("tunnel", "tic", K_BOOL, struct tunnel_conf, tic, 0, 0, 0),
+    KEY("tunnel", "table", K_TABLE, struct tunnel_conf, table, 1, UINT32_MAX, 0),
+    KEY("tunnel", "rule_priority", K_U32, struct tunnel_conf, rule_priority, 1, 32765, 0),
+    KEY("tunnel", "datapath", K_DATAPATH, struct tunnel_conf, datapath, 0, 0, 0),
+    KEY("tunnel", "mtu", K_MTU_OVERRIDE, struct tunnel_conf, mtu_override, 1280, 65535, 0),
+    KEY("tunnel", "routed", K_ROUTED, struct tunnel_conf, routed, 0, 0, F_EMPTY_OK),
+    KEY("tunnel", "setup_script", K_ABSPATH, struct tunnel_conf, setup_script, 0, 0, F_EMPTY_OK),
+    KEY("tunnel", "behind_nat", K_BOOL, struct tunnel_conf, behind_nat, 0, 0, 0),
+    KEY("tunnel", "liveness", K_LIVENESS, struct tunnel_conf, liveness, 0, 0, 0),
+    KEY("tunnel", "liveness_misses", K_U32, struct tunnel_conf, liveness_misses, 1, 100, 0),
+    TIC_KEYS(struct tunnel_conf, account),
+    KEY("params", "type", K_TYPE, struct tunnel_conf, params.type, 0, 0, 0),
+    KEY("params", "ipv6_local", K_IPV6, struct tunnel_conf, params.ipv6_local, 0, 0, 0),
+    KEY("params", "ipv6_pop", K_IPV6, struct tunnel_conf, params.ipv6_pop, 0, 0, 0),
+    KEY("params", "prefix_len", K_PREFIX_LEN, struct tunnel_conf, params.prefix_len, 0, 128, 0),
+    KEY("params", "ipv4_pop", K_IPV4, struct tunnel_conf, params.ipv4_pop, 0, 0, 0),
+    KEY("params", "ipv4_local", K_IPV4_LOCAL, struct tunnel_conf, params.ipv4_local, 0, 0, 0),
+    KEY("params", "password", K_SECRET, struct tunnel_conf, params.password, 0, 0, F_EMPTY_OK),
+    KEY("params", "heartbeat_interval", K_U32, struct tunnel_conf, params.heartbeat_interval, 1,
+        3600, 0),
+    KEY("params", "mtu", K_U32, struct tunnel_conf, params.mtu, 1280, 65535, 0),
+};
+
+#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+#define MAX_KEYS 32
+#define MAX_SECT 4
+
+_Static_assert(NKEYS(main_keys) <= MAX_KEYS, "raise MAX_KEYS");
+_Static_assert(NKEYS(tunnel_keys) <= MAX_KEYS, "raise MAX_KEYS");
+
+/* ---- parse state of one file ---- */
+
+enum { SECT_NONE = -1, SECT_UNKNOWN = -2 };
+
+struct pctx {
+	const char *file; /* for messages */
+	const char *buf;  /* the whole file */
+	size_t len, pos;
+	const struct key *keys;
+	size_t nkeys;
+	const char *const *sections;
+	void *obj; /* struct config or struct tunnel_conf */
+	struct config_diag *diag;
+
+	int lineno;
+	int sect;                /* index into sections, or SECT_* */
+	int sect_line[MAX_SECT]; /* first header line of each section; 0: absent */
+	int key_line[MAX_KEYS];  /* line of each key; 0: not given */
+	bool key_bad[MAX_KEYS];  /* given, but its value was refused */
+
+	size_t nerr;
+	char first_err[CONFIG_ERR_MAX];
+};
+
+static void pctx_init(struct pctx *p, const char *file, const struct key *keys, size_t nkeys,
+                      const char *const *sections, void *obj, struct config_diag *diag)
+{
+	memset(p, 0, sizeof(*p));
+	p->file = file;
+	p->keys = keys;
+	p->nkeys = nkeys;
+	p->sections = sections;
+	p->obj = obj;
+	p->diag = diag;
+	p->sect = SECT_NONE;
+}
+
+/* Every error goes through here: "file:line: text" (no line: "file: text"). */
+static __attribute__((format(printf, 3, 4))) void perr(struct pctx *p, int line, const char *fmt,
+                                                       ...)
+{
+	char text[1024], msg[1400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(msg, sizeof(msg), "%s:%d: %s", p->file, line, text);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s", p->file, text);
+	config_diag_add(p->diag, "%s", msg);
+	if (p->nerr++ == 0) {
+		/* entry.error is bounded; the full text is in diag */
+		size_t n = strnlen(msg, sizeof(p->first_err) - 1);
+
+		memcpy(p->first_err, msg, n);
+		p->first_err[n] = '\0';
+	}
+}
+
+static int key_index(const struct pctx *p, const char *section, const char *name)
+{
+	for (size_t i = 0; i < p->nkeys; i++)
+		if (strcmp(p->keys[i].section, section) == 0 && strcmp(p->keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Line where section.name was given, 0 when it was not. */
+static int given(const struct pctx *p, const char *section, const char *name)
+{
+	int i = key_index(p, section, name);
+
+	return i < 0 ? 0 : p->key_line[i];
+}
+
+/* Given and accepted: later checks that combine values skip refused ones. */
+static bool usable(const struct pctx *p, const char *section, const char *name)
+{
+	int i = key_index(p, section, name);
+
+	return i >= 0 && p->key_line[i] && !p->key_bad[i];
+}
+
+/* ---- value parsers: 0, or -1 after reporting ---- */
+
+static bool printable(const char *s, bool blanks_ok)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || (!blanks_ok && isspace(c)))
+			return false;
+	}
+	return true;
+}
+
+static bool id_chars(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+/* What the kernel's dev_valid_name() accepts. */
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static bool port_ok(const char *s)
+{
+	uint32_t port;
+
+	return parse_u32(s, &port) == 0 && port >= 1 && port <= 65535;
+}
+
+static bool hostname_ok(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* host, host:port, an IPv6 literal, or [IPv6]:port */
+static bool server_ok(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	struct in6_addr a6;
+	char host[INET6_ADDRSTRLEN];
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+		size_t n = close ? (size_t)(close - s - 1) : 0;
+
+		if (!close || n == 0 || n >= sizeof(host))
+			return false;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return false;
+		return close[1] == '\0' || (close[1] == ':' && port_ok(close + 2));
+	}
+	if (!colon)
+		return hostname_ok(s, strlen(s));
+	if (strchr(colon + 1, ':'))
+		return inet_pton(AF_INET6, s, &a6) == 1;
+	return hostname_ok(s, (size_t)(colon - s)) && port_ok(colon + 1);
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void prefix_mask(struct in6_addr *a, unsigned len)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
+
+		a->s6_addr[i] &= (uint8_t)(0xff00u >> keep);
+	}
+}
+
+static int parse_prefix(const char *s, struct tunnel_prefix *out, bool *host_bits)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	struct in6_addr masked;
+	uint32_t len;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET6, addr, &out->addr) != 1 || parse_u32(slash + 1, &len) < 0 ||
+	    len > 128)
+		return -EINVAL;
+	out->len = (uint8_t)len;
+	masked = out->addr;
+	prefix_mask(&masked, len);
+	*host_bits = memcmp(&masked, &out->addr, sizeof(masked)) != 0;
+	return 0;
+}
+
+/* "routed = 2001:db8:100::/48, 2001:db8:200::/48" (commas and/or blanks) */
+static int set_routed(struct pctx *p, struct tunnel_conf *tc, const char *v)
+{
+	char *copy = strdup(v), *save = NULL, *tok;
+	char fixed[INET6_ADDRSTRLEN];
+	int rc = 0;
+
+	if (!copy) {
+		perr(p, p->lineno, "routed: out of memory");
+		return -1;
+	}
+	tc->nrouted = 0;
+	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		struct tunnel_prefix pfx;
+		bool host_bits;
+
+		if (tc->nrouted == TUNNEL_ROUTED_MAX) {
+			perr(p, p->lineno, "routed: more than %d prefixes", TUNNEL_ROUTED_MAX);
+			rc = -1;
+			break;
+		}
+		if (parse_prefix(tok, &pfx, &host_bits) < 0) {
+			perr(p, p->lineno, "routed: '%s' is not an IPv6 prefix (address/length)",
+			     tok);
+			rc = -1;
+			continue;
+		}
+		if (host_bits) {
+			prefix_mask(&pfx.addr, pfx.len);
+			inet_ntop(AF_INET6, &pfx.addr, fixed, sizeof(fixed));
+			perr(p, p->lineno,
+			     "routed: %s has bits set after the prefix length; did you mean %s/%u?",
+			     tok, fixed, pfx.len);
+			rc = -1;
+			continue;
+		}
+		tc->routed[tc->nrouted++] = pfx;
+	}
+	free(copy);
+	return rc;
+}
+
+static int set_string(struct pctx *p, const struct key *k, char *dst, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 && !(k->flags & F_EMPTY_OK)) {
+		perr(p, p->lineno, "%s must not be empty", k->name);
+		return -1;
+	}
+	if (n >= k->size) {
+		perr(p, p->lineno, "%s: value is too long (at most %zu characters)", k->name,
+		     k->size - 1);
+		return -1;
+	}
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static int check_string(struct pctx *p, const struct key *k, const char *v)
+{
+	switch (k->kind) {
+	case K_STR:
+		if (!printable(v, false))
+			break;
+		return 0;
+	case K_SECRET:
+		if (!printable(v, true))
+			break;
+		return 0;
+	case K_ID:
+		if (!id_chars(v))
+			break;
+		return 0;
+	case K_IFNAME:
+		if (!ifname_ok(v)) {
+			perr(
+			    p, p->lineno,
+			    "%s: '%s' is not a valid interface name (1..%d characters, no '/', ':' "
+			    "or blanks)",
+			    k->name, v, IFNAMSIZ - 1);
+			return -1;
+		}
+		return 0;
+	case K_SERVER:
+		if (*v && !server_ok(v)) {
+			perr(p, p->lineno, "%s: '%s' is not host[:port] (IPv6: [address]:port)",
+			     k->name, v);
+			return -1;
+		}
+		return 0;
+	case K_ABSPATH:
+		if (*v && *v != '/') {
+			perr(p, p->lineno, "%s: '%s' is not an absolute path", k->name, v);
+			return -1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+	if (k->kind == K_ID)
+		perr(p, p->lineno, "%s: '%s' may only contain letters, digits, '.', '_' and '-'",
+		     k->name, v);
+	else if (k->kind == K_SECRET)
+		perr(p, p->lineno, "%s: contains control characters", k->name);
+	else
+		perr(p, p->lineno, "%s: contains blanks or control characters", k->name);
+	return -1;
+}
+
+static const char *reserved_table(uint32_t t)
+{
+	switch (t) {
+	case 253:
+		return "default";
+	case 254:
+		return "main";
+	case 255:
+		return "local";
+	default:
+		return NULL;
+	}
+}
+
+static int set_number(struct pctx *p, const struct key *k, void *dst, const char *v)
+{
+	uint32_t n;
+	int err = parse_u32(v, &n);
+
+	if (err == -EINVAL) {
+		perr(p, p->lineno, "%s: '%s' is not a number", k->name, v);
+		return -1;
+	}
+	if (k->kind == K_MTU_OVERRIDE && !err && (n == 0 || (n >= k->min && n <= k->max))) {
+		*(uint32_t *)dst = n;
+		return 0;
+	}
+	if (err || n < k->min || n > k->max) {
+		if (k->kind == K_MTU_OVERRIDE)
+			perr(p, p->lineno, "%s: %s is out of range (0 for the broker's, or %u..%u)",
+			     k->name, v, k->min, k->max);
+		else
+			perr(p, p->lineno, "%s: %s is out of range %u..%u", k->name, v, k->min,
+			     k->max);
+		return -1;
+	}
+	if (k->kind == K_TABLE && reserved_table(n)) {
+		perr(p, p->lineno, "%s: %u is the kernel's %s table; use 1..252 or 256..4294967295",
+		     k->name, n, reserved_table(n));
+		return -1;
+	}
+	if (k->kind == K_PREFIX_LEN)
+		*(uint8_t *)dst = (uint8_t)n;
+	else
+		*(uint32_t *)dst = n;
+	return 0;
+}
+
+static int set_value(struct pctx *p, const struct key *k, const char *v)
+{
+	void *dst = (char *)p->obj + k->off;
+
+	switch (k->kind) {
+	case K_STR:
+	case K_SECRET:
+	case K_ID:
+	case K_IFNAME:
+	case K_SERVER:
+	case K_ABSPATH:
+	case K_DIR:
+		if (check_string(p, k, v) < 0)
+			return -1;
+		return set_string(p, k, dst, v);
+	case K_BOOL:
+		if (parse_bool(v, dst) < 0) {
+			perr(p, p->lineno, "%s: '%s' is not a boolean (yes/no/true/false/1/0)",
+			     k->name, v);
+			return -1;
+		}
+		return 0;
+	case K_U32:
+	case K_TABLE:
+	case K_MTU_OVERRIDE:
+	case K_PREFIX_LEN:
+		return set_number(p, k, dst, v);
+	case K_IPV6:
+		if (inet_pton(AF_INET6, v, dst) != 1) {
+			perr(p, p->lineno, "%s: '%s' is not an IPv6 address", k->name, v);
+			return -1;
+		}
+		return 0;
+	case K_IPV4_LOCAL:
+		if (strcmp(v, "heartbeat") == 0) {
+			memset(dst, 0, sizeof(struct in_addr));
+			return 0;
+		}
+		if (inet_pton(AF_INET, v, dst) != 1) {
+			perr(p, p->lineno, "%s: '%s' is neither 'heartbeat' nor an IPv4 address",
+			     k->name, v);
+			return -1;
+		}
+		return 0;
+	case K_IPV4:
+		if (inet_pton(AF_INET, v, dst) != 1) {
+			perr(p, p->lineno, "%s: '%s' is not an IPv4 address", k->name, v);
+			return -1;
+		}
+		return 0;
+	case K_TYPE:
+		if (tunnel_type_parse(v, dst) < 0) {
+			perr(p, p->lineno,
+			     "%s: '%s' is not a tunnel type (ayiya, 6in4-heartbeat, 6in4-static)",
+			     k->name, v);
+			return -1;
+		}
+		return 0;
+	case K_DATAPATH:
+		if (tunnel_datapath_parse(v, dst) < 0) {
+			perr(p, p->lineno, "%s: '%s' is not auto, kernel or userspace", k->name, v);
+			return -1;
+		}
+		return 0;
+	case K_LIVENESS:
+		if (strcmp(v, "none") == 0 || strcmp(v, "icmp") == 0) {
+			*(enum tunnel_liveness *)dst = *v == 'n' ? LIVENESS_NONE : LIVENESS_ICMP;
+			return 0;
+		}
+		perr(p, p->lineno, "%s: '%s' is not none or icmp", k->name, v);
+		return -1;
+	case K_ROUTED:
+		return set_routed(p, p->obj, v);
+	}
+	return -1;
+}
+
+/* ---- feeding inih ---- */
+
+/* inih's rule for where a value or name ends: a char of chars, or an inline ';' after a blank. */
+static const char *find_chars_or_comment(const char *s, const char *chars)
+{
+	bool was_space = false;
+
+	for (; *s && !strchr(chars, *s); s++) {
+		if (was_space && *s == ';')
+			break;
+		was_space = isspace((unsigned char)*s);
+	}
+	return s;
+}
+
+static int section_index(const struct pctx *p, const char *name, size_t n)
+{
+	for (int i = 0; p->sections[i]; i++)
+		if (strlen(p->sections[i]) == n && strncmp(p->sections[i], name, n) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Look at a line before inih does: track the section (so that a section
+ * without keys is still known, and an unknown one is reported once), and
+ * report the lines inih would refuse without telling us.
+ */
+static void classify_line(struct pctx *p, const char *line)
+{
+	size_t n = strlen(line);
+	const char *end;
+	int idx;
+
+	while (n && isspace((unsigned char)line[n - 1]))
+		n--;
+	if (n == 0 || *line == ';' || *line == '#')
+		return;
+	if (*line == '[') {
+		end = find_chars_or_comment(line + 1, "]");
+		if (*end != ']') {
+			/* like inih: the previous section goes on */
+			perr(p, p->lineno, "expected ']' to end the section name");
+			return;
+		}
+		idx = section_index(p, line + 1, (size_t)(end - line - 1));
+		if (idx < 0) {
+			perr(p, p->lineno, "unknown section [%.*s]", (int)(end - line - 1),
+			     line + 1);
+			p->sect = SECT_UNKNOWN;
+			return;
+		}
+		p->sect = idx;
+		if (!p->sect_line[idx])
+			p->sect_line[idx] = p->lineno;
+		return;
+	}
+	end = find_chars_or_comment(line, "=:");
+	if (*end != '=' && *end != ':')
+		perr(p, p->lineno, "expected 'key = value', got '%.*s'", (int)n, line);
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct pctx *p = stream;
+	const char *s, *nl;
+	size_t n, text;
+
+	if (p->pos >= p->len || num < 3)
+		return NULL;
+	s = p->buf + p->pos;
+	nl = memchr(s, '\n', p->len - p->pos);
+	n = nl ? (size_t)(nl - s) + 1 : p->len - p->pos;
+	p->pos += n;
+	p->lineno++;
+	if (p->lineno == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+		n -= 3;
+	}
+	/*
+	 * Indentation means nothing in our files; inih would take an indented
+	 * line for the continuation of the previous key's value.
+	 */
+	while (n && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	text = n;
+	if (text && s[text - 1] == '\n')
+		text--;
+	if (text && s[text - 1] == '\r')
+		text--;
+	/* inih's buffer needs room for "\r\n\0" after the text */
+	if (text > (size_t)num - 3) {
+		perr(p, p->lineno, "line is too long (at most %d characters)", num - 3);
+		strcpy(str, "\n");
+		return str;
+	}
+	memcpy(str, s, n);
+	str[n] = '\0';
+	classify_line(p, str);
+	return str;
+}
+
+/* "[tic] or [params]": the sections of this file that do have the key. */
+static bool key_elsewhere(const struct pctx *p, const char *name, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < p->nkeys; i++)
+		if (strcmp(p->keys[i].name, name) == 0 && used < size)
+			used += (size_t)snprintf(out + used, size - used, "%s[%s]",
+			                         used ? " or " : "", p->keys[i].section);
+	return used > 0;
+}
+
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+	struct pctx *p = user;
+	char other[64];
+	const char *sect;
+	int i;
+
+	(void)section; /* same as ours: classify_line follows inih's rules */
+	if (p->sect == SECT_UNKNOWN)
+		return 1; /* reported at the section header */
+	if (p->sect == SECT_NONE) {
+		perr(p, p->lineno, "key '%s' comes before any [section]", name);
+		return 1;
+	}
+	sect = p->sections[p->sect];
+	i = key_index(p, sect, name);
+	if (i < 0) {
+		if (key_elsewhere(p, name, other, sizeof(other)))
+			perr(p, p->lineno, "unknown key '%s' in [%s] (it belongs in %s)", name,
+			     sect, other);
+		else if (strcmp(name, "cache_max_age") == 0)
+			perr(p, p->lineno, "unknown key '%s' in [%s] (only aiccud.conf has it)",
+			     name, sect);
+		else
+			perr(p, p->lineno, "unknown key '%s' in [%s]", name, sect);
+		return 1;
+	}
+	if (p->key_line[i]) {
+		perr(p, p->lineno, "duplicate key '%s' in [%s] (first on line %d)", name, sect,
+		     p->key_line[i]);
+		return 1;
+	}
+	p->key_line[i] = p->lineno;
+	if (set_value(p, &p->keys[i], value) < 0)
+		p->key_bad[i] = true;
+	return 1; /* we collect our own errors; never make inih record one */
+}
+
+static void parse_buffer(struct pctx *p, const char *buf, size_t len)
+{
+	p->buf = buf;
+	p->len = len;
+	p->pos = 0;
+	p->lineno = 0;
+	/* Our handler never fails, and read_line reports every line inih refuses. */
+	(void)ini_parse_stream(read_line, p, on_value, p);
+}
+
+/* ---- files ---- */
+
+static int read_file(const char *path, char **out, size_t *len, struct stat *st)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t r;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0)
+		err = -errno;
+	else if (!S_ISREG(st->st_mode))
+		err = -EISDIR;
+	else if (!(buf = malloc(CONFIG_FILE_MAX + 1)))
+		err = -ENOMEM;
+	while (!err) {
+		r = read(fd, buf + n, CONFIG_FILE_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err = -errno;
+		else if (r == 0)
+			break;
+		else if ((n += (size_t)r) > CONFIG_FILE_MAX)
+			err = -EFBIG;
+	}
+	close(fd);
+	if (!err && memchr(buf, '\0', n))
+		err = -EILSEQ;
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static const char *read_error(int err)
+{
+	switch (err) {
+	case -EISDIR:
+		return "not a regular file";
+	case -EFBIG:
+		return "larger than 64 KiB";
+	case -EILSEQ:
+		return "contains a NUL byte";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* Secrets: refuse a file holding a password that others may read. */
+static void check_secret(struct pctx *p, const struct stat *st, bool holds_password)
+{
+	if (holds_password && (st->st_mode & (S_IRGRP | S_IROTH)))
+		perr(p, 0,
+		     "holds a password but is readable by group/others (mode %04o); chmod 600 it",
+		     (unsigned)(st->st_mode & 07777));
+}
+
+/* ---- tunnel files ---- */
+
+struct tunnel_lines {
+	int sect; /* [tunnel] header */
+	int interface, id, table, rule_priority, ipv6_local;
+};
+
+static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *inherit)
+{
+	memset(tc, 0, sizeof(*tc));
+	if (inherit) {
+		tc->account = *inherit;
+	} else {
+		snprintf(tc->account.server, sizeof(tc->account.server), "%s", DEFAULT_TIC_SERVER);
+		tc->account.require_tls = true;
+	}
+	tc->tic = true;
+	tc->rule_priority = DEFAULT_RULE_PRIORITY;
+	tc->datapath = DATAPATH_AUTO;
+	tc->liveness = LIVENESS_NONE;
+	tc->liveness_misses = DEFAULT_LIVENESS_MISSES;
+	tc->params.heartbeat_interval = DEFAULT_HEARTBEAT;
+	tc->params.mtu = DEFAULT_PARAMS_MTU;
+}
+
+static void require(struct pctx *p, int sect, const char *name, const char *why)
+{
+	const char *s = p->sections[sect];
+
+	if (!given(p, s, name))
+		perr(p, p->sect_line[sect], "[%s] is missing required key '%s'%s", s, name, why);
+}
+
+/* The interface identifier (bits after len) of a is all zero. */
+static bool is_subnet_anycast(const struct in6_addr *a, unsigned len)
+{
+	struct in6_addr m = *a;
+
+	prefix_mask(&m, len);
+	return memcmp(&m, a, sizeof(m)) == 0;
+}
+
+static void check_addresses(struct pctx *p, const struct tunnel_params *tp)
+{
+	struct in6_addr net = tp->ipv6_local, other = tp->ipv6_pop, hint;
+	char local[INET6_ADDRSTRLEN], pop[INET6_ADDRSTRLEN], prefix[INET6_ADDRSTRLEN];
+	char use[INET6_ADDRSTRLEN];
+	unsigned len = tp->prefix_len;
+
+	prefix_mask(&net, len);
+	prefix_mask(&other, len);
+	inet_ntop(AF_INET6, &tp->ipv6_local, local, sizeof(local));
+	inet_ntop(AF_INET6, &tp->ipv6_pop, pop, sizeof(pop));
+	inet_ntop(AF_INET6, &net, prefix, sizeof(prefix));
+	/* RFC 6164: a /127 has no subnet-router anycast address; a /128 has no host bits. */
+	if (len <= 126 && is_subnet_anycast(&tp->ipv6_local, len)) {
+		hint = net;
+		hint.s6_addr[15] |= 2;
+		inet_ntop(AF_INET6, &hint, use, sizeof(use));
+		perr(p, given(p, "params", "ipv6_local"),
+		     "%s is the subnet-router anycast address of %s/%u; use %s", local, prefix, len,
+		     use);
+	}
+	if (memcmp(&net, &other, sizeof(net)) != 0)
+		perr(p, given(p, "params", "ipv6_pop"),
+		     "ipv6_pop %s is not in ipv6_local's prefix %s/%u", pop, prefix, len);
+	else if (memcmp(&tp->ipv6_local, &tp->ipv6_pop, sizeof(tp->ipv6_local)) == 0)
+		perr(p, given(p, "params", "ipv6_pop"),
+		     "ipv6_pop is the same address as ipv6_local");
+}
+
+static void validate_params(struct pctx *p, const struct tunnel_params *tp)
+{
+	static const char *const req[] = {"type", "ipv6_local", "ipv6_pop", "prefix_len",
+	                                  "ipv4_pop"};
+	const char *type = tunnel_type_name(tp->type);
+	char why[64];
+
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		require(p, TS_PARAMS, req[i], "");
+	if (usable(p, "params", "type")) {
+		snprintf(why, sizeof(why), " (%s tunnels need it)", type);
+		if (tp->type != TUNNEL_6IN4_STATIC) {
+			require(p, TS_PARAMS, "password", why);
+			if (given(p, "params", "password") && !tp->password[0])
+				perr(p, given(p, "params", "password"),
+				     "password must not be empty for %s tunnels", type);
+		} else {
+			require(p, TS_PARAMS, "ipv4_local", why);
+			if (usable(p, "params", "ipv4_local") && tp->ipv4_local.s_addr == 0)
+				perr(p, given(p, "params", "ipv4_local"),
+				     "ipv4_local must be this end's IPv4 address for 6in4-static, "
+				     "not 'heartbeat'");
+		}
+	}
+	if (usable(p, "params", "ipv6_local") && usable(p, "params", "ipv6_pop") &&
+	    usable(p, "params", "prefix_len"))
+		check_addresses(p, tp);
+}
+
+static void validate_account(struct pctx *p, const struct tic_account *a, int line)
+{
+	static const char *const what[] = {"server", "username", "password"};
+	const char *val[] = {a->server, a->username, a->password};
+
+	for (size_t i = 0; i < 3; i++)
+		if (!val[i][0])
+			perr(p, line,
+			     "tic = yes needs a TIC %s: set it in [tic] here or in aiccud.conf's "
+			     "[tic]",
+			     what[i]);
+}
+
+static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const struct stat *st)
+{
+	int tsect = p->sect_line[TS_TUNNEL], psect = p->sect_line[TS_PARAMS];
+	int tic_line = given(p, "tunnel", "tic") ? given(p, "tunnel", "tic") : tsect;
+
+	if (!tsect) {
+		perr(p, 1, "no [tunnel] section");
+		return;
+	}
+	require(p, TS_TUNNEL, "interface", "");
+	require(p, TS_TUNNEL, "table", "");
+	if (given(p, "tunnel", "tic") && !usable(p, "tunnel", "tic")) {
+		/* tic refused: which of [tic] and [params] applies is unknown */
+	} else if (tc->tic) {
+		if (!given(p, "tunnel", "id"))
+			require(p, TS_TUNNEL, "id", " (needed with tic = yes)");
+		else if (usable(p, "tunnel", "id") && !tc->id[0])
+			perr(p, given(p, "tunnel", "id"), "id must not be empty with tic = yes");
+		if (psect)
+			perr(p, psect,
+			     "[params] is not allowed with tic = yes: the parameters come from "
+			     "TIC (set tic = no to use them)");
+		validate_account(p, &tc->account, tic_line);
+	} else if (!psect) {
+		perr(p, tic_line, "tic = no needs a [params] section with the tunnel's parameters");
+	} else {
+		validate_params(p, &tc->params);
+	}
+	check_secret(p, st,
+	             (given(p, "tic", "password") && tc->account.password[0]) ||
+	                 (given(p, "params", "password") && tc->params.password[0]));
+}
+
+/* An unusable file still needs a name for status: its file name without .conf. */
+static void name_from_file(struct tunnel_conf *tc)
+{
+	const char *base = strrchr(tc->file, '/');
+	size_t n;
+
+	base = base ? base + 1 : tc->file;
+	n = strcspn(base, ".");
+	if (n >= sizeof(tc->name))
+		n = sizeof(tc->name) - 1;
+	memcpy(tc->name, base, n);
+	tc->name[n] = '\0';
+}
+
+static int tunnel_parse(const char *path, const struct tic_account *inherit,
+                        struct tunnel_entry *te, struct tunnel_lines *tl, struct config_diag *diag)
+{
+	struct pctx p;
+	struct stat st;
+	char *buf = NULL;
+	size_t len;
+	int err;
+
+	memset(te, 0, sizeof(*te));
+	tunnel_defaults(&te->conf, inherit);
+	pctx_init(&p, te->conf.file, tunnel_keys, NKEYS(tunnel_keys), tunnel_sections, &te->conf,
+	          diag);
+	if (snprintf(te->conf.file, sizeof(te->conf.file), "%s", path) >=
+	    (int)sizeof(te->conf.file)) {
+		perr(&p, 0, "path is too long (at most %d characters)", TUNNEL_PATH_MAX - 1);
+	} else if ((err = read_file(path, &buf, &len, &st)) < 0) {
+		perr(&p, 0, "cannot read: %s", read_error(err));
+	} else {
+		parse_buffer(&p, buf, len);
+		validate_tunnel(&p, &te->conf, &st);
+	}
+	free(buf);
+	if (tl) {
+		tl->sect = p.sect_line[TS_TUNNEL];
+		tl->interface = given(&p, "tunnel", "interface");
+		tl->id = given(&p, "tunnel", "id");
+		tl->table = given(&p, "tunnel", "table");
+		tl->rule_priority = given(&p, "tunnel", "rule_priority");
+		tl->ipv6_local = given(&p, "params", "ipv6_local");
+	}
+	if (!te->conf.name[0] || !usable(&p, "tunnel", "interface"))
+		name_from_file(&te->conf);
+	te->valid = p.nerr == 0;
+	if (!te->valid)
+		snprintf(te->error, sizeof(te->error), "%s", p.first_err);
+	return te->valid ? 0 : -1;
+}
+
+int config_load_tunnel(const char *path, struct tunnel_entry *te, struct config_diag *diag)
+{
+	return tunnel_parse(path, NULL, te, NULL, diag);
+}
+
+/* ---- across tunnel files ---- */
+
+static int line_or(int line, int fallback)
+{
+	return line ? line : fallback;
+}
+
+/*
+ * Report (and count) every clash of b, the later file, with a, an earlier
+ * usable one.  Two tunnels may not share what must identify one of them:
+ * its name, its routing table, its rule's priority, its address.
+ */
+static size_t clashes(const struct tunnel_entry *a, const struct tunnel_lines *la,
+                      const struct tunnel_entry *b, const struct tunnel_lines *lb, struct pctx *p)
+{
+	const struct tunnel_conf *x = &a->conf, *y = &b->conf;
+	char addr[INET6_ADDRSTRLEN];
+	size_t before = p->nerr;
+
+	if (strcmp(x->name, y->name) == 0)
+		perr(p, lb->interface, "interface %s is already used by %s:%d", y->name, x->file,
+		     la->interface);
+	if (x->table == y->table)
+		perr(p, lb->table, "table %u is already used by %s:%d", y->table, x->file,
+		     la->table);
+	if (x->rule_priority == y->rule_priority)
+		perr(p, line_or(lb->rule_priority, lb->sect),
+		     "rule_priority %u%s is already used by %s:%d; give each tunnel its own",
+		     y->rule_priority, lb->rule_priority ? "" : " (the default)", x->file,
+		     line_or(la->rule_priority, la->sect));
+	if (!x->tic && !y->tic &&
+	    memcmp(&x->params.ipv6_local, &y->params.ipv6_local, sizeof(struct in6_addr)) == 0) {
+		inet_ntop(AF_INET6, &y->params.ipv6_local, addr, sizeof(addr));
+		perr(p, lb->ipv6_local, "ipv6_local %s is already used by %s:%d", addr, x->file,
+		     la->ipv6_local);
+	}
+	if (x->tic && y->tic && strcmp(x->id, y->id) == 0 &&
+	    strcmp(x->account.server, y->account.server) == 0)
+		perr(p, lb->id, "id %s on %s is already used by %s:%d", y->id, y->account.server,
+		     x->file, la->id);
+	return p->nerr - before;
+}
+
+static void check_across(struct config *cfg, const struct tunnel_lines *tl,
+                         struct config_diag *diag)
+{
+	for (size_t i = 0; i < cfg->ntunnels; i++) {
+		struct tunnel_entry *b = &cfg->tunnels[i];
+		struct pctx p;
+
+		if (!b->valid)
+			continue;
+		pctx_init(&p, b->conf.file, tunnel_keys, NKEYS(tunnel_keys), tunnel_sections,
+		          &b->conf, diag);
+		for (size_t j = 0; j < i; j++)
+			if (cfg->tunnels[j].valid)
+				clashes(&cfg->tunnels[j], &tl[j], b, &tl[i], &p);
+		if (p.nerr) {
+			b->valid = false;
+			snprintf(b->error, sizeof(b->error), "%s", p.first_err);
+		}
+	}
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_tunnel_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The *.conf names in dir, sorted bytewise (not by locale: the order must not depend on it). */
+static int list_tunnel_files(const char *dir, char ***out, size_t *count)
+{
+	char **names = NULL, **grown;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while (!err && (errno = 0, de = readdir(d))) {
+		if (!is_tunnel_file(de->d_name))
+			continue;
+		grown = realloc(names, (n + 1) * sizeof(*names));
+		if (!grown || !(grown[n] = strdup(de->d_name))) {
+			names = grown ? grown : names;
+			err = -ENOMEM;
+			break;
+		}
+		names = grown;
+		n++;
+	}
+	if (!err && errno)
+		err = -errno;
+	closedir(d);
+	if (err) {
+		free_names(names, n);
+		return err;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
+	*count = n;
+	return 0;
+}
+
+static bool same_file(const char *path, const struct stat *st)
+{
+	struct stat other;
+
+	return stat(path, &other) == 0 && other.st_dev == st->st_dev && other.st_ino == st->st_ino;
+}
+
+static int load_tunnels(struct config *cfg, const struct stat *main_st, struct pctx *mp,
+                        struct config_diag *diag)
+{
+	struct tunnel_lines *tl;
+	char **names, path[TUNNEL_PATH_MAX + 256];
+	size_t n, max;
+	int err = list_tunnel_files(cfg->conf_dir, &names, &n);
+
+	if (err < 0) {
+		perr(mp, given(mp, "daemon", "conf_dir"), "conf_dir %s: %s", cfg->conf_dir,
+		     strerror(-err));
+		return -1;
+	}
+	max = n < CONFIG_MAX_TUNNELS ? n : CONFIG_MAX_TUNNELS;
+	cfg->tunnels = calloc(max ? max : 1, sizeof(*cfg->tunnels));
+	tl = calloc(max ? max : 1, sizeof(*tl));
+	if (!cfg->tunnels || !tl) {
+		free(tl);
+		free_names(names, n);
+		perr(mp, 0, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfg->conf_dir, names[i]);
+		/* conf_dir may be aiccud.conf's own directory */
+		if (same_file(path, main_st))
+			continue;
+		if (cfg->ntunnels == CONFIG_MAX_TUNNELS) {
+			config_diag_add(diag, "%s: not loaded: more than %d tunnel files in %s",
+			                path, CONFIG_MAX_TUNNELS, cfg->conf_dir);
+			continue;
+		}
+		tunnel_parse(path, &cfg->tic, &cfg->tunnels[cfg->ntunnels], &tl[cfg->ntunnels],
+		             diag);
+		cfg->ntunnels++;
+	}
+	check_across(cfg, tl, diag);
+	free(tl);
+	free_names(names, n);
+	return 0;
+}
+
+/* ---- aiccud.conf ---- */
+
+static void main_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", CONFIG_DEFAULT_SOCKET);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", CONFIG_DEFAULT_STATE);
+	snprintf(cfg->tic.server, sizeof(cfg->tic.server), "%s", DEFAULT_TIC_SERVER);
+	cfg->tic.require_tls = true;
+	cfg->cache_max_age = DEFAULT_CACHE_MAX_AGE;
+	cfg->limiter_burst = DEFAULT_LIMITER_BURST;
+	cfg->limiter_refill = DEFAULT_LIMITER_REFILL;
+}
+
+/*
+ * The limiter must never let through more TIC connections in 60 s than
+ * the broker tolerates: a full bucket (burst) plus what refills meanwhile.
+ */
+static void check_limiter(struct pctx *p, const struct config *cfg)
+{
+	int lb = given(p, "limiter", "burst"), lr = given(p, "limiter", "refill");
+	uint64_t most;
+
+	if (!usable(p, "limiter", "burst") && lb)
+		return;
+	if (!usable(p, "limiter", "refill") && lr)
+		return;
+	most = (uint64_t)cfg->limiter_burst + 60 / cfg->limiter_refill;
+	if (most > BROKER_MAX_PER_MINUTE)
+		perr(p, lb > lr ? lb : lr,
+		     "limiter allows %u + floor(60/%u) = %llu connections in 60 s; the broker "
+		     "blocks more than %d",
+		     cfg->limiter_burst, cfg->limiter_refill, (unsigned long long)most,
+		     BROKER_MAX_PER_MINUTE);
+}
+
+/* conf_dir: default <dir>/conf.d; relative to aiccud.conf's directory. */
+static void resolve_conf_dir(struct pctx *p, struct config *cfg, const char *dir)
+{
+	char given_dir[TUNNEL_PATH_MAX];
+
+	snprintf(given_dir, sizeof(given_dir), "%s", cfg->conf_dir[0] ? cfg->conf_dir : "conf.d");
+	if (given_dir[0] == '/')
+		return;
+	if (snprintf(cfg->conf_dir, sizeof(cfg->conf_dir), "%s/%s", dir, given_dir) >=
+	    (int)sizeof(cfg->conf_dir))
+		perr(p, given(p, "daemon", "conf_dir"), "conf_dir: %s/%s is too long", dir,
+		     given_dir);
+}
+
+/* aiccud.conf's absolute path: the daemon chdirs to / and reloads later. */
+static int absolute_path(const char *path, char *out, size_t size)
+{
+	char cwd[TUNNEL_PATH_MAX];
+
+	if (path[0] == '/')
+		return snprintf(out, size, "%s", path) < (int)size ? 0 : -ENAMETOOLONG;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	return snprintf(out, size, "%s/%s", cwd, path) < (int)size ? 0 : -ENAMETOOLONG;
+}
+
+int config_load(struct config *cfg, const char *path, struct config_diag *diag)
+{
+	char dir[TUNNEL_PATH_MAX], *slash, *buf = NULL;
+	struct pctx p;
+	struct stat st;
+	size_t len;
+	int err;
+
+	main_defaults(cfg);
+	pctx_init(&p, cfg->file, main_keys, NKEYS(main_keys), main_sections, cfg, diag);
+	err = absolute_path(path, cfg->file, sizeof(cfg->file));
+	if (err < 0) {
+		config_diag_add(diag, "%s: %s", path, strerror(-err));
+		return -1;
+	}
+	err = read_file(cfg->file, &buf, &len, &st);
+	if (err < 0) {
+		perr(&p, 0, "cannot read: %s", read_error(err));
+		return -1;
+	}
+	parse_buffer(&p, buf, len);
+	free(buf);
+	snprintf(dir, sizeof(dir), "%s", cfg->file);
+	slash = strrchr(dir, '/');
+	*(slash == dir ? slash + 1 : slash) = '\0';
+	resolve_conf_dir(&p, cfg, dir);
+	check_limiter(&p, cfg);
+	check_secret(&p, &st, given(&p, "tic", "password") && cfg->tic.password[0]);
+	if (p.nerr)
+		return -1;
+	return load_tunnels(cfg, &st, &p, diag) < 0 ? -1 : 0;
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->tunnels);
+	cfg->tunnels = NULL;
+	cfg->ntunnels = 0;
+}
+
+/*
+ * A usable tunnel of that name, else the first unusable one (whose error
+ * status reports).  Usable names are unique: check_across sees to that.
+ */
+const struct tunnel_entry *config_find(const struct config *cfg, const char *name)
+{
+	const struct tunnel_entry *found = NULL;
+
+	for (size_t i = 0; i < cfg->ntunnels; i++) {
+		if (strcmp(cfg->tunnels[i].conf.name, name) != 0)
+			continue;
+		if (cfg->tunnels[i].valid)
+			return &cfg->tunnels[i];
+		if (!found)
+			found = &cfg->tunnels[i];
+	}
+	return found;
+}
+
+/* ---- printing: the same key tables, so that the output parses again ---- */
+
+static void print_routed(FILE *out, const struct tunnel_conf *tc)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < tc->nrouted; i++) {
+		inet_ntop(AF_INET6, &tc->routed[i].addr, a, sizeof(a));
+		fprintf(out, "%s%s/%u", i ? ", " : " ", a, tc->routed[i].len);
+	}
+}
+
+static void print_value(FILE *out, const struct key *k, const void *obj)
+{
+	const void *v = (const char *)obj + k->off;
+	char a[INET6_ADDRSTRLEN];
+	const char *s = NULL;
+
+	switch (k->kind) {
+	case K_SECRET:
+		s = *(const char *)v ? SECRET_MASK : "";
+		break;
+	case K_STR:
+	case K_ID:
+	case K_IFNAME:
+	case K_SERVER:
+	case K_ABSPATH:
+	case K_DIR:
+		s = v;
+		break;
+	case K_BOOL:
+		s = *(const bool *)v ? "yes" : "no";
+		break;
+	case K_U32:
+	case K_TABLE:
+	case K_MTU_OVERRIDE:
+		fprintf(out, " %u", *(const uint32_t *)v);
+		return;
+	case K_PREFIX_LEN:
+		fprintf(out, " %u", *(const uint8_t *)v);
+		return;
+	case K_IPV6:
+		s = inet_ntop(AF_INET6, v, a, sizeof(a));
+		break;
+	case K_IPV4_LOCAL:
+		if (((const struct in_addr *)v)->s_addr == 0) {
+			s = "heartbeat";
+			break;
+		}
+		/* fall through */
+	case K_IPV4:
+		s = inet_ntop(AF_INET, v, a, sizeof(a));
+		break;
+	case K_TYPE:
+		s = tunnel_type_name(*(const enum tunnel_type *)v);
+		break;
+	case K_DATAPATH:
+		s = tunnel_datapath_name(*(const enum tunnel_datapath *)v);
+		break;
+	case K_LIVENESS:
+		s = *(const enum tunnel_liveness *)v == LIVENESS_ICMP ? "icmp" : "none";
+		break;
+	case K_ROUTED:
+		print_routed(out, obj);
+		return;
+	}
+	if (s && *s)
+		fprintf(out, " %s", s);
+}
+
+static void print_section(FILE *out, const struct key *keys, size_t nkeys, const char *sect,
+                          const void *obj)
+{
+	fprintf(out, "[%s]\n", sect);
+	for (size_t i = 0; i < nkeys; i++) {
+		if (strcmp(keys[i].section, sect) != 0)
+			continue;
+		fprintf(out, "%s =", keys[i].name);
+		print_value(out, &keys[i], obj);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+}
+
+static void print_tunnel(FILE *out, const struct tunnel_entry *te)
+{
+	const struct tunnel_conf *tc = &te->conf;
+
+	if (!te->valid) {
+		fprintf(out, "# not loaded: %s\n\n", te->error);
+		return;
+	}
+	fprintf(out, "# file: %s\n", tc->file);
+	print_section(out, tunnel_keys, NKEYS(tunnel_keys), "tunnel", tc);
+	/* Only the part that is used: the account with tic, the parameters without. */
+	print_section(out, tunnel_keys, NKEYS(tunnel_keys), tc->tic ? "tic" : "params", tc);
+}
+
+int config_print(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "# file: %s\n", cfg->file);
+	for (size_t i = 0; main_sections[i]; i++)
+		print_section(out, main_keys, NKEYS(main_keys), main_sections[i], cfg);
+	for (size_t i = 0; i < cfg->ntunnels; i++)
+		print_tunnel(out, &cfg->tunnels[i]);
+	return ferror(out) ? -EIO : 0;
+}

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tunnel.h"
 
@@ -58,9 +59,21 @@ struct config {
 int config_load(struct config *cfg, const char *path, struct config_diag *diag);
 void config_free(struct config *cfg);
 
-/* Parse one tunnel file (used by config_load and the tests). */
+/*
+ * Parse one tunnel file (used by config_load and the tests).  Its [tic]
+ * keys apply over the built-in default account (config_load passes
+ * aiccud.conf's [tic] instead).  0 when te->valid, -1 when not.
+ */
 int config_load_tunnel(const char *path, struct tunnel_entry *te, struct config_diag *diag);
 
 const struct tunnel_entry *config_find(const struct config *cfg, const char *name);
+
+/*
+ * Print the configuration normalized (every key with its effective value,
+ * passwords as "********") for aiccud -nv.  Blocks start with
+ * "# file: PATH": cut there, each block parses again as that file.  A tunnel
+ * that did not load is one "# not loaded: ERROR" line.  0 or -EIO.
+ */
+int config_print(const struct config *cfg, FILE *out);
 
 #endif
