@@ -28,25 +28,25 @@ struct config_diag {
 	size_t count;
 };
 void config_diag_add(struct config_diag *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void config_diag_free(struct config_diag *d);
 
 struct tunnel_entry {
 	struct tunnel_conf conf;
-	bool valid;                  /* false: error holds why it is not usable */
-	char error[CONFIG_ERR_MAX];  /* first error of this file */
+	bool valid;                 /* false: error holds why it is not usable */
+	char error[CONFIG_ERR_MAX]; /* first error of this file */
 };
 
 struct config {
 	char file[TUNNEL_PATH_MAX];
-	char conf_dir[TUNNEL_PATH_MAX];     /* [daemon] conf_dir, default <dir of file>/conf.d */
+	char conf_dir[TUNNEL_PATH_MAX]; /* [daemon] conf_dir, default <dir of file>/conf.d */
 	char control_socket[TUNNEL_PATH_MAX];
 	char state_dir[TUNNEL_PATH_MAX];
-	char control_group[64];             /* group allowed to use the socket ("" = root only) */
-	struct tic_account tic;             /* [tic]: the default account */
-	uint32_t cache_max_age;             /* [tic] cache_max_age, seconds (default 7 days) */
-	uint32_t limiter_burst;             /* [limiter] burst: bucket size (default 1) */
-	uint32_t limiter_refill;            /* [limiter] refill: seconds per token (default 30) */
+	char control_group[64];  /* group allowed to use the socket ("" = root only) */
+	struct tic_account tic;  /* [tic]: the default account */
+	uint32_t cache_max_age;  /* [tic] cache_max_age, seconds (default 7 days) */
+	uint32_t limiter_burst;  /* [limiter] burst: bucket size (default 1) */
+	uint32_t limiter_refill; /* [limiter] refill: seconds per token (default 30) */
 	struct tunnel_entry *tunnels;
 	size_t ntunnels;
 };

@@ -114,6 +114,8 @@ int main(int argc, char **argv)
 	rc = report_config(&d.cfg, &diag, check);
 	config_diag_free(&diag);
 	if (check) {
+		if (d.verbosity > 0)
+			config_print(&d.cfg, stdout);
 		printf("%s: %s\n", file, rc ? "has errors" : "OK");
 		config_free(&d.cfg);
 		return rc;
