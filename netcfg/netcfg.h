@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <net/if.h> /* before any <linux/if*.h>: IFNAMSIZ, IFF_* */
 #include <netinet/in.h>
 #include <linux/netlink.h>
 
@@ -29,30 +30,51 @@ struct netcfg;
 
 struct netcfg_route {
 	uint32_t table;
-	int ifindex;           /* output device */
-	struct in6_addr dst;   /* :: for the default route */
-	uint8_t dst_len;       /* 0 for the default route */
-	uint32_t mtu;          /* RTAX_MTU metric; 0: none */
-	uint32_t priority;     /* RTA_PRIORITY (metric); 0: kernel default */
-	uint8_t protocol;      /* NETCFG_PROTO for ours */
+	int ifindex;         /* output device */
+	struct in6_addr dst; /* :: for the default route */
+	uint8_t dst_len;     /* 0 for the default route */
+	uint32_t mtu;        /* RTAX_MTU metric; 0: none */
+	uint32_t priority;   /* RTA_PRIORITY (metric); 0: kernel default */
+	uint8_t protocol;    /* NETCFG_PROTO for ours */
 };
 
 struct netcfg_rule {
 	struct in6_addr src;
-	uint8_t src_len;       /* 128 for a host address */
+	uint8_t src_len; /* 128 for a host address */
 	uint32_t table;
-	uint32_t priority;     /* FRA_PRIORITY */
-	uint8_t protocol;      /* FRA_PROTOCOL, NETCFG_PROTO for ours */
+	uint32_t priority; /* FRA_PRIORITY */
+	uint8_t protocol;  /* FRA_PROTOCOL, NETCFG_PROTO for ours */
 };
 
 struct netcfg_addr {
 	int ifindex;
 	struct in6_addr addr;
 	uint8_t prefix_len;
-	bool nodad;            /* IFA_F_NODAD: usable at once */
+	bool nodad; /* IFA_F_NODAD: usable at once */
 };
 
-/* Request socket.  One per process; not for monitoring. */
+struct netcfg_link {
+	int ifindex;
+	char name[IFNAMSIZ];
+	bool up;      /* IFF_UP: administratively up */
+	bool running; /* IFF_RUNNING: operationally up */
+};
+
+/* Parameters of a sit (6in4) link, as read back from the kernel. */
+struct netcfg_sit {
+	struct in_addr local; /* 0.0.0.0: any */
+	struct in_addr remote;
+	uint8_t ttl; /* 0: inherit from the inner packet */
+};
+
+/*
+ * Request socket.  One per process; not for monitoring.  Every request
+ * waits for the kernel's ACK, at most NETCFG_TIMEOUT_S seconds
+ * (-ETIMEDOUT).  List callbacks run after the whole dump has been read, so
+ * they may call other functions on the same handle; a callback returning
+ * non-zero stops the list, which then returns that value.
+ */
+#define NETCFG_TIMEOUT_S 5
 int netcfg_open(struct netcfg **out);
 void netcfg_close(struct netcfg *nc);
 /* Kernel's extended-ACK message of the last failed request, or "". */
@@ -67,9 +89,26 @@ const char *netcfg_errmsg(const struct netcfg *nc);
 int netcfg_tun_open(const char *ifname, unsigned qlen, int *ifindex);
 
 /* Links */
-int netcfg_link_index(struct netcfg *nc, const char *ifname); /* >0 or -errno */
+int netcfg_link_index(struct netcfg *nc, const char *ifname); /* >0 or -errno (-ENODEV) */
+/* One link by index (ifindex_or_0 > 0) or else by name; -ENODEV if absent. */
+int netcfg_link_get(struct netcfg *nc, int ifindex_or_0, const char *name_or_null,
+                    struct netcfg_link *out);
 int netcfg_link_set(struct netcfg *nc, int ifindex, bool up, uint32_t mtu); /* mtu 0: keep */
-int netcfg_link_del(struct netcfg *nc, int ifindex);
+int netcfg_link_del(struct netcfg *nc, int ifindex);                        /* -ENOENT if absent */
+
+/*
+ * sit (6in4) links.  netcfg_sit_add creates the link, or updates an
+ * existing sit link of that name to these parameters (ttl 0: inherit;
+ * mtu 0: kernel default), and returns its ifindex (>0).  A kernel without
+ * sit support answers -EOPNOTSUPP, which is returned as is.
+ * netcfg_sit_set_local changes only the local address of an existing sit
+ * link (a heartbeat tunnel's IPv4 moved); netcfg_sit_get reads a sit
+ * link's parameters.  Both: -EMEDIUMTYPE if the link is not a sit link.
+ */
+int netcfg_sit_add(struct netcfg *nc, const char *ifname, struct in_addr local,
+                   struct in_addr remote, uint8_t ttl, uint32_t mtu);
+int netcfg_sit_set_local(struct netcfg *nc, int ifindex, struct in_addr local);
+int netcfg_sit_get(struct netcfg *nc, int ifindex, struct netcfg_sit *out);
 
 /* IPv6 addresses */
 int netcfg_addr_add(struct netcfg *nc, const struct netcfg_addr *a);
@@ -83,32 +122,85 @@ int netcfg_route_del(struct netcfg *nc, const struct netcfg_route *r);
 typedef int (*netcfg_route_cb)(const struct netcfg_route *r, void *arg);
 /* table 0: every table; protocol 0: any protocol */
 int netcfg_route_list(struct netcfg *nc, uint32_t table, uint8_t protocol, netcfg_route_cb cb,
-		      void *arg);
+                      void *arg);
 
-/* IPv6 source rules */
+/*
+ * IPv6 source rules ("from src/src_len lookup table", nothing else).
+ * priority 0 lets the kernel choose one on add and matches any priority
+ * when looking for an existing rule or deleting.  rule_del removes every
+ * identical rule (duplicates left by older tools included); -ENOENT if
+ * there was none.
+ */
 int netcfg_rule_add(struct netcfg *nc, const struct netcfg_rule *r);
 int netcfg_rule_del(struct netcfg *nc, const struct netcfg_rule *r);
 typedef int (*netcfg_rule_cb)(const struct netcfg_rule *r, void *arg);
 int netcfg_rule_list(struct netcfg *nc, uint8_t protocol /* 0: any */, netcfg_rule_cb cb,
-		     void *arg);
+                     void *arg);
+
+/*
+ * Monitoring, for the parent's event loop.  A socket of its own (never
+ * the request socket), non-blocking, subscribed to links, IPv6 addresses,
+ * IPv6 routes and IPv6 rules.  netcfg_monitor_read drains what is queued
+ * (at most NETCFG_MONITOR_BATCH datagrams per call, so a flood cannot
+ * starve the loop; the fd stays readable), calls the matching callback
+ * (NULL callbacks are skipped) and returns the number of events passed on.
+ * -ENOBUFS means events were lost: the caller must resync from full lists.
+ * Routes and rules the parsers below cannot describe are not passed on.
+ */
+#define NETCFG_MONITOR_BATCH 64
+struct netcfg_monitor;
+struct netcfg_monitor_ops {
+	void (*link)(const struct netcfg_link *l, bool deleted, void *arg);
+	void (*addr)(const struct netcfg_addr *a, bool deleted, void *arg);
+	void (*route)(const struct netcfg_route *r, bool deleted, void *arg);
+	void (*rule)(const struct netcfg_rule *r, bool deleted, void *arg);
+};
+int netcfg_monitor_open(struct netcfg_monitor **out);
+int netcfg_monitor_fd(const struct netcfg_monitor *m);
+int netcfg_monitor_read(struct netcfg_monitor *m, const struct netcfg_monitor_ops *ops, void *arg);
+void netcfg_monitor_close(struct netcfg_monitor *m);
 
 /*
  * Pure message builders (no I/O), used by the functions above and by the
  * unit tests.  buf must hold NETCFG_MSG_MAX bytes.  type is RTM_NEW* or
- * RTM_DEL*; flags are added to NLM_F_REQUEST | NLM_F_ACK.
+ * RTM_DEL*; flags are added to NLM_F_REQUEST | NLM_F_ACK.  NULL when the
+ * object is invalid (prefix length over 128, interface name too long).
  */
 struct nlmsghdr *netcfg_build_link(void *buf, uint32_t seq, int ifindex, bool up, uint32_t mtu);
 struct nlmsghdr *netcfg_build_link_del(void *buf, uint32_t seq, int ifindex);
 struct nlmsghdr *netcfg_build_addr(void *buf, uint32_t seq, uint16_t type, uint16_t flags,
-				   const struct netcfg_addr *a);
+                                   const struct netcfg_addr *a);
 struct nlmsghdr *netcfg_build_route(void *buf, uint32_t seq, uint16_t type, uint16_t flags,
-				    const struct netcfg_route *r);
+                                    const struct netcfg_route *r);
 struct nlmsghdr *netcfg_build_rule(void *buf, uint32_t seq, uint16_t type, uint16_t flags,
-				   const struct netcfg_rule *r);
+                                   const struct netcfg_rule *r);
+/* RTM_NEWLINK, NLM_F_CREATE: creates the sit link or updates the existing one.
+ * ifname must be shorter than IFNAMSIZ (NULL otherwise). */
+struct nlmsghdr *netcfg_build_sit(void *buf, uint32_t seq, const char *ifname, struct in_addr local,
+                                  struct in_addr remote, uint8_t ttl, uint32_t mtu);
+/* RTM_NEWLINK on an existing sit link: every tunnel parameter is sent, as
+ * the kernel resets the ones a change leaves out. */
+struct nlmsghdr *netcfg_build_sit_change(void *buf, uint32_t seq, int ifindex,
+                                         const struct netcfg_sit *s);
 
-/* Pure parsers of kernel messages (dump replies and monitor events). */
-int netcfg_parse_route(const struct nlmsghdr *nlh, struct netcfg_route *r); /* 0, or -ENOENT if not IPv6 unicast */
+/*
+ * Pure parsers of kernel messages (dump replies and monitor events).
+ * -EINVAL for a truncated or malformed message or attribute; -ENOENT for
+ * a well-formed message the struct cannot describe.
+ */
+/* -ENOENT unless a plain IPv6 unicast route (no gateway, source, multipath, clone) */
+int netcfg_parse_route(const struct nlmsghdr *nlh, struct netcfg_route *r);
+/* -ENOENT unless IPv6, action "lookup table", and no selector but the source */
 int netcfg_parse_rule(const struct nlmsghdr *nlh, struct netcfg_rule *r);
-int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a);
+int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a); /* -ENOENT if not IPv6 */
+int netcfg_parse_link(const struct nlmsghdr *nlh, struct netcfg_link *l);
+/* -EMEDIUMTYPE if the link is not a sit link */
+int netcfg_parse_sit(const struct nlmsghdr *nlh, struct netcfg_sit *s);
+/*
+ * NLMSG_ERROR: returns 0 for an ACK, else the (negative) errno; *msg gets
+ * the kernel's extended-ACK text (NLMSGERR_ATTR_MSG) or NULL.  -EBADMSG if
+ * the message is too short to be an error message.
+ */
+int netcfg_parse_ack(const struct nlmsghdr *nlh, const char **msg);
 
 #endif
