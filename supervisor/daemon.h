@@ -44,6 +44,8 @@ struct tunnel_rt {
 	ev_tstamp spawned_at; /* monotonic */
 	double up_latency;    /* seconds from spawn to policy installed; <0: n/a */
 	unsigned starts;
+	bool need_tic;          /* the worker found the cache unusable: fetch, then start */
+	bool fresh_fetch;       /* the next worker starts right after a fetch */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */
 	char fetch_reason[256]; /* its message */
 };
@@ -100,7 +102,10 @@ bool tunnel_running(const struct tunnel_rt *t);
 
 /* fetch.c: TIC fetches, each behind a limiter token */
 int fetch_init(struct daemon *d);
-/* Whether a TIC tunnel's cached parameters can be used for a start now. */
+/*
+ * Whether a TIC tunnel has cached parameters at all (a stat, no parsing:
+ * the worker reads them and says when they are stale or failed).
+ */
 bool fetch_cache_usable(const struct daemon *d, const struct tunnel_rt *t);
 /* Tunnels in TS_WAITING want TIC: start a fetch now or when a token is due. */
 void fetch_kick(struct daemon *d);

@@ -41,7 +41,11 @@ static bool same_account(const struct tic_account *a, const struct tic_account *
 
 bool fetch_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
 {
-	return cache_usable(d->cfg.state_dir, t->entry.conf.id, d->cfg.cache_max_age, time(NULL));
+	char path[TUNNEL_PATH_MAX + 64];
+	struct stat st;
+
+	return cache_path(d->cfg.state_dir, t->entry.conf.id, path, sizeof(path)) == 0 &&
+	       stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static void limiter_persist(struct daemon *d, const char *why)
@@ -133,6 +137,7 @@ static void fetch_finished(struct daemon *d, int status)
 			tunnel_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
 			                 f->reason);
 		} else if (t->fetch_err == 0 && fetch_cache_usable(d, t)) {
+			t->fresh_fetch = true;
 			tunnel_spawn(t);
 		} else {
 			/* No retry storm: a failed fetch waits for an operator's start. */

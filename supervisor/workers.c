@@ -136,6 +136,12 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	tunnel_set_state(t, TS_UP, "%s", "");
 }
 
+static void need_tic(struct tunnel_rt *t, const struct ipc_failed *why)
+{
+	t->need_tic = true;
+	snprintf(t->reason, sizeof(t->reason), "%.*s", (int)sizeof(why->reason), why->reason);
+}
+
 static void on_worker_msg(EV_P_ ev_io *io, int revents)
 {
 	struct tunnel_rt *t = io->data;
@@ -151,6 +157,8 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 			tunnel_set_state(t, TS_FAILED, "%.*s",
 			                 (int)sizeof(((struct ipc_failed *)0)->reason),
 			                 ((const struct ipc_failed *)p)->reason);
+		else if (type == IPC_W_NEED_TIC && t->state == TS_STARTING)
+			need_tic(t, p);
 		else if (type == IPC_W_COUNTERS)
 			memcpy(&t->counters, p, sizeof(t->counters));
 	}
@@ -171,7 +179,12 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	t->pid = 0;
 	policy_drop(t);
 	t->ifindex = 0;
-	if (t->state == TS_STOPPING)
+	if (t->need_tic && t->state == TS_STARTING) {
+		t->need_tic = false;
+		tunnel_set_state(t, TS_WAITING, "%s; waiting for a TIC connection token",
+		                 t->reason);
+		fetch_kick(t->d);
+	} else if (t->state == TS_STOPPING)
 		tunnel_set_state(t, TS_STOPPED, "stopped on request");
 	else if (t->state != TS_FAILED) {
 		if (WIFSIGNALED(status))
@@ -235,6 +248,8 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 	memset(&ic, 0, sizeof(ic));
 	ic.conf = t->entry.conf;
 	snprintf(ic.state_dir, sizeof(ic.state_dir), "%s", t->d->cfg.state_dir);
+	ic.cache_max_age = t->d->cfg.cache_max_age;
+	ic.fresh_fetch = t->fresh_fetch;
 	return &ic;
 }
 
@@ -279,8 +294,10 @@ int tunnel_spawn(struct tunnel_rt *t)
 	t->spawned_at = ev_now(t->d->loop);
 	t->up_latency = -1;
 	t->starts++;
+	t->need_tic = false;
 	memset(&t->counters, 0, sizeof(t->counters));
 	err = worker_spawn(t);
+	t->fresh_fetch = false;
 	if (err < 0) {
 		tunnel_set_state(t, TS_FAILED, "cannot start worker: %s", strerror(-err));
 		return err;

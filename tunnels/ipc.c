@@ -10,6 +10,7 @@ ssize_t ipc_payload_len(uint16_t type)
 	case IPC_W_UP:
 		return sizeof(struct ipc_up);
 	case IPC_W_FAILED:
+	case IPC_W_NEED_TIC:
 		return sizeof(struct ipc_failed);
 	case IPC_W_COUNTERS:
 		return sizeof(struct tunnel_counters);

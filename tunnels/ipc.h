@@ -23,6 +23,7 @@ enum ipc_type {
 	IPC_P_FETCH,        /* parent -> fetcher: what to fetch (struct ipc_fetch) */
 	IPC_F_RESULT,       /* fetcher: one tunnel's outcome (struct ipc_fetch_result) */
 	IPC_F_DONE,         /* fetcher: the session's outcome (struct ipc_fetch_done), last */
+	IPC_W_NEED_TIC,     /* worker: cache missing/stale/failed, ask TIC (struct ipc_failed) */
 	IPC_TYPE_MAX
 };
 
@@ -35,6 +36,9 @@ struct ipc_hdr {
 struct ipc_conf {
 	struct tunnel_conf conf;
 	char state_dir[TUNNEL_PATH_MAX];
+	uint32_t cache_max_age; /* seconds */
+	uint8_t fresh_fetch;    /* the cache was just written: never ask for TIC again */
+	uint8_t pad[3];
 };
 
 /*

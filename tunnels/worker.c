@@ -449,24 +449,55 @@ static void conf_receive(struct worker *w, struct ipc_conf *ic)
 	ic->state_dir[sizeof(ic->state_dir) - 1] = '\0';
 }
 
+/* The cache cannot be used for this start: the parent asks TIC, then restarts us. */
+static void need_tic(struct worker *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void need_tic(struct worker *w, const char *fmt, ...)
+{
+	struct ipc_failed f = {{0}};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f.reason, sizeof(f.reason), fmt, ap);
+	va_end(ap);
+	log_info("%s; asking the parent for a TIC fetch", f.reason);
+	ipc_send(w->ipc_fd, IPC_W_NEED_TIC, &f, sizeof(f));
+	exit(0);
+}
+
 /*
- * A TIC tunnel's parameters come from the tunnel cache the fetcher wrote;
- * the parent only starts us when that cache is there and fresh.
+ * A TIC tunnel's parameters come from the tunnel cache the fetcher wrote.
+ * Missing, stale or marked failed: TIC must be asked (unless it just was,
+ * which then is a failure: no fetch loop).
  */
-static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const char *state_dir)
+static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const struct ipc_conf *ic)
 {
 	struct tic_tunnel tt;
-	time_t fetched;
-	int err = cache_read(state_dir, tc->id, &tt, &fetched);
+	time_t fetched = 0;
+	int err = cache_read(ic->state_dir, tc->id, &tt, &fetched);
 
-	if (err < 0)
-		worker_fail(w, "no usable cached parameters for %s in %s: %s", tc->id, state_dir,
-		            strerror(-err));
+	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
+	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
+		const char *why = err == -ENOENT    ? "no cached parameters"
+		                  : err == -ESTALE  ? "the cached parameters failed before"
+		                  : err == -EBADMSG ? "the cached parameters are unreadable"
+		                                    : "the cached parameters are too old";
+
+		if (!ic->fresh_fetch)
+			need_tic(w, "%s: %s", tc->id, why);
+		if (err != 0 && err != -ESTALE)
+			worker_fail(w, "%s: %s even right after a TIC fetch", tc->id, why);
+	} else if (err < 0) {
+		worker_fail(w, "cannot use the cached parameters of %s in %s: %s", tc->id,
+		            ic->state_dir, strerror(-err));
+	}
 	if (!tt.admin_enabled || !tt.user_enabled)
 		worker_fail(w, "the broker has %s disabled (AdminState '%s', UserState '%s')",
 		            tc->id, tt.admin_state, tt.user_state);
 	tc->params = tt.params;
 	explicit_bzero(&tt, sizeof(tt));
+	w->cache_dir = ic->state_dir;
 }
 
 void worker_main(const char *name, int ipc_fd)
@@ -481,10 +512,8 @@ void worker_main(const char *name, int ipc_fd)
 	conf_receive(&w, &ic);
 	if (strcmp(tc->name, name) != 0)
 		fatalx("parent sent tunnel %s to the worker of %s", tc->name, name);
-	if (tc->tic) {
-		w.cache_dir = ic.state_dir;
-		params_from_cache(&w, tc, ic.state_dir);
-	}
+	if (tc->tic)
+		params_from_cache(&w, tc, &ic);
 	link_configure(&w);
 	datapath_start(&w);
 	up.ifindex = w.ifindex;
