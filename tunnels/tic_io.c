@@ -382,6 +382,9 @@ static enum tic_action cert_refused(struct fetch *f)
 	if (gnutls_certificate_verification_status_print(
 	        status, gnutls_certificate_type_get(f->tls), &txt, 0) < 0)
 		txt.data = NULL;
+	/* gnutls ends its text with a space */
+	while (txt.data && txt.size && txt.data[txt.size - 1] == ' ')
+		txt.data[--txt.size] = '\0';
 	a = tic_session_fail(&f->sess, -EKEYREJECTED,
 	                     "starttls: the server's certificate was refused for '%s': %s", f->host,
 	                     txt.data ? (const char *)txt.data : "verification failed");

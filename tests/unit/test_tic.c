@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include <cmocka.h>
+#include <gnutls/gnutls.h>
 
 #include "tic.h"
 #include "tic_io.h"
@@ -872,6 +873,7 @@ enum fake_op {
 	F_EXPECT, /* read a line; it must start with text */
 	F_STALL,  /* sleep until killed */
 	F_CLOSE,  /* close the connection */
+	F_TLS,    /* TLS handshake as the server (text: priority string or NULL) */
 };
 
 struct fake_step {
@@ -884,6 +886,54 @@ struct fake {
 	int port;
 };
 
+/* The fake server's TLS side (in the child only). */
+static gnutls_session_t fake_tls;
+static char tls_dir[64], fake_cert[128], fake_key[128];
+
+static ssize_t fake_recv(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!fake_tls)
+		return read(fd, buf, len);
+	do
+		n = gnutls_record_recv(fake_tls, buf, len);
+	while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+	return n;
+}
+
+static ssize_t fake_send(int fd, const void *buf, size_t len)
+{
+	return fake_tls ? gnutls_record_send(fake_tls, buf, len) : write(fd, buf, len);
+}
+
+static void fake_start_tls(int fd, const char *priority)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t ticket_key;
+	int r;
+
+	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
+	    gnutls_certificate_set_x509_key_file(cred, fake_cert, fake_key, GNUTLS_X509_FMT_PEM) <
+	        0 ||
+	    gnutls_init(&fake_tls, GNUTLS_SERVER) < 0)
+		_exit(8);
+	if (priority ? gnutls_priority_set_direct(fake_tls, priority, NULL) < 0
+	             : gnutls_set_default_priority(fake_tls) < 0)
+		_exit(8);
+	gnutls_credentials_set(fake_tls, GNUTLS_CRD_CERTIFICATE, cred);
+	/* TLS 1.3 servers send session tickets after the handshake: so do we. */
+	if (gnutls_session_ticket_key_generate(&ticket_key) < 0 ||
+	    gnutls_session_ticket_enable_server(fake_tls, &ticket_key) < 0)
+		_exit(8);
+	gnutls_transport_set_int(fake_tls, fd);
+	do
+		r = gnutls_handshake(fake_tls);
+	while (r < 0 && !gnutls_error_is_fatal(r));
+	if (r < 0)
+		_exit(9);
+}
+
 static int fake_readline(int fd, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -891,7 +941,7 @@ static int fake_readline(int fd, char *buf, size_t len)
 	while (n + 1 < len) {
 		char c;
 
-		if (read(fd, &c, 1) != 1)
+		if (fake_recv(fd, &c, 1) != 1)
 			return -1;
 		if (c == '\n')
 			break;
@@ -920,7 +970,7 @@ static void fake_serve(int lfd, const struct fake_step *script)
 				         script->text, (long)time(NULL), at + 6);
 			else
 				snprintf(out, sizeof(out), "%s", script->text);
-			if (write(fd, out, strlen(out)) != (ssize_t)strlen(out))
+			if (fake_send(fd, out, strlen(out)) != (ssize_t)strlen(out))
 				_exit(4);
 			break;
 		case F_EXPECT:
@@ -938,12 +988,15 @@ static void fake_serve(int lfd, const struct fake_step *script)
 		case F_CLOSE:
 			close(fd);
 			_exit(0);
+		case F_TLS:
+			fake_start_tls(fd, script->text);
+			break;
 		case F_END:
 			break;
 		}
 	}
-	/* The client closes after QUIT: expect EOF. */
-	if (read(fd, line, 1) != 0)
+	/* The client closes after QUIT (a TLS close_notify first): expect EOF. */
+	if (fake_recv(fd, line, 1) != 0)
 		_exit(7);
 	_exit(0);
 }
@@ -1225,6 +1278,229 @@ static void test_io_connect_refused(void **state)
 	assert_int_equal(tic_fetch(&acct, ids, 1, NULL, out, err, sizeof(err)), -EINVAL);
 }
 
+/* ---- TLS: a test CA made by certtool ---- */
+
+static int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int run_cmd(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* Make a CA and certificate "name" for the given template lines. */
+static int make_cert(const char *ca, const char *name, const char *tmpl)
+{
+	char t[64];
+
+	snprintf(t, sizeof(t), "%s.tmpl", name);
+	if (write_text(tls_dir, t, tmpl))
+		return -1;
+	return run_cmd("cd %s && certtool --generate-privkey --key-type=ecdsa --outfile %s.key "
+	               ">/dev/null 2>&1 && certtool --generate-certificate --load-privkey %s.key "
+	               "--load-ca-certificate %s.pem --load-ca-privkey %s.key --template %s.tmpl "
+	               "--outfile %s.pem >/dev/null 2>&1",
+	               tls_dir, name, name, ca, ca, name, name);
+}
+
+static int make_ca(const char *name)
+{
+	char t[64];
+
+	snprintf(t, sizeof(t), "%s.tmpl", name);
+	if (write_text(tls_dir, t,
+	               "cn = aiccud test CA\nca\ncert_signing_key\nexpiration_days = 2\n"))
+		return -1;
+	return run_cmd("cd %s && certtool --generate-privkey --key-type=ecdsa --outfile %s.key "
+	               ">/dev/null 2>&1 && certtool --generate-self-signed --load-privkey %s.key "
+	               "--template %s.tmpl --outfile %s.pem >/dev/null 2>&1",
+	               tls_dir, name, name, name, name);
+}
+
+static bool have_certs;
+
+static int tls_group_setup(void **state)
+{
+	(void)state;
+	strcpy(tls_dir, "/tmp/test_tic_tls_XXXXXX");
+	if (!mkdtemp(tls_dir))
+		return -1;
+	have_certs =
+	    system("certtool --version >/dev/null 2>&1") == 0 && !make_ca("ca") &&
+	    !make_ca("otherca") &&
+	    !make_cert("ca", "server",
+	               "cn = tic.test\ndns_name = tic.test\nip_address = 127.0.0.1\n"
+	               "tls_www_server\nsigning_key\nencryption_key\nexpiration_days = 2\n") &&
+	    !make_cert("ca", "wrongname",
+	               "cn = other.test\ndns_name = other.test\ntls_www_server\n"
+	               "signing_key\nencryption_key\nexpiration_days = 2\n");
+	return 0;
+}
+
+static int tls_group_teardown(void **state)
+{
+	(void)state;
+	return run_cmd("rm -rf '%s'", tls_dir) == 0 ? 0 : -1;
+}
+
+static void use_cert(const char *name)
+{
+	if (!have_certs)
+		skip();
+	snprintf(fake_cert, sizeof(fake_cert), "%s/%s.pem", tls_dir, name);
+	snprintf(fake_key, sizeof(fake_key), "%s/%s.key", tls_dir, name);
+}
+
+static void tls_session(const char *server_prio, const char *client_prio)
+{
+	const struct fake_step script[] = {
+	    {F_SEND, "200 TIC Service on fake ready\r\n"},
+	    {F_EXPECT, "client TIC/draft-00 aiccud/"},
+	    {F_SEND, "200 ok\r\n"},
+	    {F_EXPECT, "get unixtime"},
+	    {F_SEND, "200 @TIME@\r\n"},
+	    {F_EXPECT, "starttls"},
+	    {F_SEND, "200 Starting TLS\r\n"},
+	    {F_TLS, server_prio},
+	    {F_EXPECT, "username alice"},
+	    {F_SEND, "200 Choose\r\n"},
+	    {F_EXPECT, "challenge md5"},
+	    {F_SEND, "200 0123456789abcdef\r\n"},
+	    {F_EXPECT, auth_line},
+	    {F_SEND, "200 logged in\r\n"},
+	    {F_EXPECT, "tunnel list"},
+	    {F_SEND, "201 Listing\r\nT1 2001:db8:1::2 192.0.2.2 nlams01\r\n202 done\r\n"},
+	    {F_EXPECT, "tunnel show T1"},
+	    {F_SEND, "201 Showing\r\nTunnelId: T1\r\nType: 6in4-static\r\n"
+	             "IPv6 Endpoint: 2001:db8:1::2\r\nIPv6 POP: 2001:db8:1::1\r\n"
+	             "IPv6 PrefixLength: 64\r\nIPv4 Endpoint: 192.0.2.2\r\n"
+	             "IPv4 POP: 198.51.100.1\r\nUserState: enabled\r\nAdminState: enabled\r\n"
+	             "202 Done\r\n"},
+	    {F_EXPECT, "QUIT"},
+	    {F_END, NULL},
+	};
+	struct tic_io_opts opts = {.tls_priority = client_prio, .warn = collect_warning};
+	const char *ids[] = {"T1"};
+	struct tic_tunnel out[1];
+	struct tic_account acct;
+	struct fake f;
+	char err[TIC_ERR_MAX * 2];
+	int r;
+
+	use_cert("server");
+	fake_start(&f, script);
+	account(&acct, &f, true);
+	snprintf(acct.ca_file, sizeof(acct.ca_file), "%s/ca.pem", tls_dir);
+	r = tic_fetch(&acct, ids, 1, &opts, out, err, sizeof(err));
+	if (r)
+		fail_msg("tic_fetch: %s", err);
+	assert_int_equal(fake_stop(&f, false), 0);
+	assert_int_equal(out[0].fetch_err, 0);
+	assert_int_equal(out[0].params.type, TUNNEL_6IN4_STATIC);
+	assert_string_equal(warnings, "");
+}
+
+static void test_tls13_with_tickets(void **state)
+{
+	(void)state;
+	tls_session("NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL);
+}
+
+static void test_tls12(void **state)
+{
+	(void)state;
+	tls_session("NORMAL:-VERS-ALL:+VERS-TLS1.2", NULL);
+	tls_session(NULL, "NORMAL:-VERS-ALL:+VERS-TLS1.2");
+}
+
+static void tls_refused(const char *cert, const char *ca, const char *says)
+{
+	const struct fake_step script[] = {
+	    {F_SEND, "200 hi\r\n"},
+	    {F_EXPECT, "client "},
+	    {F_SEND, "200 ok\r\n"},
+	    {F_EXPECT, "get unixtime"},
+	    {F_SEND, "200 @TIME@\r\n"},
+	    {F_EXPECT, "starttls"},
+	    {F_SEND, "200 Starting TLS\r\n"},
+	    {F_TLS, NULL},
+	    {F_STALL, NULL},
+	    {F_END, NULL},
+	};
+	const char *ids[] = {"T1"};
+	struct tic_tunnel out[1];
+	struct tic_account acct;
+	struct fake f;
+	char err[TIC_ERR_MAX * 2];
+
+	use_cert(cert);
+	fake_start(&f, script);
+	account(&acct, &f, true);
+	snprintf(acct.ca_file, sizeof(acct.ca_file), "%s/%s.pem", tls_dir, ca);
+	assert_int_equal(tic_fetch(&acct, ids, 1, NULL, out, err, sizeof(err)), -EKEYREJECTED);
+	fake_stop(&f, true);
+	assert_contains(err, "starttls: the server's certificate was refused for '127.0.0.1'");
+	assert_contains(err, says);
+}
+
+static void test_tls_wrong_name(void **state)
+{
+	(void)state;
+	tls_refused("wrongname", "ca", "name in the certificate does not match");
+}
+
+static void test_tls_unknown_ca(void **state)
+{
+	(void)state;
+	tls_refused("server", "otherca", "issuer is unknown");
+}
+
+static void test_tls_missing_ca_file(void **state)
+{
+	const struct fake_step script[] = {
+	    {F_SEND, "200 hi\r\n"},
+	    {F_EXPECT, "client "},
+	    {F_SEND, "200 ok\r\n"},
+	    {F_EXPECT, "get unixtime"},
+	    {F_SEND, "200 @TIME@\r\n"},
+	    {F_EXPECT, "starttls"},
+	    {F_SEND, "200 Starting TLS\r\n"},
+	    {F_STALL, NULL},
+	    {F_END, NULL},
+	};
+	const char *ids[] = {"T1"};
+	struct tic_tunnel out[1];
+	struct tic_account acct;
+	struct fake f;
+	char err[TIC_ERR_MAX * 2];
+
+	(void)state;
+	fake_start(&f, script);
+	account(&acct, &f, true);
+	strcpy(acct.ca_file, "/nonexistent/ca.pem");
+	assert_int_equal(tic_fetch(&acct, ids, 1, NULL, out, err, sizeof(err)), -EINVAL);
+	fake_stop(&f, true);
+	assert_contains(err, "starttls: ca_file /nonexistent/ca.pem");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1261,7 +1537,18 @@ int main(void)
 	    cmocka_unit_test(test_io_connect_refused),
 	};
 
+	const struct CMUnitTest tls_tests[] = {
+	    cmocka_unit_test_setup(test_tls13_with_tickets, io_setup),
+	    cmocka_unit_test_setup(test_tls12, io_setup),
+	    cmocka_unit_test_setup(test_tls_wrong_name, io_setup),
+	    cmocka_unit_test_setup(test_tls_unknown_ca, io_setup),
+	    cmocka_unit_test_setup(test_tls_missing_ca_file, io_setup),
+	};
+	int failed;
+
 	/* A fake server that hangs up must not kill the test with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	failed += cmocka_run_group_tests(tls_tests, tls_group_setup, tls_group_teardown);
+	return failed;
 }
