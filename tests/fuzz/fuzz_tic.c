@@ -1,0 +1,105 @@
+/*
+ * libFuzzer target: arbitrary server bytes through the TIC line splitter
+ * and the session state machine (and each line through the list and show
+ * parsers).  Build: clang -fsanitize=fuzzer,address,undefined with
+ * tunnels/tic.c, tunnels/tunnel.c and gnutls.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tic.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Checks that must hold whatever the server sent. */
+static void check_action(const struct tic_session *s, enum tic_action a)
+{
+	if (a == TIC_ACT_SEND || a == TIC_ACT_SEND_CLOSE) {
+		/* exactly one line, LF-terminated, nothing the server could inject */
+		assert(s->outlen > 0 && s->outlen == strlen(s->out));
+		assert(s->out[s->outlen - 1] == '\n');
+		assert(memchr(s->out, '\n', s->outlen - 1) == NULL);
+		assert(memchr(s->out, '\r', s->outlen) == NULL);
+	}
+	if (a == TIC_ACT_ERROR)
+		assert(s->error < 0 && s->err[0]);
+}
+
+static void side_parsers(const char *line)
+{
+	struct tic_list_entry e;
+	struct tic_reply r;
+	struct tic_show p;
+	struct tic_tunnel t;
+	char err[TIC_ERR_MAX], buf[2048];
+
+	tic_reply_parse(line, &r);
+	if (tic_list_parse(line, &e, err, sizeof(err)) == 0)
+		assert(tic_id_valid(e.id));
+	tic_show_begin(&p);
+	tic_show_line(&p, line);
+	if (tic_show_end(&p, &t) == 0)
+		tic_show_format(&t, buf, sizeof(buf));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const ids[] = {"T1", "T2", "T3"};
+	struct tic_tunnel out[3];
+	struct tic_session_cfg cfg = {
+	    .username = "alice",
+	    .password = "pw",
+	    .client_version = "0",
+	    .os_release = "6",
+	    .require_tls = true,
+	    .ids = ids,
+	    .nids = 3,
+	    .out = out,
+	};
+	static struct tic_session s;
+	static struct tic_lines l;
+	enum tic_action a = TIC_ACT_READ;
+	size_t chunk, off = 0;
+	const char *line;
+
+	if (size < 2)
+		return 0;
+	/* The first byte picks the read size, the second the options. */
+	chunk = (size_t)data[0] * 8 + 1;
+	cfg.require_tls = data[1] & 1;
+	cfg.nids = (size_t)(data[1] >> 1) % 4;
+	data += 2;
+	size -= 2;
+	if (tic_session_init(&s, &cfg) < 0)
+		return 0;
+	tic_lines_init(&l);
+	while (off < size && a != TIC_ACT_ERROR && a != TIC_ACT_SEND_CLOSE) {
+		size_t n = size - off < chunk ? size - off : chunk;
+		int r = 0;
+
+		off += tic_lines_push(&l, data + off, n);
+		while (a != TIC_ACT_ERROR && a != TIC_ACT_SEND_CLOSE &&
+		       (r = tic_lines_pop(&l, &line)) == 1) {
+			assert(strlen(line) <= TIC_LINE_MAX);
+			side_parsers(line);
+			/* 1700000000 is what a well-behaved "get unixtime" would need */
+			a = tic_session_feed(&s, line, 1700000000);
+			check_action(&s, a);
+			if (a == TIC_ACT_STARTTLS) {
+				a = tic_session_tls_done(&s);
+				check_action(&s, a);
+			}
+		}
+		if (r < 0) {
+			assert(r == -EMSGSIZE || r == -EBADMSG);
+			break;
+		}
+	}
+	for (size_t i = 0; i < cfg.nids; i++)
+		if (out[i].fetch_err == 0)
+			assert(!strcmp(out[i].id, ids[i]));
+	return 0;
+}

@@ -1,0 +1,251 @@
+/* The tunnel cache: round trip, atomic replace, modes, freshness, the failed marker. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "cache.h"
+#include "fileio.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct tic_tunnel t;
+};
+
+static void make_tunnel(struct tic_tunnel *t)
+{
+	memset(t, 0, sizeof(*t));
+	strcpy(t->id, "T4242");
+	strcpy(t->pop_id, "nlams01");
+	t->params.type = TUNNEL_AYIYA;
+	inet_pton(AF_INET6, "2001:db8:42::2", &t->params.ipv6_local);
+	inet_pton(AF_INET6, "2001:db8:42::1", &t->params.ipv6_pop);
+	t->params.prefix_len = 64;
+	inet_pton(AF_INET, "198.51.100.9", &t->params.ipv4_pop);
+	strcpy(t->params.password, "pass: with colon ");
+	t->params.heartbeat_interval = 60;
+	t->params.mtu = 1280;
+	t->admin_enabled = t->user_enabled = true;
+	strcpy(t->admin_state, "enabled");
+	strcpy(t->user_state, "enabled");
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/test_cache_XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/tunnels/T4242", f->dir);
+	make_tunnel(&f->t);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void assert_same_tunnel(const struct tic_tunnel *a, const struct tic_tunnel *b)
+{
+	assert_string_equal(a->id, b->id);
+	assert_string_equal(a->pop_id, b->pop_id);
+	assert_int_equal(a->params.type, b->params.type);
+	assert_memory_equal(&a->params.ipv6_local, &b->params.ipv6_local, 16);
+	assert_memory_equal(&a->params.ipv6_pop, &b->params.ipv6_pop, 16);
+	assert_int_equal(a->params.prefix_len, b->params.prefix_len);
+	assert_int_equal(a->params.ipv4_local.s_addr, b->params.ipv4_local.s_addr);
+	assert_int_equal(a->params.ipv4_pop.s_addr, b->params.ipv4_pop.s_addr);
+	assert_string_equal(a->params.password, b->params.password);
+	assert_int_equal(a->params.heartbeat_interval, b->params.heartbeat_interval);
+	assert_int_equal(a->params.mtu, b->params.mtu);
+	assert_int_equal(a->admin_enabled, b->admin_enabled);
+	assert_int_equal(a->user_enabled, b->user_enabled);
+	assert_string_equal(a->admin_state, b->admin_state);
+	assert_string_equal(a->user_state, b->user_state);
+}
+
+static void test_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct tic_tunnel back;
+	time_t fetched = 0;
+	struct stat st;
+
+	assert_int_equal(cache_write(f->dir, &f->t, 1700000123), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), 0);
+	assert_int_equal(fetched, 1700000123);
+	assert_same_tunnel(&f->t, &back);
+	assert_int_equal(back.fetch_err, 0);
+	/* the directory holds secrets too */
+	snprintf(f->path, sizeof(f->path), "%s/tunnels", f->dir);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* a static tunnel with a fixed IPv4 round-trips as well */
+	f->t.params.type = TUNNEL_6IN4_STATIC;
+	inet_pton(AF_INET, "192.0.2.5", &f->t.params.ipv4_local);
+	f->t.params.password[0] = '\0';
+	f->t.params.mtu = 0;
+	f->t.pop_id[0] = '\0';
+	strcpy(f->t.admin_state, "disabled by staff");
+	f->t.admin_enabled = false;
+	assert_int_equal(cache_write(f->dir, &f->t, 5), 0);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), 0);
+	assert_same_tunnel(&f->t, &back);
+	assert_int_equal(fetched, 5);
+}
+
+static void test_atomic_replace(void **state)
+{
+	struct fixture *f = *state;
+	struct tic_tunnel back;
+	time_t fetched;
+	struct stat a, b;
+	char tmp[160];
+
+	assert_int_equal(cache_write(f->dir, &f->t, 100), 0);
+	assert_int_equal(stat(f->path, &a), 0);
+	f->t.params.mtu = 1480;
+	assert_int_equal(cache_write(f->dir, &f->t, 200), 0);
+	assert_int_equal(stat(f->path, &b), 0);
+	/* a new file renamed over the old one, not the old one rewritten in place */
+	assert_int_not_equal(a.st_ino, b.st_ino);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f->path);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), 0);
+	assert_int_equal(back.params.mtu, 1480);
+	assert_int_equal(fetched, 200);
+}
+
+static void test_refuse_readable(void **state)
+{
+	struct fixture *f = *state;
+	struct tic_tunnel back;
+	time_t fetched;
+
+	assert_int_equal(cache_write(f->dir, &f->t, 100), 0);
+	assert_int_equal(chmod(f->path, 0644), 0);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EPERM);
+	assert_int_equal(chmod(f->path, 0640), 0);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EPERM);
+	assert_int_equal(chmod(f->path, 0400), 0);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), 0);
+	/* rewriting restores 0600 */
+	assert_int_equal(chmod(f->path, 0644), 0);
+	assert_int_equal(cache_write(f->dir, &f->t, 100), 0);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), 0);
+}
+
+static void write_raw(struct fixture *f, const char *text)
+{
+	assert_int_equal(file_write_atomic(f->path, text, strlen(text), 0600), 0);
+}
+
+static void test_bad_files(void **state)
+{
+	struct fixture *f = *state;
+	struct tic_tunnel back;
+	time_t fetched;
+	char good[CACHE_FILE_MAX], *cut;
+	int n;
+
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -ENOENT);
+	assert_int_equal(cache_read(f->dir, "../T4242", &back, &fetched), -EINVAL);
+	assert_int_equal(cache_write(f->dir, &f->t, 100), 0);
+	n = tic_show_format(&f->t, good, sizeof(good));
+	assert_true(n > 0);
+	/* no Fetched line */
+	write_raw(f, good);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EBADMSG);
+	/* a bad Fetched line */
+	snprintf(good + n, sizeof(good) - (size_t)n, "Fetched: soon\n");
+	write_raw(f, good);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EBADMSG);
+	/* cut off mid-line */
+	snprintf(good + n, sizeof(good) - (size_t)n, "Fetched: 100\n");
+	cut = strstr(good, "IPv4 POP");
+	cut[4] = '\0';
+	write_raw(f, good);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EBADMSG);
+	/* another tunnel's file under this name */
+	f->t.params.mtu = 1300;
+	strcpy(f->t.id, "T1");
+	assert_int_equal(cache_write(f->dir, &f->t, 100), 0);
+	snprintf(good, sizeof(good), "%s/tunnels/T1", f->dir);
+	assert_int_equal(rename(good, f->path), 0);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EBADMSG);
+	/* a tunnel whose fetch failed is not cached */
+	f->t.fetch_err = -ENOENT;
+	assert_int_equal(cache_write(f->dir, &f->t, 100), -EINVAL);
+}
+
+static void test_fresh(void **state)
+{
+	(void)state;
+	assert_true(cache_fresh(1000, 1000, 3600));
+	assert_true(cache_fresh(1000, 4600, 3600));
+	assert_false(cache_fresh(1000, 4601, 3600));
+	/* from the future: the clock jumped back, or the file is not to be trusted */
+	assert_false(cache_fresh(1001, 1000, 3600));
+	assert_false(cache_fresh(1000, 1001, 0));
+	assert_true(cache_fresh(0, 86400 * 365, UINT32_MAX));
+}
+
+static void test_failed_marker(void **state)
+{
+	struct fixture *f = *state;
+	struct tic_tunnel back;
+	time_t fetched = 0;
+	struct stat st;
+
+	assert_int_equal(cache_mark_failed(f->dir, "T4242"), -ENOENT);
+	assert_int_equal(cache_write(f->dir, &f->t, 777), 0);
+	assert_int_equal(cache_mark_failed(f->dir, "T4242"), 0);
+	/* still readable as a last resort, but says so */
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -ESTALE);
+	assert_int_equal(fetched, 777);
+	assert_same_tunnel(&f->t, &back);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* marking twice is fine */
+	assert_int_equal(cache_mark_failed(f->dir, "T4242"), 0);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -ESTALE);
+	/* fresh parameters from TIC clear it */
+	assert_int_equal(cache_write(f->dir, &f->t, 888), 0);
+	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), 0);
+	assert_int_equal(fetched, 888);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_atomic_replace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuse_readable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+	    cmocka_unit_test(test_fresh),
+	    cmocka_unit_test_setup_teardown(test_failed_marker, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

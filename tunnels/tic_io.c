@@ -1,0 +1,535 @@
+/*
+ * TIC over TCP and gnutls: moves bytes for the session of tic.c.  Runs in
+ * the fetcher child (no privileges needed beyond reaching the network).
+ */
+#include "tic_io.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+
+#include <gnutls/gnutls.h>
+
+#ifndef AICCUD_VERSION
+#define AICCUD_VERSION "0"
+#endif
+
+struct fetch {
+	const struct tic_account *acct;
+	const struct tic_io_opts *opts;
+	struct tic_session sess;
+	struct tic_lines lines;
+	char host[TUNNEL_HOST_MAX];
+	char port[8];
+	char name[TUNNEL_HOST_MAX + 16]; /* "host:port" for messages */
+	int fd;
+	gnutls_session_t tls;
+	gnutls_certificate_credentials_t cred;
+	unsigned step_ms, total_ms;
+	int64_t step_deadline, total_deadline; /* CLOCK_MONOTONIC, ms */
+	bool warned;
+	struct utsname uts; /* the session points into it */
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static time_t wall_now(const struct fetch *f)
+{
+	return f->opts->clock ? f->opts->clock(f->opts->clock_ctx) : time(NULL);
+}
+
+static void fmt_duration(unsigned ms, char *buf, size_t len)
+{
+	if (ms % 1000)
+		snprintf(buf, len, "%u ms", ms);
+	else
+		snprintf(buf, len, "%u s", ms / 1000);
+}
+
+/* Describe a deadline that passed while waiting for `what`. */
+static enum tic_action timed_out(struct fetch *f, const char *what)
+{
+	char d[32];
+
+	if (f->total_deadline <= f->step_deadline) {
+		fmt_duration(f->total_ms, d, sizeof(d));
+		return tic_session_fail(&f->sess, -ETIMEDOUT,
+		                        "%s: the session took longer than %s (waiting for %s)",
+		                        f->sess.doing, d, what);
+	}
+	fmt_duration(f->step_ms, d, sizeof(d));
+	return tic_session_fail(&f->sess, -ETIMEDOUT, "timed out after %s waiting for %s", d, what);
+}
+
+static void start_step(struct fetch *f)
+{
+	f->step_deadline = mono_ms() + f->step_ms;
+}
+
+/* Wait until fd has `events`, or -ETIMEDOUT at the nearer deadline. */
+static int wait_fd(struct fetch *f, short events)
+{
+	int64_t deadline =
+	    f->step_deadline < f->total_deadline ? f->step_deadline : f->total_deadline;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = f->fd, .events = events};
+		int64_t left = deadline - mono_ms();
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)(left > INT32_MAX ? INT32_MAX : left));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ETIMEDOUT;
+		return 0; /* readable, writable, or an error the next call reports */
+	}
+}
+
+/* ---- connect ---- */
+
+static int connect_one(struct fetch *f, const struct addrinfo *ai)
+{
+	socklen_t len = sizeof(int);
+	int fd, soerr = 0, r;
+
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	f->fd = fd;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS) {
+			r = -errno;
+			goto fail;
+		}
+		r = wait_fd(f, POLLOUT);
+		if (r < 0)
+			goto fail;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			soerr = errno;
+		if (soerr) {
+			r = -soerr;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	close(fd);
+	f->fd = -1;
+	return r;
+}
+
+static enum tic_action tcp_connect(struct fetch *f)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
+	int r = -EHOSTUNREACH, one = 1;
+	char d[32];
+
+	snprintf(f->sess.doing, sizeof(f->sess.doing), "connect");
+	start_step(f);
+	r = getaddrinfo(f->host, f->port, &hints, &res);
+	if (r)
+		return tic_session_fail(&f->sess, -EHOSTUNREACH, "resolve: %s", gai_strerror(r));
+	/* One address after the other; only a completed handshake reaches the broker. */
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		r = connect_one(f, ai);
+		if (!r || r == -ETIMEDOUT)
+			break;
+	}
+	freeaddrinfo(res);
+	if (r == -ETIMEDOUT) {
+		fmt_duration(f->step_ms, d, sizeof(d));
+		return tic_session_fail(&f->sess, r, "connect: timed out after %s", d);
+	}
+	if (r)
+		return tic_session_fail(&f->sess, r, "connect: %s", strerror(-r));
+	/* Nagle plus delayed ACKs would stall every exchange by ~40 ms. */
+	setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	snprintf(f->sess.doing, sizeof(f->sess.doing), "welcome");
+	start_step(f);
+	return TIC_ACT_READ;
+}
+
+/* ---- reading and writing ---- */
+
+static enum tic_action tls_error(struct fetch *f, int r)
+{
+	return tic_session_fail(&f->sess, -EPROTO, "%s: TLS: %s", f->sess.doing,
+	                        gnutls_strerror(r));
+}
+
+/* Receive into the splitter: >0 bytes, 0 on EOF, <0 when the action is set. */
+static ssize_t recv_some(struct fetch *f, enum tic_action *a)
+{
+	char buf[sizeof(f->lines.buf)];
+	size_t room = tic_lines_room(&f->lines);
+	ssize_t n;
+
+	for (;;) {
+		int r;
+
+		/*
+		 * Read first, poll only on "again": data gnutls already holds
+		 * (gnutls_record_check_pending) is returned without a wait.
+		 */
+		if (f->tls) {
+			n = gnutls_record_recv(f->tls, buf, room);
+			/*
+			 * AGAIN also comes while TLS 1.3 session tickets are
+			 * processed: not an error, wait for more.
+			 */
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+				if (gnutls_record_check_pending(f->tls))
+					continue;
+				n = -1;
+				errno = EAGAIN;
+			} else if (n < 0 && !gnutls_error_is_fatal((int)n)) {
+				continue;
+			} else if (n < 0) {
+				*a = tls_error(f, (int)n);
+				return -1;
+			}
+		} else {
+			n = recv(f->fd, buf, room, 0);
+		}
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			*a = tic_session_fail(&f->sess, -errno, "%s: receive: %s", f->sess.doing,
+			                      strerror(errno));
+			return -1;
+		}
+		r = wait_fd(f, POLLIN);
+		if (r == -ETIMEDOUT) {
+			char what[sizeof(f->sess.doing) + 32];
+
+			if (f->sess.state == TIC_S_WELCOME)
+				snprintf(what, sizeof(what), "the welcome line");
+			else
+				snprintf(what, sizeof(what), "the reply to '%s'", f->sess.doing);
+			*a = timed_out(f, what);
+			return -1;
+		}
+		if (r < 0) {
+			*a = tic_session_fail(&f->sess, r, "%s: poll: %s", f->sess.doing,
+			                      strerror(-r));
+			return -1;
+		}
+	}
+	tic_lines_push(&f->lines, buf, (size_t)n);
+	return n;
+}
+
+static enum tic_action on_eof(struct fetch *f)
+{
+	/* A server that closes before greeting is the broker refusing us. */
+	if (f->sess.state == TIC_S_WELCOME)
+		return tic_session_fail(&f->sess, TIC_ERR_REFUSED,
+		                        "welcome: the server closed the connection without a "
+		                        "welcome (rate limited?)");
+	return tic_session_fail(&f->sess, -ECONNRESET, "%s: the server closed the connection",
+	                        f->sess.doing);
+}
+
+static enum tic_action do_read(struct fetch *f)
+{
+	enum tic_action a;
+	const char *line;
+
+	for (;;) {
+		int r = tic_lines_pop(&f->lines, &line);
+		ssize_t n;
+
+		if (r == 1)
+			return tic_session_feed(&f->sess, line, wall_now(f));
+		if (r == -EMSGSIZE)
+			return tic_session_fail(&f->sess, r,
+			                        "%s: a reply line longer than %d bytes",
+			                        f->sess.doing, TIC_LINE_MAX);
+		if (r < 0)
+			return tic_session_fail(&f->sess, r, "%s: a NUL byte in a reply line",
+			                        f->sess.doing);
+		n = recv_some(f, &a);
+		if (n < 0)
+			return a;
+		if (n == 0)
+			return on_eof(f);
+	}
+}
+
+static enum tic_action do_send(struct fetch *f)
+{
+	const char *p = f->sess.out;
+	size_t left = f->sess.outlen;
+
+	start_step(f);
+	while (left) {
+		ssize_t n;
+		int r;
+
+		/* The whole line in one call: one segment with TCP_NODELAY. */
+		if (f->tls) {
+			n = gnutls_record_send(f->tls, p, left);
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+				n = -1;
+				errno = EAGAIN;
+			} else if (n < 0) {
+				return tls_error(f, (int)n);
+			}
+		} else {
+			n = send(f->fd, p, left, MSG_NOSIGNAL);
+		}
+		if (n >= 0) {
+			p += n;
+			left -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return tic_session_fail(&f->sess, -errno, "%s: send: %s", f->sess.doing,
+			                        strerror(errno));
+		r = wait_fd(f, POLLOUT);
+		if (r == -ETIMEDOUT)
+			return timed_out(f, "the server to take our line");
+		if (r < 0)
+			return tic_session_fail(&f->sess, r, "%s: poll: %s", f->sess.doing,
+			                        strerror(-r));
+	}
+	return TIC_ACT_READ;
+}
+
+/* ---- TLS ---- */
+
+static enum tic_action tls_setup(struct fetch *f)
+{
+	const char *errpos = NULL;
+	struct in6_addr a6;
+	int r;
+
+	r = gnutls_certificate_allocate_credentials(&f->cred);
+	if (r < 0)
+		return tls_error(f, r);
+	if (f->acct->ca_file[0]) {
+		r = gnutls_certificate_set_x509_trust_file(f->cred, f->acct->ca_file,
+		                                           GNUTLS_X509_FMT_PEM);
+		if (r <= 0)
+			return tic_session_fail(&f->sess, -EINVAL, "starttls: ca_file %s: %s",
+			                        f->acct->ca_file,
+			                        r < 0 ? gnutls_strerror(r) : "no certificates");
+	} else {
+		r = gnutls_certificate_set_x509_system_trust(f->cred);
+		if (r <= 0)
+			return tic_session_fail(&f->sess, -EINVAL,
+			                        "starttls: system trust store: %s",
+			                        r < 0 ? gnutls_strerror(r) : "no certificates");
+	}
+	r = gnutls_init(&f->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+	if (r < 0) {
+		f->tls = NULL;
+		return tls_error(f, r);
+	}
+	if (f->opts->tls_priority)
+		r = gnutls_priority_set_direct(f->tls, f->opts->tls_priority, &errpos);
+	else
+		r = gnutls_set_default_priority(f->tls);
+	if (r < 0)
+		return tic_session_fail(&f->sess, -EINVAL, "starttls: TLS priority '%s': %s",
+		                        errpos ? errpos : "(default)", gnutls_strerror(r));
+	r = gnutls_credentials_set(f->tls, GNUTLS_CRD_CERTIFICATE, f->cred);
+	if (r < 0)
+		return tls_error(f, r);
+	/* SNI carries names only, never address literals (RFC 6066). */
+	if (inet_pton(AF_INET, f->host, &a6) != 1 && inet_pton(AF_INET6, f->host, &a6) != 1) {
+		r = gnutls_server_name_set(f->tls, GNUTLS_NAME_DNS, f->host, strlen(f->host));
+		if (r < 0)
+			return tls_error(f, r);
+	}
+	/* The chain must reach a trusted CA and the certificate must name f->host. */
+	gnutls_session_set_verify_cert(f->tls, f->host, 0);
+	gnutls_transport_set_int(f->tls, f->fd);
+	gnutls_handshake_set_timeout(f->tls, 0);
+	return TIC_ACT_STARTTLS;
+}
+
+static enum tic_action cert_refused(struct fetch *f)
+{
+	unsigned status = gnutls_session_get_verify_cert_status(f->tls);
+	gnutls_datum_t txt = {NULL, 0};
+	enum tic_action a;
+
+	if (gnutls_certificate_verification_status_print(
+	        status, gnutls_certificate_type_get(f->tls), &txt, 0) < 0)
+		txt.data = NULL;
+	/* gnutls ends its text with a space */
+	while (txt.data && txt.size && txt.data[txt.size - 1] == ' ')
+		txt.data[--txt.size] = '\0';
+	a = tic_session_fail(&f->sess, -EKEYREJECTED,
+	                     "starttls: the server's certificate was refused for '%s': %s", f->host,
+	                     txt.data ? (const char *)txt.data : "verification failed");
+	gnutls_free(txt.data);
+	return a;
+}
+
+static enum tic_action do_starttls(struct fetch *f)
+{
+	enum tic_action a;
+
+	/*
+	 * Bytes that came after the server's starttls answer but before the
+	 * handshake would be trusted as if they came over TLS: refuse them.
+	 */
+	if (tic_lines_pending(&f->lines))
+		return tic_session_fail(&f->sess, -EPROTO,
+		                        "starttls: the server sent data before the handshake");
+	a = tls_setup(f);
+	if (a != TIC_ACT_STARTTLS)
+		return a;
+	start_step(f);
+	for (;;) {
+		int r = gnutls_handshake(f->tls);
+
+		if (r == 0)
+			break;
+		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+			return cert_refused(f);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			r = wait_fd(f, gnutls_record_get_direction(f->tls) ? POLLOUT : POLLIN);
+			if (r == -ETIMEDOUT)
+				return timed_out(f, "the TLS handshake");
+			if (r < 0)
+				return tic_session_fail(&f->sess, r, "starttls: poll: %s",
+				                        strerror(-r));
+			continue;
+		}
+		if (!gnutls_error_is_fatal(r))
+			continue;
+		return tic_session_fail(&f->sess, -EPROTO, "starttls: TLS handshake: %s",
+		                        gnutls_strerror(r));
+	}
+	return tic_session_tls_done(&f->sess);
+}
+
+/* ---- the session ---- */
+
+static void maybe_warn(struct fetch *f)
+{
+	char msg[TIC_ERR_MAX + sizeof(f->name) + 2];
+
+	if (!f->sess.plain || f->warned || !f->opts->warn)
+		return;
+	f->warned = true;
+	snprintf(msg, sizeof(msg), "%s: %s", f->name, f->sess.warning);
+	f->opts->warn(f->opts->warn_ctx, msg);
+}
+
+static int run(struct fetch *f)
+{
+	enum tic_action a = tcp_connect(f);
+
+	for (;;) {
+		switch (a) {
+		case TIC_ACT_READ:
+			a = do_read(f);
+			maybe_warn(f);
+			break;
+		case TIC_ACT_SEND:
+			a = do_send(f);
+			break;
+		case TIC_ACT_STARTTLS:
+			a = do_starttls(f);
+			break;
+		case TIC_ACT_SEND_CLOSE:
+			a = do_send(f);
+			if (a == TIC_ACT_READ)
+				return 0;
+			break;
+		case TIC_ACT_ERROR:
+		default:
+			return f->sess.error ? f->sess.error : -EPROTO;
+		}
+	}
+}
+
+static int fetch_init(struct fetch *f, const struct tic_account *acct, const char *const *ids,
+                      size_t nids, struct tic_tunnel *out, char *err, size_t errlen)
+{
+	static const struct tic_io_opts defaults;
+	const struct tic_io_opts *o = f->opts ? f->opts : &defaults;
+	struct tic_session_cfg cfg = {
+	    .username = acct->username,
+	    .password = acct->password,
+	    .require_tls = acct->require_tls,
+	    .ids = ids,
+	    .nids = nids,
+	    .out = out,
+	};
+	int r;
+
+	f->opts = o;
+	f->fd = -1;
+	f->step_ms = o->step_timeout_ms ? o->step_timeout_ms : TIC_STEP_TIMEOUT_MS;
+	f->total_ms = o->total_timeout_ms ? o->total_timeout_ms : TIC_TOTAL_TIMEOUT_MS;
+	f->total_deadline = mono_ms() + f->total_ms;
+	tic_lines_init(&f->lines);
+	if (tic_server_parse(acct->server, f->host, sizeof(f->host), f->port, sizeof(f->port))) {
+		snprintf(err, errlen, "%s: not a host[:port]", acct->server);
+		return -EINVAL;
+	}
+	snprintf(f->name, sizeof(f->name), strchr(f->host, ':') ? "[%s]:%s" : "%s:%s", f->host,
+	         f->port);
+	cfg.client_version = o->client_version ? o->client_version : AICCUD_VERSION;
+	cfg.os_release = uname(&f->uts) == 0 ? f->uts.release : "unknown";
+	r = tic_session_init(&f->sess, &cfg);
+	if (r)
+		snprintf(err, errlen, "%s: bad username, password or tunnel id for TIC", f->name);
+	return r;
+}
+
+int tic_fetch(const struct tic_account *acct, const char *const *ids, size_t nids,
+              const struct tic_io_opts *opts, struct tic_tunnel *out, char *err, size_t errlen)
+{
+	struct fetch f = {.acct = acct, .opts = opts};
+	int r;
+
+	if (errlen)
+		err[0] = '\0';
+	r = fetch_init(&f, acct, ids, nids, out, err, errlen);
+	if (r)
+		return r;
+	r = run(&f);
+	if (r)
+		snprintf(err, errlen, "%s: %s", f.name, f.sess.err);
+	if (f.tls) {
+		/* Best effort close_notify; the server hangs up after QUIT anyway. */
+		if (!r)
+			gnutls_bye(f.tls, GNUTLS_SHUT_WR);
+		gnutls_deinit(f.tls);
+	}
+	if (f.cred)
+		gnutls_certificate_free_credentials(f.cred);
+	if (f.fd >= 0)
+		close(f.fd);
+	return r;
+}
