@@ -35,16 +35,14 @@ static void request_receive(int fd, struct ipc_fetch *req)
 		req->ids[i][TUNNEL_ID_MAX - 1] = '\0';
 }
 
-static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel *out, int err)
+static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel *out)
 {
 	for (uint32_t i = 0; i < req->nids; i++) {
-		struct ipc_fetch_result r = {{0}};
+		struct ipc_fetch_result r;
 
+		memset(&r, 0, sizeof(r));
 		snprintf(r.id, sizeof(r.id), "%s", req->ids[i]);
-		if (err) {
-			r.err = err;
-			snprintf(r.reason, sizeof(r.reason), "the TIC session failed");
-		} else if (out[i].fetch_err) {
+		if (out[i].fetch_err) {
 			r.err = out[i].fetch_err;
 			snprintf(r.reason, sizeof(r.reason), "%s", out[i].fetch_msg);
 		} else {
@@ -53,12 +51,19 @@ static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel 
 			r.err = werr;
 			if (werr)
 				snprintf(r.reason, sizeof(r.reason),
-				         "cannot write the tunnel cache in %s: %s", req->state_dir,
+				         "cannot write the tunnel cache in %.180s: %s", req->state_dir,
 				         strerror(-werr));
 		}
 		if (ipc_send(fd, IPC_F_RESULT, &r, sizeof(r)) < 0)
 			fatal("reporting to the parent");
 	}
+}
+
+static void keep_warning(void *ctx, const char *msg)
+{
+	struct ipc_fetch_done *done = ctx;
+
+	snprintf(done->warning, sizeof(done->warning), "%s", msg);
 }
 
 void fetcher_main(int ipc_fd)
@@ -74,13 +79,14 @@ void fetcher_main(int ipc_fd)
 	request_receive(ipc_fd, &req);
 	for (uint32_t i = 0; i < req.nids; i++)
 		ids[i] = req.ids[i];
-	tic_io_opts_default(&opts);
+	memset(&opts, 0, sizeof(opts));
+	opts.warn = keep_warning;
+	opts.warn_ctx = &done;
 	err = tic_fetch(&req.account, ids, req.nids, &opts, out, done.reason, sizeof(done.reason));
 	explicit_bzero(&req.account.password, sizeof(req.account.password));
-	snprintf(done.warning, sizeof(done.warning), "%s", opts.warning);
 	done.err = err;
 	done.refused = err == TIC_ERR_REFUSED;
-	report(ipc_fd, &req, out, err);
+	report(ipc_fd, &req, out);
 	if (ipc_send(ipc_fd, IPC_F_DONE, &done, sizeof(done)) < 0)
 		fatal("reporting to the parent");
 	explicit_bzero(out, sizeof(out));
