@@ -72,7 +72,10 @@ struct netcfg_sit {
  * waits for the kernel's ACK, at most NETCFG_TIMEOUT_S seconds
  * (-ETIMEDOUT).  List callbacks run after the whole dump has been read, so
  * they may call other functions on the same handle; a callback returning
- * non-zero stops the list, which then returns that value.
+ * non-zero stops the list, which then returns that value.  A dump the
+ * kernel flags as interrupted (the objects changed meanwhile) is redone a
+ * few times, then the list gives up with -EAGAIN; partial or doubled
+ * results are never passed on.
  */
 #define NETCFG_TIMEOUT_S 5
 int netcfg_open(struct netcfg **out);
