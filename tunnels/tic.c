@@ -125,6 +125,14 @@ static bool has_space_or_control(const char *s)
 	return false;
 }
 
+/* Messages quote the server's text; keep its control characters out of our logs. */
+static void scrub(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /* Plain decimal only: no sign, no spaces, no trailing text. */
 static int parse_u32(const char *s, uint32_t *out)
 {
@@ -165,7 +173,7 @@ static bool is_word(const char *s)
 
 /* ---- tunnel list ---- */
 
-int tic_list_parse(const char *line, struct tic_list_entry *e, char *err, size_t errlen)
+static int list_parse(const char *line, struct tic_list_entry *e, char *err, size_t errlen)
 {
 	char copy[TIC_LINE_MAX + 1], *save = NULL, *f[5];
 	int n = 0;
@@ -202,6 +210,15 @@ int tic_list_parse(const char *line, struct tic_list_entry *e, char *err, size_t
 	}
 	strcpy(e->pop_id, f[3]);
 	return 0;
+}
+
+int tic_list_parse(const char *line, struct tic_list_entry *e, char *err, size_t errlen)
+{
+	int r = list_parse(line, e, err, errlen);
+
+	if (r && errlen)
+		scrub(err);
+	return r;
 }
 
 /* ---- tunnel show ---- */
@@ -259,6 +276,7 @@ static int show_fail(struct tic_show *p, int error, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p->err, sizeof(p->err), fmt, ap);
 	va_end(ap);
+	scrub(p->err);
 	p->error = error;
 	return error;
 }
@@ -592,6 +610,7 @@ static void sess_verr(struct tic_session *s, int error, const char *prefix, cons
 	if (prefix)
 		n = snprintf(s->err, sizeof(s->err), "%s: ", prefix);
 	vsnprintf(s->err + n, sizeof(s->err) - (size_t)n, fmt, ap);
+	scrub(s->err);
 	s->error = error;
 	s->state = TIC_S_FAILED;
 	/* Tunnels still waiting for their answer will not get it. */
@@ -687,6 +706,7 @@ static void tunnel_fail(struct tic_tunnel *t, int error, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(t->fetch_msg, sizeof(t->fetch_msg), fmt, ap);
 	va_end(ap);
+	scrub(t->fetch_msg);
 	t->fetch_err = error;
 }
 
@@ -808,6 +828,7 @@ static enum tic_action on_starttls(struct tic_session *s, const struct tic_reply
 	         "the TIC server has no TLS ('%.80s'): continuing in plain text because "
 	         "require_tls = no; tunnel passwords cross the network readable",
 	         line);
+	scrub(s->warning);
 	return sess_send(s, TIC_S_USERNAME, "username", "username %s", s->cfg.username);
 }
 

@@ -756,6 +756,8 @@ static void test_sm_failures(void **state)
 	sm_fail_at(0, "400 Too many connections, try again later", -EBUSY,
 	           "welcome: the server turned us away");
 	sm_fail_at(0, "hello", -EBADMSG, "welcome: not a reply line");
+	/* the server's control characters do not reach our messages */
+	sm_fail_at(0, "400 go away\x1b[2J", -EBUSY, "go away?[2J");
 	sm_fail_at(1, "400 unknown client", -EPROTO, "client: 400 unknown client");
 	sm_fail_at(2, "500 no time", -EPROTO, "get unixtime: 500");
 	sm_fail_at(2, "200 soon", -EBADMSG, "get unixtime: not a time");
