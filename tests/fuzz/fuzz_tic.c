@@ -10,9 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "tic.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Checks that must hold whatever the server sent. */
 static void check_action(const struct tic_session *s, enum tic_action a)
@@ -102,4 +101,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (out[i].fetch_err == 0)
 			assert(!strcmp(out[i].id, ids[i]));
 	return 0;
+}
+
+/*
+ * A well-behaved server's side of a plain-text session (no STARTTLS,
+ * require_tls off), for the smoke runner to start its mutations from.
+ */
+
+size_t fuzz_make_valid(uint32_t seed, uint8_t *buf, size_t cap)
+{
+	static const char transcript[] =
+	    "200 welcome\n200 client ok\n200 1700000000\n400 no TLS here\n200 user ok\n"
+	    "200 abcdef0123456789\n200 logged in\n201 listing\n"
+	    "T1 2001:db8:a::2 heartbeat simpop01\nT2 2001:db8:b::2 192.0.2.2 simpop01\n"
+	    "202 done\n201 show\nTunnelId: T1\nType: ayiya\nIPv6 Endpoint: 2001:db8:a::2\n"
+	    "IPv6 POP: 2001:db8:a::1\nIPv6 PrefixLength: 64\nPOP Id: simpop01\n"
+	    "IPv4 Endpoint: heartbeat\nIPv4 POP: 192.0.2.1\nUserState: enabled\n"
+	    "AdminState: enabled\nPassword: secret\nHeartbeat_Interval: 60\n"
+	    "Tunnel MTU: 1280\n202 done\n";
+	size_t len = sizeof(transcript) - 1;
+
+	if (cap < len + 2)
+		return 0;
+	buf[0] = (uint8_t)(seed & 0xff); /* read size */
+	buf[1] = (uint8_t)(1 << 1);      /* require_tls off, one tunnel */
+	memcpy(buf + 2, transcript, len);
+	return len + 2;
 }
