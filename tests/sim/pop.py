@@ -1,16 +1,24 @@
 #!/usr/bin/env python3
-"""Broker simulator, PoP side: AYIYA tunnels (docs/PROTOCOLS.md sections 4, 7).
+"""Broker simulator, PoP side (docs/PROTOCOLS.md sections 2, 3, 4, 7).
 
-Runs as root inside the "pop" network namespace of a test.  For every AYIYA
-tunnel of the tunnels file it creates a TUN device holding the PoP's tunnel
-address, and it serves one UDP socket on port 5072: valid datagrams from the
-client are decapsulated into the tunnel's TUN, packets the kernel routes into
-a TUN are sealed and sent to the tunnel's last client endpoint.
+Runs as root inside the "pop" network namespace of a test.  For every tunnel
+of the tunnels file (types ayiya, 6in4-heartbeat, 6in4-static) it creates a
+TUN device holding the PoP's tunnel address.  On the listen address it
+serves:
+- UDP port 5072 (AYIYA): valid datagrams are decapsulated into the tunnel's
+  TUN; packets the kernel routes into an AYIYA TUN are sealed and sent to
+  the tunnel's last client endpoint;
+- UDP port 3740 (heartbeats): a valid heartbeat gives a 6in4-heartbeat
+  tunnel its client IPv4 address;
+- IP protocol 41 on a raw socket (6in4 in user space, as this machine's
+  kernel has no sit): packets from a tunnel's client IPv4 go into its TUN,
+  packets routed into a 6in4 TUN go out as protocol 41 to the client IPv4
+  (for heartbeat tunnels only once the client has sent one, like the PoP).
 
     pop.py --tunnels FILE --listen IPV4 [--stats FILE] [--pidfile FILE]
-           [--log FILE] [--clock-offset SECONDS]
+           [--log FILE] [--clock-offset SECONDS] [--down-after SECONDS]
 
-Standard library only.  The pure codec lives in ayiya.py next to this file.
+Standard library only.  The pure codecs live in ayiya.py and heartbeat.py.
 """
 
 import argparse
@@ -29,8 +37,17 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ayiya  # noqa: E402  (needs the path above)
+import heartbeat  # noqa: E402
 
 AYIYA_PORT = 5072
+HEARTBEAT_PORT = heartbeat.PORT  # 3740
+IPPROTO_IPV6_IN_IPV4 = 41
+
+TYPE_AYIYA = "ayiya"
+TYPE_HEARTBEAT = "6in4-heartbeat"
+TYPE_STATIC = "6in4-static"
+TYPES = (TYPE_AYIYA, TYPE_HEARTBEAT, TYPE_STATIC)
+DOWN_AFTER = 150.0  # the real PoP: 120-180 s after the last valid packet
 
 # Linux constants not (all) exported by the socket module.
 SO_NO_CHECK = 11
@@ -48,9 +65,9 @@ BATCH = 64  # datagrams / TUN packets handled per readiness event
 STATS_MIN_INTERVAL = 0.2
 LOG_DROP_INTERVAL = 1.0
 
-# Drop reasons, in the order the receive path checks them; the last ones
-# are the PoP's own (inner source policy, send side, I/O failures).
-DROP_REASONS = (
+# Drop reasons of AYIYA tunnels, in the order the receive path checks them;
+# the last ones are the PoP's own (inner source policy, send side, I/O).
+AYIYA_DROPS = (
     "short",
     "header",
     "unknown_tunnel",
@@ -61,6 +78,19 @@ DROP_REASONS = (
     "no_client",
     "io_error",
 )
+# Drop reasons of 6in4 tunnels: receive (payload not IPv6, inner source not
+# the tunnel's, outer source not the client's IPv4), send (no client IPv4
+# yet, heartbeat tunnel the client has not sent proto-41 on yet), I/O.
+PROTO41_DROPS = (
+    "payload",
+    "inner_source",
+    "proto41_source",
+    "no_client",
+    "proto41_held",
+    "io_error",
+)
+# Global counters hold what could not be charged to one tunnel.
+DROP_REASONS = AYIYA_DROPS + tuple(r for r in PROTO41_DROPS if r not in AYIYA_DROPS)
 
 
 class Log:
@@ -100,18 +130,39 @@ class Log:
             self.out.close()
 
 
-def new_counters():
-    return {
+def new_counters(kind):
+    c = {
+        "type": kind,
         "rx_packets": 0,
         "rx_bytes": 0,
         "tx_packets": 0,
         "tx_bytes": 0,
-        "keepalives": 0,
-        "echo_requests": 0,
-        "other_opcodes": 0,
-        "client": None,
-        "drops": {r: 0 for r in DROP_REASONS},
+        "up": False,
+        "last_valid": None,
     }
+    if kind == TYPE_AYIYA:
+        c.update({
+            "keepalives": 0,
+            "echo_requests": 0,
+            "other_opcodes": 0,
+            "client": None,
+            "drops": {r: 0 for r in AYIYA_DROPS},
+        })
+        return c
+    c.update({
+        "client_ipv4": None,
+        "confirmed": kind == TYPE_STATIC,
+        "drops": {r: 0 for r in PROTO41_DROPS},
+    })
+    if kind == TYPE_HEARTBEAT:
+        c.update({
+            "heartbeats": 0,
+            "last_heartbeat": None,
+            "last_heartbeat_gap": None,
+            "hb_failures": {r: 0 for r in heartbeat.FAILURES if r != heartbeat.SYNTAX
+                            and r != heartbeat.UNKNOWN_TUNNEL},
+        })
+    return c
 
 
 def run_ip(*args):
@@ -136,12 +187,15 @@ def open_tun(ifname):
 
 
 class Tunnel:
-    """One AYIYA tunnel as the PoP sees it."""
+    """One tunnel (AYIYA, 6in4-heartbeat or 6in4-static) as the PoP sees it."""
 
     def __init__(self, spec):
         self.id = str(spec["id"])
-        self.type = spec.get("type", "ayiya")
-        self.password = spec["password"]
+        self.type = spec.get("type", TYPE_AYIYA)
+        if self.type not in TYPES:
+            raise ValueError("type %r is not one of %s" % (self.type, ", ".join(TYPES)))
+        # Static tunnels authenticate nothing; the others need the secret.
+        self.password = spec["password"] if self.type != TYPE_STATIC else spec.get("password")
         self.ipv6_pop = ipaddress.IPv6Address(spec["ipv6_pop"])
         self.ipv6_client = ipaddress.IPv6Address(spec["ipv6_client"])
         self.prefix_len = int(spec.get("prefix_len", 64))
@@ -156,8 +210,32 @@ class Tunnel:
         self._client = self.ipv6_client.packed
         self._routed = [(int(n.network_address), int(n.netmask)) for n in self.routed]
         self.fd = None
-        self.endpoint = None  # (ip, port) of the client's last valid datagram
-        self.stats = new_counters()
+        self.endpoint = None  # AYIYA: (ip, port) of the client's last valid datagram
+        # 6in4: where proto-41 goes and is accepted from.  Static: fixed by
+        # the tunnels file; heartbeat: learned from the last valid heartbeat.
+        self.client_ipv4 = None
+        # Heartbeat tunnels: the client has sent a valid proto-41 packet
+        # since client_ipv4 became known (the PoP sends only after that).
+        self.confirmed = self.type == TYPE_STATIC
+        self.heartbeat_interval = float(spec.get("heartbeat_interval", 60))
+        if self.heartbeat_interval <= 0:
+            raise ValueError("heartbeat_interval must be positive")
+        v4 = spec.get("ipv4_client")
+        if self.type == TYPE_STATIC:
+            if v4 is None:
+                raise KeyError("ipv4_client")
+            self.client_ipv4 = ipaddress.IPv4Address(v4)
+        elif v4 is not None:
+            raise ValueError("ipv4_client is only for %s tunnels (the others learn it)" % TYPE_STATIC)
+        self.last_valid_mono = None  # monotonic time of the last valid packet/heartbeat
+        self.last_heartbeat_mono = None
+        self.stats = new_counters(self.type)
+        if self.client_ipv4 is not None:
+            self.stats["client_ipv4"] = str(self.client_ipv4)
+
+    @property
+    def is_6in4(self):
+        return self.type in (TYPE_HEARTBEAT, TYPE_STATIC)
 
     def setup(self):
         try:
@@ -186,26 +264,48 @@ class Tunnel:
 
     def source_allowed(self, src):
         """src: the 16 bytes of the inner IPv6 source address."""
+        return self.source_match(src) >= 0
+
+    def source_match(self, src):
+        """How specifically src belongs to this tunnel: 128 for the client
+        address, the prefix length of a routed prefix holding it, -1 when
+        it is not the tunnel's (link-local never is)."""
         if src[0] == 0xFE and src[1] & 0xC0 == 0x80:  # fe80::/10, link-local
-            return False
+            return -1
         if src == self._client:
-            return True
+            return 128
         n = int.from_bytes(src, "big")
-        return any(n & mask == net for net, mask in self._routed)
+        best = -1
+        for (net, mask), routed in zip(self._routed, self.routed):
+            if n & mask == net:
+                best = max(best, routed.prefixlen)
+        return best
 
 
 class PopServer:
-    """Selectors loop: the AYIYA socket, every tunnel's TUN, signals."""
+    """Selectors loop: AYIYA and heartbeat sockets, the proto-41 raw socket,
+    every tunnel's TUN, signals, and the timer marking tunnels down."""
 
-    def __init__(self, tunnels, listen, log, stats_path=None, clock_offset=0.0):
+    def __init__(self, tunnels, listen, log, stats_path=None, clock_offset=0.0,
+                 down_after=DOWN_AFTER):
         self.tunnels = tunnels
         self.listen = listen
         self.log = log
         self.stats_path = stats_path
         self.clock_offset = clock_offset
+        self.down_after = down_after
         self.sel = selectors.DefaultSelector()
-        self.sock = None
-        self.global_stats = {"datagrams": 0, "drops": {r: 0 for r in DROP_REASONS}}
+        self.sock = None  # AYIYA, UDP 5072
+        self.hb_sock = None  # heartbeats, UDP 3740
+        self.raw = None  # IP protocol 41
+        self.hb_tunnels = {t.ipv6_client: t for t in tunnels if t.type == TYPE_HEARTBEAT}
+        self.global_stats = {
+            "datagrams": 0,
+            "heartbeat_datagrams": 0,
+            "proto41_packets": 0,
+            "drops": {r: 0 for r in DROP_REASONS},
+            "hb_failures": {r: 0 for r in heartbeat.FAILURES},
+        }
         self.dirty = True
         self.last_stats_write = 0.0
         self.stop = False
@@ -221,9 +321,14 @@ class PopServer:
         for t in self.tunnels:
             t.setup()
             self.register(t.fd, lambda t=t: self.on_tun(t))
-            self.log.line("tunnel %s (%s) on %s: pop %s/%d, client %s, mtu %d%s" % (
+            extra = ""
+            if t.type == TYPE_STATIC:
+                extra = ", client IPv4 %s" % t.client_ipv4
+            elif t.type == TYPE_HEARTBEAT:
+                extra = ", client IPv4 from heartbeats (interval %g s)" % t.heartbeat_interval
+            self.log.line("tunnel %s (%s) on %s: pop %s/%d, client %s, mtu %d%s%s" % (
                 t.id, t.type, t.ifname, t.ipv6_pop, t.prefix_len, t.ipv6_client, t.mtu,
-                ", routed " + " ".join(map(str, t.routed)) if t.routed else ""))
+                ", routed " + " ".join(map(str, t.routed)) if t.routed else "", extra))
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)  # UDP checksum 0, like the PoP
@@ -239,6 +344,8 @@ class PopServer:
         self.register(s, self.on_udp)
         self.log.line("AYIYA listening on %s:%d, clock offset %+g s" % (
             self.listen, AYIYA_PORT, self.clock_offset))
+        self.setup_heartbeat()
+        self.setup_proto41()
 
         self.wake_r, self.wake_w = socket.socketpair()
         self.wake_r.setblocking(False)
@@ -249,6 +356,34 @@ class PopServer:
         signal.signal(signal.SIGINT, self.on_signal)
         signal.signal(signal.SIGUSR1, self.on_signal)
         self.write_stats()
+
+    def setup_heartbeat(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((self.listen, HEARTBEAT_PORT))
+        s.setblocking(False)
+        self.hb_sock = s
+        self.register(s, self.on_heartbeat)
+        self.log.line("heartbeats on %s:%d, %d heartbeat tunnel(s)" % (
+            self.listen, HEARTBEAT_PORT, len(self.hb_tunnels)))
+
+    def setup_proto41(self):
+        # The kernel adds the outer IPv4 header (protocol 41, source = the
+        # bound listen address, DF) on send; receive hands us the whole
+        # IPv4 packet of every protocol-41 packet addressed to listen.
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_IPV6_IN_IPV4)
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+        for force, plain in ((SO_RCVBUFFORCE, socket.SO_RCVBUF), (SO_SNDBUFFORCE, socket.SO_SNDBUF)):
+            try:
+                s.setsockopt(socket.SOL_SOCKET, force, SOCKET_BUFFER)
+            except OSError:
+                s.setsockopt(socket.SOL_SOCKET, plain, SOCKET_BUFFER)
+        s.bind((self.listen, 0))
+        s.setblocking(False)
+        self.raw = s
+        self.register(s, self.on_proto41)
+        self.log.line("proto-41 (raw socket) on %s, tunnels marked down %g s after "
+                      "their last valid packet" % (self.listen, self.down_after))
 
     def register(self, fileobj, callback):
         """Hook for sibling receivers (TIC, heartbeat) sharing this loop."""
@@ -277,10 +412,40 @@ class PopServer:
             self.log.drop(tunnel.id, reason, msg)
         self.dirty = True
 
+    def mark_valid(self, t):
+        """A valid packet or heartbeat: the tunnel is (still) up."""
+        t.last_valid_mono = time.monotonic()
+        t.stats["last_valid"] = round(time.time(), 3)
+        if not t.stats["up"]:
+            t.stats["up"] = True
+            self.log.line("%s: up" % t.id)
+        self.dirty = True
+
+    def check_down(self):
+        """Mark tunnels down whose last valid packet is too old.
+
+        Returns the monotonic time of the next deadline, or None."""
+        now = time.monotonic()
+        nearest = None
+        for t in self.tunnels:
+            if not t.stats["up"]:
+                continue
+            deadline = t.last_valid_mono + self.down_after
+            if now >= deadline:
+                t.stats["up"] = False
+                self.dirty = True
+                self.log.line("%s: down, no valid packet for %.1f s" % (
+                    t.id, now - t.last_valid_mono))
+            elif nearest is None or deadline < nearest:
+                nearest = deadline
+        return nearest
+
     def find_tunnel(self, identity):
         ident = int.from_bytes(identity, "big")
         best = None
         for t in self.tunnels:
+            if t.type != TYPE_AYIYA:
+                continue
             if t.matches(ident) and (best is None or t.prefix_len > best.prefix_len):
                 best = t
         return best
@@ -334,6 +499,7 @@ class PopServer:
             return
 
         # Valid: any signed packet moves the client endpoint (NAT rebinding).
+        self.mark_valid(t)
         if t.endpoint != addr:
             self.log.line("%s: client endpoint %s (was %s)" % (
                 t.id, src, "%s:%d" % t.endpoint if t.endpoint else "none"))
@@ -387,6 +553,9 @@ class PopServer:
     def send(self, t, pkt):
         if pkt[0] >> 4 != 6:
             return  # not IPv6; nothing else is routed into the TUN
+        if t.is_6in4:
+            self.send_proto41(t, pkt)
+            return
         if t.endpoint is None:
             self.drop(t, "no_client", "%d bytes to %s, no client endpoint yet" % (
                 len(pkt), ipaddress.IPv6Address(pkt[24:40])))
@@ -397,6 +566,162 @@ class PopServer:
             self.sock.sendto(data, t.endpoint)
         except OSError as e:
             self.drop(t, "io_error", "send to %s:%d: %s" % (t.endpoint + (e,)))
+            return
+        t.stats["tx_packets"] += 1
+        t.stats["tx_bytes"] += len(pkt)
+        self.dirty = True
+
+    # -- heartbeats (UDP 3740) -------------------------------------------
+    def on_heartbeat(self):
+        for _ in range(BATCH):
+            try:
+                data, addr = self.hb_sock.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                self.log.line("heartbeat receive: %s" % e)
+                return
+            self.handle_heartbeat(data, addr)
+
+    def hb_fail(self, t, reason, msg):
+        if t is None:
+            self.global_stats["hb_failures"][reason] += 1
+            self.log.drop("global", "heartbeat " + reason, msg)
+        else:
+            t.stats["hb_failures"][reason] += 1
+            self.log.drop(t.id, "heartbeat " + reason, msg)
+        self.dirty = True
+
+    def handle_heartbeat(self, data, addr):
+        self.global_stats["heartbeat_datagrams"] += 1
+        self.dirty = True
+        src = "%s:%d" % addr
+
+        def lookup(ipv6):
+            t = self.hb_tunnels.get(ipv6)
+            return None if t is None else (t.password, t)
+
+        verdict, f = heartbeat.verify(lookup, data, addr[0], self.now())
+        if verdict == heartbeat.SYNTAX:
+            self.hb_fail(None, verdict, "from %s: %d bytes %r" % (src, len(data), bytes(data[:80])))
+            return
+        if verdict == heartbeat.UNKNOWN_TUNNEL:
+            self.hb_fail(None, verdict, "from %s: %s is no heartbeat tunnel's client" % (
+                src, f["ipv6"]))
+            return
+        t = f["context"]
+        if verdict == heartbeat.ADDRESS:
+            self.hb_fail(t, verdict, "from %s: claims %s" % (src, f["ipv4_text"]))
+            return
+        if verdict == heartbeat.CLOCK:
+            self.hb_fail(t, verdict, "from %s: epoch %s is %+d s off" % (
+                src, f["epoch_text"], f["skew"]))
+            return
+        if verdict == heartbeat.HASH:
+            self.hb_fail(t, verdict, "from %s: digest does not match (password, or epoch %r "
+                         "not in plain decimal)" % (src, f["epoch_text"]))
+            return
+
+        now_mono = time.monotonic()
+        if t.last_heartbeat_mono is not None:
+            t.stats["last_heartbeat_gap"] = round(now_mono - t.last_heartbeat_mono, 3)
+        t.last_heartbeat_mono = now_mono
+        t.stats["heartbeats"] += 1
+        t.stats["last_heartbeat"] = round(time.time(), 3)
+        self.mark_valid(t)
+        learned = f["client_ipv4"]
+        if learned != t.client_ipv4:
+            # A new address must prove itself with a proto-41 packet before
+            # the PoP sends to it (PROTOCOLS.md section 7).
+            self.log.line("%s: heartbeat from %s (%s): client IPv4 %s (was %s); proto-41 to "
+                          "the client held until it sends one" % (
+                              t.id, src, f["ipv4_text"], learned, t.client_ipv4 or "none"))
+            t.client_ipv4 = learned
+            t.confirmed = False
+            t.stats["client_ipv4"] = str(learned)
+            t.stats["confirmed"] = False
+
+    # -- proto-41 receive: raw socket -> TUN -----------------------------
+    def on_proto41(self):
+        for _ in range(BATCH):
+            try:
+                data, addr = self.raw.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                self.log.line("proto-41 receive: %s" % e)
+                return
+            self.handle_proto41(data)
+
+    def tunnel_of_ipv4(self, outer_src, inner_dst):
+        """Charge a packet no tunnel claims: the 6in4 tunnel with that client
+        IPv4, or among several the one whose prefix holds the inner
+        destination; None if that does not single one out."""
+        hits = [t for t in self.tunnels if t.is_6in4 and t.client_ipv4 == outer_src]
+        if len(hits) > 1:
+            dst = ipaddress.IPv6Address(inner_dst)
+            hits = [t for t in hits if dst in t.network]
+        return hits[0] if len(hits) == 1 else None
+
+    def handle_proto41(self, data):
+        self.global_stats["proto41_packets"] += 1
+        self.dirty = True
+        ihl = (data[0] & 0x0F) * 4 if data else 0
+        if len(data) < 20 or data[0] >> 4 != 4 or ihl < 20 or len(data) < ihl:
+            self.drop(None, "payload", "proto-41: %d bytes, no IPv4 header" % len(data))
+            return
+        outer_src = ipaddress.IPv4Address(data[12:16])
+        inner = data[ihl:]
+        if len(inner) < 40 or inner[0] >> 4 != 6:
+            t = self.tunnel_of_ipv4(outer_src, bytes(16))
+            self.drop(t, "payload", "proto-41 from %s: %d bytes, not an IPv6 packet" % (
+                outer_src, len(inner)))
+            return
+        src6, dst6 = inner[8:24], inner[24:40]
+        # The tunnel is the one whose client address or routed prefix
+        # holds the inner source; link-local sources belong to none.
+        best, t = -1, None
+        for cand in self.tunnels:
+            if cand.is_6in4:
+                m = cand.source_match(src6)
+                if m > best:
+                    best, t = m, cand
+        if t is None:
+            self.drop(self.tunnel_of_ipv4(outer_src, dst6), "inner_source",
+                      "proto-41 from %s: inner source %s" % (outer_src, ipaddress.IPv6Address(src6)))
+            return
+        if t.client_ipv4 != outer_src:
+            self.drop(t, "proto41_source", "proto-41 from %s, the client is %s (inner source %s)" % (
+                outer_src, t.client_ipv4 or "not known yet", ipaddress.IPv6Address(src6)))
+            return
+        try:
+            os.write(t.fd, inner)
+        except OSError as e:
+            self.drop(t, "io_error", "write %s: %s" % (t.ifname, e))
+            return
+        t.stats["rx_packets"] += 1
+        t.stats["rx_bytes"] += len(inner)
+        self.mark_valid(t)
+        if not t.confirmed:
+            self.log.line("%s: first proto-41 packet from %s: sending to the client from now on" % (
+                t.id, outer_src))
+            t.confirmed = True
+            t.stats["confirmed"] = True
+
+    # -- proto-41 send: TUN -> raw socket --------------------------------
+    def send_proto41(self, t, pkt):
+        dst = ipaddress.IPv6Address(pkt[24:40]) if len(pkt) >= 40 else "?"
+        if t.client_ipv4 is None:
+            self.drop(t, "no_client", "%d bytes to %s, no valid heartbeat yet" % (len(pkt), dst))
+            return
+        if not t.confirmed:
+            self.drop(t, "proto41_held", "%d bytes to %s: client %s has sent no proto-41 yet" % (
+                len(pkt), dst, t.client_ipv4))
+            return
+        try:
+            self.raw.sendto(pkt, (str(t.client_ipv4), 0))
+        except OSError as e:
+            self.drop(t, "io_error", "proto-41 send to %s: %s" % (t.client_ipv4, e))
             return
         t.stats["tx_packets"] += 1
         t.stats["tx_bytes"] += len(pkt)
@@ -424,9 +749,15 @@ class PopServer:
     # -- loop ------------------------------------------------------------
     def run(self):
         while not self.stop:
+            # First: a tunnel going down makes the stats dirty, which the
+            # timeout below must take into account.
+            deadline = self.check_down()
             timeout = None
             if self.dirty and self.stats_path:
                 timeout = max(0.0, self.last_stats_write + STATS_MIN_INTERVAL - time.monotonic())
+            if deadline is not None:
+                wait = max(0.0, deadline - time.monotonic())
+                timeout = wait if timeout is None else min(timeout, wait)
             for key, _ in self.sel.select(timeout):
                 key.data()
                 if self.stop:
@@ -439,8 +770,9 @@ class PopServer:
     def close(self):
         for t in self.tunnels:
             t.close()
-        if self.sock is not None:
-            self.sock.close()
+        for s in (self.sock, self.hb_sock, self.raw):
+            if s is not None:
+                s.close()
         signal.set_wakeup_fd(-1)
         self.sel.close()
 
@@ -450,10 +782,6 @@ def load_tunnels(path, log):
         doc = json.load(fh)
     tunnels = []
     for spec in doc.get("tunnels", []):
-        kind = spec.get("type", "ayiya")
-        if kind != "ayiya":
-            log.line("tunnel %s: type %s is not served by pop.py, skipped" % (spec.get("id"), kind))
-            continue
         try:
             tunnels.append(Tunnel(spec))
         except KeyError as e:
@@ -463,6 +791,10 @@ def load_tunnels(path, log):
     ids = [t.id for t in tunnels]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate tunnel ids in %s" % path)
+    for kind in (TYPE_HEARTBEAT,):
+        clients = [t.ipv6_client for t in tunnels if t.type == kind]
+        if len(set(clients)) != len(clients):
+            raise ValueError("%s: two %s tunnels share a client address" % (path, kind))
     return tunnels
 
 
@@ -474,15 +806,23 @@ def write_pidfile(path):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="SixXS-style PoP simulator (AYIYA)")
+    p = argparse.ArgumentParser(description="SixXS-style PoP simulator "
+                                "(AYIYA, 6in4-heartbeat, 6in4-static)")
     p.add_argument("--tunnels", required=True, help="JSON tunnels file")
-    p.add_argument("--listen", required=True, help="IPv4 address for UDP port 5072")
+    p.add_argument("--listen", required=True,
+                   help="IPv4 address for UDP ports 5072 and 3740 and IP protocol 41")
     p.add_argument("--stats", help="JSON counters file, rewritten atomically")
     p.add_argument("--pidfile", help="written once set-up is complete")
     p.add_argument("--log", help="log file (default stderr)")
     p.add_argument("--clock-offset", type=float, default=0.0,
                    help="seconds added to the PoP's clock (to test clock skew)")
-    return p.parse_args(argv)
+    p.add_argument("--down-after", type=float, default=DOWN_AFTER, metavar="SECONDS",
+                   help="mark a tunnel down this long after its last valid packet "
+                   "(default %(default)g)")
+    args = p.parse_args(argv)
+    if args.down_after <= 0:
+        p.error("--down-after must be positive")
+    return args
 
 
 def main(argv=None):
@@ -491,11 +831,13 @@ def main(argv=None):
     server = None
     try:
         tunnels = load_tunnels(args.tunnels, log)
-        server = PopServer(tunnels, args.listen, log, args.stats, args.clock_offset)
+        server = PopServer(tunnels, args.listen, log, args.stats, args.clock_offset,
+                           args.down_after)
         server.setup()
         if args.pidfile:
             write_pidfile(args.pidfile)
-        log.line("ready, %d AYIYA tunnel(s)" % len(tunnels))
+        log.line("ready, %s" % ", ".join(
+            "%d %s" % (sum(t.type == k for t in tunnels), k) for k in TYPES))
         server.run()
         server.write_stats()
         log.line("stopping")
