@@ -18,7 +18,7 @@ lab_pop_start "$TMP" || exit 1
 lab_client_conf "$TMP" "$HERE/../conf.d"
 
 say "aiccud -d -f $TMP/aiccud.conf (conf.d: $(ls "$TMP/conf.d" | tr '\n' ' '))"
-lab_in "$NS_CLI" "$BUILD/supervisor/aiccud" -d -f "$TMP/aiccud.conf" 2> >(sed -u 's/^/   aiccud| /') &
+ip netns exec "$NS_CLI" "$BUILD/supervisor/aiccud" -d -f "$TMP/aiccud.conf" 2> >(sed -u 's/^/   aiccud| /') &
 LAB_PIDS=("$!" "${LAB_PIDS[@]}")
 up() { ctl status "$1" --json 2>/dev/null | grep -q '"state": "up"'; }
 lab_wait 15 up sixxs0 && lab_wait 15 up sixxs1 || echo "tunnels did not come up"

@@ -77,9 +77,10 @@ int datapath_udp_open(const struct in_addr *pop, uint16_t port)
 }
 
 int datapath_init(struct datapath *dp, int tun_fd, int udp_fd, const struct tunnel_params *p,
-                  uint32_t mtu)
+                  uint32_t mtu, struct tunnel_counters *c)
 {
 	memset(dp, 0, sizeof(*dp));
+	dp->c = c;
 	dp->tun_fd = tun_fd;
 	dp->udp_fd = udp_fd;
 	dp->local = p->ipv6_local;
@@ -124,12 +125,12 @@ static void flush_tx(struct datapath *dp, int n)
 		if (sent < 0) {
 			if (errno == EINTR)
 				continue;
-			dp->c.drops[DROP_SEND] += (uint64_t)(n - off);
+			dp->c->drops[DROP_SEND] += (uint64_t)(n - off);
 			return;
 		}
 		for (int i = off; i < off + sent; i++) {
-			dp->c.tx_packets++;
-			dp->c.tx_bytes += dp->tx_iov[i].iov_len - AYIYA_HDR_LEN;
+			dp->c->tx_packets++;
+			dp->c->tx_bytes += dp->tx_iov[i].iov_len - AYIYA_HDR_LEN;
 		}
 		off += sent;
 	}
@@ -150,13 +151,13 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 		}
 		handled++;
 		if (n < 1 || (pkt[AYIYA_HDR_LEN] >> 4) != 6) {
-			dp->c.drops[DROP_TUN_NOT_IPV6]++;
+			dp->c->drops[DROP_TUN_NOT_IPV6]++;
 			continue;
 		}
 		dp->tx_iov[queued].iov_len = ayiya_seal(dp->ay, pkt, (size_t)n, AYIYA_OP_FORWARD,
 		                                        AYIYA_NH_IPV6, &dp->local, now);
 		if (dp->tx_iov[queued].iov_len == 0) { /* gnutls could not hash */
-			dp->c.drops[DROP_SEND]++;
+			dp->c->drops[DROP_SEND]++;
 			continue;
 		}
 		queued++;
@@ -172,22 +173,22 @@ static void deliver(struct datapath *dp, uint8_t *pkt, size_t len, uint32_t now)
 	enum ayiya_verdict verdict = ayiya_open(dp->ay, pkt, len, &dp->pop, 128, now, &v);
 
 	if (verdict != AYIYA_OK) {
-		dp->c.drops[drop_from_verdict(verdict)]++;
+		dp->c->drops[drop_from_verdict(verdict)]++;
 		return;
 	}
 	if (v.opcode == AYIYA_OP_NOOP)
 		return;
 	if ((v.opcode != AYIYA_OP_FORWARD && v.opcode != AYIYA_OP_ECHO_REQUEST_FORWARD) ||
 	    v.next_header != AYIYA_NH_IPV6) {
-		dp->c.drops[DROP_OTHER_OPCODE]++;
+		dp->c->drops[DROP_OTHER_OPCODE]++;
 		return;
 	}
 	if (write(dp->tun_fd, v.payload, v.payload_len) != (ssize_t)v.payload_len) {
-		dp->c.drops[DROP_TUN_WRITE]++;
+		dp->c->drops[DROP_TUN_WRITE]++;
 		return;
 	}
-	dp->c.rx_packets++;
-	dp->c.rx_bytes += v.payload_len;
+	dp->c->rx_packets++;
+	dp->c->rx_bytes += v.payload_len;
 }
 
 int datapath_from_udp(struct datapath *dp, uint32_t now)
@@ -206,7 +207,7 @@ int datapath_from_udp(struct datapath *dp, uint32_t now)
 	}
 	for (int i = 0; i < n; i++) {
 		if (dp->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-			dp->c.drops[DROP_OVERSIZE]++;
+			dp->c->drops[DROP_OVERSIZE]++;
 			continue;
 		}
 		deliver(dp, dp->rx_iov[i].iov_base, dp->rx_msgs[i].msg_len, now);
@@ -222,9 +223,9 @@ int datapath_keepalive(struct datapath *dp, uint32_t now)
 	if (len == 0)
 		return -EIO;
 	if (send(dp->udp_fd, pkt, len, 0) < 0) {
-		dp->c.drops[DROP_SEND]++;
+		dp->c->drops[DROP_SEND]++;
 		return -errno;
 	}
-	dp->c.keepalives++;
+	dp->c->keepalives++;
 	return 0;
 }

@@ -23,10 +23,10 @@ struct datapath {
 	int tun_fd;
 	int udp_fd; /* connected to the PoP */
 	struct ayiya *ay;
-	struct in6_addr local; /* our identity */
-	struct in6_addr pop;   /* the identity we accept */
-	struct tunnel_counters c;
-	size_t slot; /* bytes per buffer slot, AYIYA header included */
+	struct in6_addr local;     /* our identity */
+	struct in6_addr pop;       /* the identity we accept */
+	struct tunnel_counters *c; /* the worker's, not owned */
+	size_t slot;               /* bytes per buffer slot, AYIYA header included */
 	uint8_t *tx_buf;
 	uint8_t *rx_buf;
 	struct mmsghdr tx_msgs[DATAPATH_BATCH];
@@ -35,9 +35,9 @@ struct datapath {
 	struct iovec rx_iov[DATAPATH_BATCH];
 };
 
-/* Returns 0 or -errno; takes no ownership of the fds. */
+/* Returns 0 or -errno; takes no ownership of the fds or the counters. */
 int datapath_init(struct datapath *dp, int tun_fd, int udp_fd, const struct tunnel_params *p,
-                  uint32_t mtu);
+                  uint32_t mtu, struct tunnel_counters *c);
 void datapath_free(struct datapath *dp);
 
 /* Drain up to one batch.  Return packets handled, or -errno on a fatal error. */

@@ -51,8 +51,8 @@ static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel 
 			r.err = werr;
 			if (werr)
 				snprintf(r.reason, sizeof(r.reason),
-				         "cannot write the tunnel cache in %.180s: %s", req->state_dir,
-				         strerror(-werr));
+				         "cannot write the tunnel cache in %.180s: %s",
+				         req->state_dir, strerror(-werr));
 		}
 		if (ipc_send(fd, IPC_F_RESULT, &r, sizeof(r)) < 0)
 			fatal("reporting to the parent");

@@ -43,6 +43,7 @@ struct worker {
 	struct datapath dp;
 	struct p41 p41;
 	struct tunnel_counters *c;
+	struct tunnel_counters counters;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
 	ev_signal term_w, int_w;
@@ -377,6 +378,16 @@ static void link_configure(struct worker *w)
 		            netcfg_errmsg(w->nc));
 }
 
+/* AYIYA: our IPv4 toward the PoP is the connected UDP socket's source. */
+static void udp_local_ipv4(struct worker *w)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(w->wire_fd, (struct sockaddr *)&sin, &len) == 0)
+		w->c->local_ipv4 = sin.sin_addr;
+}
+
 static void datapath_start(struct worker *w)
 {
 	const struct tunnel_params *p = &w->tc->params;
@@ -389,7 +400,9 @@ static void datapath_start(struct worker *w)
 		if (w->wire_fd < 0)
 			worker_fail(w, "cannot open UDP socket to PoP %s: %s",
 			            inet_ntoa(p->ipv4_pop), strerror(-w->wire_fd));
-		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc));
+		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc), w->c);
+		if (!err)
+			udp_local_ipv4(w);
 	} else {
 		w->wire_fd = p41_open_raw();
 		if (w->wire_fd < 0)
@@ -411,7 +424,8 @@ static void loop_run(struct worker *w)
 	ev_io_init(&w->ipc_w, on_ipc, w->ipc_fd, EV_READ);
 	/* First keep-alive / heartbeat at once: the PoP learns our address from it. */
 	ev_timer_init(&w->keepalive_w, on_keepalive, 0., interval);
-	ev_timer_init(&w->counters_w, on_counters, WORKER_COUNTER_PERIOD, WORKER_COUNTER_PERIOD);
+	/* First report at once, so status shows the data path from the start. */
+	ev_timer_init(&w->counters_w, on_counters, 0., WORKER_COUNTER_PERIOD);
 	ev_signal_init(&w->term_w, on_term, SIGTERM);
 	ev_signal_init(&w->int_w, on_term, SIGINT);
 	w->tun_w.data = w->wire_w.data = w->ipc_w.data = w;
@@ -507,7 +521,7 @@ void worker_main(const char *name, int ipc_fd)
 	struct worker w = {.tc = tc, .ipc_fd = ipc_fd, .tun_fd = -1, .wire_fd = -1};
 	struct ipc_up up = {0};
 
-	w.c = &w.dp.c;
+	w.c = &w.counters;
 	log_set_tag(name);
 	conf_receive(&w, &ic);
 	if (strcmp(tc->name, name) != 0)

@@ -19,6 +19,14 @@ LAB_PIDS=()
 
 lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# lab_aiccud BIN CONF LOG: start aiccud in the foreground mode in the client
+# namespace, in the background; LAB_AICCUD_PID is aiccud's own PID.
+lab_aiccud() {
+	ip netns exec "$NS_CLI" "$1" -d -f "$2" 2>>"$3" &
+	LAB_AICCUD_PID=$!
+	LAB_PIDS+=("$LAB_AICCUD_PID")
+}
+
 lab_up() {
 	local ns
 	for ns in "$NS_POP" "$NS_CLI" "$NS_NET"; do
@@ -64,7 +72,8 @@ lab_pop_start() {
 	local dir=$1 src
 	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	lab_pop_tunnels >"$dir/pop-tunnels.json"
-	lab_in "$NS_POP" python3 "$src/sim/pop.py" --tunnels "$dir/pop-tunnels.json" \
+	# ip netns exec execs the command: $! is the simulator itself, not a subshell.
+	ip netns exec "$NS_POP" python3 "$src/sim/pop.py" --tunnels "$dir/pop-tunnels.json" \
 		--listen 192.0.2.1 --stats "$dir/pop-stats.json" --pidfile "$dir/pop.pid" \
 		--log "$dir/pop.log" &
 	LAB_POP_PID=$!

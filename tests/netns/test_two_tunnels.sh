@@ -21,16 +21,15 @@ pop_counter() { # TUNNEL-ID KEY
 		"$TMP/pop-stats.json" "$1" "$2"
 }
 # Our rules: aiccud marks them with protocol 157.
-our_rules() { ip -n "$NS_CLI" -6 rule show proto 157; }
+our_rules() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157'; }
 rules_for() { our_rules | grep -c "from $1 " ; }
 
 lab_up || fail_now "lab set-up"
 lab_pop_start "$TMP" || fail_now "PoP simulator"
 lab_client_conf "$TMP" "$HERE/../../conf.d"
 
-lab_in "$NS_CLI" "$AICCUD" -d -f "$TMP/aiccud.conf" 2>"$TMP/aiccud.log" &
-AICCUD_PID=$!
-LAB_PIDS+=("$AICCUD_PID")
+lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
+AICCUD_PID=$LAB_AICCUD_PID
 
 both_up() { is_up sixxs0 && is_up sixxs1; }
 check "both tunnels come up" lab_wait 15 both_up
