@@ -13,7 +13,6 @@
  *   stamp_wall_ms <wall time of the last update; may be negative>
  *   full_at_boot_ms <boot time at which the bucket is full again>
  *   penalty_until_boot_ms <0 or end of the broker's penalty, boot time>
- *   penalty_until_wall_ms <0 or the same end by the wall clock; may be negative>
  *   penalty_len_s <0 or the penalty's length>
  *   last_grant_wall_ms <0 or wall time of the last grant; may be negative>
  *   grants <grants so far>
@@ -85,7 +84,6 @@ static bool penalty_set(const struct limiter *l)
 static void penalty_clear(struct limiter *l)
 {
 	l->penalty_until_boot_ms = 0;
-	l->penalty_until_wall_ms = 0;
 	l->penalty_len_s = 0;
 }
 
@@ -104,33 +102,25 @@ static void penalty_floor(struct limiter *l)
  * empty bucket is stricter still, so a last grant needs no carrying over.
  *
  * What a plain empty bucket would forget is a hold beyond it: a penalty, or
- * the wait after new params.  Those are carried over by the wall clock, but
- * never for longer than what was left of them at the last update (old_span
- * is the burst * refill the state was written with), so a clock set back cannot
- * block us for years; a clock set forward can only shorten them.
+ * the wait after new params.  Those are carried over, shortened by the wall
+ * clock time since the last update but never lengthened (old_span is the
+ * burst * refill the state was written with): a clock set back cannot block
+ * us for longer than was left then; a clock set forward can only shorten it.
  */
 static void rebase(struct limiter *l, const struct limiter_now *now, int64_t old_span)
 {
-	int64_t t = now->boot_ms, left = 0, hold, elapsed;
+	int64_t t = now->boot_ms, elapsed, hold, left = 0;
 
-	hold = l->full_at_boot_ms - l->stamp_boot_ms - old_span;
 	elapsed = max64(0, now->wall_ms - l->stamp_wall_ms);
-	hold = hold > elapsed ? hold - elapsed : 0;
-	if (penalty_set(l)) {
-		left = l->penalty_until_wall_ms - now->wall_ms;
-		/* At the last update exactly this much was left, by the boot clock. */
-		if (left > l->penalty_until_boot_ms - l->stamp_boot_ms)
-			left = l->penalty_until_boot_ms - l->stamp_boot_ms;
-		if (left > (int64_t)l->penalty_len_s * 1000)
-			left = (int64_t)l->penalty_len_s * 1000;
-	}
+	hold = max64(0, l->full_at_boot_ms - l->stamp_boot_ms - old_span - elapsed);
+	if (penalty_set(l))
+		left = max64(0, l->penalty_until_boot_ms - l->stamp_boot_ms - elapsed);
 	snprintf(l->boot_id, sizeof(l->boot_id), "%s", now->boot_id);
 	l->stamp_boot_ms = t;
 	l->stamp_wall_ms = now->wall_ms;
 	l->full_at_boot_ms = t + (int64_t)l->burst * refill_ms(l) + hold;
 	if (left > 0 && t + left > 0) {
 		l->penalty_until_boot_ms = t + left;
-		l->penalty_until_wall_ms = now->wall_ms + left;
 		penalty_floor(l);
 	} else {
 		penalty_clear(l);
@@ -149,8 +139,9 @@ static bool unrelated(const struct limiter *l, const struct limiter_now *now)
 }
 
 /*
- * Bring l to now; rebase it when its boot times mean nothing now.  The wall
- * clock values follow the boot clock, so a reboot carries the right ends.
+ * Bring l to now; rebase it when its boot times mean nothing now.  The stamp
+ * pairs the two clocks, so a wall clock step is followed and a reboot
+ * carries the right remainders.
  */
 static void sync_now(struct limiter *l, const struct limiter_now *now)
 {
@@ -162,8 +153,6 @@ static void sync_now(struct limiter *l, const struct limiter_now *now)
 	}
 	if (penalty_set(l) && l->penalty_until_boot_ms <= t)
 		penalty_clear(l);
-	else if (penalty_set(l))
-		l->penalty_until_wall_ms = now->wall_ms + (l->penalty_until_boot_ms - t);
 	l->stamp_boot_ms = t;
 	l->stamp_wall_ms = now->wall_ms;
 }
@@ -268,7 +257,6 @@ void limiter_penalize(struct limiter *l, const struct limiter_now *now, uint32_t
 	end = t + (int64_t)seconds * 1000;
 	if (end > 0 && end > l->penalty_until_boot_ms) {
 		l->penalty_until_boot_ms = end;
-		l->penalty_until_wall_ms = now->wall_ms + (int64_t)seconds * 1000;
 		l->penalty_len_s = seconds;
 	}
 	/* Even a penalty the sentinel cannot record keeps the bucket empty. */
@@ -333,13 +321,12 @@ int limiter_serialize(const struct limiter *l, char *buf, size_t len)
 	                        "stamp_wall_ms %" PRId64 "\n"
 	                        "full_at_boot_ms %" PRId64 "\n"
 	                        "penalty_until_boot_ms %" PRId64 "\n"
-	                        "penalty_until_wall_ms %" PRId64 "\n"
 	                        "penalty_len_s %" PRIu32 "\n"
 	                        "last_grant_wall_ms %" PRId64 "\n"
 	                        "grants %" PRIu64 "\n",
 	             l->boot_id[0] ? l->boot_id : "unknown", l->burst, l->refill, l->stamp_boot_ms,
 	             l->stamp_wall_ms, l->full_at_boot_ms, l->penalty_until_boot_ms,
-	             l->penalty_until_wall_ms, l->penalty_len_s, l->last_grant_wall_ms, l->grants);
+	             l->penalty_len_s, l->last_grant_wall_ms, l->grants);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	if (sha256_hex(buf, (size_t)n, hex) < 0)
@@ -474,7 +461,7 @@ static bool checksum_ok(const char *buf, size_t len, size_t *body_len)
 struct saved {
 	char boot_id[LIMITER_BOOT_ID_LEN + 1];
 	uint32_t burst, refill, penalty_len_s;
-	int64_t stamp, stamp_wall, full_at, pen_boot, pen_wall, last_grant_wall;
+	int64_t stamp, stamp_wall, full_at, pen_boot, last_grant_wall;
 	uint64_t grants;
 };
 
@@ -499,7 +486,6 @@ static bool parse_fields(struct cursor *c, struct saved *s)
 	       field_wall_ms(c, "stamp_wall_ms", &s->stamp_wall) &&
 	       field_ms(c, "full_at_boot_ms", &s->full_at) &&
 	       field_ms(c, "penalty_until_boot_ms", &s->pen_boot) &&
-	       field_wall_ms(c, "penalty_until_wall_ms", &s->pen_wall) &&
 	       field_u32(c, "penalty_len_s", LIMITER_PENALTY_MAX, &s->penalty_len_s) &&
 	       field_wall_ms(c, "last_grant_wall_ms", &s->last_grant_wall) &&
 	       field_u64(c, "grants", UINT64_MAX, &s->grants) && c->p == c->end;
@@ -515,7 +501,7 @@ static bool saved_consistent(const struct saved *s)
 	if (limiter_check_params(s->burst, s->refill, NULL, 0) < 0)
 		return false;
 	if (s->pen_boot == 0)
-		return s->pen_wall == 0 && s->penalty_len_s == 0 && s->full_at <= limit;
+		return s->penalty_len_s == 0 && s->full_at <= limit;
 	if (s->penalty_len_s < LIMITER_PENALTY_MIN ||
 	    s->pen_boot > s->stamp + (int64_t)s->penalty_len_s * 1000)
 		return false;
@@ -542,7 +528,6 @@ int limiter_parse(struct limiter *l, const char *buf, size_t len, const struct l
 	l->stamp_wall_ms = s.stamp_wall;
 	l->full_at_boot_ms = s.full_at;
 	l->penalty_until_boot_ms = s.pen_boot;
-	l->penalty_until_wall_ms = s.pen_wall;
 	l->penalty_len_s = s.penalty_len_s;
 	l->last_grant_wall_ms = s.last_grant_wall;
 	l->grants = s.grants;

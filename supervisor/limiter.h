@@ -76,8 +76,7 @@ struct limiter {
 	int64_t stamp_wall_ms;         /* the same instant by the wall clock */
 	int64_t full_at_boot_ms;       /* bucket full again at this boot time */
 	int64_t penalty_until_boot_ms; /* 0: no penalty */
-	int64_t penalty_until_wall_ms; /* same instant by the wall clock, for reboots */
-	uint32_t penalty_len_s;        /* bounds what the wall clock may carry over */
+	uint32_t penalty_len_s;        /* its length when imposed (a sanity bound) */
 	int64_t last_grant_wall_ms;    /* 0: never */
 	uint64_t grants;               /* grants so far, over restarts */
 };
