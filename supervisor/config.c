@@ -15,6 +15,7 @@
  * only I/O is reading the files and listing conf_dir.
  */
 #include "config.h"
+#include "limiter.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -34,7 +35,6 @@
 #define DEFAULT_CACHE_MAX_AGE   (7 * 24 * 3600)
 #define DEFAULT_LIMITER_BURST   1
 #define DEFAULT_LIMITER_REFILL  30
-#define BROKER_MAX_PER_MINUTE   4
 #define DEFAULT_RULE_PRIORITY   1000
 #define DEFAULT_LIVENESS_MISSES 3
 #define DEFAULT_HEARTBEAT       60
@@ -1257,19 +1257,15 @@ static void main_defaults(struct config *cfg)
 static void check_limiter(struct pctx *p, const struct config *cfg)
 {
 	int lb = given(p, "limiter", "burst"), lr = given(p, "limiter", "refill");
-	uint64_t most;
+	char msg[160];
 
 	if (!usable(p, "limiter", "burst") && lb)
 		return;
 	if (!usable(p, "limiter", "refill") && lr)
 		return;
-	most = (uint64_t)cfg->limiter_burst + 60 / cfg->limiter_refill;
-	if (most > BROKER_MAX_PER_MINUTE)
-		perr(p, lb > lr ? lb : lr,
-		     "limiter allows %u + floor(60/%u) = %llu connections in 60 s; the broker "
-		     "blocks more than %d",
-		     cfg->limiter_burst, cfg->limiter_refill, (unsigned long long)most,
-		     BROKER_MAX_PER_MINUTE);
+	/* The limiter's own check: one piece of arithmetic for both. */
+	if (limiter_check_params(cfg->limiter_burst, cfg->limiter_refill, msg, sizeof(msg)) < 0)
+		perr(p, lb > lr ? lb : lr, "%s", msg);
 }
 
 /* conf_dir: default <dir>/conf.d; relative to aiccud.conf's directory. */
