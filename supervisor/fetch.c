@@ -90,27 +90,45 @@ int fetch_init(struct daemon *d)
 	return 0;
 }
 
+static void fetch_now(struct daemon *d);
+
 static void on_token(EV_P_ ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	fetch_kick(w->data);
+	fetch_now(w->data);
+}
+
+static void schedule(struct daemon *d, double after_s)
+{
+	ev_timer_stop(d->loop, &d->token_w);
+	ev_timer_init(&d->token_w, on_token, after_s, 0.);
+	d->token_w.data = d;
+	ev_timer_start(d->loop, &d->token_w);
 }
 
 static void wait_for_token(struct daemon *d, double wait_s, const struct tic_account *acct)
 {
+	struct limiter_now now;
+	struct limiter_status st;
+
+	limiter_now_read(&now);
+	limiter_status(&d->limiter, &now, &st);
 	for (size_t i = 0; i < d->ntunnels; i++) {
 		struct tunnel_rt *t = &d->tunnels[i];
 
-		if (t->state == TS_WAITING && same_account(&t->entry.conf.account, acct))
+		if (t->state != TS_WAITING || !same_account(&t->entry.conf.account, acct))
+			continue;
+		if (st.penalty_active)
+			tunnel_set_state(t, TS_WAITING,
+			                 "the TIC server refused us; next connection in %.0f s",
+			                 wait_s < 1 ? 1 : wait_s);
+		else
 			tunnel_set_state(t, TS_WAITING,
 			                 "waiting for a TIC connection token (next in %.0f s)",
 			                 wait_s < 1 ? 1 : wait_s);
 	}
-	ev_timer_stop(d->loop, &d->token_w);
-	ev_timer_init(&d->token_w, on_token, wait_s > 0.05 ? wait_s : 0.05, 0.);
-	d->token_w.data = d;
-	ev_timer_start(d->loop, &d->token_w);
+	schedule(d, wait_s > 0.05 ? wait_s : 0.05);
 }
 
 /* The fetcher has gone: start what it fetched, fail what it could not. */
@@ -301,7 +319,18 @@ static int fetch_spawn(struct daemon *d, const struct tic_account *acct)
 	return 0;
 }
 
+/*
+ * Deferred to the next loop iteration, so that every tunnel that starts
+ * waiting now (all of them, at daemon start) joins the same TIC session.
+ */
 void fetch_kick(struct daemon *d)
+{
+	if (d->fetch.pid > 0 || d->shutting_down)
+		return; /* fetch_finished kicks again */
+	schedule(d, 0.);
+}
+
+static void fetch_now(struct daemon *d)
 {
 	const struct tic_account *acct = NULL;
 	struct limiter_now now;

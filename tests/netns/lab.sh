@@ -67,11 +67,16 @@ lab_pop_tunnels() {
 JSON
 }
 
-# lab_pop_start DIR: run the PoP simulator in the pop namespace.
+# lab_pop_start DIR [TUNNELS-JSON]: run the PoP simulator in the pop
+# namespace, for the two example tunnels unless a tunnels file is given.
 lab_pop_start() {
 	local dir=$1 src
 	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-	lab_pop_tunnels >"$dir/pop-tunnels.json"
+	if [ -n "${2:-}" ]; then
+		cp "$2" "$dir/pop-tunnels.json"
+	else
+		lab_pop_tunnels >"$dir/pop-tunnels.json"
+	fi
 	# ip netns exec execs the command: $! is the simulator itself, not a subshell.
 	ip netns exec "$NS_POP" python3 "$src/sim/pop.py" --tunnels "$dir/pop-tunnels.json" \
 		--listen 192.0.2.1 --stats "$dir/pop-stats.json" --pidfile "$dir/pop.pid" \

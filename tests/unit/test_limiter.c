@@ -1053,6 +1053,8 @@ static void corrupt_disk(struct sim *s)
 	}
 	if (s->disk_len == 0)
 		kind = 3;
+	else if (s->disk_kind == DISK_CORRUPT && kind == 2)
+		kind = 1; /* a second flip of the same byte would undo the first */
 	if (kind == 1) {
 		s->disk_len = (size_t)rnd_range(&s->rng, 0, (int64_t)s->disk_len - 1);
 	} else if (kind == 2) {
