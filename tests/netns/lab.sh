@@ -111,14 +111,22 @@ lab_wait() {
 }
 
 # Stop what we started (by PID) and remove the namespaces.
+# lab_ours PID: still a child of this shell (a reaped PID may be reused).
+lab_ours() {
+	[ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]
+}
+
 lab_down() {
-	local pid
+	local pid live=()
 	for pid in "${LAB_PIDS[@]}"; do
+		lab_ours "$pid" && live+=("$pid")
+	done
+	for pid in "${live[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	for pid in "${LAB_PIDS[@]}"; do
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
+	for pid in "${live[@]}"; do
+		for _ in $(seq 50); do lab_ours "$pid" || break; sleep 0.1; done
+		lab_ours "$pid" && kill -KILL "$pid" 2>/dev/null
 	done
 	LAB_PIDS=()
 	for ns in "$NS_CLI" "$NS_POP" "$NS_NET"; do
