@@ -18,6 +18,7 @@ enum drop_reason {
 	DROP_OTHER_OPCODE, /* AYIYA: valid but not a forward/no-op */
 	DROP_OVERSIZE,     /* larger than a receive slot */
 	DROP_FOREIGN,      /* proto-41: outer IPv4 source is not the PoP */
+	DROP_OTHER_TUNNEL, /* proto-41: for another tunnel to the same PoP (not an error) */
 	DROP_REASON_COUNT
 };
 

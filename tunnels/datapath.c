@@ -27,6 +27,7 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_OTHER_OPCODE] = "other_opcode",
     [DROP_OVERSIZE] = "oversize",
     [DROP_FOREIGN] = "foreign_source",
+    [DROP_OTHER_TUNNEL] = "other_tunnel",
 };
 
 const char *drop_reason_name(enum drop_reason r)

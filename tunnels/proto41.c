@@ -23,15 +23,21 @@ int p41_open_raw(void)
 	return fd;
 }
 
-int p41_init(struct p41 *p, int tun_fd, int raw_fd, struct in_addr pop, struct tunnel_counters *c)
+int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc,
+             struct tunnel_counters *c)
 {
 	memset(p, 0, sizeof(*p));
 	p->tun_fd = tun_fd;
 	p->raw_fd = raw_fd;
-	p->pop = pop;
+	p->pop = tc->params.ipv4_pop;
 	p->c = c;
+	p->ours[0].addr = tc->params.ipv6_local;
+	p->ours[0].len = tc->params.prefix_len;
+	p->nours = 1;
+	for (unsigned i = 0; i < tc->nrouted && i < TUNNEL_ROUTED_MAX; i++)
+		p->ours[p->nours++] = tc->routed[i];
 	p->peer.sin_family = AF_INET;
-	p->peer.sin_addr = pop;
+	p->peer.sin_addr = p->pop;
 	p->buf = malloc((size_t)P41_BATCH * P41_SLOT);
 	if (!p->buf)
 		return -ENOMEM;
@@ -48,6 +54,28 @@ void p41_free(struct p41 *p)
 {
 	free(p->buf);
 	p->buf = NULL;
+}
+
+static bool prefix_match(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
+{
+	unsigned full = len / 8, rest = len % 8;
+
+	if (len > 128)
+		return false;
+	if (memcmp(a, b, full) != 0)
+		return false;
+	return !rest || ((a->s6_addr[full] ^ b->s6_addr[full]) & (0xff00 >> rest) & 0xff) == 0;
+}
+
+bool p41_ours(const struct tunnel_prefix *ours, unsigned n, const struct in6_addr *dst)
+{
+	/* Multicast (e.g. the PoP's neighbour discovery) concerns every tunnel. */
+	if (dst->s6_addr[0] == 0xff)
+		return true;
+	for (unsigned i = 0; i < n; i++)
+		if (prefix_match(&ours[i].addr, dst, ours[i].len))
+			return true;
+	return false;
 }
 
 const uint8_t *p41_decap(const uint8_t *dgram, size_t len, struct in_addr pop, size_t *inner_len,
@@ -135,6 +163,7 @@ int p41_from_raw(struct p41 *p)
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	for (int i = 0; i < n; i++) {
+		struct in6_addr dst;
 		enum drop_reason why;
 		size_t len;
 		const uint8_t *inner =
@@ -142,6 +171,11 @@ int p41_from_raw(struct p41 *p)
 
 		if (!inner) {
 			p->c->drops[why]++;
+			continue;
+		}
+		memcpy(&dst, inner + 24, sizeof(dst));
+		if (!p41_ours(p->ours, p->nours, &dst) && !IN6_IS_ADDR_LINKLOCAL(&dst)) {
+			p->c->drops[DROP_OTHER_TUNNEL]++; /* another tunnel's socket takes it */
 			continue;
 		}
 		if (write(p->tun_fd, inner, len) != (ssize_t)len) {

@@ -12,12 +12,14 @@
 #ifndef AICCUD_PROTO41_H
 #define AICCUD_PROTO41_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "counters.h"
+#include "tunnel.h"
 
 #define P41_BATCH 32
 #define P41_SLOT  (65535 + 1) /* an IPv4 datagram of any size */
@@ -26,6 +28,12 @@ struct p41 {
 	int tun_fd;
 	int raw_fd;
 	struct in_addr pop;
+	/*
+	 * Every raw proto-41 socket sees every tunnel's packets: accept only
+	 * those addressed to this tunnel's prefix or one of its routed prefixes.
+	 */
+	struct tunnel_prefix ours[1 + TUNNEL_ROUTED_MAX];
+	unsigned nours;
 	struct tunnel_counters *c;
 	uint8_t *buf; /* P41_BATCH slots of P41_SLOT bytes */
 	struct mmsghdr msgs[P41_BATCH];
@@ -35,9 +43,13 @@ struct p41 {
 
 /* Raw IPv4 socket of protocol 41, non-blocking, buffers sized for bursts. */
 int p41_open_raw(void);
-/* Returns 0 or -ENOMEM; takes no ownership of the fds. */
-int p41_init(struct p41 *p, int tun_fd, int raw_fd, struct in_addr pop, struct tunnel_counters *c);
+/* Returns 0 or -ENOMEM; takes no ownership of the fds or the counters. */
+int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc,
+             struct tunnel_counters *c);
 void p41_free(struct p41 *p);
+
+/* Pure: whether an IPv6 destination belongs to one of the prefixes. */
+bool p41_ours(const struct tunnel_prefix *ours, unsigned n, const struct in6_addr *dst);
 
 /*
  * Pure: the IPv6 packet inside an IPv4 datagram received on the raw

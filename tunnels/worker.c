@@ -156,6 +156,8 @@ static void local_ipv4_changed(struct worker *w, struct in_addr now)
 	if (w->c->local_ipv4.s_addr)
 		log_info("our IPv4 toward the PoP changed from %s to %s", was, is);
 	w->c->local_ipv4 = now;
+	/* A heartbeat PoP holds proto-41 for a new address until it sees one from us. */
+	w->probed = false;
 	if (w->kernel_sit) {
 		int err = netcfg_sit_set_local(w->nc, w->ifindex, now);
 
@@ -408,7 +410,7 @@ static void datapath_start(struct worker *w)
 		if (w->wire_fd < 0)
 			worker_fail(w, "cannot open a raw proto-41 socket: %s",
 			            strerror(-w->wire_fd));
-		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, p->ipv4_pop, w->c);
+		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, w->c);
 	}
 	if (err < 0)
 		worker_fail(w, "cannot set up the data path: %s", strerror(-err));

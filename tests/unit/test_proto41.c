@@ -107,12 +107,47 @@ static void drops_short_and_bad_headers(void **state)
 	assert_int_equal(why, DROP_SHORT);
 }
 
+static struct in6_addr a6(const char *s)
+{
+	struct in6_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+/* Two user-space tunnels to one PoP see each other's packets: demultiplex. */
+static void ours_by_prefix(void **state)
+{
+	struct tunnel_prefix ours[2] = {{.addr = a6("2001:db8:a::2"), .len = 64},
+	                                {.addr = a6("2001:db8:100::"), .len = 44}};
+	struct in6_addr d;
+
+	(void)state;
+	d = a6("2001:db8:a::2");
+	assert_true(p41_ours(ours, 2, &d));
+	d = a6("2001:db8:a::ffff");
+	assert_true(p41_ours(ours, 2, &d));
+	d = a6("2001:db8:b::2"); /* the other tunnel */
+	assert_false(p41_ours(ours, 2, &d));
+	d = a6("2001:db8:10f:ffff::1"); /* last address of the routed /44 */
+	assert_true(p41_ours(ours, 2, &d));
+	d = a6("2001:db8:110::1"); /* just past it */
+	assert_false(p41_ours(ours, 2, &d));
+	d = a6("ff02::1");
+	assert_true(p41_ours(ours, 2, &d));
+	d = a6("2001:db8:a::2");
+	assert_false(p41_ours(ours, 0, &d));
+	ours[0].len = 128;
+	d = a6("2001:db8:a::3");
+	assert_false(p41_ours(ours, 1, &d));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(accepts_ipv6_from_the_pop),   cmocka_unit_test(skips_ipv4_options),
 	    cmocka_unit_test(drops_foreign_source),        cmocka_unit_test(drops_non_ipv6_payload),
-	    cmocka_unit_test(drops_short_and_bad_headers),
+	    cmocka_unit_test(drops_short_and_bad_headers), cmocka_unit_test(ours_by_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,7 @@
 # the limiter; the tunnel cache makes restarts free; bad certificates,
 # stalls and refusals fail clearly and never storm the server.
 #
-#   test_tic.sh AICCUD AICCUCTL
+#   test_tic_broker.sh AICCUD AICCUCTL
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
