@@ -161,6 +161,8 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 		inet_ntop(AF_INET, &t->counters.local_ipv4, me4, sizeof(me4));
 		json_object_set_new(o, "local_ipv4", json_string(me4));
 	}
+	/* The PoP has sent us something: it accepts our heartbeats / keep-alives. */
+	json_object_set_new(o, "confirmed", json_boolean(t->counters.rx_packets > 0));
 	json_object_set_new(o, "routing", json_boolean(t->policy_installed));
 	json_object_set_new(o, "starts", json_integer(t->starts));
 	if (t->up_latency >= 0 && t->state == TS_UP)

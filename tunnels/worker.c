@@ -334,6 +334,7 @@ static void link_create_6in4(struct worker *w)
 		         strerror(-err));
 	}
 	w->c->datapath = DATAPATH_USERSPACE;
+	w->c->local_ipv4 = p->ipv4_local; /* static: the address the broker has */
 	w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
 	if (w->tun_fd < 0)
 		worker_fail(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));

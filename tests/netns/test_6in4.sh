@@ -1,0 +1,160 @@
+#!/bin/bash
+# Issue 4 end to end: a 6in4-heartbeat and a 6in4-static tunnel against the
+# simulated PoP (user-space proto-41 on both ends: this machine's kernel
+# has no sit), with per-tunnel source routing; heartbeats counted at the
+# configured interval; a wrong password shows as hash failures and an
+# unconfirmed tunnel; a new client IPv4 address reaches the PoP with the
+# next heartbeat.
+#
+#   test_6in4.sh AICCUD AICCUCTL
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lab.sh"
+. "$HERE/assert.sh"
+
+AICCUD=$1
+AICCUCTL=$2
+INTERVAL=2
+TMP=$(mktemp -d /tmp/aiccud-6in4.XXXXXX)
+trap 'lab_down; rm -rf "$TMP"' EXIT
+
+ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
+field() { # TUNNEL PYTHON-EXPRESSION-ON-t
+	ctl status "$1" --json 2>/dev/null |
+		python3 -c 'import json,sys; t=json.load(sys.stdin)["tunnels"][0]; print(eval(sys.argv[1]))' "$2"
+}
+pop() { # TUNNEL-ID PYTHON-EXPRESSION-ON-s
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["tunnels"][sys.argv[2]]; print(eval(sys.argv[3]))' \
+		"$TMP/pop-stats.json" "$1" "$2"
+}
+is_up() { [ "$(field "$1" 't["state"]')" = up ]; }
+
+cat >"$TMP/pop-6in4.json" <<'JSON'
+{"tunnels": [
+ {"id": "T20001", "type": "6in4-heartbeat", "password": "hb-secret",
+  "ipv6_pop": "2001:db8:a::1", "ipv6_client": "2001:db8:a::2", "prefix_len": 64,
+  "ifname": "pop0", "mtu": 1280, "routed": [], "heartbeat_interval": 2},
+ {"id": "T20002", "type": "6in4-static", "ipv4_client": "192.0.2.2",
+  "ipv6_pop": "2001:db8:b::1", "ipv6_client": "2001:db8:b::2", "prefix_len": 64,
+  "ifname": "pop1", "mtu": 1280, "routed": []},
+ {"id": "T20003", "type": "6in4-heartbeat", "password": "the-right-one",
+  "ipv6_pop": "2001:db8:c::1", "ipv6_client": "2001:db8:c::2", "prefix_len": 64,
+  "ifname": "pop2", "mtu": 1280, "routed": [], "heartbeat_interval": 2}
+]}
+JSON
+
+# tunnel NAME ID TYPE NET TABLE PRIO DATAPATH PASSWORD IPV4-LOCAL
+tunnel() {
+	cat >"$TMP/conf.d/$1.conf" <<EOF
+[tunnel]
+interface = $1
+id = $2
+tic = no
+table = $5
+rule_priority = $6
+datapath = $7
+
+[params]
+type = $3
+ipv6_local = 2001:db8:$4::2
+ipv6_pop = 2001:db8:$4::1
+prefix_len = 64
+ipv4_pop = 192.0.2.1
+ipv4_local = $9
+password = $8
+heartbeat_interval = $INTERVAL
+mtu = 1280
+EOF
+}
+
+lab_up || fail_now "lab set-up"
+lab_pop_start "$TMP" "$TMP/pop-6in4.json" || fail_now "PoP simulator"
+mkdir -p "$TMP/conf.d" "$TMP/state"
+tunnel sixxs0 T20001 6in4-heartbeat a 200 1000 auto hb-secret heartbeat
+tunnel sixxs1 T20002 6in4-static b 201 1001 userspace unused 192.0.2.2
+tunnel sixxs2 T20003 6in4-heartbeat c 202 1002 userspace wrong-password heartbeat
+chmod 600 "$TMP"/conf.d/*.conf
+cat >"$TMP/aiccud.conf" <<EOF
+[daemon]
+control_socket = $TMP/run/aiccud.sock
+state_dir = $TMP/state
+conf_dir = $TMP/conf.d
+EOF
+
+lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
+check "the heartbeat tunnel comes up" lab_wait 15 is_up sixxs0
+check "the static tunnel comes up" lab_wait 15 is_up sixxs1
+check "the wrong-password tunnel's link comes up too" lab_wait 15 is_up sixxs2
+ctl status
+
+if grep -q "kernel has no sit support" "$TMP/aiccud.log"; then
+	check_eq "datapath = auto fell back to user space and says so" userspace \
+		"$(field sixxs0 't.get("datapath_in_use")')"
+else
+	check_eq "datapath = auto chose the kernel's sit" kernel "$(field sixxs0 't.get("datapath_in_use")')"
+fi
+check_eq "datapath = userspace is what the static tunnel uses" userspace \
+	"$(field sixxs1 't.get("datapath_in_use")')"
+check_eq "status shows our IPv4 toward the PoP" 192.0.2.2 "$(field sixxs0 't.get("local_ipv4")')"
+check_eq "and a static tunnel's configured IPv4" 192.0.2.2 "$(field sixxs1 't.get("local_ipv4")')"
+confirmed() { [ "$(pop T20001 's["confirmed"]')" = True ]; }
+check "the PoP confirms the heartbeat tunnel after our first packet" lab_wait 10 confirmed
+
+for t in "a sixxs0" "b sixxs1"; do
+	set -- $t
+	check "ping from the PoP to 2001:db8:$1::2 through $2" \
+		lab_in "$NS_POP" ping -6 -c 3 -i 0.2 -W 2 "2001:db8:$1::2"
+	check "ping from the Internet host to 2001:db8:$1::2" \
+		lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 "2001:db8:$1::2"
+	check "traffic from 2001:db8:$1::2 is routed into $2" \
+		sh -c "ip -n $NS_CLI -6 route get 2001:db8:eeee::2 from 2001:db8:$1::2 | grep -q 'dev $2'"
+	check "traffic from 2001:db8:$1::2 reaches the Internet through $2" \
+		lab_in "$NS_CLI" ping -6 -c 2 -i 0.2 -W 2 -I "2001:db8:$1::2" 2001:db8:eeee::2
+done
+check "main table default still points at net0" \
+	sh -c "ip -n $NS_CLI -6 route show default | grep -q 'dev net0'"
+
+echo "# heartbeats at the configured interval ($INTERVAL s)"
+b0=$(pop T20001 's["heartbeats"]')
+sleep $((INTERVAL * 4 + 1))
+b1=$(pop T20001 's["heartbeats"]')
+gap=$(pop T20001 's["last_heartbeat_gap"]')
+echo "# the PoP accepted $((b1 - b0)) heartbeats in $((INTERVAL * 4 + 1)) s; last gap ${gap} s"
+check "the PoP accepted 4 or 5 heartbeats in $((INTERVAL * 4 + 1)) s" test $((b1 - b0)) -ge 4 -a $((b1 - b0)) -le 5
+check "consecutive heartbeats are $INTERVAL s apart" \
+	python3 -c "import sys; sys.exit(0 if abs($gap - $INTERVAL) < 0.5 else 1)"
+check_eq "no heartbeat of the good tunnel failed" "{'address': 0, 'clock': 0, 'hash': 0}" \
+	"$(pop T20001 's["hb_failures"]')"
+check_eq "a static tunnel sends no heartbeats" 0 "$(field sixxs1 't["counters"]["keepalives"]')"
+
+echo "# wrong password"
+check "the PoP counts hash failures" test "$(pop T20003 's["hb_failures"]["hash"]')" -ge 3
+check_eq "the PoP never confirmed that tunnel" False "$(pop T20003 's["confirmed"]')"
+check_eq "status: nothing ever came back through it" 0 "$(field sixxs2 't["counters"]["rx_packets"]')"
+check_eq "status: it is not confirmed" False "$(field sixxs2 't.get("confirmed")')"
+check_eq "status: the good one is" True "$(field sixxs0 't.get("confirmed")')"
+check "the wrong-password tunnel's address does not answer" \
+	sh -c "! ip netns exec $NS_POP ping -6 -c 2 -i 0.2 -W 1 2001:db8:c::2"
+
+echo "# the client's IPv4 address changes"
+# (deleting the old primary first: it would take a secondary with it)
+ip -n "$NS_CLI" addr del 192.0.2.2/24 dev net0
+ip -n "$NS_CLI" addr add 192.0.2.3/24 dev net0
+t0=$(date +%s.%N)
+moved() { [ "$(pop T20001 's["client_ipv4"]')" = 192.0.2.3 ]; }
+check "the next heartbeat carries the new address" lab_wait $((INTERVAL + 2)) moved
+echo "# the PoP learned 192.0.2.3 after $(python3 -c "import time; print(round(time.time() - $t0, 2))") s (interval $INTERVAL s)"
+status_moved() { [ "$(field sixxs0 't.get("local_ipv4")')" = 192.0.2.3 ]; }
+check "status shows the new address (counters arrive every second)" lab_wait 3 status_moved
+check "pings through the heartbeat tunnel work again" \
+	lab_wait 10 lab_in "$NS_POP" ping -6 -c 1 -W 1 2001:db8:a::2
+check_eq "no heartbeat was refused for its address" 0 "$(pop T20001 's["hb_failures"]["address"]')"
+
+kill -TERM "$LAB_AICCUD_PID"
+check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null"
+check_eq "no aiccud rule left" "" "$(ip -n "$NS_CLI" -6 rule show | grep 'proto 157')"
+check "no sixxs link left" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
+check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+echo "--- aiccud log"
+cat "$TMP/aiccud.log"
+finish
