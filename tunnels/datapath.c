@@ -55,19 +55,35 @@ static enum drop_reason drop_from_verdict(enum ayiya_verdict v)
 	}
 }
 
-int datapath_udp_open(const struct in_addr *pop, uint16_t port)
+void datapath_sockbuf(int fd)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = *pop};
 	int size = DATAPATH_SOCKBUF;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	if (fd < 0)
-		return -errno;
 	/* FORCE variants pass rmem_max as root; fall back to the capped ones. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+void datapath_slots(struct mmsghdr *msgs, struct iovec *iov, uint8_t *buf, size_t slot, int n)
+{
+	for (int i = 0; i < n; i++) {
+		iov[i].iov_base = buf + (size_t)i * slot;
+		iov[i].iov_len = slot;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+int datapath_udp_open(const struct in_addr *pop, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = *pop};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	datapath_sockbuf(fd);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		int err = -errno;
 
@@ -94,15 +110,8 @@ int datapath_init(struct datapath *dp, int tun_fd, int udp_fd, const struct tunn
 		datapath_free(dp);
 		return -ENOMEM;
 	}
-	for (int i = 0; i < DATAPATH_BATCH; i++) {
-		dp->tx_iov[i].iov_base = dp->tx_buf + (size_t)i * dp->slot;
-		dp->tx_msgs[i].msg_hdr.msg_iov = &dp->tx_iov[i];
-		dp->tx_msgs[i].msg_hdr.msg_iovlen = 1;
-		dp->rx_iov[i].iov_base = dp->rx_buf + (size_t)i * DATAPATH_RX_SLOT;
-		dp->rx_iov[i].iov_len = DATAPATH_RX_SLOT;
-		dp->rx_msgs[i].msg_hdr.msg_iov = &dp->rx_iov[i];
-		dp->rx_msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	datapath_slots(dp->tx_msgs, dp->tx_iov, dp->tx_buf, dp->slot, DATAPATH_BATCH);
+	datapath_slots(dp->rx_msgs, dp->rx_iov, dp->rx_buf, DATAPATH_RX_SLOT, DATAPATH_BATCH);
 	return 0;
 }
 

@@ -46,6 +46,11 @@ int datapath_from_udp(struct datapath *dp, uint32_t now);
 /* Send the no-op keep-alive.  Returns 0 or -errno. */
 int datapath_keepalive(struct datapath *dp, uint32_t now);
 
+/* Socket buffers sized for bursts (the defaults lost ~10% at speed). */
+void datapath_sockbuf(int fd);
+/* Point n messages at n slots of buf, slot bytes each. */
+void datapath_slots(struct mmsghdr *msgs, struct iovec *iov, uint8_t *buf, size_t slot, int n);
+
 /* Open a UDP socket connected to the PoP's AYIYA port, sized for bursts. */
 int datapath_udp_open(const struct in_addr *pop, uint16_t port);
 

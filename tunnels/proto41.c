@@ -1,25 +1,20 @@
 #include "proto41.h"
 
+#include "datapath.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/ip.h>
 
-#define P41_SOCKBUF (4 * 1024 * 1024)
-
 int p41_open_raw(void)
 {
-	int size = P41_SOCKBUF;
 	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPV6);
 
 	if (fd < 0)
 		return -errno;
-	/* FORCE variants pass rmem_max as root; fall back to the capped ones. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	datapath_sockbuf(fd);
 	return fd;
 }
 
@@ -41,12 +36,7 @@ int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc
 	p->buf = malloc((size_t)P41_BATCH * P41_SLOT);
 	if (!p->buf)
 		return -ENOMEM;
-	for (int i = 0; i < P41_BATCH; i++) {
-		p->iov[i].iov_base = p->buf + (size_t)i * P41_SLOT;
-		p->iov[i].iov_len = P41_SLOT;
-		p->msgs[i].msg_hdr.msg_iov = &p->iov[i];
-		p->msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	datapath_slots(p->msgs, p->iov, p->buf, P41_SLOT, P41_BATCH);
 	return 0;
 }
 
