@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -21,7 +22,7 @@ static int tun_set_qlen(const char *ifname, unsigned qlen)
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_qlen = (int)qlen;
 	if (ioctl(fd, SIOCSIFTXQLEN, &ifr) < 0)
 		err = -errno;
@@ -42,7 +43,7 @@ int netcfg_tun_open(const char *ifname, unsigned qlen, int *ifindex)
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	/* Bare IPv6 packets, no packet-information prefix to strip. */
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)

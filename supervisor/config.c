@@ -1198,8 +1198,8 @@ static int load_tunnels(struct config *cfg, const struct stat *main_st, struct p
                         struct config_diag *diag)
 {
 	struct tunnel_lines *tl;
-	char **names, path[TUNNEL_PATH_MAX + 256];
-	size_t n, max;
+	char **names = NULL, path[TUNNEL_PATH_MAX + 256];
+	size_t n = 0, max;
 	int err = list_tunnel_files(cfg->conf_dir, &names, &n);
 
 	if (err < 0) {

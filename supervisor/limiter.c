@@ -42,11 +42,11 @@
 int limiter_check_params(uint32_t burst, uint32_t refill, char *msg, size_t len)
 {
 	uint64_t allowed;
-	char dummy[1];
+	char scratch[160]; /* the message is built even when nobody reads it */
 
 	if (!msg) {
-		msg = dummy;
-		len = sizeof(dummy);
+		msg = scratch;
+		len = sizeof(scratch);
 	}
 	if (burst == 0) {
 		snprintf(msg, len, "limiter burst must be at least 1 (got 0)");

@@ -42,6 +42,8 @@ demo)
 	;;
 test)
 	install_deps
+	# The demo's optimized build must stay warning-free too (-O2 warns more).
+	build "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	build "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DAICCUD_SANITIZE=ON
 	cd "$ROOT/build-asan"
 	export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1

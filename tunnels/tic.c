@@ -321,7 +321,7 @@ static int show_value(struct tic_show *p, enum show_key k, const char *v)
 {
 	struct tic_tunnel *t = &p->t;
 	const char *key = show_keys[k];
-	uint32_t n;
+	uint32_t n = 0;
 	int r;
 
 	switch (k) {

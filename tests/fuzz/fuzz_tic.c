@@ -4,7 +4,6 @@
  * parsers).  Build: clang -fsanitize=fuzzer,address,undefined with
  * tunnels/tic.c, tunnels/tunnel.c and gnutls.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,13 +17,13 @@ static void check_action(const struct tic_session *s, enum tic_action a)
 {
 	if (a == TIC_ACT_SEND || a == TIC_ACT_SEND_CLOSE) {
 		/* exactly one line, LF-terminated, nothing the server could inject */
-		assert(s->outlen > 0 && s->outlen == strlen(s->out));
-		assert(s->out[s->outlen - 1] == '\n');
-		assert(memchr(s->out, '\n', s->outlen - 1) == NULL);
-		assert(memchr(s->out, '\r', s->outlen) == NULL);
+		FUZZ_CHECK(s->outlen > 0 && s->outlen == strlen(s->out));
+		FUZZ_CHECK(s->out[s->outlen - 1] == '\n');
+		FUZZ_CHECK(memchr(s->out, '\n', s->outlen - 1) == NULL);
+		FUZZ_CHECK(memchr(s->out, '\r', s->outlen) == NULL);
 	}
 	if (a == TIC_ACT_ERROR)
-		assert(s->error < 0 && s->err[0]);
+		FUZZ_CHECK(s->error < 0 && s->err[0]);
 }
 
 static void side_parsers(const char *line)
@@ -37,7 +36,7 @@ static void side_parsers(const char *line)
 
 	tic_reply_parse(line, &r);
 	if (tic_list_parse(line, &e, err, sizeof(err)) == 0)
-		assert(tic_id_valid(e.id));
+		FUZZ_CHECK(tic_id_valid(e.id));
 	tic_show_begin(&p);
 	tic_show_line(&p, line);
 	if (tic_show_end(&p, &t) == 0)
@@ -82,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += tic_lines_push(&l, data + off, n);
 		while (a != TIC_ACT_ERROR && a != TIC_ACT_SEND_CLOSE &&
 		       (r = tic_lines_pop(&l, &line)) == 1) {
-			assert(strlen(line) <= TIC_LINE_MAX);
+			FUZZ_CHECK(strlen(line) <= TIC_LINE_MAX);
 			side_parsers(line);
 			/* 1700000000 is what a well-behaved "get unixtime" would need */
 			a = tic_session_feed(&s, line, 1700000000);
@@ -93,13 +92,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		if (r < 0) {
-			assert(r == -EMSGSIZE || r == -EBADMSG);
+			FUZZ_CHECK(r == -EMSGSIZE || r == -EBADMSG);
 			break;
 		}
 	}
 	for (size_t i = 0; i < cfg.nids; i++)
 		if (out[i].fetch_err == 0)
-			assert(!strcmp(out[i].id, ids[i]));
+			FUZZ_CHECK(!strcmp(out[i].id, ids[i]));
 	return 0;
 }
 

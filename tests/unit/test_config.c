@@ -55,8 +55,10 @@ static const char *env_dir(const char *var)
 {
 	const char *d = getenv(var);
 
-	if (!d)
+	if (!d) {
 		fail_msg("%s is not set (run the test through ctest)", var);
+		return "";
+	}
 	return d;
 }
 
@@ -65,7 +67,9 @@ static const char *fixture(const char *rel)
 {
 	static char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/config/%s", env_dir("AICCUD_TEST_DATA"), rel);
+	if (snprintf(path, sizeof(path), "%s/config/%s", env_dir("AICCUD_TEST_DATA"), rel) >=
+	    (int)sizeof(path))
+		fail_msg("fixture path too long: %s", rel);
 	return path;
 }
 
@@ -74,7 +78,8 @@ static const char *in_tmp(const char *rel)
 {
 	static char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", tmp, rel);
+	if (snprintf(path, sizeof(path), "%s/%s", tmp, rel) >= (int)sizeof(path))
+		fail_msg("temporary path too long: %s", rel);
 	return path;
 }
 
