@@ -60,6 +60,7 @@ struct tunnel_rt {
 	char last_repair[128]; /* what was restored */
 	double last_repair_ms; /* kernel notification -> restored */
 	unsigned heal_dirty;   /* HEAL_* bits still to check (heal.c) */
+	bool link_missing;     /* heal.c found the link gone once: look again, then act */
 
 	/* Reload (reload.c) */
 	bool removing;                   /* gone from the configuration: leaves once stopped */

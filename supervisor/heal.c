@@ -25,6 +25,10 @@
 
 /* Events come in bursts (an address takes its routes with it): look once. */
 #define HEAL_COALESCE 0.002
+/* A worker that exits takes its link along; its exit is reaped within this
+ * time, so a link still missing after it has really vanished under a
+ * running worker. */
+#define HEAL_LINK_GRACE 0.5
 /* The kernel answers a route lookup at once; this only bounds a stuck socket. */
 #define HEAL_LOOKUP_TIMEOUT_S 1
 
@@ -41,6 +45,7 @@ struct heal {
 	struct netcfg_monitor *mon;
 	ev_io io;
 	ev_timer check_w;
+	ev_timer link_w; /* second look at links found missing */
 	/*
 	 * Route lookups ("which route does the kernel use to reach A"): the
 	 * one question netcfg cannot answer yet, as its parsers skip local
@@ -329,6 +334,16 @@ static void check_link(struct heal *h, struct tunnel_rt *t)
 	int err = netcfg_link_get(h->d->nc, t->ifindex, NULL, &l);
 	char what[64];
 
+	if (err == -ENODEV && !t->link_missing) {
+		/* Most likely the worker is exiting: give its exit time to arrive. */
+		t->link_missing = true;
+		if (!ev_is_active(&h->link_w)) {
+			ev_timer_set(&h->link_w, HEAL_LINK_GRACE, 0.);
+			ev_timer_start(h->d->loop, &h->link_w);
+		}
+		return;
+	}
+	t->link_missing = false;
 	if (err == -ENODEV) {
 		tunnel_link_lost(t);
 		return;
@@ -349,7 +364,7 @@ static void check_tunnel(struct heal *h, struct tunnel_rt *t, unsigned dirty)
 
 	if (dirty & HEAL_LINK) {
 		check_link(h, t);
-		if (!watched(t))
+		if (!watched(t) || t->link_missing)
 			return; /* the link is gone: the worker restarts */
 	}
 	if (dirty & HEAL_ROUTE)
@@ -381,6 +396,22 @@ static void on_check(EV_P_ ev_timer *w, int revents)
 	h->first_event = 0;
 }
 
+static void on_link_grace(EV_P_ ev_timer *w, int revents)
+{
+	struct heal *h = w->data;
+	struct daemon *d = h->d;
+
+	(void)loop;
+	(void)revents;
+	for (size_t i = 0; i < d->ntunnels; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+
+		if (t->link_missing && watched(t) && !d->shutting_down)
+			check_link(h, t);
+		t->link_missing = false;
+	}
+}
+
 int heal_open(struct daemon *d)
 {
 	struct heal *h = calloc(1, sizeof(*h));
@@ -402,7 +433,8 @@ int heal_open(struct daemon *d)
 	h->seq = (uint32_t)time(NULL);
 	ev_io_init(&h->io, on_monitor, netcfg_monitor_fd(h->mon), EV_READ);
 	ev_init(&h->check_w, on_check);
-	h->io.data = h->check_w.data = h;
+	ev_init(&h->link_w, on_link_grace);
+	h->io.data = h->check_w.data = h->link_w.data = h;
 	ev_io_start(d->loop, &h->io);
 	d->heal = h;
 	return 0;
@@ -422,6 +454,7 @@ void heal_close(struct daemon *d)
 		return;
 	ev_io_stop(d->loop, &h->io);
 	ev_timer_stop(d->loop, &h->check_w);
+	ev_timer_stop(d->loop, &h->link_w);
 	mnl_socket_close(h->rq);
 	netcfg_monitor_close(h->mon);
 	free(h);

@@ -427,6 +427,7 @@ int tunnel_spawn(struct tunnel_rt *t)
 	t->starts++;
 	t->need_tic = false;
 	t->link_lost = false;
+	t->link_missing = false;
 	memset(&t->counters, 0, sizeof(t->counters));
 	err = worker_spawn(t);
 	t->fresh_fetch = false;

@@ -212,3 +212,10 @@ lab_restore_ms() {
 	t1=$(lab_now_ms)
 	echo $((t1 - t0))
 }
+
+# lab_kill SIGNAL PID: signal one process we started; refuses anything but a
+# plain PID above 1 (kill 0 or -1 would hit a whole group).
+lab_kill() {
+	[[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -gt 1 ] || { echo "lab_kill: refusing PID '$2'" >&2; return 1; }
+	kill "-$1" "$2"
+}

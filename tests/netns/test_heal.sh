@@ -96,7 +96,7 @@ check "stop sixxs1" ctl stop sixxs1
 sleep 0.3
 check_eq "no rule comes back for a stopped tunnel" 0 "$(lab_rules_for 2001:db8:b::2)"
 
-kill -TERM "$AICCUD_PID"
+lab_kill TERM "$AICCUD_PID"
 check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $AICCUD_PID"
 check_eq "no aiccud rule left" "" "$(CLI rule show | grep 'proto 157')"
 check_eq "no aiccud route left" "" "$(CLI route show table all proto 157)"
