@@ -145,6 +145,11 @@ int tunnel_start(struct tunnel_rt *t);
 /* Fork the worker now (parameters are in the file or the tunnel cache). */
 int tunnel_spawn(struct tunnel_rt *t);
 void tunnel_stop(struct tunnel_rt *t);
+/*
+ * Stop (if a worker runs) and start again once it has exited, on the same
+ * configuration; reaches TS_UP or TS_FAILED like a start.  For "restart".
+ */
+int tunnel_restart(struct tunnel_rt *t);
 bool tunnel_running(const struct tunnel_rt *t);
 /*
  * Move a tunnel to another slot (dst unused); src is left unused.  Active

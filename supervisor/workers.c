@@ -505,6 +505,21 @@ void tunnel_stop(struct tunnel_rt *t)
 	tunnel_event(t, LC_STOP_WORKER, "worker %d told to stop", (int)t->pid);
 }
 
+int tunnel_restart(struct tunnel_rt *t)
+{
+	if (!tunnel_running(t))
+		return tunnel_start(t);
+	/* reload_tunnel_idle starts it again once the worker has gone. */
+	if (!t->next_entry) {
+		t->next_entry = malloc(sizeof(*t->next_entry));
+		if (!t->next_entry)
+			fatalx("out of memory");
+		*t->next_entry = t->entry;
+	}
+	tunnel_stop(t);
+	return 0;
+}
+
 void tunnel_link_lost(struct tunnel_rt *t)
 {
 	if (!tunnel_running(t) || t->link_lost)
