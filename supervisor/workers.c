@@ -538,8 +538,9 @@ void tunnel_link_lost(struct tunnel_rt *t)
 /* Re-arm a watcher at its new address; a pending event is fed again. */
 static void move_timer(struct ev_loop *loop, ev_timer *dst, ev_timer *src, void *data)
 {
-	bool active = ev_is_active(src);
-	double left = active ? ev_timer_remaining(loop, src) : 0;
+	/* An expired timer whose callback has not run yet is pending, not active. */
+	bool active = ev_is_active(src) || ev_is_pending(src);
+	double left = ev_is_active(src) ? ev_timer_remaining(loop, src) : 0;
 	void (*cb)(struct ev_loop *, ev_timer *, int) = src->cb;
 
 	ev_timer_stop(loop, src);

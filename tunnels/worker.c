@@ -639,6 +639,8 @@ void worker_main(const char *name, int ipc_fd)
 
 	w.c = &w.counters;
 	log_set_tag(name);
+	/* SIGHUP is the parent's (reload); a hangup of our group must not end us. */
+	signal(SIGHUP, SIG_IGN);
 	conf_receive(&w, &ic);
 	if (strcmp(tc->name, name) != 0)
 		fatalx("parent sent tunnel %s to the worker of %s", tc->name, name);
