@@ -1,7 +1,9 @@
 /*
  * The parent's event loop: the only file in supervisor/ that owns one.
- * Starts every configured tunnel's worker, serves the control socket and
- * on SIGTERM/SIGINT stops every worker and removes their routing.
+ * Reconciles what an earlier aiccud left, starts every configured
+ * tunnel's worker, serves the control socket, watches rtnetlink (heal.c),
+ * re-reads the configuration on SIGHUP (reload.c) and on SIGTERM/SIGINT
+ * stops every worker and removes their routing.
  */
 #include "parent.h"
 
@@ -9,10 +11,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control.h"
+#include "heal.h"
 #include "log.h"
 #include "netcfg.h"
+#include "reload.h"
 
 /* Workers get this long to exit on shutdown (each is SIGKILLed after 5 s). */
 #define SHUTDOWN_TIMEOUT 8.0
@@ -55,22 +60,36 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	ev_timer_start(EV_A_ & d->shutdown_w);
 }
 
+static void on_hup(EV_P_ ev_signal *s, int revents)
+{
+	char msg[512];
+
+	(void)loop;
+	(void)revents;
+	log_info("SIGHUP: reloading the configuration");
+	daemon_reload(s->data, msg, sizeof(msg)); /* logs its outcome */
+}
+
 static int tunnels_init(struct daemon *d)
 {
+	/* Room for reloads: slots never move as a whole (see daemon.h). */
+	d->tunnels_cap = DAEMON_TUNNEL_SLOTS;
 	d->ntunnels = d->cfg.ntunnels;
-	d->tunnels = calloc(d->ntunnels ? d->ntunnels : 1, sizeof(*d->tunnels));
+	d->tunnels = calloc(d->tunnels_cap, sizeof(*d->tunnels));
 	if (!d->tunnels)
 		return -ENOMEM;
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
-		t->d = d;
-		t->entry = d->cfg.tunnels[i];
-		t->ipc_fd = -1;
-		t->up_latency = -1;
-		t->since = time(NULL);
-	}
+	for (size_t i = 0; i < d->ntunnels; i++)
+		tunnel_rt_init(&d->tunnels[i], d, &d->cfg.tunnels[i]);
 	return 0;
+}
+
+static void tunnels_free(struct daemon *d)
+{
+	for (size_t i = 0; i < d->ntunnels; i++)
+		free(d->tunnels[i].next_entry);
+	free(d->tunnels);
+	d->tunnels = NULL;
+	d->ntunnels = 0;
 }
 
 int parent_run(struct daemon *d)
@@ -86,6 +105,8 @@ int parent_run(struct daemon *d)
 	}
 	if (tunnels_init(d) < 0)
 		fatalx("out of memory");
+	/* Random enough to spread the restarts of tunnels that died together. */
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	err = fetch_init(d);
 	if (err < 0) {
 		log_warnx("limiter: %s", strerror(-err));
@@ -96,20 +117,28 @@ int parent_run(struct daemon *d)
 		log_warnx("%s", msg);
 		return 1;
 	}
+	/* After the instance lock: never touch the routing of a running aiccud. */
+	heal_reconcile(d);
+	err = heal_open(d);
+	if (err < 0)
+		log_warnx("rtnetlink monitor: %s; routing will not be repaired", strerror(-err));
 	ev_signal_init(&d->term_w, on_signal, SIGTERM);
 	ev_signal_init(&d->int_w, on_signal, SIGINT);
-	d->term_w.data = d->int_w.data = d;
+	ev_signal_init(&d->hup_w, on_hup, SIGHUP);
+	d->term_w.data = d->int_w.data = d->hup_w.data = d;
 	ev_signal_start(d->loop, &d->term_w);
 	ev_signal_start(d->loop, &d->int_w);
+	ev_signal_start(d->loop, &d->hup_w);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("control socket %s; starting %zu tunnel(s)", d->cfg.control_socket, d->ntunnels);
 	for (size_t i = 0; i < d->ntunnels; i++)
 		tunnel_start(&d->tunnels[i]);
 	ev_run(d->loop, 0);
+	heal_close(d);
 	control_close(d->ctl);
 	d->ctl = NULL;
 	netcfg_close(d->nc);
-	free(d->tunnels);
+	tunnels_free(d);
 	log_info("stopped");
 	return 0;
 }

@@ -24,6 +24,94 @@ void policy_rule(const struct tunnel_conf *tc, struct netcfg_rule *r)
 	r->protocol = NETCFG_PROTO;
 }
 
+bool policy_rule_is_ours(const struct tunnel_conf *tc, const struct netcfg_rule *r)
+{
+	return r->protocol == NETCFG_PROTO && r->src_len == 128 &&
+	       memcmp(&r->src, &tc->params.ipv6_local, sizeof(r->src)) == 0 &&
+	       r->table == tc->table && r->priority == tc->rule_priority;
+}
+
+bool policy_route_is_ours(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r)
+{
+	return r->protocol == NETCFG_PROTO && r->table == tc->table && r->dst_len == 0 &&
+	       r->ifindex == ifindex && r->mtu == tunnel_mtu(tc);
+}
+
+bool policy_rule_is_stale(const struct tunnel_conf *tc, const struct netcfg_rule *r)
+{
+	return r->protocol == NETCFG_PROTO &&
+	       (r->table == tc->table || r->priority == tc->rule_priority) &&
+	       !policy_rule_is_ours(tc, r);
+}
+
+bool policy_route_is_stale(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r)
+{
+	/* Another MTU is not stale: route_add's REPLACE rewrites it in place. */
+	return r->protocol == NETCFG_PROTO && r->table == tc->table &&
+	       !(r->dst_len == 0 && r->ifindex == ifindex);
+}
+
+bool policy_is_subnet_anycast(const struct in6_addr *a, unsigned prefix_len)
+{
+	if (prefix_len >= 127)
+		return false;
+	for (unsigned bit = prefix_len; bit < 128; bit++)
+		if (a->s6_addr[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+struct prune_ctx {
+	struct netcfg *nc;
+	const struct tunnel_conf *tc;
+	int ifindex;
+	unsigned pruned;
+	int err;
+};
+
+static int prune_rule(const struct netcfg_rule *r, void *arg)
+{
+	struct prune_ctx *c = arg;
+	int err;
+
+	if (!policy_rule_is_stale(c->tc, r))
+		return 0;
+	err = netcfg_rule_del(c->nc, r);
+	if (err < 0 && err != -ENOENT)
+		c->err = err;
+	else
+		c->pruned++;
+	return 0;
+}
+
+static int prune_route(const struct netcfg_route *r, void *arg)
+{
+	struct prune_ctx *c = arg;
+	int err;
+
+	if (!policy_route_is_stale(c->tc, c->ifindex, r))
+		return 0;
+	err = netcfg_route_del(c->nc, r);
+	if (err < 0 && err != -ENOENT)
+		c->err = err;
+	else
+		c->pruned++;
+	return 0;
+}
+
+int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned)
+{
+	struct prune_ctx c = {.nc = nc, .tc = tc, .ifindex = ifindex};
+	int err;
+
+	err = netcfg_rule_list(nc, NETCFG_PROTO, prune_rule, &c);
+	if (!err)
+		err = netcfg_route_list(nc, tc->table, NETCFG_PROTO, prune_route, &c);
+	if (pruned)
+		*pruned = c.pruned;
+	return err < 0 ? err : c.err;
+}
+
 int policy_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what)
 {
 	struct netcfg_route route;

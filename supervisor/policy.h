@@ -11,11 +11,38 @@
 #include "netcfg.h"
 #include "tunnel.h"
 
+#include <stdbool.h>
+
 void policy_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r);
 void policy_rule(const struct tunnel_conf *tc, struct netcfg_rule *r);
 
+/* Exactly the rule / table route policy_install makes for this tunnel. */
+bool policy_rule_is_ours(const struct tunnel_conf *tc, const struct netcfg_rule *r);
+bool policy_route_is_ours(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r);
+/*
+ * An aiccud object (NETCFG_PROTO) that occupies this tunnel's table or rule
+ * priority without being what policy_install makes now: left by a killed
+ * aiccud, or by an earlier address of a TIC tunnel.  Removing them keeps
+ * one rule per tunnel.
+ */
+bool policy_rule_is_stale(const struct tunnel_conf *tc, const struct netcfg_rule *r);
+bool policy_route_is_stale(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r);
+
+/*
+ * a is the subnet-router anycast address of its prefix (RFC 4291 2.6.1:
+ * interface identifier all zero).  A /127 has none (RFC 6164) and a /128
+ * has no interface identifier, so both are false.  Linux will not send
+ * ICMPv6 errors to such a source, which silently breaks path MTU discovery.
+ */
+bool policy_is_subnet_anycast(const struct in6_addr *a, unsigned prefix_len);
+
 /* Returns 0 or -errno; *what names the step that failed. */
 int policy_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what);
+/*
+ * Also removes stale aiccud objects in the tunnel's table and at its rule
+ * priority (policy_*_is_stale); *pruned (may be NULL) counts them.
+ */
+int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned);
 /* Removes both; a missing object is not an error.  Returns 0 or -errno. */
 int policy_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what);
 

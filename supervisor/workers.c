@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -18,42 +19,90 @@
 #include "ipc.h"
 #include "log.h"
 #include "policy.h"
+#include "reload.h"
+#include "worker.h"
 
 /* A worker that ignores SIGTERM this long gets SIGKILL. */
 #define WORKER_STOP_TIMEOUT 5.0
 
-static const char *const state_names[] = {
-    [TS_STOPPED] = "stopped",   [TS_WAITING] = "waiting", [TS_FETCHING] = "fetching",
-    [TS_STARTING] = "starting", [TS_UP] = "up",           [TS_STOPPING] = "stopping",
-    [TS_FAILED] = "failed",
-};
-
-const char *tunnel_state_name(enum tunnel_state s)
-{
-	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
-}
+static void on_worker_msg(EV_P_ ev_io *io, int revents);
+static void on_child(EV_P_ ev_child *c, int revents);
+static void on_kill_timeout(EV_P_ ev_timer *w, int revents);
+static void on_backoff(EV_P_ ev_timer *w, int revents);
 
 struct tunnel_rt *daemon_find(struct daemon *d, const char *name)
 {
-	for (size_t i = 0; i < d->ntunnels; i++)
-		if (strcmp(d->tunnels[i].entry.conf.name, name) == 0)
-			return &d->tunnels[i];
-	return NULL;
+	/* A valid tunnel of that name first: an invalid duplicate only reports. */
+	struct tunnel_rt *found = NULL;
+
+	for (size_t i = 0; i < d->ntunnels; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+
+		if (t->removing || strcmp(t->entry.conf.name, name) != 0)
+			continue;
+		if (t->entry.valid)
+			return t;
+		if (!found)
+			found = t;
+	}
+	return found;
+}
+
+void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d, const struct tunnel_entry *e)
+{
+	static const struct backoff_policy bp = BACKOFF_DEFAULT_POLICY;
+
+	memset(t, 0, sizeof(*t));
+	t->d = d;
+	t->entry = *e;
+	t->ipc_fd = -1;
+	t->up_latency = -1;
+	t->since = time(NULL);
+	backoff_init(&t->backoff, &bp);
+	ev_init(&t->backoff_w, on_backoff);
+	ev_init(&t->kill_w, on_kill_timeout);
+	t->backoff_w.data = t->kill_w.data = t;
+}
+
+static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, va_list ap)
+{
+	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+	if (t->state != s)
+		log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(t->state),
+		         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+	if (t->state != s)
+		t->prev_state = t->state;
+	t->state = s;
+	t->since = time(NULL);
+	control_tunnel_changed(t->d->ctl, t);
 }
 
 void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!lifecycle_allowed(t->state, s))
+		log_warnx("%s: unexpected transition %s -> %s (a bug; please report)",
+		          t->entry.conf.name, tunnel_state_name(t->state), tunnel_state_name(s));
 	va_start(ap, fmt);
-	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+	state_apply(t, s, fmt, ap);
 	va_end(ap);
-	if (t->state != s)
-		log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(t->state),
-		         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
-	t->state = s;
-	t->since = time(NULL);
-	control_tunnel_changed(t->d->ctl, t);
+}
+
+int tunnel_event(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
+{
+	enum tunnel_state next;
+	va_list ap;
+
+	if (lifecycle_next(t->state, e, &next) < 0) {
+		log_debug("%s: event %s ignored in state %s", t->entry.conf.name,
+		          lifecycle_event_name(e), tunnel_state_name(t->state));
+		return -EPERM;
+	}
+	va_start(ap, fmt);
+	state_apply(t, next, fmt, ap);
+	va_end(ap);
+	return 0;
 }
 
 bool tunnel_running(const struct tunnel_rt *t)
@@ -66,13 +115,20 @@ static void policy_drop(struct tunnel_rt *t)
 	const char *what = "";
 	int err;
 
-	if (!t->policy_installed)
+	if (!t->policy_installed && !t->policy_adopted)
 		return;
+	/* Adopted leftovers may not match what we would install (a TIC tunnel's
+	 * address is known only once it is up): everything in its table and at
+	 * its priority goes. */
+	if (t->policy_adopted && policy_prune(t->d->nc, &t->entry.conf, t->ifindex, NULL) < 0)
+		log_warnx("%s: cannot remove leftovers of table %u: %s", t->entry.conf.name,
+		          t->entry.conf.table, netcfg_errmsg(t->d->nc));
 	err = policy_remove(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0)
 		log_warnx("%s: cannot remove %s: %s %s", t->entry.conf.name, what, strerror(-err),
 		          netcfg_errmsg(t->d->nc));
 	t->policy_installed = false;
+	t->policy_adopted = false;
 }
 
 /*
@@ -94,6 +150,11 @@ static bool params_acceptable(const struct tunnel_rt *t, const struct tunnel_par
 		*why = "prefix length above 128";
 		return false;
 	}
+	/* PROTOCOLS.md 6: no ICMPv6 errors reach such a source (no PMTU discovery). */
+	if (policy_is_subnet_anycast(a, p->prefix_len)) {
+		*why = "local address is the subnet-router anycast address of its prefix";
+		return false;
+	}
 	if (!t->entry.conf.tic && memcmp(a, &t->entry.conf.params.ipv6_local, sizeof(*a)) != 0) {
 		*why = "local address differs from the tunnel file's";
 		return false;
@@ -105,13 +166,19 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 {
 	char saved_password[TUNNEL_PASSWORD_MAX];
 	const char *what = "";
+	unsigned pruned = 0;
 	int err;
 
 	t->ifindex = up->ifindex;
 	if (!params_acceptable(t, &up->params, &what)) {
-		log_warnx("%s: worker reported unusable parameters: %s", t->entry.conf.name, what);
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &up->params.ipv6_local, a, sizeof(a));
+		log_warnx("%s: worker reported unusable parameters (%s/%u): %s", t->entry.conf.name,
+		          a, up->params.prefix_len, what);
 		tunnel_stop(t);
-		tunnel_set_state(t, TS_FAILED, "unusable tunnel parameters: %s", what);
+		tunnel_event(t, LC_FAIL, "unusable tunnel parameters %s/%u: %s", a,
+		             up->params.prefix_len, what);
 		return;
 	}
 	/* Keep a file tunnel's password: the worker's report carries none. */
@@ -124,22 +191,41 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		log_warnx("%s: cannot install %s in table %u: %s %s", t->entry.conf.name, what,
 		          t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
 		tunnel_stop(t);
-		tunnel_set_state(t, TS_FAILED, "cannot install %s: %s", what, strerror(-err));
+		tunnel_event(t, LC_FAIL, "cannot install %s: %s", what, strerror(-err));
 		return;
 	}
 	t->policy_installed = true;
+	/* Leftovers in our table or at our priority (a killed aiccud, an old
+	 * TIC address) would make a second rule: never leave one. */
+	err = policy_prune(t->d->nc, &t->entry.conf, t->ifindex, &pruned);
+	if (err < 0)
+		log_warnx("%s: cannot remove stale objects from table %u: %s %s",
+		          t->entry.conf.name, t->entry.conf.table, strerror(-err),
+		          netcfg_errmsg(t->d->nc));
+	else if (pruned)
+		log_info("%s: removed %u stale aiccud rule(s)/route(s) of table %u or priority %u",
+		         t->entry.conf.name, pruned, t->entry.conf.table,
+		         t->entry.conf.rule_priority);
 	ev_now_update(t->d->loop);
 	t->up_latency = ev_now(t->d->loop) - t->spawned_at;
 	log_info("%s: table %u and rule priority %u installed %.1f ms after start",
 	         t->entry.conf.name, t->entry.conf.table, t->entry.conf.rule_priority,
 	         t->up_latency * 1000.0);
-	tunnel_set_state(t, TS_UP, "%s", "");
+	tunnel_event(t, LC_UP, "%s", "");
 }
 
 static void need_tic(struct tunnel_rt *t, const struct ipc_failed *why)
 {
 	t->need_tic = true;
 	snprintf(t->reason, sizeof(t->reason), "%.*s", (int)sizeof(why->reason), why->reason);
+}
+
+/* The worker says its tunnel cannot come up: no automatic restart. */
+static void worker_failed(struct tunnel_rt *t, const struct ipc_failed *f)
+{
+	/* The routing goes before the link does. */
+	policy_drop(t);
+	tunnel_event(t, LC_FAIL, "%.*s", (int)sizeof(f->reason), f->reason);
 }
 
 static void on_worker_msg(EV_P_ ev_io *io, int revents)
@@ -154,9 +240,7 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 		if (type == IPC_W_UP && t->state == TS_STARTING)
 			on_link_up(t, p);
 		else if (type == IPC_W_FAILED)
-			tunnel_set_state(t, TS_FAILED, "%.*s",
-			                 (int)sizeof(((struct ipc_failed *)0)->reason),
-			                 ((const struct ipc_failed *)p)->reason);
+			worker_failed(t, p);
 		else if (type == IPC_W_NEED_TIC && t->state == TS_STARTING)
 			need_tic(t, p);
 		else if (type == IPC_W_COUNTERS)
@@ -170,6 +254,44 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 	}
 }
 
+static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "worker killed by signal %d (%s)", WTERMSIG(status),
+		         strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_PEER_DEAD)
+		snprintf(buf, len, "liveness: the PoP did not answer %u probe(s) in a row",
+		         t->entry.conf.liveness_misses);
+	else if (t->link_lost)
+		snprintf(buf, len, "link %s vanished", t->entry.conf.name);
+	else
+		snprintf(buf, len, "worker exited with status %d", WEXITSTATUS(status));
+}
+
+/* Uniform in [0, 1): the jitter of restart delays. */
+static double jitter_random(void)
+{
+	return (double)random() / ((double)RAND_MAX + 1.0);
+}
+
+/* The worker died on its own: start it again after a back-off delay. */
+static void schedule_restart(struct tunnel_rt *t)
+{
+	double ran, delay;
+
+	ev_now_update(t->d->loop);
+	ran = ev_now(t->d->loop) - t->spawned_at;
+	delay = backoff_failure(&t->backoff, ran, jitter_random());
+	t->next_start_s = delay;
+	t->next_start_at = time(NULL) + (time_t)(delay + 0.5);
+	if (tunnel_event(t, LC_LOST, "%s; restart in %.1f s (failure %u in a row)", t->last_exit,
+	                 delay, t->backoff.streak) < 0)
+		return;
+	ev_timer_stop(t->d->loop, &t->backoff_w);
+	ev_timer_set(&t->backoff_w, delay, 0.);
+	ev_timer_start(t->d->loop, &t->backoff_w);
+}
+
 static void worker_reaped(struct tunnel_rt *t, int status)
 {
 	ev_io_stop(t->d->loop, &t->ipc_w);
@@ -179,22 +301,31 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	t->pid = 0;
 	policy_drop(t);
 	t->ifindex = 0;
+	exit_text(t, status, t->last_exit, sizeof(t->last_exit));
+	t->link_lost = false;
 	if (t->need_tic && t->state == TS_STARTING) {
+		char why[sizeof(t->reason)];
+
+		/* The worker's reason is in t->reason, which the event rewrites. */
+		memcpy(why, t->reason, sizeof(why));
 		t->need_tic = false;
-		tunnel_set_state(t, TS_WAITING, "%s; waiting for a TIC connection token",
-		                 t->reason);
+		tunnel_event(t, LC_NEED_TIC, "%s; waiting for a TIC connection token", why);
 		fetch_kick(t->d);
-	} else if (t->state == TS_STOPPING)
-		tunnel_set_state(t, TS_STOPPED, "stopped on request");
-	else if (t->state != TS_FAILED) {
-		if (WIFSIGNALED(status))
-			tunnel_set_state(t, TS_FAILED, "worker killed by signal %d",
-			                 WTERMSIG(status));
-		else
-			tunnel_set_state(t, TS_FAILED, "worker exited with status %d",
-			                 WEXITSTATUS(status));
-	} else
+	} else if (t->state == TS_STOPPING) {
+		tunnel_event(t, LC_EXITED, "%s",
+		             t->removing     ? "removed from the configuration"
+		             : t->next_entry ? "configuration changed"
+		                             : "stopped on request");
+	} else if (t->state == TS_FAILED) {
 		control_tunnel_changed(t->d->ctl, t);
+	} else if (t->d->shutting_down) {
+		tunnel_event(t, LC_FAIL, "%s during shutdown", t->last_exit);
+	} else {
+		log_warnx("%s: %s", t->entry.conf.name, t->last_exit);
+		schedule_restart(t);
+	}
+	/* May hand the slot to another tunnel: t is not touched after this. */
+	reload_tunnel_idle(t);
 }
 
 static void on_child(EV_P_ ev_child *c, int revents)
@@ -213,7 +344,7 @@ static void on_kill_timeout(EV_P_ ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (t->pid > 0) {
-		log_warnx("%s: worker %d ignored SIGTERM for %.0f s; killing it",
+		log_warnx("%s: worker %d did not exit %.0f s after SIGTERM; killing it",
 		          t->entry.conf.name, (int)t->pid, WORKER_STOP_TIMEOUT);
 		kill(t->pid, SIGKILL);
 	}
@@ -295,53 +426,164 @@ int tunnel_spawn(struct tunnel_rt *t)
 	t->up_latency = -1;
 	t->starts++;
 	t->need_tic = false;
+	t->link_lost = false;
+	t->link_missing = false;
 	memset(&t->counters, 0, sizeof(t->counters));
 	err = worker_spawn(t);
 	t->fresh_fetch = false;
+	if (tunnel_event(t, LC_SPAWN, "worker %d started", (int)t->pid) < 0)
+		log_warnx("%s: worker forked in state %s (a bug; please report)",
+		          t->entry.conf.name, tunnel_state_name(t->state));
 	if (err < 0) {
-		tunnel_set_state(t, TS_FAILED, "cannot start worker: %s", strerror(-err));
+		/* fork or socketpair failed: as if the worker died at once. */
+		snprintf(t->last_exit, sizeof(t->last_exit), "cannot start a worker: %s",
+		         strerror(-err));
+		log_warnx("%s: %s", t->entry.conf.name, t->last_exit);
+		schedule_restart(t);
 		return err;
 	}
-	tunnel_set_state(t, TS_STARTING, "worker %d started", (int)t->pid);
 	return 0;
 }
 
-int tunnel_start(struct tunnel_rt *t)
+/* Start from any idle state: TIC first when the cache cannot serve. */
+static int tunnel_launch(struct tunnel_rt *t)
 {
 	if (!t->entry.valid) {
-		tunnel_set_state(t, TS_FAILED, "%s", t->entry.error);
+		tunnel_event(t, LC_INVALID, "%s", t->entry.error);
 		return -EINVAL;
 	}
-	if (tunnel_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING)
-		return 0;
 	if (t->entry.conf.tic && !fetch_cache_usable(t->d, t)) {
 		/* The limiter decides when TIC may be asked; fetch.c spawns us after. */
-		tunnel_set_state(t, TS_WAITING, "waiting for a TIC connection token");
+		tunnel_event(t, LC_NEED_TIC, "waiting for a TIC connection token");
 		fetch_kick(t->d);
 		return 0;
 	}
 	return tunnel_spawn(t);
 }
 
+static void on_backoff(EV_P_ ev_timer *w, int revents)
+{
+	struct tunnel_rt *t = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (t->state != TS_BACKOFF || t->d->shutting_down)
+		return;
+	t->restarts++;
+	log_info("%s: restart %u after %s", t->entry.conf.name, t->restarts, t->last_exit);
+	/* The cache, not TIC: a worker that dies is no reason to ask the broker
+	 * again (the worker asks for TIC itself when the cache has failed). */
+	tunnel_launch(t);
+}
+
+int tunnel_start(struct tunnel_rt *t)
+{
+	if (tunnel_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING)
+		return 0;
+	/* An operator's start: now, and a fresh back-off series. */
+	ev_timer_stop(t->d->loop, &t->backoff_w);
+	backoff_reset(&t->backoff);
+	return tunnel_launch(t);
+}
+
 void tunnel_stop(struct tunnel_rt *t)
 {
-	if (t->state == TS_WAITING || t->state == TS_FETCHING) {
-		/* A fetch under way still completes and fills the cache. */
-		tunnel_set_state(t, TS_STOPPED, "stopped on request");
-		return;
-	}
+	ev_timer_stop(t->d->loop, &t->backoff_w);
 	if (!tunnel_running(t)) {
-		if (t->state != TS_FAILED)
-			tunnel_set_state(t, TS_STOPPED, "stopped on request");
+		/* A fetch under way still completes and fills the cache. */
+		tunnel_event(t, LC_STOP_IDLE, "stopped on request");
 		return;
 	}
 	/* Routing first, so nothing is routed into a link that is going away. */
 	policy_drop(t);
 	if (t->state != TS_STOPPING) {
 		kill(t->pid, SIGTERM);
-		ev_timer_init(&t->kill_w, on_kill_timeout, WORKER_STOP_TIMEOUT, 0.);
-		t->kill_w.data = t;
+		ev_timer_stop(t->d->loop, &t->kill_w);
+		ev_timer_set(&t->kill_w, WORKER_STOP_TIMEOUT, 0.);
 		ev_timer_start(t->d->loop, &t->kill_w);
 	}
-	tunnel_set_state(t, TS_STOPPING, "worker %d told to stop", (int)t->pid);
+	tunnel_event(t, LC_STOP_WORKER, "worker %d told to stop", (int)t->pid);
+}
+
+int tunnel_restart(struct tunnel_rt *t)
+{
+	if (!tunnel_running(t))
+		return tunnel_start(t);
+	/* reload_tunnel_idle starts it again once the worker has gone. */
+	if (!t->next_entry) {
+		t->next_entry = malloc(sizeof(*t->next_entry));
+		if (!t->next_entry)
+			fatalx("out of memory");
+		*t->next_entry = t->entry;
+	}
+	tunnel_stop(t);
+	return 0;
+}
+
+void tunnel_link_lost(struct tunnel_rt *t)
+{
+	if (!tunnel_running(t) || t->link_lost)
+		return;
+	log_warnx("%s: link %s (ifindex %d) vanished under worker %d; restarting it",
+	          t->entry.conf.name, t->entry.conf.name, t->ifindex, (int)t->pid);
+	t->link_lost = true;
+	policy_drop(t);
+	/* The worker's exit is then an unexpected one: back-off restart. */
+	kill(t->pid, SIGTERM);
+	ev_timer_stop(t->d->loop, &t->kill_w);
+	ev_timer_set(&t->kill_w, WORKER_STOP_TIMEOUT, 0.);
+	ev_timer_start(t->d->loop, &t->kill_w);
+}
+
+/* Re-arm a watcher at its new address; a pending event is fed again. */
+static void move_timer(struct ev_loop *loop, ev_timer *dst, ev_timer *src, void *data)
+{
+	/* An expired timer whose callback has not run yet is pending, not active. */
+	bool active = ev_is_active(src) || ev_is_pending(src);
+	double left = ev_is_active(src) ? ev_timer_remaining(loop, src) : 0;
+	void (*cb)(struct ev_loop *, ev_timer *, int) = src->cb;
+
+	ev_timer_stop(loop, src);
+	ev_init(dst, cb);
+	dst->data = data;
+	if (active) {
+		ev_timer_set(dst, left > 0 ? left : 0., 0.);
+		ev_timer_start(loop, dst);
+	}
+}
+
+void tunnel_rt_move(struct tunnel_rt *dst, struct tunnel_rt *src)
+{
+	struct ev_loop *loop = src->d->loop;
+	bool io_active = ev_is_active(&src->ipc_w);
+	bool child_active = ev_is_active(&src->child_w);
+	bool child_pending = ev_is_pending(&src->child_w);
+	int rpid = src->child_w.rpid, rstatus = src->child_w.rstatus;
+	ev_timer kill_w, backoff_w;
+
+	move_timer(loop, &kill_w, &src->kill_w, NULL);
+	move_timer(loop, &backoff_w, &src->backoff_w, NULL);
+	if (io_active)
+		ev_io_stop(loop, &src->ipc_w);
+	if (child_active || child_pending)
+		ev_child_stop(loop, &src->child_w);
+	memcpy(dst, src, sizeof(*dst));
+	memset(src, 0, sizeof(*src));
+	src->ipc_fd = -1;
+	move_timer(loop, &dst->kill_w, &kill_w, dst);
+	move_timer(loop, &dst->backoff_w, &backoff_w, dst);
+	ev_io_init(&dst->ipc_w, on_worker_msg, dst->ipc_fd, EV_READ);
+	dst->ipc_w.data = dst;
+	if (io_active)
+		ev_io_start(loop, &dst->ipc_w);
+	ev_child_init(&dst->child_w, on_child, dst->pid, 0);
+	dst->child_w.data = dst;
+	if (child_active)
+		ev_child_start(loop, &dst->child_w);
+	if (child_pending) {
+		/* Reaped already, its callback not run yet: keep the exit status. */
+		dst->child_w.rpid = rpid;
+		dst->child_w.rstatus = rstatus;
+		ev_feed_event(loop, &dst->child_w, EV_CHILD);
+	}
 }

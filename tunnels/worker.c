@@ -46,6 +46,13 @@ struct worker {
 	struct tunnel_counters counters;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
+	/* liveness = icmp: an echo to the PoP's tunnel address every interval */
+	int probe_fd;
+	uint16_t probe_id, probe_seq;
+	bool probe_outstanding; /* the last probe has no answer yet */
+	unsigned probe_misses;  /* unanswered probes in a row */
+	ev_io probe_w;
+	ev_timer probe_t;
 	ev_signal term_w, int_w;
 	int exit_code;
 };
@@ -261,6 +268,113 @@ static void on_keepalive(EV_P_ ev_timer *t, int revents)
 	}
 }
 
+/*
+ * Liveness (PROTOCOLS.md 7: the PoP never answers AYIYA echo requests, so
+ * ping its tunnel address through the tunnel).  A raw ICMPv6 socket bound
+ * to our link and address, filtered to echo replies.
+ */
+static int probe_open(struct worker *w)
+{
+	const struct tunnel_params *p = &w->tc->params;
+	struct sockaddr_in6 src = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_local};
+	struct icmp6_filter filter;
+	int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+
+	if (fd < 0)
+		return -errno;
+	ICMP6_FILTER_SETBLOCKALL(&filter);
+	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, w->tc->name, strlen(w->tc->name)) < 0 ||
+	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void probe_send(struct worker *w)
+{
+	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_addr = w->tc->params.ipv6_pop};
+	struct icmp6_hdr echo = {.icmp6_type = ICMP6_ECHO_REQUEST};
+
+	echo.icmp6_id = htons(w->probe_id);
+	echo.icmp6_seq = htons(++w->probe_seq);
+	w->probe_outstanding = true;
+	/* A failed send is a miss like a lost reply: the link may be gone. */
+	if (sendto(w->probe_fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+		log_debug("liveness probe to the PoP: %s", strerror(errno));
+}
+
+static void on_probe_timer(EV_P_ ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	char pop[INET6_ADDRSTRLEN];
+
+	(void)revents;
+	if (w->probe_outstanding) {
+		w->probe_misses++;
+		inet_ntop(AF_INET6, &w->tc->params.ipv6_pop, pop, sizeof(pop));
+		log_info("liveness: no answer from the PoP %s (%u of %u)", pop, w->probe_misses,
+		         w->tc->liveness_misses);
+		if (w->probe_misses >= w->tc->liveness_misses) {
+			log_warnx("liveness: the PoP %s did not answer %u probe(s) in a row; the "
+			          "tunnel is down, exiting so that the parent restarts it",
+			          pop, w->probe_misses);
+			w->exit_code = WORKER_EXIT_PEER_DEAD;
+			ev_break(EV_A_ EVBREAK_ALL);
+			return;
+		}
+	}
+	probe_send(w);
+}
+
+static void on_probe_reply(EV_P_ ev_io *io, int revents)
+{
+	struct worker *w = io->data;
+	struct sockaddr_in6 from;
+	socklen_t len = sizeof(from);
+	struct icmp6_hdr reply;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	while ((n = recvfrom(w->probe_fd, &reply, sizeof(reply), 0, (struct sockaddr *)&from,
+	                     &len)) >= 0) {
+		/* Any answer of ours proves the PoP is there, a late one too. */
+		if ((size_t)n >= sizeof(reply) && reply.icmp6_type == ICMP6_ECHO_REPLY &&
+		    ntohs(reply.icmp6_id) == w->probe_id &&
+		    memcmp(&from.sin6_addr, &w->tc->params.ipv6_pop, sizeof(from.sin6_addr)) == 0) {
+			if (w->probe_misses)
+				log_info("liveness: the PoP answers again");
+			w->probe_outstanding = false;
+			w->probe_misses = 0;
+		}
+		len = sizeof(from);
+	}
+}
+
+static void probe_start(struct worker *w, struct ev_loop *loop, double interval)
+{
+	w->probe_fd = probe_open(w);
+	if (w->probe_fd < 0) {
+		log_warnx("liveness: cannot open an ICMPv6 socket on %s: %s; no probes",
+		          w->tc->name, strerror(-w->probe_fd));
+		return;
+	}
+	w->probe_id = (uint16_t)(getpid() ^ (time(NULL) << 4));
+	ev_io_init(&w->probe_w, on_probe_reply, w->probe_fd, EV_READ);
+	/* The first probe goes out at once: the next tick judges it. */
+	ev_timer_init(&w->probe_t, on_probe_timer, 0., interval);
+	w->probe_w.data = w->probe_t.data = w;
+	ev_io_start(loop, &w->probe_w);
+	ev_timer_start(loop, &w->probe_t);
+	log_info("liveness: pinging the PoP every %.0f s; down after %u unanswered", interval,
+	         w->tc->liveness_misses);
+}
+
 static void on_counters(EV_P_ ev_timer *t, int revents)
 {
 	(void)loop;
@@ -443,6 +557,8 @@ static void loop_run(struct worker *w)
 	else
 		ev_timer_start(loop, &w->keepalive_w);
 	ev_timer_start(loop, &w->counters_w);
+	if (w->tc->liveness == LIVENESS_ICMP && w->tc->liveness_misses > 0)
+		probe_start(w, loop, interval);
 	ev_signal_start(loop, &w->term_w);
 	ev_signal_start(loop, &w->int_w);
 	ev_run(loop, 0);
@@ -521,11 +637,13 @@ void worker_main(const char *name, int ipc_fd)
 {
 	static struct ipc_conf ic;
 	struct tunnel_conf *tc = &ic.conf;
-	struct worker w = {.tc = tc, .ipc_fd = ipc_fd, .tun_fd = -1, .wire_fd = -1};
+	struct worker w = {.tc = tc, .ipc_fd = ipc_fd, .tun_fd = -1, .wire_fd = -1, .probe_fd = -1};
 	struct ipc_up up = {0};
 
 	w.c = &w.counters;
 	log_set_tag(name);
+	/* SIGHUP is the parent's (reload); a hangup of our group must not end us. */
+	signal(SIGHUP, SIG_IGN);
 	conf_receive(&w, &ic);
 	if (strcmp(tc->name, name) != 0)
 		fatalx("parent sent tunnel %s to the worker of %s", tc->name, name);
@@ -546,6 +664,8 @@ void worker_main(const char *name, int ipc_fd)
 	send_counters(&w);
 	datapath_free(&w.dp);
 	p41_free(&w.p41);
+	if (w.probe_fd >= 0)
+		close(w.probe_fd);
 	explicit_bzero(tc->params.password, sizeof(tc->params.password));
 	worker_cleanup(&w);
 	netcfg_close(w.nc);

@@ -134,3 +134,101 @@ lab_down() {
 	done
 	return 0
 }
+
+# ---- helpers of the supervision tests (test_heal, test_restart, test_reload) ----
+
+# lab_now_ms: monotonic-enough wall clock in milliseconds.
+lab_now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# lab_pop_tunnels_n N: PoP tunnels file with N AYIYA tunnels T10001...,
+# tunnel i (0-based) on 2001:db8:<a+i>::/64, password demo-secret-sixxs<i>
+# (the first two are lab_pop_tunnels' tunnels).
+lab_pop_tunnels_n() {
+	python3 - "$1" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+t = [{"id": "T%d" % (10001 + i), "type": "ayiya", "password": "demo-secret-sixxs%d" % i,
+      "ipv6_pop": "2001:db8:%x::1" % (10 + i), "ipv6_client": "2001:db8:%x::2" % (10 + i),
+      "prefix_len": 64, "ifname": "pop%d" % i, "mtu": 1280, "routed": []} for i in range(n)]
+print(json.dumps({"tunnels": t}))
+PY
+}
+
+# lab_tunnel_file FILE I [KEY=VALUE...]: a tic = no AYIYA tunnel file for
+# lab_pop_tunnels_n's tunnel I (interface sixxsI, table 200+I, priority
+# 1000+I); KEY=VALUE pairs go into [tunnel] (e.g. liveness=icmp).
+lab_tunnel_file() {
+	local file=$1 i=$2 kv
+	shift 2
+	{
+		echo "[tunnel]"
+		echo "interface = sixxs$i"
+		echo "id = T$((10001 + i))"
+		echo "tic = no"
+		echo "table = $((200 + i))"
+		echo "rule_priority = $((1000 + i))"
+		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+		echo "[params]"
+		echo "type = ayiya"
+		printf 'ipv6_local = 2001:db8:%x::2\n' $((10 + i))
+		printf 'ipv6_pop = 2001:db8:%x::1\n' $((10 + i))
+		echo "prefix_len = 64"
+		echo "ipv4_pop = 192.0.2.1"
+		echo "password = demo-secret-sixxs$i"
+		echo "heartbeat_interval = ${LAB_HEARTBEAT:-60}"
+		echo "mtu = 1280"
+	} >"$file"
+	chmod 600 "$file"
+}
+
+# lab_daemon_conf DIR: aiccud.conf for a client whose tunnels are in DIR/conf.d.
+lab_daemon_conf() {
+	local dir=$1
+	mkdir -p "$dir/conf.d" "$dir/state"
+	cat >"$dir/aiccud.conf" <<EOF2
+[daemon]
+control_socket = $dir/run/aiccud.sock
+state_dir = $dir/state
+conf_dir = $dir/conf.d
+EOF2
+}
+
+# lab_status_field AICCUCTL SOCK TUNNEL FIELD: one field of a tunnel's status
+# ("" when absent).
+lab_status_field() {
+	lab_in "$NS_CLI" "$1" -s "$2" status "$3" --json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    t = json.load(sys.stdin)["tunnels"][0]
+    v = t.get(sys.argv[1], "")
+    print(str(v).lower() if isinstance(v, bool) else v)
+except Exception:
+    print("")' "$4"
+}
+
+# lab_rules_for ADDR: number of aiccud (proto 157) rules from ADDR.
+lab_rules_for() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157' | grep -c "from $1 "; }
+
+# lab_restore_ms CHECK BREAK...: run BREAK (a command line, in the client
+# namespace), then poll CHECK (a bash command; exported functions work) until it succeeds; prints
+# the milliseconds from the break to the first successful check, or "timeout"
+# after 5 s.  The poll has no sleep: the time is measured, not waited for.
+lab_restore_ms() {
+	local check=$1 t0 t1
+	shift
+	t0=$(lab_now_ms)
+	ip netns exec "$NS_CLI" "$@" || { echo "break-failed"; return 1; }
+	until bash -c "$check" >/dev/null 2>&1; do
+		t1=$(lab_now_ms)
+		[ $((t1 - t0)) -lt 5000 ] || { echo timeout; return 1; }
+	done
+	t1=$(lab_now_ms)
+	echo $((t1 - t0))
+}
+
+# lab_kill SIGNAL PID: signal one process we started; refuses anything but a
+# plain PID above 1 (kill 0 or -1 would hit a whole group).
+lab_kill() {
+	[[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -gt 1 ] || { echo "lab_kill: refusing PID '$2'" >&2; return 1; }
+	kill "-$1" "$2"
+}

@@ -1,0 +1,625 @@
+/*
+ * Self-healing and start-up reconciliation (heal.h), on the parent's loop.
+ *
+ * Events only say where to look: a check then reads the kernel's state
+ * and repairs what is missing, so a repeated, late or coalesced event
+ * does no harm, and a lost one (ENOBUFS) just means "look everywhere".
+ */
+#include "heal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "netcfg.h"
+#include "policy.h"
+#include "reconcile.h"
+
+/* Events come in bursts (an address takes its routes with it): look once. */
+#define HEAL_COALESCE 0.002
+/* A worker that exits takes its link along; its exit is reaped within this
+ * time, so a link still missing after it has really vanished under a
+ * running worker. */
+#define HEAL_LINK_GRACE 0.5
+/* The kernel answers a route lookup at once; this only bounds a stuck socket. */
+#define HEAL_LOOKUP_TIMEOUT_S 1
+
+enum {
+	HEAL_RULE = 1 << 0,
+	HEAL_ROUTE = 1 << 1,
+	HEAL_ADDR = 1 << 2,
+	HEAL_LINK = 1 << 3,
+	HEAL_ALL = HEAL_RULE | HEAL_ROUTE | HEAL_ADDR | HEAL_LINK,
+};
+
+struct heal {
+	struct daemon *d;
+	struct netcfg_monitor *mon;
+	ev_io io;
+	ev_timer check_w;
+	ev_timer link_w; /* second look at links found missing */
+	/*
+	 * Route lookups ("which route does the kernel use to reach A"): the
+	 * one question netcfg cannot answer yet, as its parsers skip local
+	 * routes.  A netcfg_route_get() would be its proper home.
+	 */
+	struct mnl_socket *rq;
+	uint32_t seq;
+	ev_tstamp first_event; /* ev_time() of the oldest event not yet checked; 0: none */
+	bool resync;           /* events were lost: check everything */
+	_Alignas(struct nlmsghdr) char rbuf[8192];
+};
+
+static bool watched(const struct tunnel_rt *t)
+{
+	return t->state == TS_UP && t->policy_installed && t->pid > 0 && t->ifindex > 0;
+}
+
+/* ---- which tunnel an event concerns ---- */
+
+static void mark(struct daemon *d, unsigned what,
+                 bool (*hit)(const struct tunnel_rt *, const void *), const void *obj)
+{
+	for (size_t i = 0; i < d->ntunnels; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+
+		if (watched(t) && hit(t, obj))
+			t->heal_dirty |= what;
+	}
+}
+
+static bool rule_hit(const struct tunnel_rt *t, const void *obj)
+{
+	return policy_rule_is_ours(&t->entry.conf, obj);
+}
+
+static bool route_hit(const struct tunnel_rt *t, const void *obj)
+{
+	const struct netcfg_route *r = obj;
+
+	return r->table == t->entry.conf.table && r->dst_len == 0;
+}
+
+static bool addr_hit(const struct tunnel_rt *t, const void *obj)
+{
+	const struct netcfg_addr *a = obj;
+
+	return a->ifindex == t->ifindex &&
+	       memcmp(&a->addr, &t->entry.conf.params.ipv6_local, sizeof(a->addr)) == 0;
+}
+
+static bool link_hit(const struct tunnel_rt *t, const void *obj)
+{
+	return ((const struct netcfg_link *)obj)->ifindex == t->ifindex;
+}
+
+static void ev_rule(const struct netcfg_rule *r, bool deleted, void *arg)
+{
+	if (deleted)
+		mark(arg, HEAL_RULE, rule_hit, r);
+}
+
+static void ev_route(const struct netcfg_route *r, bool deleted, void *arg)
+{
+	/* A new route in our table may have replaced ours (another MTU, device). */
+	(void)deleted;
+	mark(arg, HEAL_ROUTE, route_hit, r);
+}
+
+static void ev_addr(const struct netcfg_addr *a, bool deleted, void *arg)
+{
+	if (deleted)
+		mark(arg, HEAL_ADDR, addr_hit, a);
+}
+
+static void ev_link(const struct netcfg_link *l, bool deleted, void *arg)
+{
+	if (deleted || !l->up)
+		mark(arg, HEAL_LINK, link_hit, l);
+}
+
+static const struct netcfg_monitor_ops monitor_ops = {
+    .link = ev_link, .addr = ev_addr, .route = ev_route, .rule = ev_rule};
+
+static void on_monitor(EV_P_ ev_io *io, int revents)
+{
+	struct heal *h = io->data;
+	int n;
+
+	(void)revents;
+	if (!h->first_event)
+		h->first_event = ev_time();
+	n = netcfg_monitor_read(h->mon, &monitor_ops, h->d);
+	if (n == -ENOBUFS) {
+		log_warnx("rtnetlink: events were lost; checking every tunnel's routing");
+		h->resync = true;
+	} else if (n < 0) {
+		log_warnx("rtnetlink monitor: %s", strerror(-n));
+	}
+	/* Even with no event passed on: the kernel's local routes are not
+	 * described by netcfg, so every wake-up checks them. */
+	if (!ev_is_active(&h->check_w)) {
+		ev_timer_set(&h->check_w, HEAL_COALESCE, 0.);
+		ev_timer_start(EV_A_ & h->check_w);
+	}
+}
+
+/* ---- looking at the kernel ---- */
+
+static int rule_seen(const struct netcfg_rule *r, void *arg)
+{
+	return policy_rule_is_ours(arg, r) ? 1 : 0;
+}
+
+static int route_seen(const struct netcfg_route *r, void *arg)
+{
+	const struct tunnel_rt *t = arg;
+
+	return policy_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
+}
+
+static int addr_seen(const struct netcfg_addr *a, void *arg)
+{
+	const struct tunnel_rt *t = arg;
+
+	return addr_hit(t, a) && a->prefix_len == t->entry.conf.params.prefix_len ? 1 : 0;
+}
+
+static int lookup_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+		return MNL_CB_ERROR;
+	*(int *)arg = rtm->rtm_type;
+	return MNL_CB_STOP;
+}
+
+/* The kind of route (RTN_*) the kernel uses toward dst, or -errno. */
+static int route_kind(struct heal *h, const struct in6_addr *dst)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(h->rbuf);
+	struct rtmsg *rtm;
+	int kind = -1;
+	ssize_t n;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++h->seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = 128;
+	mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
+	if (mnl_socket_sendto(h->rq, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(h->rq, h->rbuf, sizeof(h->rbuf));
+	if (n < 0)
+		return -errno;
+	if (mnl_cb_run(h->rbuf, (size_t)n, h->seq, mnl_socket_get_portid(h->rq), lookup_cb, &kind) <
+	    0)
+		return errno ? -errno : -EBADMSG;
+	return kind >= 0 ? kind : -EBADMSG;
+}
+
+/* ---- repairs ---- */
+
+static void repaired(struct heal *h, struct tunnel_rt *t, const char *what)
+{
+	double ms = h->first_event ? (ev_time() - h->first_event) * 1000.0 : 0;
+
+	t->repairs++;
+	t->last_repair_at = time(NULL);
+	t->last_repair_ms = ms;
+	snprintf(t->last_repair, sizeof(t->last_repair), "%s", what);
+	log_warnx("%s: %s went missing; restored %.1f ms after the kernel's notification "
+	          "(repair %u)",
+	          t->entry.conf.name, what, ms, t->repairs);
+}
+
+static void repair_failed(struct tunnel_rt *t, const char *what, int err)
+{
+	log_warnx("%s: cannot restore %s: %s %s", t->entry.conf.name, what, strerror(-err),
+	          netcfg_errmsg(t->d->nc));
+}
+
+static void check_rule(struct heal *h, struct tunnel_rt *t)
+{
+	struct netcfg *nc = h->d->nc;
+	struct netcfg_rule rule;
+	char what[128], a[INET6_ADDRSTRLEN];
+	int err = netcfg_rule_list(nc, NETCFG_PROTO, rule_seen, &t->entry.conf);
+
+	if (err != 0)
+		return; /* present (1), or the list failed: the next event retries */
+	policy_rule(&t->entry.conf, &rule);
+	inet_ntop(AF_INET6, &rule.src, a, sizeof(a));
+	snprintf(what, sizeof(what), "rule from %s lookup %u (priority %u)", a, rule.table,
+	         rule.priority);
+	err = netcfg_rule_add(nc, &rule);
+	if (err < 0)
+		repair_failed(t, what, err);
+	else
+		repaired(h, t, what);
+}
+
+static void check_route(struct heal *h, struct tunnel_rt *t)
+{
+	struct netcfg *nc = h->d->nc;
+	struct netcfg_route route;
+	char what[128];
+	int err = netcfg_route_list(nc, t->entry.conf.table, NETCFG_PROTO, route_seen, t);
+
+	if (err != 0)
+		return;
+	policy_route(&t->entry.conf, t->ifindex, &route);
+	snprintf(what, sizeof(what), "default route of table %u (mtu %u)", route.table, route.mtu);
+	err = netcfg_route_add(nc, &route);
+	if (err < 0)
+		repair_failed(t, what, err);
+	else
+		repaired(h, t, what);
+}
+
+static int addr_restore(struct tunnel_rt *t, bool readd)
+{
+	struct netcfg_addr a = {.ifindex = t->ifindex,
+	                        .addr = t->entry.conf.params.ipv6_local,
+	                        .prefix_len = t->entry.conf.params.prefix_len,
+	                        .nodad = true};
+	int err;
+
+	/* The kernel makes the local route when an address is added, and
+	 * only then: a missing one comes back with the address. */
+	if (readd) {
+		err = netcfg_addr_del(t->d->nc, &a);
+		if (err < 0 && err != -ENOENT)
+			return err;
+	}
+	return netcfg_addr_add(t->d->nc, &a);
+}
+
+/* Returns true when the address had to be added again. */
+static bool check_addr(struct heal *h, struct tunnel_rt *t)
+{
+	char what[128], a[INET6_ADDRSTRLEN];
+	int err = netcfg_addr_list(h->d->nc, t->ifindex, addr_seen, t);
+
+	if (err != 0)
+		return false;
+	inet_ntop(AF_INET6, &t->entry.conf.params.ipv6_local, a, sizeof(a));
+	snprintf(what, sizeof(what), "address %s/%u on %s", a, t->entry.conf.params.prefix_len,
+	         t->entry.conf.name);
+	err = addr_restore(t, false);
+	if (err < 0)
+		repair_failed(t, what, err);
+	else
+		repaired(h, t, what);
+	return err == 0;
+}
+
+static void check_local_route(struct heal *h, struct tunnel_rt *t)
+{
+	char what[128], a[INET6_ADDRSTRLEN];
+	int kind = route_kind(h, &t->entry.conf.params.ipv6_local), err;
+
+	if (kind == RTN_LOCAL)
+		return;
+	if (kind < 0 && kind != -ENETUNREACH && kind != -EHOSTUNREACH) {
+		log_debug("%s: route lookup failed: %s", t->entry.conf.name, strerror(-kind));
+		return;
+	}
+	/* Only with the address in place: otherwise check_addr's business. */
+	if (netcfg_addr_list(h->d->nc, t->ifindex, addr_seen, t) != 1)
+		return;
+	inet_ntop(AF_INET6, &t->entry.conf.params.ipv6_local, a, sizeof(a));
+	snprintf(what, sizeof(what), "local route of %s (table local)", a);
+	err = addr_restore(t, true);
+	if (err < 0)
+		repair_failed(t, what, err);
+	else
+		repaired(h, t, what);
+}
+
+static void check_link(struct heal *h, struct tunnel_rt *t)
+{
+	struct netcfg_link l;
+	int err = netcfg_link_get(h->d->nc, t->ifindex, NULL, &l);
+	char what[64];
+
+	if (err == -ENODEV && !t->link_missing) {
+		/* Most likely the worker is exiting: give its exit time to arrive. */
+		t->link_missing = true;
+		if (!ev_is_active(&h->link_w)) {
+			ev_timer_set(&h->link_w, HEAL_LINK_GRACE, 0.);
+			ev_timer_start(h->d->loop, &h->link_w);
+		}
+		return;
+	}
+	t->link_missing = false;
+	if (err == -ENODEV) {
+		tunnel_link_lost(t);
+		return;
+	}
+	if (err < 0 || l.up)
+		return;
+	snprintf(what, sizeof(what), "link %s up", t->entry.conf.name);
+	err = netcfg_link_set(h->d->nc, t->ifindex, true, 0);
+	if (err < 0)
+		repair_failed(t, what, err);
+	else
+		repaired(h, t, what);
+}
+
+static void check_tunnel(struct heal *h, struct tunnel_rt *t, unsigned dirty)
+{
+	bool readded = false;
+
+	if (dirty & HEAL_LINK) {
+		check_link(h, t);
+		if (!watched(t) || t->link_missing)
+			return; /* the link is gone: the worker restarts */
+	}
+	if (dirty & HEAL_ROUTE)
+		check_route(h, t);
+	if (dirty & HEAL_RULE)
+		check_rule(h, t);
+	if (dirty & HEAL_ADDR)
+		readded = check_addr(h, t);
+	if (!readded)
+		check_local_route(h, t);
+}
+
+static void on_check(EV_P_ ev_timer *w, int revents)
+{
+	struct heal *h = w->data;
+	struct daemon *d = h->d;
+
+	(void)loop;
+	(void)revents;
+	for (size_t i = 0; i < d->ntunnels; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+		unsigned dirty = t->heal_dirty | (h->resync ? HEAL_ALL : 0);
+
+		t->heal_dirty = 0;
+		if (watched(t) && !d->shutting_down)
+			check_tunnel(h, t, dirty);
+	}
+	h->resync = false;
+	h->first_event = 0;
+}
+
+static void on_link_grace(EV_P_ ev_timer *w, int revents)
+{
+	struct heal *h = w->data;
+	struct daemon *d = h->d;
+
+	(void)loop;
+	(void)revents;
+	for (size_t i = 0; i < d->ntunnels; i++) {
+		struct tunnel_rt *t = &d->tunnels[i];
+
+		if (t->link_missing && watched(t) && !d->shutting_down)
+			check_link(h, t);
+		t->link_missing = false;
+	}
+}
+
+int heal_open(struct daemon *d)
+{
+	struct heal *h = calloc(1, sizeof(*h));
+	struct timeval tv = {.tv_sec = HEAL_LOOKUP_TIMEOUT_S};
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	h->d = d;
+	err = netcfg_monitor_open(&h->mon);
+	if (err < 0)
+		goto fail;
+	h->rq = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!h->rq || mnl_socket_bind(h->rq, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(h->rq), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	h->seq = (uint32_t)time(NULL);
+	ev_io_init(&h->io, on_monitor, netcfg_monitor_fd(h->mon), EV_READ);
+	ev_init(&h->check_w, on_check);
+	ev_init(&h->link_w, on_link_grace);
+	h->io.data = h->check_w.data = h->link_w.data = h;
+	ev_io_start(d->loop, &h->io);
+	d->heal = h;
+	return 0;
+fail:
+	if (h->rq)
+		mnl_socket_close(h->rq);
+	netcfg_monitor_close(h->mon);
+	free(h);
+	return err;
+}
+
+void heal_close(struct daemon *d)
+{
+	struct heal *h = d->heal;
+
+	if (!h)
+		return;
+	ev_io_stop(d->loop, &h->io);
+	ev_timer_stop(d->loop, &h->check_w);
+	ev_timer_stop(d->loop, &h->link_w);
+	mnl_socket_close(h->rq);
+	netcfg_monitor_close(h->mon);
+	free(h);
+	d->heal = NULL;
+}
+
+/* ---- start-up reconciliation ---- */
+
+struct found {
+	struct netcfg_rule *rules;
+	size_t nrules;
+	struct netcfg_route *routes;
+	size_t nroutes;
+};
+
+static int collect_rule(const struct netcfg_rule *r, void *arg)
+{
+	struct found *f = arg;
+	struct netcfg_rule *n = realloc(f->rules, (f->nrules + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n[f->nrules++] = *r;
+	f->rules = n;
+	return 0;
+}
+
+static int collect_route(const struct netcfg_route *r, void *arg)
+{
+	struct found *f = arg;
+	struct netcfg_route *n = realloc(f->routes, (f->nroutes + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n[f->nroutes++] = *r;
+	f->routes = n;
+	return 0;
+}
+
+struct tally {
+	unsigned rules_adopted, rules_removed, routes_adopted, routes_removed, links_removed;
+};
+
+static bool same_rule(const struct netcfg_rule *a, const struct netcfg_rule *b)
+{
+	return memcmp(&a->src, &b->src, sizeof(a->src)) == 0 && a->src_len == b->src_len &&
+	       a->table == b->table && a->priority == b->priority;
+}
+
+static void reconcile_rules(struct daemon *d, const struct found *f, struct tally *k)
+{
+	for (size_t i = 0; i < f->nrules; i++) {
+		const struct netcfg_rule *r = &f->rules[i];
+		long owner = reconcile_rule_owner(d->cfg.tunnels, d->cfg.ntunnels, r);
+		char a[INET6_ADDRSTRLEN];
+		bool dup = false;
+		int err;
+
+		for (size_t j = 0; j < i; j++)
+			dup |= same_rule(r, &f->rules[j]);
+		inet_ntop(AF_INET6, &r->src, a, sizeof(a));
+		if (owner >= 0 && !dup) {
+			d->tunnels[owner].policy_adopted = true;
+			k->rules_adopted++;
+			log_info("%s: adopted rule from %s/%u lookup %u (priority %u) left by an "
+			         "earlier aiccud",
+			         d->tunnels[owner].entry.conf.name, a, r->src_len, r->table,
+			         r->priority);
+			continue;
+		}
+		if (dup && owner < 0)
+			continue; /* the first copy's rule_del removed every copy */
+		/* A duplicate: rule_del removes every copy; the tunnel adds one back. */
+		err = netcfg_rule_del(d->nc, r);
+		if (err < 0 && err != -ENOENT) {
+			log_warnx("cannot remove leftover rule from %s lookup %u: %s %s", a,
+			          r->table, strerror(-err), netcfg_errmsg(d->nc));
+			continue;
+		}
+		k->rules_removed++;
+		log_info("removed %s rule from %s/%u lookup %u (priority %u) left by an earlier "
+		         "aiccud",
+		         dup ? "a duplicate" : "a", a, r->src_len, r->table, r->priority);
+	}
+}
+
+static bool link_once(const int *seen, size_t n, int ifindex)
+{
+	for (size_t i = 0; i < n; i++)
+		if (seen[i] == ifindex)
+			return false;
+	return true;
+}
+
+/* A link one of our removed routes used, and no configured tunnel claims. */
+static void reconcile_link(struct daemon *d, int ifindex, struct tally *k)
+{
+	struct netcfg_link l;
+
+	if (ifindex <= 0 || netcfg_link_get(d->nc, ifindex, NULL, &l) < 0)
+		return;
+	if (reconcile_link_owner(d->cfg.tunnels, d->cfg.ntunnels, l.name) >= 0)
+		return; /* its tunnel's worker takes it over */
+	if (netcfg_link_del(d->nc, ifindex) < 0) {
+		log_warnx("cannot remove leftover link %s: %s", l.name, netcfg_errmsg(d->nc));
+		return;
+	}
+	k->links_removed++;
+	log_info("removed link %s left by an earlier aiccud", l.name);
+}
+
+static void reconcile_routes(struct daemon *d, const struct found *f, struct tally *k)
+{
+	int *links = calloc(f->nroutes ? f->nroutes : 1, sizeof(*links));
+	size_t nlinks = 0;
+
+	if (!links)
+		fatalx("out of memory");
+	for (size_t i = 0; i < f->nroutes; i++) {
+		const struct netcfg_route *r = &f->routes[i];
+		long owner = reconcile_route_owner(d->cfg.tunnels, d->cfg.ntunnels, r);
+
+		if (owner >= 0) {
+			d->tunnels[owner].policy_adopted = true;
+			k->routes_adopted++;
+			continue;
+		}
+		if (netcfg_route_del(d->nc, r) < 0) {
+			log_warnx("cannot remove leftover route in table %u: %s", r->table,
+			          netcfg_errmsg(d->nc));
+			continue;
+		}
+		k->routes_removed++;
+		log_info("removed a route of table %u left by an earlier aiccud", r->table);
+		if (link_once(links, nlinks, r->ifindex))
+			links[nlinks++] = r->ifindex;
+	}
+	for (size_t i = 0; i < nlinks; i++)
+		reconcile_link(d, links[i], k);
+	free(links);
+}
+
+int heal_reconcile(struct daemon *d)
+{
+	struct found f = {0};
+	struct tally k = {0};
+	int err;
+
+	err = netcfg_rule_list(d->nc, NETCFG_PROTO, collect_rule, &f);
+	if (!err)
+		err = netcfg_route_list(d->nc, 0, NETCFG_PROTO, collect_route, &f);
+	if (err < 0) {
+		log_warnx("reconcile: cannot list rules and routes: %s %s", strerror(-err),
+		          netcfg_errmsg(d->nc));
+	} else {
+		reconcile_rules(d, &f, &k);
+		reconcile_routes(d, &f, &k);
+		if (f.nrules || f.nroutes)
+			log_info(
+			    "reconcile: adopted %u rule(s) and %u route(s); removed %u rule(s), "
+			    "%u route(s) and %u link(s) left by an earlier aiccud",
+			    k.rules_adopted, k.routes_adopted, k.rules_removed, k.routes_removed,
+			    k.links_removed);
+	}
+	free(f.rules);
+	free(f.routes);
+	return err;
+}

@@ -1,0 +1,69 @@
+/*
+ * Reload (SIGHUP, aiccuctl reload): read the configuration again and
+ * apply only the difference.  The new configuration is parsed first; when
+ * aiccud.conf itself is unusable nothing changes.  Then, per tunnel
+ * (matched by interface name):
+ *   new        started
+ *   removed    stopped (its routing removed, its link gone), then dropped
+ *   changed    stopped, then started on the new configuration
+ *   unchanged  not touched: same worker, same link, no packet lost
+ *   broken     (its file no longer loads, but it did) keeps running on the
+ *              configuration it has; the reply says why
+ * Daemon settings that cannot change under a running daemon (control
+ * socket, state directory, control group, limiter) keep their old values
+ * until aiccud restarts; the reply names them.
+ */
+#ifndef AICCUD_RELOAD_H
+#define AICCUD_RELOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+struct daemon;
+struct tunnel_rt;
+
+/*
+ * Returns 0 (msg: what was done) or -errno (msg: why nothing was done).
+ * Runs on the parent's loop; control calls it for "reload", parent.c for
+ * SIGHUP.
+ */
+int daemon_reload(struct daemon *d, char *msg, size_t len);
+
+/*
+ * workers.c, when a tunnel has no worker any more (exited, or stopped while
+ * idle): a removed tunnel leaves its slot (the last tunnel moves in, so
+ * the caller must not use t afterwards); a changed one starts again on
+ * its new configuration.
+ */
+void reload_tunnel_idle(struct tunnel_rt *t);
+
+/* ---- pure part, unit-tested ---- */
+
+enum reload_action {
+	RELOAD_ADD = 0,  /* no old tunnel of that name */
+	RELOAD_SAME,     /* nothing the worker or the routing uses changed */
+	RELOAD_CHANGED,  /* restart on the new configuration */
+	RELOAD_KEEP_OLD, /* the new file is broken, the old one was fine: keep it */
+};
+
+/*
+ * Whether two tunnel configurations are the same for a running tunnel.
+ * Every field of struct tunnel_conf is compared except a TIC tunnel's
+ * params (filled at run time from the tunnel cache).
+ */
+bool reload_conf_same(const struct tunnel_conf *a, const struct tunnel_conf *b);
+
+enum reload_action reload_classify(const struct tunnel_entry *old, const struct tunnel_entry *neu);
+
+/*
+ * Pair new entries with old ones by interface name: first those from the
+ * same file, then any left of that name.  old_of_new[j] is the index in
+ * old of new entry j's partner, or -1 (a new tunnel).  Old entries no new
+ * one points at are removed.
+ */
+void reload_match(const struct tunnel_entry *const *old, size_t nold,
+                  const struct tunnel_entry *neu, size_t nnew, long *old_of_new);
+
+#endif
