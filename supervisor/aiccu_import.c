@@ -286,6 +286,32 @@ static void check_required(struct conv *c)
 		}
 }
 
+/*
+ * A note as comment lines of at most about 100 bytes (inih refuses lines
+ * over 197, comments included); words longer than that stay whole.
+ */
+static void comment_wrapped(FILE *f, const char *text)
+{
+	const char *prefix = "#   ";
+
+	while (*text) {
+		size_t n = strlen(text), cut = n;
+
+		if (n > 92) {
+			cut = 92;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = strcspn(text, " ");
+		}
+		fprintf(f, "%s%.*s\n", prefix, (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+		prefix = "#     ";
+	}
+}
+
 static void write_file(struct conv *c, FILE *f, const char *ifname, bool require_tls,
                        bool behind_nat, const char *script)
 {
@@ -302,7 +328,7 @@ static void write_file(struct conv *c, FILE *f, const char *ifname, bool require
 	if (c->out->nnotes)
 		fprintf(f, "# Notes from the conversion (import-aiccu printed them too):\n");
 	for (size_t i = 0; i < c->out->nnotes; i++)
-		fprintf(f, "#   %s\n", c->out->notes[i]);
+		comment_wrapped(f, c->out->notes[i]);
 	fprintf(f, "\n[tunnel]\ninterface = %s\nid = %s\ntic = yes\n", ifname, id);
 	fprintf(f, "table = %u\nrule_priority = %u\n",
 	        c->o->table ? c->o->table : AICCU_IMPORT_TABLE,
