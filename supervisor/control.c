@@ -66,6 +66,7 @@ struct client {
 	enum change_op op;
 	struct waiter *w;
 	size_t nw;
+	bool begun;    /* every waiter's operation was issued: checks may settle it */
 	ev_timer tick; /* periodic progress and re-check while waiting */
 	ev_timer kick; /* the start half of a restart, outside the state callback */
 };
@@ -481,7 +482,7 @@ static void client_check(struct client *cl, bool tick)
 	struct daemon *d = cl->ctl->d;
 	bool all = true;
 
-	if (cl->finished || !cl->nw)
+	if (cl->finished || !cl->nw || !cl->begun)
 		return;
 	for (size_t i = 0; i < cl->nw; i++) {
 		struct waiter *w = &cl->w[i];
@@ -609,8 +610,10 @@ static json_t *cmd_change(struct client *cl, int argc, char **argv)
 	cl->w = calloc(cl->nw ? cl->nw : 1, sizeof(*cl->w));
 	if (!cl->w)
 		fatalx("out of memory");
+	/* Our own state callbacks during this loop must not judge waiters not begun yet. */
 	for (size_t i = 0; i < cl->nw; i++)
 		change_begin(cl, all ? &d->tunnels[i] : daemon_find(d, target), &cl->w[i]);
+	cl->begun = true;
 	if (!wait) {
 		json_t *list = json_array(), *r = reply_ok();
 

@@ -12,17 +12,24 @@
 
 #define CHANGE_TIMEOUT 120 /* a TIC token can take a while (limiter refill) */
 
+/* The last state shown per tunnel, so the result does not repeat it. */
+struct shown {
+	const struct ctl *ctl;
+	json_t *last; /* name -> state */
+};
+
 static void show_progress(json_t *line, void *arg)
 {
-	const struct ctl *ctl = arg;
+	struct shown *sh = arg;
 
-	if (ctl->json)
+	if (sh->ctl->json)
 		return;
 	printf("%s\n", ctl_str(line, "progress"));
 	fflush(stdout);
+	json_object_set_new(sh->last, ctl_str(line, "tunnel"), json_string(ctl_str(line, "state")));
 }
 
-static void print_result(json_t *reply)
+static void print_result(json_t *reply, json_t *last)
 {
 	json_t *list = json_object_get(reply, "tunnels"), *t;
 	size_t i;
@@ -30,7 +37,10 @@ static void print_result(json_t *reply)
 	json_array_foreach(list, i, t)
 	{
 		const char *reason = ctl_str(t, "reason");
+		const char *seen = json_string_value(json_object_get(last, ctl_str(t, "name")));
 
+		if (seen && strcmp(seen, ctl_str(t, "state")) == 0)
+			continue;
 		printf("%s: %s%s%s\n", ctl_str(t, "name"), ctl_str(t, "state"),
 		       strcmp(reason, "-") ? ": " : "", strcmp(reason, "-") ? reason : "");
 	}
@@ -38,6 +48,7 @@ static void print_result(json_t *reply)
 
 int cmd_change(struct ctl *ctl, int argc, char **argv)
 {
+	struct shown sh = {.ctl = ctl};
 	const char *target = NULL;
 	bool no_wait = false;
 	char line[160];
@@ -55,11 +66,11 @@ int cmd_change(struct ctl *ctl, int argc, char **argv)
 	if (!target || !ctl_word_ok(target))
 		return ctl_usage(argv[0]);
 	snprintf(line, sizeof(line), "%s%s %s", argv[0], no_wait ? " --no-wait" : "", target);
+	sh.last = json_object();
 	reply = ctl_request(ctl, line, ctl->timeout ? ctl->timeout : CHANGE_TIMEOUT, show_progress,
-	                    ctl, &rc);
-	if (!reply)
-		return rc;
-	if (!ctl->json && json_object_get(reply, "tunnels"))
-		print_result(reply);
-	return ctl_finish(ctl, reply);
+	                    &sh, &rc);
+	if (reply && !ctl->json && json_object_get(reply, "tunnels"))
+		print_result(reply, sh.last);
+	json_decref(sh.last);
+	return reply ? ctl_finish(ctl, reply) : rc;
 }

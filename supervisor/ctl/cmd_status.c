@@ -107,6 +107,8 @@ static void row_of(json_t *t, char row[NCOLS][CELL])
 	snprintf(row[C_POP], CELL, "%s", ctl_str(t, "pop"));
 	snprintf(row[C_POP4], CELL, "%s", ctl_str(t, "pop_ipv4"));
 	fmt_opt_int(t, "table", row[C_TABLE], CELL);
+	if (ctl_int(t, "table") == 0)
+		snprintf(row[C_TABLE], CELL, "-"); /* not configured (a broken file) */
 	if (k)
 		ctl_fmt_since(ctl_int(k, "last_keepalive"), true, row[C_BEAT], CELL);
 	else
