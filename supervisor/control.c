@@ -708,10 +708,7 @@ static void client_request(struct client *cl)
 		client_send(cl, reply, true);
 }
 
-/*
- * Reading: the request line, then only watching for EOF, so that a client
- * that gives up waiting (aiccuctl interrupted) is freed at once.
- */
+/* Reading: the request line; after it, anything more is discarded. */
 static void on_client_read(EV_P_ ev_io *io, int revents)
 {
 	struct client *cl = io->data;
@@ -721,9 +718,15 @@ static void on_client_read(EV_P_ ev_io *io, int revents)
 
 	(void)revents;
 	if (cl->have_request) {
+		/*
+		 * EOF here may be a half-close (the client shut down its
+		 * sending side and still reads): stop reading and keep going.
+		 * A client that is really gone fails the next write (progress
+		 * comes at least every CONTROL_TICK seconds while waiting).
+		 */
 		n = read(cl->fd, discard, sizeof(discard));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			client_free(cl);
+			ev_io_stop(EV_A_ io);
 		return;
 	}
 	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);

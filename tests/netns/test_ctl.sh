@@ -163,12 +163,14 @@ ctl frobnicate >/dev/null 2>&1
 check_eq "unknown command: exit 2" 2 $?
 
 echo "--- the protocol itself"
-raw() { # LINE: the raw reply lines
-	lab_in "$NS_CLI" python3 - "$SOCK" "$1" <<'PY'
+raw() { # LINE [half-close]: the raw reply lines
+	lab_in "$NS_CLI" python3 - "$SOCK" "$1" "${2:-}" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
 s.sendall(sys.argv[2].encode() + b"\n")
+if sys.argv[3]:
+    s.shutdown(socket.SHUT_WR)
 data = b""
 while True:
     chunk = s.recv(65536)
@@ -190,6 +192,8 @@ lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
 assert len(lines) >= 2
 assert all("progress" in l and "ok" not in l and "tunnel" in l and "state" in l for l in lines[:-1])
 assert lines[-1]["ok"] is True and lines[-1]["tunnel"]["state"] == "up"' "$TMP/raw"
+out=$(raw "restart sixxs0" half-close | tail -n 1)
+check_eq "a client that half-closes after its request still gets the reply" true "$(echo "$out" | py 'd["ok"]')"
 out=$(raw frobnicate)
 check_eq "an unknown request gets a JSON error" usage "$(echo "$out" | py 'd["code"]')"
 check "... that lists the commands" has "$out" 'commands: version, status'
