@@ -1,13 +1,16 @@
 /*
  * Control socket server, on the parent's loop.  Each connection carries
- * one request line and gets one JSON reply; start/stop replies wait for
- * the tunnel to settle.
+ * one request line; the reply is one JSON line, preceded for start, stop
+ * and restart by progress lines while the tunnels settle.  The protocol is
+ * described in control.h and aiccuctl(8).
  */
 #include "control.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,26 +25,50 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "reload.h"
 
-#define CONTROL_LINE_MAX  512
-#define CONTROL_IDLE      10.0 /* seconds to send the request line */
-#define CONTROL_MAX_CONNS 64
+#define CONTROL_LINE_MAX     512
+#define CONTROL_IDLE         10.0 /* seconds to send the request line */
+#define CONTROL_MAX_CONNS    64
+#define CONTROL_ARGS_MAX     4
+#define CONTROL_TICK         5.0         /* seconds between "still waiting" lines */
+#define CONTROL_PROGRESS_MAX (64 * 1024) /* queued progress beyond this is dropped */
+#define CONTROL_PEER_GROUPS  64          /* supplementary groups read without malloc */
 
-enum wait_for { WAIT_NONE, WAIT_UP, WAIT_STOPPED };
+enum change_op { OP_START, OP_STOP, OP_RESTART };
+
+/* One tunnel a start/stop/restart request waits for, by name (reload may move it). */
+struct waiter {
+	char name[IFNAMSIZ];
+	bool stop_first;    /* restart (or start of a stopping tunnel): not stopped yet */
+	bool start_pending; /* stopped; the kick timer starts it */
+	bool settled;
+	bool ok;
+	enum tunnel_state reported; /* last state sent as progress */
+	char reported_reason[sizeof(((struct tunnel_rt *)0)->reason)];
+};
 
 struct client {
 	struct control *ctl;
 	struct client *next;
 	int fd;
-	ev_io io;
+	ev_io rio, wio;
 	ev_timer idle;
 	char in[CONTROL_LINE_MAX];
 	size_t inlen;
+	bool have_request;
 	char *out;
-	size_t outlen, outoff;
+	size_t outlen, outoff, outcap;
+	bool finished; /* the final line is queued: close once it is written */
 	struct ucred cred;
-	struct tunnel_rt *waiting;
-	enum wait_for want;
+	bool privileged; /* root or a member of control_group */
+	/* start/stop/restart waiting for tunnels */
+	enum change_op op;
+	struct waiter *w;
+	size_t nw;
+	bool begun;    /* every waiter's operation was issued: checks may settle it */
+	ev_timer tick; /* periodic progress and re-check while waiting */
+	ev_timer kick; /* the start half of a restart, outside the state callback */
 };
 
 struct control {
@@ -50,11 +77,14 @@ struct control {
 	int lock_fd;
 	gid_t group;
 	bool have_group;
+	time_t started;
 	ev_io accept_w;
 	struct client *clients;
 	unsigned nclients;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
+
+/* ---- output queue ---- */
 
 static void client_free(struct client *cl)
 {
@@ -67,37 +97,63 @@ static void client_free(struct client *cl)
 			break;
 		}
 	c->nclients--;
-	ev_io_stop(c->d->loop, &cl->io);
+	ev_io_stop(c->d->loop, &cl->rio);
+	ev_io_stop(c->d->loop, &cl->wio);
 	ev_timer_stop(c->d->loop, &cl->idle);
+	ev_timer_stop(c->d->loop, &cl->tick);
+	ev_timer_stop(c->d->loop, &cl->kick);
 	close(cl->fd);
 	free(cl->out);
+	free(cl->w);
 	free(cl);
 }
 
-static void on_client_write(EV_P_ ev_io *io, int revents);
-
-/* Queue the reply (takes the reference) and switch to writing. */
-static void client_reply(struct client *cl, json_t *reply)
+/*
+ * Queue one JSON line (takes the reference).  final: the line carrying
+ * "ok" that ends the reply.  Progress lines are dropped, not queued, when
+ * a slow reader already has CONTROL_PROGRESS_MAX bytes pending.
+ */
+static void client_send(struct client *cl, json_t *line, bool final)
 {
 	struct control *c = cl->ctl;
 	char *text;
+	size_t len;
 
-	json_object_set_new(reply, "version", json_integer(CONTROL_VERSION));
-	text = json_dumps(reply, JSON_COMPACT);
-	json_decref(reply);
+	if (cl->finished) {
+		json_decref(line);
+		return;
+	}
+	json_object_set_new(line, "version", json_integer(CONTROL_VERSION));
+	text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
 	if (!text)
 		fatalx("out of memory");
-	free(cl->out);
-	cl->outlen = strlen(text) + 1;
-	cl->out = text;
-	cl->out[cl->outlen - 1] = '\n';
-	cl->outoff = 0;
-	cl->waiting = NULL;
-	ev_io_stop(c->d->loop, &cl->io);
-	ev_io_init(&cl->io, on_client_write, cl->fd, EV_WRITE);
-	cl->io.data = cl;
-	ev_io_start(c->d->loop, &cl->io);
-	ev_timer_again(c->d->loop, &cl->idle);
+	len = strlen(text);
+	if (!final && cl->outlen - cl->outoff + len > CONTROL_PROGRESS_MAX) {
+		free(text);
+		return;
+	}
+	if (cl->outlen + len + 1 > cl->outcap) {
+		size_t cap = cl->outlen + len + 1 + 1024;
+		char *p = realloc(cl->out, cap);
+
+		if (!p)
+			fatalx("out of memory");
+		cl->out = p;
+		cl->outcap = cap;
+	}
+	memcpy(cl->out + cl->outlen, text, len);
+	cl->out[cl->outlen + len] = '\n';
+	cl->outlen += len + 1;
+	free(text);
+	if (final) {
+		cl->finished = true;
+		ev_timer_stop(c->d->loop, &cl->tick);
+		ev_timer_stop(c->d->loop, &cl->kick);
+		/* A reader that stalls on the final line is dropped after the idle time. */
+		ev_timer_again(c->d->loop, &cl->idle);
+	}
+	ev_io_start(c->d->loop, &cl->wio);
 }
 
 static json_t *reply_error(const char *code, const char *fmt, ...)
@@ -105,7 +161,7 @@ static json_t *reply_error(const char *code, const char *fmt, ...)
 
 static json_t *reply_error(const char *code, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -113,6 +169,13 @@ static json_t *reply_error(const char *code, const char *fmt, ...)
 	va_end(ap);
 	return json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", msg);
 }
+
+static json_t *reply_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+/* ---- JSON views of the daemon's state ---- */
 
 static json_t *counters_json(const struct tunnel_counters *k)
 {
@@ -146,7 +209,8 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	    "rule_priority", (json_int_t)tc->rule_priority, "mtu", (json_int_t)tunnel_mtu(tc));
 	if (!o)
 		fatalx("out of memory");
-	if (t->entry.valid) {
+	json_object_set_new(o, "tic", json_boolean(tc->tic));
+	if (t->entry.valid && (!tc->tic || tc->params.type)) {
 		json_object_set_new(o, "local",
 		                    json_sprintf("%s/%u", local, tc->params.prefix_len));
 		json_object_set_new(o, "pop", json_string(pop));
@@ -195,111 +259,478 @@ json_t *control_limiter_json(const struct daemon *d)
 	return o;
 }
 
-static json_t *cmd_limiter(struct client *cl)
+static json_t *daemon_json(const struct control *c)
 {
+	const struct daemon *d = c->d;
+
+	return json_pack("{s:s, s:i, s:s, s:s, s:I, s:I}", "aiccud", AICCUD_VERSION, "pid",
+	                 (int)getpid(), "config", d->cfg.file, "control_socket", c->path, "started",
+	                 (json_int_t)c->started, "tunnels", (json_int_t)d->ntunnels);
+}
+
+/* ---- read-only commands ---- */
+
+static json_t *cmd_version(struct client *cl, int argc, char **argv)
+{
+	json_t *r = reply_ok();
+
+	(void)argc;
+	(void)argv;
+	json_object_set_new(r, "daemon", daemon_json(cl->ctl));
+	return r;
+}
+
+static json_t *cmd_limiter(struct client *cl, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
 	return json_pack("{s:b, s:o}", "ok", 1, "limiter", control_limiter_json(cl->ctl->d));
 }
 
-static json_t *cmd_status(struct client *cl, const char *arg)
+static json_t *unknown_tunnel(const struct daemon *d, const char *name)
+{
+	char names[256] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < d->ntunnels && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
+		                        d->tunnels[i].entry.conf.name);
+	if (!d->ntunnels)
+		return reply_error("unknown_tunnel",
+		                   "no tunnel named '%s': no tunnel is configured (%s)", name,
+		                   d->cfg.conf_dir);
+	return reply_error("unknown_tunnel", "no tunnel named '%s' (configured: %s)", name, names);
+}
+
+static json_t *cmd_status(struct client *cl, int argc, char **argv)
 {
 	struct daemon *d = cl->ctl->d;
 	json_t *list = json_array();
 
-	if (arg) {
-		struct tunnel_rt *t = daemon_find(d, arg);
+	if (argc == 2) {
+		struct tunnel_rt *t = daemon_find(d, argv[1]);
 
 		if (!t) {
 			json_decref(list);
-			return reply_error("unknown_tunnel", "no tunnel named '%s'", arg);
+			return unknown_tunnel(d, argv[1]);
 		}
 		json_array_append_new(list, control_tunnel_json(t));
 	} else {
 		for (size_t i = 0; i < d->ntunnels; i++)
 			json_array_append_new(list, control_tunnel_json(&d->tunnels[i]));
 	}
-	return json_pack("{s:b, s:o, s:o}", "ok", 1, "tunnels", list, "limiter",
-	                 control_limiter_json(d));
+	return json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "daemon", daemon_json(cl->ctl), "tunnels",
+	                 list, "limiter", control_limiter_json(d));
+}
+
+/*
+ * Parse the configuration file again into a fresh struct, exactly as a
+ * start or reload would, and report every message; nothing is applied.
+ */
+static json_t *cmd_check_config(struct client *cl, int argc, char **argv)
+{
+	struct daemon *d = cl->ctl->d;
+	struct config cfg;
+	struct config_diag diag = {0};
+	json_t *msgs = json_array(), *tunnels = json_array(), *r;
+	size_t bad = 0;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	memset(&cfg, 0, sizeof(cfg));
+	rc = config_load(&cfg, d->cfg.file, &diag);
+	for (size_t i = 0; i < diag.count; i++)
+		json_array_append_new(msgs, json_string(diag.msgs[i]));
+	for (size_t i = 0; rc == 0 && i < cfg.ntunnels; i++) {
+		const struct tunnel_entry *te = &cfg.tunnels[i];
+
+		if (!te->valid)
+			bad++;
+		json_array_append_new(tunnels,
+		                      json_pack("{s:s, s:s, s:b, s:s}", "name", te->conf.name,
+		                                "file", te->conf.file, "valid", te->valid, "error",
+		                                te->valid ? "" : te->error));
+	}
+	if (rc < 0)
+		r = reply_error("config", "%s is not usable: aiccud would not start with it",
+		                d->cfg.file);
+	else if (bad)
+		r = reply_error("config", "%zu of %zu tunnel file(s) in %s would not load", bad,
+		                cfg.ntunnels, cfg.conf_dir);
+	else if (diag.count)
+		r = reply_error("config", "%s has %zu problem(s)", d->cfg.file, diag.count);
+	else
+		r = reply_ok();
+	json_object_set_new(r, "file", json_string(d->cfg.file));
+	json_object_set_new(r, "messages", msgs);
+	json_object_set_new(r, "tunnels", tunnels);
+	config_diag_free(&diag);
+	config_free(&cfg);
+	return r;
+}
+
+/* ---- reload ---- */
+
+static json_t *cmd_reload(struct client *cl, int argc, char **argv)
+{
+	char msg[1024] = "";
+	int err;
+
+	(void)argc;
+	(void)argv;
+	err = daemon_reload(cl->ctl->d, msg, sizeof(msg));
+	if (err < 0)
+		return reply_error(
+		    "config", "reload refused, still running on the previous configuration: %s",
+		    msg[0] ? msg : strerror(-err));
+	return json_pack("{s:b, s:s}", "ok", 1, "message", msg);
+}
+
+/* ---- start, stop, restart ---- */
+
+static bool settled_state(enum change_op op, const struct tunnel_rt *t, bool *ok)
+{
+	switch (op) {
+	case OP_STOP:
+		*ok = !tunnel_running(t) && (t->state == TS_STOPPED || t->state == TS_FAILED);
+		return *ok;
+	case OP_START:
+	case OP_RESTART:
+		*ok = t->state == TS_UP;
+		return t->state == TS_UP || t->state == TS_FAILED || t->state == TS_STOPPED;
+	}
+	return false;
+}
+
+static void send_progress(struct client *cl, struct waiter *w, const struct tunnel_rt *t)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s: %s%s%s", t->entry.conf.name, tunnel_state_name(t->state),
+	         t->reason[0] ? ": " : "", t->reason);
+	w->reported = t->state;
+	snprintf(w->reported_reason, sizeof(w->reported_reason), "%s", t->reason);
+	client_send(cl,
+	            json_pack("{s:s, s:s, s:s}", "progress", text, "tunnel", t->entry.conf.name,
+	                      "state", tunnel_state_name(t->state)),
+	            false);
+}
+
+/* A TIC tunnel waiting for a limiter token: say when the next one is due. */
+static void send_token_wait(struct client *cl, const struct tunnel_rt *t)
+{
+	struct limiter_now now;
+	struct limiter_status st;
+	char text[256];
+
+	limiter_now_read(&now);
+	limiter_status(&cl->ctl->d->limiter, &now, &st);
+	if (st.penalty_active)
+		snprintf(text, sizeof(text),
+		         "%s: waiting: the TIC server refused us; no connection for %.0f s",
+		         t->entry.conf.name, st.next_grant_s);
+	else if (cl->ctl->d->fetch.pid > 0)
+		snprintf(text, sizeof(text), "%s: waiting: another TIC fetch is under way",
+		         t->entry.conf.name);
+	else
+		snprintf(text, sizeof(text),
+		         "%s: waiting for a TIC connection token (next in %.0f s)",
+		         t->entry.conf.name, st.next_grant_s);
+	client_send(cl,
+	            json_pack("{s:s, s:s, s:s, s:f}", "progress", text, "tunnel",
+	                      t->entry.conf.name, "state", "waiting", "next_token_s",
+	                      st.next_grant_s),
+	            false);
+}
+
+/* Every waited-for tunnel settled: send the final line. */
+static void client_finish_change(struct client *cl)
+{
+	struct daemon *d = cl->ctl->d;
+	json_t *list = json_array(), *r;
+	char failed[768] = "";
+	size_t off = 0, nfailed = 0;
+
+	for (size_t i = 0; i < cl->nw; i++) {
+		struct tunnel_rt *t = daemon_find(d, cl->w[i].name);
+
+		if (t)
+			json_array_append_new(list, control_tunnel_json(t));
+		if (cl->w[i].ok)
+			continue;
+		nfailed++;
+		if (off < sizeof(failed))
+			off += (size_t)snprintf(failed + off, sizeof(failed) - off, "%s%s: %s",
+			                        off ? "; " : "", cl->w[i].name,
+			                        !t                  ? "removed by a reload"
+			                        : t->state == TS_UP ? "still up"
+			                        : t->reason[0]      ? t->reason
+			                                            : tunnel_state_name(t->state));
+	}
+	if (nfailed)
+		r = reply_error("failed", "%s", failed);
+	else
+		r = reply_ok();
+	if (cl->nw == 1 && json_array_size(list) == 1)
+		json_object_set(r, "tunnel", json_array_get(list, 0));
+	json_object_set_new(r, "tunnels", list);
+	client_send(cl, r, true);
+}
+
+/* Re-examine every waiter of cl; progress for changes, the final line when all settled. */
+static void client_check(struct client *cl, bool tick)
+{
+	struct daemon *d = cl->ctl->d;
+	bool all = true;
+
+	if (cl->finished || !cl->nw || !cl->begun)
+		return;
+	for (size_t i = 0; i < cl->nw; i++) {
+		struct waiter *w = &cl->w[i];
+		struct tunnel_rt *t = daemon_find(d, w->name);
+
+		if (w->settled)
+			continue;
+		if (!t) {
+			w->settled = true;
+			w->ok = false;
+			continue;
+		}
+		if (t->state != w->reported || strcmp(t->reason, w->reported_reason) != 0)
+			send_progress(cl, w, t);
+		else if (tick && t->state == TS_WAITING)
+			send_token_wait(cl, t);
+		if (w->stop_first) {
+			if (!tunnel_running(t) && t->state != TS_STOPPING) {
+				/* Stopped: start it, but not from inside a state callback. */
+				w->stop_first = false;
+				w->start_pending = true;
+				ev_timer_start(d->loop, &cl->kick);
+			}
+			all = false;
+			continue;
+		}
+		if (w->start_pending) {
+			all = false;
+			continue;
+		}
+		w->settled = settled_state(cl->op, t, &w->ok);
+		if (!w->settled)
+			all = false;
+	}
+	if (all)
+		client_finish_change(cl);
+}
+
+static void on_kick(EV_P_ ev_timer *tm, int revents)
+{
+	struct client *cl = tm->data;
+
+	(void)loop;
+	(void)revents;
+	for (size_t i = 0; i < cl->nw; i++) {
+		struct tunnel_rt *t = daemon_find(cl->ctl->d, cl->w[i].name);
+
+		if (!cl->w[i].start_pending)
+			continue;
+		cl->w[i].start_pending = false;
+		if (t && !tunnel_running(t))
+			tunnel_start(t);
+	}
+	client_check(cl, false);
+}
+
+static void on_tick(EV_P_ ev_timer *tm, int revents)
+{
+	(void)loop;
+	(void)revents;
+	client_check(tm->data, true);
 }
 
 static bool may_change(const struct client *cl)
 {
-	return cl->cred.uid == 0 || (cl->ctl->have_group && cl->cred.gid == cl->ctl->group);
+	return cl->privileged;
 }
 
-/* Reply now if the tunnel has settled, else keep the client waiting. */
-static json_t *settle(struct client *cl, struct tunnel_rt *t, enum wait_for want)
+/* Begin the operation on t and fill in its waiter w. */
+static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *w)
 {
-	enum tunnel_state s = t->state;
+	snprintf(w->name, sizeof(w->name), "%s", t->entry.conf.name);
+	w->reported = t->state;
+	snprintf(w->reported_reason, sizeof(w->reported_reason), "%s", t->reason);
+	switch (cl->op) {
+	case OP_START:
+		if (t->state == TS_STOPPING)
+			w->stop_first = true; /* let it finish stopping, then start */
+		else
+			tunnel_start(t);
+		break;
+	case OP_STOP:
+		tunnel_stop(t);
+		break;
+	case OP_RESTART:
+		if (tunnel_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING) {
+			tunnel_stop(t);
+			w->stop_first = true;
+		} else {
+			tunnel_start(t);
+		}
+		break;
+	}
+}
 
-	if ((want == WAIT_UP && s == TS_UP) || (want == WAIT_STOPPED && s == TS_STOPPED))
-		return json_pack("{s:b, s:o}", "ok", 1, "tunnel", control_tunnel_json(t));
-	if (s == TS_FAILED) {
-		json_t *r = reply_error("failed", "%s: %s", t->entry.conf.name, t->reason);
+static json_t *cmd_change(struct client *cl, int argc, char **argv)
+{
+	struct daemon *d = cl->ctl->d;
+	const char *target = NULL;
+	bool wait = true, all = false;
 
-		json_object_set_new(r, "tunnel", control_tunnel_json(t));
+	cl->op = strcmp(argv[0], "start") == 0  ? OP_START
+	         : strcmp(argv[0], "stop") == 0 ? OP_STOP
+	                                        : OP_RESTART;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-wait") == 0)
+			wait = false;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = true;
+		else if (argv[i][0] == '-')
+			return reply_error("usage", "'%s': unknown option '%s' (--no-wait, --all)",
+			                   argv[0], argv[i]);
+		else if (target)
+			return reply_error("usage", "'%s' takes one tunnel name", argv[0]);
+		else
+			target = argv[i];
+	}
+	if (!target == !all)
+		return reply_error("usage", "'%s' needs a tunnel name or --all", argv[0]);
+	if (target && !daemon_find(d, target))
+		return unknown_tunnel(d, target);
+	log_info("control: %s %s (uid %d, pid %d)", argv[0], all ? "--all" : target,
+	         (int)cl->cred.uid, (int)cl->cred.pid);
+	cl->nw = all ? d->ntunnels : 1;
+	cl->w = calloc(cl->nw ? cl->nw : 1, sizeof(*cl->w));
+	if (!cl->w)
+		fatalx("out of memory");
+	/* Our own state callbacks during this loop must not judge waiters not begun yet. */
+	for (size_t i = 0; i < cl->nw; i++)
+		change_begin(cl, all ? &d->tunnels[i] : daemon_find(d, target), &cl->w[i]);
+	cl->begun = true;
+	if (!wait) {
+		json_t *list = json_array(), *r = reply_ok();
+
+		for (size_t i = 0; i < cl->nw; i++) {
+			struct tunnel_rt *t = daemon_find(d, cl->w[i].name);
+
+			if (t)
+				json_array_append_new(list, control_tunnel_json(t));
+		}
+		json_object_set_new(r, "tunnels", list);
+		cl->nw = 0; /* nobody waits: a restart's start half is dropped */
 		return r;
 	}
-	cl->waiting = t;
-	cl->want = want;
+	if (!cl->nw)
+		return json_pack("{s:b, s:[]}", "ok", 1, "tunnels");
+	ev_timer_stop(d->loop, &cl->idle); /* waiting on the tunnels, not the client */
+	ev_timer_again(d->loop, &cl->tick);
+	client_check(cl, false);
 	return NULL;
 }
 
-static json_t *cmd_change(struct client *cl, const char *cmd, const char *arg)
-{
-	struct tunnel_rt *t;
+/* ---- dispatch ---- */
 
-	if (!may_change(cl)) {
-		log_warnx("control: refused '%s' from uid %d", cmd, (int)cl->cred.uid);
-		return reply_error("permission", "'%s' needs root or the control group", cmd);
+struct command {
+	const char *name;
+	bool mutating;
+	int min_args, max_args; /* words after the command */
+	json_t *(*run)(struct client *cl, int argc, char **argv);
+	const char *usage;
+};
+
+static const struct command commands[] = {
+    {"version", false, 0, 0, cmd_version, "version"},
+    {"status", false, 0, 1, cmd_status, "status [TUNNEL]"},
+    {"limiter", false, 0, 0, cmd_limiter, "limiter"},
+    {"check-config", false, 0, 0, cmd_check_config, "check-config"},
+    {"reload", true, 0, 0, cmd_reload, "reload"},
+    {"start", true, 1, 2, cmd_change, "start [--no-wait] TUNNEL|--all"},
+    {"stop", true, 1, 2, cmd_change, "stop [--no-wait] TUNNEL|--all"},
+    {"restart", true, 1, 2, cmd_change, "restart [--no-wait] TUNNEL|--all"},
+};
+
+static json_t *dispatch(struct client *cl, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *k = &commands[i];
+
+		if (strcmp(argv[0], k->name) != 0)
+			continue;
+		if (argc - 1 < k->min_args || argc - 1 > k->max_args)
+			return reply_error("usage", "usage: %s", k->usage);
+		if (k->mutating && !may_change(cl)) {
+			log_warnx("control: refused '%s' from uid %d gid %d (pid %d): not root "
+			          "and not in control group%s%s",
+			          k->name, (int)cl->cred.uid, (int)cl->cred.gid, (int)cl->cred.pid,
+			          cl->ctl->have_group ? " " : "",
+			          cl->ctl->have_group ? cl->ctl->d->cfg.control_group
+			                              : " (none set)");
+			return reply_error("permission",
+			                   "'%s' needs root or membership of the control group%s%s "
+			                   "(control_group in %s)",
+			                   k->name, cl->ctl->have_group ? " " : "",
+			                   cl->ctl->have_group ? cl->ctl->d->cfg.control_group
+			                                       : " (none is configured)",
+			                   cl->ctl->d->cfg.file);
+		}
+		return k->run(cl, argc, argv);
 	}
-	if (!arg)
-		return reply_error("usage", "'%s' needs a tunnel name", cmd);
-	t = daemon_find(cl->ctl->d, arg);
-	if (!t)
-		return reply_error("unknown_tunnel", "no tunnel named '%s'", arg);
-	log_info("control: %s %s (uid %d)", cmd, arg, (int)cl->cred.uid);
-	if (strcmp(cmd, "start") == 0) {
-		tunnel_start(t);
-		return settle(cl, t, WAIT_UP);
-	}
-	tunnel_stop(t);
-	return settle(cl, t, WAIT_STOPPED);
+	return reply_error("usage",
+	                   "unknown command '%s' (commands: version, status, limiter, "
+	                   "check-config, reload, start, stop, restart)",
+	                   argv[0]);
 }
 
 static void client_request(struct client *cl)
 {
-	char *save = NULL;
-	char *cmd = strtok_r(cl->in, " \t\r", &save);
-	char *arg = cmd ? strtok_r(NULL, " \t\r", &save) : NULL;
+	char *argv[CONTROL_ARGS_MAX + 1], *save = NULL, *word;
+	int argc = 0;
 	json_t *reply;
 
-	if (cmd && strtok_r(NULL, " \t\r", &save))
-		reply = reply_error("usage", "too many arguments");
-	else if (!cmd)
-		reply = reply_error("usage", "empty request");
-	else if (strcmp(cmd, "status") == 0)
-		reply = cmd_status(cl, arg);
-	else if (strcmp(cmd, "limiter") == 0 && !arg)
-		reply = cmd_limiter(cl);
-	else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0)
-		reply = cmd_change(cl, cmd, arg);
-	else
-		reply = reply_error("usage",
-		                    "unknown command '%s' (try status, start, stop, limiter)", cmd);
+	for (word = strtok_r(cl->in, " \t\r", &save); word; word = strtok_r(NULL, " \t\r", &save)) {
+		if (argc == CONTROL_ARGS_MAX) {
+			client_send(cl, reply_error("usage", "too many words in the request"),
+			            true);
+			return;
+		}
+		argv[argc++] = word;
+	}
+	argv[argc] = NULL;
+	reply = argc ? dispatch(cl, argc, argv) : reply_error("usage", "empty request");
 	if (reply)
-		client_reply(cl, reply);
-	else
-		ev_timer_stop(cl->ctl->d->loop, &cl->idle); /* waiting on the tunnel */
+		client_send(cl, reply, true);
 }
 
+/* Reading: the request line; after it, anything more is discarded. */
 static void on_client_read(EV_P_ ev_io *io, int revents)
 {
 	struct client *cl = io->data;
+	char discard[256];
 	ssize_t n;
 	char *nl;
 
 	(void)revents;
-	(void)loop;
+	if (cl->have_request) {
+		/*
+		 * EOF here may be a half-close (the client shut down its
+		 * sending side and still reads): stop reading and keep going.
+		 * A client that is really gone fails the next write (progress
+		 * comes at least every CONTROL_TICK seconds while waiting).
+		 */
+		n = read(cl->fd, discard, sizeof(discard));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			ev_io_stop(EV_A_ io);
+		return;
+	}
 	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -312,12 +743,15 @@ static void on_client_read(EV_P_ ev_io *io, int revents)
 	nl = strchr(cl->in, '\n');
 	if (nl) {
 		*nl = '\0';
-		ev_io_stop(EV_A_ io);
+		cl->have_request = true;
 		client_request(cl);
 	} else if (cl->inlen == sizeof(cl->in) - 1) {
-		client_reply(
-		    cl, reply_error("usage", "request longer than %d bytes", CONTROL_LINE_MAX - 1));
+		cl->have_request = true;
+		client_send(
+		    cl, reply_error("usage", "request longer than %d bytes", CONTROL_LINE_MAX - 1),
+		    true);
 	}
+	(void)loop;
 }
 
 static void on_client_write(EV_P_ ev_io *io, int revents)
@@ -326,7 +760,6 @@ static void on_client_write(EV_P_ ev_io *io, int revents)
 	ssize_t n;
 
 	(void)revents;
-	(void)loop;
 	n = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff, MSG_NOSIGNAL);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -335,8 +768,14 @@ static void on_client_write(EV_P_ ev_io *io, int revents)
 		return;
 	}
 	cl->outoff += (size_t)n;
-	if (cl->outoff == cl->outlen)
+	if (cl->outoff < cl->outlen)
+		return;
+	if (cl->finished) {
 		client_free(cl);
+		return;
+	}
+	cl->outoff = cl->outlen = 0;
+	ev_io_stop(EV_A_ io);
 }
 
 static void on_client_idle(EV_P_ ev_timer *t, int revents)
@@ -346,10 +785,50 @@ static void on_client_idle(EV_P_ ev_timer *t, int revents)
 	client_free(t->data);
 }
 
+/* ---- access ---- */
+
+static bool peer_in_group(int fd, gid_t group)
+{
+	gid_t small[CONTROL_PEER_GROUPS], *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		if (errno != ERANGE)
+			return false;
+		groups = malloc(len);
+		if (!groups || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+			free(groups);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == group)
+			found = true;
+	if (groups != small)
+		free(groups);
+	return found;
+}
+
+static void client_identify(struct client *cl)
+{
+	struct control *c = cl->ctl;
+	socklen_t len = sizeof(cl->cred); /* set before the call: in and out */
+
+	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &len) < 0 ||
+	    len != sizeof(cl->cred)) {
+		cl->cred.uid = (uid_t)-1; /* unknown peer: read-only */
+		cl->cred.gid = (gid_t)-1;
+		return;
+	}
+	cl->privileged =
+	    cl->cred.uid == 0 ||
+	    (c->have_group && (cl->cred.gid == c->group || peer_in_group(cl->fd, c->group)));
+}
+
 static void on_accept(EV_P_ ev_io *io, int revents)
 {
 	struct control *c = io->data;
-	socklen_t len = sizeof(struct ucred);
 	struct client *cl;
 	int fd;
 
@@ -367,36 +846,35 @@ static void on_accept(EV_P_ ev_io *io, int revents)
 		fatalx("out of memory");
 	cl->ctl = c;
 	cl->fd = fd;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &len) < 0)
-		cl->cred.uid = (uid_t)-1; /* unknown peer: read-only */
+	client_identify(cl);
 	cl->next = c->clients;
 	c->clients = cl;
 	c->nclients++;
-	ev_io_init(&cl->io, on_client_read, fd, EV_READ);
+	ev_io_init(&cl->rio, on_client_read, fd, EV_READ);
+	ev_io_init(&cl->wio, on_client_write, fd, EV_WRITE);
 	ev_init(&cl->idle, on_client_idle);
 	cl->idle.repeat = CONTROL_IDLE;
-	cl->io.data = cl->idle.data = cl;
-	ev_io_start(EV_A_ & cl->io);
+	ev_init(&cl->tick, on_tick);
+	cl->tick.repeat = CONTROL_TICK;
+	ev_timer_init(&cl->kick, on_kick, 0., 0.);
+	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl->kick.data = cl;
+	ev_io_start(EV_A_ & cl->rio);
 	ev_timer_again(EV_A_ & cl->idle);
 }
 
 void control_tunnel_changed(struct control *c, struct tunnel_rt *t)
 {
-	struct client *cl, *next;
+	struct client *cl;
 
+	(void)t;
 	if (!c)
 		return;
-	for (cl = c->clients; cl; cl = next) {
-		json_t *r;
-
-		next = cl->next;
-		if (cl->waiting != t)
-			continue;
-		r = settle(cl, t, cl->want);
-		if (r)
-			client_reply(cl, r);
-	}
+	/* client_check never frees a client, so the list stays intact. */
+	for (cl = c->clients; cl; cl = cl->next)
+		client_check(cl, false);
 }
+
+/* ---- socket set-up ---- */
 
 static int take_lock(struct control *c, char *msg, size_t msglen)
 {
@@ -405,8 +883,10 @@ static int take_lock(struct control *c, char *msg, size_t msglen)
 	snprintf(lock, sizeof(lock), "%s.lock", c->path);
 	c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (c->lock_fd < 0) {
-		snprintf(msg, msglen, "%s: %s", lock, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		snprintf(msg, msglen, "%s: %s", lock, strerror(err));
+		return -err;
 	}
 	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		int err = errno;
@@ -422,6 +902,8 @@ static int take_lock(struct control *c, char *msg, size_t msglen)
 static int bind_socket(struct control *c, char *msg, size_t msglen)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	const char *step = "socket";
+	int err;
 
 	memcpy(sun.sun_path, c->path, sizeof(sun.sun_path));
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -429,24 +911,66 @@ static int bind_socket(struct control *c, char *msg, size_t msglen)
 		goto fail;
 	/* We hold the lock, so a socket file left here is stale. */
 	unlink(c->path);
+	step = "bind";
 	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		goto fail;
-	if (chmod(c->path, 0660) < 0 || (c->have_group && chown(c->path, 0, c->group) < 0))
+	step = "chmod 0660";
+	if (chmod(c->path, 0660) < 0)
 		goto fail;
+	step = "chown to the control group";
+	if (c->have_group && chown(c->path, 0, c->group) < 0)
+		goto fail;
+	step = "listen";
 	if (listen(c->fd, 16) < 0)
 		goto fail;
 	return 0;
 fail:
-	snprintf(msg, msglen, "control socket %s: %s", c->path, strerror(errno));
-	return -errno;
+	err = errno;
+	snprintf(msg, msglen, "control socket %s: %s: %s", c->path, step, strerror(err));
+	return -err;
+}
+
+/*
+ * The socket's directory: created 0750 (root:control_group) when missing.
+ * An existing directory is adopted (group set to control_group, g+rx)
+ * only when it is clearly aiccud's own: named "aiccud", owned by root and
+ * closed to others (as dist/aiccud.tmpfiles creates /run/aiccud).  Any
+ * other directory is left alone, and a warning says when the group
+ * cannot reach the socket through it.
+ */
+static void socket_dir(struct control *c)
+{
+	char dir[sizeof(c->path)];
+	struct stat st;
+	char *base;
+
+	memcpy(dir, c->path, sizeof(dir));
+	base = strrchr(dir, '/');
+	if (!base || base == dir)
+		return;
+	*base = '\0';
+	if (mkdir(dir, 0750) == 0) {
+		if (c->have_group && chown(dir, 0, c->group) < 0)
+			log_warn("control: chown %s to group %s", dir, c->d->cfg.control_group);
+		return;
+	}
+	if (!c->have_group || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	base = strrchr(dir, '/');
+	if (strcmp(base + 1, "aiccud") == 0 && st.st_uid == 0 && !(st.st_mode & 0007)) {
+		if (chown(dir, 0, c->group) < 0 || chmod(dir, (st.st_mode & 07777) | 0050) < 0)
+			log_warn("control: giving group %s access to %s", c->d->cfg.control_group,
+			         dir);
+	} else if (st.st_gid != c->group && !(st.st_mode & 0001))
+		log_warnx("control: members of %s may not reach %s: its directory %s is not "
+		          "open to them",
+		          c->d->cfg.control_group, c->path, dir);
 }
 
 int control_open(struct daemon *d, struct control **out, char *msg, size_t msglen)
 {
 	const char *path = d->cfg.control_socket;
 	struct control *c;
-	char dir[sizeof(c->path)];
-	char *slash;
 	int err;
 
 	c = calloc(1, sizeof(*c));
@@ -454,18 +978,14 @@ int control_open(struct daemon *d, struct control **out, char *msg, size_t msgle
 		return -ENOMEM;
 	c->d = d;
 	c->fd = c->lock_fd = -1;
+	c->started = time(NULL);
 	if (strlen(path) >= sizeof(c->path)) {
-		snprintf(msg, msglen, "control socket path too long: %s", path);
+		snprintf(msg, msglen, "control socket path too long (%zu bytes, at most %zu): %s",
+		         strlen(path), sizeof(c->path) - 1, path);
 		free(c);
 		return -ENAMETOOLONG;
 	}
 	memcpy(c->path, path, strlen(path) + 1);
-	memcpy(dir, path, strlen(path) + 1);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0750); /* an existing directory keeps its mode */
-	}
 	if (d->cfg.control_group[0]) {
 		struct group *g = getgrnam(d->cfg.control_group);
 
@@ -473,9 +993,11 @@ int control_open(struct daemon *d, struct control **out, char *msg, size_t msgle
 			c->group = g->gr_gid;
 			c->have_group = true;
 		} else
-			log_warnx("control group '%s' does not exist; root only",
-			          d->cfg.control_group);
+			log_warnx(
+			    "control group '%s' (%s) does not exist; aiccuctl is for root only",
+			    d->cfg.control_group, d->cfg.file);
 	}
+	socket_dir(c);
 	err = take_lock(c, msg, msglen);
 	if (!err)
 		err = bind_socket(c, msg, msglen);

@@ -1,10 +1,22 @@
 /*
  * The control socket: a Unix stream socket, one request line per
- * connection, one JSON reply (then the server closes).  Requests:
- *   status [TUNNEL]   start TUNNEL   stop TUNNEL   limiter
- * Replies: {"version":1,"ok":true,...} or {"version":1,"ok":false,
- * "code":"usage|unknown_tunnel|permission|failed","error":"..."}.
- * start and stop reply once the tunnel is up/stopped or has failed.
+ * connection, JSON replies, then the server closes.  The protocol is
+ * documented in aiccuctl(8) (dist/aiccuctl.8); in short:
+ *
+ *   request   one line, words separated by blanks, at most 511 bytes:
+ *               version | status [TUNNEL] | limiter | check-config | reload
+ *               start|stop|restart [--no-wait] TUNNEL|--all
+ *   reply     one JSON object per line.  The last line carries "ok"
+ *             (true or false) and ends the reply; start, stop and restart
+ *             may send lines carrying "progress" (and no "ok") before it.
+ *             Every line carries "version": CONTROL_VERSION.
+ *   errors    {"ok":false,"code":CODE,"error":TEXT}, CODE one of usage,
+ *             unknown_tunnel, permission, failed, config.
+ *
+ * Access: the socket is 0660, owned by root and control_group; the
+ * commands that change something (start, stop, restart, reload) are
+ * refused, and logged, unless SO_PEERCRED says the peer is root or a
+ * member (primary or supplementary) of control_group.
  */
 #ifndef AICCUD_CONTROL_H
 #define AICCUD_CONTROL_H
@@ -13,17 +25,26 @@
 
 #define CONTROL_VERSION 1
 
+#ifndef AICCUD_VERSION
+#define AICCUD_VERSION "0.1.0"
+#endif
+
 struct control;
 struct daemon;
 struct tunnel_rt;
 
 /*
  * Take the instance lock and bind the socket.  Fails (-EADDRINUSE) when
- * another aiccud holds the lock; *msg then says which.
+ * another aiccud holds the lock; *msg then says which.  Needs root for
+ * the chown to control_group.
  */
 int control_open(struct daemon *d, struct control **out, char *msg, size_t msglen);
 void control_close(struct control *c);
-/* A tunnel changed state: answer the requests waiting for it.  c may be NULL. */
+/*
+ * A tunnel changed state: send progress to the requests waiting for it and
+ * answer those that are settled.  c may be NULL.  Never calls back into
+ * workers.c (a restart's second half runs from a timer).
+ */
 void control_tunnel_changed(struct control *c, struct tunnel_rt *t);
 
 /* The JSON object describing the TIC limiter (status, limiter). */

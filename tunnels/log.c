@@ -98,3 +98,62 @@ void fatalx(const char *fmt, ...)
 	LOG_BODY(LOG_CRIT, NULL);
 	exit(1);
 }
+
+bool log_ratelimit_allow(struct log_ratelimit *rl, double now, uint64_t *suppressed)
+{
+	unsigned burst = rl->burst ? rl->burst : 1;
+
+	if (!rl->started || now - rl->window_start >= rl->interval || now < rl->window_start) {
+		/* A new window (a clock that went back also opens one). */
+		rl->started = true;
+		rl->window_start = now;
+		rl->printed = 0;
+	}
+	if (rl->printed >= burst) {
+		if (rl->suppressed++ == 0)
+			rl->suppressed_since = now;
+		return false;
+	}
+	rl->printed++;
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return true;
+}
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void log_ratelimited(struct log_ratelimit *rl, const char *fmt, ...)
+{
+	char msg[1024];
+	uint64_t dropped;
+	va_list ap;
+
+	if (!log_ratelimit_allow(rl, monotonic_now(), &dropped))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (dropped)
+		log_warnx("%s (%llu similar warning(s) suppressed before this one)", msg,
+		          (unsigned long long)dropped);
+	else
+		log_warnx("%s", msg);
+}
+
+void log_ratelimit_flush(struct log_ratelimit *rl, const char *prefix)
+{
+	double now = monotonic_now();
+
+	if (!rl->suppressed || !rl->started || now - rl->window_start < rl->interval)
+		return;
+	log_warnx("%s: %llu similar warning(s) suppressed in the last %.0f s", prefix,
+	          (unsigned long long)rl->suppressed, now - rl->suppressed_since);
+	rl->suppressed = 0;
+	rl->started = false;
+}

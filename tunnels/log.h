@@ -2,11 +2,16 @@
  * Logging: stderr in the foreground, syslog (daemon facility) when
  * detached.  Every line carries the process's tag (e.g. "sixxs0") so it
  * names its tunnel.  log_warn appends strerror(errno).
+ *
+ * Warnings caused by what arrives from the network (bad packets, a
+ * misbehaving peer) go through log_ratelimited so that a flood of them
+ * cannot fill the disk or drown the other lines.
  */
 #ifndef AICCUD_LOG_H
 #define AICCUD_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 void log_init(const char *tag, bool to_syslog, int verbosity);
 void log_set_tag(const char *tag);
@@ -18,5 +23,41 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Broken invariant, lost IPC or out of memory: log and exit(1). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * A rate limit for one kind of warning: at most burst lines per interval
+ * seconds; the rest are counted and the count is reported with the next
+ * line printed (or by log_ratelimit_flush).  Zero-initialised apart from
+ * interval and burst; one per call site (or per tunnel and call site).
+ */
+struct log_ratelimit {
+	double interval;         /* seconds per window (> 0) */
+	unsigned burst;          /* lines printed per window (>= 1) */
+	double window_start;     /* monotonic seconds, valid when started */
+	bool started;            /* a window is open */
+	unsigned printed;        /* lines printed in the current window */
+	uint64_t suppressed;     /* lines dropped since the last one printed */
+	double suppressed_since; /* monotonic time of the first of them */
+};
+#define LOG_RATELIMIT_INIT(interval_s, burst_n)                                                    \
+	{                                                                                          \
+		.interval = (interval_s), .burst = (burst_n)                                       \
+	}
+
+/*
+ * Pure decision for rl at monotonic time now (seconds): true when a line
+ * may be printed.  Then *suppressed is how many were dropped before it
+ * (and the count restarts); otherwise the drop is counted.
+ */
+bool log_ratelimit_allow(struct log_ratelimit *rl, double now, uint64_t *suppressed);
+/* log_warnx through rl; a printed line says how many were suppressed before it. */
+void log_ratelimited(struct log_ratelimit *rl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/*
+ * Report drops still pending once their window is over ("N similar
+ * warnings suppressed"); call it from a periodic timer so the last burst
+ * of a flood is not left unreported.  prefix names the kind, e.g. "sixxs0: AYIYA".
+ */
+void log_ratelimit_flush(struct log_ratelimit *rl, const char *prefix);
 
 #endif

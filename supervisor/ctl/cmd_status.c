@@ -1,0 +1,243 @@
+/*
+ * aiccuctl status [TUNNEL]: every tunnel as one row of a table, or one
+ * tunnel in detail; then the TIC limiter.  Fields the daemon does not
+ * report print as "-".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+enum col {
+	C_TUNNEL,
+	C_TYPE,
+	C_DATAPATH,
+	C_STATE,
+	C_SINCE,
+	C_IFACE,
+	C_LOCAL,
+	C_POP,
+	C_POP4,
+	C_TABLE,
+	C_BEAT,
+	C_TX,
+	C_RX,
+	C_DROPS,
+	C_RESTARTS,
+	C_REPAIRS,
+	NCOLS
+};
+
+static const char *const heads[NCOLS] = {
+    "TUNNEL", "TYPE",  "DATAPATH",  "STATE",    "SINCE",    "INTERFACE", "LOCAL",    "POP",
+    "POP-V4", "TABLE", "HEARTBEAT", "TX PKT/B", "RX PKT/B", "DROPS",     "RESTARTS", "REPAIRS",
+};
+
+#define CELL 64
+
+static const char *datapath_of(json_t *t)
+{
+	const char *in_use = ctl_str(t, "datapath_in_use");
+
+	return strcmp(in_use, "-") ? in_use : ctl_str(t, "datapath");
+}
+
+static void fmt_traffic(json_t *k, const char *pk, const char *bk, char *out, size_t len)
+{
+	char bytes[16];
+
+	if (!ctl_has_int(k, pk)) {
+		snprintf(out, len, "-");
+		return;
+	}
+	ctl_fmt_bytes(ctl_int(k, bk), bytes, sizeof(bytes));
+	snprintf(out, len, "%lld/%s", ctl_int(k, pk), bytes);
+}
+
+static long long drops_total(json_t *drops)
+{
+	const char *key;
+	json_t *v;
+	long long n = 0;
+
+	json_object_foreach(drops, key, v) n += json_integer_value(v);
+	return n;
+}
+
+/* "signature 3, clock 1" or "none". */
+static void fmt_drops(json_t *drops, char *out, size_t len)
+{
+	const char *key;
+	json_t *v;
+	size_t off = 0;
+
+	out[0] = '\0';
+	json_object_foreach(drops, key, v)
+	{
+		if (json_integer_value(v) && off < len)
+			off += (size_t)snprintf(out + off, len - off, "%s%s %lld", off ? ", " : "",
+			                        key, (long long)json_integer_value(v));
+	}
+	if (!drops)
+		snprintf(out, len, "-");
+	else if (!off)
+		snprintf(out, len, "none");
+}
+
+static void fmt_opt_int(json_t *o, const char *key, char *out, size_t len)
+{
+	if (ctl_has_int(o, key))
+		snprintf(out, len, "%lld", ctl_int(o, key));
+	else
+		snprintf(out, len, "-");
+}
+
+static void row_of(json_t *t, char row[NCOLS][CELL])
+{
+	json_t *k = json_object_get(t, "counters");
+
+	snprintf(row[C_TUNNEL], CELL, "%s", ctl_str(t, "name"));
+	snprintf(row[C_TYPE], CELL, "%s", ctl_str(t, "type"));
+	snprintf(row[C_DATAPATH], CELL, "%s", datapath_of(t));
+	snprintf(row[C_STATE], CELL, "%s", ctl_str(t, "state"));
+	ctl_fmt_since(ctl_int(t, "since"), false, row[C_SINCE], CELL);
+	snprintf(row[C_IFACE], CELL, "%s", ctl_str(t, "interface"));
+	snprintf(row[C_LOCAL], CELL, "%s", ctl_str(t, "local"));
+	snprintf(row[C_POP], CELL, "%s", ctl_str(t, "pop"));
+	snprintf(row[C_POP4], CELL, "%s", ctl_str(t, "pop_ipv4"));
+	fmt_opt_int(t, "table", row[C_TABLE], CELL);
+	if (ctl_int(t, "table") == 0)
+		snprintf(row[C_TABLE], CELL, "-"); /* not configured (a broken file) */
+	if (k)
+		ctl_fmt_since(ctl_int(k, "last_keepalive"), true, row[C_BEAT], CELL);
+	else
+		snprintf(row[C_BEAT], CELL, "-");
+	fmt_traffic(k, "tx_packets", "tx_bytes", row[C_TX], CELL);
+	fmt_traffic(k, "rx_packets", "rx_bytes", row[C_RX], CELL);
+	if (json_object_get(k, "drops"))
+		snprintf(row[C_DROPS], CELL, "%lld", drops_total(json_object_get(k, "drops")));
+	else
+		snprintf(row[C_DROPS], CELL, "-");
+	fmt_opt_int(t, "restarts", row[C_RESTARTS], CELL);
+	fmt_opt_int(t, "route_repairs", row[C_REPAIRS], CELL);
+}
+
+static void print_table(json_t *list)
+{
+	size_t n = json_array_size(list), width[NCOLS];
+	char(*rows)[NCOLS][CELL] = calloc(n ? n : 1, sizeof(*rows));
+	size_t i;
+	json_t *t;
+
+	if (!rows)
+		exit(EX_PROTOCOL);
+	for (int c = 0; c < NCOLS; c++)
+		width[c] = strlen(heads[c]);
+	json_array_foreach(list, i, t)
+	{
+		row_of(t, rows[i]);
+		for (int c = 0; c < NCOLS; c++)
+			if (strlen(rows[i][c]) > width[c])
+				width[c] = strlen(rows[i][c]);
+	}
+	for (int c = 0; c < NCOLS; c++)
+		printf("%-*s%s", c == NCOLS - 1 ? 0 : (int)width[c], heads[c],
+		       c == NCOLS - 1 ? "\n" : "  ");
+	for (i = 0; i < n; i++)
+		for (int c = 0; c < NCOLS; c++)
+			printf("%-*s%s", c == NCOLS - 1 ? 0 : (int)width[c], rows[i][c],
+			       c == NCOLS - 1 ? "\n" : "  ");
+	free(rows);
+	/* What does not fit a cell: why a tunnel is not up, drops by reason. */
+	json_array_foreach(list, i, t)
+	{
+		json_t *drops = json_object_get(json_object_get(t, "counters"), "drops");
+		const char *state = ctl_str(t, "state");
+		char text[512];
+
+		if (strcmp(state, "up") != 0 && strcmp(ctl_str(t, "reason"), "-") != 0)
+			printf("%s: %s: %s\n", ctl_str(t, "name"), state, ctl_str(t, "reason"));
+		if (drops_total(drops)) {
+			fmt_drops(drops, text, sizeof(text));
+			printf("%s: dropped %s\n", ctl_str(t, "name"), text);
+		}
+	}
+}
+
+static void print_detail(json_t *t)
+{
+	json_t *k = json_object_get(t, "counters");
+	char row[NCOLS][CELL], when[32], drops[512];
+
+	row_of(t, row);
+	ctl_fmt_clock(ctl_int(t, "since"), when, sizeof(when));
+	fmt_drops(json_object_get(k, "drops"), drops, sizeof(drops));
+	printf("tunnel      %s (%s %s, %s)\n", row[C_TUNNEL], row[C_TYPE], ctl_str(t, "id"),
+	       ctl_str(t, "file"));
+	printf("state       %s since %s (%s)%s%s\n", row[C_STATE], when, row[C_SINCE],
+	       strcmp(ctl_str(t, "reason"), "-") ? ": " : "",
+	       strcmp(ctl_str(t, "reason"), "-") ? ctl_str(t, "reason") : "");
+	printf("interface   %s, mtu %lld, datapath %s (configured %s)\n", row[C_IFACE],
+	       ctl_int(t, "mtu"), row[C_DATAPATH], ctl_str(t, "datapath"));
+	printf("addresses   local %s, PoP %s\n", row[C_LOCAL], row[C_POP]);
+	printf("ipv4        PoP %s, ours %s\n", row[C_POP4], ctl_str(t, "local_ipv4"));
+	printf("routing     table %s, rule priority %lld, %s\n", row[C_TABLE],
+	       ctl_int(t, "rule_priority"),
+	       json_is_true(json_object_get(t, "routing")) ? "installed" : "not installed");
+	printf("heartbeat   last sent %s, %lld sent\n", row[C_BEAT], ctl_int(k, "keepalives"));
+	printf("traffic     tx %s, rx %s (packets/bytes)\n", row[C_TX], row[C_RX]);
+	printf("drops       %s\n", drops);
+	printf("restarts    %s, route repairs %s, starts %lld\n", row[C_RESTARTS], row[C_REPAIRS],
+	       ctl_int(t, "starts"));
+}
+
+static void print_limiter(json_t *l)
+{
+	char when[32];
+
+	if (!l)
+		return;
+	printf("TIC limiter: %lld of %lld token(s), one every %lld s; ", ctl_int(l, "tokens"),
+	       ctl_int(l, "burst"), ctl_int(l, "refill"));
+	if (json_is_true(json_object_get(l, "penalty"))) {
+		ctl_fmt_clock(ctl_int(l, "penalty_until"), when, sizeof(when));
+		printf("the TIC server refused us: no connection before %s\n", when);
+	} else if (json_real_value(json_object_get(l, "next_grant_s")) > 0)
+		printf("next connection allowed in %.0f s\n",
+		       json_real_value(json_object_get(l, "next_grant_s")));
+	else
+		printf("a connection is allowed now\n");
+	if (ctl_int(l, "last_grant") <= 0) {
+		printf("             no connection granted yet\n");
+		return;
+	}
+	ctl_fmt_since(ctl_int(l, "last_grant"), true, when, sizeof(when));
+	printf("             %lld connection(s) granted, the last %s\n", ctl_int(l, "grants"),
+	       when);
+}
+
+int cmd_status(struct ctl *ctl, int argc, char **argv)
+{
+	char line[128];
+	json_t *reply, *list;
+	int rc;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return ctl_usage("status");
+	snprintf(line, sizeof(line), "status%s%s", argc == 2 ? " " : "", argc == 2 ? argv[1] : "");
+	reply = ctl_request(ctl, line, ctl->timeout ? ctl->timeout : 15, NULL, NULL, &rc);
+	if (!reply)
+		return rc;
+	list = json_object_get(reply, "tunnels");
+	if (!ctl->json && json_is_true(json_object_get(reply, "ok"))) {
+		if (argc == 2 && json_array_size(list) == 1)
+			print_detail(json_array_get(list, 0));
+		else if (json_array_size(list))
+			print_table(list);
+		else
+			printf("no tunnels configured\n");
+		print_limiter(json_object_get(reply, "limiter"));
+	}
+	return ctl_finish(ctl, reply);
+}
