@@ -191,6 +191,31 @@ static json_t *counters_json(const struct tunnel_counters *k)
 	                 "last_keepalive", (json_int_t)k->last_keepalive, "drops", drops);
 }
 
+/* Restarts, back-off and route repairs (workers.c, heal.c). */
+static void supervision_json(json_t *o, const struct tunnel_rt *t)
+{
+	const struct tunnel_conf *tc = &t->entry.conf;
+
+	json_object_set_new(o, "previous_state", json_string(tunnel_state_name(t->prev_state)));
+	json_object_set_new(o, "restarts", json_integer(t->restarts));
+	json_object_set_new(o, "failures_in_a_row", json_integer(t->backoff.streak));
+	if (t->last_exit[0])
+		json_object_set_new(o, "last_exit", json_string(t->last_exit));
+	if (t->state == TS_BACKOFF) {
+		json_object_set_new(o, "next_start_at", json_integer((json_int_t)t->next_start_at));
+		json_object_set_new(o, "next_start_in_s", json_real(t->next_start_s));
+	}
+	json_object_set_new(o, "repairs", json_integer(t->repairs));
+	if (t->repairs)
+		json_object_set_new(o, "last_repair",
+		                    json_pack("{s:s, s:I, s:f}", "what", t->last_repair, "at",
+		                              (json_int_t)t->last_repair_at, "ms",
+		                              t->last_repair_ms));
+	json_object_set_new(o, "liveness",
+	                    json_string(tc->liveness == LIVENESS_ICMP ? "icmp" : "none"));
+	json_object_set_new(o, "liveness_misses", json_integer(tc->liveness_misses));
+}
+
 json_t *control_tunnel_json(const struct tunnel_rt *t)
 {
 	const struct tunnel_conf *tc = &t->entry.conf;
@@ -232,6 +257,7 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	if (t->up_latency >= 0 && t->state == TS_UP)
 		json_object_set_new(o, "up_latency_ms", json_real(t->up_latency * 1000.0));
 	json_object_set_new(o, "counters", counters_json(&t->counters));
+	supervision_json(o, t);
 	return o;
 }
 
@@ -263,9 +289,16 @@ static json_t *daemon_json(const struct control *c)
 {
 	const struct daemon *d = c->d;
 
-	return json_pack("{s:s, s:i, s:s, s:s, s:I, s:I}", "aiccud", AICCUD_VERSION, "pid",
-	                 (int)getpid(), "config", d->cfg.file, "control_socket", c->path, "started",
-	                 (json_int_t)c->started, "tunnels", (json_int_t)d->ntunnels);
+	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:i}", "aiccud", AICCUD_VERSION,
+	                      "pid", (int)getpid(), "config", d->cfg.file, "control_socket",
+	                      c->path, "started", (json_int_t)c->started, "tunnels",
+	                      (json_int_t)d->ntunnels, "reloads", (int)d->reloads);
+
+	if (o && d->last_reload_at)
+		json_object_set_new(o, "last_reload",
+		                    json_pack("{s:I, s:s}", "at", (json_int_t)d->last_reload_at,
+		                              "result", d->last_reload_msg));
+	return o;
 }
 
 /* ---- read-only commands ---- */

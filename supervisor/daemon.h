@@ -109,6 +109,7 @@ struct daemon {
 	char limiter_path[TUNNEL_PATH_MAX + 16];
 	ev_timer token_w; /* wakes the fetch scheduler when the next token is due */
 	struct fetch_rt fetch;
+	struct hooks *hooks; /* setup scripts (hook.c) */
 	struct heal *heal;
 	unsigned reloads;          /* successful reloads */
 	time_t last_reload_at;     /* wall clock of the last reload attempt; 0: none */

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "hook.h"
+#include "notify.h"
 #include "heal.h"
 #include "log.h"
 #include "netcfg.h"
@@ -50,6 +52,7 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 		return;
 	log_info("signal %d: stopping %zu tunnel(s)", s->signum, d->ntunnels);
 	d->shutting_down = true;
+	notify_stopping();
 	fetch_shutdown(d);
 	for (size_t i = 0; i < d->ntunnels; i++)
 		tunnel_stop(&d->tunnels[i]);
@@ -67,7 +70,9 @@ static void on_hup(EV_P_ ev_signal *s, int revents)
 	(void)loop;
 	(void)revents;
 	log_info("SIGHUP: reloading the configuration");
+	notify_reloading();
 	daemon_reload(s->data, msg, sizeof(msg)); /* logs its outcome */
+	notify_ready();
 }
 
 static int tunnels_init(struct daemon *d)
@@ -131,9 +136,16 @@ int parent_run(struct daemon *d)
 	ev_signal_start(d->loop, &d->hup_w);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("control socket %s; starting %zu tunnel(s)", d->cfg.control_socket, d->ntunnels);
+	d->hooks = hooks_new(d->loop, HOOK_TIMEOUT);
+	if (!d->hooks)
+		log_warnx("out of memory for setup scripts; they will not run");
 	for (size_t i = 0; i < d->ntunnels; i++)
 		tunnel_start(&d->tunnels[i]);
+	/* Ready: the control socket answers and every tunnel is on its way. */
+	notify_ready();
 	ev_run(d->loop, 0);
+	hooks_free(d->hooks);
+	d->hooks = NULL;
 	heal_close(d);
 	control_close(d->ctl);
 	d->ctl = NULL;

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 
 #include "control.h"
+#include "hook.h"
+#include "notify.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
@@ -64,6 +66,30 @@ void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d, const struct tunnel_e
 	t->backoff_w.data = t->kill_w.data = t;
 }
 
+/* systemd's STATUS= line (no-op without $NOTIFY_SOCKET). */
+static void notify_tunnels(const struct daemon *d)
+{
+	size_t up = 0;
+
+	for (size_t i = 0; i < d->ntunnels; i++)
+		up += d->tunnels[i].state == TS_UP;
+	notify_status("%zu of %zu tunnel(s) up", up, d->ntunnels);
+}
+
+/* The tunnel's setup script (AICCU's setupscript), if it has one. */
+static void run_hook(struct tunnel_rt *t, enum hook_event ev)
+{
+	int err;
+
+	if (!t->d->hooks || !t->entry.conf.setup_script[0])
+		return;
+	err =
+	    hooks_run(t->d->hooks, &t->entry.conf, ev, ev == HOOK_UP ? t->ifindex : 0, NULL, NULL);
+	if (err < 0)
+		log_warnx("%s: cannot run setup script %s: %s", t->entry.conf.name,
+		          t->entry.conf.setup_script, strerror(-err));
+}
+
 static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, va_list ap)
 {
 	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
@@ -75,6 +101,7 @@ static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fm
 	t->state = s;
 	t->since = time(NULL);
 	control_tunnel_changed(t->d->ctl, t);
+	notify_tunnels(t->d);
 }
 
 void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
@@ -117,6 +144,8 @@ static void policy_drop(struct tunnel_rt *t)
 
 	if (!t->policy_installed && !t->policy_adopted)
 		return;
+	if (t->policy_installed)
+		run_hook(t, HOOK_DOWN);
 	/* Adopted leftovers may not match what we would install (a TIC tunnel's
 	 * address is known only once it is up): everything in its table and at
 	 * its priority goes. */
@@ -212,6 +241,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	         t->entry.conf.name, t->entry.conf.table, t->entry.conf.rule_priority,
 	         t->up_latency * 1000.0);
 	tunnel_event(t, LC_UP, "%s", "");
+	run_hook(t, HOOK_UP);
 }
 
 static void need_tic(struct tunnel_rt *t, const struct ipc_failed *why)
@@ -358,6 +388,7 @@ void child_exec(const struct daemon *d, int fd, const char *mode, const char *na
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	unsetenv("NOTIFY_SOCKET"); /* only the parent speaks for the service */
 	if (dup2(fd, IPC_WORKER_FD) < 0)
 		_exit(127);
 	argv[argc++] = "aiccud";

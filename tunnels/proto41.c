@@ -19,7 +19,7 @@ int p41_open_raw(void)
 }
 
 int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc,
-             struct tunnel_counters *c)
+             const struct in6_addr *link_local, struct tunnel_counters *c)
 {
 	memset(p, 0, sizeof(*p));
 	p->tun_fd = tun_fd;
@@ -31,6 +31,7 @@ int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc
 	p->nours = 1;
 	for (unsigned i = 0; i < tc->nrouted && i < TUNNEL_ROUTED_MAX; i++)
 		p->ours[p->nours++] = tc->routed[i];
+	p->link_local = *link_local;
 	p->peer.sin_family = AF_INET;
 	p->peer.sin_addr = p->pop;
 	p->buf = malloc((size_t)P41_BATCH * P41_SLOT);
@@ -57,15 +58,25 @@ static bool prefix_match(const struct in6_addr *a, const struct in6_addr *b, uns
 	return !rest || ((a->s6_addr[full] ^ b->s6_addr[full]) & (0xff00 >> rest) & 0xff) == 0;
 }
 
-bool p41_ours(const struct tunnel_prefix *ours, unsigned n, const struct in6_addr *dst)
+static bool in_ours(const struct p41 *p, const struct in6_addr *a)
 {
-	/* Multicast (e.g. the PoP's neighbour discovery) concerns every tunnel. */
-	if (dst->s6_addr[0] == 0xff)
-		return true;
-	for (unsigned i = 0; i < n; i++)
-		if (prefix_match(&ours[i].addr, dst, ours[i].len))
+	for (unsigned i = 0; i < p->nours; i++)
+		if (prefix_match(&p->ours[i].addr, a, p->ours[i].len))
 			return true;
 	return false;
+}
+
+bool p41_ours(const struct p41 *p, const uint8_t *ip6)
+{
+	struct in6_addr src, dst;
+
+	memcpy(&src, ip6 + 8, sizeof(src));
+	memcpy(&dst, ip6 + 24, sizeof(dst));
+	if (IN6_IS_ADDR_MULTICAST(&dst))
+		return prefix_match(&p->ours[0].addr, &src, p->ours[0].len);
+	if (IN6_IS_ADDR_LINKLOCAL(&dst))
+		return memcmp(&dst, &p->link_local, sizeof(dst)) == 0;
+	return in_ours(p, &dst);
 }
 
 const uint8_t *p41_decap(const uint8_t *dgram, size_t len, struct in_addr pop, size_t *inner_len,
@@ -153,7 +164,6 @@ int p41_from_raw(struct p41 *p)
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	for (int i = 0; i < n; i++) {
-		struct in6_addr dst;
 		enum drop_reason why;
 		size_t len;
 		const uint8_t *inner =
@@ -163,8 +173,7 @@ int p41_from_raw(struct p41 *p)
 			p->c->drops[why]++;
 			continue;
 		}
-		memcpy(&dst, inner + 24, sizeof(dst));
-		if (!p41_ours(p->ours, p->nours, &dst) && !IN6_IS_ADDR_LINKLOCAL(&dst)) {
+		if (!p41_ours(p, inner)) {
 			p->c->drops[DROP_OTHER_TUNNEL]++; /* another tunnel's socket takes it */
 			continue;
 		}

@@ -34,6 +34,7 @@ struct p41 {
 	 */
 	struct tunnel_prefix ours[1 + TUNNEL_ROUTED_MAX];
 	unsigned nours;
+	struct in6_addr link_local; /* our TUN's fe80:: address */
 	struct tunnel_counters *c;
 	uint8_t *buf; /* P41_BATCH slots of P41_SLOT bytes */
 	struct mmsghdr msgs[P41_BATCH];
@@ -43,13 +44,22 @@ struct p41 {
 
 /* Raw IPv4 socket of protocol 41, non-blocking, buffers sized for bursts. */
 int p41_open_raw(void);
-/* Returns 0 or -ENOMEM; takes no ownership of the fds or the counters. */
+/*
+ * Returns 0 or -ENOMEM; takes no ownership of the fds or the counters.
+ * link_local: the TUN's link-local address.
+ */
 int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc,
-             struct tunnel_counters *c);
+             const struct in6_addr *link_local, struct tunnel_counters *c);
 void p41_free(struct p41 *p);
 
-/* Pure: whether an IPv6 destination belongs to one of the prefixes. */
-bool p41_ours(const struct tunnel_prefix *ours, unsigned n, const struct in6_addr *dst);
+/*
+ * Pure: whether an IPv6 packet (its header at ip6) is this tunnel's: its
+ * destination is in one of our prefixes or is our link-local address, or
+ * it is multicast sent from our tunnel's prefix (the PoP's address).
+ * Link-local-sourced multicast cannot be told apart between tunnels to one
+ * PoP and is not ours.
+ */
+bool p41_ours(const struct p41 *p, const uint8_t *ip6);
 
 /*
  * Pure: the IPv6 packet inside an IPv4 datagram received on the raw

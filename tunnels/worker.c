@@ -525,7 +525,10 @@ static void datapath_start(struct worker *w)
 		if (w->wire_fd < 0)
 			worker_fail(w, "cannot open a raw proto-41 socket: %s",
 			            strerror(-w->wire_fd));
-		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, w->c);
+		struct in6_addr ll;
+
+		worker_link_local(&p->ipv6_local, &ll);
+		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, &ll, w->c);
 	}
 	if (err < 0)
 		worker_fail(w, "cannot set up the data path: %s", strerror(-err));

@@ -120,7 +120,7 @@ static void row_of(json_t *t, char row[NCOLS][CELL])
 	else
 		snprintf(row[C_DROPS], CELL, "-");
 	fmt_opt_int(t, "restarts", row[C_RESTARTS], CELL);
-	fmt_opt_int(t, "route_repairs", row[C_REPAIRS], CELL);
+	fmt_opt_int(t, "repairs", row[C_REPAIRS], CELL);
 }
 
 static void print_table(json_t *list)

@@ -115,31 +115,53 @@ static struct in6_addr a6(const char *s)
 	return a;
 }
 
-/* Two user-space tunnels to one PoP see each other's packets: demultiplex. */
-static void ours_by_prefix(void **state)
+/* An IPv6 header from src to dst in buf. */
+static const uint8_t *ip6(uint8_t *buf, const char *src, const char *dst)
 {
-	struct tunnel_prefix ours[2] = {{.addr = a6("2001:db8:a::2"), .len = 64},
-	                                {.addr = a6("2001:db8:100::"), .len = 44}};
-	struct in6_addr d;
+	struct in6_addr s = a6(src), d = a6(dst);
+
+	memset(buf, 0, 40);
+	buf[0] = 0x60;
+	memcpy(buf + 8, &s, 16);
+	memcpy(buf + 24, &d, 16);
+	return buf;
+}
+
+/* Two user-space tunnels to one PoP see each other's packets: demultiplex. */
+static void ours_by_destination(void **state)
+{
+	struct tunnel_conf tc = {0};
+	struct tunnel_counters c = {0};
+	struct in6_addr ll = a6("fe80::db8:a:0:2");
+	struct p41 p;
+	uint8_t h[40];
 
 	(void)state;
-	d = a6("2001:db8:a::2");
-	assert_true(p41_ours(ours, 2, &d));
-	d = a6("2001:db8:a::ffff");
-	assert_true(p41_ours(ours, 2, &d));
-	d = a6("2001:db8:b::2"); /* the other tunnel */
-	assert_false(p41_ours(ours, 2, &d));
-	d = a6("2001:db8:10f:ffff::1"); /* last address of the routed /44 */
-	assert_true(p41_ours(ours, 2, &d));
-	d = a6("2001:db8:110::1"); /* just past it */
-	assert_false(p41_ours(ours, 2, &d));
-	d = a6("ff02::1");
-	assert_true(p41_ours(ours, 2, &d));
-	d = a6("2001:db8:a::2");
-	assert_false(p41_ours(ours, 0, &d));
-	ours[0].len = 128;
-	d = a6("2001:db8:a::3");
-	assert_false(p41_ours(ours, 1, &d));
+	tc.params.ipv6_local = a6("2001:db8:a::2");
+	tc.params.prefix_len = 64;
+	tc.params.ipv4_pop = pop();
+	tc.routed[0].addr = a6("2001:db8:100::");
+	tc.routed[0].len = 44;
+	tc.nrouted = 1;
+	assert_int_equal(p41_init(&p, -1, -1, &tc, &ll, &c), 0);
+	assert_true(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:a::2")));
+	assert_true(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:a::ffff")));
+	assert_false(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:b::2"))); /* other tunnel */
+	assert_true(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:10f:ffff::1")));
+	assert_false(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:110::1")));
+	/* multicast: only from our tunnel's prefix (the PoP's ::1) */
+	assert_true(p41_ours(&p, ip6(h, "2001:db8:a::1", "ff02::1")));
+	assert_false(p41_ours(&p, ip6(h, "2001:db8:b::1", "ff02::1")));
+	assert_false(p41_ours(&p, ip6(h, "fe80::1", "ff02::1")));
+	/* link-local: only our own */
+	assert_true(p41_ours(&p, ip6(h, "fe80::1", "fe80::db8:a:0:2")));
+	assert_false(p41_ours(&p, ip6(h, "fe80::1", "fe80::db8:b:0:2")));
+	p41_free(&p);
+	tc.nrouted = 0;
+	tc.params.prefix_len = 128;
+	assert_int_equal(p41_init(&p, -1, -1, &tc, &ll, &c), 0);
+	assert_false(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:a::3")));
+	p41_free(&p);
 }
 
 int main(void)
@@ -147,7 +169,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(accepts_ipv6_from_the_pop),   cmocka_unit_test(skips_ipv4_options),
 	    cmocka_unit_test(drops_foreign_source),        cmocka_unit_test(drops_non_ipv6_payload),
-	    cmocka_unit_test(drops_short_and_bad_headers), cmocka_unit_test(ours_by_prefix),
+	    cmocka_unit_test(drops_short_and_bad_headers), cmocka_unit_test(ours_by_destination),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
