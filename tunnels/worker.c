@@ -44,6 +44,9 @@ struct worker {
 	struct p41 p41;
 	struct tunnel_counters *c;
 	struct tunnel_counters counters;
+	uint64_t drops_seen[DROP_REASON_COUNT]; /* already reported */
+	/* Warnings triggered by network input, rate-limited. */
+	struct log_ratelimit rx_rl, drop_rl;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
 	/* liveness = icmp: an echo to the PoP's tunnel address every interval */
@@ -239,8 +242,8 @@ static void on_wire(EV_P_ ev_io *io, int revents)
 	else
 		n = p41_from_raw(&w->p41);
 	if (n < 0) {
-		errno = -n;
-		log_warn("receiving from PoP %s", inet_ntoa(w->tc->params.ipv4_pop));
+		log_ratelimited(&w->rx_rl, "receiving from PoP %s: %s",
+		                inet_ntoa(w->tc->params.ipv4_pop), strerror(-n));
 	}
 }
 
@@ -375,11 +378,41 @@ static void probe_start(struct worker *w, struct ev_loop *loop, double interval)
 	         w->tc->liveness_misses);
 }
 
+/*
+ * What the PoP sent that we dropped (a wrong password shows up here as
+ * "signature"), logged at most a few times a minute however hard it floods.
+ */
+static void report_drops(struct worker *w)
+{
+	char what[256];
+	size_t len = 0;
+	uint64_t total = 0;
+
+	what[0] = '\0';
+	for (int r = 0; r < DROP_REASON_COUNT; r++) {
+		uint64_t d = w->c->drops[r] - w->drops_seen[r];
+
+		w->drops_seen[r] = w->c->drops[r];
+		if (!d || r == DROP_OTHER_TUNNEL)
+			continue;
+		total += d;
+		if (len < sizeof(what))
+			len += (size_t)snprintf(what + len, sizeof(what) - len, " %s %llu",
+			                        drop_reason_name(r), (unsigned long long)d);
+	}
+	if (total)
+		log_ratelimited(&w->drop_rl, "dropped %llu packet(s):%s", (unsigned long long)total,
+		                what);
+	log_ratelimit_flush(&w->drop_rl, "drop reports");
+	log_ratelimit_flush(&w->rx_rl, "receive errors from the PoP");
+}
+
 static void on_counters(EV_P_ ev_timer *t, int revents)
 {
 	(void)loop;
 	(void)revents;
 	send_counters(t->data);
+	report_drops(t->data);
 }
 
 static void on_ipc(EV_P_ ev_io *io, int revents)
@@ -640,7 +673,13 @@ void worker_main(const char *name, int ipc_fd)
 {
 	static struct ipc_conf ic;
 	struct tunnel_conf *tc = &ic.conf;
-	struct worker w = {.tc = tc, .ipc_fd = ipc_fd, .tun_fd = -1, .wire_fd = -1, .probe_fd = -1};
+	struct worker w = {.tc = tc,
+	                   .ipc_fd = ipc_fd,
+	                   .tun_fd = -1,
+	                   .wire_fd = -1,
+	                   .probe_fd = -1,
+	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
+	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3)};
 	struct ipc_up up = {0};
 
 	w.c = &w.counters;

@@ -73,6 +73,7 @@ mkdir -p "$TMP/conf.d" "$TMP/state"
 tunnel sixxs0 T20001 6in4-heartbeat a 200 1000 auto hb-secret heartbeat
 tunnel sixxs1 T20002 6in4-static b 201 1001 userspace unused 192.0.2.2
 tunnel sixxs2 T20003 6in4-heartbeat c 202 1002 userspace wrong-password heartbeat
+tunnel sixxs3 T20004 6in4-static d 203 1003 kernel unused 192.0.2.2
 chmod 600 "$TMP"/conf.d/*.conf
 cat >"$TMP/aiccud.conf" <<EOF
 [daemon]
@@ -87,11 +88,23 @@ check "the static tunnel comes up" lab_wait 15 is_up sixxs1
 check "the wrong-password tunnel's link comes up too" lab_wait 15 is_up sixxs2
 ctl status
 
+settled() { case "$(field sixxs3 't["state"]')" in up | failed) return 0 ;; esac; return 1; }
+check "the datapath = kernel tunnel settles" lab_wait 15 settled
 if grep -q "kernel has no sit support" "$TMP/aiccud.log"; then
+	echo "# this kernel has no sit: datapath = kernel must fail clearly, once"
+	check_eq "datapath = kernel fails" failed "$(field sixxs3 't["state"]')"
+	reason=$(field sixxs3 't["reason"]')
+	echo "# reason: $reason"
+	check "and says the kernel has no sit support" grep -q "no sit support" <<<"$reason"
+	sleep 3
+	check_eq "without being retried (one start, no restarts)" "1 0" \
+		"$(field sixxs3 'str(t["starts"]) + " " + str(t["restarts"])')"
 	check_eq "datapath = auto fell back to user space and says so" userspace \
 		"$(field sixxs0 't.get("datapath_in_use")')"
 else
 	check_eq "datapath = auto chose the kernel's sit" kernel "$(field sixxs0 't.get("datapath_in_use")')"
+	check_eq "datapath = kernel comes up on sit" up "$(field sixxs3 't["state"]')"
+	check_eq "and uses the kernel" kernel "$(field sixxs3 't.get("datapath_in_use")')"
 fi
 check_eq "datapath = userspace is what the static tunnel uses" userspace \
 	"$(field sixxs1 't.get("datapath_in_use")')"

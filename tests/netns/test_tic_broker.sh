@@ -41,11 +41,20 @@ stop_aiccud() {
 elapsed() { echo $(($(date +%s) - $1)); }
 
 lab_up || fail_now "lab set-up"
-lab_tic_fixture "$TMP" "$N"
+# N tunnels the broker has enabled, and one more (sixxs$N) its admin disabled.
+lab_tic_fixture "$TMP" $((N + 1))
+python3 - "$TMP/accounts.json" "T$((10001 + N))" <<'PY'
+import json, sys
+acc = json.load(open(sys.argv[1]))
+for t in acc["accounts"][0]["tunnels"]:
+    if t["TunnelId"] == sys.argv[2]:
+        t["AdminState"] = "disabled"
+json.dump(acc, open(sys.argv[1], "w"), indent=1)
+PY
 lab_tic_pki "$TMP" || fail_now "test PKI"
 lab_pop_start "$TMP" "$TMP/pop-tic.json" || fail_now "PoP simulator"
 lab_tic_start "$TMP" server || fail_now "TIC server"
-lab_tic_client "$TMP" "$N"
+lab_tic_client "$TMP" $((N + 1))
 
 echo "# cold start: $N tunnels of one account, empty cache, empty limiter state"
 t0=$(date +%s)
@@ -56,6 +65,12 @@ check_eq "the limiter starts with an empty bucket" 0 "$(limiter_field tokens)"
 check "all $N tunnels come up" lab_wait 60 all_in up
 echo "# up $(elapsed "$t0") s after start (the first token is minted after 30 s)"
 check_eq "with exactly one TIC connection" 1 "$(connects)"
+disabled_settled() { [ "$(field "sixxs$N" state)" = failed ]; }
+check "the tunnel the broker disabled is not brought up" lab_wait 10 disabled_settled
+reason=$(field "sixxs$N" reason)
+echo "# reason: $reason"
+check "and status says why" grep -q "AdminState 'disabled'" <<<"$reason"
+check "it has no link" sh -c "! ip -n $NS_CLI link show sixxs$N 2>/dev/null"
 check "over TLS" grep -q '"event": "tls"' "$TMP/tic.log"
 check_eq "status names the address TIC gave" "2001:db8:3::2/64" "$(field sixxs2 local)"
 check "ping through a TIC tunnel" lab_in "$NS_POP" ping -6 -c 2 -i 0.2 -W 2 2001:db8:3::2
@@ -68,6 +83,7 @@ stop_aiccud
 check "SIGTERM leaves no sixxs link" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
 start_aiccud || fail_now "aiccud restart"
 check "all $N tunnels come up again" lab_wait 15 all_in up
+check "the disabled one stays down, from the cache" lab_wait 10 disabled_settled
 check_eq "without any TIC connection" 1 "$(connects)"
 stop_aiccud
 

@@ -27,6 +27,11 @@ rules_for() { our_rules | grep -c "from $1 " ; }
 lab_up || fail_now "lab set-up"
 lab_pop_start "$TMP" || fail_now "PoP simulator"
 lab_client_conf "$TMP" "$HERE/../../conf.d"
+# sixxs0 gets a setup script (AICCU's setupscript) that records its environment.
+printf '#!/bin/sh\nenv | grep "^AICCUD_" | sort >>"%s/hook.log"; echo ---- >>"%s/hook.log"\n' \
+	"$TMP" "$TMP" >"$TMP/up.sh"
+chmod 700 "$TMP/up.sh"
+sed -i "s|^setup_script =.*|setup_script = $TMP/up.sh|" "$TMP/conf.d/sixxs0.conf"
 
 lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
 AICCUD_PID=$LAB_AICCUD_PID
@@ -71,7 +76,12 @@ check_eq "exactly one aiccud rule for sixxs1 after two restarts" 1 "$(rules_for 
 check "ping through restarted sixxs0" lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 2001:db8:a::2
 
 # aiccuctl stop sixxs0 removes exactly sixxs0's objects.
+hook_ran() { grep -q "^AICCUD_EVENT=$1\$" "$TMP/hook.log"; }
+check "the setup script ran when sixxs0 came up" lab_wait 5 hook_ran up
+check "with the tunnel's interface in its environment" grep -q '^AICCUD_INTERFACE=sixxs0$' "$TMP/hook.log"
+check "and its local address" grep -q '^AICCUD_LOCAL6=2001:db8:a::2$' "$TMP/hook.log"
 check "stop sixxs0" ctl stop sixxs0
+check "the setup script ran again when sixxs0 went down" lab_wait 5 hook_ran down
 check_eq "sixxs0's rule is gone" 0 "$(rules_for 2001:db8:a::2)"
 check_eq "sixxs0's table 200 is empty" "" "$(ip -n "$NS_CLI" -6 route show table 200)"
 check "sixxs0's link is gone" sh -c "! ip -n $NS_CLI link show sixxs0 2>/dev/null"
