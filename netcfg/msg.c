@@ -562,3 +562,18 @@ int netcfg_parse_ack(const struct nlmsghdr *nlh, const char **msg)
 		*msg = mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]);
 	return err;
 }
+
+struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in6_addr *dst)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = 128;
+	mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
+	return nlh;
+}

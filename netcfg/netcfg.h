@@ -126,6 +126,12 @@ typedef int (*netcfg_route_cb)(const struct netcfg_route *r, void *arg);
 /* table 0: every table; protocol 0: any protocol */
 int netcfg_route_list(struct netcfg *nc, uint32_t table, uint8_t protocol, netcfg_route_cb cb,
                       void *arg);
+/*
+ * The type (RTN_UNICAST, RTN_LOCAL, ...) of the route the kernel would use
+ * toward dst (RTM_GETROUTE), or -errno.  RTN_LOCAL means dst is one of
+ * this host's addresses with its local route in place.
+ */
+int netcfg_route_kind(struct netcfg *nc, const struct in6_addr *dst);
 
 /*
  * IPv6 source rules ("from src/src_len lookup table", nothing else).
@@ -185,6 +191,9 @@ struct nlmsghdr *netcfg_build_sit(void *buf, uint32_t seq, const char *ifname, s
  * the kernel resets the ones a change leaves out. */
 struct nlmsghdr *netcfg_build_sit_change(void *buf, uint32_t seq, int ifindex,
                                          const struct netcfg_sit *s);
+
+/* RTM_GETROUTE for dst (a host route lookup), with NLM_F_ACK. */
+struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in6_addr *dst);
 
 /*
  * Pure parsers of kernel messages (dump replies and monitor events).

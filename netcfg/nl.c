@@ -231,6 +231,26 @@ static int request(struct netcfg *nc, const struct nlmsghdr *nlh)
 	return exchange(nc, nlh, NULL, NULL);
 }
 
+static int route_kind_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type == RTM_NEWROUTE && nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*rtm)))
+		*(int *)arg = rtm->rtm_type;
+	return MNL_CB_OK;
+}
+
+int netcfg_route_kind(struct netcfg *nc, const struct in6_addr *dst)
+{
+	char buf[NETCFG_MSG_MAX];
+	int kind = -1, err;
+
+	err = exchange(nc, netcfg_build_route_get(buf, ++nc->seq, dst), route_kind_cb, &kind);
+	if (err < 0)
+		return err;
+	return kind >= 0 ? kind : set_errmsg(nc, -EBADMSG, "no route in the kernel's answer");
+}
+
 /* ---- dumps, collected whole before any callback runs ---- */
 
 struct collect {

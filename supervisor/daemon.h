@@ -134,11 +134,11 @@ int tunnel_event(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
 
 /* workers.c */
 /*
- * In a fresh child: exec aiccud again as a worker ("-W", name) or the TIC
- * fetcher ("-F", NULL), with fd as its IPC channel.  Never returns.
+ * Fork and exec aiccud again as a worker ("-W", name) or the TIC fetcher
+ * ("-F", NULL), over a SOCK_SEQPACKET socketpair; *fd gets the parent's
+ * non-blocking end.  Returns the child's pid or -errno.
  */
-void child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
-    __attribute__((noreturn));
+pid_t child_spawn(const struct daemon *d, const char *mode, const char *name, int *fd);
 /* A fresh slot for entry e (not started). */
 void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d, const struct tunnel_entry *e);
 /* An operator's (or the configuration's) start: also forgets the back-off series. */

@@ -281,28 +281,14 @@ static int fetch_spawn(struct daemon *d, const struct tic_account *acct)
 {
 	static struct ipc_fetch req;
 	struct fetch_rt *f = &d->fetch;
-	int sv[2];
-	pid_t pid;
+	pid_t pid = child_spawn(d, "-F", NULL, &f->fd);
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int err = -errno;
-
-		close(sv[0]);
-		close(sv[1]);
-		return err;
-	}
-	if (pid == 0)
-		child_exec(d, sv[1], "-F", NULL);
-	close(sv[1]);
+	if (pid < 0)
+		return (int)pid;
 	f->pid = pid;
-	f->fd = sv[0];
 	f->refused = false;
 	f->reason[0] = '\0';
 	snprintf(f->server, sizeof(f->server), "%s", acct->server);
-	fcntl(f->fd, F_SETFL, O_NONBLOCK);
 	ev_io_init(&f->io, on_fetch_msg, f->fd, EV_READ);
 	ev_child_init(&f->child, on_fetch_child, pid, 0);
 	ev_timer_init(&f->deadline, on_fetch_deadline, FETCH_DEADLINE, 0.);

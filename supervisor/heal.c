@@ -14,7 +14,6 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
 #include "daemon.h"
@@ -30,7 +29,6 @@
  * running worker. */
 #define HEAL_LINK_GRACE 0.5
 /* The kernel answers a route lookup at once; this only bounds a stuck socket. */
-#define HEAL_LOOKUP_TIMEOUT_S 1
 
 enum {
 	HEAL_RULE = 1 << 0,
@@ -45,17 +43,9 @@ struct heal {
 	struct netcfg_monitor *mon;
 	ev_io io;
 	ev_timer check_w;
-	ev_timer link_w; /* second look at links found missing */
-	/*
-	 * Route lookups ("which route does the kernel use to reach A"): the
-	 * one question netcfg cannot answer yet, as its parsers skip local
-	 * routes.  A netcfg_route_get() would be its proper home.
-	 */
-	struct mnl_socket *rq;
-	uint32_t seq;
+	ev_timer link_w;       /* second look at links found missing */
 	ev_tstamp first_event; /* ev_time() of the oldest event not yet checked; 0: none */
 	bool resync;           /* events were lost: check everything */
-	_Alignas(struct nlmsghdr) char rbuf[8192];
 };
 
 static bool watched(const struct tunnel_rt *t)
@@ -173,42 +163,6 @@ static int addr_seen(const struct netcfg_addr *a, void *arg)
 	return addr_hit(t, a) && a->prefix_len == t->entry.conf.params.prefix_len ? 1 : 0;
 }
 
-static int lookup_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-
-	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
-		return MNL_CB_ERROR;
-	*(int *)arg = rtm->rtm_type;
-	return MNL_CB_STOP;
-}
-
-/* The kind of route (RTN_*) the kernel uses toward dst, or -errno. */
-static int route_kind(struct heal *h, const struct in6_addr *dst)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(h->rbuf);
-	struct rtmsg *rtm;
-	int kind = -1;
-	ssize_t n;
-
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = ++h->seq;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET6;
-	rtm->rtm_dst_len = 128;
-	mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
-	if (mnl_socket_sendto(h->rq, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = mnl_socket_recvfrom(h->rq, h->rbuf, sizeof(h->rbuf));
-	if (n < 0)
-		return -errno;
-	if (mnl_cb_run(h->rbuf, (size_t)n, h->seq, mnl_socket_get_portid(h->rq), lookup_cb, &kind) <
-	    0)
-		return errno ? -errno : -EBADMSG;
-	return kind >= 0 ? kind : -EBADMSG;
-}
-
 /* ---- repairs ---- */
 
 static void repaired(struct heal *h, struct tunnel_rt *t, const char *what)
@@ -308,7 +262,7 @@ static bool check_addr(struct heal *h, struct tunnel_rt *t)
 static void check_local_route(struct heal *h, struct tunnel_rt *t)
 {
 	char what[128], a[INET6_ADDRSTRLEN];
-	int kind = route_kind(h, &t->entry.conf.params.ipv6_local), err;
+	int kind = netcfg_route_kind(h->d->nc, &t->entry.conf.params.ipv6_local), err;
 
 	if (kind == RTN_LOCAL)
 		return;
@@ -415,7 +369,6 @@ static void on_link_grace(EV_P_ ev_timer *w, int revents)
 int heal_open(struct daemon *d)
 {
 	struct heal *h = calloc(1, sizeof(*h));
-	struct timeval tv = {.tv_sec = HEAL_LOOKUP_TIMEOUT_S};
 	int err;
 
 	if (!h)
@@ -424,13 +377,6 @@ int heal_open(struct daemon *d)
 	err = netcfg_monitor_open(&h->mon);
 	if (err < 0)
 		goto fail;
-	h->rq = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!h->rq || mnl_socket_bind(h->rq, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(h->rq), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	h->seq = (uint32_t)time(NULL);
 	ev_io_init(&h->io, on_monitor, netcfg_monitor_fd(h->mon), EV_READ);
 	ev_init(&h->check_w, on_check);
 	ev_init(&h->link_w, on_link_grace);
@@ -439,8 +385,6 @@ int heal_open(struct daemon *d)
 	d->heal = h;
 	return 0;
 fail:
-	if (h->rq)
-		mnl_socket_close(h->rq);
 	netcfg_monitor_close(h->mon);
 	free(h);
 	return err;
@@ -455,7 +399,6 @@ void heal_close(struct daemon *d)
 	ev_io_stop(d->loop, &h->io);
 	ev_timer_stop(d->loop, &h->check_w);
 	ev_timer_stop(d->loop, &h->link_w);
-	mnl_socket_close(h->rq);
 	netcfg_monitor_close(h->mon);
 	free(h);
 	d->heal = NULL;

@@ -380,7 +380,9 @@ static void on_kill_timeout(EV_P_ ev_timer *w, int revents)
 	}
 }
 
-void child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
+/* In the fresh child: never returns. */
+static void __attribute__((noreturn))
+child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
 {
 	char *argv[7];
 	int argc = 0;
@@ -415,9 +417,8 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 	return &ic;
 }
 
-static int worker_spawn(struct tunnel_rt *t)
+pid_t child_spawn(const struct daemon *d, const char *mode, const char *name, int *fd)
 {
-	struct daemon *d = t->d;
 	int sv[2];
 	pid_t pid;
 
@@ -432,11 +433,21 @@ static int worker_spawn(struct tunnel_rt *t)
 		return err;
 	}
 	if (pid == 0)
-		child_exec(t->d, sv[1], "-W", t->entry.conf.name);
+		child_exec(d, sv[1], mode, name);
 	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	*fd = sv[0];
+	return pid;
+}
+
+static int worker_spawn(struct tunnel_rt *t)
+{
+	struct daemon *d = t->d;
+	pid_t pid = child_spawn(d, "-W", t->entry.conf.name, &t->ipc_fd);
+
+	if (pid < 0)
+		return (int)pid;
 	t->pid = pid;
-	t->ipc_fd = sv[0];
-	fcntl(t->ipc_fd, F_SETFL, O_NONBLOCK);
 	ev_io_init(&t->ipc_w, on_worker_msg, t->ipc_fd, EV_READ);
 	ev_child_init(&t->child_w, on_child, pid, 0);
 	t->ipc_w.data = t->child_w.data = t;

@@ -230,6 +230,27 @@ static int monitor_drain(struct netcfg_monitor *m, struct events *e)
 
 /* ---- steps ---- */
 
+/* netcfg_route_kind sees an address's local route come and go. */
+static void step_route_kind(struct netcfg *nc)
+{
+	struct netcfg_addr a = {.prefix_len = 64, .nodad = true};
+	int fd = netcfg_tun_open("acdkind0", 0, &a.ifindex), kind;
+
+	if (fd < 0) {
+		check(false, "TUN for the route lookup: %s", strerror(-fd));
+		return;
+	}
+	a.addr = addr6("2001:db8:c::2");
+	must(netcfg_link_set(nc, a.ifindex, true, 1280), nc, "lookup link up");
+	must(netcfg_addr_add(nc, &a), nc, "lookup address added");
+	kind = netcfg_route_kind(nc, &a.addr);
+	check(kind == RTN_LOCAL, "the kernel routes 2001:db8:c::2 as local (type %d)", kind);
+	must(netcfg_addr_del(nc, &a), nc, "lookup address deleted");
+	kind = netcfg_route_kind(nc, &a.addr);
+	check(kind != RTN_LOCAL, "without the address it is not local (type %d)", kind);
+	close(fd);
+}
+
 static void step_link(struct netcfg *nc, int ifindex)
 {
 	struct netcfg_link l;
@@ -549,6 +570,7 @@ int main(void)
 	      "TUN with a too long name refused");
 
 	step_link(nc, ifindex);
+	step_route_kind(nc);
 	step_monitor(m, &ev, "after link up");
 	check(ev.link_new >= 1 && ev.link_up_seen, "monitor saw %d link event(s), up seen: %d",
 	      ev.link_new, ev.link_up_seen);

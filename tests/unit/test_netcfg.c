@@ -124,6 +124,22 @@ static struct nlmsghdr *kernel_msg(uint16_t type, size_t hdrlen, void **hdr)
 
 /* ---- builders ---- */
 
+static void test_build_route_get(void **state)
+{
+	struct in6_addr dst = addr6("2001:db8:a::2");
+	struct nlmsghdr *nlh = netcfg_build_route_get(buf, 7, &dst);
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct tb t;
+
+	(void)state;
+	assert_request(nlh, RTM_GETROUTE, 0, 7);
+	assert_int_equal(rtm->rtm_family, AF_INET6);
+	assert_int_equal(rtm->rtm_dst_len, 128);
+	tb_parse(nlh, sizeof(*rtm), &t);
+	assert_int_equal(t.count, 1);
+	assert_bin_attr(t.a[RTA_DST], &dst, sizeof(dst));
+}
+
 static void test_build_route(void **state)
 {
 	struct netcfg_route r = {.table = 200, .ifindex = 7, .mtu = 1280, .priority = 1024};
@@ -935,6 +951,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_build_route),
+	    cmocka_unit_test(test_build_route_get),
 	    cmocka_unit_test(test_build_route_prefix_big_table_no_options),
 	    cmocka_unit_test(test_build_rule),
 	    cmocka_unit_test(test_build_rule_defaults),
