@@ -33,11 +33,24 @@ printf '#!/bin/sh\nenv | grep "^AICCUD_" | sort >>"%s/hook.log"; echo ---- >>"%s
 chmod 700 "$TMP/up.sh"
 sed -i "s|^setup_script =.*|setup_script = $TMP/up.sh|" "$TMP/conf.d/sixxs0.conf"
 
-lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
+# A stand-in for systemd's notification socket (Type=notify).
+python3 - "$TMP/notify.sock" "$TMP/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+PY
+LAB_PIDS+=("$!")
+lab_wait 5 test -S "$TMP/notify.sock" || fail_now "notify socket"
+NOTIFY_SOCKET=$TMP/notify.sock lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
 AICCUD_PID=$LAB_AICCUD_PID
 
 both_up() { is_up sixxs0 && is_up sixxs1; }
 check "both tunnels come up" lab_wait 15 both_up
+check "aiccud tells systemd it is ready" lab_wait 5 grep -q '^READY=1$' "$TMP/notify.log"
+check "and how many tunnels are up" lab_wait 5 grep -q '^STATUS=2 of 2 tunnel(s) up$' "$TMP/notify.log"
 ctl status
 grep "installed" "$TMP/aiccud.log"
 
@@ -106,6 +119,7 @@ check "the first one still answers" ctl status
 # SIGTERM: nothing of aiccud's is left behind.
 kill -TERM "$AICCUD_PID"
 check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $AICCUD_PID"
+check "it told systemd it was stopping" grep -q '^STOPPING=1$' "$TMP/notify.log"
 check_eq "no aiccud rule left" "" "$(our_rules)"
 check_eq "no aiccud route left" "" "$(ip -n "$NS_CLI" -6 route show table all proto 157)"
 check "no sixxs link left" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
