@@ -43,7 +43,7 @@ cat >"$TMP/pop-6in4.json" <<'JSON'
 ]}
 JSON
 
-# tunnel NAME ID TYPE NET TABLE PRIO DATAPATH PASSWORD IPV4-LOCAL
+# tunnel NAME ID TYPE NET TABLE PRIO DATAPATH PASSWORD IPV4-LOCAL [IPV4-POP]
 tunnel() {
 	cat >"$TMP/conf.d/$1.conf" <<EOF
 [tunnel]
@@ -59,7 +59,7 @@ type = $3
 ipv6_local = 2001:db8:$4::2
 ipv6_pop = 2001:db8:$4::1
 prefix_len = 64
-ipv4_pop = 192.0.2.1
+ipv4_pop = ${10:-192.0.2.1}
 ipv4_local = $9
 password = $8
 heartbeat_interval = $INTERVAL
@@ -73,7 +73,8 @@ mkdir -p "$TMP/conf.d" "$TMP/state"
 tunnel sixxs0 T20001 6in4-heartbeat a 200 1000 auto hb-secret heartbeat
 tunnel sixxs1 T20002 6in4-static b 201 1001 userspace unused 192.0.2.2
 tunnel sixxs2 T20003 6in4-heartbeat c 202 1002 userspace wrong-password heartbeat
-tunnel sixxs3 T20004 6in4-static d 203 1003 kernel unused 192.0.2.2
+# (its own PoP address: a sit kernel refuses two links with the same endpoints)
+tunnel sixxs3 T20004 6in4-static d 203 1003 kernel unused 192.0.2.2 192.0.2.9
 chmod 600 "$TMP"/conf.d/*.conf
 cat >"$TMP/aiccud.conf" <<EOF
 [daemon]
