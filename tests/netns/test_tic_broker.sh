@@ -62,6 +62,13 @@ start_aiccud || fail_now "aiccud start"
 check_eq "a tunnel waits for a limiter token first" waiting "$(field sixxs0 state)"
 check "status says when the next connection is allowed" grep -q 'next in [0-9]* s' <<<"$(field sixxs0 reason)"
 check_eq "the limiter starts with an empty bucket" 0 "$(limiter_field tokens)"
+# aiccuctl start on the waiting tunnel shows the wait until the tunnel is up.
+out=$(ctl -t 90 start sixxs0)
+rc=$?
+echo "$out" | sed 's/^/#   /'
+check_eq "aiccuctl start returns once the tunnel is up" 0 "$rc"
+check "and showed the wait for a TIC token meanwhile" grep -q 'waiting for a TIC connection token (next in [0-9]* s)' <<<"$out"
+check "and the fetch" grep -q 'fetching parameters from TIC tic.test' <<<"$out"
 check "all $N tunnels come up" lab_wait 60 all_in up
 echo "# up $(elapsed "$t0") s after start (the first token is minted after 30 s)"
 check_eq "with exactly one TIC connection" 1 "$(connects)"
