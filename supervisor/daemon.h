@@ -56,11 +56,12 @@ struct tunnel_rt {
 
 	/* Self-healing (heal.c): objects restored behind our back. */
 	unsigned repairs;
-	time_t last_repair_at; /* wall clock */
-	char last_repair[128]; /* what was restored */
-	double last_repair_ms; /* kernel notification -> restored */
-	unsigned heal_dirty;   /* HEAL_* bits still to check (heal.c) */
-	bool link_missing;     /* heal.c found the link gone once: look again, then act */
+	time_t last_repair_at;      /* wall clock */
+	char last_repair[128];      /* what was restored */
+	double last_repair_ms;      /* kernel notification -> restored */
+	unsigned heal_dirty;        /* HEAL_* bits still to check (heal.c) */
+	bool link_missing;          /* heal.c found the link gone once: look again, then act */
+	ev_tstamp local_missing_at; /* heal.c: local route first seen missing; 0: it is there */
 
 	/* Reload (reload.c) */
 	bool removing;                   /* gone from the configuration: leaves once stopped */

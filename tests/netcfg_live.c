@@ -243,7 +243,9 @@ static void step_route_kind(struct netcfg *nc)
 	a.addr = addr6("2001:db8:c::2");
 	must(netcfg_link_set(nc, a.ifindex, true, 1280), nc, "lookup link up");
 	must(netcfg_addr_add(nc, &a), nc, "lookup address added");
-	kind = netcfg_route_kind(nc, &a.addr);
+	/* The kernel inserts the local route from a work item, moments later. */
+	for (int i = 0; i < 100 && (kind = netcfg_route_kind(nc, &a.addr)) != RTN_LOCAL; i++)
+		usleep(10000);
 	check(kind == RTN_LOCAL, "the kernel routes 2001:db8:c::2 as local (type %d)", kind);
 	must(netcfg_addr_del(nc, &a), nc, "lookup address deleted");
 	kind = netcfg_route_kind(nc, &a.addr);
