@@ -46,7 +46,6 @@ struct heal {
 	ev_io io;
 	ev_timer check_w;
 	ev_timer link_w;       /* second look at links found missing */
-	ev_timer local_w;      /* second look at local routes found missing */
 	ev_tstamp first_event; /* ev_time() of the oldest event not yet checked; 0: none */
 	bool resync;           /* events were lost: check everything */
 };
@@ -266,6 +265,7 @@ static void check_local_route(struct heal *h, struct tunnel_rt *t)
 {
 	char what[128], a[INET6_ADDRSTRLEN];
 	int kind = netcfg_route_kind(h->d->nc, &t->entry.conf.params.ipv6_local), err;
+	ev_tstamp left;
 
 	if (kind == RTN_LOCAL) {
 		t->local_missing_at = 0;
@@ -286,10 +286,12 @@ static void check_local_route(struct heal *h, struct tunnel_rt *t)
 	ev_now_update(h->d->loop);
 	if (!t->local_missing_at)
 		t->local_missing_at = ev_now(h->d->loop);
-	if (ev_now(h->d->loop) - t->local_missing_at < HEAL_LOCAL_GRACE) {
-		if (!ev_is_active(&h->local_w)) {
-			ev_timer_set(&h->local_w, HEAL_LOCAL_GRACE, 0.);
-			ev_timer_start(h->d->loop, &h->local_w);
+	left = HEAL_LOCAL_GRACE - (ev_now(h->d->loop) - t->local_missing_at);
+	if (left > 0) {
+		/* The regular check (on_check) looks at every local route again. */
+		if (!ev_is_active(&h->check_w)) {
+			ev_timer_set(&h->check_w, left, 0.);
+			ev_timer_start(h->d->loop, &h->check_w);
 		}
 		return;
 	}
@@ -371,21 +373,6 @@ static void on_check(EV_P_ ev_timer *w, int revents)
 	h->first_event = 0;
 }
 
-static void on_local_grace(EV_P_ ev_timer *w, int revents)
-{
-	struct heal *h = w->data;
-	struct daemon *d = h->d;
-
-	(void)loop;
-	(void)revents;
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
-		if (t->local_missing_at && watched(t) && !d->shutting_down)
-			check_local_route(h, t);
-	}
-}
-
 static void on_link_grace(EV_P_ ev_timer *w, int revents)
 {
 	struct heal *h = w->data;
@@ -416,8 +403,7 @@ int heal_open(struct daemon *d)
 	ev_io_init(&h->io, on_monitor, netcfg_monitor_fd(h->mon), EV_READ);
 	ev_init(&h->check_w, on_check);
 	ev_init(&h->link_w, on_link_grace);
-	ev_init(&h->local_w, on_local_grace);
-	h->io.data = h->check_w.data = h->link_w.data = h->local_w.data = h;
+	h->io.data = h->check_w.data = h->link_w.data = h;
 	ev_io_start(d->loop, &h->io);
 	d->heal = h;
 	return 0;
@@ -436,7 +422,6 @@ void heal_close(struct daemon *d)
 	ev_io_stop(d->loop, &h->io);
 	ev_timer_stop(d->loop, &h->check_w);
 	ev_timer_stop(d->loop, &h->link_w);
-	ev_timer_stop(d->loop, &h->local_w);
 	netcfg_monitor_close(h->mon);
 	free(h);
 	d->heal = NULL;
