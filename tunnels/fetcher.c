@@ -1,7 +1,6 @@
 #include "fetcher.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +15,12 @@
 
 static void request_receive(int fd, struct ipc_fetch *req)
 {
-	unsigned char buf[IPC_MSG_MAX];
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	const void *payload;
-	int type;
+	int type = ipc_recv_wait(fd, IPC_P_FETCH, req, sizeof(*req), 10000);
 
-	if (poll(&pfd, 1, 10000) != 1)
+	if (type == -ETIMEDOUT)
 		fatalx("no fetch request from the parent within 10 s");
-	type = ipc_recv(fd, buf, sizeof(buf), &payload);
 	if (type != IPC_P_FETCH)
 		fatalx("expected a fetch request from the parent, got %d", type);
-	memcpy(req, payload, sizeof(*req));
-	explicit_bzero(buf, sizeof(buf));
 	if (req->nids > IPC_FETCH_MAX)
 		fatalx("fetch request for %u tunnels (at most %d)", req->nids, IPC_FETCH_MAX);
 	req->state_dir[sizeof(req->state_dir) - 1] = '\0';

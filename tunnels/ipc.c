@@ -1,6 +1,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -61,4 +62,24 @@ int ipc_recv(int fd, void *buf, size_t buflen, const void **payload)
 		return -EBADMSG;
 	*payload = (const unsigned char *)buf + sizeof(h);
 	return h.type;
+}
+
+int ipc_recv_wait(int fd, uint16_t want, void *out, size_t len, int timeout_ms)
+{
+	unsigned char buf[IPC_MSG_MAX];
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	const void *payload;
+	int n = poll(&pfd, 1, timeout_ms), type;
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ETIMEDOUT;
+	type = ipc_recv(fd, buf, sizeof(buf), &payload);
+	if (type == want && ipc_payload_len(want) == (ssize_t)len)
+		memcpy(out, payload, len);
+	else if (type == want)
+		type = -EINVAL;
+	explicit_bzero(buf, sizeof(buf));
+	return type;
 }

@@ -95,5 +95,12 @@ int ipc_send(int fd, uint16_t type, const void *payload, size_t len);
  * not match the type, other -errno on error.
  */
 int ipc_recv(int fd, void *buf, size_t buflen, const void **payload);
+/*
+ * A child's first message: wait up to timeout_ms for one, receive it, and
+ * when it is of type `want` copy its payload (exactly len bytes) to out.
+ * The receive buffer is wiped (it may hold passwords).  Returns the type
+ * received (compare with want), -ETIMEDOUT, or another -errno.
+ */
+int ipc_recv_wait(int fd, uint16_t want, void *out, size_t len, int timeout_ms);
 
 #endif

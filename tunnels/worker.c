@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/icmp6.h>
@@ -603,17 +602,12 @@ static void loop_run(struct worker *w)
 /* Wait (bounded) for the parent to send the tunnel to run. */
 static void conf_receive(struct worker *w, struct ipc_conf *ic)
 {
-	unsigned char buf[IPC_MSG_MAX];
-	struct pollfd pfd = {.fd = w->ipc_fd, .events = POLLIN};
-	const void *payload;
-	int type;
+	int type = ipc_recv_wait(w->ipc_fd, IPC_P_CONF, ic, sizeof(*ic), 10000);
 
-	if (poll(&pfd, 1, 10000) != 1)
+	if (type == -ETIMEDOUT)
 		fatalx("no configuration from the parent within 10 s");
-	type = ipc_recv(w->ipc_fd, buf, sizeof(buf), &payload);
 	if (type != IPC_P_CONF)
 		fatalx("expected the tunnel configuration from the parent, got %d", type);
-	memcpy(ic, payload, sizeof(*ic));
 	ic->conf.name[sizeof(ic->conf.name) - 1] = '\0';
 	ic->state_dir[sizeof(ic->state_dir) - 1] = '\0';
 }

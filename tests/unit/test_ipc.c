@@ -72,6 +72,25 @@ static void test_payload_length_is_checked(void **state)
 	assert_int_equal(ipc_recv(pair[1], buf, sizeof(buf), &p), -EBADMSG);
 }
 
+/* A child's first message: waited for, of the wanted type, copied out. */
+static void test_recv_wait(void **state)
+{
+	struct ipc_up up = {.ifindex = 9, .ifname = "sixxs1"}, got = {0};
+	struct ipc_failed f = {.reason = "no"};
+
+	(void)state;
+	assert_int_equal(ipc_recv_wait(pair[1], IPC_W_UP, &got, sizeof(got), 50), -ETIMEDOUT);
+	assert_int_equal(ipc_send(pair[0], IPC_W_FAILED, &f, sizeof(f)), 0);
+	assert_int_equal(ipc_recv_wait(pair[1], IPC_W_UP, &got, sizeof(got), 50), IPC_W_FAILED);
+	assert_int_equal(got.ifindex, 0); /* another type: nothing copied */
+	assert_int_equal(ipc_send(pair[0], IPC_W_UP, &up, sizeof(up)), 0);
+	assert_int_equal(ipc_recv_wait(pair[1], IPC_W_UP, &got, sizeof(got), 50), IPC_W_UP);
+	assert_int_equal(got.ifindex, 9);
+	assert_string_equal(got.ifname, "sixxs1");
+	assert_int_equal(ipc_send(pair[0], IPC_W_UP, &up, sizeof(up)), 0);
+	assert_int_equal(ipc_recv_wait(pair[1], IPC_W_UP, &got, 4, 50), -EINVAL); /* wrong size */
+}
+
 static void test_eof(void **state)
 {
 	unsigned char buf[IPC_MSG_MAX];
@@ -127,6 +146,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_payload_length_is_checked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_recv_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
 	    cmocka_unit_test(test_link_local),
 	    cmocka_unit_test(test_policy_objects),
