@@ -59,6 +59,13 @@ static void keep_warning(void *ctx, const char *msg)
 	snprintf(done->warning, sizeof(done->warning), "%s", msg);
 }
 
+/* Which of the server's addresses answered (the fetcher's log goes to aiccud's). */
+static void log_progress(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_info("%s", msg);
+}
+
 void fetcher_main(int ipc_fd)
 {
 	static struct ipc_fetch req;
@@ -75,6 +82,7 @@ void fetcher_main(int ipc_fd)
 	memset(&opts, 0, sizeof(opts));
 	opts.warn = keep_warning;
 	opts.warn_ctx = &done;
+	opts.info = log_progress;
 	err = tic_fetch(&req.account, ids, req.nids, &opts, out, done.reason, sizeof(done.reason));
 	explicit_bzero(&req.account.password, sizeof(req.account.password));
 	done.err = err;

@@ -138,30 +138,89 @@ fail:
 	return r;
 }
 
+/* "192.0.2.1" or "2001:db8::1" for messages. */
+static void addr_text(const struct addrinfo *ai, char *buf, size_t len)
+{
+	const void *a = ai->ai_family == AF_INET6
+	                    ? (const void *)&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+	                    : (const void *)&((const struct sockaddr_in *)ai->ai_addr)->sin_addr;
+
+	if (!inet_ntop(ai->ai_family, a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+static void say(struct fetch *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct fetch *f, const char *fmt, ...)
+{
+	char msg[TIC_ERR_MAX + sizeof(f->name) + 2];
+	int n = snprintf(msg, sizeof(msg), "%s: ", f->name);
+	va_list ap;
+
+	if (!f->opts->info)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	f->opts->info(f->opts->info_ctx, msg);
+}
+
+/* Append "<addr>: <why>" to the list of addresses that did not answer. */
+static void tried_add(char *tried, size_t len, const char *addr, int r, unsigned step_ms)
+{
+	size_t off = strlen(tried);
+	char why[64];
+
+	if (r == -ETIMEDOUT) {
+		snprintf(why, sizeof(why), "timed out after ");
+		fmt_duration(step_ms, why + strlen(why), sizeof(why) - strlen(why));
+	} else {
+		snprintf(why, sizeof(why), "%s", strerror(-r));
+	}
+	if (off < len)
+		snprintf(tried + off, len - off, "%s%s: %s", off ? "; " : "", addr, why);
+}
+
+/*
+ * The resolved addresses in order until one accepts, as the real client
+ * did (PROTOCOLS.md 7.1): a TCP connection that never reached a TIC server
+ * is not a broker connection, so all of this is one limiter token.  Each
+ * address gets the step timeout, all of them together the session's.
+ */
 static enum tic_action tcp_connect(struct fetch *f)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
-	int r = -EHOSTUNREACH, one = 1;
-	char d[32];
+	char tried[TIC_ERR_MAX / 2] = "", addr[INET6_ADDRSTRLEN];
+	int r, one = 1, n = 0, total = 0;
 
 	snprintf(f->sess.doing, sizeof(f->sess.doing), "connect");
 	start_step(f);
 	r = getaddrinfo(f->host, f->port, &hints, &res);
 	if (r)
 		return tic_session_fail(&f->sess, -EHOSTUNREACH, "resolve: %s", gai_strerror(r));
-	/* One address after the other; only a completed handshake reaches the broker. */
-	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		total++;
+	r = -EHOSTUNREACH;
+	for (const struct addrinfo *ai = res; ai && n < TIC_CONNECT_ADDRS_MAX; ai = ai->ai_next) {
+		n++;
+		addr_text(ai, addr, sizeof(addr));
+		start_step(f);
 		r = connect_one(f, ai);
-		if (!r || r == -ETIMEDOUT)
+		if (!r)
 			break;
+		tried_add(tried, sizeof(tried), addr, r, f->step_ms);
+		if (mono_ms() >= f->total_deadline)
+			break; /* wait_fd stopped at the session's deadline */
+		if (ai->ai_next && n < TIC_CONNECT_ADDRS_MAX)
+			say(f, "connect to %s: %s; trying the next address", addr,
+			    r == -ETIMEDOUT ? "timed out" : strerror(-r));
 	}
 	freeaddrinfo(res);
-	if (r == -ETIMEDOUT) {
-		fmt_duration(f->step_ms, d, sizeof(d));
-		return tic_session_fail(&f->sess, r, "connect: timed out after %s", d);
-	}
+	if (r == -ETIMEDOUT && mono_ms() >= f->total_deadline)
+		return timed_out(f, "a TIC server to accept the connection");
 	if (r)
-		return tic_session_fail(&f->sess, r, "connect: %s", strerror(-r));
+		return tic_session_fail(&f->sess, r, "connect: %s", tried);
+	say(f, "connected to %s (address %d of %d)", addr, n, total);
 	/* Nagle plus delayed ACKs would stall every exchange by ~40 ms. */
 	setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	snprintf(f->sess.doing, sizeof(f->sess.doing), "welcome");
@@ -373,11 +432,67 @@ static enum tic_action tls_setup(struct fetch *f)
 	return TIC_ACT_STARTTLS;
 }
 
+/* The alert that says why we refused the server's certificate. */
+static gnutls_alert_description_t cert_alert(unsigned status)
+{
+	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+		return GNUTLS_A_UNKNOWN_CA;
+	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))
+		return GNUTLS_A_CERTIFICATE_EXPIRED;
+	if (status & GNUTLS_CERT_REVOKED)
+		return GNUTLS_A_CERTIFICATE_REVOKED;
+	return GNUTLS_A_BAD_CERTIFICATE;
+}
+
+/*
+ * Closing a socket with unread bytes (the rest of the server's handshake
+ * flight) makes the kernel send a reset, which can destroy our alert before
+ * the server reads it.  So: no more writes, then read and discard until the
+ * server hangs up, for at most ALERT_LINGER_MS.
+ */
+#define ALERT_LINGER_MS 1000
+
+static void alert_linger(struct fetch *f)
+{
+	int64_t until = mono_ms() + ALERT_LINGER_MS;
+	char buf[4096];
+
+	if (until < f->step_deadline)
+		f->step_deadline = until;
+	shutdown(f->fd, SHUT_WR);
+	while (wait_fd(f, POLLIN) == 0) {
+		ssize_t n = recv(f->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+}
+
+/*
+ * End the handshake with a fatal alert, as a client refusing a certificate
+ * should (PROTOCOLS.md 7.1), so the server logs why instead of seeing a
+ * bare reset.  Best effort, bounded by the step's deadline.
+ */
+static void alert_send(struct fetch *f, gnutls_alert_description_t desc)
+{
+	for (;;) {
+		int r = gnutls_alert_send(f->tls, GNUTLS_AL_FATAL, desc);
+
+		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
+			break;
+		if (wait_fd(f, POLLOUT) < 0)
+			return;
+	}
+	alert_linger(f);
+}
+
 static enum tic_action cert_refused(struct fetch *f)
 {
 	unsigned status = gnutls_session_get_verify_cert_status(f->tls);
 	gnutls_datum_t txt = {NULL, 0};
 	enum tic_action a;
+
+	alert_send(f, cert_alert(status));
 
 	if (gnutls_certificate_verification_status_print(
 	        status, gnutls_certificate_type_get(f->tls), &txt, 0) < 0)

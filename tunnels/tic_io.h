@@ -15,6 +15,8 @@
 
 #define TIC_STEP_TIMEOUT_MS  10000
 #define TIC_TOTAL_TIMEOUT_MS 60000
+/* Most resolved addresses of the TIC server tried, one after the other. */
+#define TIC_CONNECT_ADDRS_MAX 8
 
 /*
  * The server turned the connection away (a welcome that is not 2xx, or the
@@ -33,13 +35,20 @@ struct tic_io_opts {
 	/* Called for a warning worth logging (plain text without TLS); may be NULL. */
 	void (*warn)(void *ctx, const char *msg);
 	void *warn_ctx;
+	/* Called for progress worth logging (which address answered); may be NULL. */
+	void (*info)(void *ctx, const char *msg);
+	void *info_ctx;
 };
 
 /*
  * Log in to acct's TIC server once and fetch the tunnels ids[0..nids-1]
  * into out[0..nids-1] ("tunnel list" once, "tunnel show" for each id the
- * list has, then QUIT).  Makes at most one TCP connection: the caller takes
- * one limiter token per call.  opts may be NULL.
+ * list has, then QUIT).  Makes at most one connection to a TIC server: the
+ * caller takes one limiter token per call.  When the name resolves to
+ * several addresses they are tried in order (at most TIC_CONNECT_ADDRS_MAX,
+ * each for the step timeout, all within the session's) until one accepts
+ * the TCP connection: one that never got that far reached no broker.
+ * opts may be NULL.
  *
  * Returns 0 when the session completed; each out[i].fetch_err then says
  * whether that tunnel's fields are valid (-ENOENT: not in the account).

@@ -1025,6 +1025,8 @@ static ssize_t fake_send(int fd, const void *buf, size_t len)
 	return fake_tls ? gnutls_record_send(fake_tls, buf, len) : write(fd, buf, len);
 }
 
+#define FAKE_ALERT_EXIT 100
+
 static void fake_start_tls(int fd, const char *priority)
 {
 	gnutls_certificate_credentials_t cred;
@@ -1048,8 +1050,13 @@ static void fake_start_tls(int fd, const char *priority)
 	do
 		r = gnutls_handshake(fake_tls);
 	while (r < 0 && !gnutls_error_is_fatal(r));
-	if (r < 0)
+	/* A client that refuses us must say why: FAKE_ALERT_EXIT + the alert it sent. */
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		_exit(FAKE_ALERT_EXIT + gnutls_alert_get(fake_tls));
+	if (r < 0) {
+		fprintf(stderr, "fake server: TLS handshake: %s\n", gnutls_strerror(r));
 		_exit(9);
+	}
 }
 
 static int fake_readline(int fd, char *buf, size_t len)
@@ -1549,7 +1556,8 @@ static void test_tls12(void **state)
 	tls_session(NULL, "NORMAL:-VERS-ALL:+VERS-TLS1.2");
 }
 
-static void tls_refused(const char *cert, const char *ca, const char *says)
+static void tls_refused(const char *cert, const char *ca, const char *says,
+                        gnutls_alert_description_t alert, const char *server_prio)
 {
 	const struct fake_step script[] = {
 	    {F_SEND, "200 hi\r\n"},
@@ -1559,7 +1567,7 @@ static void tls_refused(const char *cert, const char *ca, const char *says)
 	    {F_SEND, "200 @TIME@\r\n"},
 	    {F_EXPECT, "starttls"},
 	    {F_SEND, "200 Starting TLS\r\n"},
-	    {F_TLS, NULL},
+	    {F_TLS, server_prio},
 	    {F_STALL, NULL},
 	    {F_END, NULL},
 	};
@@ -1574,7 +1582,8 @@ static void tls_refused(const char *cert, const char *ca, const char *says)
 	account(&acct, &f, true);
 	snprintf(acct.ca_file, sizeof(acct.ca_file), "%s/%s.pem", tls_dir, ca);
 	assert_int_equal(tic_fetch(&acct, ids, 1, NULL, out, err, sizeof(err)), -EKEYREJECTED);
-	fake_stop(&f, true);
+	/* PROTOCOLS.md 7.1: the server hears a TLS alert saying why, not a bare close */
+	assert_int_equal(fake_stop(&f, false), FAKE_ALERT_EXIT + (int)alert);
 	assert_contains(err, "starttls: the server's certificate was refused for '127.0.0.1'");
 	assert_contains(err, says);
 }
@@ -1582,13 +1591,17 @@ static void tls_refused(const char *cert, const char *ca, const char *says)
 static void test_tls_wrong_name(void **state)
 {
 	(void)state;
-	tls_refused("wrongname", "ca", "name in the certificate does not match");
+	tls_refused("wrongname", "ca", "name in the certificate does not match",
+	            GNUTLS_A_BAD_CERTIFICATE, NULL);
 }
 
 static void test_tls_unknown_ca(void **state)
 {
 	(void)state;
-	tls_refused("server", "otherca", "issuer is unknown");
+	tls_refused("server", "otherca", "issuer is unknown", GNUTLS_A_UNKNOWN_CA, NULL);
+	/* the same alert over TLS 1.2, which the real client's broker spoke */
+	tls_refused("server", "otherca", "issuer is unknown", GNUTLS_A_UNKNOWN_CA,
+	            "NORMAL:-VERS-ALL:+VERS-TLS1.2");
 }
 
 static void test_tls_missing_ca_file(void **state)
