@@ -53,6 +53,11 @@ check "aiccud tells systemd it is ready" lab_wait 5 grep -q '^READY=1$' "$TMP/no
 check "and how many tunnels are up" lab_wait 5 grep -q '^STATUS=2 of 2 tunnel(s) up$' "$TMP/notify.log"
 ctl status
 grep "installed" "$TMP/aiccud.log"
+# PROTOCOLS.md 7.1: 3 no-op beats back to back at start, then one per interval (60 s here)
+startup_beats() { [ "$(pop_counter T10001 keepalives)" -ge 3 ] && [ "$(pop_counter T10002 keepalives)" -ge 3 ]; }
+check "the PoP got the start-up no-op beats of both tunnels" lab_wait 10 startup_beats
+check_eq "exactly 3 each, as the real client sends them" "3 3" \
+	"$(pop_counter T10001 keepalives) $(pop_counter T10002 keepalives)"
 
 # Outside -> tunnel address, from the PoP itself and from a host behind it.
 for t in "a T10001 sixxs0" "b T10002 sixxs1"; do
