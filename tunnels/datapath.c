@@ -28,7 +28,14 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_OVERSIZE] = "oversize",
     [DROP_FOREIGN] = "foreign_source",
     [DROP_OTHER_TUNNEL] = "other_tunnel",
+    [DROP_LINK_LOCAL] = "link_local",
 };
+
+bool datapath_link_local_source(const uint8_t *ip6, size_t len)
+{
+	/* fe80::/10, source address at bytes 8..23 of the IPv6 header */
+	return len >= 40 && ip6[8] == 0xfe && (ip6[9] & 0xc0) == 0x80;
+}
 
 const char *drop_reason_name(enum drop_reason r)
 {
@@ -162,6 +169,10 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 		handled++;
 		if (n < 1 || (pkt[AYIYA_HDR_LEN] >> 4) != 6) {
 			dp->c->drops[DROP_TUN_NOT_IPV6]++;
+			continue;
+		}
+		if (datapath_link_local_source(pkt + AYIYA_HDR_LEN, (size_t)n)) {
+			dp->c->drops[DROP_LINK_LOCAL]++;
 			continue;
 		}
 		dp->tx_iov[queued].iov_len = ayiya_seal(dp->ay, pkt, (size_t)n, AYIYA_OP_FORWARD,

@@ -46,6 +46,13 @@ int datapath_from_udp(struct datapath *dp, uint32_t now);
 /* Send the no-op keep-alive.  Returns 0 or -errno. */
 int datapath_keepalive(struct datapath *dp, uint32_t now);
 
+/*
+ * A packet from our link with a link-local source (router solicitations,
+ * MLD reports): the PoP drops those silently (PROTOCOLS.md 7, the real
+ * client leaked them), so they are not sent.  ip6: the IPv6 header.
+ */
+bool datapath_link_local_source(const uint8_t *ip6, size_t len);
+
 /* Socket buffers sized for bursts (the defaults lost ~10% at speed). */
 void datapath_sockbuf(int fd);
 /* Point n messages at n slots of buf, slot bytes each. */

@@ -125,6 +125,10 @@ int p41_from_tun(struct p41 *p)
 			p->c->drops[DROP_TUN_NOT_IPV6]++;
 			continue;
 		}
+		if (datapath_link_local_source(pkt, (size_t)n)) {
+			p->c->drops[DROP_LINK_LOCAL]++;
+			continue;
+		}
 		p->iov[queued].iov_len = (size_t)n;
 		p->msgs[queued].msg_hdr.msg_name = &p->peer;
 		p->msgs[queued].msg_hdr.msg_namelen = sizeof(p->peer);

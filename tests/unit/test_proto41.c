@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "datapath.h"
 #include "proto41.h"
 
 /* An IPv4 header (no options) with protocol 41 from src, then an IPv6 header. */
@@ -164,12 +165,45 @@ static void ours_by_destination(void **state)
 	p41_free(&p);
 }
 
+/* PROTOCOLS.md 7: the PoP drops link-local-sourced packets; we do not send them. */
+static void link_local_sources_are_not_sent(void **state)
+{
+	uint8_t ip6[40] = {0x60};
+	struct in6_addr a;
+
+	(void)state;
+	inet_pton(AF_INET6, "fe80::4ec8:8437:7d04:8268", &a); /* the real client's RS */
+	memcpy(ip6 + 8, &a, 16);
+	assert_true(datapath_link_local_source(ip6, sizeof(ip6)));
+	assert_false(datapath_link_local_source(ip6, 39));
+	inet_pton(AF_INET6, "febf::1", &a); /* still fe80::/10 */
+	memcpy(ip6 + 8, &a, 16);
+	assert_true(datapath_link_local_source(ip6, sizeof(ip6)));
+	const char *not_ll[] = {"2001:db8:a::2", "fec0::1", "fe00::1", "::", "ff02::2"};
+	for (size_t i = 0; i < sizeof(not_ll) / sizeof(not_ll[0]); i++) {
+		inet_pton(AF_INET6, not_ll[i], &a);
+		memcpy(ip6 + 8, &a, 16);
+		if (datapath_link_local_source(ip6, sizeof(ip6)))
+			fail_msg("%s taken for link-local", not_ll[i]);
+	}
+	/* only the source counts: a global source to a link-local destination goes */
+	inet_pton(AF_INET6, "2001:db8:a::2", &a);
+	memcpy(ip6 + 8, &a, 16);
+	inet_pton(AF_INET6, "fe80::1", &a);
+	memcpy(ip6 + 24, &a, 16);
+	assert_false(datapath_link_local_source(ip6, sizeof(ip6)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(accepts_ipv6_from_the_pop),   cmocka_unit_test(skips_ipv4_options),
-	    cmocka_unit_test(drops_foreign_source),        cmocka_unit_test(drops_non_ipv6_payload),
-	    cmocka_unit_test(drops_short_and_bad_headers), cmocka_unit_test(ours_by_destination),
+	    cmocka_unit_test(link_local_sources_are_not_sent),
+	    cmocka_unit_test(accepts_ipv6_from_the_pop),
+	    cmocka_unit_test(skips_ipv4_options),
+	    cmocka_unit_test(drops_foreign_source),
+	    cmocka_unit_test(drops_non_ipv6_payload),
+	    cmocka_unit_test(drops_short_and_bad_headers),
+	    cmocka_unit_test(ours_by_destination),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
