@@ -161,16 +161,6 @@ static int copy_str(char *dst, size_t size, const char *src)
 	return 0;
 }
 
-static bool is_word(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s))
-			return false;
-	return true;
-}
-
 /* ---- tunnel list ---- */
 
 static int list_parse(const char *line, struct tic_list_entry *e, char *err, size_t errlen)
@@ -199,11 +189,12 @@ static int list_parse(const char *line, struct tic_list_entry *e, char *err, siz
 		snprintf(err, errlen, "%s: bad IPv6 address '%.64s'", e->id, f[1]);
 		return -EBADMSG;
 	}
-	/* Dynamic tunnels name their IPv4 end with a word ("heartbeat", "ayiya"). */
-	if (inet_pton(AF_INET, f[2], &e->ipv4_local) != 1 && !is_word(f[2])) {
-		snprintf(err, errlen, "%s: bad IPv4 address '%.64s'", e->id, f[2]);
-		return -EBADMSG;
-	}
+	/*
+	 * Informational: an address, or a word for dynamic tunnels ("heartbeat",
+	 * "ayiya"); the real client kept it as text, so do we (PROTOCOLS.md 7.1).
+	 */
+	if (inet_pton(AF_INET, f[2], &e->ipv4_local) != 1)
+		e->ipv4_local.s_addr = 0;
 	if (!token_valid(f[3], TIC_POP_ID_MAX)) {
 		snprintf(err, errlen, "%s: bad PoP id '%.40s'", e->id, f[3]);
 		return -EBADMSG;
@@ -345,12 +336,8 @@ static int show_value(struct tic_show *p, enum show_key k, const char *v)
 			return show_fail(p, -EINVAL, "%s: bad PoP id '%.40s'", key, v);
 		return show_string(p, key, v, t->pop_id, sizeof(t->pop_id));
 	case K_V4_LOCAL:
-		/* "heartbeat": the address is dynamic and learnt by the PoP. */
-		if (!strcmp(v, "heartbeat")) {
-			t->params.ipv4_local.s_addr = 0;
-			return 0;
-		}
-		return show_addr(p, key, v, AF_INET, &t->params.ipv4_local);
+		/* Text until the type is known: show_check reads it (Type may come later). */
+		return show_string(p, key, v, t->ipv4_endpoint, sizeof(t->ipv4_endpoint));
 	case K_V4_POP:
 		return show_addr(p, key, v, AF_INET, &t->params.ipv4_pop);
 	case K_USER:
@@ -414,6 +401,24 @@ int tic_show_line(struct tic_show *p, const char *line)
 	return 0;
 }
 
+/* The one tunnel type whose IPv4 Endpoint is used: the sit link's local address. */
+static int show_check_static(struct tic_show *p)
+{
+	struct in_addr *a = &p->t.params.ipv4_local;
+	const char *v = p->t.ipv4_endpoint;
+
+	if (inet_pton(AF_INET, v, a) != 1)
+		return show_fail(p, -EINVAL,
+		                 "IPv4 Endpoint: a 6in4-static tunnel needs our IPv4 address, "
+		                 "not '%.64s'",
+		                 v);
+	if (a->s_addr == 0)
+		return show_fail(p, -EINVAL,
+		                 "IPv4 Endpoint: a 6in4-static tunnel needs our IPv4 address, "
+		                 "not 0.0.0.0");
+	return 0;
+}
+
 static int show_check(struct tic_show *p)
 {
 	const struct tunnel_params *par = &p->t.params;
@@ -428,13 +433,11 @@ static int show_check(struct tic_show *p)
 		return show_fail(p, -EINVAL, "IPv6 Endpoint/POP: the unspecified address ::");
 	if (par->ipv4_pop.s_addr == 0)
 		return show_fail(p, -EINVAL, "IPv4 POP: 0.0.0.0");
-	if (par->type == TUNNEL_6IN4_STATIC) {
-		if (par->ipv4_local.s_addr == 0)
-			return show_fail(p, -EINVAL,
-			                 "IPv4 Endpoint: a 6in4-static tunnel needs our IPv4 "
-			                 "address, not 'heartbeat'");
-		return 0;
-	}
+	if (par->type == TUNNEL_6IN4_STATIC)
+		return show_check_static(p);
+	/* Dynamic tunnels: the PoP learns our address; an address here is information. */
+	if (inet_pton(AF_INET, p->t.ipv4_endpoint, &p->t.params.ipv4_local) != 1)
+		p->t.params.ipv4_local.s_addr = 0;
 	/* AYIYA and heartbeat tunnels sign with the password and beat on the interval. */
 	if (!par->password[0])
 		return show_fail(p, -EBADMSG, "missing key 'Password' (a %s tunnel needs it)",
@@ -492,6 +495,7 @@ int tic_show_format(const struct tic_tunnel *t, char *buf, size_t len)
 	const struct tunnel_params *par = &t->params;
 	struct outbuf o = {buf, len, 0, len == 0};
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const char *v4 = a;
 
 	out_printf(&o, "TunnelId: %s\nType: %s\n", t->id, tunnel_type_name(par->type));
 	inet_ntop(AF_INET6, &par->ipv6_local, a, sizeof(a));
@@ -500,12 +504,16 @@ int tic_show_format(const struct tic_tunnel *t, char *buf, size_t len)
 	           par->prefix_len);
 	if (t->pop_id[0])
 		out_printf(&o, "POP Id: %s\n", t->pop_id);
-	if (par->ipv4_local.s_addr)
+	/* The broker's text when we have it (the cache must not turn "ayiya" into something else).
+	 */
+	if (t->ipv4_endpoint[0])
+		v4 = t->ipv4_endpoint;
+	else if (par->ipv4_local.s_addr)
 		inet_ntop(AF_INET, &par->ipv4_local, a, sizeof(a));
 	else
-		strcpy(a, "heartbeat");
+		v4 = par->type == TUNNEL_AYIYA ? "ayiya" : "heartbeat";
 	inet_ntop(AF_INET, &par->ipv4_pop, b, sizeof(b));
-	out_printf(&o, "IPv4 Endpoint: %s\nIPv4 POP: %s\n", a, b);
+	out_printf(&o, "IPv4 Endpoint: %s\nIPv4 POP: %s\n", v4, b);
 	out_printf(&o, "UserState: %s\nAdminState: %s\n", t->user_state, t->admin_state);
 	if (par->password[0])
 		out_printf(&o, "Password: %s\n", par->password);

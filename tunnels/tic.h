@@ -28,6 +28,8 @@
 #define TIC_POP_ID_MAX     32
 #define TIC_STATE_MAX      32
 #define TIC_ERR_MAX        256
+/* "IPv4 Endpoint" as text: an address, "heartbeat", "ayiya", ... */
+#define TIC_ENDPOINT_MAX 64
 /* Heartbeat interval bounds: the PoP drops a tunnel 120 s after its last packet. */
 #define TIC_HEARTBEAT_MIN 10
 #define TIC_HEARTBEAT_MAX 110
@@ -94,7 +96,11 @@ bool tic_id_valid(const char *id);
 struct tic_list_entry {
 	char id[TUNNEL_ID_MAX];
 	struct in6_addr ipv6_local;
-	struct in_addr ipv4_local; /* 0.0.0.0 when the server names it with a word ("heartbeat") */
+	/*
+	 * 0.0.0.0 unless the server gave an address.  The field is informational
+	 * (PROTOCOLS.md 7.1): any word ("heartbeat", "ayiya", ...) is accepted.
+	 */
+	struct in_addr ipv4_local;
 	char pop_id[TIC_POP_ID_MAX];
 };
 
@@ -108,6 +114,14 @@ struct tic_tunnel {
 	struct tunnel_params params;
 	bool admin_enabled, user_enabled; /* bring the tunnel up only when both are set */
 	char admin_state[TIC_STATE_MAX], user_state[TIC_STATE_MAX];
+	/*
+	 * "IPv4 Endpoint" as the broker gave it.  Like the real client we keep
+	 * it as opaque text and read it as an address only for 6in4-static
+	 * tunnels (into params.ipv4_local; for other types an address there is
+	 * kept as information, a word such as "ayiya" or "heartbeat" gives
+	 * 0.0.0.0).  The cache writes it back unchanged.
+	 */
+	char ipv4_endpoint[TIC_ENDPOINT_MAX];
 	/*
 	 * Set by the session (tic_fetch): 0 when the fields above are valid,
 	 * else -errno with fetch_msg saying why (-ENOENT: the account has no

@@ -115,6 +115,43 @@ static void test_round_trip(void **state)
 	assert_int_equal(fetched, 5);
 }
 
+/* The broker's IPv4 Endpoint text survives the cache unchanged (PROTOCOLS.md 7.1). */
+static void test_round_trip_endpoint_text(void **state)
+{
+	static const struct {
+		enum tunnel_type type;
+		const char *text;
+	} cases[] = {
+	    {TUNNEL_AYIYA, "ayiya"},
+	    {TUNNEL_6IN4_HEARTBEAT, "heartbeat"},
+	    {TUNNEL_AYIYA, "heartbeat"},
+	    {TUNNEL_6IN4_HEARTBEAT, "192.0.2.44"},
+	};
+	struct fixture *f = *state;
+	struct tic_tunnel back;
+	time_t fetched = 0;
+	char *file, want[80];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->t.params.type = cases[i].type;
+		snprintf(f->t.ipv4_endpoint, sizeof(f->t.ipv4_endpoint), "%s", cases[i].text);
+		if (inet_pton(AF_INET, cases[i].text, &f->t.params.ipv4_local) != 1)
+			f->t.params.ipv4_local.s_addr = 0;
+		assert_int_equal(cache_write(f->dir, &f->t, 1700000000), 0);
+		assert_int_equal(file_read_small(f->path, CACHE_FILE_MAX, 1, &file, &n), 0);
+		snprintf(want, sizeof(want), "\nIPv4 Endpoint: %s\n", cases[i].text);
+		if (!strstr(file, want))
+			fail_msg("cache file lacks '%s':\n%s", want + 1, file);
+		free(file);
+		assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), 0);
+		assert_same_tunnel(&f->t, &back);
+		assert_string_equal(back.ipv4_endpoint, cases[i].text);
+	}
+	/* an address given for a dynamic tunnel is kept, as information */
+	assert_int_equal(back.params.ipv4_local.s_addr, inet_addr("192.0.2.44"));
+}
+
 static void test_atomic_replace(void **state)
 {
 	struct fixture *f = *state;
@@ -240,6 +277,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_round_trip_endpoint_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_atomic_replace, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuse_readable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),

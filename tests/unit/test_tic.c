@@ -206,11 +206,26 @@ static void test_list_parse(void **state)
 	assert_int_equal(tic_list_parse("T2 2001:db8:2::2 heartbeat usqas01", &e, err, sizeof(err)),
 	                 0);
 	assert_int_equal(e.ipv4_local.s_addr, 0);
+	/*
+	 * The IPv4 field is informational (PROTOCOLS.md 7.1): a broker names
+	 * AYIYA tunnels "ayiya"; any other word or odd text is kept out of
+	 * ipv4_local but does not fail the list.
+	 */
+	const char *words[] = {"ayiya", "Heart-beat", "192.0.2", "-"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		char line[80];
+
+		snprintf(line, sizeof(line), "T3 2001:db8:3::2 %s usqas01", words[i]);
+		e.ipv4_local.s_addr = 1;
+		if (tic_list_parse(line, &e, err, sizeof(err)) != 0)
+			fail_msg("'%s' refused: %s", line, err);
+		assert_int_equal(e.ipv4_local.s_addr, 0);
+		assert_string_equal(e.id, "T3");
+	}
 
 	const char *bad[] = {
 	    "T1 2001:db8::2 192.0.2.1",      "T1 2001:db8::2 192.0.2.1 pop extra",
-	    "T1 2001:db8::zz 192.0.2.1 pop", "T1 2001:db8::2 192.0.2 pop",
-	    "T1 2001:db8::2 Heart-beat pop", "../etc 2001:db8::2 192.0.2.1 pop",
+	    "T1 2001:db8::zz 192.0.2.1 pop", "../etc 2001:db8::2 192.0.2.1 pop",
 	    "T1 2001:db8::2 192.0.2.1 po/p", "",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -219,9 +234,6 @@ static void test_list_parse(void **state)
 			fail_msg("'%s' was accepted", bad[i]);
 		assert_true(err[0] != '\0');
 	}
-	assert_int_equal(tic_list_parse("T1 2001:db8::2 192.0.2 pop", &e, err, sizeof(err)),
-	                 -EBADMSG);
-	assert_contains(err, "IPv4");
 }
 
 static void test_id_valid(void **state)
@@ -322,6 +334,54 @@ static void test_show_ok(void **state)
 	assert_int_equal(t.params.ipv4_local.s_addr, inet_addr("192.0.2.7"));
 	assert_int_equal(show_replace("UserState:", &t, err), 0);
 	assert_string_equal(t.user_state, "");
+	/*
+	 * A broker names an AYIYA tunnel's IPv4 Endpoint "ayiya" (PROTOCOLS.md
+	 * 7.1); for a dynamic tunnel any text is information only, kept as given.
+	 */
+	const char *informational[] = {"ayiya", "heartbeat", "dynamic", "", "192.0.2"};
+	for (size_t i = 0; i < sizeof(informational) / sizeof(informational[0]); i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "IPv4 Endpoint: %s", informational[i]);
+		if (show_replace(line, &t, err) != 0)
+			fail_msg("'%s' refused for an AYIYA tunnel: %s", line, err);
+		assert_int_equal(t.params.ipv4_local.s_addr, 0);
+		assert_string_equal(t.ipv4_endpoint, informational[i]);
+	}
+	/* bounded like every other value */
+	char longer[TIC_ENDPOINT_MAX + 32];
+	snprintf(longer, sizeof(longer), "IPv4 Endpoint: %0*d", TIC_ENDPOINT_MAX, 7);
+	assert_int_equal(show_replace(longer, &t, err), -EINVAL);
+	assert_contains(err, "IPv4 Endpoint");
+}
+
+/* The Type key may come after IPv4 Endpoint: the word is judged at the end. */
+static void test_show_endpoint_before_type(void **state)
+{
+	const char *lines[] = {
+	    "TunnelId: T4",
+	    "IPv4 Endpoint: ayiya",
+	    "Type: ayiya",
+	    "IPv6 Endpoint: 2001:db8:4::2",
+	    "IPv6 POP: 2001:db8:4::1",
+	    "IPv6 PrefixLength: 64",
+	    "IPv4 POP: 203.0.113.1",
+	    "UserState: enabled",
+	    "AdminState: enabled",
+	    "Password: x",
+	    "Heartbeat_Interval: 60",
+	};
+	struct tic_tunnel t;
+	char err[TIC_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(show_lines(lines, 11, SIZE_MAX, SIZE_MAX, NULL, &t, err), 0);
+	assert_int_equal(t.params.type, TUNNEL_AYIYA);
+	assert_string_equal(t.ipv4_endpoint, "ayiya");
+	/* the same word for a static tunnel is refused: there the address is used */
+	assert_int_equal(show_lines(lines, 11, SIZE_MAX, 2, "Type: 6in4-static", &t, err), -EINVAL);
+	assert_contains(err, "IPv4 Endpoint: a 6in4-static tunnel needs our IPv4 address, not "
+	                     "'ayiya'");
 }
 
 static void test_show_missing_keys(void **state)
@@ -370,7 +430,6 @@ static void test_show_bad_values(void **state)
 	    {"IPv6 POP: ::", -EINVAL, "unspecified"},
 	    {"IPv4 POP: 2001:db8::1", -EINVAL, "IPv4 POP"},
 	    {"IPv4 POP: 0.0.0.0", -EINVAL, "IPv4 POP"},
-	    {"IPv4 Endpoint: dynamic", -EINVAL, "IPv4 Endpoint"},
 	    {"IPv6 PrefixLength: 0", -EINVAL, "PrefixLength"},
 	    {"IPv6 PrefixLength: 129", -EINVAL, "PrefixLength"},
 	    {"IPv6 PrefixLength: 64x", -EINVAL, "PrefixLength"},
@@ -447,6 +506,12 @@ static void test_show_syntax(void **state)
 	assert_int_equal(show_lines(stat, 9, SIZE_MAX, 5, "IPv4 Endpoint: heartbeat", &t, err),
 	                 -EINVAL);
 	assert_contains(err, "6in4-static");
+	assert_int_equal(show_lines(stat, 9, SIZE_MAX, 5, "IPv4 Endpoint: 0.0.0.0", &t, err),
+	                 -EINVAL);
+	assert_contains(err, "0.0.0.0");
+	assert_int_equal(show_lines(stat, 9, SIZE_MAX, 5, "IPv4 Endpoint: 192.0.2", &t, err),
+	                 -EINVAL);
+	assert_contains(err, "'192.0.2'");
 }
 
 static void test_show_format_round_trip(void **state)
@@ -456,13 +521,25 @@ static void test_show_format_round_trip(void **state)
 	char buf[2048], err[TIC_ERR_MAX], *line, *save = NULL;
 
 	(void)state;
-	assert_int_equal(show_lines(ayiya_show, N_AYIYA, SIZE_MAX, SIZE_MAX, NULL, &t, err), 0);
+	/* the broker's IPv4 Endpoint text comes back as it was given */
+	const char *v4[] = {"IPv4 Endpoint: heartbeat", "IPv4 Endpoint: ayiya",
+	                    "IPv4 Endpoint: 192.0.2.7"};
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		assert_int_equal(show_replace(v4[i], &t, err), 0);
+		assert_true(tic_show_format(&t, buf, sizeof(buf)) > 0);
+		assert_non_null(strstr(buf, v4[i]));
+		tic_show_begin(&p);
+		save = NULL;
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			assert_int_equal(tic_show_line(&p, line), 0);
+		assert_int_equal(tic_show_end(&p, &back), 0);
+		assert_memory_equal(&t, &back, sizeof(t));
+	}
+	/* without the text (a tunnel built in memory), the type's word */
+	t.ipv4_endpoint[0] = '\0';
+	t.params.ipv4_local.s_addr = 0;
 	assert_true(tic_show_format(&t, buf, sizeof(buf)) > 0);
-	tic_show_begin(&p);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		assert_int_equal(tic_show_line(&p, line), 0);
-	assert_int_equal(tic_show_end(&p, &back), 0);
-	assert_memory_equal(&t, &back, sizeof(t));
+	assert_non_null(strstr(buf, "IPv4 Endpoint: ayiya\n"));
 	assert_int_equal(tic_show_format(&t, buf, 100), -ENOSPC);
 }
 
@@ -649,6 +726,45 @@ static void test_sm_full_session(void **state)
 	assert_int_equal(m.s.error, 0);
 	/* nothing may follow QUIT */
 	assert_int_equal(tic_session_feed(&m.s, "200 bye", NOW), TIC_ACT_ERROR);
+}
+
+/*
+ * Issue 14: a broker gives "ayiya" as an AYIYA tunnel's IPv4 Endpoint in
+ * both the list and the show answer; the tunnel must be fetched whole.
+ */
+static void test_sm_ayiya_endpoint(void **state)
+{
+	static const char *const t1[] = {
+	    "201 Showing tunnel information for T1",
+	    "TunnelId: T1",
+	    "Type: ayiya",
+	    "IPv6 Endpoint: 2001:db8:1::2",
+	    "IPv6 POP: 2001:db8:1::1",
+	    "IPv6 PrefixLength: 64",
+	    "IPv4 Endpoint: ayiya",
+	    "IPv4 POP: 198.51.100.1",
+	    "UserState: enabled",
+	    "AdminState: enabled",
+	    "Password: aypass",
+	    "Heartbeat_Interval: 60",
+	};
+	struct sm m;
+
+	(void)state;
+	sm_init(&m, 1, true);
+	sm_login(&m);
+	sm_step(&m, "200 Succesfully logged in using md5 as alice", TIC_ACT_SEND, "tunnel list\n");
+	sm_step(&m, "201 Listing tunnels", TIC_ACT_READ, NULL);
+	sm_step(&m, "T1 2001:db8:1::2 ayiya nlams01", TIC_ACT_READ, NULL);
+	sm_step(&m, "202 <tunnel_list/>", TIC_ACT_SEND, "tunnel show T1\n");
+	sm_feed_lines(&m, t1, sizeof(t1) / sizeof(t1[0]));
+	sm_step(&m, "202 Done", TIC_ACT_SEND_CLOSE, NULL);
+	if (m.out[0].fetch_err != 0)
+		fail_msg("T1 not fetched: %s", m.out[0].fetch_msg);
+	assert_int_equal(m.out[0].params.type, TUNNEL_AYIYA);
+	assert_int_equal(m.out[0].params.ipv4_local.s_addr, 0);
+	assert_string_equal(m.out[0].ipv4_endpoint, "ayiya");
+	assert_string_equal(m.out[0].pop_id, "nlams01");
 }
 
 static void test_sm_show_errors_per_tunnel(void **state)
@@ -1515,6 +1631,7 @@ int main(void)
 	    cmocka_unit_test(test_show_ok),
 	    cmocka_unit_test(test_show_missing_keys),
 	    cmocka_unit_test(test_show_bad_values),
+	    cmocka_unit_test(test_show_endpoint_before_type),
 	    cmocka_unit_test(test_show_syntax),
 	    cmocka_unit_test(test_show_format_round_trip),
 	    cmocka_unit_test(test_md5_response),
@@ -1522,6 +1639,7 @@ int main(void)
 	    cmocka_unit_test(test_server_parse),
 	    cmocka_unit_test(test_sm_full_session),
 	    cmocka_unit_test(test_sm_show_errors_per_tunnel),
+	    cmocka_unit_test(test_sm_ayiya_endpoint),
 	    cmocka_unit_test(test_sm_no_tunnels_quits_after_login),
 	    cmocka_unit_test(test_sm_plain_text),
 	    cmocka_unit_test(test_sm_failures),
