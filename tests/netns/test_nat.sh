@@ -125,32 +125,32 @@ check_eq "the PoP uses the NAT's outside address" "$LAB_SEEN4" "$(pop T10001 's[
 check_eq "no HB Sender Mismatch" 0 "$(pop T10001 's["hb_failures"]["address"]')"
 check "the PoP confirms the tunnel (our first proto-41 came through the NAT)" lab_wait 15 pop_true T10001 's["confirmed"]'
 
-# three_intervals ID KEY WHAT: poll until the PoP counted KEY three more
-# times; check, from the PoP's own timestamps, that three intervals passed
-# and that the tunnel never went down meanwhile.
+# three_intervals ID KEY TIME-KEY WHAT: poll until the PoP counted KEY three
+# more times; check, from the PoP's own timestamps (TIME-KEY), that three
+# intervals passed and that the tunnel never went down meanwhile.
 three_intervals() {
-	local id=$1 key=$2 what=$3 n0 t0 n1 t1 down0 reached
+	local id=$1 key=$2 tkey=$3 what=$4 n0 t0 n1 t1 down0
 	n0=$(pop "$id" "s[\"$key\"]")
-	t0=$(pop "$id" 's["last_valid"]')
+	t0=$(pop "$id" "s[\"$tkey\"]")
 	down0=$(went_down "$id")
 	reached() { [ "$(pop "$id" "s[\"$key\"]")" -ge $((n0 + 3)) ]; }
 	check "$what: the PoP counts three more (bounded wait)" lab_wait $((INTERVAL * 3 + 10)) reached
 	n1=$(pop "$id" "s[\"$key\"]")
-	t1=$(pop "$id" 's["last_valid"]')
+	t1=$(pop "$id" "s[\"$tkey\"]")
 	echo "# $id: $key $n0 -> $n1 between PoP times $t0 and $t1"
 	check "$what: at least three intervals passed by the PoP's clock" \
 		python3 -c "import sys; sys.exit(0 if $t1 - $t0 >= 3 * $INTERVAL - 0.5 else 1)"
 	check_eq "$what: the PoP never marked the tunnel down meanwhile" "$down0" "$(went_down "$id")"
 	check_eq "$what: the PoP still has it up" True "$(pop "$id" 's["up"]')"
 }
-three_intervals T10001 heartbeats "heartbeat tunnel"
+three_intervals T10001 heartbeats last_heartbeat "heartbeat tunnel"
 check_eq "heartbeat tunnel: still 'sender'" sender "$(pop T10001 's["last_heartbeat_ipv4_field"]')"
 check_eq "heartbeat tunnel: still the NAT's address" "$LAB_SEEN4" "$(pop T10001 's["client_ipv4"]')"
 check_eq "heartbeat tunnel: no heartbeat refused" "{'address': 0, 'clock': 0, 'hash': 0}" "$(pop T10001 's["hb_failures"]')"
 check "heartbeat tunnel: aiccud still has it up" is_up sixxs0
 
 echo "# AYIYA tunnel behind the NAT"
-three_intervals T10002 keepalives "AYIYA tunnel"
+three_intervals T10002 keepalives last_valid "AYIYA tunnel"
 check_eq "AYIYA tunnel: the PoP's endpoint is the NAT's address" "$LAB_SEEN4" \
 	"$(pop T10002 '(s["client"] or "").rsplit(":", 1)[0]')"
 check_eq "AYIYA tunnel: no datagram from us dropped" 0 "$(pop T10002 "$RX_DROPS")"
