@@ -46,7 +46,11 @@ connects() { tic_count "$TMP/tic.log" connect; }
 tls_versions() {
 	python3 -c 'import json,sys; print(" ".join(e["version"] for e in map(json.loads, open(sys.argv[1])) if e["event"] == "tls"))' "$TMP/tic.log"
 }
-# shown VALUE: the IPv4 Endpoint the broker's accounts file gives T10001.
+last_tickets() {
+	python3 -c 'import json,sys; print([e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "tls"][-1]["tickets"])' "$TMP/tic.log"
+}
+# endpoint_of TUNNEL: the IPv4 Endpoint the broker's accounts file (what
+# tic.py prints in tunnel list and tunnel show) gives TUNNEL.
 endpoint_of() {
 	python3 -c 'import json,sys; print([t for t in json.load(open(sys.argv[1]))["accounts"][0]["tunnels"] if t["TunnelId"] == sys.argv[2]][0]["IPv4 Endpoint"])' \
 		"$TMP/accounts.json" "$1"
@@ -70,11 +74,11 @@ lab_pop_start "$TMP" "$TMP/pop-tic.json" || fail_now "PoP simulator"
 lab_tic_client "$TMP" 2
 echo "datapath = userspace" >>"$TMP/conf.d/sixxs1.conf"
 
-# one_round TLS-LABEL [tic.py options]: an empty tunnel cache, a TIC fetch
+# one_round TLS-LABEL TICKETS [tic.py options]: an empty tunnel cache, a TIC fetch
 # of both tunnels, pings both ways through each.
 one_round() {
-	local tls=$1 before t0
-	shift
+	local tls=$1 want_tickets=$2 before t0
+	shift 2
 	echo "# round over $tls"
 	lab_tic_start "$TMP" server "$@" || fail_now "TIC server ($tls)"
 	rm -rf "$TMP/state/tunnels"
@@ -94,6 +98,7 @@ one_round() {
 	fi
 	check_eq "$tls: with one TIC connection" $((before + 1)) "$(connects)"
 	check_eq "$tls: the session used $tls" "$tls" "$(tls_versions | awk '{print $NF}')"
+	check_eq "$tls: session tickets sent after the handshake" "$want_tickets" "$(last_tickets)"
 	check_eq "$tls: the AYIYA tunnel is an AYIYA tunnel" ayiya "$(field sixxs0 type)"
 	check_eq "$tls: the heartbeat tunnel is a heartbeat tunnel" 6in4-heartbeat "$(field sixxs1 type)"
 	check_eq "$tls: on the user-space proto-41 datapath" userspace "$(field sixxs1 datapath_in_use)"
@@ -115,8 +120,8 @@ one_round() {
 	check "$tls: aiccud exits on SIGTERM" lab_wait 15 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null"
 }
 
-one_round TLSv1.2
-one_round TLSv1.3 --tls-max 1.3
+one_round TLSv1.2 0
+one_round TLSv1.3 2 --tls-max 1.3
 echo "# TIC sessions: $(tls_versions); $(connects) connections, max $(tic_max_window "$TMP/tic.log") in 60 s"
 check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
 if [ "$ASSERT_FAIL" -ne 0 ]; then

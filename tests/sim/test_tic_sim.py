@@ -601,6 +601,7 @@ class TlsSession(ServerCase):
         self.assertTrue(session.has_ticket)  # the server sent session tickets
         tls = self.events("tls")
         self.assertEqual((tls[0]["version"], tls[0]["sni"]), ("TLSv1.3", "tic.test"))
+        self.assertEqual(tls[0]["tickets"], 2)
 
     def test_tls12_session(self):
         self.start(tls_context=self.ctx("1.3"))
@@ -611,6 +612,7 @@ class TlsSession(ServerCase):
         self.start(tls_context=self.ctx("1.2"))
         version, _ = self.full_session()  # the client offers 1.3 too
         self.assertEqual(version, "TLSv1.2")
+        self.assertEqual(self.events("tls")[0]["tickets"], 0)
 
     def check_refused_cert(self, cert, key, ca="ca.pem"):
         self.start(tls_context=self.ctx("1.3", cert, key))

@@ -551,8 +551,11 @@ class Session:
         self.reader.sock = tls
         self.tls = tls.version()
         srv.count("tls_ok")
+        # TLS 1.3: OpenSSL sends num_tickets NewSessionTicket messages
+        # right after the handshake (the ones the real client choked on).
+        tickets = srv.tls_context.num_tickets if self.tls == "TLSv1.3" else 0
         srv.log.event("tls", conn=self.cid, version=self.tls, cipher=tls.cipher()[0],
-                      sni=getattr(tls, "sni_seen", None))
+                      sni=getattr(tls, "sni_seen", None), tickets=tickets)
 
     def do_username(self, args):
         if len(args) != 1:
