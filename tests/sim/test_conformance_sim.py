@@ -5,8 +5,10 @@ Reads the captures of the real client (tests/data/conformance/, copied
 unchanged from the lab where they were taken; tunnel parameters in that
 directory's README) with a minimal classic-libpcap reader written here, and
 feeds each AYIYA datagram and each heartbeat to the simulator's verifiers
-and to an in-process PoP, with "now" = the packet's capture time.  Where a
-capture and the simulator disagree, the capture is right.
+and to an in-process PoP, with "now" = the packet's capture time; and
+checks that the simulator's PoP sends the real PoP's bytes (sixxsd's
+datagrams rebuilt from their inner packets).  Where a capture and the
+simulator disagree, the capture is right.
 
     cd tests/sim && python3 -m unittest test_conformance_sim
 """
@@ -203,6 +205,48 @@ class AiccuAyiya(unittest.TestCase):
             verdict, fields = ayiya.verify(lookup, f["payload"], ts)
             self.assertEqual(verdict, ayiya.OK, "datagram at %.6f" % ts)
             self.assertEqual(fields["identity"], ipaddress.IPv6Address("2001:db8:1::1").packed)
+
+
+class SixxsdAyiya(unittest.TestCase):
+    """sixxsd-ayiya.pcap: the real PoP's datagrams of T1001.  The simulator's
+    send path must produce the same bytes from the same inner packet."""
+
+    T1001 = {"id": "T1001", "type": "ayiya", "password": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+             "ipv6_pop": "2001:db8:2ff:1::1", "ipv6_client": "2001:db8:2ff:1::2",
+             "prefix_len": 64}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.packets = [(ts, ip, f) for ts, ip, f in capture("sixxsd-ayiya.pcap")
+                       if f["proto"] == 17 and f["src"] == POP4 and f["sport"] == 5072]
+
+    def test_udp_checksum_zero_and_df_like_the_simulator(self):
+        self.assertGreater(len(self.packets), 0)
+        for _, ip, _f in self.packets:
+            ihl = (ip[0] & 0x0F) * 4
+            self.assertEqual(struct.unpack("!H", ip[6:8])[0] & 0x4000, 0x4000)  # DF
+            self.assertEqual(ip[ihl + 6:ihl + 8], b"\0\0")  # UDP checksum 0
+
+    def test_simulator_sends_the_same_bytes(self):
+        class Sock:
+            sent = []
+
+            def sendto(self, data, addr):
+                self.sent.append((data, addr))
+        h = Harness([self.T1001])
+        self.addCleanup(h.close)
+        h.server.sock = Sock()
+        t = h.tunnels[0]
+        for ts, _, f in self.packets:
+            fields = ayiya.parse(f["payload"])
+            self.assertEqual((fields["opcode"], fields["next_header"]), (ayiya.OP_FORWARD, ayiya.NH_IPV6))
+            t.endpoint = (f["dst"], f["dport"])
+            h.at(fields["epoch"] + 0.5)  # the PoP's clock in that second
+            h.server.send(t, fields["payload"])
+            data, addr = Sock.sent[-1]
+            self.assertEqual(addr, (f["dst"], f["dport"]))
+            self.assertEqual(data, f["payload"], "datagram at %.6f" % ts)
+        self.assertEqual(h.stats("T1001")["tx_packets"], len(self.packets))
 
 
 class AiccuHeartbeat(unittest.TestCase):
