@@ -313,7 +313,7 @@ static void comment_wrapped(FILE *f, const char *text)
 }
 
 static void write_file(struct conv *c, FILE *f, const char *ifname, bool require_tls,
-                       bool behind_nat, const char *script)
+                       const char *script)
 {
 	const char *server = value_for_ini(c, F_SERVER, "server");
 	const char *user = value_for_ini(c, F_USERNAME, "username");
@@ -333,7 +333,9 @@ static void write_file(struct conv *c, FILE *f, const char *ifname, bool require
 	fprintf(f, "table = %u\nrule_priority = %u\n",
 	        c->o->table ? c->o->table : AICCU_IMPORT_TABLE,
 	        c->o->rule_priority ? c->o->rule_priority : AICCU_IMPORT_PRIORITY);
-	fprintf(f, "behind_nat = %s\n", behind_nat ? "yes" : "no");
+	/* AICCU's heartbeats said "sender" whatever behindnat was (PROTOCOLS.md 7.1). */
+	fprintf(f, "# \"sender\" works behind NAT too; \"local\" only for a public IPv4 address.\n"
+	           "heartbeat_ipv4 = sender\n");
 	fprintf(f, "setup_script = %s\n", script);
 	fprintf(f, "\n[tic]\n");
 	if (*server)
@@ -373,6 +375,21 @@ static bool pick_bool(struct conv *c, enum field f, const char *key, bool dflt)
 	return b;
 }
 
+/*
+ * behindnat: AICCU sent "sender" in every heartbeat whatever it said, so
+ * the file says heartbeat_ipv4 = sender either way.  Our own IPv4 in the
+ * beat from behind a NAT makes the PoP drop the tunnel ("HB Sender
+ * Mismatch"), so "false" is not carried over as "local"; say why.
+ */
+static void pick_behindnat(struct conv *c)
+{
+	if (!pick_bool(c, F_BEHINDNAT, "behindnat", false) && c->line[F_BEHINDNAT])
+		note(c, c->line[F_BEHINDNAT],
+		     "behindnat false: AICCU's heartbeats said \"sender\" anyway, and so do "
+		     "aiccud's (heartbeat_ipv4 = sender, which works behind NAT too); set "
+		     "heartbeat_ipv4 = local only if this host's IPv4 address is public");
+}
+
 static const char *pick_script(struct conv *c)
 {
 	const char *v = c->value[F_SETUPSCRIPT];
@@ -408,7 +425,7 @@ int aiccu_import(const char *src, size_t len, const struct aiccu_import_opts *op
 {
 	struct conv *c = calloc(1, sizeof(*c));
 	const char *ifname, *script;
-	bool tls, nat;
+	bool tls;
 	size_t size = 0;
 	FILE *f;
 	int err;
@@ -431,7 +448,7 @@ int aiccu_import(const char *src, size_t len, const struct aiccu_import_opts *op
 	check_required(c);
 	ifname = pick_ifname(c);
 	tls = pick_tls(c);
-	nat = pick_bool(c, F_BEHINDNAT, "behindnat", false);
+	pick_behindnat(c);
 	script = pick_script(c);
 	if (c->err)
 		goto done;
@@ -440,7 +457,7 @@ int aiccu_import(const char *src, size_t len, const struct aiccu_import_opts *op
 		c->err = -ENOMEM;
 		goto done;
 	}
-	write_file(c, f, ifname, tls, nat, script);
+	write_file(c, f, ifname, tls, script);
 	if (fclose(f) != 0)
 		c->err = -ENOMEM;
 done:

@@ -93,10 +93,12 @@ enum kind {
 	K_TYPE,         /* enum tunnel_type */
 	K_DATAPATH,     /* enum tunnel_datapath */
 	K_LIVENESS,     /* enum tunnel_liveness */
+	K_HB_IPV4,      /* enum tunnel_heartbeat_ipv4: sender or local */
 	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
 };
 
 #define F_EMPTY_OK 1u /* "" is a meaningful value */
+#define F_COMPAT   2u /* accepted for old files, without effect: not printed */
 
 struct key {
 	const char *section;
@@ -148,7 +150,8 @@ static const struct key tunnel_keys[] = {
     KEY("tunnel", "mtu", K_MTU_OVERRIDE, struct tunnel_conf, mtu_override, 1280, 65535, 0),
     KEY("tunnel", "routed", K_ROUTED, struct tunnel_conf, routed, 0, 0, F_EMPTY_OK),
     KEY("tunnel", "setup_script", K_ABSPATH, struct tunnel_conf, setup_script, 0, 0, F_EMPTY_OK),
-    KEY("tunnel", "behind_nat", K_BOOL, struct tunnel_conf, behind_nat, 0, 0, 0),
+    KEY("tunnel", "heartbeat_ipv4", K_HB_IPV4, struct tunnel_conf, heartbeat_ipv4, 0, 0, 0),
+    KEY("tunnel", "behind_nat", K_BOOL, struct tunnel_conf, behind_nat, 0, 0, F_COMPAT),
     KEY("tunnel", "liveness", K_LIVENESS, struct tunnel_conf, liveness, 0, 0, 0),
     KEY("tunnel", "liveness_misses", K_U32, struct tunnel_conf, liveness_misses, 1, 100, 0),
     TIC_KEYS(struct tunnel_conf, account),
@@ -626,6 +629,14 @@ static int set_value(struct pctx *p, const struct key *k, const char *v)
 			return 0;
 		}
 		perr(p, p->lineno, "%s: '%s' is not none or icmp", k->name, v);
+		return -1;
+	case K_HB_IPV4:
+		if (strcmp(v, "sender") == 0 || strcmp(v, "local") == 0) {
+			*(enum tunnel_heartbeat_ipv4 *)dst =
+			    *v == 's' ? HEARTBEAT_IPV4_SENDER : HEARTBEAT_IPV4_LOCAL;
+			return 0;
+		}
+		perr(p, p->lineno, "%s: '%s' is not sender or local", k->name, v);
 		return -1;
 	case K_ROUTED:
 		return set_routed(p, p->obj, v);
@@ -1415,6 +1426,10 @@ static void print_value(FILE *out, const struct key *k, const void *obj)
 	case K_LIVENESS:
 		s = *(const enum tunnel_liveness *)v == LIVENESS_ICMP ? "icmp" : "none";
 		break;
+	case K_HB_IPV4:
+		s = *(const enum tunnel_heartbeat_ipv4 *)v == HEARTBEAT_IPV4_LOCAL ? "local"
+		                                                                   : "sender";
+		break;
 	case K_ROUTED:
 		print_routed(out, obj);
 		return;
@@ -1428,7 +1443,7 @@ static void print_section(FILE *out, const struct key *keys, size_t nkeys, const
 {
 	fprintf(out, "[%s]\n", sect);
 	for (size_t i = 0; i < nkeys; i++) {
-		if (strcmp(keys[i].section, sect) != 0)
+		if (strcmp(keys[i].section, sect) != 0 || (keys[i].flags & F_COMPAT))
 			continue;
 		fprintf(out, "%s =", keys[i].name);
 		print_value(out, &keys[i], obj);

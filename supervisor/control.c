@@ -23,6 +23,7 @@
 
 #include <ev.h>
 
+#include "beat.h"
 #include "daemon.h"
 #include "log.h"
 #include "reload.h"
@@ -250,8 +251,18 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 		inet_ntop(AF_INET, &t->counters.local_ipv4, me4, sizeof(me4));
 		json_object_set_new(o, "local_ipv4", json_string(me4));
 	}
-	/* The PoP has sent us something: it accepts our heartbeats / keep-alives. */
-	json_object_set_new(o, "confirmed", json_boolean(t->counters.rx_packets > 0));
+	/*
+	 * The PoP has sent us something: it accepts our heartbeats / keep-alives.
+	 * A heartbeat tunnel's worker also says so when the PoP answered its
+	 * first packet (a kernel sit link counts no packets for us).
+	 */
+	json_object_set_new(o, "confirmed",
+	                    json_boolean(t->counters.rx_packets > 0 ||
+	                                 t->counters.pop_state == BEAT_POP_CONFIRMED));
+	if (t->state == TS_UP && t->counters.pop_state != BEAT_POP_UNKNOWN)
+		json_object_set_new(
+		    o, "pop_state",
+		    json_string(beat_pop_state_name((enum beat_pop_state)t->counters.pop_state)));
 	json_object_set_new(o, "routing", json_boolean(t->policy_installed));
 	json_object_set_new(o, "starts", json_integer(t->starts));
 	if (t->up_latency >= 0 && t->state == TS_UP)

@@ -42,8 +42,9 @@ bool reload_conf_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	if (strcmp(a->name, b->name) != 0 || strcmp(a->id, b->id) != 0 ||
 	    strcmp(a->file, b->file) != 0 || a->table != b->table ||
 	    a->rule_priority != b->rule_priority || a->mtu_override != b->mtu_override ||
-	    a->datapath != b->datapath || a->tic != b->tic || a->behind_nat != b->behind_nat ||
-	    a->liveness != b->liveness || a->liveness_misses != b->liveness_misses ||
+	    a->datapath != b->datapath || a->tic != b->tic ||
+	    a->heartbeat_ipv4 != b->heartbeat_ipv4 || a->liveness != b->liveness ||
+	    a->liveness_misses != b->liveness_misses ||
 	    strcmp(a->setup_script, b->setup_script) != 0)
 		return false;
 	if (!account_same(&a->account, &b->account) || !routed_same(a, b))

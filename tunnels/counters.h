@@ -32,7 +32,8 @@ struct tunnel_counters {
 	int64_t last_keepalive;    /* wall clock of the last no-op / heartbeat sent; 0: none */
 	struct in_addr local_ipv4; /* our current IPv4 toward the PoP (0: unknown) */
 	uint8_t datapath;          /* enum tunnel_datapath actually in use (kernel/userspace) */
-	uint8_t pad[7];
+	uint8_t pop_state;         /* enum beat_pop_state: heartbeat tunnels wait for the PoP */
+	uint8_t pad[6];
 };
 
 const char *drop_reason_name(enum drop_reason r);

@@ -57,6 +57,12 @@ struct tunnel_prefix {
 	uint8_t len;
 };
 
+/* What a heartbeat names as our IPv4 address (PROTOCOLS.md 2, 7.1). */
+enum tunnel_heartbeat_ipv4 {
+	HEARTBEAT_IPV4_SENDER = 0, /* the word "sender": the PoP takes the datagram's source */
+	HEARTBEAT_IPV4_LOCAL,      /* our own IPv4 toward the PoP: only right when it is public */
+};
+
 enum tunnel_liveness {
 	LIVENESS_NONE = 0,
 	LIVENESS_ICMP,
@@ -74,7 +80,12 @@ struct tunnel_conf {
 	bool tic;                    /* parameters come from TIC ([tunnel] tic, default yes) */
 	struct tic_account account;  /* [tic] of the tunnel file over aiccud.conf's [tic] */
 	struct tunnel_params params; /* [params] when !tic; filled from TIC/cache otherwise */
-	bool behind_nat;             /* heartbeat: send "sender" instead of our IPv4 */
+	/*
+	 * AICCU-era key, accepted and ignored as AICCU ignored "behindnat": the
+	 * real client always sent "sender".  heartbeat_ipv4 decides.
+	 */
+	bool behind_nat;
+	enum tunnel_heartbeat_ipv4 heartbeat_ipv4;
 	enum tunnel_liveness liveness;
 	uint32_t liveness_misses;           /* ICMP probes missed before the tunnel is restarted */
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */

@@ -16,6 +16,7 @@
 #include <ev.h>
 
 #include "ayiya.h"
+#include "beat.h"
 #include "cache.h"
 #include "datapath.h"
 #include "heartbeat.h"
@@ -38,7 +39,7 @@ struct worker {
 	int wire_fd; /* AYIYA: UDP to the PoP; user-space 6in4: raw proto-41 */
 	int ifindex;
 	bool kernel_sit;
-	bool probed; /* the first packet through the tunnel has been sent */
+	bool started; /* the start-up burst of beats has gone out */
 	struct datapath dp;
 	struct p41 p41;
 	struct tunnel_counters *c;
@@ -48,6 +49,18 @@ struct worker {
 	struct log_ratelimit rx_rl, drop_rl;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
+	/*
+	 * Heartbeat tunnels: the PoP's confirmation (beat.h).  An ICMPv6 socket
+	 * on our link sends the first packet (an echo to the PoP's tunnel
+	 * address) and hears its answer; until one comes back (or any packet
+	 * arrives through the tunnel) the heartbeat and the echo are repeated.
+	 */
+	int confirm_fd;
+	uint16_t confirm_id, confirm_seq;
+	unsigned confirm_tries;
+	ev_io confirm_w;
+	ev_timer confirm_t;
+	struct ev_loop *loop;
 	/* liveness = icmp: an echo to the PoP's tunnel address every interval */
 	int probe_fd;
 	uint16_t probe_id, probe_seq;
@@ -132,7 +145,10 @@ static int source_toward(const struct in_addr *pop, uint16_t port, struct in_add
 
 /*
  * One ICMPv6 echo to the PoP's tunnel address through the tunnel: a
- * heartbeat PoP sends proto-41 to us only after it has seen one from us.
+ * heartbeat PoP sends proto-41 to us only after it has seen one from us,
+ * a static one learns of us from it.  Heartbeat tunnels send it on their
+ * confirmation socket, which hears the answer; without one (static
+ * tunnels, or it could not be opened) a one-shot socket.
  */
 static void probe_pop(struct worker *w)
 {
@@ -140,20 +156,54 @@ static void probe_pop(struct worker *w)
 	struct sockaddr_in6 src = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_local};
 	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_pop};
 	struct icmp6_hdr echo = {.icmp6_type = ICMP6_ECHO_REQUEST};
-	int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	int fd = w->confirm_fd;
 
-	echo.icmp6_id = htons((uint16_t)getpid());
-	echo.icmp6_seq = htons(1);
+	echo.icmp6_id = htons(w->confirm_id);
+	echo.icmp6_seq = htons(++w->confirm_seq);
+	if (fd < 0) {
+		fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, w->tc->name,
+		                           strlen(w->tc->name)) < 0 ||
+		                bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)) {
+			close(fd);
+			fd = -1;
+		}
+	}
 	/* The kernel fills in the ICMPv6 checksum on raw ICMPv6 sockets. */
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, w->tc->name, strlen(w->tc->name)) < 0 ||
-	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
-	    sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+	if (fd < 0 || sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 		log_warn("first packet through %s to the PoP", w->tc->name);
-	else
-		w->probed = true;
-	if (fd >= 0)
+	if (fd >= 0 && fd != w->confirm_fd)
 		close(fd);
+}
+
+static void pop_state_set(struct worker *w, enum beat_pop_state st)
+{
+	if (w->c->pop_state == st)
+		return;
+	w->c->pop_state = (uint8_t)st;
+	send_counters(w); /* status shows it at once, not at the next tick */
+}
+
+static void confirm_arm(struct worker *w);
+
+/* Our address is (again) unknown to the PoP's proto-41 side: wait for it anew. */
+static void confirm_restart(struct worker *w)
+{
+	if (!beat_needs_confirm(w->tc->params.type))
+		return;
+	w->confirm_tries = 0;
+	pop_state_set(w, BEAT_POP_WAITING);
+	confirm_arm(w);
+}
+
+static void confirmed(struct worker *w, const char *how)
+{
+	if (w->c->pop_state != BEAT_POP_WAITING)
+		return;
+	log_info("the PoP forwards through %s (%s)", w->tc->name, how);
+	if (w->loop)
+		ev_timer_stop(w->loop, &w->confirm_t);
+	pop_state_set(w, BEAT_POP_CONFIRMED);
 }
 
 static void local_ipv4_changed(struct worker *w, struct in_addr now)
@@ -166,7 +216,8 @@ static void local_ipv4_changed(struct worker *w, struct in_addr now)
 		log_info("our IPv4 toward the PoP changed from %s to %s", was, is);
 	w->c->local_ipv4 = now;
 	/* A heartbeat PoP holds proto-41 for a new address until it sees one from us. */
-	w->probed = false;
+	if (w->started)
+		confirm_restart(w);
 	if (w->kernel_sit) {
 		int err = netcfg_sit_set_local(w->nc, w->ifindex, now);
 
@@ -177,30 +228,16 @@ static void local_ipv4_changed(struct worker *w, struct in_addr now)
 }
 
 /* PROTOCOLS.md section 2: a fresh socket (and source port) per beat. */
-static int heartbeat_send(struct worker *w)
+static int heartbeat_send_one(struct worker *w, const char *text, size_t len)
 {
-	const struct tunnel_params *p = &w->tc->params;
-	struct sockaddr_in pop = {
-	    .sin_family = AF_INET, .sin_port = htons(HEARTBEAT_PORT), .sin_addr = p->ipv4_pop};
-	struct in_addr local;
-	char text[256];
-	int len, fd, err;
+	struct sockaddr_in pop = {.sin_family = AF_INET,
+	                          .sin_port = htons(HEARTBEAT_PORT),
+	                          .sin_addr = w->tc->params.ipv4_pop};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
 
-	err = source_toward(&p->ipv4_pop, HEARTBEAT_PORT, &local);
-	if (err < 0)
-		return err;
-	if (local.s_addr != w->c->local_ipv4.s_addr)
-		local_ipv4_changed(w, local);
-	len =
-	    heartbeat_format(text, sizeof(text), &p->ipv6_local, w->tc->behind_nat ? NULL : &local,
-	                     (uint64_t)time(NULL), p->password);
-	if (len < 0)
-		return len;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	err =
-	    sendto(fd, text, (size_t)len, 0, (struct sockaddr *)&pop, sizeof(pop)) < 0 ? -errno : 0;
+	err = sendto(fd, text, len, 0, (struct sockaddr *)&pop, sizeof(pop)) < 0 ? -errno : 0;
 	close(fd);
 	if (err < 0) {
 		w->c->drops[DROP_SEND]++;
@@ -209,6 +246,46 @@ static int heartbeat_send(struct worker *w)
 	w->c->keepalives++;
 	w->c->last_keepalive = time(NULL);
 	return 0;
+}
+
+/*
+ * `copies` identical beats (the same text, each from its own port), as the
+ * real client sent 2 at start-up.  The word "sender" (PROTOCOLS.md 7.1: the
+ * PoP takes the datagram's source, so it works behind NAT) unless the
+ * tunnel file says heartbeat_ipv4 = local.
+ */
+static int heartbeat_send(struct worker *w, unsigned copies)
+{
+	const struct tunnel_params *p = &w->tc->params;
+	struct in_addr local;
+	char text[256];
+	int len, err;
+
+	err = source_toward(&p->ipv4_pop, HEARTBEAT_PORT, &local);
+	if (err < 0)
+		return err;
+	if (local.s_addr != w->c->local_ipv4.s_addr)
+		local_ipv4_changed(w, local);
+	len = heartbeat_format(text, sizeof(text), &p->ipv6_local,
+	                       w->tc->heartbeat_ipv4 == HEARTBEAT_IPV4_LOCAL ? &local : NULL,
+	                       (uint64_t)time(NULL), p->password);
+	if (len < 0)
+		return len;
+	for (unsigned i = 0; i < copies && !err; i++)
+		err = heartbeat_send_one(w, text, (size_t)len);
+	return err;
+}
+
+/* AYIYA: `copies` no-op beats back to back. */
+static int ayiya_keepalive(struct worker *w, unsigned copies)
+{
+	int err = 0;
+
+	for (unsigned i = 0; i < copies && !err; i++)
+		err = datapath_keepalive(&w->dp, now_epoch());
+	if (!err)
+		w->c->last_keepalive = time(NULL);
+	return err;
 }
 
 static void on_tun(EV_P_ ev_io *io, int revents)
@@ -246,27 +323,95 @@ static void on_wire(EV_P_ ev_io *io, int revents)
 	}
 }
 
+/* One beat, or at start the burst the real client sent (beat.h). */
+static int beat_send(struct worker *w, unsigned copies)
+{
+	if (w->tc->params.type == TUNNEL_AYIYA)
+		return ayiya_keepalive(w, copies);
+	return heartbeat_send(w, copies);
+}
+
+static void beat_warn(struct worker *w, int err)
+{
+	errno = -err;
+	log_warn("%s to PoP %s", w->tc->params.type == TUNNEL_AYIYA ? "keep-alive" : "heartbeat",
+	         inet_ntoa(w->tc->params.ipv4_pop));
+}
+
 static void on_keepalive(EV_P_ ev_timer *t, int revents)
 {
 	struct worker *w = t->data;
-	const char *what = "heartbeat";
+	unsigned copies = w->started ? 1 : beat_startup_count(w->tc->params.type);
 	int err;
 
 	(void)revents;
 	(void)loop;
-	if (w->tc->params.type == TUNNEL_AYIYA) {
-		what = "keep-alive";
-		err = datapath_keepalive(&w->dp, now_epoch());
-		if (!err)
-			w->c->last_keepalive = time(NULL);
-	} else {
-		err = heartbeat_send(w);
+	err = beat_send(w, copies ? copies : 1);
+	if (!w->started) {
+		w->started = true;
+		confirm_restart(w);
 	}
-	if (err < 0) {
-		errno = -err;
-		log_warn("%s to PoP %s", what, inet_ntoa(w->tc->params.ipv4_pop));
-	} else if (!w->probed && w->tc->params.type != TUNNEL_AYIYA) {
+	if (err < 0)
+		beat_warn(w, err);
+	else if (w->c->pop_state == BEAT_POP_WAITING)
+		probe_pop(w); /* right after the heartbeat, PROTOCOLS.md 7 */
+}
+
+/* A repeat while nothing came back: the heartbeat and the first packet again. */
+static void on_confirm_timer(EV_P_ ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	int err;
+
+	(void)loop;
+	(void)revents;
+	if (w->c->pop_state != BEAT_POP_WAITING)
+		return;
+	w->confirm_tries++;
+	log_info("waiting for the PoP to forward through %s: heartbeat and first packet again "
+	         "(repeat %u)",
+	         w->tc->name, w->confirm_tries);
+	err = heartbeat_send(w, 1);
+	if (err < 0)
+		beat_warn(w, err);
+	else
 		probe_pop(w);
+	confirm_arm(w);
+}
+
+static void confirm_arm(struct worker *w)
+{
+	double interval = w->tc->params.heartbeat_interval ? w->tc->params.heartbeat_interval : 60;
+	double d = beat_confirm_delay(w->confirm_tries, interval);
+
+	if (!w->loop)
+		return;
+	ev_timer_stop(w->loop, &w->confirm_t);
+	/* 0: from now on every regular heartbeat carries the packet. */
+	if (d > 0) {
+		ev_timer_set(&w->confirm_t, d, 0.);
+		ev_timer_start(w->loop, &w->confirm_t);
+	}
+}
+
+/* The PoP answered our echo: it forwards proto-41 to us. */
+static void on_confirm_reply(EV_P_ ev_io *io, int revents)
+{
+	struct worker *w = io->data;
+	struct sockaddr_in6 from;
+	socklen_t len = sizeof(from);
+	struct icmp6_hdr reply;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	while ((n = recvfrom(w->confirm_fd, &reply, sizeof(reply), 0, (struct sockaddr *)&from,
+	                     &len)) >= 0) {
+		if ((size_t)n >= sizeof(reply) && reply.icmp6_type == ICMP6_ECHO_REPLY &&
+		    ntohs(reply.icmp6_id) == w->confirm_id &&
+		    memcmp(&from.sin6_addr, &w->tc->params.ipv6_pop, sizeof(from.sin6_addr)) == 0)
+			confirmed(w, "it answered our echo");
+		len = sizeof(from);
 	}
 }
 
@@ -408,10 +553,15 @@ static void report_drops(struct worker *w)
 
 static void on_counters(EV_P_ ev_timer *t, int revents)
 {
+	struct worker *w = t->data;
+
 	(void)loop;
 	(void)revents;
-	send_counters(t->data);
-	report_drops(t->data);
+	/* Anything from the PoP through the tunnel (user-space data path) confirms it. */
+	if (w->c->rx_packets)
+		confirmed(w, "a packet came through");
+	send_counters(w);
+	report_drops(w);
 }
 
 static void on_ipc(EV_P_ ev_io *io, int revents)
@@ -566,6 +716,22 @@ static void datapath_start(struct worker *w)
 		worker_fail(w, "cannot set up the data path: %s", strerror(-err));
 }
 
+/* The confirmation socket: like a liveness probe's, with its own echo id. */
+static void confirm_open(struct worker *w, struct ev_loop *loop)
+{
+	w->confirm_fd = probe_open(w);
+	if (w->confirm_fd < 0) {
+		log_warnx("cannot open an ICMPv6 socket on %s (%s): the PoP's confirmation is "
+		          "seen only from user-space traffic",
+		          w->tc->name, strerror(-w->confirm_fd));
+		w->confirm_fd = -1;
+		return;
+	}
+	ev_io_init(&w->confirm_w, on_confirm_reply, w->confirm_fd, EV_READ);
+	w->confirm_w.data = w;
+	ev_io_start(loop, &w->confirm_w);
+}
+
 static void loop_run(struct worker *w)
 {
 	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
@@ -580,8 +746,13 @@ static void loop_run(struct worker *w)
 	ev_timer_init(&w->counters_w, on_counters, 0., WORKER_COUNTER_PERIOD);
 	ev_signal_init(&w->term_w, on_term, SIGTERM);
 	ev_signal_init(&w->int_w, on_term, SIGINT);
+	ev_timer_init(&w->confirm_t, on_confirm_timer, 0., 0.);
 	w->tun_w.data = w->wire_w.data = w->ipc_w.data = w;
-	w->keepalive_w.data = w->counters_w.data = w;
+	w->keepalive_w.data = w->counters_w.data = w->confirm_t.data = w;
+	w->loop = loop;
+	w->confirm_id = (uint16_t)(getpid() ^ 0x5a5a);
+	if (beat_needs_confirm(w->tc->params.type))
+		confirm_open(w, loop);
 	if (!w->kernel_sit) {
 		ev_io_start(loop, &w->tun_w);
 		ev_io_start(loop, &w->wire_w);
@@ -672,6 +843,7 @@ void worker_main(const char *name, int ipc_fd)
 	                   .tun_fd = -1,
 	                   .wire_fd = -1,
 	                   .probe_fd = -1,
+	                   .confirm_fd = -1,
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
 	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3)};
 	struct ipc_up up = {0};
@@ -702,6 +874,8 @@ void worker_main(const char *name, int ipc_fd)
 	p41_free(&w.p41);
 	if (w.probe_fd >= 0)
 		close(w.probe_fd);
+	if (w.confirm_fd >= 0)
+		close(w.confirm_fd);
 	explicit_bzero(tc->params.password, sizeof(tc->params.password));
 	worker_cleanup(&w);
 	netcfg_close(w.nc);

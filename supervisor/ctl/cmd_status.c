@@ -101,6 +101,9 @@ static void row_of(json_t *t, char row[NCOLS][CELL])
 	snprintf(row[C_TYPE], CELL, "%s", ctl_str(t, "type"));
 	snprintf(row[C_DATAPATH], CELL, "%s", datapath_of(t));
 	snprintf(row[C_STATE], CELL, "%s", ctl_str(t, "state"));
+	/* a heartbeat tunnel whose PoP has not forwarded anything to us yet */
+	if (!strcmp(ctl_str(t, "pop_state"), "waiting for the PoP"))
+		snprintf(row[C_STATE], CELL, "%s, waiting for the PoP", ctl_str(t, "state"));
 	ctl_fmt_since(ctl_int(t, "since"), false, row[C_SINCE], CELL);
 	snprintf(row[C_IFACE], CELL, "%s", ctl_str(t, "interface"));
 	snprintf(row[C_LOCAL], CELL, "%s", ctl_str(t, "local"));

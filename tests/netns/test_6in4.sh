@@ -4,7 +4,10 @@
 # has no sit), with per-tunnel source routing; heartbeats counted at the
 # configured interval; a wrong password shows as hash failures and an
 # unconfirmed tunnel; a new client IPv4 address reaches the PoP with the
-# next heartbeat.
+# next heartbeat.  Issue 14: the start-up pair of identical heartbeats on the
+# wire, and a heartbeat tunnel whose first packets are lost (as when one
+# overtakes the heartbeat at the PoP) shows "waiting for the PoP" and is
+# confirmed once the repeated packet gets through.
 #
 #   test_6in4.sh AICCUD AICCUCTL
 set -u
@@ -83,6 +86,25 @@ state_dir = $TMP/state
 conf_dir = $TMP/conf.d
 EOF
 
+# What leaves the client during the start (the start-up heartbeats).
+ip netns exec "$NS_CLI" dumpcap -q -P -i net0 -f "udp dst port 3740" -w "$TMP/start.pcap" \
+	2>"$TMP/dumpcap.log" &
+DUMPCAP_PID=$!
+LAB_PIDS+=("$DUMPCAP_PID")
+lab_wait 10 grep -q "Capturing on" "$TMP/dumpcap.log" || fail_now "dumpcap on net0"
+# The PoP loses sixxs0's proto-41 until we lift this: its first packet is gone.
+lab_in "$NS_POP" nft -f - <<'NFT' || fail_now "nft rule at the PoP"
+table ip aiccud_test {
+	chain input {
+		type filter hook input priority -150; policy accept;
+		ip saddr 192.0.2.0/24 ip protocol 41 @nh,224,128 0x20010db8000a00000000000000000002 counter drop
+	}
+}
+NFT
+lost() { # packets the PoP's rule dropped
+	lab_in "$NS_POP" nft list table ip aiccud_test | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+
 lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
 check "the heartbeat tunnel comes up" lab_wait 15 is_up sixxs0
 check "the static tunnel comes up" lab_wait 15 is_up sixxs1
@@ -112,7 +134,41 @@ check_eq "datapath = userspace is what the static tunnel uses" userspace \
 check_eq "status shows our IPv4 toward the PoP" 192.0.2.2 "$(field sixxs0 't.get("local_ipv4")')"
 check_eq "and a static tunnel's configured IPv4" 192.0.2.2 "$(field sixxs1 't.get("local_ipv4")')"
 confirmed() { [ "$(pop T20001 's["confirmed"]')" = True ]; }
-check "the PoP confirms the heartbeat tunnel after our first packet" lab_wait 10 confirmed
+waiting() { [ "$(field sixxs0 't.get("pop_state")')" = "waiting for the PoP" ]; }
+repeated() { [ "$(lost)" -ge 2 ]; }
+echo "# the PoP loses sixxs0's first packets"
+check "our first packet through sixxs0 was lost, and repeated" lab_wait 10 repeated
+check "status: sixxs0 is waiting for the PoP" waiting
+table_waiting() { ctl status | grep -q '^sixxs0 .*up, waiting for the PoP '; }
+check "the status table says so" table_waiting
+check_eq "and it is not confirmed" False "$(field sixxs0 't.get("confirmed")')"
+check_eq "the PoP did not confirm it" False "$(pop T20001 's["confirmed"]')"
+lab_in "$NS_POP" nft delete table ip aiccud_test
+check "the PoP confirms the heartbeat tunnel once a repeated first packet gets through" \
+	lab_wait 10 confirmed
+pop_state_confirmed() { [ "$(field sixxs0 't.get("pop_state")')" = confirmed ]; }
+check "status: sixxs0 is confirmed" lab_wait 5 pop_state_confirmed
+check "the log says what it waited for" grep -q "sixxs0: waiting for the PoP to forward" "$TMP/aiccud.log"
+
+echo "# the start-up heartbeats on the wire"
+kill -INT "$DUMPCAP_PID"
+wait "$DUMPCAP_PID" 2>/dev/null
+startup_beats() { # first beats of sixxs0: 2 identical, back to back, own source ports
+	tshark -r "$TMP/start.pcap" -T fields -e frame.time_epoch -e udp.srcport -e data 2>/dev/null |
+		python3 -c '
+import sys
+beats = []
+for line in sys.stdin:
+    f = line.split()
+    if len(f) == 3 and bytes.fromhex(f[2]).decode(errors="replace").split(" ")[2:3] == ["2001:db8:a::2"]:
+        beats.append((float(f[0]), f[1], bytes.fromhex(f[2]).decode()))
+print(len(beats), beats[:3], file=sys.stderr)
+ok = (len(beats) >= 3 and beats[0][2] == beats[1][2] and beats[1][0] - beats[0][0] < 0.1
+      and beats[0][1] != beats[1][1] and beats[2][0] - beats[1][0] > 0.5
+      and all(b[2].split(" ")[3] == "sender" for b in beats))
+sys.exit(0 if ok else 1)'
+}
+check "2 identical heartbeats at start, each from its own port, then a pause; all say sender" startup_beats
 
 for t in "a sixxs0" "b sixxs1"; do
 	set -- $t
@@ -146,6 +202,7 @@ check "the PoP counts hash failures" test "$(pop T20003 's["hb_failures"]["hash"
 check_eq "the PoP never confirmed that tunnel" False "$(pop T20003 's["confirmed"]')"
 check_eq "status: nothing ever came back through it" 0 "$(field sixxs2 't["counters"]["rx_packets"]')"
 check_eq "status: it is not confirmed" False "$(field sixxs2 't.get("confirmed")')"
+check_eq "status: it is waiting for the PoP" "waiting for the PoP" "$(field sixxs2 't.get("pop_state")')"
 check_eq "status: the good one is" True "$(field sixxs0 't.get("confirmed")')"
 check "the wrong-password tunnel's address does not answer" \
 	sh -c "! ip netns exec $NS_POP ping -6 -c 2 -i 0.2 -W 1 2001:db8:c::2"

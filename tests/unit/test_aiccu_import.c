@@ -131,7 +131,9 @@ static void full_file(void **state)
 	assert_true(te.conf.tic);
 	assert_int_equal(te.conf.table, AICCU_IMPORT_TABLE);
 	assert_int_equal(te.conf.rule_priority, AICCU_IMPORT_PRIORITY);
-	assert_true(te.conf.behind_nat);
+	/* behindnat true: "sender", as AICCU sent it, and nothing to note */
+	assert_int_equal(te.conf.heartbeat_ipv4, HEARTBEAT_IPV4_SENDER);
+	assert_null(note_on(&r, "behindnat"));
 	assert_string_equal(te.conf.setup_script, "/usr/local/etc/aiccu-subnets.sh");
 	assert_string_equal(te.conf.account.server, "tic.example.net");
 	assert_string_equal(te.conf.account.username, "EXMP1-SIXXS");
@@ -180,6 +182,37 @@ static void options_override(void **state)
 	free(src);
 }
 
+/*
+ * Issue 14: AICCU's "behindnat false" must not become our own (private)
+ * IPv4 in the heartbeat, or the PoP drops the tunnel behind a NAT.
+ */
+static void behindnat_false_sends_sender(void **state)
+{
+	struct aiccu_import r;
+	struct tunnel_entry te;
+	struct config_diag diag = {0};
+	const char *n;
+	char *src;
+
+	(void)state;
+	convert("behindnat_false.conf", NULL, &r, &src);
+	assert_true(r.complete);
+	assert_int_equal(load(r.text, &te, &diag), 0);
+	assert_true(te.valid);
+	assert_int_equal(diag.count, 0);
+	assert_int_equal(te.conf.heartbeat_ipv4, HEARTBEAT_IPV4_SENDER);
+	assert_non_null(strstr(r.text, "\nheartbeat_ipv4 = sender\n"));
+	assert_null(strstr(r.text, "behind_nat"));
+	n = note_on(&r, "behindnat");
+	assert_non_null(n);
+	assert_note_at(&r, "behindnat", "behindnat_false.conf", line_of(src, "behindnat"));
+	assert_non_null(strstr(n, "sender"));
+	assert_non_null(strstr(n, "heartbeat_ipv4 = local"));
+	config_diag_free(&diag);
+	aiccu_import_free(&r);
+	free(src);
+}
+
 static void minimal_file(void **state)
 {
 	struct aiccu_import r;
@@ -193,7 +226,7 @@ static void minimal_file(void **state)
 	assert_int_equal(load(r.text, &te, &diag), 0);
 	assert_string_equal(te.conf.name, "gif0x");
 	assert_string_equal(te.conf.id, "T777");
-	assert_false(te.conf.behind_nat);
+	assert_int_equal(te.conf.heartbeat_ipv4, HEARTBEAT_IPV4_SENDER);
 	assert_string_equal(te.conf.setup_script, "");
 	/* No server line: aiccud's default server, the same a bare tunnel file gets. */
 	assert_int_equal(load("[tunnel]\ninterface = x\nid = T1\ntable = 9\n[tic]\n"
@@ -298,13 +331,10 @@ static void empty_and_binary_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(full_file),
-	    cmocka_unit_test(options_override),
-	    cmocka_unit_test(minimal_file),
-	    cmocka_unit_test(missing_tunnel_id),
-	    cmocka_unit_test(other_protocol),
-	    cmocka_unit_test(odd_values),
-	    cmocka_unit_test(empty_and_binary_input),
+	    cmocka_unit_test(full_file),         cmocka_unit_test(options_override),
+	    cmocka_unit_test(minimal_file),      cmocka_unit_test(behindnat_false_sends_sender),
+	    cmocka_unit_test(missing_tunnel_id), cmocka_unit_test(other_protocol),
+	    cmocka_unit_test(odd_values),        cmocka_unit_test(empty_and_binary_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -278,7 +278,7 @@ static void test_examples_load(void **state)
 	assert_int_equal(t0->datapath, DATAPATH_AUTO);
 	assert_int_equal(t0->mtu_override, 0);
 	assert_int_equal(t0->nrouted, 0);
-	assert_false(t0->behind_nat);
+	assert_int_equal(t0->heartbeat_ipv4, HEARTBEAT_IPV4_SENDER); /* the default */
 	assert_int_equal(t0->liveness, LIVENESS_NONE);
 	assert_int_equal(t0->params.type, TUNNEL_AYIYA);
 	assert_addr6(t0->params.ipv6_local, "2001:db8:a::2");
@@ -610,6 +610,10 @@ static void test_value_boundaries(void **state)
 	    {"table = 200\nbehind_nat = 0", 0},
 	    {"table = 200\nbehind_nat = FALSE", 0},
 	    {"table = 200\nbehind_nat = on", -1},
+	    {"table = 200\nheartbeat_ipv4 = sender", 0},
+	    {"table = 200\nheartbeat_ipv4 = local", 0},
+	    {"table = 200\nheartbeat_ipv4 = Sender", -1},
+	    {"table = 200\nheartbeat_ipv4 = 192.0.2.2", -1},
 	    {"table = 200\ndatapath = kernel", 0},
 	    {"table = 200\ndatapath = Kernel", -1},
 	    {"table = 200\ninterface = x", -1}, /* duplicate */
@@ -1123,6 +1127,37 @@ static void test_print_full(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/*
+ * Issue 14: heartbeats say "sender" unless heartbeat_ipv4 = local; the
+ * AICCU-era behind_nat is accepted, has no effect and is not printed.
+ */
+static void test_heartbeat_ipv4(void **state)
+{
+	struct tunnel_entry te;
+	char *text = NULL;
+	size_t len = 0;
+	struct config cfg = {0};
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(load_with("table = 200\nbehind_nat = no", &te), 0);
+	assert_int_equal(te.conf.heartbeat_ipv4, HEARTBEAT_IPV4_SENDER);
+	assert_int_equal(load_with("table = 200\nbehind_nat = yes", &te), 0);
+	assert_int_equal(te.conf.heartbeat_ipv4, HEARTBEAT_IPV4_SENDER);
+	assert_int_equal(load_with("table = 200\nbehind_nat = no\nheartbeat_ipv4 = local", &te), 0);
+	assert_int_equal(te.conf.heartbeat_ipv4, HEARTBEAT_IPV4_LOCAL);
+	/* printed normalized, it parses back the same */
+	cfg.tunnels = &te;
+	cfg.ntunnels = 1;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(config_print(&cfg, f), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "\nheartbeat_ipv4 = local\n"));
+	assert_null(strstr(text, "behind_nat"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1140,6 +1175,7 @@ int main(void)
 	    T(test_anycast),
 	    T(test_other_prefix),
 	    T(test_static_needs_ipv4_local),
+	    T(test_heartbeat_ipv4),
 	    T(test_all_errors_in_one_run),
 	    T(test_tunnel_password_readable),
 	    T(test_unreadable_tunnel_file),
