@@ -5,8 +5,11 @@
 #   key) stays up across three heartbeat intervals, the PoP seeing
 #   `sender` and the NAT's address, and forwards pings both ways.
 # - An AYIYA tunnel does the same.
-# - `aiccuctl import-aiccu` of an AICCU file with `behindnat false` gives a
-#   tunnel file (parameters over TIC) that works behind the same NAT.
+# - `aiccuctl import-aiccu` of an AICCU file with `behindnat false`
+#   (tests/data/aiccu/behindnat_false.conf, used unchanged: its server is
+#   AICCU's default tic.sixxs.net, which the client namespace's hosts file
+#   maps to the lab's 192.0.2.1) gives a tunnel file (parameters over TIC)
+#   that works behind the same NAT.
 # Three intervals are measured by the PoP's counters and timestamps.
 #
 #   test_nat.sh AICCUD AICCUCTL
@@ -43,16 +46,29 @@ check_eq "the client's own IPv4 is inside the NAT" 198.51.100.2 "$LAB_CLIENT4"
 check "the client reaches the PoP through the NAT" lab_in "$NS_CLI" ping -c 1 -W 2 192.0.2.1
 
 # Broker: T10001 heartbeat and T10002 AYIYA (configured from files below),
-# T10003 heartbeat (fetched over TIC by the imported AICCU file).
+# T20002 heartbeat (fetched over TIC by the imported AICCU file, whose
+# account NAT1-SIXXS / natpass it is).
 lab_tic_fixture "$TMP" 3 6in4-heartbeat,ayiya,6in4-heartbeat
-lab_tic_pki "$TMP" || fail_now "test PKI"
+python3 - "$TMP" <<'PY'
+import json, sys
+d = sys.argv[1]
+acc = json.load(open(d + "/accounts.json"))
+a = acc["accounts"][0]
+a["username"], a["password"] = "NAT1-SIXXS", "natpass"
+a["tunnels"][2]["TunnelId"] = "T20002"
+json.dump(acc, open(d + "/accounts.json", "w"), indent=1)
+pop = json.load(open(d + "/pop-tic.json"))
+pop["tunnels"][2]["id"] = "T20002"
+json.dump(pop, open(d + "/pop-tic.json", "w"), indent=1)
+PY
+bash "$LAB_SIM/mkca.sh" "$TMP/pki" tic.sixxs.net 192.0.2.1 >/dev/null || fail_now "test PKI"
 # Down after 2.5 intervals without a valid packet: a heartbeat or keep-alive
 # the PoP refuses makes the tunnel go down within the test.
 lab_pop_start "$TMP" "$TMP/pop-tic.json" --down-after $((INTERVAL * 5 / 2)) || fail_now "PoP simulator"
 lab_tic_start "$TMP" server || fail_now "TIC server"
 
 mkdir -p "$TMP/conf.d" "$TMP/state" "/etc/netns/$NS_CLI"
-echo "192.0.2.1 tic.test" >"/etc/netns/$NS_CLI/hosts"
+echo "192.0.2.1 tic.sixxs.net" >"/etc/netns/$NS_CLI/hosts"
 cat >"$TMP/aiccud.conf" <<EOF
 [daemon]
 control_socket = $TMP/run/aiccud.sock
@@ -90,23 +106,13 @@ EOF
 }
 file_tunnel sixxs0 T10001 6in4-heartbeat 1 200 tunnel-secret-1
 file_tunnel sixxs1 T10002 ayiya 2 201 tunnel-secret-2
-check "the heartbeat tunnel file has no behind_nat key" sh -c "! grep -q behind_nat '$TMP/conf.d/sixxs0.conf'"
+check "the heartbeat tunnel file has neither behind_nat nor heartbeat_ipv4" sh -c "! grep -Eq 'behind_nat|heartbeat_ipv4' '$TMP/conf.d/sixxs0.conf'"
 
 # An AICCU user's file, imported as it is.
-cat >"$TMP/aiccu.conf" <<EOF
-# AICCU Configuration of a user behind a NAT who never set behindnat
-username $LAB_TIC_USER
-password $LAB_TIC_PASS
-protocol tic
-server tic.test
-tunnel_id T10003
-ipv6_interface sixxs
-requiretls true
-behindnat false
-defaultroute true
-EOF
+AICCU_FILE=$HERE/../data/aiccu/behindnat_false.conf
+check "the AICCU file says behindnat false" grep -q '^behindnat false' "$AICCU_FILE"
 "$AICCUCTL" import-aiccu --interface sixxs2 --table 202 --rule-priority 1002 \
-	-o "$TMP/conf.d/sixxs2.conf" "$TMP/aiccu.conf" 2>"$TMP/import.err"
+	-o "$TMP/conf.d/sixxs2.conf" "$AICCU_FILE" 2>"$TMP/import.err"
 rc=$?
 sed 's/^/# import: /' "$TMP/import.err"
 check_eq "import-aiccu converts the file completely" 0 "$rc"
@@ -171,11 +177,14 @@ lab_wait 60 settled2
 check "the imported tunnel comes up (after a limiter token)" is_up sixxs2
 is_up sixxs2 || echo "# sixxs2: $(field sixxs2 state): $(field sixxs2 reason)"
 check_eq "it is the broker's heartbeat tunnel" 6in4-heartbeat "$(field sixxs2 type)"
-check "the PoP accepts its heartbeats" lab_wait 15 pop_true T10003 's["heartbeats"] >= 1'
-check_eq "its heartbeats carry 'sender'" sender "$(pop T10003 's["last_heartbeat_ipv4_field"]')"
-check_eq "the PoP uses the NAT's address" "$LAB_SEEN4" "$(pop T10003 's["client_ipv4"]')"
-check_eq "no HB Sender Mismatch" 0 "$(pop T10003 's["hb_failures"]["address"]')"
-check "the PoP confirms it" lab_wait 15 pop_true T10003 's["confirmed"]'
+check_eq "fetched in one TIC session" 1 "$(tic_count "$TMP/tic.log" connect)"
+check "of the AICCU file's account (server: AICCU's default name, the lab's hosts file)" \
+	grep -q '"cmd": "authenticate", "code": 200, "user": "NAT1-SIXXS"' "$TMP/tic.log"
+check "the PoP accepts its heartbeats" lab_wait 15 pop_true T20002 's["heartbeats"] >= 1'
+check_eq "its heartbeats carry 'sender'" sender "$(pop T20002 's["last_heartbeat_ipv4_field"]')"
+check_eq "the PoP uses the NAT's address" "$LAB_SEEN4" "$(pop T20002 's["client_ipv4"]')"
+check_eq "no HB Sender Mismatch" 0 "$(pop T20002 's["hb_failures"]["address"]')"
+check "the PoP confirms it" lab_wait 15 pop_true T20002 's["confirmed"]'
 pings 3 sixxs2 "imported tunnel"
 
 echo "# the NAT's flows:"
