@@ -9,13 +9,21 @@
 # foreign-source filter that makes per-tunnel source routing necessary).
 # "inet" is a host on the Internet behind the PoP.
 #
+# lab_up_nat builds the same lab with a NAT router between client and pop
+# (opt-in; see there).
+#
 # Only documentation addresses; everything lives in namespaces made here.
 
 LAB_ID=${LAB_ID:-acd$$}
 NS_POP=${LAB_ID}-pop
 NS_CLI=${LAB_ID}-cli
 NS_NET=${LAB_ID}-inet
+NS_NAT=${LAB_ID}-nat
 LAB_PIDS=()
+# The client's IPv4 address, and the one the PoP sees from it (they differ
+# behind lab_up_nat's NAT).
+LAB_CLIENT4=192.0.2.2
+LAB_SEEN4=192.0.2.2
 
 lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
@@ -34,24 +42,82 @@ lab_up() {
 		ip -n "$ns" link set lo up
 	done
 	ip link add net0 netns "$NS_CLI" type veth peer name isp0 netns "$NS_POP" || return 1
-	ip link add up0 netns "$NS_POP" type veth peer name eth0 netns "$NS_NET" || return 1
 	ip -n "$NS_CLI" addr add 192.0.2.2/24 dev net0
 	ip -n "$NS_CLI" -6 addr add 2001:db8:ffff::2/64 dev net0 nodad
+	ip -n "$NS_CLI" link set net0 up
+	ip -n "$NS_CLI" -6 route add default via 2001:db8:ffff::1 dev net0
+	lab_up_pop_side
+}
+
+# The pop's customer link (isp0) and the Internet host behind it.
+lab_up_pop_side() {
+	ip link add up0 netns "$NS_POP" type veth peer name eth0 netns "$NS_NET" || return 1
 	ip -n "$NS_POP" addr add 192.0.2.1/24 dev isp0
 	ip -n "$NS_POP" -6 addr add 2001:db8:ffff::1/64 dev isp0 nodad
 	ip -n "$NS_POP" -6 addr add 2001:db8:eeee::1/64 dev up0 nodad
 	ip -n "$NS_NET" -6 addr add 2001:db8:eeee::2/64 dev eth0 nodad
-	ip -n "$NS_CLI" link set net0 up
 	ip -n "$NS_POP" link set isp0 up
 	ip -n "$NS_POP" link set up0 up
 	ip -n "$NS_NET" link set eth0 up
-	ip -n "$NS_CLI" -6 route add default via 2001:db8:ffff::1 dev net0
 	ip -n "$NS_NET" -6 route add default via 2001:db8:eeee::1 dev eth0
 	lab_in "$NS_POP" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
 	# The ISP's filter: tunnel sources are foreign on the customer link.
 	ip -n "$NS_POP" -6 rule add iif isp0 from 2001:db8:a::/64 prio 100 blackhole
 	ip -n "$NS_POP" -6 rule add iif isp0 from 2001:db8:b::/64 prio 101 blackhole
 }
+
+# lab_up_nat: the lab with a NAT router between client and pop.
+#
+#   inet --- pop --------- nat ---------- client
+#           isp0 192.0.2.1  wan0 192.0.2.20
+#                           lan0 198.51.100.1  net0 198.51.100.2
+#
+# The client sits on an "inside" network (a documentation range standing in
+# for a private one); the nat namespace masquerades everything leaving wan0
+# to 192.0.2.20 (nftables), so the PoP sees that address, never the
+# client's own.  IPv6 is routed through the nat unchanged (2001:db8:fffe::/64
+# inside), so the client keeps a main-table IPv6 default route as in lab_up.
+lab_up_nat() {
+	local ns
+	LAB_CLIENT4=198.51.100.2
+	LAB_SEEN4=192.0.2.20
+	for ns in "$NS_POP" "$NS_CLI" "$NS_NET" "$NS_NAT"; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	ip link add net0 netns "$NS_CLI" type veth peer name lan0 netns "$NS_NAT" || return 1
+	ip link add wan0 netns "$NS_NAT" type veth peer name isp0 netns "$NS_POP" || return 1
+	ip -n "$NS_CLI" addr add 198.51.100.2/24 dev net0
+	ip -n "$NS_CLI" -6 addr add 2001:db8:fffe::2/64 dev net0 nodad
+	ip -n "$NS_CLI" link set net0 up
+	ip -n "$NS_CLI" route add default via 198.51.100.1 dev net0
+	ip -n "$NS_CLI" -6 route add default via 2001:db8:fffe::1 dev net0
+	ip -n "$NS_NAT" addr add 198.51.100.1/24 dev lan0
+	ip -n "$NS_NAT" -6 addr add 2001:db8:fffe::1/64 dev lan0 nodad
+	ip -n "$NS_NAT" addr add 192.0.2.20/24 dev wan0
+	ip -n "$NS_NAT" -6 addr add 2001:db8:ffff::2/64 dev wan0 nodad
+	ip -n "$NS_NAT" link set lan0 up
+	ip -n "$NS_NAT" link set wan0 up
+	ip -n "$NS_NAT" -6 route add default via 2001:db8:ffff::1 dev wan0
+	lab_in "$NS_NAT" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward &&
+		echo 1 > /proc/sys/net/ipv6/conf/all/forwarding' || return 1
+	# Masquerade: UDP keeps its port unless two flows collide; protocol 41
+	# has no ports and is translated by address (conntrack's generic
+	# tracker), its replies matched back to the client like UDP's.
+	lab_in "$NS_NAT" nft -f - <<'NFT' || return 1
+table ip labnat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "wan0" masquerade
+	}
+}
+NFT
+	lab_up_pop_side || return 1
+	ip -n "$NS_POP" -6 route add 2001:db8:fffe::/64 via 2001:db8:ffff::2 dev isp0
+}
+
+# lab_nat_flows: the nat's connection-tracking table (for failure reports).
+lab_nat_flows() { lab_in "$NS_NAT" cat /proc/net/nf_conntrack 2>/dev/null || lab_in "$NS_NAT" conntrack -L 2>/dev/null; }
 
 # Tunnels file of the simulated PoP for the two example tunnels in conf.d/.
 lab_pop_tunnels() {
@@ -67,20 +133,23 @@ lab_pop_tunnels() {
 JSON
 }
 
-# lab_pop_start DIR [TUNNELS-JSON]: run the PoP simulator in the pop
-# namespace, for the two example tunnels unless a tunnels file is given.
+# lab_pop_start DIR [TUNNELS-JSON [pop.py options...]]: run the PoP
+# simulator in the pop namespace, for the two example tunnels unless a
+# tunnels file is given.
 lab_pop_start() {
-	local dir=$1 src
+	local dir=$1 tunnels=${2:-} src
+	shift
+	[ $# -gt 0 ] && shift
 	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-	if [ -n "${2:-}" ]; then
-		cp "$2" "$dir/pop-tunnels.json"
+	if [ -n "$tunnels" ]; then
+		cp "$tunnels" "$dir/pop-tunnels.json"
 	else
 		lab_pop_tunnels >"$dir/pop-tunnels.json"
 	fi
 	# ip netns exec execs the command: $! is the simulator itself, not a subshell.
 	ip netns exec "$NS_POP" python3 "$src/sim/pop.py" --tunnels "$dir/pop-tunnels.json" \
 		--listen 192.0.2.1 --stats "$dir/pop-stats.json" --pidfile "$dir/pop.pid" \
-		--log "$dir/pop.log" &
+		--log "$dir/pop.log" "$@" &
 	LAB_POP_PID=$!
 	LAB_PIDS+=("$LAB_POP_PID")
 	lab_wait 10 test -s "$dir/pop.pid" || { echo "PoP simulator did not start:"; cat "$dir/pop.log"; return 1; }
@@ -129,7 +198,7 @@ lab_down() {
 		lab_ours "$pid" && kill -KILL "$pid" 2>/dev/null
 	done
 	LAB_PIDS=()
-	for ns in "$NS_CLI" "$NS_POP" "$NS_NET"; do
+	for ns in "$NS_CLI" "$NS_POP" "$NS_NET" "$NS_NAT"; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	return 0

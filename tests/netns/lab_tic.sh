@@ -10,16 +10,20 @@ LAB_TIC_PID=
 LAB_TIC_USER=ABC1-SIXXS
 LAB_TIC_PASS=sim-password
 
-# lab_tic_fixture DIR N [TYPE]: accounts.json for tic.py and the matching
-# pop-tic.json for pop.py (tunnel i: 2001:db8:<i>::2, T1000i).
+# lab_tic_fixture DIR N [TYPE[,TYPE...]]: accounts.json for tic.py and the
+# matching pop-tic.json for pop.py (tunnel i: 2001:db8:<i>::2, T1000i).
+# TYPE: one type for all tunnels, or one per tunnel separated by commas
+# (the last one repeats); `IPv4 Endpoint` is what a broker gives for the
+# type: ayiya, heartbeat, or an address (PROTOCOLS.md 7.1).
 lab_tic_fixture() {
 	local dir=$1 n=$2 kind=${3:-ayiya}
 	python3 - "$dir" "$n" "$kind" "$LAB_SIM" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv[4])
 import tic
-d, n, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-acc = tic.example_accounts(n, kind=kind)
+d, n, kinds = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
+kinds += [kinds[-1]] * (n - len(kinds))
+acc = tic.example_accounts(n, kinds=kinds)
 json.dump(acc, open(d + "/accounts.json", "w"), indent=1)
 pop = {"tunnels": []}
 for i, t in enumerate(acc["accounts"][0]["tunnels"]):
@@ -27,7 +31,10 @@ for i, t in enumerate(acc["accounts"][0]["tunnels"]):
         "id": t["TunnelId"], "type": t["Type"], "password": t["Password"],
         "ipv6_pop": t["IPv6 POP"], "ipv6_client": t["IPv6 Endpoint"],
         "prefix_len": t["IPv6 PrefixLength"], "ifname": "pop%d" % i,
-        "mtu": t["Tunnel MTU"], "routed": []})
+        "mtu": t["Tunnel MTU"], "routed": [],
+        "heartbeat_interval": t["Heartbeat_Interval"]})
+    if t["Type"] == "6in4-static":
+        pop["tunnels"][-1]["ipv4_client"] = t["IPv4 Endpoint"]
 json.dump(pop, open(d + "/pop-tic.json", "w"), indent=1)
 PY
 }
@@ -78,6 +85,11 @@ username = $LAB_TIC_USER
 password = $LAB_TIC_PASS
 ca_file = $dir/pki/ca.pem
 EOF
+	# LAB_TIC_REFILL: a shorter limiter refill (>= 16 s keeps the broker's
+	# rule) so that a test's first token comes sooner than after 30 s.
+	if [ -n "${LAB_TIC_REFILL:-}" ]; then
+		printf '\n[limiter]\nrefill = %s\n' "$LAB_TIC_REFILL" >>"$dir/aiccud.conf"
+	fi
 	chmod 600 "$dir/aiccud.conf"
 	for i in $(seq 0 $((n - 1))); do
 		cat >"$dir/conf.d/sixxs$i.conf" <<EOF

@@ -139,6 +139,10 @@ def new_counters(kind):
         "tx_bytes": 0,
         "up": False,
         "last_valid": None,
+        # Link-local-sourced packets (router solicitations the real client
+        # leaks into the tunnel): the real PoP drops them silently, so they
+        # are no error here either; counted apart from "drops", not logged.
+        "link_local": 0,
     }
     if kind == TYPE_AYIYA:
         c.update({
@@ -159,6 +163,9 @@ def new_counters(kind):
             "heartbeats": 0,
             "last_heartbeat": None,
             "last_heartbeat_gap": None,
+            # The second field of the last valid heartbeat as received:
+            # "sender" or the address the client claimed.
+            "last_heartbeat_ipv4_field": None,
             "hb_failures": {r: 0 for r in heartbeat.FAILURES if r != heartbeat.SYNTAX
                             and r != heartbeat.UNKNOWN_TUNNEL},
         })
@@ -262,6 +269,11 @@ class Tunnel:
         """The real PoP checks only the tunnel (prefix) part of the identity."""
         return identity_int & self._mask == self._net
 
+    @staticmethod
+    def link_local(src):
+        """src (16 bytes) is in fe80::/10."""
+        return src[0] == 0xFE and src[1] & 0xC0 == 0x80
+
     def source_allowed(self, src):
         """src: the 16 bytes of the inner IPv6 source address."""
         return self.source_match(src) >= 0
@@ -270,7 +282,7 @@ class Tunnel:
         """How specifically src belongs to this tunnel: 128 for the client
         address, the prefix length of a routed prefix holding it, -1 when
         it is not the tunnel's (link-local never is)."""
-        if src[0] == 0xFE and src[1] & 0xC0 == 0x80:  # fe80::/10, link-local
+        if self.link_local(src):
             return -1
         if src == self._client:
             return 128
@@ -303,6 +315,7 @@ class PopServer:
             "datagrams": 0,
             "heartbeat_datagrams": 0,
             "proto41_packets": 0,
+            "link_local": 0,
             "drops": {r: 0 for r in DROP_REASONS},
             "hb_failures": {r: 0 for r in heartbeat.FAILURES},
         }
@@ -410,6 +423,12 @@ class PopServer:
         else:
             tunnel.stats["drops"][reason] += 1
             self.log.drop(tunnel.id, reason, msg)
+        self.dirty = True
+
+    def ignore_link_local(self, t):
+        """The real PoP drops link-local-sourced tunnel packets silently
+        (PROTOCOLS.md 7.1): counted, neither a drop nor a log line."""
+        (self.global_stats if t is None else t.stats)["link_local"] += 1
         self.dirty = True
 
     def mark_valid(self, t):
@@ -525,6 +544,9 @@ class PopServer:
                 src, f["opcode"], f["next_header"], len(payload)))
             return
         inner = payload[8:24]
+        if Tunnel.link_local(inner):
+            self.ignore_link_local(t)
+            return
         if not t.source_allowed(inner):
             self.drop(t, "inner_source", "from %s: inner source %s" % (src, ipaddress.IPv6Address(inner)))
             return
@@ -611,7 +633,10 @@ class PopServer:
             return
         t = f["context"]
         if verdict == heartbeat.ADDRESS:
-            self.hb_fail(t, verdict, "from %s: claims %s" % (src, f["ipv4_text"]))
+            # The real PoP's words for it; the client must send "sender"
+            # from behind a NAT (PROTOCOLS.md 7.1).
+            self.hb_fail(t, verdict, "HB Sender Mismatch: from %s, the heartbeat claims %s" % (
+                src, f["ipv4_text"]))
             return
         if verdict == heartbeat.CLOCK:
             self.hb_fail(t, verdict, "from %s: epoch %s is %+d s off" % (
@@ -628,6 +653,7 @@ class PopServer:
         t.last_heartbeat_mono = now_mono
         t.stats["heartbeats"] += 1
         t.stats["last_heartbeat"] = round(time.time(), 3)
+        t.stats["last_heartbeat_ipv4_field"] = f["ipv4_text"]
         self.mark_valid(t)
         learned = f["client_ipv4"]
         if learned != t.client_ipv4:
@@ -678,8 +704,11 @@ class PopServer:
                 outer_src, len(inner)))
             return
         src6, dst6 = inner[8:24], inner[24:40]
+        if Tunnel.link_local(src6):
+            self.ignore_link_local(self.tunnel_of_ipv4(outer_src, dst6))
+            return
         # The tunnel is the one whose client address or routed prefix
-        # holds the inner source; link-local sources belong to none.
+        # holds the inner source (link-local ones were ignored above).
         best, t = -1, None
         for cand in self.tunnels:
             if cand.is_6in4:

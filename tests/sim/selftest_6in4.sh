@@ -156,10 +156,11 @@ if ping_cli -I 2001:db8:dead::1 2001:db8:20::1 >/dev/null; then
 else ok "foreign inner source is dropped"; fi
 check "foreign inner source counted as inner_source" expect 2 "$T2[\"drops\"][\"inner_source\"] >= $is0 + 2"
 il0=$(snap "$T1[\"drops\"][\"inner_source\"]")
+ll0=$(snap "$T1[\"link_local\"]")
 rx0=$(snap "$T1[\"rx_packets\"]")
 in_cli "$PY" "$here/client6in4.py" send41 --pop 192.0.2.1 --bind 192.0.2.2 --src fe80::2 --dst 2001:db8:10::1
-check "link-local inner source counted as inner_source" \
-	expect 2 "$T1[\"drops\"][\"inner_source\"] == $il0 + 1 and $T1[\"rx_packets\"] == $rx0"
+check "link-local inner source ignored silently (link_local, not a drop)" \
+	expect 2 "$T1[\"link_local\"] == $ll0 + 1 and $T1[\"drops\"][\"inner_source\"] == $il0 and $T1[\"rx_packets\"] == $rx0"
 
 # --- heartbeat failures, one of each -----------------------------------------
 h0=$(snap "$T1[\"hb_failures\"][\"hash\"]")

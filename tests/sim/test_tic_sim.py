@@ -289,9 +289,10 @@ class PlainSession(ServerCase):
         first, body, last = c.multi("tunnel list")
         self.assertEqual(first, "201 Listing tunnels")
         self.assertEqual(last, "202 <tunnel_list> done")
-        self.assertEqual(body, ["T10001 2001:db8:1::2 heartbeat simpop01",
-                                "T10002 2001:db8:2::2 heartbeat simpop01",
-                                "T10003 2001:db8:3::2 heartbeat simpop01"])
+        # PROTOCOLS.md 7.1: the broker says "ayiya" for AYIYA tunnels
+        self.assertEqual(body, ["T10001 2001:db8:1::2 ayiya simpop01",
+                                "T10002 2001:db8:2::2 ayiya simpop01",
+                                "T10003 2001:db8:3::2 ayiya simpop01"])
         first, body, last = c.multi("tunnel show T10002")
         self.assertRegex(first, r"^201 ")
         self.assertRegex(last, r"^202 ")
@@ -303,6 +304,7 @@ class PlainSession(ServerCase):
         self.assertEqual(kv["IPv6 PrefixLength"], "64")
         self.assertEqual(kv["Heartbeat_Interval"], "60")
         self.assertEqual(kv["Password"], "tunnel-secret-2")
+        self.assertEqual(kv["IPv4 Endpoint"], "ayiya")
         first, body, last = c.multi("pop show simpop01")
         self.assertRegex(first, r"^201 ")
         kv = dict(ln.split(": ", 1) for ln in body)
@@ -599,6 +601,7 @@ class TlsSession(ServerCase):
         self.assertTrue(session.has_ticket)  # the server sent session tickets
         tls = self.events("tls")
         self.assertEqual((tls[0]["version"], tls[0]["sni"]), ("TLSv1.3", "tic.test"))
+        self.assertEqual(tls[0]["tickets"], 2)
 
     def test_tls12_session(self):
         self.start(tls_context=self.ctx("1.3"))
@@ -609,6 +612,7 @@ class TlsSession(ServerCase):
         self.start(tls_context=self.ctx("1.2"))
         version, _ = self.full_session()  # the client offers 1.3 too
         self.assertEqual(version, "TLSv1.2")
+        self.assertEqual(self.events("tls")[0]["tickets"], 0)
 
     def check_refused_cert(self, cert, key, ca="ca.pem"):
         self.start(tls_context=self.ctx("1.3", cert, key))
@@ -756,6 +760,16 @@ class AccountsFile(unittest.TestCase):
         acc = tic.Accounts(json.loads(out.stdout))
         self.assertEqual(len(acc.tunnels_of("ABC1-SIXXS")), 6)
 
+    def test_ipv4_endpoint_as_a_broker_gives_it(self):
+        # PROTOCOLS.md 7.1: "ayiya", "heartbeat", or the static client's address
+        doc = tic.example_accounts(3, kinds=["ayiya", "6in4-heartbeat", "6in4-static"])
+        got = [(t["Type"], t["IPv4 Endpoint"]) for t in doc["accounts"][0]["tunnels"]]
+        self.assertEqual(got, [("ayiya", "ayiya"), ("6in4-heartbeat", "heartbeat"),
+                               ("6in4-static", "198.51.100.2")])
+        doc = tic.example_accounts(2, kind="6in4-heartbeat")
+        self.assertEqual({t["IPv4 Endpoint"] for t in doc["accounts"][0]["tunnels"]},
+                         {"heartbeat"})
+
     def test_bad_files_rejected(self):
         bad = [
             {"accounts": [{"username": "A"}]},  # no password
@@ -810,12 +824,14 @@ class CommandLine(unittest.TestCase):
             self.assertEqual(int(fh.read()), proc.pid)
         with open(paths["log"]) as fh:
             ready = json.loads(fh.readline())
-        self.assertEqual((ready["event"], ready["tls"], ready["tls_max"]), ("ready", True, "1.3"))
+        # TLS 1.2 at most by default (PROTOCOLS.md 7.1)
+        self.assertEqual((ready["event"], ready["tls"], ready["tls_max"]), ("ready", True, "1.2"))
         c = Client(ready["port"])
         c.line()
         t = int(c.cmd("get unixtime").split()[1])
         self.assertLess(abs(t - time.time() - 1000), 5)
         c.starttls(client_ctx())
+        self.assertEqual(c.sock.version(), "TLSv1.2")  # although the client offers 1.3
         self.assertRegex(c.login(), r"^200 ")
         c.cmd("QUIT")
         c.close()
@@ -851,6 +867,35 @@ class CommandLine(unittest.TestCase):
             events = [json.loads(ln)["event"] for ln in fh]
         self.assertEqual(events[-1], "stop")
         self.assertIn("stats", events)
+
+    def test_tls_max_13_option_sends_tickets(self):
+        d = tempfile.mkdtemp(dir=TMP.name)
+        acc, log, pid = (os.path.join(d, k) for k in ("accounts", "log", "pid"))
+        with open(acc, "w") as fh:
+            json.dump(accounts_doc(), fh)
+        proc = subprocess.Popen([
+            sys.executable, os.path.join(HERE, "tic.py"), "--listen", "127.0.0.1:0",
+            "--accounts", acc, "--cert", pki("server.pem"), "--key", pki("server-key.pem"),
+            "--log", log, "--pidfile", pid, "--tls-max", "1.3"])
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        deadline = time.monotonic() + 10
+        while not os.path.exists(pid):
+            self.assertIsNone(proc.poll(), "tic.py exited early")
+            self.assertLess(time.monotonic(), deadline, "no pidfile")
+            time.sleep(0.05)
+        with open(log) as fh:
+            ready = json.loads(fh.readline())
+        self.assertEqual(ready["tls_max"], "1.3")
+        c = Client(ready["port"])
+        c.line()
+        c.starttls(client_ctx())
+        self.assertRegex(c.login(), r"^200 ")  # reads past the tickets
+        self.assertEqual(c.sock.version(), "TLSv1.3")
+        self.assertTrue(c.sock.session.has_ticket)
+        c.cmd("QUIT")
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(10), 0)
 
     def test_bad_accounts_file_fails_with_reason(self):
         d = tempfile.mkdtemp(dir=TMP.name)

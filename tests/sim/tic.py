@@ -2,7 +2,8 @@
 """Broker simulator, TIC server (docs/PROTOCOLS.md sections 1 and 7).
 
 Speaks the tunnel broker's line protocol on TCP port 3874: welcome, client
-identity, `get unixtime`, STARTTLS (TLS 1.2 and 1.3, session tickets on),
+identity, `get unixtime`, STARTTLS (up to TLS 1.2 by default, like the broker
+of the real client's time; TLS 1.3 with session tickets on request),
 `username`, the MD5 challenge/response, `tunnel list`, `tunnel show`,
 `pop show`, `QUIT`.  It enforces the broker's published connection rule (more
 than 4 connections from one address in 60 s: refused for 5 minutes; a second
@@ -241,21 +242,33 @@ class Accounts:
         return None
 
 
+# What a broker puts in "IPv4 Endpoint" (PROTOCOLS.md 7.1): the word
+# "ayiya" for AYIYA tunnels, "heartbeat" for heartbeat tunnels, the
+# client's address for static ones.
+STATIC_EXAMPLE_IPV4 = "198.51.100.2"
+
+
+def ipv4_endpoint(kind):
+    return {"ayiya": "ayiya", "6in4-heartbeat": "heartbeat"}.get(kind, STATIC_EXAMPLE_IPV4)
+
+
 def example_accounts(n=1, username="ABC1-SIXXS", password="sim-password", kind="ayiya",
-                     pop_ipv4="192.0.2.1"):
+                     pop_ipv4="192.0.2.1", kinds=None):
     """An accounts document with one account holding n tunnels T10001...:
-    tunnel i (1-based) gets 2001:db8:<i>::/64 (::1 PoP, ::2 client)."""
+    tunnel i (1-based) gets 2001:db8:<i>::/64 (::1 PoP, ::2 client).
+    kinds: a list giving tunnel i the type kinds[i-1] (else `kind`)."""
     tunnels = []
     for i in range(1, n + 1):
+        k = kinds[i - 1] if kinds and i <= len(kinds) else kind
         tunnels.append({
             "TunnelId": "T%d" % (10000 + i),
-            "Type": kind,
+            "Type": k,
             "IPv6 Endpoint": "2001:db8:%x::2" % i,
             "IPv6 POP": "2001:db8:%x::1" % i,
             "IPv6 PrefixLength": 64,
             "Tunnel Name": "Simulated tunnel %d" % i,
             "POP Id": "simpop01",
-            "IPv4 Endpoint": "heartbeat" if kind != "6in4-static" else "198.51.100.2",
+            "IPv4 Endpoint": ipv4_endpoint(k),
             "IPv4 POP": pop_ipv4,
             "UserState": "enabled",
             "AdminState": "enabled",
@@ -538,8 +551,11 @@ class Session:
         self.reader.sock = tls
         self.tls = tls.version()
         srv.count("tls_ok")
+        # TLS 1.3: OpenSSL sends num_tickets NewSessionTicket messages
+        # right after the handshake (the ones the real client choked on).
+        tickets = srv.tls_context.num_tickets if self.tls == "TLSv1.3" else 0
         srv.log.event("tls", conn=self.cid, version=self.tls, cipher=tls.cipher()[0],
-                      sni=getattr(tls, "sni_seen", None))
+                      sni=getattr(tls, "sni_seen", None), tickets=tickets)
 
     def do_username(self, args):
         if len(args) != 1:
@@ -697,7 +713,11 @@ def parse_listen(text):
     return (socket.AF_INET6 if ip.version == 6 else socket.AF_INET), str(ip), port
 
 
-def make_tls_context(cert, key, tls_max="1.3"):
+def make_tls_context(cert, key, tls_max="1.2"):
+    """TLS 1.2 at most by default: the real client (GnuTLS, 2007) cannot
+    finish a TLS 1.3 login once the server sends session tickets, and the
+    broker of its time offered TLS 1.0-1.2 (PROTOCOLS.md 7.1).  1.0 and 1.1
+    are not offered (deprecated in Python's ssl; the real client speaks 1.2)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.maximum_version = {"1.2": ssl.TLSVersion.TLSv1_2,
@@ -958,7 +978,8 @@ def parse_args(argv):
     p.add_argument("--cert", help="server certificate (PEM)")
     p.add_argument("--key", help="server private key (PEM)")
     p.add_argument("--no-tls", action="store_true", help="answer starttls with 400")
-    p.add_argument("--tls-max", choices=("1.2", "1.3"), default="1.3")
+    p.add_argument("--tls-max", choices=("1.2", "1.3"), default="1.2",
+                   help="highest TLS version offered (default 1.2; 1.3 sends session tickets)")
     p.add_argument("--log", help="JSON-lines log (default stderr)")
     p.add_argument("--stats", help="JSON counters, rewritten atomically on every change")
     p.add_argument("--pidfile", help="written once the socket listens")
