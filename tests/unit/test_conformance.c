@@ -226,7 +226,7 @@ static bool is_dir(const char *path)
 static void test_copies_identical(void **state)
 {
 	const char *src = getenv("AICCUD_SOURCE_DIR");
-	char dirs[2][512], path[600];
+	char dirs[2][512], path[1100];
 	int checked = 0;
 
 	(void)state;
