@@ -19,6 +19,7 @@ enum drop_reason {
 	DROP_OVERSIZE,     /* larger than a receive slot */
 	DROP_FOREIGN,      /* proto-41: outer IPv4 source is not the PoP */
 	DROP_OTHER_TUNNEL, /* proto-41: for another tunnel to the same PoP (not an error) */
+	DROP_SEGMENT,      /* from TUN: a super-packet we cannot split */
 	DROP_REASON_COUNT
 };
 
@@ -32,8 +33,16 @@ struct tunnel_counters {
 	int64_t last_keepalive;    /* wall clock of the last no-op / heartbeat sent; 0: none */
 	struct in_addr local_ipv4; /* our current IPv4 toward the PoP (0: unknown) */
 	uint8_t datapath;          /* enum tunnel_datapath actually in use (kernel/userspace) */
-	uint8_t pad[7];
+	uint8_t offload;           /* COUNTERS_OFFLOAD_* chosen at start; 0: the plain path */
+	uint8_t pad[6];
+	uint64_t mss_clamped_tx; /* SYNs toward the PoP whose MSS we lowered */
+	uint64_t mss_clamped_rx; /* SYNs from the PoP whose MSS we lowered */
 };
+
+#define COUNTERS_OFFLOAD_TUN_TSO 0x1 /* TCP super-packets to and from the TUN */
+#define COUNTERS_OFFLOAD_TUN_USO 0x2 /* UDP super-packets from the TUN */
+#define COUNTERS_OFFLOAD_UDP_GSO 0x4 /* AYIYA: UDP_SEGMENT sends */
+#define COUNTERS_OFFLOAD_UDP_GRO 0x8 /* AYIYA: UDP_GRO receives */
 
 const char *drop_reason_name(enum drop_reason r);
 

@@ -75,6 +75,8 @@ struct tunnel_conf {
 	struct tic_account account;  /* [tic] of the tunnel file over aiccud.conf's [tic] */
 	struct tunnel_params params; /* [params] when !tic; filled from TIC/cache otherwise */
 	bool behind_nat;             /* heartbeat: send "sender" instead of our IPv4 */
+	bool mss_clamp;              /* user-space data paths: clamp SYNs' MSS to MTU - 60 */
+	bool offload;                /* user-space data paths: TUN and UDP offloads if offered */
 	enum tunnel_liveness liveness;
 	uint32_t liveness_misses;           /* ICMP probes missed before the tunnel is restarted */
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */

@@ -37,6 +37,7 @@ struct worker {
 	int tun_fd;  /* AYIYA and user-space 6in4; -1 with kernel sit */
 	int wire_fd; /* AYIYA: UDP to the PoP; user-space 6in4: raw proto-41 */
 	int ifindex;
+	unsigned tun_offloads; /* NETCFG_TUN_* the TUN got (offload = yes) */
 	bool kernel_sit;
 	bool probed; /* the first packet through the tunnel has been sent */
 	struct datapath dp;
@@ -449,6 +450,21 @@ static bool sit_missing(int err)
 	return err == -EOPNOTSUPP || err == -ENODEV || err == -EINVAL || err == -EAFNOSUPPORT;
 }
 
+/* The TUN of a user-space data path, with offloads unless the tunnel says no. */
+static void tun_open(struct worker *w)
+{
+	const struct tunnel_conf *tc = w->tc;
+
+	w->tun_offloads = 0;
+	if (tc->offload)
+		w->tun_fd = netcfg_tun_open_offload(tc->name, WORKER_TUN_QLEN, &w->ifindex,
+		                                    &w->tun_offloads);
+	else
+		w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
+	if (w->tun_fd < 0)
+		worker_fail(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));
+}
+
 /* 6in4: a kernel sit link, or (no sit, or asked for) a TUN for user space. */
 static void link_create_6in4(struct worker *w)
 {
@@ -481,9 +497,7 @@ static void link_create_6in4(struct worker *w)
 	}
 	w->c->datapath = DATAPATH_USERSPACE;
 	w->c->local_ipv4 = p->ipv4_local; /* static: the address the broker has */
-	w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
-	if (w->tun_fd < 0)
-		worker_fail(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));
+	tun_open(w);
 }
 
 static void link_configure(struct worker *w)
@@ -498,10 +512,7 @@ static void link_configure(struct worker *w)
 		worker_fail(w, "rtnetlink: %s", strerror(-err));
 	if (tc->params.type == TUNNEL_AYIYA) {
 		w->c->datapath = DATAPATH_USERSPACE;
-		w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
-		if (w->tun_fd < 0)
-			worker_fail(w, "cannot create TUN link %s: %s", tc->name,
-			            strerror(-w->tun_fd));
+		tun_open(w);
 	} else {
 		link_create_6in4(w);
 	}
@@ -549,7 +560,8 @@ static void datapath_start(struct worker *w)
 		if (w->wire_fd < 0)
 			worker_fail(w, "cannot open UDP socket to PoP %s: %s",
 			            inet_ntoa(p->ipv4_pop), strerror(-w->wire_fd));
-		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc), w->c);
+		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc), w->c,
+		                    w->tun_offloads, w->tc->offload, w->tc->mss_clamp);
 		if (!err)
 			udp_local_ipv4(w);
 	} else {
@@ -560,7 +572,7 @@ static void datapath_start(struct worker *w)
 		struct in6_addr ll;
 
 		worker_link_local(&p->ipv6_local, &ll);
-		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, &ll, w->c);
+		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, &ll, w->c, w->tun_offloads);
 	}
 	if (err < 0)
 		worker_fail(w, "cannot set up the data path: %s", strerror(-err));
