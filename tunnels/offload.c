@@ -359,7 +359,7 @@ void gro_init(struct gro *g, gro_emit_fn emit, void *ctx)
 
 int gro_add(struct gro *g, uint8_t *pkt, size_t len)
 {
-	struct tcp_view v;
+	struct tcp_view v = {0};
 	bool cand = gro_candidate(pkt, len, &v);
 	int i = gro_find(g, pkt, len), err = 0;
 

@@ -120,6 +120,11 @@ for t in "a sixxs0 offloaded-AYIYA" "b sixxs1 plain-AYIYA" "c sixxs2 offloaded-6
 	echo "# $3: $(field "$2" '"tx %d rx %d packets, drops %s" % (t["counters"]["tx_packets"], t["counters"]["rx_packets"], {k: v for k, v in t["counters"]["drops"].items() if v})')"
 done
 
+# Counted per IPv6 packet on the wire, not per super-packet: the uploads and
+# downloads alone were at least BYTES / 1220 segments each way.
+segs=$((2 * BYTES / 1220))
+counted_segments() { [ "$(field sixxs0 't["counters"]["tx_packets"] >= '$segs' and t["counters"]["rx_packets"] >= '$segs)" = True ]; }
+check "offloaded AYIYA counts every segment it sent and received (>= $segs each way)" lab_wait 5 counted_segments
 echo "# MSS clamping (MTU 1280: 1220)"
 # probe FROM-NS TO-NS SRC DST PORT: the MSS a SYN with 1440 arrives with
 probe() {
