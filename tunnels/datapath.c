@@ -222,15 +222,40 @@ static int tun_read_plain(struct dp_tun *t, uint8_t *out, size_t room, size_t he
 	return 1;
 }
 
+/* Lay out the next part of the packet in rd; a part that cannot be split drops it all. */
+static int tun_segments(struct dp_tun *t, uint8_t *out, size_t room, size_t headroom,
+                        size_t *seg_len, size_t *last_len)
+{
+	struct offload_vnet h;
+	unsigned total = 0;
+	int segs;
+
+	offload_vnet_get(t->rd, &h);
+	segs =
+	    offload_split_from(&h, t->rd + OFFLOAD_VNET_LEN, t->rd_len - OFFLOAD_VNET_LEN, t->next,
+	                       out, room, headroom, OFFLOAD_SEGS_MAX, seg_len, last_len, &total);
+	if (segs <= 0 || *seg_len > t->mtu) {
+		t->next = 0;
+		t->c->drops[DROP_SEGMENT]++;
+		return 0;
+	}
+	t->next += (unsigned)segs;
+	if (t->next >= total)
+		t->next = 0;
+	if (total == 1)
+		clamp(t, out + headroom, *seg_len, &t->c->mss_clamped_tx);
+	return segs;
+}
+
 int dp_tun_read(struct dp_tun *t, uint8_t *out, size_t room, size_t headroom, size_t *seg_len,
                 size_t *last_len)
 {
-	struct offload_vnet h;
 	ssize_t n;
-	int segs;
 
 	if (!t->offloads)
 		return tun_read_plain(t, out, room, headroom, seg_len, last_len);
+	if (t->next)
+		return tun_segments(t, out, room, headroom, seg_len, last_len);
 	n = read(t->fd, t->rd, TUN_READ_MAX);
 	if (n < 0)
 		return errno == EINTR ? -EAGAIN : -errno;
@@ -238,16 +263,8 @@ int dp_tun_read(struct dp_tun *t, uint8_t *out, size_t room, size_t headroom, si
 		t->c->drops[DROP_TUN_NOT_IPV6]++;
 		return 0;
 	}
-	offload_vnet_get(t->rd, &h);
-	segs = offload_split(&h, t->rd + OFFLOAD_VNET_LEN, (size_t)n - OFFLOAD_VNET_LEN, out, room,
-	                     headroom, OFFLOAD_SEGS_MAX, seg_len, last_len);
-	if (segs <= 0 || *seg_len > t->mtu) {
-		t->c->drops[DROP_SEGMENT]++;
-		return 0;
-	}
-	if (segs == 1)
-		clamp(t, out + headroom, *seg_len, &t->c->mss_clamped_tx);
-	return segs;
+	t->rd_len = (size_t)n;
+	return tun_segments(t, out, room, headroom, seg_len, last_len);
 }
 
 void dp_tun_deliver(struct dp_tun *t, uint8_t *pkt, size_t len)
@@ -480,7 +497,8 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 	size_t used = 0, need = dp_tun_read_room(&dp->tun, AYIYA_HDR_LEN);
 	int handled = 0, err = 0;
 
-	while (handled < DATAPATH_BATCH) {
+	/* (a super-packet begun is finished: the TUN may not wake us for its rest) */
+	while (handled < DATAPATH_BATCH || dp_tun_pending(&dp->tun)) {
 		size_t seg = 0, last = 0;
 		int n;
 

@@ -45,6 +45,8 @@ struct dp_tun {
 	uint16_t mss; /* clamp SYNs both ways to this; 0: do not */
 	struct tunnel_counters *c;
 	uint8_t *rd;     /* offloads: one read, virtio-net header + 64 KiB */
+	size_t rd_len;   /* bytes in rd */
+	unsigned next;   /* the next segment of rd to lay out; 0: none pending */
 	struct gro *gro; /* offloads: coalesces what goes to the TUN */
 };
 
@@ -57,10 +59,16 @@ void dp_tun_free(struct dp_tun *t);
  * segments at out + i * (headroom + *seg_len) + headroom (see
  * offload_split), SYNs clamped.  Returns the number of segments, 0 when
  * the packet was dropped (counted), -EAGAIN when the TUN is empty, or
- * another -errno.
+ * another -errno.  A super-packet of more segments than fit in room is
+ * laid out over several calls: while dp_tun_pending, the next call goes
+ * on with it instead of reading.
  */
 int dp_tun_read(struct dp_tun *t, uint8_t *out, size_t room, size_t headroom, size_t *seg_len,
                 size_t *last_len);
+static inline bool dp_tun_pending(const struct dp_tun *t)
+{
+	return t->next != 0;
+}
 /* Bytes dp_tun_read may need at out for one read. */
 size_t dp_tun_read_room(const struct dp_tun *t, size_t headroom);
 /* Hand one received IPv6 packet to the TUN: clamped, held for coalescing

@@ -184,20 +184,24 @@ static int split_plain(const struct offload_vnet *h, const uint8_t *pkt, size_t 
 	return 1;
 }
 
-int offload_split(const struct offload_vnet *h, const uint8_t *pkt, size_t len, uint8_t *out,
-                  size_t room, size_t headroom, unsigned max_segs, size_t *seg_len,
-                  size_t *last_len)
+int offload_split_from(const struct offload_vnet *h, const uint8_t *pkt, size_t len, unsigned first,
+                       uint8_t *out, size_t room, size_t headroom, unsigned max_segs,
+                       size_t *seg_len, size_t *last_len, unsigned *total)
 {
 	uint8_t gso = h->gso_type & (uint8_t)~OFFLOAD_GSO_ECN;
 	bool tcp = gso == OFFLOAD_GSO_TCPV6;
-	size_t hdr, payload, full, stride;
-	unsigned n;
+	size_t hdr, payload, full, stride, final;
+	unsigned n, k;
 	uint32_t seq0;
 
 	if (len < IP6_LEN || (pkt[0] >> 4) != 6)
 		return -EINVAL;
-	if (gso == OFFLOAD_GSO_NONE)
+	if (gso == OFFLOAD_GSO_NONE) {
+		*total = 1;
+		if (first)
+			return 0;
 		return split_plain(h, pkt, len, out, room, headroom, seg_len, last_len);
+	}
 	if ((!tcp && gso != OFFLOAD_GSO_UDP_L4) || h->gso_size == 0)
 		return -EINVAL;
 	hdr = gso_hdr_len(h, pkt, len, tcp);
@@ -205,22 +209,42 @@ int offload_split(const struct offload_vnet *h, const uint8_t *pkt, size_t len, 
 		return -EINVAL;
 	payload = len - hdr;
 	n = (unsigned)((payload + h->gso_size - 1) / h->gso_size);
+	*total = n;
+	if (first >= n)
+		return 0;
 	full = hdr + (payload < h->gso_size ? payload : h->gso_size);
+	final = hdr + (payload - (size_t)(n - 1) * h->gso_size);
 	stride = headroom + full;
-	*seg_len = full;
-	*last_len = hdr + (payload - (size_t)(n - 1) * h->gso_size);
-	if (n > max_segs || (size_t)(n - 1) * stride + headroom + *last_len > room)
+	/* As many as fit, up to max_segs: the rest is for the next call. */
+	k = n - first < max_segs ? n - first : max_segs;
+	while (k > 0 &&
+	       (size_t)(k - 1) * stride + headroom + (first + k == n ? final : full) > room)
+		k--;
+	if (k == 0)
 		return -ENOSPC;
+	*seg_len = full;
+	*last_len = first + k == n ? final : full;
 	seq0 = tcp ? get32(pkt + h->csum_start + 4) : 0;
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t *o = out + (size_t)i * stride + headroom;
-		size_t this = i + 1 < n ? full : *last_len;
+	for (unsigned i = first; i < first + k; i++) {
+		uint8_t *o = out + (size_t)(i - first) * stride + headroom;
+		size_t this = i + 1 < n ? full : final;
 
 		memcpy(o, pkt, hdr);
 		memcpy(o + hdr, pkt + hdr + (size_t)i * h->gso_size, this - hdr);
 		segment_fixup(o, this, h->csum_start, tcp, i, n, seq0, h->gso_size);
 	}
-	return (int)n;
+	return (int)k;
+}
+
+int offload_split(const struct offload_vnet *h, const uint8_t *pkt, size_t len, uint8_t *out,
+                  size_t room, size_t headroom, unsigned max_segs, size_t *seg_len,
+                  size_t *last_len)
+{
+	unsigned total = 0;
+	int n = offload_split_from(h, pkt, len, 0, out, room, headroom, max_segs, seg_len, last_len,
+	                           &total);
+
+	return n >= 0 && (unsigned)n < total ? -ENOSPC : n;
 }
 
 /* ---- coalescing ---- */

@@ -66,6 +66,16 @@ uint32_t offload_pseudo6(const uint8_t *ip6, uint8_t proto, uint32_t len);
 int offload_split(const struct offload_vnet *h, const uint8_t *pkt, size_t len, uint8_t *out,
                   size_t room, size_t headroom, unsigned max_segs, size_t *seg_len,
                   size_t *last_len);
+/*
+ * The same a part at a time, for super-packets of more segments than fit
+ * (a connection with a small MSS): writes segments first, first + 1, ...
+ * as many as room and max_segs allow, laid out as above from out, and
+ * returns how many (0 once first reaches *total, the packet's number of
+ * segments).  *last_len is the last written one's length.
+ */
+int offload_split_from(const struct offload_vnet *h, const uint8_t *pkt, size_t len, unsigned first,
+                       uint8_t *out, size_t room, size_t headroom, unsigned max_segs,
+                       size_t *seg_len, size_t *last_len, unsigned *total);
 
 /* ---- coalescing (GRO) ---- */
 

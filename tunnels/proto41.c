@@ -150,7 +150,8 @@ int p41_from_tun(struct p41 *p)
 	size_t used = 0, need = dp_tun_read_room(&p->tun, 0);
 	int handled = 0, err = 0;
 
-	while (handled < P41_BATCH) {
+	/* (a super-packet begun is finished: the TUN may not wake us for its rest) */
+	while (handled < P41_BATCH || dp_tun_pending(&p->tun)) {
 		size_t seg = 0, last = 0;
 		int n;
 

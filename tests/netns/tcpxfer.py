@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """TCP transfers for the data-path test, every byte checked by SHA-256.
 
-    tcpxfer.py serve ADDR PORT READYFILE
+    tcpxfer.py serve ADDR PORT READYFILE [MSS]
     tcpxfer.py up|down ADDR PORT SRC BYTES SEED
 
 serve answers one connection after another: "up N" reads N bytes and
 answers their SHA-256; "down N SEED" sends N bytes made from SEED.  up and
-down exit 0 only when the digest matches what they sent or expected.
+down exit 0 only when the digest matches what they sent or expected.  MSS
+makes the server announce that MSS (TCP_MAXSEG), so its peer sends small
+segments.
 """
 import hashlib
 import random
@@ -30,9 +32,11 @@ def read_line(conn):
     return line.decode().split()
 
 
-def serve(addr, port, ready):
+def serve(addr, port, ready, mss=None):
     s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if mss:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
     s.bind((addr, port))
     s.listen(4)
     open(ready, "w").close()
@@ -85,7 +89,8 @@ def client(mode, addr, port, src, n, seed):
 
 def main():
     if sys.argv[1] == "serve":
-        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+              int(sys.argv[5]) if len(sys.argv) > 5 else None)
         return 0
     return client(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]),
                   int(sys.argv[6]))

@@ -108,6 +108,10 @@ ready=$TMP/xfer.ready
 ip netns exec "$NS_POP" python3 "$HERE/tcpxfer.py" serve :: 5201 "$ready" 2>"$TMP/xfer.log" &
 LAB_PIDS+=("$!")
 check "transfer server starts" lab_wait 10 test -e "$ready"
+# and one announcing MSS 200: super-packets from the TUN of 300+ segments
+ip netns exec "$NS_POP" python3 "$HERE/tcpxfer.py" serve :: 5202 "$ready.200" 200 2>>"$TMP/xfer.log" &
+LAB_PIDS+=("$!")
+check "small-MSS transfer server starts" lab_wait 10 test -e "$ready.200"
 for t in "a sixxs0 offloaded-AYIYA" "b sixxs1 plain-AYIYA" "c sixxs2 offloaded-6in4" "d sixxs3 plain-6in4"; do
 	set -- $t
 	check "$3: ping from the PoP" lab_in "$NS_POP" ping -6 -c 3 -i 0.2 -W 2 "2001:db8:$1::2"
@@ -117,6 +121,8 @@ for t in "a sixxs0 offloaded-AYIYA" "b sixxs1 plain-AYIYA" "c sixxs2 offloaded-6
 		lab_in "$NS_CLI" python3 "$HERE/tcpxfer.py" up "2001:db8:$1::1" 5201 "2001:db8:$1::2" "$BYTES" 1
 	check "$3: TCP download of $BYTES bytes" \
 		lab_in "$NS_CLI" python3 "$HERE/tcpxfer.py" down "2001:db8:$1::1" 5201 "2001:db8:$1::2" "$BYTES" 2
+	check "$3: TCP upload of 1000000 bytes in segments of 200" \
+		lab_in "$NS_CLI" python3 "$HERE/tcpxfer.py" up "2001:db8:$1::1" 5202 "2001:db8:$1::2" 1000000 5
 	echo "# $3: $(field "$2" '"tx %d rx %d packets, drops %s" % (t["counters"]["tx_packets"], t["counters"]["rx_packets"], {k: v for k, v in t["counters"]["drops"].items() if v})')"
 done
 
@@ -125,6 +131,23 @@ done
 segs=$((BYTES / 1220))
 counted_segments() { [ "$(field sixxs0 't["counters"]["tx_packets"] >= '$segs' and t["counters"]["rx_packets"] >= '$segs)" = True ]; }
 check "offloaded AYIYA counts every segment it sent and received (>= $segs each way)" lab_wait 5 counted_segments
+echo "# a UDP super-packet of 100 datagrams (more than one split takes at once)"
+# burst NET PORT: datagrams of 100 bytes that arrive at the PoP out of one 100-segment send
+burst() {
+	local rdy=$TMP/burst.$2.ready out=$TMP/burst.$2
+	ip netns exec "$NS_POP" python3 "$HERE/udpburst.py" recv "2001:db8:$1::1" "$2" 100 2 "$rdy" >"$out" &
+	local pid=$!
+	LAB_PIDS+=("$pid")
+	lab_wait 5 test -e "$rdy" || { echo "no-receiver"; return; }
+	ip netns exec "$NS_CLI" python3 "$HERE/udpburst.py" send "2001:db8:$1::2" "2001:db8:$1::1" "$2" 100 100
+	wait "$pid"
+	cat "$out"
+}
+# (offloaded only: a TUN without checksum offload makes the kernel refuse UDP_SEGMENT, EIO)
+for t in "a offloaded-AYIYA" "c offloaded-6in4"; do
+	set -- $t
+	check_eq "$2: all 100 datagrams of one UDP_SEGMENT send arrive intact" 100 "$(burst "$1" 6100)"
+done
 echo "# MSS clamping (MTU 1280: 1220)"
 # probe FROM-NS TO-NS SRC DST PORT: the MSS a SYN with 1440 arrives with
 probe() {

@@ -216,6 +216,47 @@ static void tso_one_segment_is_still_right(void **state)
 	assert_true(out[HROOM + 53] & TCP_PSH);
 }
 
+/* A small MSS: more segments than one call may write, in parts. */
+static void tso_splits_in_parts(void **state)
+{
+	struct offload_vnet h = tso;
+	size_t len = tcp6(in, 500, TCP_ACK | TCP_PSH | TCP_CWR, 9950, 1), seg, last;
+	size_t hdr = 40 + 20 + OPTLEN;
+	unsigned total = 0, first = 0;
+	int parts = 0;
+
+	(void)state;
+	h.gso_size = 100;
+	for (;;) {
+		int n = offload_split_from(&h, in, len, first, out, sizeof(out), HROOM, 64, &seg,
+		                           &last, &total);
+
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		parts++;
+		assert_int_equal(total, 100);
+		assert_int_equal(n, first == 0 ? 64 : 36);
+		for (int i = 0; i < n; i++) {
+			uint8_t *o = out + (size_t)i * (HROOM + seg) + HROOM, *t = o + 40;
+			unsigned g = first + (unsigned)i;
+			size_t l = g == 99 ? last : seg;
+
+			assert_int_equal(be32(t + 4), 500 + g * 100);
+			assert_int_equal(!!(t[13] & TCP_PSH), g == 99);
+			assert_int_equal(!!(t[13] & TCP_CWR), g == 0);
+			assert_true(ref_l4_ok(o, l));
+			assert_int_equal(o[hdr], (uint8_t)(500 + g * 100));
+		}
+		first += (unsigned)n;
+	}
+	assert_int_equal(parts, 2);
+	assert_int_equal(last, hdr + 50);
+	/* The all-at-once form refuses what does not fit at once. */
+	assert_int_equal(offload_split(&h, in, len, out, sizeof(out), HROOM, 64, &seg, &last),
+	                 -ENOSPC);
+}
+
 static void uso_splits_datagrams_with_their_own_checksums(void **state)
 {
 	struct offload_vnet h = {.flags = OFFLOAD_F_NEEDS_CSUM,
@@ -562,6 +603,7 @@ int main(void)
 	    cmocka_unit_test(tso_splits_with_options_flags_and_checksums),
 	    cmocka_unit_test(tso_even_split_has_full_last_segment),
 	    cmocka_unit_test(tso_one_segment_is_still_right),
+	    cmocka_unit_test(tso_splits_in_parts),
 	    cmocka_unit_test(uso_splits_datagrams_with_their_own_checksums),
 	    cmocka_unit_test(completes_a_partial_checksum),
 	    cmocka_unit_test(plain_packet_is_copied_untouched),
