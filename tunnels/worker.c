@@ -687,6 +687,7 @@ void worker_main(const char *name, int ipc_fd)
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
 	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3)};
 	struct ipc_up up = {0};
+	char offs[64];
 
 	w.c = &w.counters;
 	log_set_tag(name);
@@ -705,9 +706,10 @@ void worker_main(const char *name, int ipc_fd)
 	explicit_bzero(up.params.password, sizeof(up.params.password));
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");
-	log_info("link %s up (ifindex %d), %s to %s, %s data path", tc->name, w.ifindex,
+	log_info("link %s up (ifindex %d), %s to %s, %s data path%s%s", tc->name, w.ifindex,
 	         tunnel_type_name(tc->params.type), inet_ntoa(tc->params.ipv4_pop),
-	         tunnel_datapath_name(w.c->datapath));
+	         tunnel_datapath_name(w.c->datapath), w.kernel_sit ? "" : ", offloads ",
+	         w.kernel_sit ? "" : datapath_offload_name(w.c->offload, offs, sizeof(offs)));
 	loop_run(&w);
 	send_counters(&w);
 	datapath_free(&w.dp);
