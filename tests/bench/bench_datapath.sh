@@ -11,7 +11,8 @@
 # person to read.  Root; everything in namespaces it makes.
 #
 #   bench_datapath.sh AICCUD AICCUCTL BENCH_POP
-#   BENCH_SECONDS (5) per iperf3 run, BENCH_ROUNDS (1) of plain + offload
+#   BENCH_SECONDS (5) per iperf3 run, BENCH_ROUNDS (1) of plain + offload,
+#   BENCH_PERF=DIR: perf record of the worker during each run into DIR
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../netns/lab.sh"
@@ -83,6 +84,10 @@ row() {
 	d0=$(tun_drops "$tun")
 	w0=$(worker_drops "$tun")
 	c0=$(cpu_ticks "$pid")
+	if [ -n "${BENCH_PERF:-}" ]; then
+		mkdir -p "$BENCH_PERF"
+		perf record -q -g -p "$pid" -o "$BENCH_PERF/$kind-$dir-$mode.data" -- sleep "$SECS" >/dev/null 2>&1 &
+	fi
 	json=$TMP/iperf.json
 	lab_in "$NS_CLI" iperf3 -c "2001:db8:$net::1" -B "2001:db8:$net::2" -t "$SECS" -J \
 		$([ "$dir" = down ] && echo -R) >"$json" 2>&1 || { echo "iperf3 failed:"; cat "$json"; }
