@@ -557,13 +557,13 @@ static void step_tun_offload(void)
 {
 	unsigned offloads = 0;
 	int idx = 0, fd = netcfg_tun_open_offload("acdoff0", 0, &idx, &offloads);
-	int hdr = 0;
+	int hdr = 0, err;
 
 	must(fd, NULL, "offloaded TUN acdoff0 opened");
 	check((offloads & (NETCFG_TUN_VNET | NETCFG_TUN_TSO)) == (NETCFG_TUN_VNET | NETCFG_TUN_TSO),
 	      "offloads 0x%x include the virtio-net header and TSO", offloads);
-	check(ioctl(fd, TUNGETVNETHDRSZ, &hdr) == 0 && hdr == 10, "virtio-net header of %d bytes",
-	      hdr);
+	err = ioctl(fd, TUNGETVNETHDRSZ, &hdr);
+	check(err == 0 && hdr == 10, "virtio-net header of %d bytes", hdr);
 	check(idx > 0 && (int)if_nametoindex("acdoff0") == idx, "offloaded TUN ifindex %d", idx);
 	close(fd);
 }
