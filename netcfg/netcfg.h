@@ -91,6 +91,17 @@ const char *netcfg_errmsg(const struct netcfg *nc);
  */
 int netcfg_tun_open(const char *ifname, unsigned qlen, int *ifindex);
 
+/* What a TUN opened by netcfg_tun_open_offload offers (bits of *offloads). */
+#define NETCFG_TUN_VNET 0x1 /* a 10-byte virtio-net header on every read and write */
+#define NETCFG_TUN_TSO  0x2 /* TUN_F_CSUM | TUN_F_TSO6: TCP super-packets both ways */
+#define NETCFG_TUN_USO  0x4 /* TUN_F_USO4 | TUN_F_USO6: UDP super-packets from the kernel */
+/*
+ * The same with offloads: IFF_VNET_HDR and TUNSETOFFLOAD with checksum,
+ * TSO6 and, where the kernel has it, USO.  A kernel without them gets the
+ * plain TUN (*offloads 0), so the caller picks its path from *offloads.
+ */
+int netcfg_tun_open_offload(const char *ifname, unsigned qlen, int *ifindex, unsigned *offloads);
+
 /* Links */
 int netcfg_link_index(struct netcfg *nc, const char *ifname); /* >0 or -errno (-ENODEV) */
 /* One link by index (ifindex_or_0 > 0) or else by name; -ENODEV if absent. */

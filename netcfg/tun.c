@@ -30,7 +30,51 @@ static int tun_set_qlen(const char *ifname, unsigned qlen)
 	return err;
 }
 
+/* Not in every linux/if_tun.h yet (Linux 6.2). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
+/*
+ * Turn on the offloads, the richest the kernel accepts first: it refuses
+ * unknown bits with EINVAL, which is the probe for USO.
+ */
+static unsigned tun_offloads(int fd)
+{
+	int hdr = 10; /* struct virtio_net_hdr, no mergeable-buffer count */
+
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
+		return 0;
+	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6) == 0)
+		return NETCFG_TUN_VNET | NETCFG_TUN_TSO | NETCFG_TUN_USO;
+	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO6) == 0)
+		return NETCFG_TUN_VNET | NETCFG_TUN_TSO;
+	return 0;
+}
+
+static int tun_open(const char *ifname, unsigned qlen, int *ifindex, unsigned *offloads);
+
 int netcfg_tun_open(const char *ifname, unsigned qlen, int *ifindex)
+{
+	return tun_open(ifname, qlen, ifindex, NULL);
+}
+
+int netcfg_tun_open_offload(const char *ifname, unsigned qlen, int *ifindex, unsigned *offloads)
+{
+	int fd = tun_open(ifname, qlen, ifindex, offloads);
+
+	/* No offloads: a TUN with a virtio-net header would only cost bytes. */
+	if (fd >= 0 && *offloads == 0) {
+		close(fd);
+		fd = tun_open(ifname, qlen, ifindex, NULL);
+	}
+	return fd;
+}
+
+static int tun_open(const char *ifname, unsigned qlen, int *ifindex, unsigned *offloads)
 {
 	struct ifreq ifr;
 	unsigned idx;
@@ -45,9 +89,11 @@ int netcfg_tun_open(const char *ifname, unsigned qlen, int *ifindex)
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	/* Bare IPv6 packets, no packet-information prefix to strip. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		goto fail;
+	if (offloads)
+		*offloads = tun_offloads(fd);
 	/* A deep queue absorbs bursts (the old client's 500 dropped packets). */
 	if (qlen) {
 		err = tun_set_qlen(ifr.ifr_name, qlen);

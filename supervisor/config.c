@@ -152,6 +152,8 @@ static const struct key tunnel_keys[] = {
     KEY("tunnel", "setup_script", K_ABSPATH, struct tunnel_conf, setup_script, 0, 0, F_EMPTY_OK),
     KEY("tunnel", "heartbeat_ipv4", K_HB_IPV4, struct tunnel_conf, heartbeat_ipv4, 0, 0, 0),
     KEY("tunnel", "behind_nat", K_BOOL, struct tunnel_conf, behind_nat, 0, 0, F_COMPAT),
+    KEY("tunnel", "mss_clamp", K_BOOL, struct tunnel_conf, mss_clamp, 0, 0, 0),
+    KEY("tunnel", "offload", K_BOOL, struct tunnel_conf, offload, 0, 0, 0),
     KEY("tunnel", "liveness", K_LIVENESS, struct tunnel_conf, liveness, 0, 0, 0),
     KEY("tunnel", "liveness_misses", K_U32, struct tunnel_conf, liveness_misses, 1, 100, 0),
     TIC_KEYS(struct tunnel_conf, account),
@@ -893,6 +895,8 @@ static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *in
 	tc->tic = true;
 	tc->rule_priority = DEFAULT_RULE_PRIORITY;
 	tc->datapath = DATAPATH_AUTO;
+	tc->mss_clamp = true;
+	tc->offload = true;
 	tc->liveness = LIVENESS_NONE;
 	tc->liveness_misses = DEFAULT_LIVENESS_MISSES;
 	tc->params.heartbeat_interval = DEFAULT_HEARTBEAT;

@@ -25,6 +25,7 @@
 
 #include "beat.h"
 #include "daemon.h"
+#include "datapath.h"
 #include "log.h"
 #include "reload.h"
 
@@ -185,11 +186,13 @@ static json_t *counters_json(const struct tunnel_counters *k)
 	for (int i = 0; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i),
 		                    json_integer((json_int_t)k->drops[i]));
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "tx_packets",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}", "tx_packets",
 	                 (json_int_t)k->tx_packets, "tx_bytes", (json_int_t)k->tx_bytes,
 	                 "rx_packets", (json_int_t)k->rx_packets, "rx_bytes",
 	                 (json_int_t)k->rx_bytes, "keepalives", (json_int_t)k->keepalives,
-	                 "last_keepalive", (json_int_t)k->last_keepalive, "drops", drops);
+	                 "last_keepalive", (json_int_t)k->last_keepalive, "drops", drops,
+	                 "mss_clamped_tx", (json_int_t)k->mss_clamped_tx, "mss_clamped_rx",
+	                 (json_int_t)k->mss_clamped_rx);
 }
 
 /* Restarts, back-off and route repairs (workers.c, heal.c). */
@@ -245,6 +248,15 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	if (t->counters.datapath)
 		json_object_set_new(o, "datapath_in_use",
 		                    json_string(tunnel_datapath_name(t->counters.datapath)));
+	if (t->counters.datapath == DATAPATH_USERSPACE) {
+		char off[64];
+
+		/* What the worker chose at start: the offloaded or the plain path. */
+		json_object_set_new(
+		    o, "offload",
+		    json_string(datapath_offload_name(t->counters.offload, off, sizeof(off))));
+		json_object_set_new(o, "mss_clamp", json_boolean(tc->mss_clamp));
+	}
 	if (t->counters.local_ipv4.s_addr) {
 		char me4[INET_ADDRSTRLEN];
 

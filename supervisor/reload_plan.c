@@ -44,8 +44,8 @@ bool reload_conf_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	    a->rule_priority != b->rule_priority || a->mtu_override != b->mtu_override ||
 	    a->datapath != b->datapath || a->tic != b->tic ||
 	    a->heartbeat_ipv4 != b->heartbeat_ipv4 || a->liveness != b->liveness ||
-	    a->liveness_misses != b->liveness_misses ||
-	    strcmp(a->setup_script, b->setup_script) != 0)
+	    a->liveness_misses != b->liveness_misses || a->mss_clamp != b->mss_clamp ||
+	    a->offload != b->offload || strcmp(a->setup_script, b->setup_script) != 0)
 		return false;
 	if (!account_same(&a->account, &b->account) || !routed_same(a, b))
 		return false;

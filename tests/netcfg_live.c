@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <linux/if_tun.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -550,6 +551,25 @@ static void step_dump_under_change(struct netcfg *nc)
 	close(tun);
 }
 
+/*
+ * A TUN with offloads: this kernel (4.x and later) takes IFF_VNET_HDR and
+ * TSO6; each read starts with a virtio-net header (an empty TUN: EAGAIN).
+ */
+static void step_tun_offload(void)
+{
+	unsigned offloads = 0;
+	int idx = 0, fd = netcfg_tun_open_offload("acdoff0", 0, &idx, &offloads);
+	int hdr = 0, err;
+
+	must(fd, NULL, "offloaded TUN acdoff0 opened");
+	check((offloads & (NETCFG_TUN_VNET | NETCFG_TUN_TSO)) == (NETCFG_TUN_VNET | NETCFG_TUN_TSO),
+	      "offloads 0x%x include the virtio-net header and TSO", offloads);
+	err = ioctl(fd, TUNGETVNETHDRSZ, &hdr);
+	check(err == 0 && hdr == 10, "virtio-net header of %d bytes", hdr);
+	check(idx > 0 && (int)if_nametoindex("acdoff0") == idx, "offloaded TUN ifindex %d", idx);
+	close(fd);
+}
+
 int main(void)
 {
 	struct netcfg *nc;
@@ -572,6 +592,7 @@ int main(void)
 	check(err == 0 && ifr.ifr_qlen == 1000, "SIOCGIFTXQLEN says %d (want 1000)", ifr.ifr_qlen);
 	check(netcfg_tun_open("name-too-long-for-linux", 0, &ifindex) == -EINVAL,
 	      "TUN with a too long name refused");
+	step_tun_offload();
 
 	step_link(nc, ifindex);
 	step_route_kind(nc);

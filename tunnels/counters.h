@@ -20,6 +20,7 @@ enum drop_reason {
 	DROP_FOREIGN,      /* proto-41: outer IPv4 source is not the PoP */
 	DROP_OTHER_TUNNEL, /* proto-41: for another tunnel to the same PoP (not an error) */
 	DROP_LINK_LOCAL,   /* to the PoP: link-local source, the PoP drops it (not an error) */
+	DROP_SEGMENT,      /* from TUN: a super-packet we cannot split */
 	DROP_REASON_COUNT
 };
 
@@ -34,8 +35,16 @@ struct tunnel_counters {
 	struct in_addr local_ipv4; /* our current IPv4 toward the PoP (0: unknown) */
 	uint8_t datapath;          /* enum tunnel_datapath actually in use (kernel/userspace) */
 	uint8_t pop_state;         /* enum beat_pop_state: heartbeat tunnels wait for the PoP */
-	uint8_t pad[6];
+	uint8_t offload;           /* COUNTERS_OFFLOAD_* chosen at start; 0: the plain path */
+	uint8_t pad[5];
+	uint64_t mss_clamped_tx; /* SYNs toward the PoP whose MSS we lowered */
+	uint64_t mss_clamped_rx; /* SYNs from the PoP whose MSS we lowered */
 };
+
+#define COUNTERS_OFFLOAD_TUN_TSO 0x1 /* TCP super-packets to and from the TUN */
+#define COUNTERS_OFFLOAD_TUN_USO 0x2 /* UDP super-packets from the TUN */
+#define COUNTERS_OFFLOAD_UDP_GSO 0x4 /* AYIYA: UDP_SEGMENT sends */
+#define COUNTERS_OFFLOAD_UDP_GRO 0x8 /* AYIYA: UDP_GRO receives */
 
 const char *drop_reason_name(enum drop_reason r);
 

@@ -1,14 +1,25 @@
 /*
- * The AYIYA data path of one tunnel: TUN <-> UDP to the PoP's port 5072.
+ * The AYIYA data path of one tunnel: TUN <-> UDP to the PoP's port 5072,
+ * and the TUN side shared with user-space proto-41 (struct dp_tun).
  *
  * No event loop here: the worker's loop calls these when an fd is
  * readable or a timer fires.  Buffers are allocated once at init; moving
- * a packet allocates nothing.  Packets move in batches (recvmmsg and
- * sendmmsg) of up to DATAPATH_BATCH.
+ * a packet allocates nothing.
+ *
+ * Two paths, chosen at start from what the kernel offers:
+ * - plain: one TUN read or write per IPv6 packet, recvmmsg/sendmmsg
+ *   batches of up to DATAPATH_BATCH datagrams;
+ * - offloaded: the TUN hands over and takes TCP (and UDP) super-packets
+ *   of up to 64 KiB (virtio-net header, offload.c splits and coalesces),
+ *   and the UDP socket sends runs of equal-size datagrams in one
+ *   UDP_SEGMENT message and receives UDP_GRO buffers.  The wire does not
+ *   change: every datagram is one IPv6 packet of at most the MTU with its
+ *   own AYIYA header and SHA-1 signature.
  */
 #ifndef AICCUD_DATAPATH_H
 #define AICCUD_DATAPATH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -16,28 +27,93 @@
 #include "tunnel.h"
 
 #define DATAPATH_BATCH 32
+/* Datagrams queued before a send; a super-packet is at most 54 of them. */
+#define DATAPATH_SEGS 128
+/* Messages per send: a UDP_SEGMENT run each, or one datagram each. */
+#define DATAPATH_MSGS 128
+/* Receive buffers of 64 KiB with UDP_GRO (each holds up to 64 datagrams). */
+#define DATAPATH_GRO_BUFS 8
 
 struct ayiya;
+struct gro;
+
+/* The TUN side of a user-space data path (AYIYA and proto-41). */
+struct dp_tun {
+	int fd;
+	unsigned offloads; /* NETCFG_TUN_* the TUN was opened with */
+	uint32_t mtu;
+	uint16_t mss; /* clamp SYNs both ways to this; 0: do not */
+	struct tunnel_counters *c;
+	uint8_t *rd;     /* offloads: one read, virtio-net header + 64 KiB */
+	size_t rd_len;   /* bytes in rd */
+	unsigned next;   /* the next segment of rd to lay out; 0: none pending */
+	struct gro *gro; /* offloads: coalesces what goes to the TUN */
+};
+
+/* Returns 0 or -ENOMEM.  mss_clamp: clamp SYNs to mtu - 60. */
+int dp_tun_init(struct dp_tun *t, int fd, unsigned offloads, uint32_t mtu, bool mss_clamp,
+                struct tunnel_counters *c);
+void dp_tun_free(struct dp_tun *t);
+/*
+ * Read one packet (or super-packet) from the TUN and lay it out as
+ * segments at out + i * (headroom + *seg_len) + headroom (see
+ * offload_split), SYNs clamped.  Returns the number of segments, 0 when
+ * the packet was dropped (counted), -EAGAIN when the TUN is empty, or
+ * another -errno.  A super-packet of more segments than fit in room is
+ * laid out over several calls: while dp_tun_pending, the next call goes
+ * on with it instead of reading.
+ */
+int dp_tun_read(struct dp_tun *t, uint8_t *out, size_t room, size_t headroom, size_t *seg_len,
+                size_t *last_len);
+static inline bool dp_tun_pending(const struct dp_tun *t)
+{
+	return t->next != 0;
+}
+/* Bytes dp_tun_read may need at out for one read. */
+size_t dp_tun_read_room(const struct dp_tun *t, size_t headroom);
+/* Hand one received IPv6 packet to the TUN: clamped, held for coalescing
+ * until dp_tun_flush when offloaded, counted. */
+void dp_tun_deliver(struct dp_tun *t, uint8_t *pkt, size_t len);
+void dp_tun_flush(struct dp_tun *t);
 
 struct datapath {
-	int tun_fd;
+	struct dp_tun tun;
 	int udp_fd; /* connected to the PoP */
+	bool udp_gso, udp_gro;
 	struct ayiya *ay;
 	struct in6_addr local;     /* our identity */
 	struct in6_addr pop;       /* the identity we accept */
 	struct tunnel_counters *c; /* the worker's, not owned */
-	size_t slot;               /* bytes per buffer slot, AYIYA header included */
-	uint8_t *tx_buf;
+	size_t arena_len;
+	uint8_t *arena; /* sealed datagrams back to back, waiting for the send */
+	size_t rx_slot;
+	int rx_n;
 	uint8_t *rx_buf;
-	struct mmsghdr tx_msgs[DATAPATH_BATCH];
-	struct iovec tx_iov[DATAPATH_BATCH];
+	int ntx;
+	struct mmsghdr tx_msgs[DATAPATH_MSGS];
+	struct iovec tx_iov[DATAPATH_MSGS];
+	uint16_t tx_segs[DATAPATH_MSGS];  /* datagrams in each message */
+	uint16_t tx_dgram[DATAPATH_MSGS]; /* their size (the last may be shorter) */
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} tx_cmsg[DATAPATH_MSGS];
 	struct mmsghdr rx_msgs[DATAPATH_BATCH];
 	struct iovec rx_iov[DATAPATH_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} rx_cmsg[DATAPATH_BATCH];
 };
 
-/* Returns 0 or -errno; takes no ownership of the fds or the counters. */
+/*
+ * Returns 0 or -errno; takes no ownership of the fds or the counters.
+ * tun_offloads: what netcfg_tun_open_offload gave; udp_offload: try
+ * UDP_SEGMENT and UDP_GRO on udp_fd.  What is in use goes to c->offload.
+ */
 int datapath_init(struct datapath *dp, int tun_fd, int udp_fd, const struct tunnel_params *p,
-                  uint32_t mtu, struct tunnel_counters *c);
+                  uint32_t mtu, struct tunnel_counters *c, unsigned tun_offloads, bool udp_offload,
+                  bool mss_clamp);
 void datapath_free(struct datapath *dp);
 
 /* Drain up to one batch.  Return packets handled, or -errno on a fatal error. */
@@ -60,5 +136,10 @@ void datapath_slots(struct mmsghdr *msgs, struct iovec *iov, uint8_t *buf, size_
 
 /* Open a UDP socket connected to the PoP's AYIYA port, sized for bursts. */
 int datapath_udp_open(const struct in_addr *pop, uint16_t port);
+
+/* "plain", or the COUNTERS_OFFLOAD_* in bits as "tun-tso,tun-uso,udp-gso,udp-gro". */
+const char *datapath_offload_name(unsigned bits, char *buf, size_t len);
+/* COUNTERS_OFFLOAD_* of a TUN opened with these NETCFG_TUN_* offloads. */
+unsigned datapath_tun_offload_bits(unsigned tun_offloads);
 
 #endif

@@ -1,6 +1,7 @@
 #include "proto41.h"
 
 #include "datapath.h"
+#include "offload.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,10 +20,15 @@ int p41_open_raw(void)
 }
 
 int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc,
-             const struct in6_addr *link_local, struct tunnel_counters *c)
+             const struct in6_addr *link_local, struct tunnel_counters *c, unsigned tun_offloads)
 {
+	int err;
+
 	memset(p, 0, sizeof(*p));
-	p->tun_fd = tun_fd;
+	err = dp_tun_init(&p->tun, tun_fd, tun_offloads, tunnel_mtu(tc), tc->mss_clamp, c);
+	if (err < 0)
+		return err;
+	c->offload = (uint8_t)datapath_tun_offload_bits(p->tun.offloads);
 	p->raw_fd = raw_fd;
 	p->pop = tc->params.ipv4_pop;
 	p->c = c;
@@ -34,17 +40,28 @@ int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc
 	p->link_local = *link_local;
 	p->peer.sin_family = AF_INET;
 	p->peer.sin_addr = p->pop;
+	p->arena_len = (size_t)(p->tun.offloads ? P41_SEGS : P41_BATCH) * p->tun.mtu;
 	p->buf = malloc((size_t)P41_BATCH * P41_SLOT);
-	if (!p->buf)
+	p->arena = malloc(p->arena_len);
+	if (!p->buf || !p->arena) {
+		p41_free(p);
 		return -ENOMEM;
+	}
 	datapath_slots(p->msgs, p->iov, p->buf, P41_SLOT, P41_BATCH);
+	datapath_slots(p->tx_msgs, p->tx_iov, p->arena, 0, P41_SEGS);
+	for (int i = 0; i < P41_SEGS; i++) {
+		p->tx_msgs[i].msg_hdr.msg_name = &p->peer;
+		p->tx_msgs[i].msg_hdr.msg_namelen = sizeof(p->peer);
+	}
 	return 0;
 }
 
 void p41_free(struct p41 *p)
 {
+	dp_tun_free(&p->tun);
 	free(p->buf);
-	p->buf = NULL;
+	free(p->arena);
+	p->buf = p->arena = NULL;
 }
 
 static bool prefix_match(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
@@ -107,54 +124,58 @@ const uint8_t *p41_decap(const uint8_t *dgram, size_t len, struct in_addr pop, s
 	return dgram + hlen;
 }
 
-int p41_from_tun(struct p41 *p)
+/* Send what is queued; the kernel builds each packet's IPv4 header. */
+static void flush_tx(struct p41 *p)
 {
-	int queued = 0, handled = 0, err = 0;
-
-	while (queued < P41_BATCH) {
-		uint8_t *pkt = p->iov[queued].iov_base;
-		ssize_t n = read(p->tun_fd, pkt, P41_SLOT);
-
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				err = -errno;
-			break;
-		}
-		handled++;
-		if (n < 40 || (pkt[0] >> 4) != 6) {
-			p->c->drops[DROP_TUN_NOT_IPV6]++;
-			continue;
-		}
-		if (datapath_link_local_source(pkt, (size_t)n)) {
-			p->c->drops[DROP_LINK_LOCAL]++;
-			continue;
-		}
-		p->iov[queued].iov_len = (size_t)n;
-		p->msgs[queued].msg_hdr.msg_name = &p->peer;
-		p->msgs[queued].msg_hdr.msg_namelen = sizeof(p->peer);
-		queued++;
-	}
-	for (int off = 0; off < queued;) {
-		int sent = sendmmsg(p->raw_fd, p->msgs + off, (unsigned)(queued - off), 0);
+	for (int off = 0; off < p->ntx;) {
+		int sent = sendmmsg(p->raw_fd, p->tx_msgs + off, (unsigned)(p->ntx - off), 0);
 
 		if (sent < 0) {
 			if (errno == EINTR)
 				continue;
-			p->c->drops[DROP_SEND] += (uint64_t)(queued - off);
+			p->c->drops[DROP_SEND] += (uint64_t)(p->ntx - off);
 			break;
 		}
 		for (int i = off; i < off + sent; i++) {
 			p->c->tx_packets++;
-			p->c->tx_bytes += p->iov[i].iov_len;
+			p->c->tx_bytes += p->tx_iov[i].iov_len;
 		}
 		off += sent;
 	}
-	/* The slots double as receive buffers: restore their full size. */
-	for (int i = 0; i < queued; i++) {
-		p->iov[i].iov_len = P41_SLOT;
-		p->msgs[i].msg_hdr.msg_name = NULL;
-		p->msgs[i].msg_hdr.msg_namelen = 0;
+	p->ntx = 0;
+}
+
+int p41_from_tun(struct p41 *p)
+{
+	size_t used = 0, need = dp_tun_read_room(&p->tun, 0);
+	int handled = 0, err = 0;
+
+	/* (a super-packet begun is finished: the TUN may not wake us for its rest) */
+	while (handled < P41_BATCH || dp_tun_pending(&p->tun)) {
+		size_t seg = 0, last = 0;
+		int n;
+
+		if (p->arena_len - used < need || p->ntx + OFFLOAD_SEGS_MAX > P41_SEGS) {
+			flush_tx(p);
+			used = 0;
+		}
+		n = dp_tun_read(&p->tun, p->arena + used, p->arena_len - used, 0, &seg, &last);
+		if (n < 0) {
+			if (n != -EAGAIN)
+				err = n;
+			break;
+		}
+		handled++;
+		/* One raw datagram per segment: raw sockets have no segmentation offload. */
+		for (int i = 0; i < n; i++) {
+			p->tx_iov[p->ntx].iov_base = p->arena + used;
+			p->tx_iov[p->ntx].iov_len = i + 1 < n ? seg : last;
+			used += p->tx_iov[p->ntx].iov_len;
+			p->ntx++;
+		}
 	}
+	if (p->ntx)
+		flush_tx(p);
 	return err ? err : handled;
 }
 
@@ -181,12 +202,11 @@ int p41_from_raw(struct p41 *p)
 			p->c->drops[DROP_OTHER_TUNNEL]++; /* another tunnel's socket takes it */
 			continue;
 		}
-		if (write(p->tun_fd, inner, len) != (ssize_t)len) {
-			p->c->drops[DROP_TUN_WRITE]++;
-			continue;
-		}
-		p->c->rx_packets++;
-		p->c->rx_bytes += len;
+		/* The slot is ours until the next receive: clamp and coalesce in place. */
+		dp_tun_deliver(
+		    &p->tun,
+		    (uint8_t *)p->iov[i].iov_base + (inner - (uint8_t *)p->iov[i].iov_base), len);
 	}
+	dp_tun_flush(&p->tun);
 	return n;
 }

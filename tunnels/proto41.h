@@ -19,13 +19,15 @@
 #include <sys/socket.h>
 
 #include "counters.h"
+#include "datapath.h"
 #include "tunnel.h"
 
 #define P41_BATCH 32
 #define P41_SLOT  (65535 + 1) /* an IPv4 datagram of any size */
+#define P41_SEGS  128         /* packets from the TUN queued for one sendmmsg */
 
 struct p41 {
-	int tun_fd;
+	struct dp_tun tun;
 	int raw_fd;
 	struct in_addr pop;
 	/*
@@ -36,9 +38,14 @@ struct p41 {
 	unsigned nours;
 	struct in6_addr link_local; /* our TUN's fe80:: address */
 	struct tunnel_counters *c;
-	uint8_t *buf; /* P41_BATCH slots of P41_SLOT bytes */
+	uint8_t *buf; /* P41_BATCH receive slots of P41_SLOT bytes */
 	struct mmsghdr msgs[P41_BATCH];
 	struct iovec iov[P41_BATCH];
+	size_t arena_len;
+	uint8_t *arena; /* packets from the TUN, back to back */
+	int ntx;
+	struct mmsghdr tx_msgs[P41_SEGS];
+	struct iovec tx_iov[P41_SEGS];
 	struct sockaddr_in peer;
 };
 
@@ -46,10 +53,11 @@ struct p41 {
 int p41_open_raw(void);
 /*
  * Returns 0 or -ENOMEM; takes no ownership of the fds or the counters.
- * link_local: the TUN's link-local address.
+ * link_local: the TUN's link-local address; tun_offloads: what
+ * netcfg_tun_open_offload gave (0: the plain path).
  */
 int p41_init(struct p41 *p, int tun_fd, int raw_fd, const struct tunnel_conf *tc,
-             const struct in6_addr *link_local, struct tunnel_counters *c);
+             const struct in6_addr *link_local, struct tunnel_counters *c, unsigned tun_offloads);
 void p41_free(struct p41 *p);
 
 /*

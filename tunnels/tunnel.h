@@ -86,6 +86,8 @@ struct tunnel_conf {
 	 */
 	bool behind_nat;
 	enum tunnel_heartbeat_ipv4 heartbeat_ipv4;
+	bool mss_clamp; /* user-space data paths: clamp SYNs' MSS to MTU - 60 */
+	bool offload;   /* user-space data paths: TUN and UDP offloads if offered */
 	enum tunnel_liveness liveness;
 	uint32_t liveness_misses;           /* ICMP probes missed before the tunnel is restarted */
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */

@@ -38,6 +38,7 @@ struct worker {
 	int tun_fd;  /* AYIYA and user-space 6in4; -1 with kernel sit */
 	int wire_fd; /* AYIYA: UDP to the PoP; user-space 6in4: raw proto-41 */
 	int ifindex;
+	unsigned tun_offloads; /* NETCFG_TUN_* the TUN got (offload = yes) */
 	bool kernel_sit;
 	bool started; /* the start-up burst of beats has gone out */
 	struct datapath dp;
@@ -599,6 +600,21 @@ static bool sit_missing(int err)
 	return err == -EOPNOTSUPP || err == -ENODEV || err == -EINVAL || err == -EAFNOSUPPORT;
 }
 
+/* The TUN of a user-space data path, with offloads unless the tunnel says no. */
+static void tun_open(struct worker *w)
+{
+	const struct tunnel_conf *tc = w->tc;
+
+	w->tun_offloads = 0;
+	if (tc->offload)
+		w->tun_fd = netcfg_tun_open_offload(tc->name, WORKER_TUN_QLEN, &w->ifindex,
+		                                    &w->tun_offloads);
+	else
+		w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
+	if (w->tun_fd < 0)
+		worker_fail(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));
+}
+
 /* 6in4: a kernel sit link, or (no sit, or asked for) a TUN for user space. */
 static void link_create_6in4(struct worker *w)
 {
@@ -631,9 +647,7 @@ static void link_create_6in4(struct worker *w)
 	}
 	w->c->datapath = DATAPATH_USERSPACE;
 	w->c->local_ipv4 = p->ipv4_local; /* static: the address the broker has */
-	w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
-	if (w->tun_fd < 0)
-		worker_fail(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));
+	tun_open(w);
 }
 
 static void link_configure(struct worker *w)
@@ -648,10 +662,7 @@ static void link_configure(struct worker *w)
 		worker_fail(w, "rtnetlink: %s", strerror(-err));
 	if (tc->params.type == TUNNEL_AYIYA) {
 		w->c->datapath = DATAPATH_USERSPACE;
-		w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
-		if (w->tun_fd < 0)
-			worker_fail(w, "cannot create TUN link %s: %s", tc->name,
-			            strerror(-w->tun_fd));
+		tun_open(w);
 	} else {
 		link_create_6in4(w);
 	}
@@ -699,7 +710,8 @@ static void datapath_start(struct worker *w)
 		if (w->wire_fd < 0)
 			worker_fail(w, "cannot open UDP socket to PoP %s: %s",
 			            inet_ntoa(p->ipv4_pop), strerror(-w->wire_fd));
-		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc), w->c);
+		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc), w->c,
+		                    w->tun_offloads, w->tc->offload, w->tc->mss_clamp);
 		if (!err)
 			udp_local_ipv4(w);
 	} else {
@@ -710,7 +722,7 @@ static void datapath_start(struct worker *w)
 		struct in6_addr ll;
 
 		worker_link_local(&p->ipv6_local, &ll);
-		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, &ll, w->c);
+		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, &ll, w->c, w->tun_offloads);
 	}
 	if (err < 0)
 		worker_fail(w, "cannot set up the data path: %s", strerror(-err));
@@ -847,6 +859,7 @@ void worker_main(const char *name, int ipc_fd)
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
 	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3)};
 	struct ipc_up up = {0};
+	char offs[64];
 
 	w.c = &w.counters;
 	log_set_tag(name);
@@ -865,9 +878,10 @@ void worker_main(const char *name, int ipc_fd)
 	explicit_bzero(up.params.password, sizeof(up.params.password));
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");
-	log_info("link %s up (ifindex %d), %s to %s, %s data path", tc->name, w.ifindex,
+	log_info("link %s up (ifindex %d), %s to %s, %s data path%s%s", tc->name, w.ifindex,
 	         tunnel_type_name(tc->params.type), inet_ntoa(tc->params.ipv4_pop),
-	         tunnel_datapath_name(w.c->datapath));
+	         tunnel_datapath_name(w.c->datapath), w.kernel_sit ? "" : ", offloads ",
+	         w.kernel_sit ? "" : datapath_offload_name(w.c->offload, offs, sizeof(offs)));
 	loop_run(&w);
 	send_counters(&w);
 	datapath_free(&w.dp);

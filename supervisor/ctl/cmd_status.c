@@ -191,6 +191,12 @@ static void print_detail(json_t *t)
 	printf("heartbeat   last sent %s, %lld sent\n", row[C_BEAT], ctl_int(k, "keepalives"));
 	printf("traffic     tx %s, rx %s (packets/bytes)\n", row[C_TX], row[C_RX]);
 	printf("drops       %s\n", drops);
+	if (json_object_get(t, "offload"))
+		printf(
+		    "offload     %s; mss clamp %s, %lld SYNs to the PoP and %lld from it clamped\n",
+		    ctl_str(t, "offload"),
+		    json_is_true(json_object_get(t, "mss_clamp")) ? "on" : "off",
+		    ctl_int(k, "mss_clamped_tx"), ctl_int(k, "mss_clamped_rx"));
 	printf("restarts    %s, route repairs %s, starts %lld\n", row[C_RESTARTS], row[C_REPAIRS],
 	       ctl_int(t, "starts"));
 }

@@ -144,7 +144,7 @@ static void ours_by_destination(void **state)
 	tc.routed[0].addr = a6("2001:db8:100::");
 	tc.routed[0].len = 44;
 	tc.nrouted = 1;
-	assert_int_equal(p41_init(&p, -1, -1, &tc, &ll, &c), 0);
+	assert_int_equal(p41_init(&p, -1, -1, &tc, &ll, &c, 0), 0);
 	assert_true(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:a::2")));
 	assert_true(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:a::ffff")));
 	assert_false(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:b::2"))); /* other tunnel */
@@ -160,7 +160,7 @@ static void ours_by_destination(void **state)
 	p41_free(&p);
 	tc.nrouted = 0;
 	tc.params.prefix_len = 128;
-	assert_int_equal(p41_init(&p, -1, -1, &tc, &ll, &c), 0);
+	assert_int_equal(p41_init(&p, -1, -1, &tc, &ll, &c, 0), 0);
 	assert_false(p41_ours(&p, ip6(h, "2001:db8:eeee::2", "2001:db8:a::3")));
 	p41_free(&p);
 }
