@@ -156,7 +156,8 @@ wait_for 60 half_left
 check "the removed tunnels and their workers are gone" half_left
 say "reload removing $((N - HALF)): until their workers are gone" "$(($(now_ms) - t0)) ms"
 check_eq "no link of a removed tunnel left" 0 "$(ip -n "$NS_CLI" -o link show | grep -c "sixxs$((N - 1)):")"
-lab_in "$NS_NET" ping -6 -i 0.2 -W 5 -c 100000 2001:db8:a::2 >"$TMP/ping.out" 2>&1 &
+# ip netns exec execs ping: $! is ping itself (a function would be a subshell)
+ip netns exec "$NS_NET" ping -6 -i 0.2 -W 5 -c 100000 2001:db8:a::2 >"$TMP/ping.out" 2>&1 &
 PING_PID=$!
 LAB_PIDS+=("$PING_PID")
 make_files "$HALF" "$N"
