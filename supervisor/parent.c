@@ -57,6 +57,8 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	d->shutting_down = true;
 	notify_stopping();
 	fetch_shutdown(d);
+	/* Nothing is repaired any more; the links' going makes a flood of events. */
+	heal_close(d);
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 		tunnel_stop(t);
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
