@@ -61,6 +61,11 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	heal_close(d);
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 		tunnel_stop(t);
+	/* Routing is gone; the links go in one kernel batch instead of one by
+	 * one as each worker exits (a thousand would take seconds). */
+	if (netcfg_group_del(d->nc, WORKERS_LINK_GROUP) < 0)
+		log_warnx("cannot remove the tunnel links (group 0x%x): %s", WORKERS_LINK_GROUP,
+		          netcfg_errmsg(d->nc));
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
 	ev_timer_init(&d->shutdown_w, on_shutdown_check, 0.05, 0.05);
 	d->shutdown_w.data = d;

@@ -174,6 +174,10 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		return;
 	}
 	t->policy_installed = true;
+	/* For shutdown's batch removal (parent.c); without it the worker's exit removes it. */
+	if (netcfg_link_set_group(t->d->nc, t->ifindex, WORKERS_LINK_GROUP) < 0)
+		log_debug("%s: cannot put link %s in group 0x%x: %s", t->entry.conf.name,
+		          t->entry.conf.name, WORKERS_LINK_GROUP, netcfg_errmsg(t->d->nc));
 	/* Leftovers in our table or at our priority (a killed aiccud's, which
 	 * reconciliation adopted; an old TIC address) would make a second rule:
 	 * never leave one.  Only then: the rule list is a dump of every rule,

@@ -222,7 +222,12 @@ static void on_tun(EV_P_ ev_io *io, int revents)
 		n = datapath_from_tun(&w->dp, now_epoch());
 	else
 		n = p41_from_tun(&w->p41);
-	if (n < 0) {
+	if (n == -EBADFD) {
+		/* The link was removed (the parent removes them all at shutdown). */
+		log_info("link %s is gone; stopping", w->tc->name);
+		w->exit_code = 1;
+		ev_break(EV_A_ EVBREAK_ALL);
+	} else if (n < 0) {
 		errno = -n;
 		log_warn("reading from %s", w->tc->name);
 		w->exit_code = 1;
