@@ -26,7 +26,8 @@ N=${3:-${BENCH_N:-20}}
 IDLE=${4:-${BENCH_IDLE:-30}}
 HALF=$((N / 2))
 TMP=$(mktemp -d /tmp/aiccud-bench.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+# BENCH_KEEP=FILE keeps aiccud's log there (to see where the time went)
+trap 'lab_down; [ -n "${BENCH_KEEP:-}" ] && cp "$TMP/aiccud.log" "$BENCH_KEEP"; rm -rf "$TMP"' EXIT
 SOCK=$TMP/run/aiccud.sock
 # The PoP keeps one TUN per tunnel open, aiccud one socket per worker.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
