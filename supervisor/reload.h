@@ -22,7 +22,6 @@
 #include "config.h"
 
 struct daemon;
-struct tunnel_rt;
 
 /*
  * Returns 0 (msg: what was done) or -errno (msg: why nothing was done).
@@ -31,13 +30,8 @@ struct tunnel_rt;
  */
 int daemon_reload(struct daemon *d, char *msg, size_t len);
 
-/*
- * workers.c, when a tunnel has no worker any more (exited, or stopped while
- * idle): a removed tunnel leaves its slot (the last tunnel moves in, so
- * the caller must not use t afterwards); a changed one starts again on
- * its new configuration.
- */
-void reload_tunnel_idle(struct tunnel_rt *t);
+/* Subscribe to the registry: removed tunnels leave it once idle.  0 or -errno. */
+int reload_init(struct daemon *d);
 
 /* ---- pure part, unit-tested ---- */
 
@@ -46,6 +40,7 @@ enum reload_action {
 	RELOAD_SAME,     /* nothing the worker or the routing uses changed */
 	RELOAD_CHANGED,  /* restart on the new configuration */
 	RELOAD_KEEP_OLD, /* the new file is broken, the old one was fine: keep it */
+	RELOAD_ACTIONS
 };
 
 /*
@@ -65,5 +60,23 @@ enum reload_action reload_classify(const struct tunnel_entry *old, const struct 
  */
 void reload_match(const struct tunnel_entry *const *old, size_t nold,
                   const struct tunnel_entry *neu, size_t nnew, long *old_of_new);
+
+/*
+ * The whole reload, decided before anything is touched.  old[i] is the
+ * registry's i-th entry (old_removing[i]: retired by an earlier reload,
+ * its worker not gone yet); neu the new configuration's tunnels.
+ */
+struct reload_plan {
+	long *old_of_new;               /* per new entry: its old partner, or -1 */
+	enum reload_action *new_action; /* per new entry */
+	bool *remove;                   /* per old entry: retire it */
+	size_t count[RELOAD_ACTIONS];   /* new entries per action */
+	size_t removed;                 /* old entries to retire */
+};
+
+/* 0, or -1 when out of memory (the plan is then empty). */
+int reload_plan(const struct tunnel_entry *const *old, const bool *old_removing, size_t nold,
+                const struct tunnel_entry *neu, size_t nnew, struct reload_plan *plan);
+void reload_plan_free(struct reload_plan *plan);
 
 #endif

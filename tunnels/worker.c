@@ -45,6 +45,7 @@ struct worker {
 	struct p41 p41;
 	struct tunnel_counters *c;
 	struct tunnel_counters counters;
+	struct tunnel_counters counters_sent;   /* as last reported by the periodic timer */
 	uint64_t drops_seen[DROP_REASON_COUNT]; /* already reported */
 	/* Warnings triggered by network input, rate-limited. */
 	struct log_ratelimit rx_rl, drop_rl;
@@ -299,7 +300,12 @@ static void on_tun(EV_P_ ev_io *io, int revents)
 		n = datapath_from_tun(&w->dp, now_epoch());
 	else
 		n = p41_from_tun(&w->p41);
-	if (n < 0) {
+	if (n == -EBADFD) {
+		/* The link was removed (the parent removes them all at shutdown). */
+		log_info("link %s is gone; stopping", w->tc->name);
+		w->exit_code = 1;
+		ev_break(EV_A_ EVBREAK_ALL);
+	} else if (n < 0) {
 		errno = -n;
 		log_warn("reading from %s", w->tc->name);
 		w->exit_code = 1;
@@ -552,6 +558,11 @@ static void report_drops(struct worker *w)
 	log_ratelimit_flush(&w->rx_rl, "receive errors from the PoP");
 }
 
+/*
+ * Periodic report to the parent, only when something changed: a thousand
+ * idle tunnels must not wake the parent a thousand times a second.  The
+ * parent's IPC_P_COUNTERS_REQ is always answered.
+ */
 static void on_counters(EV_P_ ev_timer *t, int revents)
 {
 	struct worker *w = t->data;
@@ -561,8 +572,46 @@ static void on_counters(EV_P_ ev_timer *t, int revents)
 	/* Anything from the PoP through the tunnel (user-space data path) confirms it. */
 	if (w->c->rx_packets)
 		confirmed(w, "a packet came through");
-	send_counters(w);
+	if (memcmp(w->c, &w->counters_sent, sizeof(w->counters_sent)) != 0) {
+		w->counters_sent = *w->c;
+		send_counters(w);
+	}
 	report_drops(w);
+}
+
+/*
+ * The parent saw part of our link vanish (someone ran "ip addr del" or
+ * "ip link set down"): restore it, as link_configure made it, and say how.
+ */
+static void worker_repair(struct worker *w, const struct ipc_repair *rq)
+{
+	const struct tunnel_conf *tc = w->tc;
+	struct netcfg_addr a = {.ifindex = w->ifindex,
+	                        .addr = tc->params.ipv6_local,
+	                        .prefix_len = tc->params.prefix_len,
+	                        .nodad = true};
+	struct ipc_repaired r = {.what = rq->what};
+	int err = 0;
+
+	if (rq->what & ~IPC_REPAIR_ALL) {
+		log_warnx("repair request with unknown bits 0x%x from the parent", rq->what);
+		err = -EINVAL;
+	}
+	if (!err && (rq->what & IPC_REPAIR_READD)) {
+		/* The kernel makes the local route when an address is added, and only then. */
+		err = netcfg_addr_del(w->nc, &a);
+		if (err == -ENOENT || err == -EADDRNOTAVAIL)
+			err = 0;
+	}
+	if (!err && (rq->what & (IPC_REPAIR_ADDR | IPC_REPAIR_READD)))
+		err = netcfg_addr_add(w->nc, &a);
+	if (!err && (rq->what & IPC_REPAIR_LINK_UP))
+		err = netcfg_link_set(w->nc, w->ifindex, true, 0);
+	r.err = err;
+	if (err < 0)
+		snprintf(r.reason, sizeof(r.reason), "%s %s", strerror(-err), netcfg_errmsg(w->nc));
+	if (ipc_send(w->ipc_fd, IPC_W_REPAIRED, &r, sizeof(r)) < 0)
+		log_warn("sending the repair result");
 }
 
 static void on_ipc(EV_P_ ev_io *io, int revents)
@@ -582,6 +631,8 @@ static void on_ipc(EV_P_ ev_io *io, int revents)
 		}
 		if (type == IPC_P_COUNTERS_REQ)
 			send_counters(w);
+		else if (type == IPC_P_REPAIR)
+			worker_repair(w, payload);
 		else
 			log_warnx("unexpected message %d from the parent", type);
 	}
