@@ -22,7 +22,12 @@
 #include "ipc.h"
 #include "log.h"
 #include "netcfg.h"
+#include "privdrop.h"
+#include "privreq.h"
 #include "proto41.h"
+#ifdef AICCUD_TEST_HOOKS
+#include "testhooks.h"
+#endif
 
 /* The TUN queue: the real client's 500 packets lost bursts. */
 #define WORKER_TUN_QLEN       1000
@@ -31,7 +36,9 @@
 
 struct worker {
 	const struct tunnel_conf *tc;
-	const char *cache_dir; /* TIC tunnels: the state dir holding the tunnel cache */
+	int cache_dirfd;             /* TIC tunnels: the tunnel cache directory; -1 otherwise */
+	const struct ipc_drop *drop; /* who we become once the link is set up */
+	bool dropped;                /* no privileges left: the parent changes the link */
 	struct netcfg *nc;
 	int ipc_fd;
 	int tun_fd;  /* AYIYA and user-space 6in4; -1 with kernel sit */
@@ -94,8 +101,19 @@ static void worker_fail(struct worker *w, const char *fmt, ...)
 	va_end(ap);
 	log_warnx("%s", f.reason);
 	/* Parameters that cannot bring the tunnel up: ask TIC again next time. */
-	if (w->cache_dir && cache_mark_failed(w->cache_dir, w->tc->id) < 0)
-		log_warn("cannot mark the cached parameters of %s as failed", w->tc->id);
+	if (w->cache_dirfd >= 0) {
+		int err;
+
+		/* The cache belongs to the unprivileged user (the fetcher wrote it). */
+		if (!w->dropped)
+			priv_fs_enter(w->drop->uid, w->drop->gid);
+		err = cache_mark_failed_at(w->cache_dirfd, w->tc->id);
+		if (!w->dropped)
+			priv_fs_leave();
+		if (err < 0)
+			log_warnx("cannot mark the cached parameters of %s as failed: %s",
+			          w->tc->id, strerror(-err));
+	}
 	ipc_send(w->ipc_fd, IPC_W_FAILED, &f, sizeof(f));
 	worker_cleanup(w);
 	exit(1);
@@ -137,23 +155,28 @@ static int source_toward(const struct in_addr *pop, uint16_t port, struct in_add
 static void probe_pop(struct worker *w)
 {
 	const struct tunnel_params *p = &w->tc->params;
-	struct sockaddr_in6 src = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_local};
 	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_pop};
 	struct icmp6_hdr echo = {.icmp6_type = ICMP6_ECHO_REQUEST};
-	int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
 
 	echo.icmp6_id = htons((uint16_t)getpid());
 	echo.icmp6_seq = htons(1);
-	/* The kernel fills in the ICMPv6 checksum on raw ICMPv6 sockets. */
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, w->tc->name, strlen(w->tc->name)) < 0 ||
-	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
-	    sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+	/* The raw ICMPv6 socket was opened (bound to our link) before the drop;
+	 * the kernel fills in the checksum. */
+	if (w->probe_fd < 0 ||
+	    sendto(w->probe_fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 		log_warn("first packet through %s to the PoP", w->tc->name);
 	else
 		w->probed = true;
-	if (fd >= 0)
-		close(fd);
+}
+
+/* Ask the parent for a change to our link that needs privilege we gave up. */
+static void ask_parent(struct worker *w, uint32_t op, struct in_addr local4)
+{
+	struct ipc_priv_req r = {.op = op, .ifindex = w->ifindex, .local4 = local4};
+	int err = ipc_send(w->ipc_fd, IPC_W_PRIV, &r, sizeof(r));
+
+	if (err < 0)
+		log_warnx("cannot ask the parent to %s: %s", privreq_op_name(op), strerror(-err));
 }
 
 static void local_ipv4_changed(struct worker *w, struct in_addr now)
@@ -167,7 +190,9 @@ static void local_ipv4_changed(struct worker *w, struct in_addr now)
 	w->c->local_ipv4 = now;
 	/* A heartbeat PoP holds proto-41 for a new address until it sees one from us. */
 	w->probed = false;
-	if (w->kernel_sit) {
+	if (w->kernel_sit && w->dropped) {
+		ask_parent(w, IPC_PRIV_SIT_LOCAL, now);
+	} else if (w->kernel_sit) {
 		int err = netcfg_sit_set_local(w->nc, w->ifindex, now);
 
 		if (err < 0)
@@ -284,8 +309,10 @@ static int probe_open(struct worker *w)
 
 	if (fd < 0)
 		return -errno;
+	/* Without liveness probes nobody reads it: let nothing queue up. */
 	ICMP6_FILTER_SETBLOCKALL(&filter);
-	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+	if (w->tc->liveness == LIVENESS_ICMP)
+		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
 	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, w->tc->name, strlen(w->tc->name)) < 0 ||
 	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
@@ -360,10 +387,8 @@ static void on_probe_reply(EV_P_ ev_io *io, int revents)
 
 static void probe_start(struct worker *w, struct ev_loop *loop, double interval)
 {
-	w->probe_fd = probe_open(w);
 	if (w->probe_fd < 0) {
-		log_warnx("liveness: cannot open an ICMPv6 socket on %s: %s; no probes",
-		          w->tc->name, strerror(-w->probe_fd));
+		log_warnx("liveness: no ICMPv6 socket on %s; no probes", w->tc->name);
 		return;
 	}
 	w->probe_id = (uint16_t)(getpid() ^ (time(NULL) << 4));
@@ -414,6 +439,15 @@ static void on_counters(EV_P_ ev_timer *t, int revents)
 	report_drops(t->data);
 }
 
+static void priv_answer(const struct ipc_priv_res *r)
+{
+	if (r->err)
+		log_warnx("the parent did not %s: %s: %.*s", privreq_op_name(r->op),
+		          strerror(-r->err), (int)sizeof(r->reason), r->reason);
+	else
+		log_debug("the parent did %s", privreq_op_name(r->op));
+}
+
 static void on_ipc(EV_P_ ev_io *io, int revents)
 {
 	struct worker *w = io->data;
@@ -431,6 +465,8 @@ static void on_ipc(EV_P_ ev_io *io, int revents)
 		}
 		if (type == IPC_P_COUNTERS_REQ)
 			send_counters(w);
+		else if (type == IPC_P_PRIV)
+			priv_answer(payload);
 		else
 			log_warnx("unexpected message %d from the parent", type);
 	}
@@ -596,6 +632,9 @@ static void loop_run(struct worker *w)
 		probe_start(w, loop, interval);
 	ev_signal_start(loop, &w->term_w);
 	ev_signal_start(loop, &w->int_w);
+#ifdef AICCUD_TEST_HOOKS
+	testhooks_start(loop);
+#endif
 	ev_run(loop, 0);
 }
 
@@ -638,7 +677,12 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 {
 	struct tic_tunnel tt;
 	time_t fetched = 0;
-	int err = cache_read(ic->state_dir, tc->id, &tt, &fetched);
+	int err;
+
+	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
+	w->cache_dirfd = cache_dir_open(ic->state_dir, false);
+	err = w->cache_dirfd < 0 ? w->cache_dirfd
+	                         : cache_read_at(w->cache_dirfd, tc->id, &tt, &fetched);
 
 	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
 	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
@@ -660,7 +704,42 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 		            tc->id, tt.admin_state, tt.user_state);
 	tc->params = tt.params;
 	explicit_bzero(&tt, sizeof(tt));
-	w->cache_dir = ic->state_dir;
+}
+
+/*
+ * Everything that needs privilege is open: the link, its sockets, the raw
+ * ICMPv6 socket of the probes.  From here on the worker is the aiccud
+ * user with no capabilities under its seccomp filter; what it still needs
+ * done to its link it asks the parent for (ask_parent).
+ */
+static void privileges_drop(struct worker *w)
+{
+	struct priv_sandbox sb = {.role = PRIV_WORKER,
+	                          .uid = w->drop->uid,
+	                          .gid = w->drop->gid,
+	                          .trap = w->drop->trap,
+	                          .ipc_fd = w->ipc_fd,
+	                          .dir_fd = w->cache_dirfd};
+	char err[256];
+	int fd;
+
+	w->probe_fd = probe_open(w);
+	if (w->probe_fd < 0)
+		log_warnx("cannot open an ICMPv6 socket on %s: %s", w->tc->name,
+		          strerror(-w->probe_fd));
+	/* Without CAP_NET_ADMIN the rtnetlink socket could only read. */
+	netcfg_close(w->nc);
+	w->nc = NULL;
+	if (priv_drop(&sb, err, sizeof(err)) < 0) {
+		fd = w->cache_dirfd;
+		w->cache_dirfd = -1; /* the parameters are not to blame */
+		if (fd >= 0)
+			close(fd);
+		worker_fail(w, "%s: cannot drop privileges: %s", w->tc->name, err);
+	}
+	w->dropped = true;
+	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded",
+	          (unsigned)w->drop->uid, (unsigned)w->drop->gid);
 }
 
 void worker_main(const char *name, int ipc_fd)
@@ -668,6 +747,8 @@ void worker_main(const char *name, int ipc_fd)
 	static struct ipc_conf ic;
 	struct tunnel_conf *tc = &ic.conf;
 	struct worker w = {.tc = tc,
+	                   .drop = &ic.drop,
+	                   .cache_dirfd = -1,
 	                   .ipc_fd = ipc_fd,
 	                   .tun_fd = -1,
 	                   .wire_fd = -1,
@@ -687,6 +768,7 @@ void worker_main(const char *name, int ipc_fd)
 		params_from_cache(&w, tc, &ic);
 	link_configure(&w);
 	datapath_start(&w);
+	privileges_drop(&w);
 	up.ifindex = w.ifindex;
 	snprintf(up.ifname, sizeof(up.ifname), "%s", tc->name);
 	up.params = tc->params;
@@ -702,6 +784,8 @@ void worker_main(const char *name, int ipc_fd)
 	p41_free(&w.p41);
 	if (w.probe_fd >= 0)
 		close(w.probe_fd);
+	if (w.cache_dirfd >= 0)
+		close(w.cache_dirfd);
 	explicit_bzero(tc->params.password, sizeof(tc->params.password));
 	worker_cleanup(&w);
 	netcfg_close(w.nc);

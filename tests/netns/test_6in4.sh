@@ -81,6 +81,7 @@ cat >"$TMP/aiccud.conf" <<EOF
 control_socket = $TMP/run/aiccud.sock
 state_dir = $TMP/state
 conf_dir = $TMP/conf.d
+user = $LAB_USER
 EOF
 
 lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
