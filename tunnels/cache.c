@@ -37,9 +37,12 @@ int cache_dir_open(const char *state_dir, bool create)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Run fn on the cache directory of state_dir (the path-based API). */
-static int with_dir(const char *state_dir, bool create, int *dir)
+/* The path-based API: the id is checked first, then the directory opened. */
+static int with_dir(const char *state_dir, const char *id, bool create, int *dir)
 {
+	/* The id comes from the network: it must not climb out of the directory. */
+	if (!tic_id_valid(id))
+		return -EINVAL;
 	*dir = cache_dir_open(state_dir, create);
 	return *dir < 0 ? *dir : 0;
 }
@@ -79,7 +82,7 @@ int cache_write_at(int dir, const struct tic_tunnel *t, time_t fetched)
 
 int cache_write(const char *state_dir, const struct tic_tunnel *t, time_t fetched)
 {
-	int dir, r = with_dir(state_dir, true, &dir);
+	int dir, r = with_dir(state_dir, t->id, true, &dir);
 
 	if (r)
 		return r;
@@ -171,7 +174,7 @@ int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched
 
 int cache_read(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched)
 {
-	int dir, r = with_dir(state_dir, false, &dir);
+	int dir, r = with_dir(state_dir, id, false, &dir);
 
 	if (r)
 		return r;
@@ -187,7 +190,7 @@ bool cache_fresh(time_t fetched, time_t now, uint32_t max_age)
 
 int cache_mark_failed(const char *state_dir, const char *id)
 {
-	int dir, r = with_dir(state_dir, false, &dir);
+	int dir, r = with_dir(state_dir, id, false, &dir);
 
 	if (r)
 		return r;
