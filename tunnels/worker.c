@@ -677,12 +677,9 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 {
 	struct tic_tunnel tt;
 	time_t fetched = 0;
-	int err;
-
 	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
-	w->cache_dirfd = cache_dir_open(ic->state_dir, false);
-	err = w->cache_dirfd < 0 ? w->cache_dirfd
-	                         : cache_read_at(w->cache_dirfd, tc->id, &tt, &fetched);
+	int dir = cache_dir_open(ic->state_dir, false);
+	int err = dir < 0 ? dir : cache_read_at(dir, tc->id, &tt, &fetched);
 
 	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
 	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
@@ -704,6 +701,8 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 		            tc->id, tt.admin_state, tt.user_state);
 	tc->params = tt.params;
 	explicit_bzero(&tt, sizeof(tt));
+	/* From here on a failure is the parameters' fault: mark them (worker_fail). */
+	w->cache_dirfd = dir;
 }
 
 /*
