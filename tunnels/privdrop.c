@@ -234,24 +234,34 @@ static const int base_calls[] = {
 
 #ifdef AICCUD_SANITIZE
 /*
- * The ASan/UBSan runtime (sanitizer builds only): reading /proc/self/maps
+ * The ASan/UBSan runtime (sanitizer builds only; openat for reading is
+ * allow_read_only_open): reading /proc/self/maps
  * and the binary for reports, its leak checker's stop-the-world thread
  * (clone, ptrace of its own threads, wait4), and the calls it makes on
  * exit and on a report.
  */
 static const int sanitizer_calls[] = {
-    SCMP_SYS(openat),     SCMP_SYS(readlink),
-    SCMP_SYS(readlinkat), SCMP_SYS(getdents64),
-    SCMP_SYS(prctl),      SCMP_SYS(clone),
-    SCMP_SYS(ptrace),     SCMP_SYS(wait4),
-    SCMP_SYS(getppid),    SCMP_SYS(sched_getaffinity),
-    SCMP_SYS(prlimit64),  SCMP_SYS(getrlimit),
-    SCMP_SYS(pread64),    SCMP_SYS(uname),
-    SCMP_SYS(dup),        SCMP_SYS(dup2),
-    SCMP_SYS(dup3),       SCMP_SYS(mmap),
-    SCMP_SYS(mprotect),   SCMP_SYS(kill),
-    SCMP_SYS(tgkill),     SCMP_SYS(set_robust_list),
-    SCMP_SYS(rseq),       SCMP_SYS(statx),
+    SCMP_SYS(readlink),
+    SCMP_SYS(readlinkat),
+    SCMP_SYS(getdents64),
+    SCMP_SYS(prctl),
+    SCMP_SYS(clone),
+    SCMP_SYS(ptrace),
+    SCMP_SYS(wait4),
+    SCMP_SYS(getppid),
+    SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(prlimit64),
+    SCMP_SYS(getrlimit),
+    SCMP_SYS(pread64),
+    SCMP_SYS(uname),
+    SCMP_SYS(dup),
+    SCMP_SYS(dup2),
+    SCMP_SYS(dup3),
+    SCMP_SYS(kill),
+    SCMP_SYS(tgkill),
+    SCMP_SYS(set_robust_list),
+    SCMP_SYS(rseq),
+    SCMP_SYS(statx),
 };
 #endif
 
@@ -330,6 +340,12 @@ static int worker_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
 	return r;
 }
 
+/* openat for reading only: never creating or writing a file. */
+static int allow_read_only_open(scmp_filter_ctx ctx)
+{
+	return ALLOW1(ctx, openat, SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
+}
+
 /*
  * Fetcher: name resolution (files, DNS over UDP or TCP, a netlink query
  * of the local addresses), one TCP connection with TLS over it, and the
@@ -356,9 +372,7 @@ static int fetcher_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
 		           SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW),
 		           SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
 	if (!r)
-		r = ALLOW1(ctx, openat, SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
-	if (!r)
-		r = ALLOW(ctx, uname);
+		r = allow_read_only_open(ctx);
 	if (!r)
 		r = allow_dir_writes(ctx, sb->dir_fd);
 	return r;
@@ -378,6 +392,8 @@ static int seccomp_install(const struct priv_sandbox *sb, char *err, size_t errl
 	if (!r)
 		r = add_list(ctx, sanitizer_calls,
 		             sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]));
+	if (!r && sb->role != PRIV_FETCHER)
+		r = allow_read_only_open(ctx);
 #endif
 	if (!r)
 		r = sb->role == PRIV_FETCHER ? fetcher_rules(ctx, sb) : worker_rules(ctx, sb);

@@ -176,11 +176,10 @@ lab_pop_start "$TMP" "$TMP/pop-tic.json" || fail_now "PoP simulator (TIC)"
 lab_tic_start "$TMP" server --stall-after tunnel-show --stall-seconds 20 || fail_now "TIC server (stall)"
 lab_tic_client "$TMP" 1
 chmod 600 "$TMP/pki/ca.pem"
-# Two tokens at once (2 + 60/60 = 3 connections a minute at most).
-printf '\n[limiter]\nburst = 2\nrefill = 60\n' >>"$TMP/aiccud.conf"
 start_aiccud "$TMP/aiccud.conf" -v || fail_now "aiccud (TIC) did not start"
 fetcher() { child_of "-F\$"; }
-check "a fetcher runs while the broker stalls" lab_wait 15 sh -c "pgrep -P $LAB_AICCUD_PID -f -- '-F\$'"
+# The limiter's first token comes after 30 s, as on a real first start.
+check "a fetcher runs while the broker stalls" lab_wait 50 sh -c "pgrep -P $LAB_AICCUD_PID -f -- '-F\$'"
 F=$(fetcher)
 if [ -n "$F" ]; then
 	unprivileged "the TIC fetcher" "$F"
@@ -190,7 +189,8 @@ parent_limited "$LAB_AICCUD_PID"
 check "the stalled fetch fails clearly" lab_wait 30 logged "sixxs0: TIC: not fetched: timed out"
 lab_tic_start "$TMP" server || fail_now "TIC server"
 ctl start sixxs0 >/dev/null 2>&1
-check "with a working broker the TIC tunnel comes up" lab_wait 40 is_up sixxs0
+# The next token: 30 s after the first.
+check "with a working broker the TIC tunnel comes up" lab_wait 60 is_up sixxs0
 CACHE=$TMP/state/tunnels
 check_eq "the cache directory belongs to $LAB_USER, 0700" "$LAB_USER 700" "$(stat -c '%U %a' "$CACHE")"
 check_eq "the cache file the fetcher wrote is $LAB_USER's, 0600" "$LAB_USER 600" \
