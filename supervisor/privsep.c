@@ -150,12 +150,33 @@ static int source_toward(struct in_addr pop, struct in_addr *out)
 	return err;
 }
 
+/* What link_configure made, again: the address (its local route with it), the link up. */
+static int repair_do(struct netcfg *nc, int ifindex, const struct netcfg_addr *a, uint32_t what)
+{
+	int err = 0;
+
+	if (what & IPC_REPAIR_READD) {
+		/* The kernel makes the local route when an address is added, and only then. */
+		err = netcfg_addr_del(nc, a);
+		if (err == -ENOENT || err == -EADDRNOTAVAIL)
+			err = 0;
+	}
+	if (!err && (what & (IPC_REPAIR_ADDR | IPC_REPAIR_READD)))
+		err = netcfg_addr_add(nc, a);
+	if (!err && (what & IPC_REPAIR_LINK_UP))
+		err = netcfg_link_set(nc, ifindex, true, 0);
+	return err;
+}
+
 static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const char **why)
 {
 	struct netcfg *nc = t->d->nc;
 	struct netcfg_link l;
-	struct netcfg_addr a = {
-	    .ifindex = t->ifindex, .addr = r->addr, .prefix_len = r->prefix_len, .nodad = true};
+	/* The parent's own copy of the tunnel's address, not the worker's. */
+	struct netcfg_addr a = {.ifindex = t->ifindex,
+	                        .addr = t->entry.conf.params.ipv6_local,
+	                        .prefix_len = t->entry.conf.params.prefix_len,
+	                        .nodad = true};
 	struct in_addr src;
 	int err = netcfg_link_get(nc, t->ifindex, NULL, &l);
 
@@ -172,11 +193,8 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 		}
 		err = netcfg_sit_set_local(nc, t->ifindex, r->local4);
 		break;
-	case IPC_PRIV_ADDR_ADD:
-		err = netcfg_addr_add(nc, &a);
-		break;
-	case IPC_PRIV_LINK_UP:
-		err = netcfg_link_set(nc, t->ifindex, true, 0);
+	case IPC_PRIV_REPAIR:
+		err = repair_do(nc, t->ifindex, &a, r->what);
 		break;
 	default:
 		err = -EINVAL;
@@ -188,7 +206,7 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 
 void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r)
 {
-	struct ipc_priv_res res = {.op = r->op};
+	struct ipc_priv_res res = {.op = r->op, .what = r->what};
 	const char *why = "";
 	int err = privreq_check(&t->entry.conf, t->ifindex, r, &why);
 

@@ -31,6 +31,10 @@ ssize_t ipc_payload_len(uint16_t type)
 		return sizeof(struct ipc_priv_req);
 	case IPC_P_PRIV:
 		return sizeof(struct ipc_priv_res);
+	case IPC_P_REPAIR:
+		return sizeof(struct ipc_repair);
+	case IPC_W_REPAIRED:
+		return sizeof(struct ipc_repaired);
 	default:
 		return -1;
 	}

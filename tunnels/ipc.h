@@ -24,9 +24,11 @@ enum ipc_type {
 	IPC_F_RESULT,       /* fetcher: one tunnel's outcome (struct ipc_fetch_result) */
 	IPC_F_DONE,         /* fetcher: the session's outcome (struct ipc_fetch_done), last */
 	IPC_W_NEED_TIC,     /* worker: cache missing/stale/failed, ask TIC (struct ipc_failed) */
-	IPC_C_SECCOMP, /* worker or fetcher: a forbidden system call, dying (struct ipc_seccomp) */
-	IPC_W_PRIV,    /* worker: a change to its own link it may not make (struct ipc_priv_req) */
-	IPC_P_PRIV,    /* parent: what became of it (struct ipc_priv_res) */
+	IPC_C_SECCOMP,  /* worker or fetcher: a forbidden system call, dying (struct ipc_seccomp) */
+	IPC_W_PRIV,     /* worker: a change to its own link it may not make (struct ipc_priv_req) */
+	IPC_P_PRIV,     /* parent: what became of it (struct ipc_priv_res) */
+	IPC_P_REPAIR,   /* parent: restore your link's address or state (struct ipc_repair) */
+	IPC_W_REPAIRED, /* worker: what it restored, or why not (struct ipc_repaired) */
 	IPC_TYPE_MAX
 };
 
@@ -94,6 +96,27 @@ struct ipc_failed {
 	char reason[256];
 };
 
+/*
+ * Self-healing: the parent sees (over rtnetlink) what went missing on a
+ * tunnel's link; the worker, which owns the link, restores it (once it
+ * has dropped its privileges, through an IPC_W_PRIV request back to the
+ * parent, which checks it against the tunnel first).
+ */
+#define IPC_REPAIR_ADDR    0x1u /* add the tunnel address again */
+#define IPC_REPAIR_READD   0x2u /* delete and add it: the kernel's local route comes back */
+#define IPC_REPAIR_LINK_UP 0x4u /* set the link up */
+#define IPC_REPAIR_ALL     0x7u
+
+struct ipc_repair {
+	uint32_t what; /* IPC_REPAIR_* */
+};
+
+struct ipc_repaired {
+	uint32_t what; /* as asked */
+	int32_t err;   /* 0: restored; else -errno */
+	char reason[128];
+};
+
 /* The system call a child's seccomp filter trapped (siginfo's si_syscall, si_arch). */
 struct ipc_seccomp {
 	int32_t nr;
@@ -106,12 +129,12 @@ struct ipc_seccomp {
  */
 enum ipc_priv_op {
 	IPC_PRIV_SIT_LOCAL = 1, /* move the sit link's local IPv4 to local4 */
-	IPC_PRIV_ADDR_ADD,      /* add addr/prefix_len to the link again */
-	IPC_PRIV_LINK_UP,       /* set the link up again */
+	IPC_PRIV_REPAIR,        /* an IPC_P_REPAIR the worker cannot do itself: what, addr */
 };
 
 struct ipc_priv_req {
-	uint32_t op; /* enum ipc_priv_op */
+	uint32_t op;   /* enum ipc_priv_op */
+	uint32_t what; /* IPC_PRIV_REPAIR: IPC_REPAIR_* bits */
 	int32_t ifindex;
 	struct in6_addr addr;
 	uint8_t prefix_len;
@@ -121,7 +144,8 @@ struct ipc_priv_req {
 
 struct ipc_priv_res {
 	uint32_t op;
-	int32_t err; /* 0 or -errno */
+	uint32_t what; /* as asked */
+	int32_t err;   /* 0 or -errno */
 	char reason[128];
 };
 

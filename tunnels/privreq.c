@@ -4,17 +4,13 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "worker.h"
-
 const char *privreq_op_name(uint32_t op)
 {
 	switch (op) {
 	case IPC_PRIV_SIT_LOCAL:
 		return "move the sit link's local address";
-	case IPC_PRIV_ADDR_ADD:
-		return "add an address";
-	case IPC_PRIV_LINK_UP:
-		return "set the link up";
+	case IPC_PRIV_REPAIR:
+		return "repair the link";
 	default:
 		return "unknown request";
 	}
@@ -28,15 +24,11 @@ static bool usable_ipv4(struct in_addr a)
 	return (h >> 24) != 0 && (h >> 24) != 127 && h < 0xe0000000u;
 }
 
-/* The tunnel's own address with its prefix, or (TUN) its link-local /64. */
+/* The tunnel's own address with its own prefix length, nothing wider. */
 static bool own_address(const struct tunnel_conf *tc, const struct ipc_priv_req *r)
 {
-	struct in6_addr ll;
-
-	if (!memcmp(&r->addr, &tc->params.ipv6_local, sizeof(r->addr)))
-		return r->prefix_len == tc->params.prefix_len;
-	worker_link_local(&tc->params.ipv6_local, &ll);
-	return !memcmp(&r->addr, &ll, sizeof(ll)) && r->prefix_len == 64;
+	return !memcmp(&r->addr, &tc->params.ipv6_local, sizeof(r->addr)) &&
+	       r->prefix_len == tc->params.prefix_len;
 }
 
 int privreq_check(const struct tunnel_conf *tc, int ifindex, const struct ipc_priv_req *r,
@@ -57,13 +49,15 @@ int privreq_check(const struct tunnel_conf *tc, int ifindex, const struct ipc_pr
 			return -EPERM;
 		}
 		return 0;
-	case IPC_PRIV_ADDR_ADD:
-		if (!own_address(tc, r)) {
+	case IPC_PRIV_REPAIR:
+		if (!r->what || (r->what & ~IPC_REPAIR_ALL)) {
+			*why = "unknown repair";
+			return -EINVAL;
+		}
+		if ((r->what & (IPC_REPAIR_ADDR | IPC_REPAIR_READD)) && !own_address(tc, r)) {
 			*why = "not the tunnel's own address and prefix length";
 			return -EPERM;
 		}
-		return 0;
-	case IPC_PRIV_LINK_UP:
 		return 0;
 	default:
 		*why = "unknown request";

@@ -12,7 +12,7 @@
 /*
  * 0 when request r from the worker of tunnel tc, whose link is ifindex,
  * stays inside that tunnel; otherwise -EPERM (or -EINVAL for an unknown
- * operation) with *why saying what was wrong.  An IPC_PRIV_SIT_LOCAL
+ * operation or repair) with *why saying what was wrong.  An IPC_PRIV_SIT_LOCAL
  * request also needs the parent's own look at the route to the PoP.
  */
 int privreq_check(const struct tunnel_conf *tc, int ifindex, const struct ipc_priv_req *r,

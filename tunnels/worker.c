@@ -439,13 +439,48 @@ static void on_counters(EV_P_ ev_timer *t, int revents)
 	report_drops(t->data);
 }
 
-static void priv_answer(const struct ipc_priv_res *r)
+/*
+ * The parent saw part of our link vanish (someone ran "ip addr del" or
+ * "ip link set down").  We own the link but have no privilege left: ask
+ * the parent to restore it as link_configure made it (it checks that the
+ * request stays inside this tunnel), and pass its answer on as ours.
+ */
+static void worker_repair(struct worker *w, const struct ipc_repair *rq)
 {
+	struct ipc_priv_req r = {.op = IPC_PRIV_REPAIR,
+	                         .what = rq->what,
+	                         .ifindex = w->ifindex,
+	                         .addr = w->tc->params.ipv6_local,
+	                         .prefix_len = w->tc->params.prefix_len};
+	struct ipc_repaired done = {.what = rq->what, .err = -EINVAL};
+	int err;
+
+	if (rq->what & ~IPC_REPAIR_ALL) {
+		log_warnx("repair request with unknown bits 0x%x from the parent", rq->what);
+		snprintf(done.reason, sizeof(done.reason), "unknown repair bits 0x%x", rq->what);
+		ipc_send(w->ipc_fd, IPC_W_REPAIRED, &done, sizeof(done));
+		return;
+	}
+	err = ipc_send(w->ipc_fd, IPC_W_PRIV, &r, sizeof(r));
+	if (err < 0)
+		log_warnx("cannot ask the parent to repair %s: %s", w->tc->name, strerror(-err));
+}
+
+static void priv_answer(struct worker *w, const struct ipc_priv_res *r)
+{
+	struct ipc_repaired done = {.what = r->what, .err = r->err};
+
 	if (r->err)
 		log_warnx("the parent did not %s: %s: %.*s", privreq_op_name(r->op),
 		          strerror(-r->err), (int)sizeof(r->reason), r->reason);
 	else
 		log_debug("the parent did %s", privreq_op_name(r->op));
+	if (r->op != IPC_PRIV_REPAIR)
+		return;
+	memcpy(done.reason, r->reason, sizeof(done.reason));
+	done.reason[sizeof(done.reason) - 1] = '\0';
+	if (ipc_send(w->ipc_fd, IPC_W_REPAIRED, &done, sizeof(done)) < 0)
+		log_warn("sending the repair result");
 }
 
 static void on_ipc(EV_P_ ev_io *io, int revents)
@@ -465,8 +500,10 @@ static void on_ipc(EV_P_ ev_io *io, int revents)
 		}
 		if (type == IPC_P_COUNTERS_REQ)
 			send_counters(w);
+		else if (type == IPC_P_REPAIR)
+			worker_repair(w, payload);
 		else if (type == IPC_P_PRIV)
-			priv_answer(payload);
+			priv_answer(w, payload);
 		else
 			log_warnx("unexpected message %d from the parent", type);
 	}

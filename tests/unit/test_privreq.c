@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include "privreq.h"
-#include "worker.h"
 
 static void conf(struct tunnel_conf *tc, enum tunnel_type type)
 {
@@ -22,10 +21,10 @@ static void conf(struct tunnel_conf *tc, enum tunnel_type type)
 	inet_pton(AF_INET, "192.0.2.1", &tc->params.ipv4_pop);
 }
 
-static struct ipc_priv_req req(uint32_t op, int ifindex, const char *a6, uint8_t plen,
-                               const char *a4)
+static struct ipc_priv_req req(uint32_t op, uint32_t what, int ifindex, const char *a6,
+                               uint8_t plen, const char *a4)
 {
-	struct ipc_priv_req r = {.op = op, .ifindex = ifindex, .prefix_len = plen};
+	struct ipc_priv_req r = {.op = op, .what = what, .ifindex = ifindex, .prefix_len = plen};
 
 	if (a6)
 		inet_pton(AF_INET6, a6, &r.addr);
@@ -37,7 +36,7 @@ static struct ipc_priv_req req(uint32_t op, int ifindex, const char *a6, uint8_t
 static void test_own_link_only(void **state)
 {
 	struct tunnel_conf tc;
-	struct ipc_priv_req r = req(IPC_PRIV_LINK_UP, 7, NULL, 0, NULL);
+	struct ipc_priv_req r = req(IPC_PRIV_REPAIR, IPC_REPAIR_LINK_UP, 7, NULL, 0, NULL);
 	const char *why = NULL;
 
 	(void)state;
@@ -53,39 +52,44 @@ static void test_own_link_only(void **state)
 
 static void test_own_address_only(void **state)
 {
+	static const uint32_t with_addr[] = {IPC_REPAIR_ADDR, IPC_REPAIR_READD, IPC_REPAIR_ALL};
 	struct tunnel_conf tc;
-	struct ipc_priv_req ok = req(IPC_PRIV_ADDR_ADD, 3, "2001:db8:a::2", 64, NULL);
 	struct ipc_priv_req r;
-	struct in6_addr ll;
-	char lls[INET6_ADDRSTRLEN];
 	const char *why = NULL;
 
 	(void)state;
 	conf(&tc, TUNNEL_AYIYA);
-	assert_int_equal(privreq_check(&tc, 3, &ok, &why), 0);
-	/* Another address, the right one with another prefix, a wider prefix. */
-	r = req(IPC_PRIV_ADDR_ADD, 3, "2001:db8:a::3", 64, NULL);
-	assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
-	assert_string_equal(why, "not the tunnel's own address and prefix length");
-	r = req(IPC_PRIV_ADDR_ADD, 3, "2001:db8:a::2", 48, NULL);
-	assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
-	r = req(IPC_PRIV_ADDR_ADD, 3, "2001:db8:b::2", 64, NULL);
-	assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
-	/* The TUN link's own link-local /64 is the tunnel's too. */
-	worker_link_local(&tc.params.ipv6_local, &ll);
-	inet_ntop(AF_INET6, &ll, lls, sizeof(lls));
-	r = req(IPC_PRIV_ADDR_ADD, 3, lls, 64, NULL);
+	for (size_t i = 0; i < sizeof(with_addr) / sizeof(with_addr[0]); i++) {
+		uint32_t w = with_addr[i];
+
+		r = req(IPC_PRIV_REPAIR, w, 3, "2001:db8:a::2", 64, NULL);
+		assert_int_equal(privreq_check(&tc, 3, &r, &why), 0);
+		/* Another address, the right one with a wider or narrower prefix, another net. */
+		r = req(IPC_PRIV_REPAIR, w, 3, "2001:db8:a::3", 64, NULL);
+		assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
+		assert_string_equal(why, "not the tunnel's own address and prefix length");
+		r = req(IPC_PRIV_REPAIR, w, 3, "2001:db8:a::2", 1, NULL);
+		assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
+		r = req(IPC_PRIV_REPAIR, w, 3, "2001:db8:a::2", 128, NULL);
+		assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
+		r = req(IPC_PRIV_REPAIR, w, 3, "2001:db8:b::2", 64, NULL);
+		assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
+	}
+	/* Setting the link up names no address. */
+	r = req(IPC_PRIV_REPAIR, IPC_REPAIR_LINK_UP, 3, "::", 0, NULL);
 	assert_int_equal(privreq_check(&tc, 3, &r, &why), 0);
-	r = req(IPC_PRIV_ADDR_ADD, 3, "fe80::1", 64, NULL);
-	assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
-	r = req(IPC_PRIV_ADDR_ADD, 3, lls, 10, NULL);
-	assert_int_equal(privreq_check(&tc, 3, &r, &why), -EPERM);
+	/* No repair, or one nobody knows. */
+	r = req(IPC_PRIV_REPAIR, 0, 3, "2001:db8:a::2", 64, NULL);
+	assert_int_equal(privreq_check(&tc, 3, &r, &why), -EINVAL);
+	r = req(IPC_PRIV_REPAIR, 0x80, 3, "2001:db8:a::2", 64, NULL);
+	assert_int_equal(privreq_check(&tc, 3, &r, &why), -EINVAL);
+	assert_string_equal(why, "unknown repair");
 }
 
 static void test_sit_local(void **state)
 {
 	struct tunnel_conf tc;
-	struct ipc_priv_req r = req(IPC_PRIV_SIT_LOCAL, 4, NULL, 0, "192.0.2.2");
+	struct ipc_priv_req r = req(IPC_PRIV_SIT_LOCAL, 0, 4, NULL, 0, "192.0.2.2");
 	const char *why = NULL;
 	static const char *bad[] = {"0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255",
 	                            "240.0.0.1"};
@@ -94,27 +98,27 @@ static void test_sit_local(void **state)
 	conf(&tc, TUNNEL_6IN4_HEARTBEAT);
 	assert_int_equal(privreq_check(&tc, 4, &r, &why), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		r = req(IPC_PRIV_SIT_LOCAL, 4, NULL, 0, bad[i]);
+		r = req(IPC_PRIV_SIT_LOCAL, 0, 4, NULL, 0, bad[i]);
 		assert_int_equal(privreq_check(&tc, 4, &r, &why), -EPERM);
 		assert_string_equal(why, "not a unicast IPv4 address");
 	}
 	/* An AYIYA tunnel has no sit link to move. */
 	conf(&tc, TUNNEL_AYIYA);
-	r = req(IPC_PRIV_SIT_LOCAL, 4, NULL, 0, "192.0.2.2");
+	r = req(IPC_PRIV_SIT_LOCAL, 0, 4, NULL, 0, "192.0.2.2");
 	assert_int_equal(privreq_check(&tc, 4, &r, &why), -EPERM);
 }
 
 static void test_unknown_op(void **state)
 {
 	struct tunnel_conf tc;
-	struct ipc_priv_req r = req(99, 4, NULL, 0, NULL);
+	struct ipc_priv_req r = req(99, 0, 4, NULL, 0, NULL);
 	const char *why = NULL;
 
 	(void)state;
 	conf(&tc, TUNNEL_AYIYA);
 	assert_int_equal(privreq_check(&tc, 4, &r, &why), -EINVAL);
 	assert_string_equal(privreq_op_name(99), "unknown request");
-	assert_string_equal(privreq_op_name(IPC_PRIV_ADDR_ADD), "add an address");
+	assert_string_equal(privreq_op_name(IPC_PRIV_REPAIR), "repair the link");
 }
 
 int main(void)
