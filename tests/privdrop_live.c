@@ -47,6 +47,7 @@ enum act {
 	ACT_OPEN_WRITE,
 	ACT_DIR_WRITE,
 	ACT_MMAP_EXEC,
+	ACT_EXIT, /* exit(), not _exit(): atexit handlers (and a sanitizer's leak check) run */
 };
 
 static void act(enum act a, int dir)
@@ -57,6 +58,8 @@ static void act(enum act a, int dir)
 	switch (a) {
 	case ACT_NOTHING:
 		break;
+	case ACT_EXIT:
+		exit(0);
 	case ACT_UDP:
 		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		break;
@@ -156,6 +159,8 @@ static int run(enum priv_role role, bool trap, enum act a, int *reported)
 		                          .dir_fd = dir};
 		char err[256];
 
+		/* A child that hangs instead of dying is a failure too (SIGALRM). */
+		alarm(20);
 		if (priv_drop(&sb, err, sizeof(err)) < 0) {
 			fprintf(stderr, "priv_drop: %s\n", err);
 			_exit(3);
@@ -217,6 +222,11 @@ int main(void)
 	chown(tmpdir, nobody_uid, nobody_gid);
 	expect(PRIV_WORKER, ACT_NOTHING, true, "worker: nothing");
 	expect(PRIV_WORKER, ACT_UDP, true, "worker: UDP socket");
+	expect(PRIV_WORKER, ACT_EXIT, true, "worker: exit()");
+	expect(PRIV_FETCHER, ACT_EXIT, true, "fetcher: exit()");
+	st = run(PRIV_FETCHER, true, ACT_EXIT, &rep);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "trap mode, fetcher: exit(): status 0x%x, call %d", st, rep);
 	expect(PRIV_WORKER, ACT_EXECVE, false, "worker: execve");
 	expect(PRIV_WORKER, ACT_PACKET, false, "worker: AF_PACKET socket");
 	expect(PRIV_WORKER, ACT_RAW, false, "worker: raw socket");
