@@ -177,7 +177,7 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 	                        .addr = t->entry.conf.params.ipv6_local,
 	                        .prefix_len = t->entry.conf.params.prefix_len,
 	                        .nodad = true};
-	struct in_addr src;
+	struct in_addr src = {0};
 	int err = netcfg_link_get(nc, t->ifindex, NULL, &l);
 
 	if (err < 0 || strcmp(l.name, t->entry.conf.name) != 0) {
