@@ -406,6 +406,27 @@ int netcfg_link_del(struct netcfg *nc, int ifindex)
 	return err == -ENODEV ? -ENOENT : err;
 }
 
+int netcfg_link_set_group(struct netcfg *nc, int ifindex, uint32_t group)
+{
+	char buf[NETCFG_MSG_MAX];
+
+	if (!group)
+		return -EINVAL;
+	return request(nc, netcfg_build_link_group(buf, next_seq(nc), ifindex, group));
+}
+
+int netcfg_group_del(struct netcfg *nc, uint32_t group)
+{
+	char buf[NETCFG_MSG_MAX];
+
+	int err;
+
+	if (!group)
+		return -EINVAL;
+	err = request(nc, netcfg_build_group_del(buf, next_seq(nc), group));
+	return err == -ENODEV ? 0 : err; /* an empty group */
+}
+
 /* ---- sit ---- */
 
 int netcfg_sit_add(struct netcfg *nc, const char *ifname, struct in_addr local,
