@@ -94,6 +94,7 @@ const struct key config_main_keys[] = {
     KEY("daemon", "control_socket", K_ABSPATH, struct config, control_socket, 0, 0, 0),
     KEY("daemon", "control_group", K_ID, struct config, control_group, 0, 0, F_EMPTY_OK),
     KEY("daemon", "state_dir", K_ABSPATH, struct config, state_dir, 0, 0, 0),
+    KEY("daemon", "user", K_ID, struct config, user, 0, 0, 0),
     KEY("daemon", "conf_dir", K_DIR, struct config, conf_dir, 0, 0, F_EMPTY_OK),
     TIC_KEYS(struct config, tic),
     KEY("tic", "cache_max_age", K_U32, struct config, cache_max_age, 60, 31536000, 0),
@@ -1131,6 +1132,7 @@ static void main_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", CONFIG_DEFAULT_SOCKET);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", CONFIG_DEFAULT_STATE);
+	snprintf(cfg->user, sizeof(cfg->user), "%s", CONFIG_DEFAULT_USER);
 	snprintf(cfg->tic.server, sizeof(cfg->tic.server), "%s", DEFAULT_TIC_SERVER);
 	cfg->tic.require_tls = true;
 	cfg->cache_max_age = DEFAULT_CACHE_MAX_AGE;

@@ -19,6 +19,7 @@
 #define CONFIG_DEFAULT_FILE   "/etc/aiccud/aiccud.conf"
 #define CONFIG_DEFAULT_SOCKET "/run/aiccud/aiccud.sock"
 #define CONFIG_DEFAULT_STATE  "/var/lib/aiccud"
+#define CONFIG_DEFAULT_USER   "aiccud" /* the unprivileged user of the children */
 #define CONFIG_ERR_MAX        512
 
 /* Collected messages, each "file:line: text". */
@@ -42,6 +43,7 @@ struct config {
 	char control_socket[TUNNEL_PATH_MAX];
 	char state_dir[TUNNEL_PATH_MAX];
 	char control_group[64];  /* group allowed to use the socket ("" = root only) */
+	char user[64];           /* [daemon] user: workers and the fetcher run as it */
 	struct tic_account tic;  /* [tic]: the default account */
 	uint32_t cache_max_age;  /* [tic] cache_max_age, seconds (default 7 days) */
 	uint32_t limiter_burst;  /* [limiter] burst: bucket size (default 1) */

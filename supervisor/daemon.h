@@ -49,6 +49,8 @@ struct daemon {
 	char self_exe[TUNNEL_PATH_MAX];
 	int verbosity;
 	bool foreground;
+	uid_t run_uid; /* [daemon] user, resolved at start (privsep.c) */
+	gid_t run_gid;
 	bool shutting_down;
 	struct control *ctl;
 	ev_signal term_w, int_w, hup_w;

@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
+#include "privsep.h"
 #include "workers.h"
 
 /* The fetcher bounds each step itself; this catches a stuck child. */
@@ -224,6 +225,8 @@ static void on_fetch_msg(EV_P_ ev_io *io, int revents)
 			on_fetch_result(d, p);
 		else if (type == IPC_F_DONE)
 			on_fetch_done(d, p);
+		else if (type == IPC_C_SECCOMP)
+			privsep_seccomp_report("TIC fetcher", d->fetch.pid, p);
 	}
 	if (type == 0 || (type < 0 && type != -EAGAIN))
 		ev_io_stop(EV_A_ io); /* EOF: ev_child reports the exit */
@@ -250,6 +253,7 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 	memset(req, 0, sizeof(*req));
 	req->account = *b->account;
 	snprintf(req->state_dir, sizeof(req->state_dir), "%s", d->cfg.state_dir);
+	privsep_fill(d, &req->drop);
 	for (size_t i = 0; i < b->n; i++) {
 		struct tunnel_rt *t = b->tunnels[i];
 

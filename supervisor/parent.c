@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netcfg.h"
 #include "notify.h"
+#include "privsep.h"
 #include "reload.h"
 #include "workers.h"
 
@@ -179,6 +180,8 @@ int parent_run(struct daemon *d)
 		log_warnx("limiter: %s", strerror(-err));
 		return 1;
 	}
+	if (privsep_init(d) < 0)
+		return 1;
 	err = control_open(d, &d->ctl, msg, sizeof(msg));
 	if (err < 0) {
 		log_warnx("%s", msg);
@@ -189,6 +192,8 @@ int parent_run(struct daemon *d)
 	err = heal_open(d);
 	if (err < 0)
 		log_warnx("rtnetlink monitor: %s; routing will not be repaired", strerror(-err));
+	/* Everything that needed more (chown of the cache and socket dirs) is done. */
+	privsep_limit(d);
 	ev_signal_init(&d->term_w, on_signal, SIGTERM);
 	ev_signal_init(&d->int_w, on_signal, SIGINT);
 	ev_signal_init(&d->hup_w, on_hup, SIGHUP);

@@ -63,11 +63,14 @@ static void settings_keep(struct daemon *d, struct config *n, char *notes, size_
 		msg_add(notes, len, "; state_dir changed%s", later);
 	if (strcmp(d->cfg.control_group, n->control_group) != 0)
 		msg_add(notes, len, "; control_group changed%s", later);
+	if (strcmp(d->cfg.user, n->user) != 0)
+		msg_add(notes, len, "; user changed%s", later);
 	if (d->cfg.limiter_burst != n->limiter_burst || d->cfg.limiter_refill != n->limiter_refill)
 		msg_add(notes, len, "; [limiter] changed%s", later);
 	memcpy(n->control_socket, d->cfg.control_socket, sizeof(n->control_socket));
 	memcpy(n->state_dir, d->cfg.state_dir, sizeof(n->state_dir));
 	memcpy(n->control_group, d->cfg.control_group, sizeof(n->control_group));
+	memcpy(n->user, d->cfg.user, sizeof(n->user));
 	n->limiter_burst = d->cfg.limiter_burst;
 	n->limiter_refill = d->cfg.limiter_refill;
 }

@@ -25,6 +25,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "policy.h"
+#include "privsep.h"
 #include "worker.h"
 
 /* A worker that ignores SIGTERM this long gets SIGKILL. */
@@ -258,6 +259,10 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 			memcpy(&t->counters, p, sizeof(t->counters));
 		else if (type == IPC_W_REPAIRED)
 			repair_answered(t, p);
+		else if (type == IPC_W_PRIV && t->state == TS_UP)
+			privsep_request(t, p);
+		else if (type == IPC_C_SECCOMP)
+			privsep_seccomp_report(t->entry.conf.name, t->pid, p);
 	}
 	if (type == 0 || (type < 0 && type != -EAGAIN)) {
 		if (type == -EBADMSG)
@@ -269,7 +274,12 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 
 static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t len)
 {
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, len,
+		         "worker killed by signal %d (%s): a system call outside its seccomp "
+		         "allow-list (aiccud -v names it)",
+		         SIGSYS, strsignal(SIGSYS));
+	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "worker killed by signal %d (%s)", WTERMSIG(status),
 		         strsignal(WTERMSIG(status)));
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_PEER_DEAD)
@@ -345,6 +355,7 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	t->ipc_fd = -1;
 	t->pid = 0;
 	policy_drop(t);
+	privsep_link_reaped(t);
 	t->ifindex = 0;
 	exit_text(t, status, t->last_exit, sizeof(t->last_exit));
 	t->link_lost = false;
@@ -403,6 +414,7 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 	snprintf(ic.state_dir, sizeof(ic.state_dir), "%s", t->d->cfg.state_dir);
 	ic.cache_max_age = t->d->cfg.cache_max_age;
 	ic.fresh_fetch = t->fresh_fetch;
+	privsep_fill(t->d, &ic.drop);
 	return &ic;
 }
 

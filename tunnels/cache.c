@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -21,35 +23,38 @@ int cache_path(const char *state_dir, const char *id, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int ensure_dir(const char *state_dir)
+int cache_dir_open(const char *state_dir, bool create)
 {
 	char dir[4096];
-	struct stat st;
+	int fd;
 
 	if (snprintf(dir, sizeof(dir), "%s/" CACHE_DIR, state_dir) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
-	if (mkdir(dir, 0700) == 0)
-		return 0;
-	if (errno != EEXIST)
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	if (stat(dir, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	/* O_DIRECTORY and O_NOFOLLOW: a symlink or a file there is refused. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
-static int write_file(const char *state_dir, const struct tic_tunnel *t, time_t fetched,
-                      time_t failed)
+/* The path-based API: the id is checked first, then the directory opened. */
+static int with_dir(const char *state_dir, const char *id, bool create, int *dir)
 {
-	char path[4096], buf[CACHE_FILE_MAX];
+	/* The id comes from the network: it must not climb out of the directory. */
+	if (!tic_id_valid(id))
+		return -EINVAL;
+	*dir = cache_dir_open(state_dir, create);
+	return *dir < 0 ? *dir : 0;
+}
+
+static int write_file(int dir, const struct tic_tunnel *t, time_t fetched, time_t failed)
+{
+	char buf[CACHE_FILE_MAX];
 	int n, m, r;
 
-	if (t->fetch_err)
+	/* The id comes from the network: it must not climb out of the directory. */
+	if (t->fetch_err || !tic_id_valid(t->id))
 		return -EINVAL;
-	r = cache_path(state_dir, t->id, path, sizeof(path));
-	if (!r)
-		r = ensure_dir(state_dir);
-	if (r)
-		return r;
 	n = tic_show_format(t, buf, sizeof(buf));
 	if (n < 0)
 		return n;
@@ -65,14 +70,25 @@ static int write_file(const char *state_dir, const struct tic_tunnel *t, time_t 
 			return -ENOSPC;
 		n += m;
 	}
-	r = file_write_atomic(path, buf, (size_t)n, 0600);
+	r = file_write_atomic_at(dir, t->id, buf, (size_t)n, 0600);
 	explicit_bzero(buf, sizeof(buf));
 	return r;
 }
 
+int cache_write_at(int dir, const struct tic_tunnel *t, time_t fetched)
+{
+	return write_file(dir, t, fetched, 0);
+}
+
 int cache_write(const char *state_dir, const struct tic_tunnel *t, time_t fetched)
 {
-	return write_file(state_dir, t, fetched, 0);
+	int dir, r = with_dir(state_dir, t->id, true, &dir);
+
+	if (r)
+		return r;
+	r = cache_write_at(dir, t, fetched);
+	close(dir);
+	return r;
 }
 
 static int parse_epoch(const char *s, time_t *out)
@@ -126,18 +142,16 @@ static int parse_file(char *buf, size_t len, struct tic_tunnel *t, time_t *fetch
 	return r;
 }
 
-static int read_file(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched,
-                     time_t *failed)
+static int read_file(int dir, const char *id, struct tic_tunnel *t, time_t *fetched, time_t *failed)
 {
-	char path[4096], *buf;
+	char *buf;
 	size_t len;
 	int r;
 
-	r = cache_path(state_dir, id, path, sizeof(path));
-	if (r)
-		return r;
+	if (!tic_id_valid(id))
+		return -EINVAL;
 	/* It holds the tunnel password: refuse a file others may read. */
-	r = file_read_small(path, CACHE_FILE_MAX, 1, &buf, &len);
+	r = file_read_small_at(dir, id, CACHE_FILE_MAX, 1, &buf, &len);
 	if (r)
 		return r;
 	r = parse_file(buf, len, t, fetched, failed);
@@ -148,14 +162,25 @@ static int read_file(const char *state_dir, const char *id, struct tic_tunnel *t
 	return r;
 }
 
-int cache_read(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched)
+int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched)
 {
 	time_t failed;
-	int r = read_file(state_dir, id, t, fetched, &failed);
+	int r = read_file(dir, id, t, fetched, &failed);
 
 	if (r)
 		return r;
 	return failed ? -ESTALE : 0;
+}
+
+int cache_read(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched)
+{
+	int dir, r = with_dir(state_dir, id, false, &dir);
+
+	if (r)
+		return r;
+	r = cache_read_at(dir, id, t, fetched);
+	close(dir);
+	return r;
 }
 
 bool cache_fresh(time_t fetched, time_t now, uint32_t max_age)
@@ -165,9 +190,20 @@ bool cache_fresh(time_t fetched, time_t now, uint32_t max_age)
 
 int cache_mark_failed(const char *state_dir, const char *id)
 {
+	int dir, r = with_dir(state_dir, id, false, &dir);
+
+	if (r)
+		return r;
+	r = cache_mark_failed_at(dir, id);
+	close(dir);
+	return r;
+}
+
+int cache_mark_failed_at(int dir, const char *id)
+{
 	struct tic_tunnel t;
 	time_t fetched, failed;
-	int r = read_file(state_dir, id, &t, &fetched, &failed);
+	int r = read_file(dir, id, &t, &fetched, &failed);
 
 	if (r)
 		return r;
@@ -175,7 +211,7 @@ int cache_mark_failed(const char *state_dir, const char *id)
 		return 0;
 	/* The time is for people reading the file; only its presence matters. */
 	failed = time(NULL);
-	r = write_file(state_dir, &t, fetched, failed > 0 ? failed : 1);
+	r = write_file(dir, &t, fetched, failed > 0 ? failed : 1);
 	explicit_bzero(&t, sizeof(t));
 	return r;
 }

@@ -44,4 +44,14 @@ bool cache_fresh(time_t fetched, time_t now, uint32_t max_age);
  */
 int cache_mark_failed(const char *state_dir, const char *id);
 
+/*
+ * The same relative to the cache directory open as dir (cache_dir_open),
+ * for processes that may not reach it by path: the unprivileged fetcher
+ * writes only through this fd.
+ */
+int cache_dir_open(const char *state_dir, bool create); /* fd or -errno */
+int cache_write_at(int dir, const struct tic_tunnel *t, time_t fetched);
+int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched);
+int cache_mark_failed_at(int dir, const char *id);
+
 #endif

@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "ipc.h"
 #include "log.h"
+#include "privdrop.h"
 #include "tic.h"
 #include "tic_io.h"
 
@@ -28,7 +29,7 @@ static void request_receive(int fd, struct ipc_fetch *req)
 		req->ids[i][TUNNEL_ID_MAX - 1] = '\0';
 }
 
-static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel *out)
+static void report(int fd, int dir, const struct ipc_fetch *req, const struct tic_tunnel *out)
 {
 	for (uint32_t i = 0; i < req->nids; i++) {
 		struct ipc_fetch_result r;
@@ -39,7 +40,7 @@ static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel 
 			r.err = out[i].fetch_err;
 			snprintf(r.reason, sizeof(r.reason), "%s", out[i].fetch_msg);
 		} else {
-			int werr = cache_write(req->state_dir, &out[i], time(NULL));
+			int werr = dir < 0 ? dir : cache_write_at(dir, &out[i], time(NULL));
 
 			r.err = werr;
 			if (werr)
@@ -66,20 +67,65 @@ static void log_progress(void *ctx, const char *msg)
 	log_info("%s", msg);
 }
 
+/* Refuse to go on: tell the parent why, as the session's outcome. */
+static void __attribute__((noreturn)) give_up(int fd, const char *why)
+{
+	struct ipc_fetch_done done = {.err = -EPERM};
+
+	snprintf(done.reason, sizeof(done.reason), "%s", why);
+	log_warnx("%s", why);
+	ipc_send(fd, IPC_F_DONE, &done, sizeof(done));
+	exit(1);
+}
+
+/*
+ * Still root: open what the aiccud user may not reach (the cache
+ * directory, the CA file, the system trust store), then drop for good,
+ * before the first byte from the network.
+ */
+static int privileges_drop(int ipc_fd, const struct ipc_fetch *req, struct tic_io_opts *opts,
+                           char *cred_err, size_t errlen)
+{
+	struct priv_sandbox sb = {.role = PRIV_FETCHER,
+	                          .uid = req->drop.uid,
+	                          .gid = req->drop.gid,
+	                          .trap = req->drop.trap,
+	                          .ipc_fd = ipc_fd};
+	char err[256];
+
+	sb.dir_fd = cache_dir_open(req->state_dir, false);
+	if (sb.dir_fd < 0) {
+		snprintf(err, sizeof(err), "tunnel cache directory %.180s/" CACHE_DIR ": %s",
+		         req->state_dir, strerror(-sb.dir_fd));
+		give_up(ipc_fd, err);
+	}
+	/* A CA problem only matters if the server offers STARTTLS: keep the text. */
+	cred_err[0] = '\0';
+	tic_trust_load(&req->account, &opts->cred, cred_err, errlen);
+	opts->cred_error = cred_err;
+	if (priv_drop(&sb, err, sizeof(err)) < 0)
+		give_up(ipc_fd, err);
+	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded",
+	          (unsigned)sb.uid, (unsigned)sb.gid);
+	return sb.dir_fd;
+}
+
 void fetcher_main(int ipc_fd)
 {
+	char cred_err[TIC_ERR_MAX];
 	static struct ipc_fetch req;
 	static struct tic_tunnel out[IPC_FETCH_MAX];
 	const char *ids[IPC_FETCH_MAX];
 	struct ipc_fetch_done done = {0};
 	struct tic_io_opts opts;
-	int err;
+	int err, dir;
 
 	log_set_tag("tic");
 	request_receive(ipc_fd, &req);
 	for (uint32_t i = 0; i < req.nids; i++)
 		ids[i] = req.ids[i];
 	memset(&opts, 0, sizeof(opts));
+	dir = privileges_drop(ipc_fd, &req, &opts, cred_err, sizeof(cred_err));
 	opts.warn = keep_warning;
 	opts.warn_ctx = &done;
 	opts.info = log_progress;
@@ -87,7 +133,8 @@ void fetcher_main(int ipc_fd)
 	explicit_bzero(&req.account.password, sizeof(req.account.password));
 	done.err = err;
 	done.refused = err == TIC_ERR_REFUSED;
-	report(ipc_fd, &req, out);
+	tic_trust_free(opts.cred);
+	report(ipc_fd, dir, &req, out);
 	if (ipc_send(ipc_fd, IPC_F_DONE, &done, sizeof(done)) < 0)
 		fatal("reporting to the parent");
 	explicit_bzero(out, sizeof(out));

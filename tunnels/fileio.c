@@ -28,30 +28,40 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+/* Split path into its directory (opened) and its last component. */
+static int open_parent(const char *path, const char **name)
 {
 	char copy[PATH_MAX];
-	int fd, err = 0;
+	const char *slash = strrchr(path, '/');
+	int fd;
 
 	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
 		return -ENAMETOOLONG;
+	*name = slash ? slash + 1 : path;
 	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
+	return fd < 0 ? -errno : fd;
 }
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
+	const char *name;
+	int dir = open_parent(path, &name), err;
+
+	if (dir < 0)
+		return dir;
+	err = file_write_atomic_at(dir, name, data, len, mode);
+	close(dir);
+	return err;
+}
+
+int file_write_atomic_at(int dir, const char *name, const void *data, size_t len, mode_t mode)
+{
 	char tmp[PATH_MAX];
 	int fd, err;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
 	/* An old tmp file may have been created with looser permissions. */
@@ -62,23 +72,28 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
-	if (!err && rename(tmp, path) < 0)
+	if (!err && renameat(dir, tmp, dir, name) < 0)
 		err = -errno;
 	if (err) {
-		unlink(tmp);
+		unlinkat(dir, tmp, 0);
 		return err;
 	}
-	return fsync_dir_of(path);
+	return fsync(dir) < 0 ? -errno : 0;
 }
 
 int file_read_small(const char *path, size_t max, int secret, char **out, size_t *len)
+{
+	return file_read_small_at(AT_FDCWD, path, max, secret, out, len);
+}
+
+int file_read_small_at(int dir, const char *path, size_t max, int secret, char **out, size_t *len)
 {
 	struct stat st;
 	char *buf;
 	ssize_t n;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(dir, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)

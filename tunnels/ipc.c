@@ -25,6 +25,12 @@ ssize_t ipc_payload_len(uint16_t type)
 		return sizeof(struct ipc_fetch_result);
 	case IPC_F_DONE:
 		return sizeof(struct ipc_fetch_done);
+	case IPC_C_SECCOMP:
+		return sizeof(struct ipc_seccomp);
+	case IPC_W_PRIV:
+		return sizeof(struct ipc_priv_req);
+	case IPC_P_PRIV:
+		return sizeof(struct ipc_priv_res);
 	case IPC_P_REPAIR:
 		return sizeof(struct ipc_repair);
 	case IPC_W_REPAIRED:

@@ -24,14 +24,27 @@ enum ipc_type {
 	IPC_F_RESULT,       /* fetcher: one tunnel's outcome (struct ipc_fetch_result) */
 	IPC_F_DONE,         /* fetcher: the session's outcome (struct ipc_fetch_done), last */
 	IPC_W_NEED_TIC,     /* worker: cache missing/stale/failed, ask TIC (struct ipc_failed) */
-	IPC_P_REPAIR,       /* parent: restore your link's address or state (struct ipc_repair) */
-	IPC_W_REPAIRED,     /* worker: what it restored, or why not (struct ipc_repaired) */
+	IPC_C_SECCOMP,  /* worker or fetcher: a forbidden system call, dying (struct ipc_seccomp) */
+	IPC_W_PRIV,     /* worker: a change to its own link it may not make (struct ipc_priv_req) */
+	IPC_P_PRIV,     /* parent: what became of it (struct ipc_priv_res) */
+	IPC_P_REPAIR,   /* parent: restore your link's address or state (struct ipc_repair) */
+	IPC_W_REPAIRED, /* worker: what it restored, or why not (struct ipc_repaired) */
 	IPC_TYPE_MAX
 };
 
 struct ipc_hdr {
 	uint16_t type;
 	uint16_t len; /* payload bytes after the header */
+};
+
+/*
+ * Who a child becomes once its privileged set-up is done (privdrop.h):
+ * resolved by the parent from [daemon] user.
+ */
+struct ipc_drop {
+	uint32_t uid, gid;
+	uint8_t trap; /* aiccud -v or a test build: name a forbidden call, then die */
+	uint8_t pad[3];
 };
 
 /* The tunnel to run and where its cached TIC parameters live. */
@@ -41,6 +54,7 @@ struct ipc_conf {
 	uint32_t cache_max_age; /* seconds */
 	uint8_t fresh_fetch;    /* the cache was just written: never ask for TIC again */
 	uint8_t pad[3];
+	struct ipc_drop drop;
 };
 
 /*
@@ -61,6 +75,7 @@ struct ipc_fetch {
 	char state_dir[TUNNEL_PATH_MAX];
 	uint32_t nids;
 	char ids[IPC_FETCH_MAX][TUNNEL_ID_MAX];
+	struct ipc_drop drop;
 };
 
 struct ipc_fetch_result {
@@ -83,7 +98,9 @@ struct ipc_failed {
 
 /*
  * Self-healing: the parent sees (over rtnetlink) what went missing on a
- * tunnel's link; the worker, which owns the link, restores it.
+ * tunnel's link; the worker, which owns the link, restores it (once it
+ * has dropped its privileges, through an IPC_W_PRIV request back to the
+ * parent, which checks it against the tunnel first).
  */
 #define IPC_REPAIR_ADDR    0x1u /* add the tunnel address again */
 #define IPC_REPAIR_READD   0x2u /* delete and add it: the kernel's local route comes back */
@@ -97,6 +114,38 @@ struct ipc_repair {
 struct ipc_repaired {
 	uint32_t what; /* as asked */
 	int32_t err;   /* 0: restored; else -errno */
+	char reason[128];
+};
+
+/* The system call a child's seccomp filter trapped (siginfo's si_syscall, si_arch). */
+struct ipc_seccomp {
+	int32_t nr;
+	uint32_t arch;
+};
+
+/*
+ * What an unprivileged worker asks the parent to do to its own link; the
+ * parent checks it against that tunnel's parameters (privreq.h) first.
+ */
+enum ipc_priv_op {
+	IPC_PRIV_SIT_LOCAL = 1, /* move the sit link's local IPv4 to local4 */
+	IPC_PRIV_REPAIR,        /* an IPC_P_REPAIR the worker cannot do itself: what, addr */
+};
+
+struct ipc_priv_req {
+	uint32_t op;   /* enum ipc_priv_op */
+	uint32_t what; /* IPC_PRIV_REPAIR: IPC_REPAIR_* bits */
+	int32_t ifindex;
+	struct in6_addr addr;
+	uint8_t prefix_len;
+	uint8_t pad[3];
+	struct in_addr local4;
+};
+
+struct ipc_priv_res {
+	uint32_t op;
+	uint32_t what; /* as asked */
+	int32_t err;   /* 0 or -errno */
 	char reason[128];
 };
 

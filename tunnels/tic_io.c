@@ -381,29 +381,82 @@ static enum tic_action do_send(struct fetch *f)
 
 /* ---- TLS ---- */
 
-static enum tic_action tls_setup(struct fetch *f)
+static int trust_fill(gnutls_certificate_credentials_t cred, const struct tic_account *acct,
+                      char *err, size_t errlen)
 {
-	const char *errpos = NULL;
-	struct in6_addr a6;
 	int r;
 
+	if (acct->ca_file[0]) {
+		r = gnutls_certificate_set_x509_trust_file(cred, acct->ca_file,
+		                                           GNUTLS_X509_FMT_PEM);
+		if (r <= 0) {
+			snprintf(err, errlen, "ca_file %s: %s", acct->ca_file,
+			         r < 0 ? gnutls_strerror(r) : "no certificates");
+			return -EINVAL;
+		}
+	} else {
+		r = gnutls_certificate_set_x509_system_trust(cred);
+		if (r <= 0) {
+			snprintf(err, errlen, "system trust store: %s",
+			         r < 0 ? gnutls_strerror(r) : "no certificates");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int tic_trust_load(const struct tic_account *acct, void **out, char *err, size_t errlen)
+{
+	gnutls_certificate_credentials_t cred;
+	int r = gnutls_certificate_allocate_credentials(&cred);
+
+	*out = NULL;
+	if (r < 0) {
+		snprintf(err, errlen, "%s", gnutls_strerror(r));
+		return -ENOMEM;
+	}
+	*out = cred;
+	return trust_fill(cred, acct, err, errlen);
+}
+
+void tic_trust_free(void *cred)
+{
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+}
+
+/* The credential to use: loaded beforehand (opts->cred) or now. */
+static enum tic_action trust_get(struct fetch *f, gnutls_certificate_credentials_t *cred)
+{
+	char err[TIC_ERR_MAX];
+	int r;
+
+	if (f->opts->cred) {
+		if (f->opts->cred_error && f->opts->cred_error[0])
+			return tic_session_fail(&f->sess, -EINVAL, "starttls: %s",
+			                        f->opts->cred_error);
+		*cred = f->opts->cred;
+		return TIC_ACT_STARTTLS;
+	}
 	r = gnutls_certificate_allocate_credentials(&f->cred);
 	if (r < 0)
 		return tls_error(f, r);
-	if (f->acct->ca_file[0]) {
-		r = gnutls_certificate_set_x509_trust_file(f->cred, f->acct->ca_file,
-		                                           GNUTLS_X509_FMT_PEM);
-		if (r <= 0)
-			return tic_session_fail(&f->sess, -EINVAL, "starttls: ca_file %s: %s",
-			                        f->acct->ca_file,
-			                        r < 0 ? gnutls_strerror(r) : "no certificates");
-	} else {
-		r = gnutls_certificate_set_x509_system_trust(f->cred);
-		if (r <= 0)
-			return tic_session_fail(&f->sess, -EINVAL,
-			                        "starttls: system trust store: %s",
-			                        r < 0 ? gnutls_strerror(r) : "no certificates");
-	}
+	if (trust_fill(f->cred, f->acct, err, sizeof(err)) < 0)
+		return tic_session_fail(&f->sess, -EINVAL, "starttls: %s", err);
+	*cred = f->cred;
+	return TIC_ACT_STARTTLS;
+}
+
+static enum tic_action tls_setup(struct fetch *f)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	const char *errpos = NULL;
+	struct in6_addr a6;
+	enum tic_action a = trust_get(f, &cred);
+	int r;
+
+	if (a != TIC_ACT_STARTTLS)
+		return a;
 	r = gnutls_init(&f->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
 	if (r < 0) {
 		f->tls = NULL;
@@ -416,7 +469,7 @@ static enum tic_action tls_setup(struct fetch *f)
 	if (r < 0)
 		return tic_session_fail(&f->sess, -EINVAL, "starttls: TLS priority '%s': %s",
 		                        errpos ? errpos : "(default)", gnutls_strerror(r));
-	r = gnutls_credentials_set(f->tls, GNUTLS_CRD_CERTIFICATE, f->cred);
+	r = gnutls_credentials_set(f->tls, GNUTLS_CRD_CERTIFICATE, cred);
 	if (r < 0)
 		return tls_error(f, r);
 	/* SNI carries names only, never address literals (RFC 6066). */

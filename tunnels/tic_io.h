@@ -32,6 +32,14 @@ struct tic_io_opts {
 	void *clock_ctx;
 	const char *tls_priority;   /* gnutls priority string; NULL: the system default */
 	const char *client_version; /* NULL: this build's version */
+	/*
+	 * Trust anchors loaded beforehand (the fetcher does it before it drops
+	 * privileges, so the CA file may be readable by root only); NULL:
+	 * tic_fetch loads acct->ca_file or the system store itself.  When
+	 * loading failed, cred_error says why and STARTTLS fails with it.
+	 */
+	void *cred; /* gnutls_certificate_credentials_t, not freed by tic_fetch */
+	const char *cred_error;
 	/* Called for a warning worth logging (plain text without TLS); may be NULL. */
 	void (*warn)(void *ctx, const char *msg);
 	void *warn_ctx;
@@ -64,6 +72,15 @@ struct tic_io_opts {
  *   -EHOSTUNREACH   the name did not resolve; other -errno from connect()
  * Even then, out[i] with fetch_err == 0 were fetched before the failure.
  */
+/*
+ * Load the trust anchors of acct (its ca_file, else the system store) into
+ * a new credential *out for tic_io_opts.cred.  0, or -EINVAL with err set
+ * ("ca_file <path>: <why>"); *out is allocated either way (free it with
+ * tic_trust_free).
+ */
+int tic_trust_load(const struct tic_account *acct, void **out, char *err, size_t errlen);
+void tic_trust_free(void *cred);
+
 int tic_fetch(const struct tic_account *acct, const char *const *ids, size_t nids,
               const struct tic_io_opts *opts, struct tic_tunnel *out, char *err, size_t errlen);
 

@@ -23,7 +23,12 @@
 #include "ipc.h"
 #include "log.h"
 #include "netcfg.h"
+#include "privdrop.h"
+#include "privreq.h"
 #include "proto41.h"
+#ifdef AICCUD_TEST_HOOKS
+#include "testhooks.h"
+#endif
 
 /* The TUN queue: the real client's 500 packets lost bursts. */
 #define WORKER_TUN_QLEN       1000
@@ -32,7 +37,9 @@
 
 struct worker {
 	const struct tunnel_conf *tc;
-	const char *cache_dir; /* TIC tunnels: the state dir holding the tunnel cache */
+	int cache_dirfd;             /* TIC tunnels: the tunnel cache directory; -1 otherwise */
+	const struct ipc_drop *drop; /* who we become once the link is set up */
+	bool dropped;                /* no privileges left: the parent changes the link */
 	struct netcfg *nc;
 	int ipc_fd;
 	int tun_fd;  /* AYIYA and user-space 6in4; -1 with kernel sit */
@@ -109,8 +116,19 @@ static void worker_fail(struct worker *w, const char *fmt, ...)
 	va_end(ap);
 	log_warnx("%s", f.reason);
 	/* Parameters that cannot bring the tunnel up: ask TIC again next time. */
-	if (w->cache_dir && cache_mark_failed(w->cache_dir, w->tc->id) < 0)
-		log_warn("cannot mark the cached parameters of %s as failed", w->tc->id);
+	if (w->cache_dirfd >= 0) {
+		int err;
+
+		/* The cache belongs to the unprivileged user (the fetcher wrote it). */
+		if (!w->dropped)
+			priv_fs_enter(w->drop->uid, w->drop->gid);
+		err = cache_mark_failed_at(w->cache_dirfd, w->tc->id);
+		if (!w->dropped)
+			priv_fs_leave();
+		if (err < 0)
+			log_warnx("cannot mark the cached parameters of %s as failed: %s",
+			          w->tc->id, strerror(-err));
+	}
 	ipc_send(w->ipc_fd, IPC_W_FAILED, &f, sizeof(f));
 	worker_cleanup(w);
 	exit(1);
@@ -155,27 +173,26 @@ static int source_toward(const struct in_addr *pop, uint16_t port, struct in_add
 static void probe_pop(struct worker *w)
 {
 	const struct tunnel_params *p = &w->tc->params;
-	struct sockaddr_in6 src = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_local};
 	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_pop};
 	struct icmp6_hdr echo = {.icmp6_type = ICMP6_ECHO_REQUEST};
-	int fd = w->confirm_fd;
+	/* Raw ICMPv6 sockets, bound to our link, were opened before the privilege
+	 * drop (privileges_drop); the kernel fills in the checksum. */
+	int fd = w->confirm_fd >= 0 ? w->confirm_fd : w->probe_fd;
 
 	echo.icmp6_id = htons(w->confirm_id);
 	echo.icmp6_seq = htons(++w->confirm_seq);
-	if (fd < 0) {
-		fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
-		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, w->tc->name,
-		                           strlen(w->tc->name)) < 0 ||
-		                bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	/* The kernel fills in the ICMPv6 checksum on raw ICMPv6 sockets. */
 	if (fd < 0 || sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 		log_warn("first packet through %s to the PoP", w->tc->name);
-	if (fd >= 0 && fd != w->confirm_fd)
-		close(fd);
+}
+
+/* Ask the parent for a change to our link that needs privilege we gave up. */
+static void ask_parent(struct worker *w, uint32_t op, struct in_addr local4)
+{
+	struct ipc_priv_req r = {.op = op, .ifindex = w->ifindex, .local4 = local4};
+	int err = ipc_send(w->ipc_fd, IPC_W_PRIV, &r, sizeof(r));
+
+	if (err < 0)
+		log_warnx("cannot ask the parent to %s: %s", privreq_op_name(op), strerror(-err));
 }
 
 static void pop_state_set(struct worker *w, enum beat_pop_state st)
@@ -220,7 +237,9 @@ static void local_ipv4_changed(struct worker *w, struct in_addr now)
 	/* A heartbeat PoP holds proto-41 for a new address until it sees one from us. */
 	if (w->started)
 		confirm_restart(w);
-	if (w->kernel_sit) {
+	if (w->kernel_sit && w->dropped) {
+		ask_parent(w, IPC_PRIV_SIT_LOCAL, now);
+	} else if (w->kernel_sit) {
 		int err = netcfg_sit_set_local(w->nc, w->ifindex, now);
 
 		if (err < 0)
@@ -427,7 +446,8 @@ static void on_confirm_reply(EV_P_ ev_io *io, int revents)
  * ping its tunnel address through the tunnel).  A raw ICMPv6 socket bound
  * to our link and address, filtered to echo replies.
  */
-static int probe_open(struct worker *w)
+/* A raw ICMPv6 socket on our link; echo replies queue on it only if someone reads them. */
+static int probe_open(struct worker *w, bool replies)
 {
 	const struct tunnel_params *p = &w->tc->params;
 	struct sockaddr_in6 src = {.sin6_family = AF_INET6, .sin6_addr = p->ipv6_local};
@@ -437,7 +457,8 @@ static int probe_open(struct worker *w)
 	if (fd < 0)
 		return -errno;
 	ICMP6_FILTER_SETBLOCKALL(&filter);
-	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+	if (replies)
+		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
 	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, w->tc->name, strlen(w->tc->name)) < 0 ||
 	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
@@ -512,10 +533,8 @@ static void on_probe_reply(EV_P_ ev_io *io, int revents)
 
 static void probe_start(struct worker *w, struct ev_loop *loop, double interval)
 {
-	w->probe_fd = probe_open(w);
 	if (w->probe_fd < 0) {
-		log_warnx("liveness: cannot open an ICMPv6 socket on %s: %s; no probes",
-		          w->tc->name, strerror(-w->probe_fd));
+		log_warnx("liveness: no ICMPv6 socket on %s; no probes", w->tc->name);
 		return;
 	}
 	w->probe_id = (uint16_t)(getpid() ^ (time(NULL) << 4));
@@ -581,36 +600,45 @@ static void on_counters(EV_P_ ev_timer *t, int revents)
 
 /*
  * The parent saw part of our link vanish (someone ran "ip addr del" or
- * "ip link set down"): restore it, as link_configure made it, and say how.
+ * "ip link set down").  We own the link but have no privilege left: ask
+ * the parent to restore it as link_configure made it (it checks that the
+ * request stays inside this tunnel), and pass its answer on as ours.
  */
 static void worker_repair(struct worker *w, const struct ipc_repair *rq)
 {
-	const struct tunnel_conf *tc = w->tc;
-	struct netcfg_addr a = {.ifindex = w->ifindex,
-	                        .addr = tc->params.ipv6_local,
-	                        .prefix_len = tc->params.prefix_len,
-	                        .nodad = true};
-	struct ipc_repaired r = {.what = rq->what};
-	int err = 0;
+	struct ipc_priv_req r = {.op = IPC_PRIV_REPAIR,
+	                         .what = rq->what,
+	                         .ifindex = w->ifindex,
+	                         .addr = w->tc->params.ipv6_local,
+	                         .prefix_len = w->tc->params.prefix_len};
+	struct ipc_repaired done = {.what = rq->what, .err = -EINVAL};
+	int err;
 
 	if (rq->what & ~IPC_REPAIR_ALL) {
 		log_warnx("repair request with unknown bits 0x%x from the parent", rq->what);
-		err = -EINVAL;
+		snprintf(done.reason, sizeof(done.reason), "unknown repair bits 0x%x", rq->what);
+		ipc_send(w->ipc_fd, IPC_W_REPAIRED, &done, sizeof(done));
+		return;
 	}
-	if (!err && (rq->what & IPC_REPAIR_READD)) {
-		/* The kernel makes the local route when an address is added, and only then. */
-		err = netcfg_addr_del(w->nc, &a);
-		if (err == -ENOENT || err == -EADDRNOTAVAIL)
-			err = 0;
-	}
-	if (!err && (rq->what & (IPC_REPAIR_ADDR | IPC_REPAIR_READD)))
-		err = netcfg_addr_add(w->nc, &a);
-	if (!err && (rq->what & IPC_REPAIR_LINK_UP))
-		err = netcfg_link_set(w->nc, w->ifindex, true, 0);
-	r.err = err;
+	err = ipc_send(w->ipc_fd, IPC_W_PRIV, &r, sizeof(r));
 	if (err < 0)
-		snprintf(r.reason, sizeof(r.reason), "%s %s", strerror(-err), netcfg_errmsg(w->nc));
-	if (ipc_send(w->ipc_fd, IPC_W_REPAIRED, &r, sizeof(r)) < 0)
+		log_warnx("cannot ask the parent to repair %s: %s", w->tc->name, strerror(-err));
+}
+
+static void priv_answer(struct worker *w, const struct ipc_priv_res *r)
+{
+	struct ipc_repaired done = {.what = r->what, .err = r->err};
+
+	if (r->err)
+		log_warnx("the parent did not %s: %s: %.*s", privreq_op_name(r->op),
+		          strerror(-r->err), (int)sizeof(r->reason), r->reason);
+	else
+		log_debug("the parent did %s", privreq_op_name(r->op));
+	if (r->op != IPC_PRIV_REPAIR)
+		return;
+	memcpy(done.reason, r->reason, sizeof(done.reason));
+	done.reason[sizeof(done.reason) - 1] = '\0';
+	if (ipc_send(w->ipc_fd, IPC_W_REPAIRED, &done, sizeof(done)) < 0)
 		log_warn("sending the repair result");
 }
 
@@ -633,6 +661,8 @@ static void on_ipc(EV_P_ ev_io *io, int revents)
 			send_counters(w);
 		else if (type == IPC_P_REPAIR)
 			worker_repair(w, payload);
+		else if (type == IPC_P_PRIV)
+			priv_answer(w, payload);
 		else
 			log_warnx("unexpected message %d from the parent", type);
 	}
@@ -779,17 +809,25 @@ static void datapath_start(struct worker *w)
 		worker_fail(w, "cannot set up the data path: %s", strerror(-err));
 }
 
-/* The confirmation socket: like a liveness probe's, with its own echo id. */
-static void confirm_open(struct worker *w, struct ev_loop *loop)
+/*
+ * The confirmation socket: like a liveness probe's, with its own echo id.
+ * Opened while still privileged (privileges_drop), watched once the loop runs.
+ */
+static void confirm_open(struct worker *w)
 {
-	w->confirm_fd = probe_open(w);
+	w->confirm_fd = probe_open(w, true);
 	if (w->confirm_fd < 0) {
 		log_warnx("cannot open an ICMPv6 socket on %s (%s): the PoP's confirmation is "
 		          "seen only from user-space traffic",
 		          w->tc->name, strerror(-w->confirm_fd));
 		w->confirm_fd = -1;
-		return;
 	}
+}
+
+static void confirm_watch(struct worker *w, struct ev_loop *loop)
+{
+	if (w->confirm_fd < 0)
+		return;
 	ev_io_init(&w->confirm_w, on_confirm_reply, w->confirm_fd, EV_READ);
 	w->confirm_w.data = w;
 	ev_io_start(loop, &w->confirm_w);
@@ -814,8 +852,7 @@ static void loop_run(struct worker *w)
 	w->keepalive_w.data = w->counters_w.data = w->confirm_t.data = w;
 	w->loop = loop;
 	w->confirm_id = (uint16_t)(getpid() ^ 0x5a5a);
-	if (beat_needs_confirm(w->tc->params.type))
-		confirm_open(w, loop);
+	confirm_watch(w, loop);
 	if (!w->kernel_sit) {
 		ev_io_start(loop, &w->tun_w);
 		ev_io_start(loop, &w->wire_w);
@@ -830,6 +867,9 @@ static void loop_run(struct worker *w)
 		probe_start(w, loop, interval);
 	ev_signal_start(loop, &w->term_w);
 	ev_signal_start(loop, &w->int_w);
+#ifdef AICCUD_TEST_HOOKS
+	testhooks_start(loop);
+#endif
 	ev_run(loop, 0);
 }
 
@@ -872,7 +912,9 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 {
 	struct tic_tunnel tt;
 	time_t fetched = 0;
-	int err = cache_read(ic->state_dir, tc->id, &tt, &fetched);
+	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
+	int dir = cache_dir_open(ic->state_dir, false);
+	int err = dir < 0 ? dir : cache_read_at(dir, tc->id, &tt, &fetched);
 
 	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
 	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
@@ -894,7 +936,47 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 		            tc->id, tt.admin_state, tt.user_state);
 	tc->params = tt.params;
 	explicit_bzero(&tt, sizeof(tt));
-	w->cache_dir = ic->state_dir;
+	/* From here on a failure is the parameters' fault: mark them (worker_fail). */
+	w->cache_dirfd = dir;
+}
+
+/*
+ * Everything that needs privilege is open: the link, its sockets, the raw
+ * ICMPv6 socket of the probes.  From here on the worker is the aiccud
+ * user with no capabilities under its seccomp filter; what it still needs
+ * done to its link it asks the parent for (ask_parent).
+ */
+static void privileges_drop(struct worker *w)
+{
+	struct priv_sandbox sb = {.role = PRIV_WORKER,
+	                          .uid = w->drop->uid,
+	                          .gid = w->drop->gid,
+	                          .trap = w->drop->trap,
+	                          .ipc_fd = w->ipc_fd,
+	                          .dir_fd = w->cache_dirfd};
+	char err[256];
+	int fd;
+
+	/* Without liveness probes nobody reads its replies. */
+	w->probe_fd = probe_open(w, w->tc->liveness == LIVENESS_ICMP);
+	if (w->probe_fd < 0)
+		log_warnx("cannot open an ICMPv6 socket on %s: %s", w->tc->name,
+		          strerror(-w->probe_fd));
+	if (beat_needs_confirm(w->tc->params.type))
+		confirm_open(w);
+	/* Without CAP_NET_ADMIN the rtnetlink socket could only read. */
+	netcfg_close(w->nc);
+	w->nc = NULL;
+	if (priv_drop(&sb, err, sizeof(err)) < 0) {
+		fd = w->cache_dirfd;
+		w->cache_dirfd = -1; /* the parameters are not to blame */
+		if (fd >= 0)
+			close(fd);
+		worker_fail(w, "%s: cannot drop privileges: %s", w->tc->name, err);
+	}
+	w->dropped = true;
+	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded",
+	          (unsigned)w->drop->uid, (unsigned)w->drop->gid);
 }
 
 void worker_main(const char *name, int ipc_fd)
@@ -902,6 +984,8 @@ void worker_main(const char *name, int ipc_fd)
 	static struct ipc_conf ic;
 	struct tunnel_conf *tc = &ic.conf;
 	struct worker w = {.tc = tc,
+	                   .drop = &ic.drop,
+	                   .cache_dirfd = -1,
 	                   .ipc_fd = ipc_fd,
 	                   .tun_fd = -1,
 	                   .wire_fd = -1,
@@ -923,6 +1007,7 @@ void worker_main(const char *name, int ipc_fd)
 		params_from_cache(&w, tc, &ic);
 	link_configure(&w);
 	datapath_start(&w);
+	privileges_drop(&w);
 	up.ifindex = w.ifindex;
 	snprintf(up.ifname, sizeof(up.ifname), "%s", tc->name);
 	up.params = tc->params;
@@ -941,6 +1026,8 @@ void worker_main(const char *name, int ipc_fd)
 		close(w.probe_fd);
 	if (w.confirm_fd >= 0)
 		close(w.confirm_fd);
+	if (w.cache_dirfd >= 0)
+		close(w.cache_dirfd);
 	explicit_bzero(tc->params.password, sizeof(tc->params.password));
 	worker_cleanup(&w);
 	netcfg_close(w.nc);

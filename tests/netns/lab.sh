@@ -24,6 +24,10 @@ LAB_PIDS=()
 # behind lab_up_nat's NAT).
 LAB_CLIENT4=192.0.2.2
 LAB_SEEN4=192.0.2.2
+# The unprivileged user aiccud's workers and fetcher become ([daemon] user):
+# one of this run's own, made by lab_up and removed by lab_down.
+LAB_USER=${LAB_USER:-aiccud-t$$}
+LAB_USER_MADE=
 
 lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
@@ -35,8 +39,38 @@ lab_aiccud() {
 	LAB_PIDS+=("$LAB_AICCUD_PID")
 }
 
+# lab_user_add: create $LAB_USER unless it exists (retried while another
+# useradd holds the passwd lock).
+lab_user_add() {
+	local i
+	id -u "$LAB_USER" >/dev/null 2>&1 && return 0
+	for i in $(seq 20); do
+		if useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$LAB_USER" 2>/dev/null; then
+			LAB_USER_MADE=1
+			return 0
+		fi
+		id -u "$LAB_USER" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	echo "cannot create the test user $LAB_USER" >&2
+	return 1
+}
+
+lab_user_del() {
+	[ -n "$LAB_USER_MADE" ] || return 0
+	local i
+	for i in $(seq 20); do
+		userdel -f "$LAB_USER" 2>/dev/null && break
+		id -u "$LAB_USER" >/dev/null 2>&1 || break
+		sleep 0.2
+	done
+	LAB_USER_MADE=
+}
+
 lab_up() {
 	local ns
+	lab_user_add || return 1
 	for ns in "$NS_POP" "$NS_CLI" "$NS_NET"; do
 		ip netns add "$ns" || return 1
 		ip -n "$ns" link set lo up
@@ -166,6 +200,7 @@ lab_client_conf() {
 control_socket = $dir/run/aiccud.sock
 state_dir = $dir/state
 conf_dir = $dir/conf.d
+user = $LAB_USER
 EOF
 }
 
@@ -201,6 +236,7 @@ lab_down() {
 	for ns in "$NS_CLI" "$NS_POP" "$NS_NET" "$NS_NAT"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	lab_user_del
 	return 0
 }
 
@@ -259,6 +295,7 @@ lab_daemon_conf() {
 control_socket = $dir/run/aiccud.sock
 state_dir = $dir/state
 conf_dir = $dir/conf.d
+user = $LAB_USER
 EOF2
 }
 

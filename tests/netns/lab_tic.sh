@@ -78,6 +78,7 @@ lab_tic_client() {
 control_socket = $dir/run/aiccud.sock
 state_dir = $dir/state
 conf_dir = $dir/conf.d
+user = $LAB_USER
 
 [tic]
 server = tic.test

@@ -84,6 +84,7 @@ cat >"$TMP/aiccud.conf" <<EOF
 control_socket = $TMP/run/aiccud.sock
 state_dir = $TMP/state
 conf_dir = $TMP/conf.d
+user = $LAB_USER
 EOF
 
 # What leaves the client during the start (the start-up heartbeats).

@@ -1,0 +1,242 @@
+/*
+ * Least privilege, the parent's part (privsep.h).  Runs on the parent's
+ * loop; every kernel change here needs CAP_NET_ADMIN, which it keeps.
+ */
+#include "privsep.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "cache.h"
+#include "daemon.h"
+#include "heartbeat.h"
+#include "log.h"
+#include "netcfg.h"
+#include "privdrop.h"
+#include "privreq.h"
+
+/*
+ * Existing cache files (an older aiccud wrote them as root) go to the
+ * user too, so the fetcher may replace them and a worker mark them.
+ */
+static void cache_files_chown(int dir, uid_t uid, gid_t gid)
+{
+	int fd = dup(dir);
+	DIR *dp = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+
+	if (!dp) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(dp)))
+		if (e->d_type == DT_REG &&
+		    fchownat(dir, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			log_warn("cannot hand the tunnel cache file %s to uid %u", e->d_name,
+			         (unsigned)uid);
+	closedir(dp);
+}
+
+/* <state_dir>/tunnels: 0700, owned by the user (needs CAP_CHOWN, at start only). */
+static int cache_dir_prepare(const struct daemon *d)
+{
+	int dir = cache_dir_open(d->cfg.state_dir, true);
+
+	if (dir < 0) {
+		log_warnx("tunnel cache directory %s/" CACHE_DIR ": %s", d->cfg.state_dir,
+		          strerror(-dir));
+		return -1;
+	}
+	if (fchmod(dir, 0700) < 0 || fchown(dir, d->run_uid, d->run_gid) < 0) {
+		log_warn("cannot give the tunnel cache directory %s/" CACHE_DIR " to %s",
+		         d->cfg.state_dir, d->cfg.user);
+		close(dir);
+		return -1;
+	}
+	cache_files_chown(dir, d->run_uid, d->run_gid);
+	close(dir);
+	return 0;
+}
+
+int privsep_init(struct daemon *d)
+{
+	int err = priv_user_lookup(d->cfg.user, &d->run_uid, &d->run_gid);
+
+	if (err == -ENOENT) {
+		log_warnx(
+		    "%s: [daemon] user = %s: no such user; the workers and the TIC fetcher "
+		    "run as it.  Create it (Debian: adduser --system --group --no-create-home "
+		    "%s; elsewhere: useradd --system --user-group --no-create-home --shell "
+		    "/usr/sbin/nologin %s) or name another one in [daemon] user",
+		    d->cfg.file, d->cfg.user, d->cfg.user, d->cfg.user);
+		return -1;
+	}
+	if (err < 0) {
+		log_warnx("%s: [daemon] user = %s: cannot look it up: %s", d->cfg.file, d->cfg.user,
+		          strerror(-err));
+		return -1;
+	}
+	if (d->run_uid == 0 || d->run_gid == 0) {
+		log_warnx("%s: [daemon] user = %s is root (uid %u gid %u); the children must run "
+		          "unprivileged: name a system user of their own",
+		          d->cfg.file, d->cfg.user, (unsigned)d->run_uid, (unsigned)d->run_gid);
+		return -1;
+	}
+	if (getuid() != 0) {
+		log_warnx("not started as root: the tunnels cannot be set up");
+		return 0;
+	}
+	return cache_dir_prepare(d);
+}
+
+void privsep_limit(struct daemon *d)
+{
+	char err[256];
+
+	(void)d;
+	if (getuid() != 0)
+		return;
+	if (priv_parent_limit(err, sizeof(err)) < 0)
+		log_warnx("%s; going on with more privilege than needed", err);
+	else
+		log_info("running as root with only %s; workers and the TIC fetcher run as %s "
+		         "(uid %u)",
+		         priv_parent_caps_text(), d->cfg.user, (unsigned)d->run_uid);
+}
+
+void privsep_fill(const struct daemon *d, struct ipc_drop *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->uid = (uint32_t)d->run_uid;
+	out->gid = (uint32_t)d->run_gid;
+	/* -v: a forbidden call is named before the child dies (RET_TRAP). */
+	out->trap = d->verbosity > 0;
+}
+
+void privsep_seccomp_report(const char *who, pid_t pid, const struct ipc_seccomp *m)
+{
+	char name[64];
+
+	priv_syscall_name(m->nr, m->arch, name, sizeof(name));
+	log_warnx("%s: process %d made a forbidden system call: %s; its seccomp filter kills it",
+	          who, (int)pid, name);
+}
+
+/* The kernel's own choice of our IPv4 source toward the PoP. */
+static int source_toward(struct in_addr pop, struct in_addr *out)
+{
+	struct sockaddr_in sin = {
+	    .sin_family = AF_INET, .sin_port = htons(HEARTBEAT_PORT), .sin_addr = pop};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+		err = -errno;
+	else
+		*out = sin.sin_addr;
+	close(fd);
+	return err;
+}
+
+/* What link_configure made, again: the address (its local route with it), the link up. */
+static int repair_do(struct netcfg *nc, int ifindex, const struct netcfg_addr *a, uint32_t what)
+{
+	int err = 0;
+
+	if (what & IPC_REPAIR_READD) {
+		/* The kernel makes the local route when an address is added, and only then. */
+		err = netcfg_addr_del(nc, a);
+		if (err == -ENOENT || err == -EADDRNOTAVAIL)
+			err = 0;
+	}
+	if (!err && (what & (IPC_REPAIR_ADDR | IPC_REPAIR_READD)))
+		err = netcfg_addr_add(nc, a);
+	if (!err && (what & IPC_REPAIR_LINK_UP))
+		err = netcfg_link_set(nc, ifindex, true, 0);
+	return err;
+}
+
+static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const char **why)
+{
+	struct netcfg *nc = t->d->nc;
+	struct netcfg_link l;
+	/* The parent's own copy of the tunnel's address, not the worker's. */
+	struct netcfg_addr a = {.ifindex = t->ifindex,
+	                        .addr = t->entry.conf.params.ipv6_local,
+	                        .prefix_len = t->entry.conf.params.prefix_len,
+	                        .nodad = true};
+	struct in_addr src = {0};
+	int err = netcfg_link_get(nc, t->ifindex, NULL, &l);
+
+	if (err < 0 || strcmp(l.name, t->entry.conf.name) != 0) {
+		*why = "the link is not the tunnel's any more";
+		return err < 0 ? err : -EPERM;
+	}
+	switch (r->op) {
+	case IPC_PRIV_SIT_LOCAL:
+		err = source_toward(t->entry.conf.params.ipv4_pop, &src);
+		if (err < 0 || src.s_addr != r->local4.s_addr) {
+			*why = "not this host's source address toward the tunnel's PoP";
+			return err < 0 ? err : -EPERM;
+		}
+		err = netcfg_sit_set_local(nc, t->ifindex, r->local4);
+		break;
+	case IPC_PRIV_REPAIR:
+		err = repair_do(nc, t->ifindex, &a, r->what);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (err < 0)
+		*why = netcfg_errmsg(nc)[0] ? netcfg_errmsg(nc) : strerror(-err);
+	return err;
+}
+
+void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r)
+{
+	struct ipc_priv_res res = {.op = r->op, .what = r->what};
+	const char *why = "";
+	int err = privreq_check(&t->entry.conf, t->ifindex, r, &why);
+
+	if (!err)
+		err = request_do(t, r, &why);
+	res.err = err;
+	snprintf(res.reason, sizeof(res.reason), "%s", why);
+	if (err < 0)
+		log_warnx("%s: the worker's request to %s was not done: %s", t->entry.conf.name,
+		          privreq_op_name(r->op), why);
+	else
+		log_info("%s: did the worker's request to %s", t->entry.conf.name,
+		         privreq_op_name(r->op));
+	if (t->ipc_fd >= 0 && ipc_send(t->ipc_fd, IPC_P_PRIV, &res, sizeof(res)) < 0)
+		log_debug("%s: the answer to the worker was not sent", t->entry.conf.name);
+}
+
+void privsep_link_reaped(struct tunnel_rt *t)
+{
+	struct netcfg *nc = t->d->nc;
+	struct netcfg_link l;
+	struct netcfg_sit s;
+	int err;
+
+	/* Only a sit link of this tunnel's name at its index: nothing else is ours. */
+	if (t->ifindex <= 0 || netcfg_link_get(nc, t->ifindex, NULL, &l) < 0 ||
+	    strcmp(l.name, t->entry.conf.name) != 0 || netcfg_sit_get(nc, t->ifindex, &s) < 0)
+		return;
+	err = netcfg_link_del(nc, t->ifindex);
+	if (err < 0 && err != -ENOENT)
+		log_warnx("%s: cannot remove the sit link: %s", t->entry.conf.name,
+		          netcfg_errmsg(nc));
+}

@@ -1,0 +1,35 @@
+/*
+ * The parent's side of least privilege (tunnels/privdrop.h has the
+ * mechanism): who the children become, the cache directory they own, the
+ * capabilities the parent keeps, and what unprivileged workers ask it to
+ * do to their links.
+ */
+#ifndef AICCUD_PRIVSEP_H
+#define AICCUD_PRIVSEP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ipc.h"
+
+struct daemon;
+struct tunnel_rt;
+
+/*
+ * At start, still with every capability: resolve [daemon] user (a clear
+ * error naming the key and how to create the user when it does not
+ * exist) and hand <state_dir>/tunnels to it.  0, or -1 after logging why.
+ */
+int privsep_init(struct daemon *d);
+/* Then keep only what the parent needs (priv_parent_limit); logs what it kept. */
+void privsep_limit(struct daemon *d);
+/* Who a child becomes (into ipc_conf.drop / ipc_fetch.drop). */
+void privsep_fill(const struct daemon *d, struct ipc_drop *out);
+/* A child's seccomp filter trapped a call: log it by name. */
+void privsep_seccomp_report(const char *who, pid_t pid, const struct ipc_seccomp *m);
+/* A worker's IPC_W_PRIV: check it against its tunnel, do it, answer. */
+void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r);
+/* The worker is gone: remove its kernel sit link (TUN links go with their fd). */
+void privsep_link_reaped(struct tunnel_rt *t);
+
+#endif

@@ -1,0 +1,40 @@
+#!/bin/sh
+# The systemd unit as configured for installation (BUILD/dist/aiccud.service):
+# systemd-analyze security --offline=yes must rate its overall exposure 3.0
+# or less, and systemd-analyze verify must accept it (verify needs the
+# ExecStart binary to exist: a copy names the one just built).
+#   check-unit.sh UNIT AICCUD-BINARY
+# Exits 77 (skipped) only when systemd-analyze is not installed.
+set -u
+UNIT=$1
+BIN=$2
+MAX=3.0
+command -v systemd-analyze >/dev/null 2>&1 || { echo "systemd-analyze not installed; skipped"; exit 77; }
+fail=0
+out=$(systemd-analyze security --offline=yes "$UNIT" 2>&1)
+score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+if [ -z "$score" ]; then
+	printf '%s\n' "$out"
+	echo "FAIL - no exposure level in systemd-analyze's output"
+	exit 1
+fi
+if awk -v s="$score" -v m="$MAX" 'BEGIN { exit !(s <= m) }'; then
+	echo "ok   - overall exposure $score (at most $MAX)"
+else
+	printf '%s\n' "$out" | grep -v '✓'
+	echo "FAIL - overall exposure $score is above $MAX"
+	fail=1
+fi
+TMP=$(mktemp -d /tmp/aiccud-unit.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+sed "s|^ExecStart=[^ ]*/aiccud |ExecStart=$BIN |" "$UNIT" >"$TMP/aiccud.service"
+if grep -q "^ExecStart=$BIN " "$TMP/aiccud.service" &&
+	systemd-analyze verify --man=no "$TMP/aiccud.service" >"$TMP/verify.log" 2>&1 &&
+	! grep -q . "$TMP/verify.log"; then
+	echo "ok   - systemd-analyze verify accepts the unit"
+else
+	cat "$TMP/verify.log"
+	echo "FAIL - systemd-analyze verify"
+	fail=1
+fi
+exit $fail

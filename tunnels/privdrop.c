@@ -1,0 +1,446 @@
+/*
+ * Least privilege (privdrop.h): identity and capability changes with
+ * libcap-ng, syscall allow-lists with libseccomp.
+ */
+#include "privdrop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/netlink.h>
+
+#include <cap-ng.h>
+#include <seccomp.h>
+
+#include "ipc.h"
+
+/*
+ * The parent's capabilities, each for a reason (README "Privileges"):
+ *   NET_ADMIN        links, addresses, routes, rules (rtnetlink), TUN
+ *                    devices and socket buffers past rmem_max (workers)
+ *   NET_RAW          raw proto-41 and ICMPv6 sockets (workers)
+ *   SETUID, SETGID   children become the aiccud user
+ *   SETPCAP          children clear their bounding set
+ *   KILL             signals to children that run as another user
+ *   DAC_READ_SEARCH  read the tunnel cache the aiccud user owns
+ */
+static const int parent_caps[] = {CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETUID,         CAP_SETGID,
+                                  CAP_SETPCAP,   CAP_KILL,    CAP_DAC_READ_SEARCH};
+
+const char *priv_parent_caps_text(void)
+{
+	return "cap_net_admin,cap_net_raw,cap_setuid,cap_setgid,cap_setpcap,cap_kill,"
+	       "cap_dac_read_search";
+}
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return e < 0 ? e : -EPERM;
+}
+
+int priv_user_lookup(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw)
+		return errno ? -errno : -ENOENT;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+void priv_fs_enter(uid_t uid, gid_t gid)
+{
+	setfsgid(gid);
+	setfsuid(uid);
+}
+
+void priv_fs_leave(void)
+{
+	setfsuid(getuid());
+	setfsgid(getgid());
+}
+
+void priv_syscall_name(int32_t nr, uint32_t arch, char *buf, size_t len)
+{
+	char *name = seccomp_syscall_resolve_num_arch(arch ? arch : SCMP_ARCH_NATIVE, nr);
+
+	snprintf(buf, len, "%s (%d)", name ? name : "unknown", nr);
+	free(name);
+}
+
+int priv_parent_limit(char *err, size_t errlen)
+{
+	size_t n = sizeof(parent_caps) / sizeof(parent_caps[0]);
+	int r;
+
+	capng_clear(CAPNG_SELECT_ALL);
+	for (size_t i = 0; i < n; i++) {
+		r = capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
+		                 (unsigned)parent_caps[i]);
+		if (r < 0)
+			return fail(err, errlen, -EINVAL, "capng_update failed");
+	}
+	r = capng_apply(CAPNG_SELECT_ALL);
+	if (r < 0)
+		return fail(err, errlen, -errno,
+		            "cannot limit the capabilities to %s (libcap-ng error %d: %s)",
+		            priv_parent_caps_text(), r, strerror(errno));
+	return 0;
+}
+
+/* ---- seccomp ---- */
+
+/* In trap mode: report the call to the parent, then die by SIGSYS anyway. */
+static int trap_ipc_fd = -1;
+
+static size_t fmt_uint(char *p, unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < sizeof(tmp));
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Async-signal-safe: write(2), send(2), sigaction and tgkill only. */
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	static const char head[] = "seccomp: forbidden system call number ";
+	struct ipc_seccomp m = {.nr = si->si_syscall, .arch = si->si_arch};
+	char line[sizeof(head) + 32];
+	size_t n = sizeof(head) - 1;
+	ssize_t w;
+
+	(void)ctx;
+	memcpy(line, head, n);
+	n += fmt_uint(line + n, (unsigned long)(unsigned)si->si_syscall);
+	line[n++] = '\n';
+	w = write(STDERR_FILENO, line, n);
+	(void)w;
+	if (trap_ipc_fd >= 0)
+		ipc_send(trap_ipc_fd, IPC_C_SECCOMP, &m, sizeof(m));
+	/* SA_RESETHAND made SIGSYS fatal again; SA_NODEFER leaves it unblocked. */
+	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+	_exit(128 + sig);
+}
+
+static int trap_install(int ipc_fd)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	trap_ipc_fd = ipc_fd;
+	return sigaction(SIGSYS, &sa, NULL) < 0 ? -errno : 0;
+}
+
+#define ALLOW(ctx, name)           seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 0)
+#define ALLOW1(ctx, name, a)       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 1, a)
+#define ALLOW2(ctx, name, a, b)    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 2, a, b)
+#define ALLOW3(ctx, name, a, b, c) seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 3, a, b, c)
+
+/* What every child needs: memory, time, signals, its fds, exiting. */
+static const int base_calls[] = {
+    SCMP_SYS(read),
+    SCMP_SYS(write),
+    SCMP_SYS(readv),
+    SCMP_SYS(writev),
+    SCMP_SYS(close),
+    SCMP_SYS(fstat),
+    SCMP_SYS(newfstatat),
+    SCMP_SYS(lseek),
+    SCMP_SYS(fcntl),
+    SCMP_SYS(brk),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),
+    SCMP_SYS(madvise),
+    SCMP_SYS(futex),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack),
+    SCMP_SYS(restart_syscall),
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(nanosleep),
+    SCMP_SYS(gettimeofday),
+    SCMP_SYS(time),
+    SCMP_SYS(getpid),
+    SCMP_SYS(gettid),
+    SCMP_SYS(getuid),
+    SCMP_SYS(geteuid),
+    SCMP_SYS(getgid),
+    SCMP_SYS(getegid),
+    SCMP_SYS(getrandom),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
+    SCMP_SYS(poll),
+    SCMP_SYS(ppoll),
+    SCMP_SYS(epoll_create1),
+    SCMP_SYS(epoll_ctl),
+    SCMP_SYS(epoll_wait),
+    SCMP_SYS(epoll_pwait),
+    SCMP_SYS(eventfd2),
+    SCMP_SYS(pipe2),
+    SCMP_SYS(sendto),
+    SCMP_SYS(recvfrom),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(sendmmsg),
+    SCMP_SYS(recvmmsg),
+    SCMP_SYS(getsockname),
+    SCMP_SYS(getpeername),
+    SCMP_SYS(setsockopt),
+    SCMP_SYS(getsockopt),
+    SCMP_SYS(connect),
+    SCMP_SYS(bind),
+    SCMP_SYS(shutdown),
+    SCMP_SYS(sched_yield),
+    SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync),
+    SCMP_SYS(uname), /* libev checks the kernel version for its epoll backend */
+};
+
+#ifdef AICCUD_SANITIZE
+/*
+ * The ASan/UBSan runtime (sanitizer builds only; openat for reading is
+ * allow_read_only_open): reading /proc/self/maps
+ * and the binary for reports, its leak checker's stop-the-world thread
+ * (clone, ptrace of its own threads, wait4), and the calls it makes on
+ * exit and on a report.
+ */
+static const int sanitizer_calls[] = {
+    SCMP_SYS(readlink),   SCMP_SYS(readlinkat),
+    SCMP_SYS(getdents64), SCMP_SYS(getdents),
+    SCMP_SYS(prctl),      SCMP_SYS(clone),
+    SCMP_SYS(ptrace),     SCMP_SYS(wait4),
+    SCMP_SYS(getppid),    SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(prlimit64),  SCMP_SYS(getrlimit),
+    SCMP_SYS(pread64),    SCMP_SYS(uname),
+    SCMP_SYS(dup),        SCMP_SYS(dup2),
+    SCMP_SYS(dup3),       SCMP_SYS(kill),
+    SCMP_SYS(tgkill),     SCMP_SYS(set_robust_list),
+    SCMP_SYS(rseq),       SCMP_SYS(statx),
+};
+#endif
+
+static int add_list(scmp_filter_ctx ctx, const int *calls, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* mmap/mprotect: never executable memory (nothing is loaded after the drop). */
+static int add_memory(scmp_filter_ctx ctx)
+{
+	int r = ALLOW1(ctx, mmap, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+
+	if (!r)
+		r = ALLOW1(ctx, mprotect, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* abort() and raise() signal the process itself, nobody else. */
+	if (!r)
+		r = ALLOW1(ctx, tgkill, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	if (!r)
+		r = ALLOW1(ctx, kill, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	/* FIONREAD only (the resolver asks how much a datagram holds). */
+	if (!r)
+		r = ALLOW1(ctx, ioctl, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+	return r;
+}
+
+/* socket(family, type) with any SOCK_NONBLOCK / SOCK_CLOEXEC flags. */
+static int allow_socket(scmp_filter_ctx ctx, int family, int type)
+{
+	return ALLOW2(ctx, socket, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family),
+	              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)type));
+}
+
+/*
+ * The cache directory: files are created, replaced and removed only
+ * there (openat, renameat and unlinkat relative to its fd).
+ */
+static int allow_dir_writes(scmp_filter_ctx ctx, int dir_fd)
+{
+	scmp_datum_t fd = (scmp_datum_t)dir_fd;
+	int r;
+
+	if (dir_fd < 0)
+		return 0;
+	r = ALLOW1(ctx, openat, SCMP_A0(SCMP_CMP_EQ, fd));
+	if (!r)
+		r = ALLOW2(ctx, renameat, SCMP_A0(SCMP_CMP_EQ, fd), SCMP_A2(SCMP_CMP_EQ, fd));
+	if (!r)
+		r = ALLOW2(ctx, renameat2, SCMP_A0(SCMP_CMP_EQ, fd), SCMP_A2(SCMP_CMP_EQ, fd));
+	if (!r)
+		r = ALLOW1(ctx, unlinkat, SCMP_A0(SCMP_CMP_EQ, fd));
+	if (!r)
+		r = ALLOW(ctx, fchmod);
+	return r;
+}
+
+/*
+ * Worker: its TUN and wire sockets are open; it reads and writes them
+ * (batched), sends heartbeats from fresh UDP sockets (and finds its
+ * source address with a connected one), logs to syslog over AF_UNIX.
+ */
+static int worker_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
+{
+	int r = allow_socket(ctx, AF_INET, SOCK_DGRAM);
+
+	if (!r)
+		r = allow_socket(ctx, AF_UNIX, SOCK_DGRAM);
+	if (!r)
+		r = allow_dir_writes(ctx, sb->dir_fd);
+	return r;
+}
+
+/* openat for reading only: never creating or writing a file. */
+static int allow_read_only_open(scmp_filter_ctx ctx)
+{
+	int r = ALLOW1(ctx, openat, SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
+
+#ifdef AICCUD_SANITIZE
+	/* The sanitizer runtime's leak checker uses the old open(2) for /proc. */
+	if (!r)
+		r = ALLOW1(ctx, open, SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
+#endif
+	return r;
+}
+
+/*
+ * Fetcher: name resolution (files, DNS over UDP or TCP, a netlink query
+ * of the local addresses), one TCP connection with TLS over it, and the
+ * cache files in its directory.  Reading files is left to the file
+ * permissions of the aiccud user (resolv.conf, hosts, nsswitch.conf).
+ */
+static int fetcher_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
+{
+	int r = 0;
+
+	for (int fam = 0; fam < 2 && !r; fam++) {
+		int family = fam ? AF_INET6 : AF_INET;
+
+		r = allow_socket(ctx, family, SOCK_STREAM);
+		if (!r)
+			r = allow_socket(ctx, family, SOCK_DGRAM);
+	}
+	if (!r)
+		r = allow_socket(ctx, AF_UNIX, SOCK_DGRAM);
+	if (!r)
+		r = allow_socket(ctx, AF_UNIX, SOCK_STREAM);
+	if (!r)
+		r = ALLOW3(ctx, socket, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+		           SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW),
+		           SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+	if (!r)
+		r = allow_read_only_open(ctx);
+	if (!r)
+		r = allow_dir_writes(ctx, sb->dir_fd);
+	return r;
+}
+
+static int seccomp_install(const struct priv_sandbox *sb, char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx = seccomp_init(sb->trap ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
+	int r;
+
+	if (!ctx)
+		return fail(err, errlen, -ENOMEM, "seccomp_init failed");
+	r = add_list(ctx, base_calls, sizeof(base_calls) / sizeof(base_calls[0]));
+	if (!r)
+		r = add_memory(ctx);
+#ifdef AICCUD_SANITIZE
+	if (!r)
+		r = add_list(ctx, sanitizer_calls,
+		             sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]));
+	if (!r && sb->role != PRIV_FETCHER)
+		r = allow_read_only_open(ctx);
+#endif
+	if (!r)
+		r = sb->role == PRIV_FETCHER ? fetcher_rules(ctx, sb) : worker_rules(ctx, sb);
+	if (!r && sb->trap)
+		r = trap_install(sb->ipc_fd);
+	if (!r)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return fail(err, errlen, r, "cannot load the seccomp filter: %s", strerror(-r));
+	return 0;
+}
+
+/* ---- identity ---- */
+
+static int become_user(const struct priv_sandbox *sb, char *err, size_t errlen)
+{
+	int r;
+
+	if (sb->uid == 0 || sb->gid == 0)
+		return fail(err, errlen, -EINVAL, "refusing to run as uid %u gid %u (root)",
+		            (unsigned)sb->uid, (unsigned)sb->gid);
+	capng_clear(CAPNG_SELECT_ALL);
+	/* setgroups(none), setresgid, setresuid, then every set emptied. */
+	r = capng_change_id((int)sb->uid, (int)sb->gid,
+	                    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT);
+	if (r < 0)
+		return fail(err, errlen, -errno,
+		            "cannot become uid %u gid %u (libcap-ng error %d: %s)",
+		            (unsigned)sb->uid, (unsigned)sb->gid, r, strerror(errno));
+	/* Paranoia as in OpenSSH: a way back would mean the drop failed. */
+	if (setresuid(0, 0, 0) == 0 || setresgid(0, 0, 0) == 0 || getuid() != sb->uid ||
+	    geteuid() != sb->uid || getgid() != sb->gid || getegid() != sb->gid)
+		return fail(err, errlen, -EPERM, "the drop to uid %u gid %u did not stick",
+		            (unsigned)sb->uid, (unsigned)sb->gid);
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+		return fail(err, errlen, -EPERM, "capabilities left after the drop");
+	return 0;
+}
+
+int priv_drop(const struct priv_sandbox *sb, char *err, size_t errlen)
+{
+	int r;
+
+	/* What libc reads lazily must be read now, while files can be opened. */
+	tzset();
+	r = become_user(sb, err, errlen);
+	if (r < 0)
+		return r;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return fail(err, errlen, -errno, "no-new-privs: %s", strerror(errno));
+	return seccomp_install(sb, err, errlen);
+}

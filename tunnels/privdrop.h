@@ -1,0 +1,75 @@
+/*
+ * Least privilege (DESIGN.md "Trust boundaries").
+ *
+ * Children (workers and the TIC fetcher) are exec()ed as root with the
+ * parent's few capabilities; they open what needs privilege (links,
+ * sockets, files), then priv_drop() makes them the unprivileged aiccud
+ * user for good: no supplementary groups, no capabilities in any set
+ * (effective, permitted, inheritable, ambient, bounding), no new
+ * privileges, and a seccomp allow-list for their role.  A call outside
+ * the list kills the process (SECCOMP_RET_KILL_PROCESS); in trap mode
+ * (aiccud -v, and test builds) the call is trapped instead, reported to
+ * the parent (IPC_C_SECCOMP, which names it) and the process then dies by
+ * SIGSYS all the same.
+ *
+ * The parent keeps root's uid (the setup script runs as root) but only
+ * PRIV_PARENT_CAPS (priv_parent_limit).
+ */
+#ifndef AICCUD_PRIVDROP_H
+#define AICCUD_PRIVDROP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PRIV_USER_DEFAULT "aiccud"
+
+enum priv_role {
+	PRIV_WORKER = 1, /* data path, heartbeats, liveness probes, IPC */
+	PRIV_FETCHER,    /* one TLS client session and the tunnel cache writes */
+};
+
+struct priv_sandbox {
+	enum priv_role role;
+	uid_t uid;
+	gid_t gid;
+	bool trap;  /* report forbidden calls to the parent before dying */
+	int ipc_fd; /* where the trap report goes */
+	int dir_fd; /* the tunnel cache directory: files are written only here; -1: none */
+};
+
+/*
+ * Become sb->uid/sb->gid with no capabilities, set no-new-privs and load
+ * the role's seccomp filter.  Needs CAP_SETUID, CAP_SETGID and (to clear
+ * the bounding set) CAP_SETPCAP.  0, or -errno with err filled in; the
+ * caller must not go on after a failure.
+ */
+int priv_drop(const struct priv_sandbox *sb, char *err, size_t errlen);
+
+/*
+ * The parent: keep only PRIV_PARENT_CAPS in the effective, permitted and
+ * bounding sets (the bounding set also limits the workers, the fetcher
+ * and the setup scripts the parent execs), clear inheritable and ambient.
+ * Returns 0, or -errno with err filled in.
+ */
+int priv_parent_limit(char *err, size_t errlen);
+
+/* "cap_net_admin,..." of the parent's set, for messages and docs. */
+const char *priv_parent_caps_text(void);
+
+/* The user's uid and primary gid.  -ENOENT when there is no such user. */
+int priv_user_lookup(const char *name, uid_t *uid, gid_t *gid);
+
+/*
+ * File access as uid/gid for a while (setfsuid/setfsgid; needs CAP_SETUID
+ * and CAP_SETGID): the tunnel cache belongs to the aiccud user.
+ * priv_fs_leave returns to the real ids.
+ */
+void priv_fs_enter(uid_t uid, gid_t gid);
+void priv_fs_leave(void);
+
+/* "execve (59)" for a system call of audit architecture arch. */
+void priv_syscall_name(int32_t nr, uint32_t arch, char *buf, size_t len);
+
+#endif
