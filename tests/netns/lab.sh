@@ -113,6 +113,7 @@ lab_up_pop_side() {
 # inside), so the client keeps a main-table IPv6 default route as in lab_up.
 lab_up_nat() {
 	local ns
+	lab_user_add || return 1
 	LAB_CLIENT4=198.51.100.2
 	LAB_SEEN4=192.0.2.20
 	for ns in "$NS_POP" "$NS_CLI" "$NS_NET" "$NS_NAT"; do

@@ -73,6 +73,7 @@ cat >"$TMP/aiccud.conf" <<EOF
 [daemon]
 control_socket = $TMP/run/aiccud.sock
 state_dir = $TMP/state
+user = $LAB_USER
 conf_dir = $TMP/conf.d
 
 [tic]
