@@ -80,6 +80,8 @@ struct tunnel_conf {
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */
 	struct tunnel_prefix routed[TUNNEL_ROUTED_MAX];
 	uint8_t nrouted;
+	bool default_route;            /* also the main table's default route via the tunnel */
+	uint32_t default_route_metric; /* its metric; 0: the kernel's default, 1024 */
 };
 
 const char *tunnel_type_name(enum tunnel_type t);
