@@ -44,7 +44,8 @@ bool reload_conf_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	    a->rule_priority != b->rule_priority || a->mtu_override != b->mtu_override ||
 	    a->datapath != b->datapath || a->tic != b->tic || a->behind_nat != b->behind_nat ||
 	    a->liveness != b->liveness || a->liveness_misses != b->liveness_misses ||
-	    strcmp(a->setup_script, b->setup_script) != 0)
+	    strcmp(a->setup_script, b->setup_script) != 0 || a->default_route != b->default_route ||
+	    a->default_route_metric != b->default_route_metric)
 		return false;
 	if (!account_same(&a->account, &b->account) || !routed_same(a, b))
 		return false;
