@@ -1199,7 +1199,7 @@ static int load_tunnels(struct config *cfg, const struct stat *main_st, struct p
 {
 	struct tunnel_lines *tl;
 	char **names = NULL, path[TUNNEL_PATH_MAX + 256];
-	size_t n = 0, max;
+	size_t n = 0;
 	int err = list_tunnel_files(cfg->conf_dir, &names, &n);
 
 	if (err < 0) {
@@ -1207,9 +1207,9 @@ static int load_tunnels(struct config *cfg, const struct stat *main_st, struct p
 		     strerror(-err));
 		return -1;
 	}
-	max = n < CONFIG_MAX_TUNNELS ? n : CONFIG_MAX_TUNNELS;
-	cfg->tunnels = calloc(max ? max : 1, sizeof(*cfg->tunnels));
-	tl = calloc(max ? max : 1, sizeof(*tl));
+	/* No limit: one entry per file (an unusable one too, so status shows why). */
+	cfg->tunnels = calloc(n ? n : 1, sizeof(*cfg->tunnels));
+	tl = calloc(n ? n : 1, sizeof(*tl));
 	if (!cfg->tunnels || !tl) {
 		free(tl);
 		free_names(names, n);
@@ -1221,11 +1221,6 @@ static int load_tunnels(struct config *cfg, const struct stat *main_st, struct p
 		/* conf_dir may be aiccud.conf's own directory */
 		if (same_file(path, main_st))
 			continue;
-		if (cfg->ntunnels == CONFIG_MAX_TUNNELS) {
-			config_diag_add(diag, "%s: not loaded: more than %d tunnel files in %s",
-			                path, CONFIG_MAX_TUNNELS, cfg->conf_dir);
-			continue;
-		}
 		tunnel_parse(path, &cfg->tic, &cfg->tunnels[cfg->ntunnels], &tl[cfg->ntunnels],
 		             diag);
 		cfg->ntunnels++;

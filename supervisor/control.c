@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "reload.h"
+#include "workers.h"
 
 #define CONTROL_LINE_MAX     512
 #define CONTROL_IDLE         10.0 /* seconds to send the request line */
@@ -37,11 +38,10 @@
 
 enum change_op { OP_START, OP_STOP, OP_RESTART };
 
-/* One tunnel a start/stop/restart request waits for, by name (reload may move it). */
+/* One tunnel a start/stop/restart request waits for. */
 struct waiter {
+	struct tunnel_rt *t; /* NULL once a reload removed it */
 	char name[IFNAMSIZ];
-	bool stop_first;    /* restart (or start of a stopping tunnel): not stopped yet */
-	bool start_pending; /* stopped; the kick timer starts it */
 	bool settled;
 	bool ok;
 	enum tunnel_state reported; /* last state sent as progress */
@@ -66,9 +66,8 @@ struct client {
 	enum change_op op;
 	struct waiter *w;
 	size_t nw;
-	bool begun;    /* every waiter's operation was issued: checks may settle it */
-	ev_timer tick; /* periodic progress and re-check while waiting */
-	ev_timer kick; /* the start half of a restart, outside the state callback */
+	size_t unsettled; /* waiters not settled yet */
+	ev_timer tick;    /* periodic progress while waiting */
 };
 
 struct control {
@@ -101,7 +100,6 @@ static void client_free(struct client *cl)
 	ev_io_stop(c->d->loop, &cl->wio);
 	ev_timer_stop(c->d->loop, &cl->idle);
 	ev_timer_stop(c->d->loop, &cl->tick);
-	ev_timer_stop(c->d->loop, &cl->kick);
 	close(cl->fd);
 	free(cl->out);
 	free(cl->w);
@@ -149,7 +147,6 @@ static void client_send(struct client *cl, json_t *line, bool final)
 	if (final) {
 		cl->finished = true;
 		ev_timer_stop(c->d->loop, &cl->tick);
-		ev_timer_stop(c->d->loop, &cl->kick);
 		/* A reader that stalls on the final line is dropped after the idle time. */
 		ev_timer_again(c->d->loop, &cl->idle);
 	}
@@ -292,7 +289,7 @@ static json_t *daemon_json(const struct control *c)
 	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:i}", "aiccud", AICCUD_VERSION,
 	                      "pid", (int)getpid(), "config", d->cfg.file, "control_socket",
 	                      c->path, "started", (json_int_t)c->started, "tunnels",
-	                      (json_int_t)d->ntunnels, "reloads", (int)d->reloads);
+	                      (json_int_t)registry_count(d->reg), "reloads", (int)d->reloads);
 
 	if (o && d->last_reload_at)
 		json_object_set_new(o, "last_reload",
@@ -325,10 +322,11 @@ static json_t *unknown_tunnel(const struct daemon *d, const char *name)
 	char names[256] = "";
 	size_t off = 0;
 
-	for (size_t i = 0; i < d->ntunnels && off < sizeof(names); i++)
-		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
-		                        d->tunnels[i].entry.conf.name);
-	if (!d->ntunnels)
+	for (const struct tunnel_rt *t = registry_first(d->reg); t && off < sizeof(names);
+	     t = registry_next(t))
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", off ? ", " : "",
+		                        t->entry.conf.name);
+	if (!registry_count(d->reg))
 		return reply_error("unknown_tunnel",
 		                   "no tunnel named '%s': no tunnel is configured (%s)", name,
 		                   d->cfg.conf_dir);
@@ -341,7 +339,7 @@ static json_t *cmd_status(struct client *cl, int argc, char **argv)
 	json_t *list = json_array();
 
 	if (argc == 2) {
-		struct tunnel_rt *t = daemon_find(d, argv[1]);
+		struct tunnel_rt *t = registry_find(d->reg, argv[1]);
 
 		if (!t) {
 			json_decref(list);
@@ -349,8 +347,8 @@ static json_t *cmd_status(struct client *cl, int argc, char **argv)
 		}
 		json_array_append_new(list, control_tunnel_json(t));
 	} else {
-		for (size_t i = 0; i < d->ntunnels; i++)
-			json_array_append_new(list, control_tunnel_json(&d->tunnels[i]));
+		for (const struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+			json_array_append_new(list, control_tunnel_json(t));
 	}
 	return json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "daemon", daemon_json(cl->ctl), "tunnels",
 	                 list, "limiter", control_limiter_json(d));
@@ -430,6 +428,9 @@ static bool settled_state(enum change_op op, const struct tunnel_rt *t, bool *ok
 		return *ok;
 	case OP_START:
 	case OP_RESTART:
+		/* Stopped or failed with a start promised (restart): not yet. */
+		if (tunnel_start_pending(t) || t->next_entry)
+			return *ok = false;
 		*ok = t->state == TS_UP;
 		return t->state == TS_UP || t->state == TS_FAILED || t->state == TS_STOPPED;
 	}
@@ -485,8 +486,9 @@ static void client_finish_change(struct client *cl)
 	char failed[768] = "";
 	size_t off = 0, nfailed = 0;
 
+	(void)d;
 	for (size_t i = 0; i < cl->nw; i++) {
-		struct tunnel_rt *t = daemon_find(d, cl->w[i].name);
+		struct tunnel_rt *t = cl->w[i].t;
 
 		if (t)
 			json_array_append_new(list, control_tunnel_json(t));
@@ -511,74 +513,43 @@ static void client_finish_change(struct client *cl)
 	client_send(cl, r, true);
 }
 
-/* Re-examine every waiter of cl; progress for changes, the final line when all settled. */
-static void client_check(struct client *cl, bool tick)
+/* Progress for w's tunnel if it changed, and whether it has settled now. */
+static void waiter_check(struct client *cl, struct waiter *w, bool tick)
 {
-	struct daemon *d = cl->ctl->d;
-	bool all = true;
+	struct tunnel_rt *t = w->t;
 
-	if (cl->finished || !cl->nw || !cl->begun)
+	if (w->settled)
 		return;
-	for (size_t i = 0; i < cl->nw; i++) {
-		struct waiter *w = &cl->w[i];
-		struct tunnel_rt *t = daemon_find(d, w->name);
-
-		if (w->settled)
-			continue;
-		if (!t) {
-			w->settled = true;
-			w->ok = false;
-			continue;
-		}
+	if (!t) {
+		/* Removed by a reload: that is a stop, and no start. */
+		w->settled = true;
+		w->ok = cl->op == OP_STOP;
+	} else {
 		if (t->state != w->reported || strcmp(t->reason, w->reported_reason) != 0)
 			send_progress(cl, w, t);
 		else if (tick && t->state == TS_WAITING)
 			send_token_wait(cl, t);
-		if (w->stop_first) {
-			if (!tunnel_running(t) && t->state != TS_STOPPING) {
-				/* Stopped: start it, but not from inside a state callback. */
-				w->stop_first = false;
-				w->start_pending = true;
-				ev_timer_start(d->loop, &cl->kick);
-			}
-			all = false;
-			continue;
-		}
-		if (w->start_pending) {
-			all = false;
-			continue;
-		}
 		w->settled = settled_state(cl->op, t, &w->ok);
-		if (!w->settled)
-			all = false;
 	}
-	if (all)
+	if (w->settled)
+		cl->unsettled--;
+}
+
+static void client_maybe_finish(struct client *cl)
+{
+	if (!cl->finished && cl->nw && !cl->unsettled)
 		client_finish_change(cl);
 }
 
-static void on_kick(EV_P_ ev_timer *tm, int revents)
+static void on_tick(EV_P_ ev_timer *tm, int revents)
 {
 	struct client *cl = tm->data;
 
 	(void)loop;
 	(void)revents;
-	for (size_t i = 0; i < cl->nw; i++) {
-		struct tunnel_rt *t = daemon_find(cl->ctl->d, cl->w[i].name);
-
-		if (!cl->w[i].start_pending)
-			continue;
-		cl->w[i].start_pending = false;
-		if (t && !tunnel_running(t))
-			tunnel_start(t);
-	}
-	client_check(cl, false);
-}
-
-static void on_tick(EV_P_ ev_timer *tm, int revents)
-{
-	(void)loop;
-	(void)revents;
-	client_check(tm->data, true);
+	for (size_t i = 0; i < cl->nw; i++)
+		waiter_check(cl, &cl->w[i], true);
+	client_maybe_finish(cl);
 }
 
 static bool may_change(const struct client *cl)
@@ -589,26 +560,19 @@ static bool may_change(const struct client *cl)
 /* Begin the operation on t and fill in its waiter w. */
 static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *w)
 {
+	w->t = t;
 	snprintf(w->name, sizeof(w->name), "%s", t->entry.conf.name);
 	w->reported = t->state;
 	snprintf(w->reported_reason, sizeof(w->reported_reason), "%s", t->reason);
 	switch (cl->op) {
 	case OP_START:
-		if (t->state == TS_STOPPING)
-			w->stop_first = true; /* let it finish stopping, then start */
-		else
-			tunnel_start(t);
+		tunnel_start(t);
 		break;
 	case OP_STOP:
 		tunnel_stop(t);
 		break;
 	case OP_RESTART:
-		if (tunnel_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING) {
-			tunnel_stop(t);
-			w->stop_first = true;
-		} else {
-			tunnel_start(t);
-		}
+		tunnel_restart(t);
 		break;
 	}
 }
@@ -637,36 +601,44 @@ static json_t *cmd_change(struct client *cl, int argc, char **argv)
 	}
 	if (!target == !all)
 		return reply_error("usage", "'%s' needs a tunnel name or --all", argv[0]);
-	if (target && !daemon_find(d, target))
+	if (target && !registry_find(d->reg, target))
 		return unknown_tunnel(d, target);
 	log_info("control: %s %s (uid %d, pid %d)", argv[0], all ? "--all" : target,
 	         (int)cl->cred.uid, (int)cl->cred.pid);
-	cl->nw = all ? d->ntunnels : 1;
+	cl->nw = all ? registry_count(d->reg) : 1;
 	cl->w = calloc(cl->nw ? cl->nw : 1, sizeof(*cl->w));
 	if (!cl->w)
 		fatalx("out of memory");
-	/* Our own state callbacks during this loop must not judge waiters not begun yet. */
-	for (size_t i = 0; i < cl->nw; i++)
-		change_begin(cl, all ? &d->tunnels[i] : daemon_find(d, target), &cl->w[i]);
-	cl->begun = true;
+	if (all) {
+		size_t i = 0;
+
+		/* Tunnels on their way out of the configuration are not started or waited for. */
+		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+			if (!t->removing)
+				change_begin(cl, t, &cl->w[i++]);
+		cl->nw = i;
+	} else {
+		change_begin(cl, registry_find(d->reg, target), &cl->w[0]);
+	}
 	if (!wait) {
 		json_t *list = json_array(), *r = reply_ok();
 
-		for (size_t i = 0; i < cl->nw; i++) {
-			struct tunnel_rt *t = daemon_find(d, cl->w[i].name);
-
-			if (t)
-				json_array_append_new(list, control_tunnel_json(t));
-		}
+		/* The operation goes on without us (a restart's start half included). */
+		for (size_t i = 0; i < cl->nw; i++)
+			json_array_append_new(list, control_tunnel_json(cl->w[i].t));
 		json_object_set_new(r, "tunnels", list);
-		cl->nw = 0; /* nobody waits: a restart's start half is dropped */
+		cl->nw = 0;
 		return r;
 	}
 	if (!cl->nw)
 		return json_pack("{s:b, s:[]}", "ok", 1, "tunnels");
 	ev_timer_stop(d->loop, &cl->idle); /* waiting on the tunnels, not the client */
 	ev_timer_again(d->loop, &cl->tick);
-	client_check(cl, false);
+	/* Progress and settling come with the registry's events (control_on_change). */
+	cl->unsettled = cl->nw;
+	for (size_t i = 0; i < cl->nw; i++)
+		waiter_check(cl, &cl->w[i], false);
+	client_maybe_finish(cl);
 	return NULL;
 }
 
@@ -889,22 +861,31 @@ static void on_accept(EV_P_ ev_io *io, int revents)
 	cl->idle.repeat = CONTROL_IDLE;
 	ev_init(&cl->tick, on_tick);
 	cl->tick.repeat = CONTROL_TICK;
-	ev_timer_init(&cl->kick, on_kick, 0., 0.);
-	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl->kick.data = cl;
+	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl;
 	ev_io_start(EV_A_ & cl->rio);
 	ev_timer_again(EV_A_ & cl->idle);
 }
 
-void control_tunnel_changed(struct control *c, struct tunnel_rt *t)
+/* Registry events: the waiters of the tunnel that changed look again. */
+static void control_on_change(void *arg, const struct registry_change *c)
 {
-	struct client *cl;
+	struct control *ctl = arg;
 
-	(void)t;
-	if (!c)
-		return;
-	/* client_check never frees a client, so the list stays intact. */
-	for (cl = c->clients; cl; cl = cl->next)
-		client_check(cl, false);
+	/* client_send never frees a client, so the list stays intact. */
+	for (struct client *cl = ctl->clients; cl; cl = cl->next) {
+		if (cl->finished || !cl->nw)
+			continue;
+		for (size_t i = 0; i < cl->nw; i++) {
+			struct waiter *w = &cl->w[i];
+
+			if (w->t != c->t)
+				continue;
+			if (c->ev == REG_REMOVED)
+				w->t = NULL;
+			waiter_check(cl, w, false);
+		}
+		client_maybe_finish(cl);
+	}
 }
 
 /* ---- socket set-up ---- */
@@ -1038,6 +1019,11 @@ int control_open(struct daemon *d, struct control **out, char *msg, size_t msgle
 		control_close(c);
 		return err;
 	}
+	err = registry_subscribe(d->reg, control_on_change, c);
+	if (err < 0) {
+		control_close(c);
+		return err;
+	}
 	ev_io_init(&c->accept_w, on_accept, c->fd, EV_READ);
 	c->accept_w.data = c;
 	ev_io_start(d->loop, &c->accept_w);
@@ -1049,6 +1035,7 @@ void control_close(struct control *c)
 {
 	if (!c)
 		return;
+	registry_unsubscribe(c->d->reg, control_on_change, c);
 	while (c->clients)
 		client_free(c->clients);
 	if (c->fd >= 0) {

@@ -21,6 +21,7 @@
 #include "netcfg.h"
 #include "policy.h"
 #include "reconcile.h"
+#include "workers.h"
 
 /* Events come in bursts (an address takes its routes with it): look once. */
 #define HEAL_COALESCE 0.002
@@ -60,9 +61,7 @@ static bool watched(const struct tunnel_rt *t)
 static void mark(struct daemon *d, unsigned what,
                  bool (*hit)(const struct tunnel_rt *, const void *), const void *obj)
 {
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		if (watched(t) && hit(t, obj))
 			t->heal_dirty |= what;
 	}
@@ -361,8 +360,7 @@ static void on_check(EV_P_ ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		unsigned dirty = t->heal_dirty | (h->resync ? HEAL_ALL : 0);
 
 		t->heal_dirty = 0;
@@ -380,12 +378,24 @@ static void on_link_grace(EV_P_ ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		if (t->link_missing && watched(t) && !d->shutting_down)
 			check_link(h, t);
 		t->link_missing = false;
+	}
+}
+
+/*
+ * A tunnel that leaves TS_UP is no longer watched: forget what was still
+ * to check, so its next life starts clean.
+ */
+static void on_registry(void *arg, const struct registry_change *c)
+{
+	(void)arg;
+	if (c->ev == REG_STATE && c->from == TS_UP && c->to != TS_UP) {
+		c->t->heal_dirty = 0;
+		c->t->link_missing = false;
+		c->t->local_missing_at = 0;
 	}
 }
 
@@ -404,6 +414,9 @@ int heal_open(struct daemon *d)
 	ev_init(&h->check_w, on_check);
 	ev_init(&h->link_w, on_link_grace);
 	h->io.data = h->check_w.data = h->link_w.data = h;
+	err = registry_subscribe(d->reg, on_registry, h);
+	if (err < 0)
+		goto fail;
 	ev_io_start(d->loop, &h->io);
 	d->heal = h;
 	return 0;
@@ -419,6 +432,7 @@ void heal_close(struct daemon *d)
 
 	if (!h)
 		return;
+	registry_unsubscribe(d->reg, on_registry, h);
 	ev_io_stop(d->loop, &h->io);
 	ev_timer_stop(d->loop, &h->check_w);
 	ev_timer_stop(d->loop, &h->link_w);
@@ -462,6 +476,7 @@ static int collect_route(const struct netcfg_route *r, void *arg)
 
 struct tally {
 	unsigned rules_adopted, rules_removed, routes_adopted, routes_removed, links_removed;
+	struct tunnel_rt **owners; /* the registry's entry of d->cfg.tunnels[i] */
 };
 
 static bool same_rule(const struct netcfg_rule *a, const struct netcfg_rule *b)
@@ -483,11 +498,11 @@ static void reconcile_rules(struct daemon *d, const struct found *f, struct tall
 			dup |= same_rule(r, &f->rules[j]);
 		inet_ntop(AF_INET6, &r->src, a, sizeof(a));
 		if (owner >= 0 && !dup) {
-			d->tunnels[owner].policy_adopted = true;
+			k->owners[owner]->policy_adopted = true;
 			k->rules_adopted++;
 			log_info("%s: adopted rule from %s/%u lookup %u (priority %u) left by an "
 			         "earlier aiccud",
-			         d->tunnels[owner].entry.conf.name, a, r->src_len, r->table,
+			         k->owners[owner]->entry.conf.name, a, r->src_len, r->table,
 			         r->priority);
 			continue;
 		}
@@ -544,7 +559,7 @@ static void reconcile_routes(struct daemon *d, const struct found *f, struct tal
 		long owner = reconcile_route_owner(d->cfg.tunnels, d->cfg.ntunnels, r);
 
 		if (owner >= 0) {
-			d->tunnels[owner].policy_adopted = true;
+			k->owners[owner]->policy_adopted = true;
 			k->routes_adopted++;
 			continue;
 		}
@@ -567,7 +582,16 @@ int heal_reconcile(struct daemon *d)
 {
 	struct found f = {0};
 	struct tally k = {0};
+	size_t i = 0;
 	int err;
+
+	/* Before any reload: the registry holds d->cfg.tunnels, in that order. */
+	k.owners = calloc(d->cfg.ntunnels ? d->cfg.ntunnels : 1, sizeof(*k.owners));
+	if (!k.owners)
+		fatalx("out of memory");
+	for (struct tunnel_rt *t = registry_first(d->reg); t && i < d->cfg.ntunnels;
+	     t = registry_next(t))
+		k.owners[i++] = t;
 
 	err = netcfg_rule_list(d->nc, NETCFG_PROTO, collect_rule, &f);
 	if (!err)
@@ -587,5 +611,6 @@ int heal_reconcile(struct daemon *d)
 	}
 	free(f.rules);
 	free(f.routes);
+	free(k.owners);
 	return err;
 }
