@@ -15,6 +15,7 @@
  * only I/O is reading the files and listing conf_dir.
  */
 #include "config.h"
+#include "policy.h"
 #include "limiter.h"
 
 #include <arpa/inet.h>
@@ -96,7 +97,8 @@ enum kind {
 	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
 };
 
-#define F_EMPTY_OK 1u /* "" is a meaningful value */
+#define F_EMPTY_OK  1u /* "" is a meaningful value */
+#define F_ZERO_AUTO 2u /* 0 (not given) means "aiccud decides": not printed */
 
 struct key {
 	const char *section;
@@ -142,7 +144,7 @@ static const struct key tunnel_keys[] = {
     KEY("tunnel", "interface", K_IFNAME, struct tunnel_conf, name, 0, 0, 0),
     KEY("tunnel", "id", K_ID, struct tunnel_conf, id, 0, 0, F_EMPTY_OK),
     KEY("tunnel", "tic", K_BOOL, struct tunnel_conf, tic, 0, 0, 0),
-    KEY("tunnel", "table", K_TABLE, struct tunnel_conf, table, 1, UINT32_MAX, 0),
+    KEY("tunnel", "table", K_TABLE, struct tunnel_conf, table, 1, UINT32_MAX, F_ZERO_AUTO),
     KEY("tunnel", "rule_priority", K_U32, struct tunnel_conf, rule_priority, 1, 32765, 0),
     KEY("tunnel", "datapath", K_DATAPATH, struct tunnel_conf, datapath, 0, 0, 0),
     KEY("tunnel", "mtu", K_MTU_OVERRIDE, struct tunnel_conf, mtu_override, 1280, 65535, 0),
@@ -151,6 +153,9 @@ static const struct key tunnel_keys[] = {
     KEY("tunnel", "behind_nat", K_BOOL, struct tunnel_conf, behind_nat, 0, 0, 0),
     KEY("tunnel", "liveness", K_LIVENESS, struct tunnel_conf, liveness, 0, 0, 0),
     KEY("tunnel", "liveness_misses", K_U32, struct tunnel_conf, liveness_misses, 1, 100, 0),
+    KEY("tunnel", "default_route", K_BOOL, struct tunnel_conf, default_route, 0, 0, 0),
+    KEY("tunnel", "default_route_metric", K_U32, struct tunnel_conf, default_route_metric, 1,
+        UINT32_MAX, F_ZERO_AUTO),
     TIC_KEYS(struct tunnel_conf, account),
     KEY("params", "type", K_TYPE, struct tunnel_conf, params.type, 0, 0, 0),
     KEY("params", "ipv6_local", K_IPV6, struct tunnel_conf, params.ipv6_local, 0, 0, 0),
@@ -867,7 +872,7 @@ static void check_secret(struct pctx *p, const struct stat *st, bool holds_passw
 
 struct tunnel_lines {
 	int sect; /* [tunnel] header */
-	int interface, id, table, rule_priority, ipv6_local;
+	int interface, id, table, rule_priority, ipv6_local, default_route, default_route_metric;
 };
 
 static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *inherit)
@@ -986,7 +991,6 @@ static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const 
 		return;
 	}
 	require(p, TS_TUNNEL, "interface", "");
-	require(p, TS_TUNNEL, "table", "");
 	if (given(p, "tunnel", "tic") && !usable(p, "tunnel", "tic")) {
 		/* tic refused: which of [tic] and [params] applies is unknown */
 	} else if (tc->tic) {
@@ -1053,6 +1057,8 @@ static int tunnel_parse(const char *path, const struct tic_account *inherit,
 		tl->table = given(&p, "tunnel", "table");
 		tl->rule_priority = given(&p, "tunnel", "rule_priority");
 		tl->ipv6_local = given(&p, "params", "ipv6_local");
+		tl->default_route = given(&p, "tunnel", "default_route");
+		tl->default_route_metric = given(&p, "tunnel", "default_route_metric");
 	}
 	if (!te->conf.name[0] || !usable(&p, "tunnel", "interface"))
 		name_from_file(&te->conf);
@@ -1074,10 +1080,18 @@ static int line_or(int line, int fallback)
 	return line ? line : fallback;
 }
 
+/* The metric default_route = yes uses (the kernel's default when not given). */
+static uint32_t main_metric(const struct tunnel_conf *tc)
+{
+	return tc->default_route_metric ? tc->default_route_metric : POLICY_MAIN_METRIC;
+}
+
 /*
  * Report (and count) every clash of b, the later file, with a, an earlier
  * usable one.  Two tunnels may not share what must identify one of them:
- * its name, its routing table, its rule's priority, its address.
+ * its name, its routing table (when the file names one: automatic ones
+ * never clash), its address, the metric of its main-table default route.
+ * Rules may share a priority: they differ in the source address.
  */
 static size_t clashes(const struct tunnel_entry *a, const struct tunnel_lines *la,
                       const struct tunnel_entry *b, const struct tunnel_lines *lb, struct pctx *p)
@@ -1089,14 +1103,15 @@ static size_t clashes(const struct tunnel_entry *a, const struct tunnel_lines *l
 	if (strcmp(x->name, y->name) == 0)
 		perr(p, lb->interface, "interface %s is already used by %s:%d", y->name, x->file,
 		     la->interface);
-	if (x->table == y->table)
+	if (x->table && x->table == y->table)
 		perr(p, lb->table, "table %u is already used by %s:%d", y->table, x->file,
 		     la->table);
-	if (x->rule_priority == y->rule_priority)
-		perr(p, line_or(lb->rule_priority, lb->sect),
-		     "rule_priority %u%s is already used by %s:%d; give each tunnel its own",
-		     y->rule_priority, lb->rule_priority ? "" : " (the default)", x->file,
-		     line_or(la->rule_priority, la->sect));
+	if (x->default_route && y->default_route && main_metric(x) == main_metric(y))
+		perr(p, line_or(lb->default_route_metric, lb->default_route),
+		     "default_route: %s:%d already puts the main table's default route at metric "
+		     "%u%s; give each tunnel its own default_route_metric",
+		     x->file, line_or(la->default_route_metric, la->default_route), main_metric(y),
+		     lb->default_route_metric ? "" : " (the default)");
 	if (!x->tic && !y->tic &&
 	    memcmp(&x->params.ipv6_local, &y->params.ipv6_local, sizeof(struct in6_addr)) == 0) {
 		inet_ntop(AF_INET6, &y->params.ipv6_local, addr, sizeof(addr));
@@ -1425,6 +1440,11 @@ static void print_section(FILE *out, const struct key *keys, size_t nkeys, const
 	for (size_t i = 0; i < nkeys; i++) {
 		if (strcmp(keys[i].section, sect) != 0)
 			continue;
+		if ((keys[i].flags & F_ZERO_AUTO) &&
+		    *(const uint32_t *)((const char *)obj + keys[i].off) == 0) {
+			fprintf(out, "# %s: automatic\n", keys[i].name);
+			continue;
+		}
 		fprintf(out, "%s =", keys[i].name);
 		print_value(out, &keys[i], obj);
 		fputc('\n', out);

@@ -21,8 +21,9 @@ static const struct ctl_command commands[] = {
     {"check-config", cmd_check_config, "check-config",
      "have aiccud parse its configuration and report every problem"},
     {"import-aiccu", cmd_import_aiccu,
-     "import-aiccu [-o FILE] [--table N] [--rule-priority N] [--interface NAME] AICCU.CONF",
-     "convert an AICCU configuration into a tunnel file"},
+     "import-aiccu [-o FILE] [--table N] [--rule-priority N] [--interface NAME] AICCU.CONF\n"
+     "       import-aiccu -d DIR [--rule-priority N] AICCU.CONF...",
+     "convert AICCU configurations into tunnel files"},
     {"version", cmd_version, "version", "versions of aiccuctl, aiccud and the protocol"},
 };
 
