@@ -63,6 +63,7 @@ struct daemon {
 	unsigned reloads;          /* successful reloads */
 	time_t last_reload_at;     /* wall clock of the last reload attempt; 0: none */
 	char last_reload_msg[512]; /* its outcome */
+	int tables_write_err;      /* -errno: state_dir/tables could not be written; 0: fine */
 };
 
 #endif
