@@ -26,6 +26,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "counters.h"
+#include "ipc.h"
 #include "lifecycle.h"
 
 struct daemon;
@@ -81,6 +82,10 @@ struct tunnel_rt {
 	unsigned heal_dirty;        /* HEAL_* bits still to check (heal.c) */
 	bool link_missing;          /* heal.c found the link gone once: look again, then act */
 	ev_tstamp local_missing_at; /* heal.c: local route first seen missing; 0: it is there */
+	ev_tstamp repair_event_at;  /* heal.c: the notification behind the repair asked for */
+	unsigned repair_done;    /* workers.c: IPC_REPAIR_* the worker restored, not yet counted */
+	unsigned repair_failed;  /* workers.c: IPC_REPAIR_* it could not restore */
+	char repair_reason[128]; /* why (the last failure) */
 
 	/* registry.c only */
 	struct tunnel_rt *next, *prev; /* in configuration order */

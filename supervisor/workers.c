@@ -208,6 +208,29 @@ static void worker_failed(struct tunnel_rt *t, const struct ipc_failed *f)
 	tunnel_event(t, LC_FAIL, "%.*s", (int)sizeof(f->reason), f->reason);
 }
 
+/* The worker restored (or not) what heal.c asked for: heal.c learns it as an event. */
+static void repair_answered(struct tunnel_rt *t, const struct ipc_repaired *r)
+{
+	/* Bits, not the message: answers may arrive faster than heal.c hears of them. */
+	if (r->err) {
+		t->repair_failed |= r->what;
+		snprintf(t->repair_reason, sizeof(t->repair_reason), "%.*s", (int)sizeof(r->reason),
+		         r->reason);
+	} else {
+		t->repair_done |= r->what;
+	}
+	tunnel_changed(t);
+}
+
+int tunnel_request_repair(struct tunnel_rt *t, unsigned what)
+{
+	struct ipc_repair rq = {.what = what};
+
+	if (!tunnel_running(t) || t->ipc_fd < 0)
+		return -ESRCH;
+	return ipc_send(t->ipc_fd, IPC_P_REPAIR, &rq, sizeof(rq));
+}
+
 static void on_worker_msg(EV_P_ ev_io *io, int revents)
 {
 	struct tunnel_rt *t = io->data;
@@ -225,6 +248,8 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 			need_tic(t, p);
 		else if (type == IPC_W_COUNTERS)
 			memcpy(&t->counters, p, sizeof(t->counters));
+		else if (type == IPC_W_REPAIRED)
+			repair_answered(t, p);
 	}
 	if (type == 0 || (type < 0 && type != -EAGAIN)) {
 		if (type == -EBADMSG)

@@ -42,6 +42,12 @@ bool tunnel_start_pending(const struct tunnel_rt *t);
 /* heal.c: the tunnel's link vanished under a running worker: restart it. */
 void tunnel_link_lost(struct tunnel_rt *t);
 /*
+ * heal.c: ask the worker to restore part of its own link (IPC_REPAIR_*
+ * bits, ipc.h); its answer arrives in t->repair_done/failed and a REG_CHANGED
+ * event.  0 or -errno (no worker, IPC failed).
+ */
+int tunnel_request_repair(struct tunnel_rt *t, unsigned what);
+/*
  * Whether a TIC tunnel has cached parameters at all (a stat, no parsing:
  * the worker reads them and says when they are stale or failed).
  */
