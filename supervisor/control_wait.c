@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch.h"
 #include "log.h"
 #include "workers.h"
 
@@ -27,27 +28,19 @@ static void send_progress(struct client *cl, const struct tunnel_rt *t)
 /* A TIC tunnel waiting for a limiter token: say when the next one is due. */
 static void send_token_wait(struct client *cl, const struct tunnel_rt *t)
 {
-	struct limiter_now now;
-	struct limiter_status st;
-	char text[256];
+	char text[768], why[sizeof(t->reason)];
+	double left = 0;
 
-	limiter_now_read(&now);
-	limiter_status(&cl->ctl->d->limiter, &now, &st);
-	if (st.penalty_active)
-		snprintf(text, sizeof(text),
-		         "%s: waiting: the TIC server refused us; no connection for %.0f s",
-		         t->entry.conf.name, st.next_grant_s);
-	else if (cl->ctl->d->fetch.pid > 0)
+	if (cl->ctl->d->fetch.pid > 0)
 		snprintf(text, sizeof(text), "%s: waiting: another TIC fetch is under way",
 		         t->entry.conf.name);
-	else
-		snprintf(text, sizeof(text),
-		         "%s: waiting for a TIC connection token (next in %.0f s)",
-		         t->entry.conf.name, st.next_grant_s);
+	else {
+		left = fetch_wait_reason(cl->ctl->d, why, sizeof(why));
+		snprintf(text, sizeof(text), "%s: %s", t->entry.conf.name, why);
+	}
 	control_send(cl,
 	             json_pack("{s:s, s:s, s:s, s:f}", "progress", text, "tunnel",
-	                       t->entry.conf.name, "state", "waiting", "next_token_s",
-	                       st.next_grant_s),
+	                       t->entry.conf.name, "state", "waiting", "next_token_s", left),
 	             false);
 }
 

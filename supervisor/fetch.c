@@ -76,24 +76,19 @@ int fetch_init(struct daemon *d)
 	if (err < 0)
 		return err;
 	err = limiter_load(&d->limiter, d->limiter_path, &now);
-	if (err == -ENOENT)
-		log_info("limiter: no state in %s yet; starting with an empty bucket",
+	d->limiter_empty_why = limiter_empty_why(err);
+	if (err == -ENOENT || err == LIMITER_STATE_NEW_BOOT || err == LIMITER_STATE_NEW_PARAMS)
+		log_info("limiter: %s (no state in %s that counts)", d->limiter_empty_why,
 		         d->limiter_path);
 	else if (err == -EBADMSG)
-		log_warnx("limiter: %s is corrupt; starting with an empty bucket", d->limiter_path);
-	else if (err == LIMITER_STATE_NEW_BOOT)
-		log_info("limiter: state is from another boot; starting with an empty bucket");
-	else if (err == LIMITER_STATE_NEW_PARAMS)
-		log_info("limiter: burst/refill changed; starting with an empty bucket");
+		log_warnx("limiter: %s is corrupt; %s", d->limiter_path, d->limiter_empty_why);
 	else if (err < 0)
-		log_warnx("limiter: cannot read %s: %s; starting with an empty bucket",
-		          d->limiter_path, strerror(-err));
+		log_warnx("limiter: cannot read %s: %s; %s", d->limiter_path, strerror(-err),
+		          d->limiter_empty_why);
 	/* Persist at once so that even a crash before the first grant keeps the clock. */
 	limiter_persist(d, "start");
 	return registry_subscribe(d->reg, on_registry, d);
 }
-
-static void fetch_now(struct daemon *d);
 
 static void on_token(EV_P_ ev_timer *w, int revents)
 {
@@ -104,32 +99,59 @@ static void on_token(EV_P_ ev_timer *w, int revents)
 
 static void schedule(struct daemon *d, double after_s)
 {
+	d->token_due = ev_now(d->loop) + after_s;
 	ev_timer_stop(d->loop, &d->token_w);
 	ev_timer_init(&d->token_w, on_token, after_s, 0.);
 	d->token_w.data = d;
 	ev_timer_start(d->loop, &d->token_w);
 }
 
-static void wait_for_token(struct daemon *d, double wait_s, const struct tic_account *acct)
+double fetch_wait_reason(const struct daemon *d, char *buf, size_t len)
 {
 	struct limiter_now now;
 	struct limiter_status st;
+	double left;
 
 	limiter_now_read(&now);
 	limiter_status(&d->limiter, &now, &st);
+	left = st.next_grant_s;
+	if (d->limiter_save_err && d->token_due > 0)
+		left = d->token_due - ev_now(d->loop);
+	left = left < 1 ? 1 : left;
+	if (st.penalty_active)
+		snprintf(buf, len,
+		         "the TIC server refused us; next connection in %.0f s (the broker blocks "
+		         "clients that connect too often; aiccud waits out its penalty)",
+		         left);
+	else if (d->limiter_save_err)
+		snprintf(buf, len,
+		         "cannot write the limiter state %.200s: %s; no TIC connection until it is "
+		         "saved (next try in %.0f s)",
+		         d->limiter_path, strerror(-d->limiter_save_err), left);
+	else if (d->limiter_empty_why)
+		snprintf(buf, len, "waiting for a TIC connection token (next in %.0f s): %s", left,
+		         d->limiter_empty_why);
+	else
+		snprintf(buf, len, "waiting for a TIC connection token (next in %.0f s)", left);
+	return left;
+}
+
+static void wait_for_token(struct daemon *d, double wait_s, const struct tic_account *acct)
+{
+	char why[sizeof(((struct tunnel_rt *)0)->reason)];
+	bool logged = false;
+
+	schedule(d, wait_s > 0.05 ? wait_s : 0.05);
+	fetch_wait_reason(d, why, sizeof(why));
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		if (t->state != TS_WAITING || !same_account(&t->entry.conf.account, acct))
 			continue;
-		if (st.penalty_active)
-			tunnel_set_state(t, TS_WAITING,
-			                 "the TIC server refused us; next connection in %.0f s",
-			                 wait_s < 1 ? 1 : wait_s);
-		else
-			tunnel_set_state(t, TS_WAITING,
-			                 "waiting for a TIC connection token (next in %.0f s)",
-			                 wait_s < 1 ? 1 : wait_s);
+		if (strcmp(t->reason, why) != 0 && !logged) {
+			log_info("%s: %s", t->entry.conf.name, why);
+			logged = true; /* one line per wait, not one per tunnel */
+		}
+		tunnel_set_state(t, TS_WAITING, "%s", why);
 	}
-	schedule(d, wait_s > 0.05 ? wait_s : 0.05);
 }
 
 /* The fetcher has gone: start what it fetched, fail what it could not. */
@@ -334,12 +356,14 @@ static void fetch_now(struct daemon *d)
 	}
 	/* The grant must be on disk before the connection is made. */
 	err = limiter_save(&d->limiter, d->limiter_path);
+	d->limiter_save_err = err < 0 ? err : 0;
 	if (err < 0) {
 		log_warnx("limiter: cannot save %s: %s; not connecting to TIC", d->limiter_path,
 		          strerror(-err));
 		wait_for_token(d, FETCH_SAVE_RETRY, acct);
 		return;
 	}
+	d->limiter_empty_why = NULL;
 	err = fetch_spawn(d, acct);
 	if (err < 0) {
 		log_warnx("cannot start the TIC fetcher: %s", strerror(-err));

@@ -10,5 +10,13 @@ struct daemon;
 /* Limiter state, and the registry subscription.  0 or -errno. */
 int fetch_init(struct daemon *d);
 void fetch_shutdown(struct daemon *d);
+/*
+ * Why waiting TIC tunnels wait, with the seconds left: "waiting for a TIC
+ * connection token (next in N s)" and why the bucket started empty (a
+ * fresh install, another boot, ...), or the broker's penalty, or a state
+ * directory the grant could not be saved in.  For status, aiccuctl start
+ * and the log.  Returns the seconds left.
+ */
+double fetch_wait_reason(const struct daemon *d, char *buf, size_t len);
 
 #endif
