@@ -84,6 +84,8 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 		fatalx("out of memory");
 	json_object_set_new(o, "tic", json_boolean(tc->tic));
 	waiting_json(o, t);
+	if (t->refresh_msg[0])
+		json_object_set_new(o, "refresh", json_string(t->refresh_msg));
 	if (t->entry.valid && (!tc->tic || tc->params.type)) {
 		json_object_set_new(o, "local",
 		                    json_sprintf("%s/%u", local, tc->params.prefix_len));

@@ -162,6 +162,57 @@ static void wait_for_token(struct daemon *d, double wait_s, const char *why,
 	}
 }
 
+/* Settle a refresh (fetch_refresh) once the fetcher has gone. */
+static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
+{
+	const struct fetch_rt *f = &d->fetch;
+	const char *name = t->entry.conf.name;
+	bool running =
+	    t->pid > 0 || t->state == TS_UP || t->state == TS_STARTING || t->state == TS_BACKOFF;
+
+	t->refreshing = false;
+	if (f->refused) {
+		/* Again after the broker's penalty, which the limiter waits out. */
+		t->refresh = true;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh: TIC server %s refused us; asking again after its penalty",
+		         f->server);
+	} else if (t->fetch_err) {
+		t->refresh_result = REFRESH_FAILED;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh failed: TIC %.40s: %.100s; left on its cached parameters",
+		         f->server,
+		         t->fetch_reason[0] ? t->fetch_reason
+		         : f->reason[0]     ? f->reason
+		                            : "no answer for this tunnel");
+	} else if (!t->refresh_changed) {
+		t->refresh_result = REFRESH_UNCHANGED;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh: TIC has the parameters it runs on; left running");
+	} else if (running) {
+		t->refresh_result = REFRESH_RESTARTED;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh: TIC has new parameters; restarted on them");
+	} else {
+		t->refresh_result = REFRESH_CACHED;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh: TIC has new parameters; its next start uses them");
+	}
+	log_info("%s: %s", name, t->refresh_msg);
+	if (t->refresh_result == REFRESH_RESTARTED && !t->refresh)
+		tunnel_restart(t); /* a restart reads the cache, which now holds them */
+	tunnel_changed(t);
+}
+
+void fetch_refresh(struct daemon *d, struct tunnel_rt *t)
+{
+	t->refresh = true;
+	t->refresh_result = REFRESH_NONE;
+	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: waiting for a TIC token");
+	tunnel_changed(t);
+	fetch_kick(d);
+}
+
 /* The fetcher has gone: start what it fetched, fail what it could not. */
 static void fetch_finished(struct daemon *d, int status)
 {
@@ -177,6 +228,10 @@ static void fetch_finished(struct daemon *d, int status)
 		         WIFSIGNALED(status) ? "killed by signal" : "exited with status",
 		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
+		if (t->refreshing) {
+			refresh_finished(d, t);
+			continue;
+		}
 		if (t->state != TS_FETCHING)
 			continue;
 		switch (fetch_plan_outcome(f->refused, t->fetch_err,
@@ -213,7 +268,7 @@ static void on_fetch_child(EV_P_ ev_child *c, int revents)
 static struct tunnel_rt *find_by_id(struct daemon *d, const char *id)
 {
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		if (t->state == TS_FETCHING && strcmp(t->entry.conf.id, id) == 0)
+		if ((t->state == TS_FETCHING || t->refreshing) && strcmp(t->entry.conf.id, id) == 0)
 			return t;
 	return NULL;
 }
@@ -228,6 +283,7 @@ static void on_fetch_result(struct daemon *d, const struct ipc_fetch_result *r)
 	if (!t)
 		return;
 	t->fetch_err = r->err;
+	t->refresh_changed = r->changed != 0;
 	snprintf(t->fetch_reason, sizeof(t->fetch_reason), "%.*s", (int)sizeof(r->reason),
 	         r->reason);
 	if (r->err)
@@ -302,6 +358,24 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 		snprintf(req->ids[req->nids++], TUNNEL_ID_MAX, "%s", t->entry.conf.id);
 		t->fetch_err = -EINPROGRESS;
 		t->fetch_reason[0] = '\0';
+		t->refresh_changed = false;
+		if (t->state != TS_WAITING) {
+			/* A refresh: the tunnel keeps running on its cache meanwhile. */
+			t->refresh = false;
+			t->refreshing = true;
+			snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+			         "refresh: fetching parameters from TIC %.100s",
+			         b->account->server);
+			tunnel_changed(t);
+			continue;
+		}
+		if (t->refresh) {
+			/* It waited for TIC anyway: this fetch is its refresh. */
+			t->refresh = false;
+			t->refresh_result = REFRESH_RESTARTED;
+			snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+			         "refresh: it was waiting for TIC; fetched and started");
+		}
 		tunnel_set_state(t, TS_FETCHING, "fetching parameters from TIC %s",
 		                 b->account->server);
 	}

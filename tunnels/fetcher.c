@@ -28,6 +28,20 @@ static void request_receive(int fd, struct ipc_fetch *req)
 		req->ids[i][TUNNEL_ID_MAX - 1] = '\0';
 }
 
+/* What the worker would run on differs from what the cache held (or it held nothing). */
+static bool cache_differs(const char *state_dir, const struct tic_tunnel *t)
+{
+	struct tic_tunnel old;
+	time_t fetched;
+	bool differs;
+	int err = cache_read(state_dir, t->id, &old, &fetched);
+
+	differs = (err != 0 && err != -ESTALE) || !tunnel_params_same(&old.params, &t->params) ||
+	          old.admin_enabled != t->admin_enabled || old.user_enabled != t->user_enabled;
+	explicit_bzero(&old, sizeof(old));
+	return differs;
+}
+
 static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel *out)
 {
 	for (uint32_t i = 0; i < req->nids; i++) {
@@ -39,7 +53,10 @@ static void report(int fd, const struct ipc_fetch *req, const struct tic_tunnel 
 			r.err = out[i].fetch_err;
 			snprintf(r.reason, sizeof(r.reason), "%s", out[i].fetch_msg);
 		} else {
-			int werr = cache_write(req->state_dir, &out[i], time(NULL));
+			int werr;
+
+			r.changed = cache_differs(req->state_dir, &out[i]);
+			werr = cache_write(req->state_dir, &out[i], time(NULL));
 
 			r.err = werr;
 			if (werr)

@@ -90,5 +90,7 @@ const char *tunnel_datapath_name(enum tunnel_datapath d);
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
 /* The MTU to use: the file's override, else the broker's, else 1280. */
 uint32_t tunnel_mtu(const struct tunnel_conf *tc);
+/* Field by field (not memcmp: padding, and the password's bytes after its NUL). */
+bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_params *b);
 
 #endif
