@@ -59,6 +59,12 @@ check "the kernel sends to the Internet host via sixxs0" \
 check "ping the Internet host without naming a source (through the tunnel)" \
 	lab_in "$NS_CLI" ping -6 -c 2 -i 0.2 -W 2 2001:db8:eeee::2
 
+# Deleted behind aiccud's back: restored (self-healing), the lab's untouched.
+ip -n "$NS_CLI" -6 route del default dev sixxs0 metric 100
+restored() { [ "$(ours)" = "default dev sixxs0 proto 157 metric 100 mtu 1280 pref medium" ]; }
+check "a deleted main-table default route is restored" lab_wait 5 restored
+check "... and the lab's default route is untouched" isp_default
+
 # Stop removes exactly that route; start puts it back.
 ctl stop sixxs0 >/dev/null 2>&1
 check_eq "aiccuctl stop sixxs0: no aiccud default route in main" "" "$(ours)"
