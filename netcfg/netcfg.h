@@ -159,7 +159,9 @@ int netcfg_rule_list(struct netcfg *nc, uint8_t protocol /* 0: any */, netcfg_ru
  * starve the loop; the fd stays readable), calls the matching callback
  * (NULL callbacks are skipped) and returns the number of events passed on.
  * -ENOBUFS means events were lost: the caller must resync from full lists.
- * Routes and rules the parsers below cannot describe are not passed on.
+ * Routes and rules the parsers below cannot describe are not passed on,
+ * except IPv6 local routes (the kernel's, for each address of the host),
+ * which go to the local callback with their address.
  */
 #define NETCFG_MONITOR_BATCH 64
 struct netcfg_monitor;
@@ -168,6 +170,7 @@ struct netcfg_monitor_ops {
 	void (*addr)(const struct netcfg_addr *a, bool deleted, void *arg);
 	void (*route)(const struct netcfg_route *r, bool deleted, void *arg);
 	void (*rule)(const struct netcfg_rule *r, bool deleted, void *arg);
+	void (*local)(const struct in6_addr *addr, bool deleted, void *arg);
 };
 int netcfg_monitor_open(struct netcfg_monitor **out);
 int netcfg_monitor_fd(const struct netcfg_monitor *m);
