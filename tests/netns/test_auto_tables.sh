@@ -33,6 +33,24 @@ auto_file() {
 	sed -i '/^table = /d; /^rule_priority = /d' "$TMP/conf.d/sixxs$1.conf"
 }
 
+# import-aiccu of a host's AICCU files in one call (the CLI edge of
+# aiccu_import_many): files named by interface, 0600, that load together.
+DATA=$HERE/../data/aiccu
+mkdir -p "$TMP/imp/conf.d"
+"$AICCUCTL" import-aiccu -d "$TMP/imp/conf.d" "$DATA/host_a.conf" "$DATA/host_b.conf" \
+	"$DATA/host_dr.conf" >"$TMP/imp.out" 2>&1
+check_eq "import-aiccu -d of three AICCU files: exit 0" 0 $?
+for i in a b c; do
+	check "sixxs-$i.conf written, mode 0600" test "$(stat -c %a "$TMP/imp/conf.d/sixxs-$i.conf" 2>/dev/null)" = 600
+done
+check "only sixxs-c has the default route" bash -c "grep -lx 'default_route = yes' '$TMP/imp/conf.d/'*.conf | grep -qx '.*/sixxs-c.conf' &&
+	[ \$(grep -lx 'default_route = yes' '$TMP/imp/conf.d/'*.conf | wc -l) = 1 ]"
+printf '[daemon]\nstate_dir = %s/imp/state\ncontrol_socket = %s/imp/s\n' "$TMP" "$TMP" >"$TMP/imp/aiccud.conf"
+"$AICCUD" -n -f "$TMP/imp/aiccud.conf" >"$TMP/imp.n" 2>&1
+check_eq "aiccud -n loads the three together without edits" 0 $?
+"$AICCUCTL" import-aiccu -d "$TMP/imp/conf.d" "$DATA/host_a.conf" "$DATA/host_b.conf" >/dev/null 2>&1
+check_eq "a second import never overwrites: exit 1" 1 $?
+
 lab_up || fail_now "lab set-up"
 lab_pop_start "$TMP" || fail_now "PoP simulator"
 lab_daemon_conf "$TMP"
