@@ -141,6 +141,11 @@ int netcfg_addr_list(struct netcfg *nc, int ifindex /* 0: all */, netcfg_addr_cb
 
 /* IPv6 routes */
 int netcfg_route_add(struct netcfg *nc, const struct netcfg_route *r);
+/*
+ * Create only: -EEXIST when the table has a route of that prefix and
+ * metric already (netcfg_route_add would replace it, whoever's it is).
+ */
+int netcfg_route_add_excl(struct netcfg *nc, const struct netcfg_route *r);
 int netcfg_route_del(struct netcfg *nc, const struct netcfg_route *r);
 typedef int (*netcfg_route_cb)(const struct netcfg_route *r, void *arg);
 /* table 0: every table; protocol 0: any protocol */

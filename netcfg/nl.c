@@ -551,6 +551,14 @@ int netcfg_route_add(struct netcfg *nc, const struct netcfg_route *r)
 	return err == -EEXIST ? 0 : err;
 }
 
+int netcfg_route_add_excl(struct netcfg *nc, const struct netcfg_route *r)
+{
+	char buf[NETCFG_MSG_MAX];
+
+	return request(
+	    nc, netcfg_build_route(buf, next_seq(nc), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r));
+}
+
 int netcfg_route_del(struct netcfg *nc, const struct netcfg_route *r)
 {
 	char buf[NETCFG_MSG_MAX];

@@ -4,6 +4,8 @@
  * Facts about AICCU's file used here: keys are lower-case words followed
  * by blanks and a value; booleans are "true"/"false"; requiretls defaults
  * to false, makebeats and defaultroute to true, ipv6_interface to "aiccu";
+ * "defaultroute true" makes AICCU add a default route via the tunnel to
+ * the main table (metric 1024, the kernel's default);
  * protocol is tic, tsp or l2tp; AICCU picks the account's only tunnel when
  * tunnel_id is missing.
  */
@@ -27,6 +29,7 @@ enum field {
 	F_REQUIRETLS,
 	F_BEHINDNAT,
 	F_SETUPSCRIPT,
+	F_DEFAULTROUTE,
 	NFIELDS
 };
 
@@ -123,9 +126,11 @@ static const struct {
 	const char *key;
 	enum field f;
 } mapped[] = {
-    {"username", F_USERNAME},     {"password", F_PASSWORD},        {"protocol", F_PROTOCOL},
-    {"server", F_SERVER},         {"ipv6_interface", F_INTERFACE}, {"tunnel_id", F_TUNNEL_ID},
-    {"requiretls", F_REQUIRETLS}, {"behindnat", F_BEHINDNAT},      {"setupscript", F_SETUPSCRIPT},
+    {"username", F_USERNAME},        {"password", F_PASSWORD},
+    {"protocol", F_PROTOCOL},        {"server", F_SERVER},
+    {"ipv6_interface", F_INTERFACE}, {"tunnel_id", F_TUNNEL_ID},
+    {"requiretls", F_REQUIRETLS},    {"behindnat", F_BEHINDNAT},
+    {"setupscript", F_SETUPSCRIPT},  {"defaultroute", F_DEFAULTROUTE},
 };
 
 /* Settings aiccud has no equivalent for, judged by their value. */
@@ -145,14 +150,6 @@ static void behaviour_key(struct conv *c, int line, const char *key, const char 
 			note(c, line,
 			     "noconfigure true: not carried over; aiccud always configures the "
 			     "tunnel's link, addresses and routing");
-	} else if (strcmp(key, "defaultroute") == 0) {
-		if (!is_bool || b)
-			note(c, line,
-			     "defaultroute: not carried over as such; aiccud routes traffic from "
-			     "the tunnel's addresses through the tunnel (its own table and rule) "
-			     "and "
-			     "never changes the main table's default route; add one yourself, e.g. "
-			     "in setup_script, if all IPv6 traffic should use the tunnel");
 	} else if (strcmp(key, "local_ipv4_override") == 0) {
 		note(c, line,
 		     "local_ipv4_override %s: not carried over; with TIC aiccud uses the IPv4 "
@@ -165,7 +162,7 @@ static void behaviour_key(struct conv *c, int line, const char *key, const char 
 static bool is_behaviour_key(const char *key)
 {
 	return strcmp(key, "makebeats") == 0 || strcmp(key, "noconfigure") == 0 ||
-	       strcmp(key, "defaultroute") == 0 || strcmp(key, "local_ipv4_override") == 0;
+	       strcmp(key, "local_ipv4_override") == 0;
 }
 
 static void take_key(struct conv *c, int line, const char *key, const char *v)
@@ -330,9 +327,15 @@ static void write_file(struct conv *c, FILE *f, const char *ifname, bool require
 	for (size_t i = 0; i < c->out->nnotes; i++)
 		comment_wrapped(f, c->out->notes[i]);
 	fprintf(f, "\n[tunnel]\ninterface = %s\nid = %s\ntic = yes\n", ifname, id);
-	fprintf(f, "table = %u\nrule_priority = %u\n",
-	        c->o->table ? c->o->table : AICCU_IMPORT_TABLE,
-	        c->o->rule_priority ? c->o->rule_priority : AICCU_IMPORT_PRIORITY);
+	if (c->o->table)
+		fprintf(f, "table = %u\n", c->o->table);
+	else
+		fprintf(f, "# table: none given, aiccud picks one and keeps it (aiccud.conf(5))\n");
+	if (c->o->rule_priority)
+		fprintf(f, "rule_priority = %u\n", c->o->rule_priority);
+	fprintf(f, "default_route = %s\n", c->out->default_route ? "yes" : "no");
+	if (c->out->default_route && c->o->default_route_metric)
+		fprintf(f, "default_route_metric = %u\n", c->o->default_route_metric);
 	/* AICCU's heartbeats said "sender" whatever behindnat was (PROTOCOLS.md 7.1). */
 	fprintf(f, "# \"sender\" works behind NAT too; \"local\" only for a public IPv4 address.\n"
 	           "heartbeat_ipv4 = sender\n");
@@ -409,6 +412,23 @@ static const char *pick_script(struct conv *c)
 	return value_for_ini(c, F_SETUPSCRIPT, "setupscript");
 }
 
+/* AICCU's default is true: a missing line means the default route too. */
+static bool pick_default_route(struct conv *c)
+{
+	bool b = pick_bool(c, F_DEFAULTROUTE, "defaultroute", true);
+
+	if (!c->line[F_DEFAULTROUTE])
+		note(c, 0,
+		     "defaultroute not given (AICCU's default: true): default_route = yes is "
+		     "written, a default route via the tunnel in the main table");
+	else if (b)
+		note(c, c->line[F_DEFAULTROUTE],
+		     "defaultroute true: carried over as default_route = yes (a default route via "
+		     "the tunnel in the main table, removed when the tunnel stops; a foreign "
+		     "default route of the same metric is never replaced)");
+	return b;
+}
+
 static bool pick_tls(struct conv *c)
 {
 	if (!c->line[F_REQUIRETLS]) {
@@ -450,6 +470,12 @@ int aiccu_import(const char *src, size_t len, const struct aiccu_import_opts *op
 	tls = pick_tls(c);
 	pick_behindnat(c);
 	script = pick_script(c);
+	out->default_route = pick_default_route(c);
+	/* Each line of opts->note is one note. */
+	for (const char *n = opts->note; n && *n; n += strcspn(n, "\n"), n += *n == '\n')
+		note(c, 0, "%.*s", (int)strcspn(n, "\n"), n);
+	snprintf(out->interface, sizeof(out->interface), "%s", ifname);
+	snprintf(out->id, sizeof(out->id), "%s", c->value[F_TUNNEL_ID]);
 	if (c->err)
 		goto done;
 	f = open_memstream(&out->text, &size);
@@ -477,4 +503,112 @@ void aiccu_import_free(struct aiccu_import *out)
 		free(out->notes[i]);
 	free(out->notes);
 	memset(out, 0, sizeof(*out));
+}
+
+/* Earlier results (0..i-1) that have this interface name / TunnelId. */
+static long earlier_with(const struct aiccu_import *out, size_t i, bool by_id, const char *v)
+{
+	for (size_t j = 0; j < i; j++)
+		if (out[j].text && strcmp(by_id ? out[j].id : out[j].interface, v) == 0)
+			return (long)j;
+	return -1;
+}
+
+/* "name<k>" for the smallest k that no earlier result uses; fits IFNAMSIZ. */
+static void unique_ifname(const struct aiccu_import *out, size_t i, const char *name, char *buf,
+                          size_t len)
+{
+	for (unsigned k = 1;; k++) {
+		char suffix[12];
+		int n = snprintf(suffix, sizeof(suffix), "%u", k);
+		int keep = (int)strlen(name);
+
+		if (keep + n > 15)
+			keep = 15 - n;
+		snprintf(buf, len, "%.*s%s", keep, name, suffix);
+		if (earlier_with(out, i, false, buf) < 0)
+			return;
+	}
+}
+
+/*
+ * Convert in again with o, one more note (fmt) added to those an earlier
+ * call of this set gave it (notes: a buffer of len bytes kept by the
+ * caller, one note per line).
+ */
+static int convert_again(const struct aiccu_import_in *in, struct aiccu_import_opts *o,
+                         struct aiccu_import *out, char *notes, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int convert_again(const struct aiccu_import_in *in, struct aiccu_import_opts *o,
+                         struct aiccu_import *out, char *notes, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(notes);
+	va_list ap;
+
+	if (used && used + 1 < len) {
+		memcpy(notes + used, "\n", 2);
+		used++;
+	}
+	va_start(ap, fmt);
+	vsnprintf(notes + used, len - used, fmt, ap);
+	va_end(ap);
+	o->note = notes;
+	aiccu_import_free(out);
+	return aiccu_import(in->text, in->len, o, out);
+}
+
+int aiccu_import_many(const struct aiccu_import_in *in, size_t n,
+                      const struct aiccu_import_opts *base, struct aiccu_import *out)
+{
+	unsigned default_routes = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++)
+		memset(&out[i], 0, sizeof(out[i]));
+	for (size_t i = 0; i < n && !err; i++) {
+		struct aiccu_import_opts o = *base;
+		char ifname[16], notes[1024] = "";
+		long j;
+
+		o.source = in[i].source;
+		if (n > 1) {
+			o.interface = NULL;
+			o.table = 0;
+			o.note = NULL;
+		}
+		err = aiccu_import(in[i].text, in[i].len, &o, &out[i]);
+		if (err || !out[i].text)
+			continue;
+		j = earlier_with(out, i, false, out[i].interface);
+		if (j >= 0) {
+			unique_ifname(out, i, out[i].interface, ifname, sizeof(ifname));
+			o.interface = ifname;
+			err = convert_again(&in[i], &o, &out[i], notes, sizeof(notes),
+			                    "interface '%s' is %s's too: this tunnel is '%s'",
+			                    out[j].interface, in[j].source, ifname);
+			if (err)
+				continue;
+		}
+		if (out[i].default_route && default_routes++ > 0) {
+			o.default_route_metric = AICCU_IMPORT_METRIC + default_routes - 1;
+			err = convert_again(
+			    &in[i], &o, &out[i], notes, sizeof(notes),
+			    "default_route_metric = %u: an earlier file of this import has the "
+			    "default route at a lower metric; this tunnel's takes over while "
+			    "that one is down",
+			    o.default_route_metric);
+			if (err)
+				continue;
+		}
+		j = out[i].id[0] ? earlier_with(out, i, true, out[i].id) : -1;
+		if (j >= 0) {
+			err = convert_again(&in[i], &o, &out[i], notes, sizeof(notes),
+			                    "tunnel_id %s is %s's too: aiccud runs a tunnel once; "
+			                    "remove one of the two files",
+			                    out[i].id, in[j].source);
+			out[i].complete = false;
+		}
+	}
+	return err;
 }

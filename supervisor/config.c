@@ -108,7 +108,7 @@ const struct key config_tunnel_keys[] = {
     KEY("tunnel", "interface", K_IFNAME, struct tunnel_conf, name, 0, 0, 0),
     KEY("tunnel", "id", K_ID, struct tunnel_conf, id, 0, 0, F_EMPTY_OK),
     KEY("tunnel", "tic", K_BOOL, struct tunnel_conf, tic, 0, 0, 0),
-    KEY("tunnel", "table", K_TABLE, struct tunnel_conf, table, 1, UINT32_MAX, 0),
+    KEY("tunnel", "table", K_TABLE, struct tunnel_conf, table, 1, UINT32_MAX, F_ZERO_AUTO),
     KEY("tunnel", "rule_priority", K_U32, struct tunnel_conf, rule_priority, 1, 32765, 0),
     KEY("tunnel", "datapath", K_DATAPATH, struct tunnel_conf, datapath, 0, 0, 0),
     KEY("tunnel", "mtu", K_MTU_OVERRIDE, struct tunnel_conf, mtu_override, 1280, 65535, 0),
@@ -120,6 +120,9 @@ const struct key config_tunnel_keys[] = {
     KEY("tunnel", "offload", K_BOOL, struct tunnel_conf, offload, 0, 0, 0),
     KEY("tunnel", "liveness", K_LIVENESS, struct tunnel_conf, liveness, 0, 0, 0),
     KEY("tunnel", "liveness_misses", K_U32, struct tunnel_conf, liveness_misses, 1, 100, 0),
+    KEY("tunnel", "default_route", K_BOOL, struct tunnel_conf, default_route, 0, 0, 0),
+    KEY("tunnel", "default_route_metric", K_U32, struct tunnel_conf, default_route_metric, 1,
+        UINT32_MAX, F_ZERO_AUTO),
     TIC_KEYS(struct tunnel_conf, account),
     KEY("params", "type", K_TYPE, struct tunnel_conf, params.type, 0, 0, 0),
     KEY("params", "ipv6_local", K_IPV6, struct tunnel_conf, params.ipv6_local, 0, 0, 0),
@@ -941,7 +944,6 @@ static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const 
 		return;
 	}
 	require(p, TS_TUNNEL, "interface", "");
-	require(p, TS_TUNNEL, "table", "");
 	if (config_given(p, "tunnel", "tic") && !usable(p, "tunnel", "tic")) {
 		/* tic refused: which of [tic] and [params] applies is unknown */
 	} else if (tc->tic) {
@@ -1011,6 +1013,8 @@ static int tunnel_parse(const char *path, const struct tic_account *inherit,
 		tl->table = config_given(&p, "tunnel", "table");
 		tl->rule_priority = config_given(&p, "tunnel", "rule_priority");
 		tl->ipv6_local = config_given(&p, "params", "ipv6_local");
+		tl->default_route = config_given(&p, "tunnel", "default_route");
+		tl->default_route_metric = config_given(&p, "tunnel", "default_route_metric");
 	}
 	if (!te->conf.name[0] || !usable(&p, "tunnel", "interface"))
 		name_from_file(&te->conf);

@@ -1,6 +1,8 @@
 /* Validation across tunnel files (config_int.h). */
 #include "config_int.h"
 
+#include "policy.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -12,10 +14,18 @@ static int line_or(int line, int fallback)
 	return line ? line : fallback;
 }
 
+/* The metric default_route = yes uses (the kernel's default when not given). */
+static uint32_t main_metric(const struct tunnel_conf *tc)
+{
+	return tc->default_route_metric ? tc->default_route_metric : POLICY_MAIN_METRIC;
+}
+
 /*
  * Report (and count) every clash of b, the later file, with a, an earlier
  * usable one.  Two tunnels may not share what must identify one of them:
- * its name, its routing table, its rule's priority, its address.
+ * its name, its routing table (when the file names one: automatic ones
+ * never clash), its address, the metric of its main-table default route.
+ * Rules may share a priority: they differ in the source address.
  */
 static size_t clashes(const struct tunnel_entry *a, const struct tunnel_lines *la,
                       const struct tunnel_entry *b, const struct tunnel_lines *lb, struct pctx *p)
@@ -27,14 +37,15 @@ static size_t clashes(const struct tunnel_entry *a, const struct tunnel_lines *l
 	if (strcmp(x->name, y->name) == 0)
 		config_perr(p, lb->interface, "interface %s is already used by %s:%d", y->name,
 		            x->file, la->interface);
-	if (x->table == y->table)
+	if (x->table && x->table == y->table)
 		config_perr(p, lb->table, "table %u is already used by %s:%d", y->table, x->file,
 		            la->table);
-	if (x->rule_priority == y->rule_priority)
-		config_perr(p, line_or(lb->rule_priority, lb->sect),
-		            "rule_priority %u%s is already used by %s:%d; give each tunnel its own",
-		            y->rule_priority, lb->rule_priority ? "" : " (the default)", x->file,
-		            line_or(la->rule_priority, la->sect));
+	if (x->default_route && y->default_route && main_metric(x) == main_metric(y))
+		config_perr(p, line_or(lb->default_route_metric, lb->default_route),
+		            "default_route: %s:%d already puts the main table's default route at "
+		            "metric %u%s; give each tunnel its own default_route_metric",
+		            x->file, line_or(la->default_route_metric, la->default_route),
+		            main_metric(y), lb->default_route_metric ? "" : " (the default)");
 	if (!x->tic && !y->tic &&
 	    memcmp(&x->params.ipv6_local, &y->params.ipv6_local, sizeof(struct in6_addr)) == 0) {
 		inet_ntop(AF_INET6, &y->params.ipv6_local, addr, sizeof(addr));

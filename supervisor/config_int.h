@@ -41,8 +41,9 @@ enum kind {
 	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
 };
 
-#define F_EMPTY_OK 1u /* "" is a meaningful value */
-#define F_COMPAT   2u /* accepted for old files, without effect: not printed */
+#define F_EMPTY_OK  1u /* "" is a meaningful value */
+#define F_COMPAT    2u /* accepted for old files, without effect: not printed */
+#define F_ZERO_AUTO 4u /* 0 (not given) means "aiccud decides": not printed */
 
 struct key {
 	const char *section;
@@ -97,7 +98,7 @@ int config_given(const struct pctx *p, const char *section, const char *name);
 /* Where a tunnel file gave the keys that must differ between tunnels. */
 struct tunnel_lines {
 	int sect; /* [tunnel] header */
-	int interface, id, table, rule_priority, ipv6_local;
+	int interface, id, table, rule_priority, ipv6_local, default_route, default_route_metric;
 };
 
 /*

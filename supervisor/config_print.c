@@ -87,6 +87,11 @@ static void print_section(FILE *out, const struct key *keys, size_t nkeys, const
 	for (size_t i = 0; i < nkeys; i++) {
 		if (strcmp(keys[i].section, sect) != 0 || (keys[i].flags & F_COMPAT))
 			continue;
+		if ((keys[i].flags & F_ZERO_AUTO) &&
+		    *(const uint32_t *)((const char *)obj + keys[i].off) == 0) {
+			fprintf(out, "# %s: automatic\n", keys[i].name);
+			continue;
+		}
 		fprintf(out, "%s =", keys[i].name);
 		print_value(out, &keys[i], obj);
 		fputc('\n', out);

@@ -126,6 +126,7 @@ static const struct command commands[] = {
     {"start", true, 1, 2, control_cmd_change, "start [--no-wait] TUNNEL|--all"},
     {"stop", true, 1, 2, control_cmd_change, "stop [--no-wait] TUNNEL|--all"},
     {"restart", true, 1, 2, control_cmd_change, "restart [--no-wait] TUNNEL|--all"},
+    {"refresh", true, 1, 2, control_cmd_change, "refresh [--no-wait] TUNNEL|--all"},
 };
 
 static json_t *dispatch(struct client *cl, int argc, char **argv)

@@ -6,6 +6,7 @@
 
 #include "beat.h"
 #include "datapath.h"
+#include "fetch.h"
 #include "log.h"
 
 /* ---- JSON views of the daemon's state ---- */
@@ -51,6 +52,22 @@ static void supervision_json(json_t *o, const struct tunnel_rt *t)
 	json_object_set_new(o, "liveness_misses", json_integer(tc->liveness_misses));
 }
 
+/*
+ * A TIC tunnel waiting for a limiter token: the reason as of now (why it
+ * waits, the seconds left), not as of when the wait began.
+ */
+static void waiting_json(json_t *o, const struct tunnel_rt *t)
+{
+	const struct daemon *d = t->d;
+	char why[sizeof(t->reason)];
+
+	if (t->state != TS_WAITING || !t->entry.conf.tic || d->fetch.pid > 0 ||
+	    d->token_due <= ev_now(d->loop))
+		return;
+	json_object_set_new(o, "wait_s", json_real(fetch_wait_reason(d, why, sizeof(why))));
+	json_object_set_new(o, "reason", json_string(why));
+}
+
 json_t *control_tunnel_json(const struct tunnel_rt *t)
 {
 	const struct tunnel_conf *tc = &t->entry.conf;
@@ -70,6 +87,9 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	if (!o)
 		fatalx("out of memory");
 	json_object_set_new(o, "tic", json_boolean(tc->tic));
+	waiting_json(o, t);
+	if (t->refresh_msg[0])
+		json_object_set_new(o, "refresh", json_string(t->refresh_msg));
 	if (t->entry.valid && (!tc->tic || tc->params.type)) {
 		json_object_set_new(o, "local",
 		                    json_sprintf("%s/%u", local, tc->params.prefix_len));

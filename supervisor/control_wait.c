@@ -1,5 +1,5 @@
 /*
- * start, stop and restart on the control socket: issue the operation,
+ * start, stop, restart and refresh on the control socket: issue the operation,
  * then follow the registry's events for the tunnels concerned, sending
  * progress lines until every one has settled (waiter.h decides).
  */
@@ -9,8 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch.h"
 #include "log.h"
 #include "workers.h"
+
+/* A refresh's own progress (its fetch while the tunnel runs on). */
+static void send_refresh(struct client *cl, const struct tunnel_rt *t)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s: %s", t->entry.conf.name, t->refresh_msg);
+	control_send(cl,
+	             json_pack("{s:s, s:s, s:s}", "progress", text, "tunnel", t->entry.conf.name,
+	                       "state", tunnel_state_name(t->state)),
+	             false);
+}
 
 static void send_progress(struct client *cl, const struct tunnel_rt *t)
 {
@@ -27,27 +40,19 @@ static void send_progress(struct client *cl, const struct tunnel_rt *t)
 /* A TIC tunnel waiting for a limiter token: say when the next one is due. */
 static void send_token_wait(struct client *cl, const struct tunnel_rt *t)
 {
-	struct limiter_now now;
-	struct limiter_status st;
-	char text[256];
+	char text[768], why[sizeof(t->reason)];
+	double left = 0;
 
-	limiter_now_read(&now);
-	limiter_status(&cl->ctl->d->limiter, &now, &st);
-	if (st.penalty_active)
-		snprintf(text, sizeof(text),
-		         "%s: waiting: the TIC server refused us; no connection for %.0f s",
-		         t->entry.conf.name, st.next_grant_s);
-	else if (cl->ctl->d->fetch.pid > 0)
+	if (cl->ctl->d->fetch.pid > 0)
 		snprintf(text, sizeof(text), "%s: waiting: another TIC fetch is under way",
 		         t->entry.conf.name);
-	else
-		snprintf(text, sizeof(text),
-		         "%s: waiting for a TIC connection token (next in %.0f s)",
-		         t->entry.conf.name, st.next_grant_s);
+	else {
+		left = fetch_wait_reason(cl->ctl->d, why, sizeof(why));
+		snprintf(text, sizeof(text), "%s: %s", t->entry.conf.name, why);
+	}
 	control_send(cl,
 	             json_pack("{s:s, s:s, s:s, s:f}", "progress", text, "tunnel",
-	                       t->entry.conf.name, "state", "waiting", "next_token_s",
-	                       st.next_grant_s),
+	                       t->entry.conf.name, "state", "waiting", "next_token_s", left),
 	             false);
 }
 
@@ -69,7 +74,10 @@ static void client_finish_change(struct client *cl)
 		if (off < sizeof(failed))
 			off += (size_t)snprintf(failed + off, sizeof(failed) - off, "%s%s: %s",
 			                        off ? "; " : "", cl->w[i].name,
-			                        !t                  ? "removed by a reload"
+			                        !t ? "removed by a reload"
+			                        : cl->op == OP_REFRESH &&
+			                                t->refresh_result != REFRESH_RESTARTED
+			                            ? t->refresh_msg
 			                        : t->state == TS_UP ? "still up"
 			                        : t->reason[0]      ? t->reason
 			                                            : tunnel_state_name(t->state));
@@ -96,6 +104,9 @@ static void waiter_check(struct client *cl, struct waiter *w, bool tick)
 	case WAITER_TOKEN:
 		send_token_wait(cl, w->t);
 		break;
+	case WAITER_REFRESH:
+		send_refresh(cl, w->t);
+		break;
 	case WAITER_QUIET:
 		break;
 	}
@@ -120,6 +131,12 @@ void control_wait_tick(EV_P_ ev_timer *tm, int revents)
 	client_maybe_finish(cl);
 }
 
+/* refresh applies to usable tunnels whose parameters come from TIC. */
+static bool refreshable(const struct tunnel_rt *t)
+{
+	return t->entry.valid && t->entry.conf.tic;
+}
+
 /* Begin the operation on t and fill in its waiter w. */
 static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *w)
 {
@@ -134,6 +151,9 @@ static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *
 	case OP_RESTART:
 		tunnel_restart(t);
 		break;
+	case OP_REFRESH:
+		fetch_refresh(cl->ctl->d, t);
+		break;
 	}
 }
 
@@ -143,9 +163,10 @@ json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 	const char *target = NULL;
 	bool wait = true, all = false;
 
-	cl->op = strcmp(argv[0], "start") == 0  ? OP_START
-	         : strcmp(argv[0], "stop") == 0 ? OP_STOP
-	                                        : OP_RESTART;
+	cl->op = strcmp(argv[0], "start") == 0     ? OP_START
+	         : strcmp(argv[0], "stop") == 0    ? OP_STOP
+	         : strcmp(argv[0], "refresh") == 0 ? OP_REFRESH
+	                                           : OP_RESTART;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-wait") == 0)
 			wait = false;
@@ -164,6 +185,11 @@ json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 		return control_error("usage", "'%s' needs a tunnel name or --all", argv[0]);
 	if (target && !registry_find(d->reg, target))
 		return control_unknown_tunnel(d, target);
+	if (target && cl->op == OP_REFRESH && !refreshable(registry_find(d->reg, target)))
+		return control_error("failed",
+		                     "%s: nothing to refresh: its parameters come from its file "
+		                     "(tic = no), or its file is not usable",
+		                     target);
 	log_info("control: %s %s (uid %d, pid %d)", argv[0], all ? "--all" : target,
 	         (int)cl->cred.uid, (int)cl->cred.pid);
 	cl->nw = all ? registry_count(d->reg) : 1;
@@ -175,7 +201,7 @@ json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 
 		/* Tunnels on their way out of the configuration are not started or waited for. */
 		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-			if (!t->removing)
+			if (!t->removing && (cl->op != OP_REFRESH || refreshable(t)))
 				change_begin(cl, t, &cl->w[i++]);
 		cl->nw = i;
 	} else {

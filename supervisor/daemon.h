@@ -65,6 +65,11 @@ struct daemon {
 	unsigned reloads;          /* successful reloads */
 	time_t last_reload_at;     /* wall clock of the last reload attempt; 0: none */
 	char last_reload_msg[512]; /* its outcome */
+	int tables_write_err;      /* -errno: state_dir/tables could not be written; 0: fine */
+	/* Why TIC tunnels wait (fetch_wait_reason): */
+	const char *limiter_empty_why; /* why the bucket started empty; NULL after a grant */
+	int limiter_save_err;          /* -errno of the last failed save; 0: saved */
+	ev_tstamp token_due;           /* when the scheduler wakes next (ev time); 0: never */
 };
 
 #endif

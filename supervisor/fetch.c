@@ -73,18 +73,15 @@ int fetch_init(struct daemon *d)
 	if (err < 0)
 		return err;
 	err = limiter_load(&d->limiter, d->limiter_path, &now);
-	if (err == -ENOENT)
-		log_info("limiter: no state in %s yet; starting with an empty bucket",
+	d->limiter_empty_why = limiter_empty_why(err);
+	if (err == -ENOENT || err == LIMITER_STATE_NEW_BOOT || err == LIMITER_STATE_NEW_PARAMS)
+		log_info("limiter: %s (no state in %s that counts)", d->limiter_empty_why,
 		         d->limiter_path);
 	else if (err == -EBADMSG)
-		log_warnx("limiter: %s is corrupt; starting with an empty bucket", d->limiter_path);
-	else if (err == LIMITER_STATE_NEW_BOOT)
-		log_info("limiter: state is from another boot; starting with an empty bucket");
-	else if (err == LIMITER_STATE_NEW_PARAMS)
-		log_info("limiter: burst/refill changed; starting with an empty bucket");
+		log_warnx("limiter: %s is corrupt; %s", d->limiter_path, d->limiter_empty_why);
 	else if (err < 0)
-		log_warnx("limiter: cannot read %s: %s; starting with an empty bucket",
-		          d->limiter_path, strerror(-err));
+		log_warnx("limiter: cannot read %s: %s; %s", d->limiter_path, strerror(-err),
+		          d->limiter_empty_why);
 	/* Persist at once so that even a crash before the first grant keeps the clock. */
 	limiter_persist(d, "start");
 	return registry_subscribe(d->reg, on_registry, d);
@@ -101,20 +98,120 @@ static void on_token(EV_P_ ev_timer *w, int revents)
 
 static void schedule(struct daemon *d, double after_s)
 {
+	d->token_due = ev_now(d->loop) + after_s;
 	ev_timer_stop(d->loop, &d->token_w);
 	ev_timer_init(&d->token_w, on_token, after_s, 0.);
 	d->token_w.data = d;
 	ev_timer_start(d->loop, &d->token_w);
 }
 
-/* Every waiting tunnel of acct hears why and for how long; look again after wait_s. */
+double fetch_wait_reason(const struct daemon *d, char *buf, size_t len)
+{
+	struct limiter_now now;
+	struct limiter_status st;
+	double left;
+
+	limiter_now_read(&now);
+	limiter_status(&d->limiter, &now, &st);
+	left = st.next_grant_s;
+	if (d->limiter_save_err && d->token_due > 0)
+		left = d->token_due - ev_now(d->loop);
+	left = left < 1 ? 1 : left;
+	if (st.penalty_active)
+		snprintf(buf, len,
+		         "the TIC server refused us; next connection in %.0f s (the broker blocks "
+		         "clients that connect too often; aiccud waits out its penalty)",
+		         left);
+	else if (d->limiter_save_err)
+		snprintf(buf, len,
+		         "cannot write the limiter state %.200s: %s; no TIC connection until it is "
+		         "saved (next try in %.0f s)",
+		         d->limiter_path, strerror(-d->limiter_save_err), left);
+	else if (d->limiter_empty_why)
+		snprintf(buf, len, "waiting for a TIC connection token (next in %.0f s): %s", left,
+		         d->limiter_empty_why);
+	else
+		snprintf(buf, len, "waiting for a TIC connection token (next in %.0f s)", left);
+	return left;
+}
+
+/*
+ * Every waiting tunnel of acct hears why and for how long (why NULL: the
+ * limiter's reason, fetch_wait_reason); look again after wait_s.  The log
+ * gets each new reason once, not once per tunnel.
+ */
 static void wait_for_token(struct daemon *d, double wait_s, const char *why,
                            const struct tic_account *acct)
 {
-	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		if (t->state == TS_WAITING && fetch_plan_same_account(&t->entry.conf.account, acct))
-			tunnel_set_state(t, TS_WAITING, "%s", why);
+	char text[sizeof(((struct tunnel_rt *)0)->reason)];
+	bool logged = false;
+
 	schedule(d, wait_s);
+	if (!why) {
+		fetch_wait_reason(d, text, sizeof(text));
+		why = text;
+	}
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
+		if (t->state != TS_WAITING ||
+		    !fetch_plan_same_account(&t->entry.conf.account, acct))
+			continue;
+		if (!logged && strcmp(t->reason, why) != 0) {
+			log_info("%s: %s", t->entry.conf.name, why);
+			logged = true;
+		}
+		tunnel_set_state(t, TS_WAITING, "%s", why);
+	}
+}
+
+/* Settle a refresh (fetch_refresh) once the fetcher has gone. */
+static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
+{
+	const struct fetch_rt *f = &d->fetch;
+	const char *name = t->entry.conf.name;
+	bool running =
+	    t->pid > 0 || t->state == TS_UP || t->state == TS_STARTING || t->state == TS_BACKOFF;
+
+	t->refreshing = false;
+	if (f->refused) {
+		/* Again after the broker's penalty, which the limiter waits out. */
+		t->refresh = true;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh: TIC server %s refused us; asking again after its penalty",
+		         f->server);
+	} else if (t->fetch_err) {
+		t->refresh_result = REFRESH_FAILED;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh failed: TIC %.40s: %.100s; left on its cached parameters",
+		         f->server,
+		         t->fetch_reason[0] ? t->fetch_reason
+		         : f->reason[0]     ? f->reason
+		                            : "no answer for this tunnel");
+	} else if (!t->refresh_changed) {
+		t->refresh_result = REFRESH_UNCHANGED;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh: TIC has the parameters it runs on; left running");
+	} else if (running) {
+		t->refresh_result = REFRESH_RESTARTED;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh: TIC has new parameters; restarted on them");
+	} else {
+		t->refresh_result = REFRESH_CACHED;
+		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+		         "refresh: TIC has new parameters; its next start uses them");
+	}
+	log_info("%s: %s", name, t->refresh_msg);
+	if (t->refresh_result == REFRESH_RESTARTED && !t->refresh)
+		tunnel_restart(t); /* a restart reads the cache, which now holds them */
+	tunnel_changed(t);
+}
+
+void fetch_refresh(struct daemon *d, struct tunnel_rt *t)
+{
+	t->refresh = true;
+	t->refresh_result = REFRESH_NONE;
+	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: waiting for a TIC token");
+	tunnel_changed(t);
+	fetch_kick(d);
 }
 
 /* The fetcher has gone: start what it fetched, fail what it could not. */
@@ -132,6 +229,10 @@ static void fetch_finished(struct daemon *d, int status)
 		         WIFSIGNALED(status) ? "killed by signal" : "exited with status",
 		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
+		if (t->refreshing) {
+			refresh_finished(d, t);
+			continue;
+		}
 		if (t->state != TS_FETCHING)
 			continue;
 		switch (fetch_plan_outcome(f->refused, t->fetch_err,
@@ -168,7 +269,7 @@ static void on_fetch_child(EV_P_ ev_child *c, int revents)
 static struct tunnel_rt *find_by_id(struct daemon *d, const char *id)
 {
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		if (t->state == TS_FETCHING && strcmp(t->entry.conf.id, id) == 0)
+		if ((t->state == TS_FETCHING || t->refreshing) && strcmp(t->entry.conf.id, id) == 0)
 			return t;
 	return NULL;
 }
@@ -183,6 +284,7 @@ static void on_fetch_result(struct daemon *d, const struct ipc_fetch_result *r)
 	if (!t)
 		return;
 	t->fetch_err = r->err;
+	t->refresh_changed = r->changed != 0;
 	snprintf(t->fetch_reason, sizeof(t->fetch_reason), "%.*s", (int)sizeof(r->reason),
 	         r->reason);
 	if (r->err)
@@ -260,6 +362,24 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 		snprintf(req->ids[req->nids++], TUNNEL_ID_MAX, "%s", t->entry.conf.id);
 		t->fetch_err = -EINPROGRESS;
 		t->fetch_reason[0] = '\0';
+		t->refresh_changed = false;
+		if (t->state != TS_WAITING) {
+			/* A refresh: the tunnel keeps running on its cache meanwhile. */
+			t->refresh = false;
+			t->refreshing = true;
+			snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+			         "refresh: fetching parameters from TIC %.100s",
+			         b->account->server);
+			tunnel_changed(t);
+			continue;
+		}
+		if (t->refresh) {
+			/* It waited for TIC anyway: this fetch is its refresh. */
+			t->refresh = false;
+			t->refresh_result = REFRESH_RESTARTED;
+			snprintf(t->refresh_msg, sizeof(t->refresh_msg),
+			         "refresh: it was waiting for TIC; fetched and started");
+		}
 		tunnel_set_state(t, TS_FETCHING, "fetching parameters from TIC %s",
 		                 b->account->server);
 	}
@@ -321,18 +441,19 @@ static void fetch_now(struct daemon *d)
 		return;
 	limiter_now_read(&now);
 	if (!fetch_plan_token(&d->limiter, &now, &wait_s, why, sizeof(why))) {
-		wait_for_token(d, wait_s, why, b.account);
+		wait_for_token(d, wait_s, NULL, b.account);
 		return;
 	}
 	/* The grant must be on disk before the connection is made. */
 	err = limiter_save(&d->limiter, d->limiter_path);
+	d->limiter_save_err = err < 0 ? err : 0;
 	if (err < 0) {
 		log_warnx("limiter: cannot save %s: %s; not connecting to TIC", d->limiter_path,
 		          strerror(-err));
-		wait_for_token(d, FETCH_SAVE_RETRY, "cannot save the limiter state; retrying",
-		               b.account);
+		wait_for_token(d, FETCH_SAVE_RETRY, NULL, b.account);
 		return;
 	}
+	d->limiter_empty_why = NULL;
 	err = fetch_spawn(d, &b);
 	if (err < 0) {
 		log_warnx("cannot start the TIC fetcher: %s", strerror(-err));

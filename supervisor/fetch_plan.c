@@ -14,7 +14,8 @@ void fetch_plan_batch(const struct registry *r, struct fetch_batch *b)
 	b->account = NULL;
 	b->n = 0;
 	for (struct tunnel_rt *t = registry_first(r); t && b->n < b->max; t = registry_next(t)) {
-		if (t->state != TS_WAITING)
+		/* Waiting for TIC, or running with a refresh asked for (aiccuctl refresh). */
+		if (t->state != TS_WAITING && !(t->refresh && !t->refreshing))
 			continue;
 		if (!b->account)
 			b->account = &t->entry.conf.account;

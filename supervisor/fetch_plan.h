@@ -26,7 +26,8 @@ struct fetch_batch {
 bool fetch_plan_same_account(const struct tic_account *a, const struct tic_account *b);
 /*
  * Fill b (b->tunnels has room for b->max) with the first waiting tunnel's
- * account and that account's waiting tunnels.
+ * account and that account's waiting tunnels; a tunnel with a refresh
+ * asked for (and not yet under way) counts as waiting.
  */
 void fetch_plan_batch(const struct registry *r, struct fetch_batch *b);
 

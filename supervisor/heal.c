@@ -77,6 +77,9 @@ static bool route_hit(const struct tunnel_rt *t, const void *obj)
 {
 	const struct netcfg_route *r = obj;
 
+	if (t->entry.conf.default_route && r->table == POLICY_MAIN_TABLE && r->dst_len == 0 &&
+	    r->ifindex == t->ifindex)
+		return true; /* its main-table default route (default_route = yes) */
 	return r->table == t->entry.conf.table && r->dst_len == 0;
 }
 
@@ -169,6 +172,13 @@ static int route_seen(const struct netcfg_route *r, void *arg)
 	return policy_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
 }
 
+static int main_route_seen(const struct netcfg_route *r, void *arg)
+{
+	const struct tunnel_rt *t = arg;
+
+	return policy_main_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
+}
+
 static int addr_seen(const struct netcfg_addr *a, void *arg)
 {
 	const struct tunnel_rt *t = arg;
@@ -229,6 +239,33 @@ static void check_route(struct heal *h, struct tunnel_rt *t)
 	policy_route(&t->entry.conf, t->ifindex, &route);
 	snprintf(what, sizeof(what), "default route of table %u (mtu %u)", route.table, route.mtu);
 	err = netcfg_route_add(nc, &route);
+	if (err < 0)
+		repair_failed(t, what, err);
+	else
+		repaired(t, h->first_event, what);
+}
+
+/*
+ * default_route = yes: its main-table default route.  Created exclusively,
+ * as at install: if another default route of that metric took its place,
+ * that one is left alone and the failure logged.
+ */
+static void check_main_route(struct heal *h, struct tunnel_rt *t)
+{
+	struct netcfg *nc = h->d->nc;
+	struct netcfg_route route;
+	char what[128];
+	int err;
+
+	if (!t->entry.conf.default_route)
+		return;
+	err = netcfg_route_list(nc, POLICY_MAIN_TABLE, NETCFG_PROTO, main_route_seen, t);
+	if (err != 0)
+		return;
+	policy_main_route(&t->entry.conf, t->ifindex, &route);
+	snprintf(what, sizeof(what), "main-table default route (metric %u, mtu %u)", route.priority,
+	         route.mtu);
+	err = netcfg_route_add_excl(nc, &route);
 	if (err < 0)
 		repair_failed(t, what, err);
 	else
@@ -349,8 +386,10 @@ static void check_tunnel(struct heal *h, struct tunnel_rt *t, unsigned dirty)
 		if (!watched(t) || t->link_missing)
 			return; /* the link is gone: the worker restarts */
 	}
-	if (dirty & HEAL_ROUTE)
+	if (dirty & HEAL_ROUTE) {
 		check_route(h, t);
+		check_main_route(h, t);
+	}
 	if (dirty & HEAL_RULE)
 		check_rule(h, t);
 	if (dirty & HEAL_ADDR)

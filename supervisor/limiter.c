@@ -548,3 +548,27 @@ corrupt:
 	limiter_init(l, l->burst, l->refill, now);
 	return -EBADMSG;
 }
+
+const char *limiter_empty_why(int load_result)
+{
+	switch (load_result) {
+	case 0:
+		return NULL;
+	case -ENOENT:
+		return "a fresh install: the limiter has no saved state, so its bucket starts "
+		       "empty (restarting aiccud in a loop can never connect more often than the "
+		       "broker allows)";
+	case LIMITER_STATE_NEW_BOOT:
+		return "the limiter's state is from another boot (its clock cannot be compared): "
+		       "the bucket starts empty";
+	case LIMITER_STATE_NEW_PARAMS:
+		return "burst/refill changed: the bucket starts empty for one 60 s window plus one "
+		       "refill interval";
+	case -EBADMSG:
+		return "the limiter's saved state is corrupt: its bucket starts empty";
+	default:
+		return load_result < 0
+		           ? "the limiter's saved state cannot be read: its bucket starts empty"
+		           : NULL;
+	}
+}

@@ -128,6 +128,14 @@ double limiter_next(const struct limiter *l, const struct limiter_now *now);
 unsigned limiter_tokens(const struct limiter *l, const struct limiter_now *now);
 
 /*
+ * Why the result of limiter_load (or limiter_parse) leaves the bucket
+ * empty, as a sentence for status and the log: a fresh install (no
+ * state), another boot, changed burst/refill, a corrupt or unreadable
+ * state.  NULL when the loaded state counts (0).
+ */
+const char *limiter_empty_why(int load_result);
+
+/*
  * The TIC server turned us away: 0 tokens and no grant before now + seconds
  * (raised to LIMITER_PENALTY_MIN, capped at LIMITER_PENALTY_MAX); one token
  * when it ends.  A longer penalty already running is kept.

@@ -20,6 +20,7 @@
 #include "fetcher.h"
 #include "ipc.h"
 #include "log.h"
+#include "tables.h"
 #include "parent.h"
 #include "worker.h"
 
@@ -128,6 +129,8 @@ int main(int argc, char **argv)
 		daemonize();
 		log_init("aiccud", true, d.verbosity);
 	}
+	/* Before anything compares or starts tunnels: their automatic tables. */
+	tables_assign(&d.cfg, &d.tables_write_err);
 	rc = parent_run(&d);
 	config_free(&d.cfg);
 	return rc;

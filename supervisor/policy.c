@@ -14,6 +14,26 @@ void policy_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route
 	r->protocol = NETCFG_PROTO;
 }
 
+void policy_main_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r)
+{
+	policy_route(tc, ifindex, r);
+	r->table = POLICY_MAIN_TABLE;
+	/* Explicit, so that removal matches our route and no other of ::/0. */
+	r->priority = tc->default_route_metric ? tc->default_route_metric : POLICY_MAIN_METRIC;
+}
+
+bool policy_main_route_is_ours(const struct tunnel_conf *tc, int ifindex,
+                               const struct netcfg_route *r)
+{
+	struct netcfg_route want;
+
+	if (!tc->default_route)
+		return false;
+	policy_main_route(tc, ifindex, &want);
+	return r->protocol == NETCFG_PROTO && r->table == want.table && r->dst_len == 0 &&
+	       r->ifindex == ifindex && r->priority == want.priority && r->mtu == want.mtu;
+}
+
 void policy_rule(const struct tunnel_conf *tc, struct netcfg_rule *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -39,9 +59,7 @@ bool policy_route_is_ours(const struct tunnel_conf *tc, int ifindex, const struc
 
 bool policy_rule_is_stale(const struct tunnel_conf *tc, const struct netcfg_rule *r)
 {
-	return r->protocol == NETCFG_PROTO &&
-	       (r->table == tc->table || r->priority == tc->rule_priority) &&
-	       !policy_rule_is_ours(tc, r);
+	return r->protocol == NETCFG_PROTO && r->table == tc->table && !policy_rule_is_ours(tc, r);
 }
 
 bool policy_route_is_stale(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r)
@@ -99,6 +117,23 @@ static int prune_route(const struct netcfg_route *r, void *arg)
 	return 0;
 }
 
+/* Ours on our link in the main table, but not what we install now (an old metric or MTU). */
+static int prune_main_route(const struct netcfg_route *r, void *arg)
+{
+	struct prune_ctx *c = arg;
+	int err;
+
+	if (r->protocol != NETCFG_PROTO || r->dst_len != 0 || r->ifindex != c->ifindex ||
+	    policy_main_route_is_ours(c->tc, c->ifindex, r))
+		return 0;
+	err = netcfg_route_del(c->nc, r);
+	if (err < 0 && err != -ENOENT)
+		c->err = err;
+	else
+		c->pruned++;
+	return 0;
+}
+
 int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned)
 {
 	struct prune_ctx c = {.nc = nc, .tc = tc, .ifindex = ifindex};
@@ -107,15 +142,57 @@ int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, u
 	err = netcfg_rule_list(nc, NETCFG_PROTO, prune_rule, &c);
 	if (!err)
 		err = netcfg_route_list(nc, tc->table, NETCFG_PROTO, prune_route, &c);
+	if (!err && ifindex > 0)
+		err = netcfg_route_list(nc, POLICY_MAIN_TABLE, NETCFG_PROTO, prune_main_route, &c);
 	if (pruned)
 		*pruned = c.pruned;
 	return err < 0 ? err : c.err;
+}
+
+struct main_ctx {
+	const struct tunnel_conf *tc;
+	int ifindex;
+	bool ours; /* the route of this metric is this tunnel's (another MTU at most) */
+};
+
+static int find_main_route(const struct netcfg_route *r, void *arg)
+{
+	struct main_ctx *c = arg;
+	struct netcfg_route want;
+
+	policy_main_route(c->tc, c->ifindex, &want);
+	if (r->protocol == NETCFG_PROTO && r->dst_len == 0 && r->ifindex == c->ifindex &&
+	    r->priority == want.priority)
+		c->ours = true;
+	return 0;
+}
+
+/*
+ * Never replace someone else's default route: create it exclusively; when
+ * one of that metric exists, only our own (from an earlier start, perhaps
+ * with another MTU) is rewritten.
+ */
+static int main_route_add(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex)
+{
+	struct main_ctx c = {.tc = tc, .ifindex = ifindex};
+	struct netcfg_route r;
+	int err;
+
+	policy_main_route(tc, ifindex, &r);
+	err = netcfg_route_add_excl(nc, &r);
+	if (err != -EEXIST)
+		return err;
+	err = netcfg_route_list(nc, POLICY_MAIN_TABLE, NETCFG_PROTO, find_main_route, &c);
+	if (err < 0)
+		return err;
+	return c.ours ? netcfg_route_add(nc, &r) : -EEXIST;
 }
 
 int policy_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what)
 {
 	struct netcfg_route route;
 	struct netcfg_rule rule;
+	const char *ignored;
 	int err;
 
 	policy_route(tc, ifindex, &route);
@@ -127,7 +204,22 @@ int policy_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex,
 	if (err < 0)
 		return err;
 	*what = "source rule";
-	return netcfg_rule_add(nc, &rule);
+	err = netcfg_rule_add(nc, &rule);
+	if (err < 0 || !tc->default_route)
+		return err;
+	*what = "main-table default route";
+	err = main_route_add(nc, tc, ifindex);
+	if (err == -EEXIST)
+		*what = "main-table default route (the main table has another default route "
+		        "of that metric; set default_route_metric to use both)";
+	if (err < 0) {
+		/* All or nothing: the caller does not remove what it was not told of. */
+		struct tunnel_conf only_table = *tc;
+
+		only_table.default_route = false;
+		policy_remove(nc, &only_table, ifindex, &ignored);
+	}
+	return err;
 }
 
 int policy_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what)
@@ -143,6 +235,14 @@ int policy_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, 
 	if (err < 0 && err != -ENOENT)
 		return err;
 	*what = "default route";
+	err = netcfg_route_del(nc, &route);
+	if (err < 0 && err != -ENOENT)
+		return err;
+	if (!tc->default_route)
+		return 0;
+	/* Exactly ours: table, ::/0, our link, our metric, our protocol. */
+	policy_main_route(tc, ifindex, &route);
+	*what = "main-table default route";
 	err = netcfg_route_del(nc, &route);
 	if (err < 0 && err != -ENOENT)
 		return err;

@@ -13,17 +13,30 @@
 
 #include <stdbool.h>
 
+/* The main table's number and the kernel's metric for routes added without one. */
+#define POLICY_MAIN_TABLE  254
+#define POLICY_MAIN_METRIC 1024
+
 void policy_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r);
+/*
+ * default_route = yes: the main table's default route via the tunnel (its
+ * MTU, its metric), so that all IPv6 traffic uses the tunnel, as AICCU's
+ * "defaultroute true" did.  Only meaningful when tc->default_route.
+ */
+void policy_main_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r);
+bool policy_main_route_is_ours(const struct tunnel_conf *tc, int ifindex,
+                               const struct netcfg_route *r);
 void policy_rule(const struct tunnel_conf *tc, struct netcfg_rule *r);
 
 /* Exactly the rule / table route policy_install makes for this tunnel. */
 bool policy_rule_is_ours(const struct tunnel_conf *tc, const struct netcfg_rule *r);
 bool policy_route_is_ours(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r);
 /*
- * An aiccud object (NETCFG_PROTO) that occupies this tunnel's table or rule
- * priority without being what policy_install makes now: left by a killed
- * aiccud, or by an earlier address of a TIC tunnel.  Removing them keeps
- * one rule per tunnel.
+ * An aiccud object (NETCFG_PROTO) that occupies this tunnel's table
+ * without being what policy_install makes now: left by a killed aiccud, or
+ * by an earlier address of a TIC tunnel.  Removing them keeps one rule per
+ * tunnel.  Only the table counts: several tunnels may share a rule
+ * priority (their rules differ in the source address).
  */
 bool policy_rule_is_stale(const struct tunnel_conf *tc, const struct netcfg_rule *r);
 bool policy_route_is_stale(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r);
@@ -36,14 +49,23 @@ bool policy_route_is_stale(const struct tunnel_conf *tc, int ifindex, const stru
  */
 bool policy_is_subnet_anycast(const struct in6_addr *a, unsigned prefix_len);
 
-/* Returns 0 or -errno; *what names the step that failed. */
+/*
+ * Returns 0 or -errno; *what names the step that failed.  With
+ * default_route, a main-table default route of the same metric that is
+ * not this tunnel's (the ISP's, another tunnel's) is never replaced:
+ * -EEXIST, and *what says so.
+ */
 int policy_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what);
 /*
  * Also removes stale aiccud objects in the tunnel's table and at its rule
  * priority (policy_*_is_stale); *pruned (may be NULL) counts them.
  */
 int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned);
-/* Removes both; a missing object is not an error.  Returns 0 or -errno. */
+/*
+ * Removes the rule, the table route and (default_route) exactly this
+ * tunnel's main-table default route; a missing object is not an error.
+ * Returns 0 or -errno.
+ */
 int policy_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what);
 
 #endif

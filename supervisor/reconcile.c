@@ -27,9 +27,19 @@ long reconcile_route_owner(const struct tunnel_entry *tunnels, size_t n,
 {
 	if (r->protocol != NETCFG_PROTO || r->dst_len != 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (tunnels[i].valid && tunnels[i].conf.table == r->table)
+	for (size_t i = 0; i < n; i++) {
+		const struct tunnel_conf *tc = &tunnels[i].conf;
+		struct netcfg_route main;
+
+		if (!tunnels[i].valid)
+			continue;
+		if (tc->table == r->table)
 			return (long)i;
+		/* The main table's default: by metric (its link is known later). */
+		policy_main_route(tc, r->ifindex, &main);
+		if (tc->default_route && r->table == main.table && r->priority == main.priority)
+			return (long)i;
+	}
 	return -1;
 }
 

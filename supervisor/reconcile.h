@@ -23,7 +23,11 @@
  */
 long reconcile_rule_owner(const struct tunnel_entry *tunnels, size_t n,
                           const struct netcfg_rule *r);
-/* A route is adopted by the usable tunnel whose table it is in (default route only). */
+/*
+ * A route is adopted by the usable tunnel whose table it is in (default
+ * route only), or, in the main table, by the default_route tunnel of its
+ * metric.
+ */
 long reconcile_route_owner(const struct tunnel_entry *tunnels, size_t n,
                            const struct netcfg_route *r);
 /* A link is adopted by the usable tunnel of that interface name (its worker takes it over). */

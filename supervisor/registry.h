@@ -32,6 +32,14 @@
 struct daemon;
 struct registry;
 
+enum refresh_result {
+	REFRESH_NONE = 0,  /* none asked for, or one under way */
+	REFRESH_UNCHANGED, /* TIC has what the cache had: left running */
+	REFRESH_RESTARTED, /* changed: restarted on the new parameters */
+	REFRESH_CACHED,    /* changed, but not running: the next start uses them */
+	REFRESH_FAILED,    /* no answer: left running on the cached parameters */
+};
+
 /* One tunnel: what the supervisor knows about its worker, link and routing. */
 struct tunnel_rt {
 	struct daemon *d;
@@ -64,6 +72,12 @@ struct tunnel_rt {
 	/* fetch.c */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */
 	char fetch_reason[256]; /* its message */
+	/* aiccuctl refresh (fetch_refresh): TIC asked again while the tunnel runs */
+	bool refresh;         /* asked for: fetch at the next token */
+	bool refreshing;      /* in the running fetch */
+	bool refresh_changed; /* the fetch found other parameters than the cache held */
+	enum refresh_result refresh_result; /* how the last refresh ended */
+	char refresh_msg[200];              /* its message, for status and aiccuctl */
 
 	/* Restarts of workers that died (backoff.h). */
 	struct backoff backoff;

@@ -12,6 +12,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "tables.h"
 #include "workers.h"
 
 /* Appends to a message buffer, never past its end. */
@@ -100,7 +101,8 @@ static int load_new(struct daemon *d, struct config *n, char *msg, size_t len)
 		         d->cfg.file, diag.count ? diag.msgs[0] : "unknown error",
 		         diag.count > 1 ? " (more in the log)" : "");
 		config_free(n);
-	}
+	} else
+		tables_assign(n, &d->tables_write_err);
 	config_diag_free(&diag);
 	return err < 0 ? -EINVAL : 0;
 }

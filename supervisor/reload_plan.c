@@ -48,7 +48,9 @@ bool reload_conf_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	    a->datapath != b->datapath || a->tic != b->tic ||
 	    a->heartbeat_ipv4 != b->heartbeat_ipv4 || a->liveness != b->liveness ||
 	    a->liveness_misses != b->liveness_misses || a->mss_clamp != b->mss_clamp ||
-	    a->offload != b->offload || strcmp(a->setup_script, b->setup_script) != 0)
+	    a->offload != b->offload || strcmp(a->setup_script, b->setup_script) != 0 ||
+	    a->default_route != b->default_route ||
+	    a->default_route_metric != b->default_route_metric)
 		return false;
 	if (!account_same(&a->account, &b->account) || !routed_same(a, b))
 		return false;

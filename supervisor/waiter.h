@@ -12,7 +12,7 @@
 
 #include "registry.h"
 
-enum change_op { OP_START, OP_STOP, OP_RESTART };
+enum change_op { OP_START, OP_STOP, OP_RESTART, OP_REFRESH };
 
 struct waiter {
 	struct tunnel_rt *t; /* NULL once a reload removed it */
@@ -21,12 +21,14 @@ struct waiter {
 	bool ok;
 	enum tunnel_state reported; /* last state sent as progress */
 	char reported_reason[sizeof(((struct tunnel_rt *)0)->reason)];
+	char reported_refresh[sizeof(((struct tunnel_rt *)0)->refresh_msg)];
 };
 
 enum waiter_note {
 	WAITER_QUIET = 0, /* nothing to say */
 	WAITER_PROGRESS,  /* the state or its reason changed: a progress line */
 	WAITER_TOKEN,     /* tick while waiting for a TIC token: say when the next is due */
+	WAITER_REFRESH,   /* a refresh's message changed (refresh_msg) */
 };
 
 /* Start waiting on t: called just before its operation is issued. */
@@ -42,7 +44,9 @@ enum waiter_note waiter_update(struct waiter *w, enum change_op op, bool tick, b
 /*
  * Whether op on t is over: stop, once no worker runs and the tunnel is
  * stopped or failed; start and restart, once it is up, failed or stopped
- * without a start still promised (a restart's first half).
+ * without a start still promised (a restart's first half); refresh, once
+ * its fetch is over and, when that restarted the tunnel, like a restart
+ * (ok: unchanged, or restarted and up, or cached for a stopped tunnel).
  */
 bool waiter_settled(enum change_op op, const struct tunnel_rt *t, bool *ok);
 

@@ -32,7 +32,7 @@ for f in /sbin/aiccud /sbin/aiccuctl /init.d/aiccud; do
 done
 for f in /default/aiccud /systemd/system/aiccud.service /tmpfiles.d/aiccud.conf \
 	/man8/aiccud.8 /man8/aiccuctl.8 /man5/aiccud.conf.5 /aiccud/aiccud.conf \
-	/examples/sixxs0.conf; do
+	/examples/sixxs0.conf /rt_protos.d/aiccud.conf; do
 	check "$f is installed" test -f "$DEST$(installed $f)"
 done
 SBIN=$(dirname "$(installed /sbin/aiccud)")

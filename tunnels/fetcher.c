@@ -29,6 +29,20 @@ static void request_receive(int fd, struct ipc_fetch *req)
 		req->ids[i][TUNNEL_ID_MAX - 1] = '\0';
 }
 
+/* What the worker would run on differs from what the cache held (or it held nothing). */
+static bool cache_differs(int dir, const struct tic_tunnel *t)
+{
+	struct tic_tunnel old;
+	time_t fetched;
+	bool differs;
+	int err = dir < 0 ? dir : cache_read_at(dir, t->id, &old, &fetched);
+
+	differs = (err != 0 && err != -ESTALE) || !tunnel_params_same(&old.params, &t->params) ||
+	          old.admin_enabled != t->admin_enabled || old.user_enabled != t->user_enabled;
+	explicit_bzero(&old, sizeof(old));
+	return differs;
+}
+
 static void report(int fd, int dir, const struct ipc_fetch *req, const struct tic_tunnel *out)
 {
 	for (uint32_t i = 0; i < req->nids; i++) {
@@ -40,7 +54,10 @@ static void report(int fd, int dir, const struct ipc_fetch *req, const struct ti
 			r.err = out[i].fetch_err;
 			snprintf(r.reason, sizeof(r.reason), "%s", out[i].fetch_msg);
 		} else {
-			int werr = dir < 0 ? dir : cache_write_at(dir, &out[i], time(NULL));
+			int werr;
+
+			r.changed = cache_differs(dir, &out[i]);
+			werr = dir < 0 ? dir : cache_write_at(dir, &out[i], time(NULL));
 
 			r.err = werr;
 			if (werr)

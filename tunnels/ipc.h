@@ -82,6 +82,7 @@ struct ipc_fetch_result {
 	char id[TUNNEL_ID_MAX];
 	int32_t err; /* 0: cached; else -errno */
 	char reason[256];
+	uint8_t changed; /* err 0: the cache held other parameters (or none) before */
 };
 
 struct ipc_fetch_done {

@@ -83,3 +83,14 @@ uint32_t tunnel_mtu(const struct tunnel_conf *tc)
 		return tc->params.mtu;
 	return TUNNEL_DEFAULT_MTU;
 }
+
+bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_params *b)
+{
+	return a->type == b->type &&
+	       memcmp(&a->ipv6_local, &b->ipv6_local, sizeof(a->ipv6_local)) == 0 &&
+	       memcmp(&a->ipv6_pop, &b->ipv6_pop, sizeof(a->ipv6_pop)) == 0 &&
+	       a->prefix_len == b->prefix_len && a->ipv4_pop.s_addr == b->ipv4_pop.s_addr &&
+	       a->ipv4_local.s_addr == b->ipv4_local.s_addr &&
+	       strcmp(a->password, b->password) == 0 &&
+	       a->heartbeat_interval == b->heartbeat_interval && a->mtu == b->mtu;
+}

@@ -93,6 +93,8 @@ struct tunnel_conf {
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */
 	struct tunnel_prefix routed[TUNNEL_ROUTED_MAX];
 	uint8_t nrouted;
+	bool default_route;            /* also the main table's default route via the tunnel */
+	uint32_t default_route_metric; /* its metric; 0: the kernel's default, 1024 */
 };
 
 const char *tunnel_type_name(enum tunnel_type t);
@@ -101,5 +103,7 @@ const char *tunnel_datapath_name(enum tunnel_datapath d);
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
 /* The MTU to use: the file's override, else the broker's, else 1280. */
 uint32_t tunnel_mtu(const struct tunnel_conf *tc);
+/* Field by field (not memcmp: padding, and the password's bytes after its NUL). */
+bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_params *b);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * aiccuctl start|stop|restart [--no-wait] TUNNEL|--all
+ * aiccuctl start|stop|restart|refresh [--no-wait] TUNNEL|--all
  *
  * Waits (unless --no-wait) until every named tunnel is up (start,
  * restart) or stopped (stop), or has failed, printing aiccud's progress
@@ -26,10 +26,17 @@ static void show_progress(json_t *line, void *arg)
 		return;
 	printf("%s\n", ctl_str(line, "progress"));
 	fflush(stdout);
+	{
+		/* Per tunnel, the progress line shown last: the result does not repeat it. */
+		char key[64];
+
+		snprintf(key, sizeof(key), "%s\tsaid", ctl_str(line, "tunnel"));
+		json_object_set_new(sh->last, key, json_string(ctl_str(line, "progress")));
+	}
 	json_object_set_new(sh->last, ctl_str(line, "tunnel"), json_string(ctl_str(line, "state")));
 }
 
-static void print_result(json_t *reply, json_t *last)
+static void print_result(json_t *reply, json_t *last, bool refresh)
 {
 	json_t *list = json_object_get(reply, "tunnels"), *t;
 	size_t i;
@@ -39,6 +46,16 @@ static void print_result(json_t *reply, json_t *last)
 		const char *reason = ctl_str(t, "reason");
 		const char *seen = json_string_value(json_object_get(last, ctl_str(t, "name")));
 
+		char said[512], key[64];
+		const char *shown;
+
+		/* A refresh's outcome, unless it was that tunnel's last progress line. */
+		snprintf(said, sizeof(said), "%s: %s", ctl_str(t, "name"), ctl_str(t, "refresh"));
+		snprintf(key, sizeof(key), "%s\tsaid", ctl_str(t, "name"));
+		shown = json_string_value(json_object_get(last, key));
+		if (refresh && json_object_get(t, "refresh") &&
+		    (!shown || strcmp(shown, said) != 0))
+			printf("%s\n", said);
 		if (seen && strcmp(seen, ctl_str(t, "state")) == 0)
 			continue;
 		printf("%s: %s%s%s\n", ctl_str(t, "name"), ctl_str(t, "state"),
@@ -70,7 +87,7 @@ int cmd_change(struct ctl *ctl, int argc, char **argv)
 	reply = ctl_request(ctl, line, ctl->timeout ? ctl->timeout : CHANGE_TIMEOUT, show_progress,
 	                    &sh, &rc);
 	if (reply && !ctl->json && json_object_get(reply, "tunnels"))
-		print_result(reply, sh.last);
+		print_result(reply, sh.last, strcmp(argv[0], "refresh") == 0);
 	json_decref(sh.last);
 	return reply ? ctl_finish(ctl, reply) : rc;
 }

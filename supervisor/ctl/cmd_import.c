@@ -1,11 +1,15 @@
 /*
  * aiccuctl import-aiccu [-o FILE] [--table N] [--rule-priority N]
  *                       [--interface NAME] AICCU.CONF
+ * aiccuctl import-aiccu -d DIR [--rule-priority N] AICCU.CONF...
  *
  * Converts an AICCU configuration into a tunnel file (stdout, or FILE
  * created 0600 and never overwritten) and prints on stderr what could not
- * be carried over.  Exit 0: the file is complete; 1: it needs editing (or
- * the AICCU file could not be read); 2: usage.  Needs no daemon.
+ * be carried over.  With -d, every file given (one AICCU instance each)
+ * becomes DIR/INTERFACE.conf, converted together so that they load
+ * together (aiccu_import_many).  Exit 0: every file is complete; 1: one
+ * needs editing (or an AICCU file could not be read); 2: usage.  Needs no
+ * daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,25 +92,23 @@ static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 	return 0;
 }
 
-static int report(const struct ctl *ctl, const struct aiccu_import *r, const char *outfile)
+static void report_json(const struct aiccu_import *r, const char *outfile, json_t *files)
 {
-	int rc = r->complete ? EX_DONE : EX_FAILED;
+	json_t *o = json_pack("{s:b}", "complete", r->complete);
+	json_t *notes = json_array();
 
-	if (ctl->json) {
-		json_t *o = json_pack("{s:b, s:b}", "ok", r->complete, "complete", r->complete);
-		json_t *notes = json_array();
+	for (size_t i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, json_string(r->notes[i]));
+	json_object_set_new(o, "notes", notes);
+	if (outfile)
+		json_object_set_new(o, "file", json_string(outfile));
+	else if (r->text)
+		json_object_set_new(o, "text", json_string(r->text));
+	json_array_append_new(files, o);
+}
 
-		for (size_t i = 0; i < r->nnotes; i++)
-			json_array_append_new(notes, json_string(r->notes[i]));
-		json_object_set_new(o, "notes", notes);
-		if (outfile)
-			json_object_set_new(o, "file", json_string(outfile));
-		else if (r->text)
-			json_object_set_new(o, "text", json_string(r->text));
-		ctl_print_json(o);
-		json_decref(o);
-		return rc;
-	}
+static void report_text(const struct aiccu_import *r, const char *outfile)
+{
 	for (size_t i = 0; i < r->nnotes; i++)
 		fprintf(stderr, "%s\n", r->notes[i]);
 	if (!r->text)
@@ -116,69 +118,156 @@ static int report(const struct ctl *ctl, const struct aiccu_import *r, const cha
 		                "(see above)\n");
 	if (r->text && !outfile)
 		fputs(r->text, stdout);
-	return rc;
+	else if (r->text)
+		fprintf(stderr, "aiccuctl: wrote %s\n", outfile);
 }
 
-int cmd_import_aiccu(struct ctl *ctl, int argc, char **argv)
-{
-	struct aiccu_import_opts o = {0};
-	struct aiccu_import r;
-	const char *in = NULL, *outfile = NULL;
-	char *buf = NULL;
-	size_t len;
-	int err, rc;
+struct import_args {
+	struct aiccu_import_opts o;
+	const char *outfile, *dir;
+	const char **in;
+	size_t nin;
+};
 
+static int parse_args(int argc, char **argv, struct import_args *a)
+{
 	for (int i = 1; i < argc; i++) {
 		bool has_val = i + 1 < argc;
 
 		if (strcmp(argv[i], "-o") == 0 && has_val)
-			outfile = argv[++i];
+			a->outfile = argv[++i];
+		else if (strcmp(argv[i], "-d") == 0 && has_val)
+			a->dir = argv[++i];
 		else if (strcmp(argv[i], "--interface") == 0 && has_val)
-			o.interface = argv[++i];
+			a->o.interface = argv[++i];
 		else if (strcmp(argv[i], "--table") == 0 && has_val) {
-			if (parse_u32(argv[++i], 1, UINT32_MAX, &o.table) < 0 || o.table == 253 ||
-			    o.table == 254 || o.table == 255) {
+			if (parse_u32(argv[++i], 1, UINT32_MAX, &a->o.table) < 0 ||
+			    a->o.table == 253 || a->o.table == 254 || a->o.table == 255) {
 				fprintf(stderr,
 				        "aiccuctl: --table wants 1..4294967295, not 253..255\n");
 				return EX_USAGE;
 			}
 		} else if (strcmp(argv[i], "--rule-priority") == 0 && has_val) {
-			if (parse_u32(argv[++i], 1, 32765, &o.rule_priority) < 0) {
+			if (parse_u32(argv[++i], 1, 32765, &a->o.rule_priority) < 0) {
 				fprintf(stderr, "aiccuctl: --rule-priority wants 1..32765\n");
 				return EX_USAGE;
 			}
-		} else if (!in && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-			in = argv[i];
+		} else if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)
+			a->in[a->nin++] = argv[i];
 		else
 			return ctl_usage("import-aiccu");
 	}
-	if (!in)
+	if (a->nin == 0 || (a->outfile && a->dir) || (a->nin > 1 && !a->dir))
 		return ctl_usage("import-aiccu");
-	o.source = strcmp(in, "-") == 0 ? "(stdin)" : in;
-	err = read_all(in, &buf, &len);
-	if (err < 0) {
-		fprintf(stderr, "aiccuctl: cannot read %s: %s\n", o.source, strerror(-err));
-		free(buf);
-		return EX_FAILED;
+	if (a->nin > 1 && (a->o.table || a->o.interface)) {
+		fprintf(stderr, "aiccuctl: --table and --interface apply to one file only\n");
+		return EX_USAGE;
 	}
-	err = aiccu_import(buf, len, &o, &r);
-	explicit_bzero(buf, len);
-	free(buf);
-	if (err < 0) {
-		fprintf(stderr, "aiccuctl: converting %s: %s\n", o.source, strerror(-err));
-		aiccu_import_free(&r);
-		return EX_FAILED;
-	}
-	if (outfile && r.text) {
-		err = write_new(outfile, r.text);
+	return EX_DONE;
+}
+
+/* Read every input; on failure say which. */
+static int read_inputs(const struct import_args *a, struct aiccu_import_in *in, char **bufs)
+{
+	for (size_t i = 0; i < a->nin; i++) {
+		int err = read_all(a->in[i], &bufs[i], &in[i].len);
+
+		in[i].source = strcmp(a->in[i], "-") == 0 ? "(stdin)" : a->in[i];
+		in[i].text = bufs[i];
 		if (err < 0) {
-			fprintf(stderr, "aiccuctl: cannot create %s: %s%s\n", outfile,
-			        strerror(-err), err == -EEXIST ? " (it is never overwritten)" : "");
-			aiccu_import_free(&r);
+			fprintf(stderr, "aiccuctl: cannot read %s: %s\n", in[i].source,
+			        strerror(-err));
 			return EX_FAILED;
 		}
 	}
-	rc = report(ctl, &r, outfile);
-	aiccu_import_free(&r);
+	return EX_DONE;
+}
+
+/* Write every converted file; paths[i] is NULL for stdout. */
+static int write_outputs(const struct import_args *a, struct aiccu_import *r, char **paths)
+{
+	for (size_t i = 0; i < a->nin; i++) {
+		int err;
+
+		if (!r[i].text || (!a->outfile && !a->dir))
+			continue;
+		if (a->dir && asprintf(&paths[i], "%s/%s.conf", a->dir, r[i].interface) < 0) {
+			paths[i] = NULL;
+			return EX_FAILED;
+		}
+		if (a->outfile && !(paths[i] = strdup(a->outfile)))
+			return EX_FAILED;
+		err = write_new(paths[i], r[i].text);
+		if (err < 0) {
+			fprintf(stderr, "aiccuctl: cannot create %s: %s%s\n", paths[i],
+			        strerror(-err), err == -EEXIST ? " (it is never overwritten)" : "");
+			return EX_FAILED;
+		}
+	}
+	return EX_DONE;
+}
+
+int cmd_import_aiccu(struct ctl *ctl, int argc, char **argv)
+{
+	struct import_args a = {.in = calloc((size_t)argc, sizeof(char *))};
+	struct aiccu_import_in *in = calloc((size_t)argc, sizeof(*in));
+	struct aiccu_import *r = calloc((size_t)argc, sizeof(*r));
+	char **bufs = calloc((size_t)argc, sizeof(char *));
+	char **paths = calloc((size_t)argc, sizeof(char *));
+	int rc = EX_FAILED, err;
+
+	if (!a.in || !in || !r || !bufs || !paths)
+		goto out;
+	rc = parse_args(argc, argv, &a);
+	if (rc == EX_DONE)
+		rc = read_inputs(&a, in, bufs);
+	if (rc != EX_DONE)
+		goto out;
+	a.o.source = in[0].source;
+	err = aiccu_import_many(in, a.nin, &a.o, r);
+	if (err < 0) {
+		fprintf(stderr, "aiccuctl: converting: %s\n", strerror(-err));
+		rc = EX_FAILED;
+		goto out;
+	}
+	rc = write_outputs(&a, r, paths);
+	if (ctl->json) {
+		json_t *files = json_array();
+		bool all = true;
+
+		for (size_t i = 0; i < a.nin; i++) {
+			report_json(&r[i], paths[i], files);
+			all = all && r[i].complete;
+		}
+		json_t *o = json_pack("{s:b, s:b}", "ok", all && rc == EX_DONE, "complete", all);
+
+		/* One file: its notes and file (or text) at the top, as before. */
+		if (a.nin == 1)
+			json_object_update(o, json_array_get(files, 0));
+		json_object_set_new(o, "files", files);
+		ctl_print_json(o);
+		json_decref(o);
+	} else
+		for (size_t i = 0; i < a.nin; i++)
+			report_text(&r[i], paths[i]);
+	for (size_t i = 0; i < a.nin && rc == EX_DONE; i++)
+		if (!r[i].complete)
+			rc = EX_FAILED;
+out:
+	for (size_t i = 0; i < a.nin; i++) {
+		if (bufs && bufs[i]) {
+			explicit_bzero(bufs[i], in[i].len);
+			free(bufs[i]);
+		}
+		if (r)
+			aiccu_import_free(&r[i]);
+		if (paths)
+			free(paths[i]);
+	}
+	free(a.in);
+	free(in);
+	free(r);
+	free(bufs);
+	free(paths);
 	return rc;
 }

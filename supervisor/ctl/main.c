@@ -16,13 +16,16 @@ static const struct ctl_command commands[] = {
     {"start", cmd_change, "start [--no-wait] TUNNEL|--all", "start, wait until up or failed"},
     {"stop", cmd_change, "stop [--no-wait] TUNNEL|--all", "stop, wait until stopped"},
     {"restart", cmd_change, "restart [--no-wait] TUNNEL|--all", "stop, then start"},
+    {"refresh", cmd_change, "refresh [--no-wait] TUNNEL|--all",
+     "fetch from TIC now (behind the limiter); restart only if the parameters changed"},
     {"reload", cmd_reload, "reload", "re-read the configuration, apply what changed"},
     {"limiter", cmd_limiter, "limiter", "show the TIC connection limiter"},
     {"check-config", cmd_check_config, "check-config",
      "have aiccud parse its configuration and report every problem"},
     {"import-aiccu", cmd_import_aiccu,
-     "import-aiccu [-o FILE] [--table N] [--rule-priority N] [--interface NAME] AICCU.CONF",
-     "convert an AICCU configuration into a tunnel file"},
+     "import-aiccu [-o FILE] [--table N] [--rule-priority N] [--interface NAME] AICCU.CONF\n"
+     "       import-aiccu -d DIR [--rule-priority N] AICCU.CONF...",
+     "convert AICCU configurations into tunnel files"},
     {"version", cmd_version, "version", "versions of aiccuctl, aiccud and the protocol"},
 };
 

@@ -48,11 +48,12 @@ lab_up || fail_now "lab set-up"
 lab_pop_start "$TMP" || fail_now "PoP simulator"
 lab_client_conf "$TMP" "$HERE/../../conf.d"
 echo "control_group = $GROUP" >>"$TMP/aiccud.conf"
-# A third tunnel whose file is broken (no table): it must fail alone.
+# A third tunnel whose file is broken (the kernel's main table): it must fail alone.
 cat >"$TMP/conf.d/sixxs9.conf" <<'EOF'
 [tunnel]
 interface = sixxs9
 tic = no
+table = 254
 [params]
 type = 6in4-static
 ipv6_local = 2001:db8:9::2

@@ -129,8 +129,14 @@ static void full_file(void **state)
 	assert_string_equal(te.conf.name, "sixxs");
 	assert_string_equal(te.conf.id, "T12345");
 	assert_true(te.conf.tic);
-	assert_int_equal(te.conf.table, AICCU_IMPORT_TABLE);
-	assert_int_equal(te.conf.rule_priority, AICCU_IMPORT_PRIORITY);
+	/* No table, no priority: aiccud picks the table, the priority is its default. */
+	assert_int_equal(te.conf.table, 0);
+	assert_null(strstr(r.text, "\ntable ="));
+	assert_null(strstr(r.text, "\nrule_priority ="));
+	assert_int_equal(te.conf.rule_priority, 1000);
+	/* defaultroute true: the main table's default route, at the kernel's metric. */
+	assert_true(te.conf.default_route);
+	assert_int_equal(te.conf.default_route_metric, 0);
 	/* behindnat true: "sender", as AICCU sent it, and nothing to note */
 	assert_int_equal(te.conf.heartbeat_ipv4, HEARTBEAT_IPV4_SENDER);
 	assert_null(note_on(&r, "behindnat"));
@@ -145,7 +151,8 @@ static void full_file(void **state)
 	assert_note_at(&r, "daemonize", "full.conf", line_of(src, "daemonize"));
 	assert_note_at(&r, "automatic", "full.conf", line_of(src, "automatic"));
 	assert_note_at(&r, "pidfile", "full.conf", line_of(src, "pidfile"));
-	assert_note_at(&r, "defaultroute", "full.conf", line_of(src, "defaultroute"));
+	assert_note_at(&r, "defaultroute true: carried over as default_route = yes", "full.conf",
+	               line_of(src, "defaultroute"));
 	assert_note_at(&r, "local_ipv4_override", "full.conf", line_of(src, "local_ipv4_override"));
 	assert_note_at(&r, "setupscript", "full.conf", line_of(src, "setupscript"));
 	assert_non_null(strstr(note_on(&r, "setupscript"), "AICCUD_EVENT"));
@@ -237,7 +244,8 @@ static void minimal_file(void **state)
 	/* AICCU did not require TLS by default; the import does, and says so. */
 	assert_true(te.conf.account.require_tls);
 	assert_non_null(note_on(&r, "requiretls not given"));
-	/* defaultroute false is what aiccud does anyway. */
+	/* defaultroute false: no default route, nothing to say. */
+	assert_false(te.conf.default_route);
 	assert_null(note_on(&r, "defaultroute"));
 	config_diag_free(&diag);
 	aiccu_import_free(&r);
@@ -257,6 +265,9 @@ static void missing_tunnel_id(void **state)
 	assert_non_null(r.text);
 	assert_non_null(note_on(&r, "tunnel_id missing"));
 	assert_non_null(note_on(&r, "ipv6_interface not given"));
+	/* AICCU's default for a missing defaultroute line is true. */
+	assert_non_null(note_on(&r, "defaultroute not given (AICCU's default: true)"));
+	assert_non_null(strstr(r.text, "\ndefault_route = yes\n"));
 	/* As written, aiccud refuses it for that very reason. */
 	assert_int_equal(load(r.text, &te, &diag), -1);
 	assert_false(te.valid);
@@ -328,9 +339,156 @@ static void empty_and_binary_input(void **state)
 	aiccu_import_free(&r);
 }
 
+/* The converted files of a set, written into one conf.d; 0 when all load together. */
+static int load_set(const struct aiccu_import *r, size_t n, struct config *cfg,
+                    struct config_diag *diag)
+{
+	char dir[] = "/tmp/test_aiccu_import.XXXXXX", path[256];
+	FILE *f;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/conf.d", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/conf.d/%s.conf", dir, r[i].interface);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(r[i].text, f);
+		fclose(f);
+		assert_int_equal(chmod(path, 0600), 0);
+	}
+	snprintf(path, sizeof(path), "%s/aiccud.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "[daemon]\nstate_dir = %s/state\ncontrol_socket = %s/s\n", dir, dir);
+	fclose(f);
+	rc = config_load(cfg, path, diag);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/conf.d/%s.conf", dir, r[i].interface);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/conf.d", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/aiccud.conf", dir);
+	unlink(path);
+	rmdir(dir);
+	return rc;
+}
+
+static void convert_set(const char *const *names, size_t n, struct aiccu_import *r, char **srcs)
+{
+	struct aiccu_import_in in[4];
+	struct aiccu_import_opts o = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		srcs[i] = slurp(names[i], &in[i].len);
+		in[i].source = names[i];
+		in[i].text = srcs[i];
+	}
+	assert_int_equal(aiccu_import_many(in, n, &o, r), 0);
+}
+
+static const struct tunnel_entry *by_name(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ntunnels; i++)
+		if (strcmp(cfg->tunnels[i].conf.name, name) == 0)
+			return &cfg->tunnels[i];
+	fail_msg("no tunnel %s", name);
+	return NULL;
+}
+
+/* Two AICCU instances of one host (two tunnels, no default route), then a
+ * third whose tunnel is the default route: the results load together. */
+static void two_tunnel_host(void **state)
+{
+	static const char *const names[] = {"host_a.conf", "host_b.conf", "host_dr.conf"};
+	struct aiccu_import r[3];
+	struct config cfg;
+	struct config_diag diag = {0};
+	char *srcs[3];
+
+	(void)state;
+	for (size_t n = 2; n <= 3; n++) {
+		convert_set(names, n, r, srcs);
+		for (size_t i = 0; i < n; i++)
+			assert_true(r[i].complete);
+		assert_int_equal(load_set(r, n, &cfg, &diag), 0);
+		for (size_t i = 0; i < diag.count; i++)
+			fprintf(stderr, "%s\n", diag.msgs[i]);
+		assert_int_equal(diag.count, 0);
+		assert_int_equal(cfg.ntunnels, n);
+		for (size_t i = 0; i < n; i++)
+			assert_true(cfg.tunnels[i].valid);
+		assert_string_equal(by_name(&cfg, "sixxs-a")->conf.id, "T20001");
+		assert_string_equal(by_name(&cfg, "sixxs-b")->conf.id, "T20002");
+		/* As in AICCU: the first two add no default route. */
+		assert_false(by_name(&cfg, "sixxs-a")->conf.default_route);
+		assert_false(by_name(&cfg, "sixxs-b")->conf.default_route);
+		assert_int_equal(by_name(&cfg, "sixxs-a")->conf.table, 0);
+		assert_int_equal(by_name(&cfg, "sixxs-b")->conf.table, 0);
+		if (n == 3) {
+			assert_true(by_name(&cfg, "sixxs-c")->conf.default_route);
+			assert_string_equal(by_name(&cfg, "sixxs-c")->conf.id, "T20003");
+		}
+		config_free(&cfg);
+		config_diag_free(&diag);
+		for (size_t i = 0; i < n; i++) {
+			aiccu_import_free(&r[i]);
+			free(srcs[i]);
+		}
+	}
+}
+
+/* The same AICCU file twice (a copied file, both with AICCU's default
+ * route and interface): the names and metrics are made distinct, the
+ * TunnelId cannot be and is reported. */
+static void set_conflicts(void **state)
+{
+	static const char *const names[] = {"host_dr.conf", "full.conf", "no_tunnel_id.conf",
+	                                    "no_tunnel_id.conf"};
+	struct aiccu_import r[4];
+	char *srcs[4];
+
+	(void)state;
+	convert_set(names, 4, r, srcs);
+	assert_true(r[0].complete);
+	assert_true(r[0].default_route);
+	assert_null(strstr(r[0].text, "default_route_metric"));
+	/* full.conf: also the default route: the next metric. */
+	assert_true(r[1].default_route);
+	assert_non_null(strstr(r[1].text, "\ndefault_route_metric = 1025\n"));
+	assert_non_null(note_on(&r[1], "default_route_metric = 1025"));
+	/* The copies: "aiccu" twice, the second renamed. */
+	assert_string_equal(r[2].interface, "aiccu");
+	assert_string_equal(r[3].interface, "aiccu1");
+	assert_non_null(note_on(&r[3], "interface 'aiccu' is no_tunnel_id.conf's too"));
+	assert_non_null(strstr(r[3].text, "\ndefault_route_metric = 1027\n"));
+	for (size_t i = 0; i < 4; i++) {
+		aiccu_import_free(&r[i]);
+		free(srcs[i]);
+	}
+	/* A TunnelId in two files. */
+	{
+		static const char *const same[] = {"host_a.conf", "host_a.conf"};
+		struct aiccu_import s[2];
+
+		convert_set(same, 2, s, srcs);
+		assert_true(s[0].complete);
+		assert_false(s[1].complete);
+		assert_non_null(note_on(&s[1], "tunnel_id T20001 is host_a.conf's too"));
+		assert_string_equal(s[1].interface, "sixxs-a1");
+		for (size_t i = 0; i < 2; i++) {
+			aiccu_import_free(&s[i]);
+			free(srcs[i]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(two_tunnel_host),   cmocka_unit_test(set_conflicts),
 	    cmocka_unit_test(full_file),         cmocka_unit_test(options_override),
 	    cmocka_unit_test(minimal_file),      cmocka_unit_test(behindnat_false_sends_sender),
 	    cmocka_unit_test(missing_tunnel_id), cmocka_unit_test(other_protocol),

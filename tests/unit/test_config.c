@@ -407,8 +407,8 @@ static void test_bad_address(void **state)
 static void test_missing_required(void **state)
 {
 	(void)state;
+	/* table is not required: aiccud assigns one (tabmap) */
 	TUNNEL_CASE("missing_required.conf", "@F@:2: [tunnel] is missing required key 'interface'",
-	            "@F@:2: [tunnel] is missing required key 'table'",
 	            "@F@:5: [params] is missing required key 'ipv6_pop'",
 	            "@F@:5: [params] is missing required key 'prefix_len'",
 	            "@F@:5: [params] is missing required key 'password' (ayiya tunnels need it)");
@@ -858,8 +858,7 @@ static void test_duplicates(void **state)
 	expect_diag(&diag, NULL,
 	            "@D@/conf.d/b.conf:2: interface sixxs0 is already used by @D@/conf.d/a.conf:2",
 	            "@D@/conf.d/b.conf:4: table 200 is already used by @D@/conf.d/a.conf:4",
-	            "@D@/conf.d/c.conf:1: rule_priority 1000 (the default) is already used by "
-	            "@D@/conf.d/a.conf:5; give each tunnel its own",
+	            /* c.conf shares a's rule priority: allowed; its address is not */
 	            "@D@/conf.d/c.conf:8: ipv6_local 2001:db8:a::2 is already used by "
 	            "@D@/conf.d/a.conf:9",
 	            "@D@/conf.d/f.conf:3: id T10004 on tic.sixxs.net is already used by "
@@ -875,10 +874,53 @@ static void test_duplicates(void **state)
 	}
 	assert_string_equal(cfg.tunnels[1].error, diag.msgs[0]);
 	assert_string_equal(cfg.tunnels[2].error, diag.msgs[2]);
-	assert_string_equal(cfg.tunnels[5].error, diag.msgs[4]);
+	assert_string_equal(cfg.tunnels[5].error, diag.msgs[3]);
 	/* the first file holding a name wins it */
 	assert_ptr_equal(config_find(&cfg, "sixxs0"), &cfg.tunnels[0]);
 	assert_string_equal(cfg.tunnels[4].conf.account.username, "ABC1-SIXXS");
+	config_free(&cfg);
+	config_diag_free(&diag);
+}
+
+static char *print_normalized(const struct config *cfg, const char *dir);
+
+/* No table: 0 (aiccud assigns one); priorities shared; default_route metrics unique. */
+static void test_routes(void **state)
+{
+	static const char *const files[] = {"a.conf", "b.conf", "c.conf", "d.conf", "e.conf"};
+	const bool valid[] = {true, false, true, true, false};
+	struct config cfg;
+	struct config_diag diag = {0};
+	char *printed;
+
+	(void)state;
+	install_dir("routes", "conf.d", files, sizeof(files) / sizeof(files[0]));
+	assert_int_equal(load_main_fixture("password.conf", 0600, &cfg, &diag), 0);
+	expect_diag(&diag, NULL,
+	            "@D@/conf.d/b.conf:4: default_route: @D@/conf.d/a.conf:4 already puts the main "
+	            "table's default route at metric 1024 (the default); give each tunnel its own "
+	            "default_route_metric",
+	            "@D@/conf.d/e.conf:5: default_route: @D@/conf.d/c.conf:5 already puts the main "
+	            "table's default route at metric 2000; give each tunnel its own "
+	            "default_route_metric");
+	assert_int_equal(cfg.ntunnels, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(cfg.tunnels[i].valid, valid[i]);
+		assert_int_equal(cfg.tunnels[i].conf.table, 0);
+		assert_int_equal(cfg.tunnels[i].conf.rule_priority, 1000);
+	}
+	assert_true(cfg.tunnels[0].conf.default_route);
+	assert_int_equal(cfg.tunnels[0].conf.default_route_metric, 0);
+	assert_int_equal(cfg.tunnels[2].conf.default_route_metric, 2000);
+	assert_false(cfg.tunnels[3].conf.default_route);
+	/* -nv: an automatic table is a comment, so the output parses again. */
+	printed = print_normalized(&cfg, tmp);
+	assert_non_null(strstr(printed, "# table: automatic\n"));
+	assert_non_null(
+	    strstr(printed, "default_route = yes\n# default_route_metric: automatic\n"));
+	assert_non_null(strstr(printed, "default_route_metric = 2000\n"));
+	assert_null(strstr(printed, "table = 0"));
+	free(printed);
 	config_free(&cfg);
 	config_diag_free(&diag);
 }
@@ -1191,6 +1233,7 @@ int main(void)
 	    T(test_main_password_readable),
 	    T(test_main_missing),
 	    T(test_duplicates),
+	    T(test_routes),
 	    T(test_bad_file_does_not_stop_others),
 	    T(test_many_tunnel_files),
 	    T(test_account_inherited),

@@ -138,12 +138,39 @@ static void test_outcomes(void **state)
 	assert_int_equal(fetch_plan_outcome(false, -EINPROGRESS, true), FETCH_FAIL);
 }
 
+/* A running tunnel with a refresh asked for joins its account's batch, once. */
+static void test_refresh_joins_the_batch(void **state)
+{
+	struct registry *r = registry_new(NULL);
+	struct tunnel_rt *slots[8];
+	struct fetch_batch b = {.tunnels = slots, .max = 8};
+	struct tunnel_rt *up0 = add(r, "up0", "alice", TS_UP);
+	struct tunnel_rt *up1 = add(r, "up1", "alice", TS_UP);
+
+	(void)state;
+	add(r, "w0", "alice", TS_WAITING);
+	fetch_plan_batch(r, &b);
+	assert_int_equal(b.n, 1);
+	up1->refresh = true;
+	fetch_plan_batch(r, &b);
+	assert_int_equal(b.n, 2);
+	assert_ptr_equal(b.tunnels[0], up1);
+	/* Under way: not asked again. */
+	up1->refresh = false;
+	up1->refreshing = true;
+	fetch_plan_batch(r, &b);
+	assert_int_equal(b.n, 1);
+	(void)up0;
+	registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_batch_is_one_account_in_order),
 	    cmocka_unit_test(test_token_waits_and_grants),
 	    cmocka_unit_test(test_outcomes),
+	    cmocka_unit_test(test_refresh_joins_the_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

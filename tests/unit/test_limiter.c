@@ -1262,6 +1262,19 @@ static void test_window_checker(void **state)
 	assert_int_equal(window_count(g, 4, SEC(200)), 1);
 }
 
+/* Status and log say why a bucket starts empty, per load result. */
+static void test_empty_why(void **state)
+{
+	(void)state;
+	assert_null(limiter_empty_why(0));
+	assert_non_null(strstr(limiter_empty_why(-ENOENT), "fresh install"));
+	assert_non_null(strstr(limiter_empty_why(-ENOENT), "restarting aiccud in a loop"));
+	assert_non_null(strstr(limiter_empty_why(LIMITER_STATE_NEW_BOOT), "another boot"));
+	assert_non_null(strstr(limiter_empty_why(LIMITER_STATE_NEW_PARAMS), "burst/refill"));
+	assert_non_null(strstr(limiter_empty_why(-EBADMSG), "corrupt"));
+	assert_non_null(strstr(limiter_empty_why(-EACCES), "cannot be read"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1285,6 +1298,7 @@ int main(void)
 	    cmocka_unit_test(test_property_random_params),
 	    cmocka_unit_test(test_property_params_changes),
 	    cmocka_unit_test(test_window_checker),
+	    cmocka_unit_test(test_empty_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -126,6 +126,11 @@ static void test_ours_and_stale(void **state)
 	assert_true(policy_rule_is_stale(&tc, &other));
 	other.table = 201;
 	assert_false(policy_rule_is_stale(&tc, &other));
+	/* Another tunnel's rule at the same priority: rules may share one. */
+	other = rule;
+	other.src = A("2001:db8:b::2");
+	other.table = 201;
+	assert_false(policy_rule_is_stale(&tc, &other));
 	/* Not aiccud's (no protocol mark): never stale. */
 	other = rule;
 	other.src = A("2001:db8:a::99");
@@ -143,6 +148,43 @@ static void test_ours_and_stale(void **state)
 	assert_false(policy_route_is_stale(&tc, 7, &route));
 }
 
+static void test_main_route(void **state)
+{
+	struct tunnel_conf tc = conf();
+	struct netcfg_route r, other;
+
+	(void)state;
+	tc.default_route = true;
+	policy_main_route(&tc, 7, &r);
+	assert_int_equal(r.table, POLICY_MAIN_TABLE);
+	assert_int_equal(r.dst_len, 0);
+	assert_int_equal(r.ifindex, 7);
+	assert_int_equal(r.mtu, 1280);
+	assert_int_equal(r.protocol, NETCFG_PROTO);
+	/* The kernel's default metric, given explicitly: removal matches only it. */
+	assert_int_equal(r.priority, POLICY_MAIN_METRIC);
+	assert_true(policy_main_route_is_ours(&tc, 7, &r));
+	tc.default_route_metric = 1500;
+	tc.mtu_override = 1400;
+	policy_main_route(&tc, 7, &r);
+	assert_int_equal(r.priority, 1500);
+	assert_int_equal(r.mtu, 1400);
+	assert_true(policy_main_route_is_ours(&tc, 7, &r));
+	other = r;
+	other.priority = 1024; /* another tunnel's, or an old metric */
+	assert_false(policy_main_route_is_ours(&tc, 7, &other));
+	other = r;
+	other.protocol = 9; /* the ISP's (ra) */
+	assert_false(policy_main_route_is_ours(&tc, 7, &other));
+	assert_false(policy_main_route_is_ours(&tc, 8, &r));
+	/* The table route stays in the tunnel's table, without a metric. */
+	policy_route(&tc, 7, &other);
+	assert_int_equal(other.table, 200);
+	assert_int_equal(other.priority, 0);
+	tc.default_route = false;
+	assert_false(policy_main_route_is_ours(&tc, 7, &r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +194,7 @@ int main(void)
 	    cmocka_unit_test(test_anycast_other_lengths),
 	    cmocka_unit_test(test_route_carries_the_tunnel_mtu),
 	    cmocka_unit_test(test_ours_and_stale),
+	    cmocka_unit_test(test_main_route),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

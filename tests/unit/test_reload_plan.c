@@ -97,13 +97,16 @@ MUT(m_local4, inet_pton(AF_INET, "192.0.2.2", &c->params.ipv4_local))
 MUT(m_pw, strcpy(c->params.password, "rotated"))
 MUT(m_hb, c->params.heartbeat_interval = 30)
 MUT(m_pmtu, c->params.mtu = 1480)
+MUT(m_defroute, c->default_route = true)
+MUT(m_metric, c->default_route_metric = 2000)
 
 static void test_every_field_is_a_change(void **state)
 {
-	static const mutate_fn muts[] = {
-	    m_table, m_prio, m_mtu,  m_datapath, m_id,     m_file,   m_server, m_user,   m_ticpw,
-	    m_tls,   m_ca,   m_tic,  m_nat,      m_live,   m_misses, m_script, m_routed, m_type,
-	    m_local, m_pop6, m_plen, m_pop4,     m_local4, m_pw,     m_hb,     m_pmtu};
+	static const mutate_fn muts[] = {m_table,  m_prio, m_mtu,      m_datapath, m_id,     m_file,
+	                                 m_server, m_user, m_ticpw,    m_tls,      m_ca,     m_tic,
+	                                 m_nat,    m_live, m_misses,   m_script,   m_routed, m_type,
+	                                 m_local,  m_pop6, m_plen,     m_pop4,     m_local4, m_pw,
+	                                 m_hb,     m_pmtu, m_defroute, m_metric};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
@@ -300,6 +303,16 @@ static void test_reconcile_routes_and_links(void **state)
 	assert_int_equal(reconcile_route_owner(t, 2, &r), -1);
 	r.table = 200;
 	r.dst_len = 48;
+	assert_int_equal(reconcile_route_owner(t, 2, &r), -1);
+	/* A main-table default route: the default_route tunnel of its metric. */
+	t[1].conf.default_route = true;
+	t[1].conf.default_route_metric = 2000;
+	policy_main_route(&t[1].conf, 42, &r);
+	assert_int_equal(reconcile_route_owner(t, 2, &r), 1);
+	r.priority = 1024; /* another metric: a leftover */
+	assert_int_equal(reconcile_route_owner(t, 2, &r), -1);
+	t[1].conf.default_route = false;
+	r.priority = 2000;
 	assert_int_equal(reconcile_route_owner(t, 2, &r), -1);
 	assert_int_equal(reconcile_link_owner(t, 2, "sixxs1"), 1);
 	assert_int_equal(reconcile_link_owner(t, 2, "sixxs7"), -1);

@@ -91,13 +91,41 @@ static void test_mtu(void **state)
 	assert_int_equal(tunnel_mtu(&tc), 1400);
 }
 
+static void test_params_same(void **state)
+{
+	struct tunnel_params a, b;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.type = TUNNEL_AYIYA;
+	a.prefix_len = 64;
+	a.mtu = 1280;
+	strcpy(a.password, "secret");
+	b = a;
+	assert_true(tunnel_params_same(&a, &b));
+	/* Bytes after the password's NUL do not count. */
+	b.password[sizeof(b.password) - 1] = 'x';
+	assert_true(tunnel_params_same(&a, &b));
+	b = a;
+	b.mtu = 1480; /* the broker changed the MTU */
+	assert_false(tunnel_params_same(&a, &b));
+	b = a;
+	b.ipv6_local.s6_addr[15] = 2;
+	assert_false(tunnel_params_same(&a, &b));
+	b = a;
+	strcpy(b.password, "rotated");
+	assert_false(tunnel_params_same(&a, &b));
+	b = a;
+	b.heartbeat_interval = 30;
+	assert_false(tunnel_params_same(&a, &b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_type_names),
-	    cmocka_unit_test(test_type_parse_rejects),
-	    cmocka_unit_test(test_datapath_names),
-	    cmocka_unit_test(test_mtu),
+	    cmocka_unit_test(test_type_names),     cmocka_unit_test(test_type_parse_rejects),
+	    cmocka_unit_test(test_datapath_names), cmocka_unit_test(test_mtu),
+	    cmocka_unit_test(test_params_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

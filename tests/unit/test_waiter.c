@@ -203,6 +203,56 @@ static void test_reconfiguration_is_a_promised_start(void **state)
 	assert_false(ok);
 }
 
+/* refresh: the token wait (tick), the fetch, then unchanged (settled, ok) or restarted. */
+static void test_refresh(void **state)
+{
+	struct fixture *f = *state;
+	struct tunnel_rt *t = f->t;
+
+	make_up(t);
+	waiter_begin(&f->w, t);
+	/* fetch_refresh */
+	t->refresh = true;
+	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: waiting for a TIC token");
+	expect(&f->w, OP_REFRESH, false, WAITER_REFRESH, false, false);
+	/* The tunnel is up, not waiting, yet the refresh's tick says when the token comes. */
+	expect(&f->w, OP_REFRESH, true, WAITER_TOKEN, false, false);
+	t->refresh = false;
+	t->refreshing = true;
+	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: fetching");
+	expect(&f->w, OP_REFRESH, false, WAITER_REFRESH, false, false);
+	expect(&f->w, OP_REFRESH, true, WAITER_QUIET, false, false); /* no token wait now */
+	/* Unchanged: over, ok, still up. */
+	t->refreshing = false;
+	t->refresh_result = REFRESH_UNCHANGED;
+	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: unchanged");
+	expect(&f->w, OP_REFRESH, false, WAITER_REFRESH, true, true);
+
+	/* Changed: over once the restart is. */
+	waiter_begin(&f->w, t);
+	t->refresh_result = REFRESH_RESTARTED;
+	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: restarted");
+	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
+	t->start_pending = true;
+	expect(&f->w, OP_REFRESH, false, WAITER_REFRESH, false, false);
+	expect(&f->w, OP_REFRESH, false, WAITER_PROGRESS, false, false); /* stopping */
+	t->pid = 0;
+	tunnel_event(t, LC_EXITED, "restarting");
+	expect(&f->w, OP_REFRESH, false, WAITER_PROGRESS, false, false);
+	t->start_pending = false;
+	t->pid = 43;
+	assert_int_equal(tunnel_event(t, LC_SPAWN, "worker 43 started"), 0);
+	expect(&f->w, OP_REFRESH, false, WAITER_PROGRESS, false, false);
+	assert_int_equal(tunnel_event(t, LC_UP, "%s", ""), 0);
+	expect(&f->w, OP_REFRESH, false, WAITER_PROGRESS, true, true);
+
+	/* Failed: over, not ok. */
+	waiter_begin(&f->w, t);
+	t->refresh_result = REFRESH_FAILED;
+	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh failed");
+	expect(&f->w, OP_REFRESH, false, WAITER_REFRESH, true, false);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -215,6 +265,7 @@ int main(void)
 	    T(test_reason_change_and_token_tick),
 	    T(test_removed_by_a_reload),
 	    T(test_reconfiguration_is_a_promised_start),
+	    T(test_refresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
