@@ -219,7 +219,10 @@ int main(void)
 		fprintf(stderr, "privdrop_live: no user nobody or no temporary directory\n");
 		return 1;
 	}
-	chown(tmpdir, nobody_uid, nobody_gid);
+	if (chown(tmpdir, nobody_uid, nobody_gid) < 0) {
+		perror("privdrop_live: chown of the temporary directory");
+		return 1;
+	}
 	expect(PRIV_WORKER, ACT_NOTHING, true, "worker: nothing");
 	expect(PRIV_WORKER, ACT_UDP, true, "worker: UDP socket");
 	expect(PRIV_WORKER, ACT_EXIT, true, "worker: exit()");
