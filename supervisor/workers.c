@@ -91,6 +91,9 @@ static void run_hook(struct tunnel_rt *t, enum hook_event ev)
 }
 
 static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, va_list ap)
 {
 	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
 	if (t->state != s)

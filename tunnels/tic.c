@@ -603,6 +603,9 @@ static enum tic_action sess_fail(struct tic_session *s, int error, const char *f
     __attribute__((format(printf, 3, 4)));
 
 static void sess_verr(struct tic_session *s, int error, const char *prefix, const char *fmt,
+                      va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void sess_verr(struct tic_session *s, int error, const char *prefix, const char *fmt,
                       va_list ap)
 {
 	int n = 0;
