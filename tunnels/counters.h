@@ -19,6 +19,7 @@ enum drop_reason {
 	DROP_OVERSIZE,     /* larger than a receive slot */
 	DROP_FOREIGN,      /* proto-41: outer IPv4 source is not the PoP */
 	DROP_OTHER_TUNNEL, /* proto-41: for another tunnel to the same PoP (not an error) */
+	DROP_REPLAY,       /* AYIYA: seen before, or older than the replay window (replay.h) */
 	DROP_REASON_COUNT
 };
 

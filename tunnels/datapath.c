@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include "ayiya.h"
+#include "replay.h"
 
 /* Socket buffers sized for bursts: the default (~200 KiB) lost ~10% at speed. */
 #define DATAPATH_SOCKBUF (4 * 1024 * 1024)
@@ -28,6 +29,7 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_OVERSIZE] = "oversize",
     [DROP_FOREIGN] = "foreign_source",
     [DROP_OTHER_TUNNEL] = "other_tunnel",
+    [DROP_REPLAY] = "replay",
 };
 
 const char *drop_reason_name(enum drop_reason r)
@@ -106,7 +108,8 @@ int datapath_init(struct datapath *dp, int tun_fd, int udp_fd, const struct tunn
 	dp->ay = ayiya_new(p->password);
 	dp->tx_buf = calloc(DATAPATH_BATCH, dp->slot);
 	dp->rx_buf = calloc(DATAPATH_BATCH, DATAPATH_RX_SLOT);
-	if (!dp->ay || !dp->tx_buf || !dp->rx_buf) {
+	dp->replay = calloc(1, sizeof(*dp->replay));
+	if (!dp->ay || !dp->tx_buf || !dp->rx_buf || !dp->replay) {
 		datapath_free(dp);
 		return -ENOMEM;
 	}
@@ -120,8 +123,10 @@ void datapath_free(struct datapath *dp)
 	ayiya_free(dp->ay);
 	free(dp->tx_buf);
 	free(dp->rx_buf);
+	free(dp->replay);
 	dp->ay = NULL;
 	dp->tx_buf = dp->rx_buf = NULL;
+	dp->replay = NULL;
 }
 
 /* Send n queued datagrams; what the socket refuses is counted as dropped. */
@@ -177,6 +182,15 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 	return err ? err : handled;
 }
 
+/* After the signature verified: drop what the PoP already sent (replay.h). */
+static bool fresh(struct datapath *dp, const uint8_t *pkt, uint32_t epoch)
+{
+	if (replay_check(dp->replay, pkt + AYIYA_HDR_LEN - AYIYA_SIG_LEN, epoch) == REPLAY_OK)
+		return true;
+	dp->c->drops[DROP_REPLAY]++;
+	return false;
+}
+
 static void deliver(struct datapath *dp, uint8_t *pkt, size_t len, uint32_t now)
 {
 	struct ayiya_view v;
@@ -186,6 +200,8 @@ static void deliver(struct datapath *dp, uint8_t *pkt, size_t len, uint32_t now)
 		dp->c->drops[drop_from_verdict(verdict)]++;
 		return;
 	}
+	if (!fresh(dp, pkt, v.epoch))
+		return;
 	if (v.opcode == AYIYA_OP_NOOP)
 		return;
 	if ((v.opcode != AYIYA_OP_FORWARD && v.opcode != AYIYA_OP_ECHO_REQUEST_FORWARD) ||

@@ -18,11 +18,13 @@
 #define DATAPATH_BATCH 32
 
 struct ayiya;
+struct replay;
 
 struct datapath {
 	int tun_fd;
 	int udp_fd; /* connected to the PoP */
 	struct ayiya *ay;
+	struct replay *replay;     /* what the PoP already sent (replay.h) */
 	struct in6_addr local;     /* our identity */
 	struct in6_addr pop;       /* the identity we accept */
 	struct tunnel_counters *c; /* the worker's, not owned */
