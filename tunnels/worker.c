@@ -19,6 +19,7 @@
 #include "cache.h"
 #include "datapath.h"
 #include "heartbeat.h"
+#include "hostview.h"
 #include "ipc.h"
 #include "log.h"
 #include "netcfg.h"
@@ -667,6 +668,28 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 	w->cache_dir = ic->state_dir;
 }
 
+/*
+ * Before the link gets an address: the parameters must not take over
+ * anything the host already routes (tpolicy.h).  The parent checks again
+ * before it installs routing; this keeps even the link's own prefix route
+ * from ever appearing.
+ */
+static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
+{
+	char err[TIC_ERR_MAX];
+	int own = (int)if_nametoindex(tc->name); /* a sit link left from our last run */
+	int r = hostview_check(NULL, &tc->params, tc->routed, tc->nrouted, &own, own > 0,
+	                       tc->tic ? TPOLICY_KEYS_TIC : TPOLICY_KEYS_FILE, err, sizeof(err));
+
+	if (r == -EADDRINUSE && tc->tic)
+		worker_fail(w, "refused the parameters of %s from TIC server %s: %s", tc->id,
+		            tc->account.server, err);
+	if (r == -EADDRINUSE)
+		worker_fail(w, "refused the parameters of %s: %s", tc->file, err);
+	if (r < 0)
+		worker_fail(w, "%s", err);
+}
+
 void worker_main(const char *name, int ipc_fd)
 {
 	static struct ipc_conf ic;
@@ -689,6 +712,7 @@ void worker_main(const char *name, int ipc_fd)
 		fatalx("parent sent tunnel %s to the worker of %s", tc->name, name);
 	if (tc->tic)
 		params_from_cache(&w, tc, &ic);
+	params_check_host(&w, tc);
 	link_configure(&w);
 	datapath_start(&w);
 	up.ifindex = w.ifindex;

@@ -15,6 +15,7 @@
 static void parse_one(const struct nlmsghdr *nlh)
 {
 	struct netcfg_route r;
+	struct netcfg_route_dst d;
 	struct netcfg_rule u;
 	struct netcfg_addr a;
 	struct netcfg_link l;
@@ -24,6 +25,8 @@ static void parse_one(const struct nlmsghdr *nlh)
 
 	if (netcfg_parse_route(nlh, &r) == 0)
 		FUZZ_CHECK(r.dst_len <= 128);
+	if (netcfg_parse_route_dst(nlh, &d) == 0)
+		FUZZ_CHECK(d.dst_len <= 128);
 	if (netcfg_parse_rule(nlh, &u) == 0)
 		FUZZ_CHECK(u.src_len <= 128);
 	if (netcfg_parse_addr(nlh, &a) == 0)
