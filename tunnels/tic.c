@@ -105,6 +105,23 @@ static bool token_valid(const char *s, size_t max)
 	return n < max;
 }
 
+/* The PoP id is a label: keep what is printable as a token, '_' for the rest. */
+static void pop_id_clean(char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			*s = '_';
+}
+
+/* A label from the server: truncated and cleaned, never a reason to refuse. */
+static void pop_id_copy(char *dst, const char *v)
+{
+	snprintf(dst, TIC_POP_ID_MAX, "%s", v);
+	pop_id_clean(dst);
+	if (dst[0] == '.')
+		dst[0] = '_';
+}
+
 bool tic_id_valid(const char *id)
 {
 	return token_valid(id, TUNNEL_ID_MAX);
@@ -205,11 +222,7 @@ static int list_parse(const char *line, struct tic_list_entry *e, char *err, siz
 		snprintf(err, errlen, "%s: bad IPv4 address '%.64s'", e->id, f[2]);
 		return -EBADMSG;
 	}
-	if (!token_valid(f[3], TIC_POP_ID_MAX)) {
-		snprintf(err, errlen, "%s: bad PoP id '%.40s'", e->id, f[3]);
-		return -EBADMSG;
-	}
-	strcpy(e->pop_id, f[3]);
+	pop_id_copy(e->pop_id, f[3]);
 	return 0;
 }
 
@@ -378,14 +391,6 @@ static bool show_informational(enum show_key k)
 	return k == K_POP_ID || k == K_USER || k == K_ADMIN;
 }
 
-/* The PoP id is a label too: keep what is printable as a token, '_' for the rest. */
-static void pop_id_clean(char *s)
-{
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-			*s = '_';
-}
-
 static int show_known(struct tic_show *p, enum show_key k, const char *v)
 {
 	char clean[TIC_LINE_MAX + 1];
@@ -394,14 +399,11 @@ static int show_known(struct tic_show *p, enum show_key k, const char *v)
 		return show_value(p, k, v);
 	if (!show_informational(k))
 		return show_fail(p, -EBADMSG, "%s: control character in the value", show_keys[k]);
-	snprintf(clean, sizeof(clean), "%s", v);
+	if (k == K_POP_ID)
+		pop_id_copy(clean, v);
+	else
+		snprintf(clean, sizeof(clean), "%s", v);
 	tpolicy_scrub(clean);
-	if (k == K_POP_ID) {
-		pop_id_clean(clean);
-		clean[TIC_POP_ID_MAX - 1] = '\0';
-	}
-	if (clean[0] == '.')
-		clean[0] = '_';
 	return show_value(p, k, clean);
 }
 

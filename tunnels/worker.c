@@ -639,12 +639,12 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 {
 	struct tic_tunnel tt;
 	time_t fetched = 0;
-	char bad[TIC_ERR_MAX + 64], msg[TIC_ERR_MAX];
+	char bad[512], msg[TIC_ERR_MAX];
 	int err = cache_read_why(ic->state_dir, tc->id, &tt, &fetched, msg, sizeof(msg));
 
 	/* Name the cache file and what in it was refused (the policy's key, a bad line). */
-	snprintf(bad, sizeof(bad), "cache file %s/" CACHE_DIR "/%s refused: %s", ic->state_dir,
-	         tc->id, msg);
+	snprintf(bad, sizeof(bad), "cache file %.100s/" CACHE_DIR "/%.31s refused: %.160s",
+	         ic->state_dir, tc->id, msg);
 	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
 	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
 		const char *why = err == -ENOENT    ? "no cached parameters"

@@ -208,10 +208,13 @@ static void test_list_parse(void **state)
 	assert_int_equal(e.ipv4_local.s_addr, 0);
 
 	const char *bad[] = {
-	    "T1 2001:db8::2 192.0.2.1",      "T1 2001:db8::2 192.0.2.1 pop extra",
-	    "T1 2001:db8::zz 192.0.2.1 pop", "T1 2001:db8::2 192.0.2 pop",
-	    "T1 2001:db8::2 Heart-beat pop", "../etc 2001:db8::2 192.0.2.1 pop",
-	    "T1 2001:db8::2 192.0.2.1 po/p", "",
+	    "T1 2001:db8::2 192.0.2.1",
+	    "T1 2001:db8::2 192.0.2.1 pop extra",
+	    "T1 2001:db8::zz 192.0.2.1 pop",
+	    "T1 2001:db8::2 192.0.2 pop",
+	    "T1 2001:db8::2 Heart-beat pop",
+	    "../etc 2001:db8::2 192.0.2.1 pop",
+	    "",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -222,6 +225,12 @@ static void test_list_parse(void **state)
 	assert_int_equal(tic_list_parse("T1 2001:db8::2 192.0.2 pop", &e, err, sizeof(err)),
 	                 -EBADMSG);
 	assert_contains(err, "IPv4");
+	/* the PoP id is a label: cleaned, never the reason a session fails (issue 12) */
+	assert_int_equal(
+	    tic_list_parse("T1 2001:db8::2 192.0.2.1 po/p\x1b[1m", &e, err, sizeof(err)), 0);
+	assert_string_equal(e.pop_id, "po_p__1m");
+	assert_int_equal(tic_list_parse("T1 2001:db8::2 192.0.2.1 .pop", &e, err, sizeof(err)), 0);
+	assert_string_equal(e.pop_id, "_pop");
 }
 
 static void test_id_valid(void **state)
