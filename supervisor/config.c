@@ -14,8 +14,9 @@
  * No globals, no printing: messages go to the caller's config_diag.  The
  * only I/O is reading the files and listing conf_dir.
  */
-#include "config.h"
+#include "config_int.h"
 #include "limiter.h"
+#include "policy.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -39,7 +40,6 @@
 #define DEFAULT_LIVENESS_MISSES 3
 #define DEFAULT_HEARTBEAT       60
 #define DEFAULT_PARAMS_MTU      1280
-#define SECRET_MASK             "********"
 
 void config_diag_add(struct config_diag *d, const char *fmt, ...)
 {
@@ -74,40 +74,6 @@ void config_diag_free(struct config_diag *d)
 
 /* ---- the key tables ---- */
 
-enum kind {
-	K_STR,          /* printable, no blanks (user names) */
-	K_SECRET,       /* printable; printed as ******** */
-	K_ID,           /* letters, digits, '.', '_', '-' */
-	K_IFNAME,       /* a valid Linux interface name */
-	K_SERVER,       /* host[:port] or [v6]:port */
-	K_ABSPATH,      /* absolute path */
-	K_DIR,          /* any path; relative to aiccud.conf's directory */
-	K_BOOL,         /* bool */
-	K_U32,          /* uint32_t in min..max */
-	K_TABLE,        /* uint32_t, not 0 or the kernel's 253..255 */
-	K_MTU_OVERRIDE, /* uint32_t, 0 or min..max */
-	K_PREFIX_LEN,   /* uint8_t 0..128 */
-	K_IPV6,         /* struct in6_addr */
-	K_IPV4,         /* struct in_addr */
-	K_IPV4_LOCAL,   /* struct in_addr, "heartbeat" = 0.0.0.0 */
-	K_TYPE,         /* enum tunnel_type */
-	K_DATAPATH,     /* enum tunnel_datapath */
-	K_LIVENESS,     /* enum tunnel_liveness */
-	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
-};
-
-#define F_EMPTY_OK 1u /* "" is a meaningful value */
-
-struct key {
-	const char *section;
-	const char *name;
-	enum kind kind;
-	size_t off;  /* of the value in the parsed struct */
-	size_t size; /* of the value (string buffers: their capacity) */
-	uint32_t min, max;
-	unsigned flags;
-};
-
 #define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
 #define KEY(sect, name, kind, type, field, lo, hi, fl)                                             \
 	{                                                                                          \
@@ -122,9 +88,9 @@ struct key {
 	    KEY("tic", "require_tls", K_BOOL, type, m.require_tls, 0, 0, 0),                       \
 	    KEY("tic", "ca_file", K_ABSPATH, type, m.ca_file, 0, 0, F_EMPTY_OK)
 
-static const char *const main_sections[] = {"daemon", "tic", "limiter", NULL};
+const char *const config_main_sections[] = {"daemon", "tic", "limiter", NULL};
 
-static const struct key main_keys[] = {
+const struct key config_main_keys[] = {
     KEY("daemon", "control_socket", K_ABSPATH, struct config, control_socket, 0, 0, 0),
     KEY("daemon", "control_group", K_ID, struct config, control_group, 0, 0, F_EMPTY_OK),
     KEY("daemon", "state_dir", K_ABSPATH, struct config, state_dir, 0, 0, 0),
@@ -135,10 +101,9 @@ static const struct key main_keys[] = {
     KEY("limiter", "refill", K_U32, struct config, limiter_refill, 1, 86400, 0),
 };
 
-static const char *const tunnel_sections[] = {"tunnel", "tic", "params", NULL};
-enum { TS_TUNNEL, TS_TIC, TS_PARAMS };
+const char *const config_tunnel_sections[] = {"tunnel", "tic", "params", NULL};
 
-static const struct key tunnel_keys[] = {
+const struct key config_tunnel_keys[] = {
     KEY("tunnel", "interface", K_IFNAME, struct tunnel_conf, name, 0, 0, 0),
     KEY("tunnel", "id", K_ID, struct tunnel_conf, id, 0, 0, F_EMPTY_OK),
     KEY("tunnel", "tic", K_BOOL, struct tunnel_conf, tic, 0, 0, 0),
@@ -164,38 +129,15 @@ static const struct key tunnel_keys[] = {
     KEY("params", "mtu", K_U32, struct tunnel_conf, params.mtu, 1280, 65535, 0),
 };
 
-#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
-#define MAX_KEYS 32
-#define MAX_SECT 4
+const size_t config_main_nkeys = NKEYS(config_main_keys);
+const size_t config_tunnel_nkeys = NKEYS(config_tunnel_keys);
 
-_Static_assert(NKEYS(main_keys) <= MAX_KEYS, "raise MAX_KEYS");
-_Static_assert(NKEYS(tunnel_keys) <= MAX_KEYS, "raise MAX_KEYS");
+_Static_assert(NKEYS(config_main_keys) <= MAX_KEYS, "raise MAX_KEYS");
+_Static_assert(NKEYS(config_tunnel_keys) <= MAX_KEYS, "raise MAX_KEYS");
 
 /* ---- parse state of one file ---- */
 
-enum { SECT_NONE = -1, SECT_UNKNOWN = -2 };
-
-struct pctx {
-	const char *file; /* for messages */
-	const char *buf;  /* the whole file */
-	size_t len, pos;
-	const struct key *keys;
-	size_t nkeys;
-	const char *const *sections;
-	void *obj; /* struct config or struct tunnel_conf */
-	struct config_diag *diag;
-
-	int lineno;
-	int sect;                /* index into sections, or SECT_* */
-	int sect_line[MAX_SECT]; /* first header line of each section; 0: absent */
-	int key_line[MAX_KEYS];  /* line of each key; 0: not given */
-	bool key_bad[MAX_KEYS];  /* given, but its value was refused */
-
-	size_t nerr;
-	char first_err[CONFIG_ERR_MAX];
-};
-
-static void pctx_init(struct pctx *p, const char *file, const struct key *keys, size_t nkeys,
+void config_pctx_init(struct pctx *p, const char *file, const struct key *keys, size_t nkeys,
                       const char *const *sections, void *obj, struct config_diag *diag)
 {
 	memset(p, 0, sizeof(*p));
@@ -209,8 +151,7 @@ static void pctx_init(struct pctx *p, const char *file, const struct key *keys, 
 }
 
 /* Every error goes through here: "file:line: text" (no line: "file: text"). */
-static __attribute__((format(printf, 3, 4))) void perr(struct pctx *p, int line, const char *fmt,
-                                                       ...)
+void config_perr(struct pctx *p, int line, const char *fmt, ...)
 {
 	char text[1024], msg[1400];
 	va_list ap;
@@ -240,8 +181,7 @@ static int key_index(const struct pctx *p, const char *section, const char *name
 	return -1;
 }
 
-/* Line where section.name was given, 0 when it was not. */
-static int given(const struct pctx *p, const char *section, const char *name)
+int config_given(const struct pctx *p, const char *section, const char *name)
 {
 	int i = key_index(p, section, name);
 
@@ -406,7 +346,7 @@ static int set_routed(struct pctx *p, struct tunnel_conf *tc, const char *v)
 	int rc = 0;
 
 	if (!copy) {
-		perr(p, p->lineno, "routed: out of memory");
+		config_perr(p, p->lineno, "routed: out of memory");
 		return -1;
 	}
 	tc->nrouted = 0;
@@ -415,22 +355,24 @@ static int set_routed(struct pctx *p, struct tunnel_conf *tc, const char *v)
 		bool host_bits;
 
 		if (tc->nrouted == TUNNEL_ROUTED_MAX) {
-			perr(p, p->lineno, "routed: more than %d prefixes", TUNNEL_ROUTED_MAX);
+			config_perr(p, p->lineno, "routed: more than %d prefixes",
+			            TUNNEL_ROUTED_MAX);
 			rc = -1;
 			break;
 		}
 		if (parse_prefix(tok, &pfx, &host_bits) < 0) {
-			perr(p, p->lineno, "routed: '%s' is not an IPv6 prefix (address/length)",
-			     tok);
+			config_perr(p, p->lineno,
+			            "routed: '%s' is not an IPv6 prefix (address/length)", tok);
 			rc = -1;
 			continue;
 		}
 		if (host_bits) {
 			prefix_mask(&pfx.addr, pfx.len);
 			inet_ntop(AF_INET6, &pfx.addr, fixed, sizeof(fixed));
-			perr(p, p->lineno,
-			     "routed: %s has bits set after the prefix length; did you mean %s/%u?",
-			     tok, fixed, pfx.len);
+			config_perr(
+			    p, p->lineno,
+			    "routed: %s has bits set after the prefix length; did you mean %s/%u?",
+			    tok, fixed, pfx.len);
 			rc = -1;
 			continue;
 		}
@@ -445,12 +387,12 @@ static int set_string(struct pctx *p, const struct key *k, char *dst, const char
 	size_t n = strlen(v);
 
 	if (n == 0 && !(k->flags & F_EMPTY_OK)) {
-		perr(p, p->lineno, "%s must not be empty", k->name);
+		config_perr(p, p->lineno, "%s must not be empty", k->name);
 		return -1;
 	}
 	if (n >= k->size) {
-		perr(p, p->lineno, "%s: value is too long (at most %zu characters)", k->name,
-		     k->size - 1);
+		config_perr(p, p->lineno, "%s: value is too long (at most %zu characters)", k->name,
+		            k->size - 1);
 		return -1;
 	}
 	memcpy(dst, v, n + 1);
@@ -474,7 +416,7 @@ static int check_string(struct pctx *p, const struct key *k, const char *v)
 		return 0;
 	case K_IFNAME:
 		if (!ifname_ok(v)) {
-			perr(
+			config_perr(
 			    p, p->lineno,
 			    "%s: '%s' is not a valid interface name (1..%d characters, no '/', ':' "
 			    "or blanks)",
@@ -484,14 +426,15 @@ static int check_string(struct pctx *p, const struct key *k, const char *v)
 		return 0;
 	case K_SERVER:
 		if (*v && !server_ok(v)) {
-			perr(p, p->lineno, "%s: '%s' is not host[:port] (IPv6: [address]:port)",
-			     k->name, v);
+			config_perr(p, p->lineno,
+			            "%s: '%s' is not host[:port] (IPv6: [address]:port)", k->name,
+			            v);
 			return -1;
 		}
 		return 0;
 	case K_ABSPATH:
 		if (*v && *v != '/') {
-			perr(p, p->lineno, "%s: '%s' is not an absolute path", k->name, v);
+			config_perr(p, p->lineno, "%s: '%s' is not an absolute path", k->name, v);
 			return -1;
 		}
 		return 0;
@@ -499,12 +442,13 @@ static int check_string(struct pctx *p, const struct key *k, const char *v)
 		return 0;
 	}
 	if (k->kind == K_ID)
-		perr(p, p->lineno, "%s: '%s' may only contain letters, digits, '.', '_' and '-'",
-		     k->name, v);
+		config_perr(p, p->lineno,
+		            "%s: '%s' may only contain letters, digits, '.', '_' and '-'", k->name,
+		            v);
 	else if (k->kind == K_SECRET)
-		perr(p, p->lineno, "%s: contains control characters", k->name);
+		config_perr(p, p->lineno, "%s: contains control characters", k->name);
 	else
-		perr(p, p->lineno, "%s: contains blanks or control characters", k->name);
+		config_perr(p, p->lineno, "%s: contains blanks or control characters", k->name);
 	return -1;
 }
 
@@ -528,7 +472,7 @@ static int set_number(struct pctx *p, const struct key *k, void *dst, const char
 	int err = parse_u32(v, &n);
 
 	if (err == -EINVAL) {
-		perr(p, p->lineno, "%s: '%s' is not a number", k->name, v);
+		config_perr(p, p->lineno, "%s: '%s' is not a number", k->name, v);
 		return -1;
 	}
 	if (k->kind == K_MTU_OVERRIDE && !err && (n == 0 || (n >= k->min && n <= k->max))) {
@@ -537,16 +481,18 @@ static int set_number(struct pctx *p, const struct key *k, void *dst, const char
 	}
 	if (err || n < k->min || n > k->max) {
 		if (k->kind == K_MTU_OVERRIDE)
-			perr(p, p->lineno, "%s: %s is out of range (0 for the broker's, or %u..%u)",
-			     k->name, v, k->min, k->max);
+			config_perr(p, p->lineno,
+			            "%s: %s is out of range (0 for the broker's, or %u..%u)",
+			            k->name, v, k->min, k->max);
 		else
-			perr(p, p->lineno, "%s: %s is out of range %u..%u", k->name, v, k->min,
-			     k->max);
+			config_perr(p, p->lineno, "%s: %s is out of range %u..%u", k->name, v,
+			            k->min, k->max);
 		return -1;
 	}
 	if (k->kind == K_TABLE && reserved_table(n)) {
-		perr(p, p->lineno, "%s: %u is the kernel's %s table; use 1..252 or 256..4294967295",
-		     k->name, n, reserved_table(n));
+		config_perr(p, p->lineno,
+		            "%s: %u is the kernel's %s table; use 1..252 or 256..4294967295",
+		            k->name, n, reserved_table(n));
 		return -1;
 	}
 	if (k->kind == K_PREFIX_LEN)
@@ -573,8 +519,9 @@ static int set_value(struct pctx *p, const struct key *k, const char *v)
 		return set_string(p, k, dst, v);
 	case K_BOOL:
 		if (parse_bool(v, dst) < 0) {
-			perr(p, p->lineno, "%s: '%s' is not a boolean (yes/no/true/false/1/0)",
-			     k->name, v);
+			config_perr(p, p->lineno,
+			            "%s: '%s' is not a boolean (yes/no/true/false/1/0)", k->name,
+			            v);
 			return -1;
 		}
 		return 0;
@@ -585,7 +532,7 @@ static int set_value(struct pctx *p, const struct key *k, const char *v)
 		return set_number(p, k, dst, v);
 	case K_IPV6:
 		if (inet_pton(AF_INET6, v, dst) != 1) {
-			perr(p, p->lineno, "%s: '%s' is not an IPv6 address", k->name, v);
+			config_perr(p, p->lineno, "%s: '%s' is not an IPv6 address", k->name, v);
 			return -1;
 		}
 		return 0;
@@ -595,28 +542,31 @@ static int set_value(struct pctx *p, const struct key *k, const char *v)
 			return 0;
 		}
 		if (inet_pton(AF_INET, v, dst) != 1) {
-			perr(p, p->lineno, "%s: '%s' is neither 'heartbeat' nor an IPv4 address",
-			     k->name, v);
+			config_perr(p, p->lineno,
+			            "%s: '%s' is neither 'heartbeat' nor an IPv4 address", k->name,
+			            v);
 			return -1;
 		}
 		return 0;
 	case K_IPV4:
 		if (inet_pton(AF_INET, v, dst) != 1) {
-			perr(p, p->lineno, "%s: '%s' is not an IPv4 address", k->name, v);
+			config_perr(p, p->lineno, "%s: '%s' is not an IPv4 address", k->name, v);
 			return -1;
 		}
 		return 0;
 	case K_TYPE:
 		if (tunnel_type_parse(v, dst) < 0) {
-			perr(p, p->lineno,
-			     "%s: '%s' is not a tunnel type (ayiya, 6in4-heartbeat, 6in4-static)",
-			     k->name, v);
+			config_perr(
+			    p, p->lineno,
+			    "%s: '%s' is not a tunnel type (ayiya, 6in4-heartbeat, 6in4-static)",
+			    k->name, v);
 			return -1;
 		}
 		return 0;
 	case K_DATAPATH:
 		if (tunnel_datapath_parse(v, dst) < 0) {
-			perr(p, p->lineno, "%s: '%s' is not auto, kernel or userspace", k->name, v);
+			config_perr(p, p->lineno, "%s: '%s' is not auto, kernel or userspace",
+			            k->name, v);
 			return -1;
 		}
 		return 0;
@@ -625,7 +575,7 @@ static int set_value(struct pctx *p, const struct key *k, const char *v)
 			*(enum tunnel_liveness *)dst = *v == 'n' ? LIVENESS_NONE : LIVENESS_ICMP;
 			return 0;
 		}
-		perr(p, p->lineno, "%s: '%s' is not none or icmp", k->name, v);
+		config_perr(p, p->lineno, "%s: '%s' is not none or icmp", k->name, v);
 		return -1;
 	case K_ROUTED:
 		return set_routed(p, p->obj, v);
@@ -675,13 +625,13 @@ static void classify_line(struct pctx *p, const char *line)
 		end = find_chars_or_comment(line + 1, "]");
 		if (*end != ']') {
 			/* like inih: the previous section goes on */
-			perr(p, p->lineno, "expected ']' to end the section name");
+			config_perr(p, p->lineno, "expected ']' to end the section name");
 			return;
 		}
 		idx = section_index(p, line + 1, (size_t)(end - line - 1));
 		if (idx < 0) {
-			perr(p, p->lineno, "unknown section [%.*s]", (int)(end - line - 1),
-			     line + 1);
+			config_perr(p, p->lineno, "unknown section [%.*s]", (int)(end - line - 1),
+			            line + 1);
 			p->sect = SECT_UNKNOWN;
 			return;
 		}
@@ -692,7 +642,7 @@ static void classify_line(struct pctx *p, const char *line)
 	}
 	end = find_chars_or_comment(line, "=:");
 	if (*end != '=' && *end != ':')
-		perr(p, p->lineno, "expected 'key = value', got '%.*s'", (int)n, line);
+		config_perr(p, p->lineno, "expected 'key = value', got '%.*s'", (int)n, line);
 }
 
 static char *read_line(char *str, int num, void *stream)
@@ -727,7 +677,7 @@ static char *read_line(char *str, int num, void *stream)
 		text--;
 	/* inih's buffer needs room for "\r\n\0" after the text */
 	if (text > (size_t)num - 3) {
-		perr(p, p->lineno, "line is too long (at most %d characters)", num - 3);
+		config_perr(p, p->lineno, "line is too long (at most %d characters)", num - 3);
 		strcpy(str, "\n");
 		return str;
 	}
@@ -761,25 +711,26 @@ static int on_value(void *user, const char *section, const char *name, const cha
 	if (p->sect == SECT_UNKNOWN)
 		return 1; /* reported at the section header */
 	if (p->sect == SECT_NONE) {
-		perr(p, p->lineno, "key '%s' comes before any [section]", name);
+		config_perr(p, p->lineno, "key '%s' comes before any [section]", name);
 		return 1;
 	}
 	sect = p->sections[p->sect];
 	i = key_index(p, sect, name);
 	if (i < 0) {
 		if (key_elsewhere(p, name, other, sizeof(other)))
-			perr(p, p->lineno, "unknown key '%s' in [%s] (it belongs in %s)", name,
-			     sect, other);
+			config_perr(p, p->lineno, "unknown key '%s' in [%s] (it belongs in %s)",
+			            name, sect, other);
 		else if (strcmp(name, "cache_max_age") == 0)
-			perr(p, p->lineno, "unknown key '%s' in [%s] (only aiccud.conf has it)",
-			     name, sect);
+			config_perr(p, p->lineno,
+			            "unknown key '%s' in [%s] (only aiccud.conf has it)", name,
+			            sect);
 		else
-			perr(p, p->lineno, "unknown key '%s' in [%s]", name, sect);
+			config_perr(p, p->lineno, "unknown key '%s' in [%s]", name, sect);
 		return 1;
 	}
 	if (p->key_line[i]) {
-		perr(p, p->lineno, "duplicate key '%s' in [%s] (first on line %d)", name, sect,
-		     p->key_line[i]);
+		config_perr(p, p->lineno, "duplicate key '%s' in [%s] (first on line %d)", name,
+		            sect, p->key_line[i]);
 		return 1;
 	}
 	p->key_line[i] = p->lineno;
@@ -858,17 +809,13 @@ static const char *read_error(int err)
 static void check_secret(struct pctx *p, const struct stat *st, bool holds_password)
 {
 	if (holds_password && (st->st_mode & (S_IRGRP | S_IROTH)))
-		perr(p, 0,
-		     "holds a password but is readable by group/others (mode %04o); chmod 600 it",
-		     (unsigned)(st->st_mode & 07777));
+		config_perr(
+		    p, 0,
+		    "holds a password but is readable by group/others (mode %04o); chmod 600 it",
+		    (unsigned)(st->st_mode & 07777));
 }
 
 /* ---- tunnel files ---- */
-
-struct tunnel_lines {
-	int sect; /* [tunnel] header */
-	int interface, id, table, rule_priority, ipv6_local;
-};
 
 static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *inherit)
 {
@@ -892,17 +839,9 @@ static void require(struct pctx *p, int sect, const char *name, const char *why)
 {
 	const char *s = p->sections[sect];
 
-	if (!given(p, s, name))
-		perr(p, p->sect_line[sect], "[%s] is missing required key '%s'%s", s, name, why);
-}
-
-/* The interface identifier (bits after len) of a is all zero. */
-static bool is_subnet_anycast(const struct in6_addr *a, unsigned len)
-{
-	struct in6_addr m = *a;
-
-	prefix_mask(&m, len);
-	return memcmp(&m, a, sizeof(m)) == 0;
+	if (!config_given(p, s, name))
+		config_perr(p, p->sect_line[sect], "[%s] is missing required key '%s'%s", s, name,
+		            why);
 }
 
 static void check_addresses(struct pctx *p, const struct tunnel_params *tp)
@@ -917,21 +856,21 @@ static void check_addresses(struct pctx *p, const struct tunnel_params *tp)
 	inet_ntop(AF_INET6, &tp->ipv6_local, local, sizeof(local));
 	inet_ntop(AF_INET6, &tp->ipv6_pop, pop, sizeof(pop));
 	inet_ntop(AF_INET6, &net, prefix, sizeof(prefix));
-	/* RFC 6164: a /127 has no subnet-router anycast address; a /128 has no host bits. */
-	if (len <= 126 && is_subnet_anycast(&tp->ipv6_local, len)) {
+	/* The parent's own check (policy.h): one rule for the file and the worker's report. */
+	if (policy_is_subnet_anycast(&tp->ipv6_local, len)) {
 		hint = net;
 		hint.s6_addr[15] |= 2;
 		inet_ntop(AF_INET6, &hint, use, sizeof(use));
-		perr(p, given(p, "params", "ipv6_local"),
-		     "%s is the subnet-router anycast address of %s/%u; use %s", local, prefix, len,
-		     use);
+		config_perr(p, config_given(p, "params", "ipv6_local"),
+		            "%s is the subnet-router anycast address of %s/%u; use %s", local,
+		            prefix, len, use);
 	}
 	if (memcmp(&net, &other, sizeof(net)) != 0)
-		perr(p, given(p, "params", "ipv6_pop"),
-		     "ipv6_pop %s is not in ipv6_local's prefix %s/%u", pop, prefix, len);
+		config_perr(p, config_given(p, "params", "ipv6_pop"),
+		            "ipv6_pop %s is not in ipv6_local's prefix %s/%u", pop, prefix, len);
 	else if (memcmp(&tp->ipv6_local, &tp->ipv6_pop, sizeof(tp->ipv6_local)) == 0)
-		perr(p, given(p, "params", "ipv6_pop"),
-		     "ipv6_pop is the same address as ipv6_local");
+		config_perr(p, config_given(p, "params", "ipv6_pop"),
+		            "ipv6_pop is the same address as ipv6_local");
 }
 
 static void validate_params(struct pctx *p, const struct tunnel_params *tp)
@@ -947,15 +886,16 @@ static void validate_params(struct pctx *p, const struct tunnel_params *tp)
 		snprintf(why, sizeof(why), " (%s tunnels need it)", type);
 		if (tp->type != TUNNEL_6IN4_STATIC) {
 			require(p, TS_PARAMS, "password", why);
-			if (given(p, "params", "password") && !tp->password[0])
-				perr(p, given(p, "params", "password"),
-				     "password must not be empty for %s tunnels", type);
+			if (config_given(p, "params", "password") && !tp->password[0])
+				config_perr(p, config_given(p, "params", "password"),
+				            "password must not be empty for %s tunnels", type);
 		} else {
 			require(p, TS_PARAMS, "ipv4_local", why);
 			if (usable(p, "params", "ipv4_local") && tp->ipv4_local.s_addr == 0)
-				perr(p, given(p, "params", "ipv4_local"),
-				     "ipv4_local must be this end's IPv4 address for 6in4-static, "
-				     "not 'heartbeat'");
+				config_perr(
+				    p, config_given(p, "params", "ipv4_local"),
+				    "ipv4_local must be this end's IPv4 address for 6in4-static, "
+				    "not 'heartbeat'");
 		}
 	}
 	if (usable(p, "params", "ipv6_local") && usable(p, "params", "ipv6_pop") &&
@@ -970,43 +910,47 @@ static void validate_account(struct pctx *p, const struct tic_account *a, int li
 
 	for (size_t i = 0; i < 3; i++)
 		if (!val[i][0])
-			perr(p, line,
-			     "tic = yes needs a TIC %s: set it in [tic] here or in aiccud.conf's "
-			     "[tic]",
-			     what[i]);
+			config_perr(
+			    p, line,
+			    "tic = yes needs a TIC %s: set it in [tic] here or in aiccud.conf's "
+			    "[tic]",
+			    what[i]);
 }
 
 static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const struct stat *st)
 {
 	int tsect = p->sect_line[TS_TUNNEL], psect = p->sect_line[TS_PARAMS];
-	int tic_line = given(p, "tunnel", "tic") ? given(p, "tunnel", "tic") : tsect;
+	int tic_line = config_given(p, "tunnel", "tic") ? config_given(p, "tunnel", "tic") : tsect;
 
 	if (!tsect) {
-		perr(p, 1, "no [tunnel] section");
+		config_perr(p, 1, "no [tunnel] section");
 		return;
 	}
 	require(p, TS_TUNNEL, "interface", "");
 	require(p, TS_TUNNEL, "table", "");
-	if (given(p, "tunnel", "tic") && !usable(p, "tunnel", "tic")) {
+	if (config_given(p, "tunnel", "tic") && !usable(p, "tunnel", "tic")) {
 		/* tic refused: which of [tic] and [params] applies is unknown */
 	} else if (tc->tic) {
-		if (!given(p, "tunnel", "id"))
+		if (!config_given(p, "tunnel", "id"))
 			require(p, TS_TUNNEL, "id", " (needed with tic = yes)");
 		else if (usable(p, "tunnel", "id") && !tc->id[0])
-			perr(p, given(p, "tunnel", "id"), "id must not be empty with tic = yes");
+			config_perr(p, config_given(p, "tunnel", "id"),
+			            "id must not be empty with tic = yes");
 		if (psect)
-			perr(p, psect,
-			     "[params] is not allowed with tic = yes: the parameters come from "
-			     "TIC (set tic = no to use them)");
+			config_perr(
+			    p, psect,
+			    "[params] is not allowed with tic = yes: the parameters come from "
+			    "TIC (set tic = no to use them)");
 		validate_account(p, &tc->account, tic_line);
 	} else if (!psect) {
-		perr(p, tic_line, "tic = no needs a [params] section with the tunnel's parameters");
+		config_perr(p, tic_line,
+		            "tic = no needs a [params] section with the tunnel's parameters");
 	} else {
 		validate_params(p, &tc->params);
 	}
 	check_secret(p, st,
-	             (given(p, "tic", "password") && tc->account.password[0]) ||
-	                 (given(p, "params", "password") && tc->params.password[0]));
+	             (config_given(p, "tic", "password") && tc->account.password[0]) ||
+	                 (config_given(p, "params", "password") && tc->params.password[0]));
 }
 
 /* An unusable file still needs a name for status: its file name without .conf. */
@@ -1034,13 +978,13 @@ static int tunnel_parse(const char *path, const struct tic_account *inherit,
 
 	memset(te, 0, sizeof(*te));
 	tunnel_defaults(&te->conf, inherit);
-	pctx_init(&p, te->conf.file, tunnel_keys, NKEYS(tunnel_keys), tunnel_sections, &te->conf,
-	          diag);
+	config_pctx_init(&p, te->conf.file, config_tunnel_keys, config_tunnel_nkeys,
+	                 config_tunnel_sections, &te->conf, diag);
 	if (snprintf(te->conf.file, sizeof(te->conf.file), "%s", path) >=
 	    (int)sizeof(te->conf.file)) {
-		perr(&p, 0, "path is too long (at most %d characters)", TUNNEL_PATH_MAX - 1);
+		config_perr(&p, 0, "path is too long (at most %d characters)", TUNNEL_PATH_MAX - 1);
 	} else if ((err = read_file(path, &buf, &len, &st)) < 0) {
-		perr(&p, 0, "cannot read: %s", read_error(err));
+		config_perr(&p, 0, "cannot read: %s", read_error(err));
 	} else {
 		parse_buffer(&p, buf, len);
 		validate_tunnel(&p, &te->conf, &st);
@@ -1048,11 +992,11 @@ static int tunnel_parse(const char *path, const struct tic_account *inherit,
 	free(buf);
 	if (tl) {
 		tl->sect = p.sect_line[TS_TUNNEL];
-		tl->interface = given(&p, "tunnel", "interface");
-		tl->id = given(&p, "tunnel", "id");
-		tl->table = given(&p, "tunnel", "table");
-		tl->rule_priority = given(&p, "tunnel", "rule_priority");
-		tl->ipv6_local = given(&p, "params", "ipv6_local");
+		tl->interface = config_given(&p, "tunnel", "interface");
+		tl->id = config_given(&p, "tunnel", "id");
+		tl->table = config_given(&p, "tunnel", "table");
+		tl->rule_priority = config_given(&p, "tunnel", "rule_priority");
+		tl->ipv6_local = config_given(&p, "params", "ipv6_local");
 	}
 	if (!te->conf.name[0] || !usable(&p, "tunnel", "interface"))
 		name_from_file(&te->conf);
@@ -1065,70 +1009,6 @@ static int tunnel_parse(const char *path, const struct tic_account *inherit,
 int config_load_tunnel(const char *path, struct tunnel_entry *te, struct config_diag *diag)
 {
 	return tunnel_parse(path, NULL, te, NULL, diag);
-}
-
-/* ---- across tunnel files ---- */
-
-static int line_or(int line, int fallback)
-{
-	return line ? line : fallback;
-}
-
-/*
- * Report (and count) every clash of b, the later file, with a, an earlier
- * usable one.  Two tunnels may not share what must identify one of them:
- * its name, its routing table, its rule's priority, its address.
- */
-static size_t clashes(const struct tunnel_entry *a, const struct tunnel_lines *la,
-                      const struct tunnel_entry *b, const struct tunnel_lines *lb, struct pctx *p)
-{
-	const struct tunnel_conf *x = &a->conf, *y = &b->conf;
-	char addr[INET6_ADDRSTRLEN];
-	size_t before = p->nerr;
-
-	if (strcmp(x->name, y->name) == 0)
-		perr(p, lb->interface, "interface %s is already used by %s:%d", y->name, x->file,
-		     la->interface);
-	if (x->table == y->table)
-		perr(p, lb->table, "table %u is already used by %s:%d", y->table, x->file,
-		     la->table);
-	if (x->rule_priority == y->rule_priority)
-		perr(p, line_or(lb->rule_priority, lb->sect),
-		     "rule_priority %u%s is already used by %s:%d; give each tunnel its own",
-		     y->rule_priority, lb->rule_priority ? "" : " (the default)", x->file,
-		     line_or(la->rule_priority, la->sect));
-	if (!x->tic && !y->tic &&
-	    memcmp(&x->params.ipv6_local, &y->params.ipv6_local, sizeof(struct in6_addr)) == 0) {
-		inet_ntop(AF_INET6, &y->params.ipv6_local, addr, sizeof(addr));
-		perr(p, lb->ipv6_local, "ipv6_local %s is already used by %s:%d", addr, x->file,
-		     la->ipv6_local);
-	}
-	if (x->tic && y->tic && strcmp(x->id, y->id) == 0 &&
-	    strcmp(x->account.server, y->account.server) == 0)
-		perr(p, lb->id, "id %s on %s is already used by %s:%d", y->id, y->account.server,
-		     x->file, la->id);
-	return p->nerr - before;
-}
-
-static void check_across(struct config *cfg, const struct tunnel_lines *tl,
-                         struct config_diag *diag)
-{
-	for (size_t i = 0; i < cfg->ntunnels; i++) {
-		struct tunnel_entry *b = &cfg->tunnels[i];
-		struct pctx p;
-
-		if (!b->valid)
-			continue;
-		pctx_init(&p, b->conf.file, tunnel_keys, NKEYS(tunnel_keys), tunnel_sections,
-		          &b->conf, diag);
-		for (size_t j = 0; j < i; j++)
-			if (cfg->tunnels[j].valid)
-				clashes(&cfg->tunnels[j], &tl[j], b, &tl[i], &p);
-		if (p.nerr) {
-			b->valid = false;
-			snprintf(b->error, sizeof(b->error), "%s", p.first_err);
-		}
-	}
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -1199,21 +1079,21 @@ static int load_tunnels(struct config *cfg, const struct stat *main_st, struct p
 {
 	struct tunnel_lines *tl;
 	char **names = NULL, path[TUNNEL_PATH_MAX + 256];
-	size_t n = 0, max;
+	size_t n = 0;
 	int err = list_tunnel_files(cfg->conf_dir, &names, &n);
 
 	if (err < 0) {
-		perr(mp, given(mp, "daemon", "conf_dir"), "conf_dir %s: %s", cfg->conf_dir,
-		     strerror(-err));
+		config_perr(mp, config_given(mp, "daemon", "conf_dir"), "conf_dir %s: %s",
+		            cfg->conf_dir, strerror(-err));
 		return -1;
 	}
-	max = n < CONFIG_MAX_TUNNELS ? n : CONFIG_MAX_TUNNELS;
-	cfg->tunnels = calloc(max ? max : 1, sizeof(*cfg->tunnels));
-	tl = calloc(max ? max : 1, sizeof(*tl));
+	/* No limit: one entry per file (an unusable one too, so status shows why). */
+	cfg->tunnels = calloc(n ? n : 1, sizeof(*cfg->tunnels));
+	tl = calloc(n ? n : 1, sizeof(*tl));
 	if (!cfg->tunnels || !tl) {
 		free(tl);
 		free_names(names, n);
-		perr(mp, 0, "out of memory");
+		config_perr(mp, 0, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1221,16 +1101,11 @@ static int load_tunnels(struct config *cfg, const struct stat *main_st, struct p
 		/* conf_dir may be aiccud.conf's own directory */
 		if (same_file(path, main_st))
 			continue;
-		if (cfg->ntunnels == CONFIG_MAX_TUNNELS) {
-			config_diag_add(diag, "%s: not loaded: more than %d tunnel files in %s",
-			                path, CONFIG_MAX_TUNNELS, cfg->conf_dir);
-			continue;
-		}
 		tunnel_parse(path, &cfg->tic, &cfg->tunnels[cfg->ntunnels], &tl[cfg->ntunnels],
 		             diag);
 		cfg->ntunnels++;
 	}
-	check_across(cfg, tl, diag);
+	config_check_across(cfg, tl, diag);
 	free(tl);
 	free_names(names, n);
 	return 0;
@@ -1256,7 +1131,7 @@ static void main_defaults(struct config *cfg)
  */
 static void check_limiter(struct pctx *p, const struct config *cfg)
 {
-	int lb = given(p, "limiter", "burst"), lr = given(p, "limiter", "refill");
+	int lb = config_given(p, "limiter", "burst"), lr = config_given(p, "limiter", "refill");
 	char msg[160];
 
 	if (!usable(p, "limiter", "burst") && lb)
@@ -1265,7 +1140,7 @@ static void check_limiter(struct pctx *p, const struct config *cfg)
 		return;
 	/* The limiter's own check: one piece of arithmetic for both. */
 	if (limiter_check_params(cfg->limiter_burst, cfg->limiter_refill, msg, sizeof(msg)) < 0)
-		perr(p, lb > lr ? lb : lr, "%s", msg);
+		config_perr(p, lb > lr ? lb : lr, "%s", msg);
 }
 
 /* conf_dir: default <dir>/conf.d; relative to aiccud.conf's directory. */
@@ -1278,8 +1153,8 @@ static void resolve_conf_dir(struct pctx *p, struct config *cfg, const char *dir
 		return;
 	if (snprintf(cfg->conf_dir, sizeof(cfg->conf_dir), "%s/%s", dir, given_dir) >=
 	    (int)sizeof(cfg->conf_dir))
-		perr(p, given(p, "daemon", "conf_dir"), "conf_dir: %s/%s is too long", dir,
-		     given_dir);
+		config_perr(p, config_given(p, "daemon", "conf_dir"), "conf_dir: %s/%s is too long",
+		            dir, given_dir);
 }
 
 /* aiccud.conf's absolute path: the daemon chdirs to / and reloads later. */
@@ -1303,7 +1178,8 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	int err;
 
 	main_defaults(cfg);
-	pctx_init(&p, cfg->file, main_keys, NKEYS(main_keys), main_sections, cfg, diag);
+	config_pctx_init(&p, cfg->file, config_main_keys, config_main_nkeys, config_main_sections,
+	                 cfg, diag);
 	err = absolute_path(path, cfg->file, sizeof(cfg->file));
 	if (err < 0) {
 		config_diag_add(diag, "%s: %s", path, strerror(-err));
@@ -1311,7 +1187,7 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	}
 	err = read_file(cfg->file, &buf, &len, &st);
 	if (err < 0) {
-		perr(&p, 0, "cannot read: %s", read_error(err));
+		config_perr(&p, 0, "cannot read: %s", read_error(err));
 		return -1;
 	}
 	parse_buffer(&p, buf, len);
@@ -1321,7 +1197,7 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	*(slash == dir ? slash + 1 : slash) = '\0';
 	resolve_conf_dir(&p, cfg, dir);
 	check_limiter(&p, cfg);
-	check_secret(&p, &st, given(&p, "tic", "password") && cfg->tic.password[0]);
+	check_secret(&p, &st, config_given(&p, "tic", "password") && cfg->tic.password[0]);
 	if (p.nerr)
 		return -1;
 	return load_tunnels(cfg, &st, &p, diag) < 0 ? -1 : 0;
@@ -1351,112 +1227,4 @@ const struct tunnel_entry *config_find(const struct config *cfg, const char *nam
 			found = &cfg->tunnels[i];
 	}
 	return found;
-}
-
-/* ---- printing: the same key tables, so that the output parses again ---- */
-
-static void print_routed(FILE *out, const struct tunnel_conf *tc)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	for (size_t i = 0; i < tc->nrouted; i++) {
-		inet_ntop(AF_INET6, &tc->routed[i].addr, a, sizeof(a));
-		fprintf(out, "%s%s/%u", i ? ", " : " ", a, tc->routed[i].len);
-	}
-}
-
-static void print_value(FILE *out, const struct key *k, const void *obj)
-{
-	const void *v = (const char *)obj + k->off;
-	char a[INET6_ADDRSTRLEN];
-	const char *s = NULL;
-
-	switch (k->kind) {
-	case K_SECRET:
-		s = *(const char *)v ? SECRET_MASK : "";
-		break;
-	case K_STR:
-	case K_ID:
-	case K_IFNAME:
-	case K_SERVER:
-	case K_ABSPATH:
-	case K_DIR:
-		s = v;
-		break;
-	case K_BOOL:
-		s = *(const bool *)v ? "yes" : "no";
-		break;
-	case K_U32:
-	case K_TABLE:
-	case K_MTU_OVERRIDE:
-		fprintf(out, " %u", *(const uint32_t *)v);
-		return;
-	case K_PREFIX_LEN:
-		fprintf(out, " %u", *(const uint8_t *)v);
-		return;
-	case K_IPV6:
-		s = inet_ntop(AF_INET6, v, a, sizeof(a));
-		break;
-	case K_IPV4_LOCAL:
-		if (((const struct in_addr *)v)->s_addr == 0) {
-			s = "heartbeat";
-			break;
-		}
-		/* fall through */
-	case K_IPV4:
-		s = inet_ntop(AF_INET, v, a, sizeof(a));
-		break;
-	case K_TYPE:
-		s = tunnel_type_name(*(const enum tunnel_type *)v);
-		break;
-	case K_DATAPATH:
-		s = tunnel_datapath_name(*(const enum tunnel_datapath *)v);
-		break;
-	case K_LIVENESS:
-		s = *(const enum tunnel_liveness *)v == LIVENESS_ICMP ? "icmp" : "none";
-		break;
-	case K_ROUTED:
-		print_routed(out, obj);
-		return;
-	}
-	if (s && *s)
-		fprintf(out, " %s", s);
-}
-
-static void print_section(FILE *out, const struct key *keys, size_t nkeys, const char *sect,
-                          const void *obj)
-{
-	fprintf(out, "[%s]\n", sect);
-	for (size_t i = 0; i < nkeys; i++) {
-		if (strcmp(keys[i].section, sect) != 0)
-			continue;
-		fprintf(out, "%s =", keys[i].name);
-		print_value(out, &keys[i], obj);
-		fputc('\n', out);
-	}
-	fputc('\n', out);
-}
-
-static void print_tunnel(FILE *out, const struct tunnel_entry *te)
-{
-	const struct tunnel_conf *tc = &te->conf;
-
-	if (!te->valid) {
-		fprintf(out, "# not loaded: %s\n\n", te->error);
-		return;
-	}
-	fprintf(out, "# file: %s\n", tc->file);
-	print_section(out, tunnel_keys, NKEYS(tunnel_keys), "tunnel", tc);
-	/* Only the part that is used: the account with tic, the parameters without. */
-	print_section(out, tunnel_keys, NKEYS(tunnel_keys), tc->tic ? "tic" : "params", tc);
-}
-
-int config_print(const struct config *cfg, FILE *out)
-{
-	fprintf(out, "# file: %s\n", cfg->file);
-	for (size_t i = 0; main_sections[i]; i++)
-		print_section(out, main_keys, NKEYS(main_keys), main_sections[i], cfg);
-	for (size_t i = 0; i < cfg->ntunnels; i++)
-		print_tunnel(out, &cfg->tunnels[i]);
-	return ferror(out) ? -EIO : 0;
 }

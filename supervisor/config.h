@@ -19,7 +19,6 @@
 #define CONFIG_DEFAULT_FILE   "/etc/aiccud/aiccud.conf"
 #define CONFIG_DEFAULT_SOCKET "/run/aiccud/aiccud.sock"
 #define CONFIG_DEFAULT_STATE  "/var/lib/aiccud"
-#define CONFIG_MAX_TUNNELS    256
 #define CONFIG_ERR_MAX        512
 
 /* Collected messages, each "file:line: text". */

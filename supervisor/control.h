@@ -34,19 +34,13 @@ struct daemon;
 struct tunnel_rt;
 
 /*
- * Take the instance lock and bind the socket.  Fails (-EADDRINUSE) when
+ * Take the instance lock, bind the socket and subscribe to the registry
+ * (the start/stop/restart waiters follow its events).  Fails (-EADDRINUSE) when
  * another aiccud holds the lock; *msg then says which.  Needs root for
  * the chown to control_group.
  */
 int control_open(struct daemon *d, struct control **out, char *msg, size_t msglen);
 void control_close(struct control *c);
-/*
- * A tunnel changed state: send progress to the requests waiting for it and
- * answer those that are settled.  c may be NULL.  Never calls back into
- * workers.c (a restart's second half runs from a timer).
- */
-void control_tunnel_changed(struct control *c, struct tunnel_rt *t);
-
 /* The JSON object describing the TIC limiter (status, limiter). */
 json_t *control_limiter_json(const struct daemon *d);
 

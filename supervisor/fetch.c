@@ -23,11 +23,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "cache.h"
-#include "control.h"
+#include "fetch.h"
+
+#include "child.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
+#include "workers.h"
 
 /* The fetcher bounds each step itself; this catches a stuck child. */
 #define FETCH_DEADLINE 120.0
@@ -39,15 +41,6 @@ static bool same_account(const struct tic_account *a, const struct tic_account *
 	return strcmp(a->server, b->server) == 0 && strcmp(a->username, b->username) == 0;
 }
 
-bool fetch_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
-{
-	char path[TUNNEL_PATH_MAX + 64];
-	struct stat st;
-
-	return cache_path(d->cfg.state_dir, t->entry.conf.id, path, sizeof(path)) == 0 &&
-	       stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static void limiter_persist(struct daemon *d, const char *why)
 {
 	int err = limiter_save(&d->limiter, d->limiter_path);
@@ -55,6 +48,16 @@ static void limiter_persist(struct daemon *d, const char *why)
 	if (err < 0)
 		log_warnx("limiter: cannot save %s after %s: %s", d->limiter_path, why,
 		          strerror(-err));
+}
+
+static void fetch_now(struct daemon *d);
+static void fetch_kick(struct daemon *d);
+
+/* A tunnel that starts waiting for TIC (at start, or its worker asked) wakes us. */
+static void on_registry(void *arg, const struct registry_change *c)
+{
+	if (c->ev == REG_STATE && c->to == TS_WAITING && c->from != TS_WAITING)
+		fetch_kick(arg);
 }
 
 int fetch_init(struct daemon *d)
@@ -87,7 +90,7 @@ int fetch_init(struct daemon *d)
 		          d->limiter_path, strerror(-err));
 	/* Persist at once so that even a crash before the first grant keeps the clock. */
 	limiter_persist(d, "start");
-	return 0;
+	return registry_subscribe(d->reg, on_registry, d);
 }
 
 static void fetch_now(struct daemon *d);
@@ -114,9 +117,7 @@ static void wait_for_token(struct daemon *d, double wait_s, const struct tic_acc
 
 	limiter_now_read(&now);
 	limiter_status(&d->limiter, &now, &st);
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		if (t->state != TS_WAITING || !same_account(&t->entry.conf.account, acct))
 			continue;
 		if (st.penalty_active)
@@ -145,16 +146,14 @@ static void fetch_finished(struct daemon *d, int status)
 		snprintf(f->reason, sizeof(f->reason), "TIC fetcher %s %d",
 		         WIFSIGNALED(status) ? "killed by signal" : "exited with status",
 		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		if (t->state != TS_FETCHING)
 			continue;
 		if (f->refused) {
 			/* The broker's block lasts 5 minutes: the limiter waits it out. */
 			tunnel_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
 			                 f->reason);
-		} else if (t->fetch_err == 0 && fetch_cache_usable(d, t)) {
+		} else if (t->fetch_err == 0 && tunnel_cache_usable(d, t)) {
 			t->fresh_fetch = true;
 			tunnel_spawn(t);
 		} else {
@@ -180,10 +179,9 @@ static void on_fetch_child(EV_P_ ev_child *c, int revents)
 
 static struct tunnel_rt *find_by_id(struct daemon *d, const char *id)
 {
-	for (size_t i = 0; i < d->ntunnels; i++)
-		if (d->tunnels[i].state == TS_FETCHING &&
-		    strcmp(d->tunnels[i].entry.conf.id, id) == 0)
-			return &d->tunnels[i];
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+		if (t->state == TS_FETCHING && strcmp(t->entry.conf.id, id) == 0)
+			return t;
 	return NULL;
 }
 
@@ -265,9 +263,8 @@ static void fetch_request(struct daemon *d, const struct tic_account *acct, stru
 	memset(req, 0, sizeof(*req));
 	req->account = *acct;
 	snprintf(req->state_dir, sizeof(req->state_dir), "%s", d->cfg.state_dir);
-	for (size_t i = 0; i < d->ntunnels && req->nids < IPC_FETCH_MAX; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
+	for (struct tunnel_rt *t = registry_first(d->reg); t && req->nids < IPC_FETCH_MAX;
+	     t = registry_next(t)) {
 		if (t->state != TS_WAITING || !same_account(&t->entry.conf.account, acct))
 			continue;
 		snprintf(req->ids[req->nids++], TUNNEL_ID_MAX, "%s", t->entry.conf.id);
@@ -309,7 +306,7 @@ static int fetch_spawn(struct daemon *d, const struct tic_account *acct)
  * Deferred to the next loop iteration, so that every tunnel that starts
  * waiting now (all of them, at daemon start) joins the same TIC session.
  */
-void fetch_kick(struct daemon *d)
+static void fetch_kick(struct daemon *d)
 {
 	if (d->fetch.pid > 0 || d->shutting_down)
 		return; /* fetch_finished kicks again */
@@ -325,9 +322,9 @@ static void fetch_now(struct daemon *d)
 
 	if (d->fetch.pid > 0 || d->shutting_down)
 		return; /* fetch_finished kicks again */
-	for (size_t i = 0; i < d->ntunnels && !acct; i++)
-		if (d->tunnels[i].state == TS_WAITING)
-			acct = &d->tunnels[i].entry.conf.account;
+	for (struct tunnel_rt *t = registry_first(d->reg); t && !acct; t = registry_next(t))
+		if (t->state == TS_WAITING)
+			acct = &t->entry.conf.account;
 	if (!acct)
 		return;
 	limiter_now_read(&now);

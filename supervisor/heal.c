@@ -21,6 +21,7 @@
 #include "netcfg.h"
 #include "policy.h"
 #include "reconcile.h"
+#include "workers.h"
 
 /* Events come in bursts (an address takes its routes with it): look once. */
 #define HEAL_COALESCE 0.002
@@ -60,9 +61,7 @@ static bool watched(const struct tunnel_rt *t)
 static void mark(struct daemon *d, unsigned what,
                  bool (*hit)(const struct tunnel_rt *, const void *), const void *obj)
 {
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		if (watched(t) && hit(t, obj))
 			t->heal_dirty |= what;
 	}
@@ -167,9 +166,9 @@ static int addr_seen(const struct netcfg_addr *a, void *arg)
 
 /* ---- repairs ---- */
 
-static void repaired(struct heal *h, struct tunnel_rt *t, const char *what)
+static void repaired(struct tunnel_rt *t, ev_tstamp event_at, const char *what)
 {
-	double ms = h->first_event ? (ev_time() - h->first_event) * 1000.0 : 0;
+	double ms = event_at ? (ev_time() - event_at) * 1000.0 : 0;
 
 	t->repairs++;
 	t->last_repair_at = time(NULL);
@@ -203,7 +202,7 @@ static void check_rule(struct heal *h, struct tunnel_rt *t)
 	if (err < 0)
 		repair_failed(t, what, err);
 	else
-		repaired(h, t, what);
+		repaired(t, h->first_event, what);
 }
 
 static void check_route(struct heal *h, struct tunnel_rt *t)
@@ -221,50 +220,55 @@ static void check_route(struct heal *h, struct tunnel_rt *t)
 	if (err < 0)
 		repair_failed(t, what, err);
 	else
-		repaired(h, t, what);
+		repaired(t, h->first_event, what);
 }
 
-static int addr_restore(struct tunnel_rt *t, bool readd)
+/* What a repair request restores, for the log and status. */
+static void repair_text(const struct tunnel_rt *t, unsigned what, char *buf, size_t len)
 {
-	struct netcfg_addr a = {.ifindex = t->ifindex,
-	                        .addr = t->entry.conf.params.ipv6_local,
-	                        .prefix_len = t->entry.conf.params.prefix_len,
-	                        .nodad = true};
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &t->entry.conf.params.ipv6_local, a, sizeof(a));
+	if (what & IPC_REPAIR_LINK_UP)
+		snprintf(buf, len, "link %s up", t->entry.conf.name);
+	else if (what & IPC_REPAIR_READD)
+		snprintf(buf, len, "local route of %s (table local)", a);
+	else
+		snprintf(buf, len, "address %s/%u on %s", a, t->entry.conf.params.prefix_len,
+		         t->entry.conf.name);
+}
+
+/*
+ * The worker owns its link: ask it to restore what is missing there.  The
+ * repair is counted when its answer comes (on_registry).
+ */
+static int ask_worker(struct heal *h, struct tunnel_rt *t, unsigned what)
+{
+	char text[128];
 	int err;
 
-	/* The kernel makes the local route when an address is added, and
-	 * only then: a missing one comes back with the address. */
-	if (readd) {
-		err = netcfg_addr_del(t->d->nc, &a);
-		if (err < 0 && err != -ENOENT)
-			return err;
+	t->repair_event_at = h->first_event ? h->first_event : ev_time();
+	err = tunnel_request_repair(t, what);
+	if (err < 0) {
+		repair_text(t, what, text, sizeof(text));
+		repair_failed(t, text, err);
 	}
-	return netcfg_addr_add(t->d->nc, &a);
+	return err;
 }
 
 /* Returns true when the address had to be added again. */
 static bool check_addr(struct heal *h, struct tunnel_rt *t)
 {
-	char what[128], a[INET6_ADDRSTRLEN];
 	int err = netcfg_addr_list(h->d->nc, t->ifindex, addr_seen, t);
 
 	if (err != 0)
 		return false;
-	inet_ntop(AF_INET6, &t->entry.conf.params.ipv6_local, a, sizeof(a));
-	snprintf(what, sizeof(what), "address %s/%u on %s", a, t->entry.conf.params.prefix_len,
-	         t->entry.conf.name);
-	err = addr_restore(t, false);
-	if (err < 0)
-		repair_failed(t, what, err);
-	else
-		repaired(h, t, what);
-	return err == 0;
+	return ask_worker(h, t, IPC_REPAIR_ADDR) == 0;
 }
 
 static void check_local_route(struct heal *h, struct tunnel_rt *t)
 {
-	char what[128], a[INET6_ADDRSTRLEN];
-	int kind = netcfg_route_kind(h->d->nc, &t->entry.conf.params.ipv6_local), err;
+	int kind = netcfg_route_kind(h->d->nc, &t->entry.conf.params.ipv6_local);
 	ev_tstamp left;
 
 	if (kind == RTN_LOCAL) {
@@ -296,20 +300,13 @@ static void check_local_route(struct heal *h, struct tunnel_rt *t)
 		return;
 	}
 	t->local_missing_at = 0;
-	inet_ntop(AF_INET6, &t->entry.conf.params.ipv6_local, a, sizeof(a));
-	snprintf(what, sizeof(what), "local route of %s (table local)", a);
-	err = addr_restore(t, true);
-	if (err < 0)
-		repair_failed(t, what, err);
-	else
-		repaired(h, t, what);
+	ask_worker(h, t, IPC_REPAIR_READD);
 }
 
 static void check_link(struct heal *h, struct tunnel_rt *t)
 {
 	struct netcfg_link l;
 	int err = netcfg_link_get(h->d->nc, t->ifindex, NULL, &l);
-	char what[64];
 
 	if (err == -ENODEV && !t->link_missing) {
 		/* Most likely the worker is exiting: give its exit time to arrive. */
@@ -327,12 +324,7 @@ static void check_link(struct heal *h, struct tunnel_rt *t)
 	}
 	if (err < 0 || l.up)
 		return;
-	snprintf(what, sizeof(what), "link %s up", t->entry.conf.name);
-	err = netcfg_link_set(h->d->nc, t->ifindex, true, 0);
-	if (err < 0)
-		repair_failed(t, what, err);
-	else
-		repaired(h, t, what);
+	ask_worker(h, t, IPC_REPAIR_LINK_UP);
 }
 
 static void check_tunnel(struct heal *h, struct tunnel_rt *t, unsigned dirty)
@@ -361,8 +353,7 @@ static void on_check(EV_P_ ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		unsigned dirty = t->heal_dirty | (h->resync ? HEAL_ALL : 0);
 
 		t->heal_dirty = 0;
@@ -380,12 +371,54 @@ static void on_link_grace(EV_P_ ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		if (t->link_missing && watched(t) && !d->shutting_down)
 			check_link(h, t);
 		t->link_missing = false;
+	}
+}
+
+/* The worker's answers to ask_worker: count and log each restored piece. */
+static void repairs_answered(struct heal *h, struct tunnel_rt *t)
+{
+	static const unsigned bits[] = {IPC_REPAIR_LINK_UP, IPC_REPAIR_ADDR, IPC_REPAIR_READD};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		repair_text(t, bits[i], text, sizeof(text));
+		if (t->repair_failed & bits[i])
+			log_warnx("%s: the worker cannot restore %s: %s", t->entry.conf.name, text,
+			          t->repair_reason);
+		else if (t->repair_done & bits[i])
+			repaired(t, t->repair_event_at, text);
+	}
+	/* What needed the link up (its routes) could not come back before:
+	 * look again after a success (after a failure, the next event does). */
+	if (t->repair_done) {
+		t->heal_dirty |= HEAL_ALL;
+		if (!ev_is_active(&h->check_w)) {
+			ev_timer_set(&h->check_w, HEAL_COALESCE, 0.);
+			ev_timer_start(h->d->loop, &h->check_w);
+		}
+	}
+	t->repair_done = t->repair_failed = 0;
+}
+
+/*
+ * A tunnel that leaves TS_UP is no longer watched: forget what was still
+ * to check, so its next life starts clean.
+ */
+static void on_registry(void *arg, const struct registry_change *c)
+{
+	struct heal *h = arg;
+	struct tunnel_rt *t = c->t;
+
+	if (c->ev == REG_CHANGED && (t->repair_done || t->repair_failed))
+		repairs_answered(h, t);
+	if (c->ev == REG_STATE && c->from == TS_UP && c->to != TS_UP) {
+		c->t->heal_dirty = 0;
+		c->t->link_missing = false;
+		c->t->local_missing_at = 0;
 	}
 }
 
@@ -404,6 +437,9 @@ int heal_open(struct daemon *d)
 	ev_init(&h->check_w, on_check);
 	ev_init(&h->link_w, on_link_grace);
 	h->io.data = h->check_w.data = h->link_w.data = h;
+	err = registry_subscribe(d->reg, on_registry, h);
+	if (err < 0)
+		goto fail;
 	ev_io_start(d->loop, &h->io);
 	d->heal = h;
 	return 0;
@@ -419,6 +455,7 @@ void heal_close(struct daemon *d)
 
 	if (!h)
 		return;
+	registry_unsubscribe(d->reg, on_registry, h);
 	ev_io_stop(d->loop, &h->io);
 	ev_timer_stop(d->loop, &h->check_w);
 	ev_timer_stop(d->loop, &h->link_w);
@@ -462,6 +499,7 @@ static int collect_route(const struct netcfg_route *r, void *arg)
 
 struct tally {
 	unsigned rules_adopted, rules_removed, routes_adopted, routes_removed, links_removed;
+	struct tunnel_rt **owners; /* the registry's entry of d->cfg.tunnels[i] */
 };
 
 static bool same_rule(const struct netcfg_rule *a, const struct netcfg_rule *b)
@@ -483,11 +521,11 @@ static void reconcile_rules(struct daemon *d, const struct found *f, struct tall
 			dup |= same_rule(r, &f->rules[j]);
 		inet_ntop(AF_INET6, &r->src, a, sizeof(a));
 		if (owner >= 0 && !dup) {
-			d->tunnels[owner].policy_adopted = true;
+			k->owners[owner]->policy_adopted = true;
 			k->rules_adopted++;
 			log_info("%s: adopted rule from %s/%u lookup %u (priority %u) left by an "
 			         "earlier aiccud",
-			         d->tunnels[owner].entry.conf.name, a, r->src_len, r->table,
+			         k->owners[owner]->entry.conf.name, a, r->src_len, r->table,
 			         r->priority);
 			continue;
 		}
@@ -544,7 +582,7 @@ static void reconcile_routes(struct daemon *d, const struct found *f, struct tal
 		long owner = reconcile_route_owner(d->cfg.tunnels, d->cfg.ntunnels, r);
 
 		if (owner >= 0) {
-			d->tunnels[owner].policy_adopted = true;
+			k->owners[owner]->policy_adopted = true;
 			k->routes_adopted++;
 			continue;
 		}
@@ -567,7 +605,16 @@ int heal_reconcile(struct daemon *d)
 {
 	struct found f = {0};
 	struct tally k = {0};
+	size_t i = 0;
 	int err;
+
+	/* Before any reload: the registry holds d->cfg.tunnels, in that order. */
+	k.owners = calloc(d->cfg.ntunnels ? d->cfg.ntunnels : 1, sizeof(*k.owners));
+	if (!k.owners)
+		fatalx("out of memory");
+	for (struct tunnel_rt *t = registry_first(d->reg); t && i < d->cfg.ntunnels;
+	     t = registry_next(t))
+		k.owners[i++] = t;
 
 	err = netcfg_rule_list(d->nc, NETCFG_PROTO, collect_rule, &f);
 	if (!err)
@@ -587,5 +634,6 @@ int heal_reconcile(struct daemon *d)
 	}
 	free(f.rules);
 	free(f.routes);
+	free(k.owners);
 	return err;
 }

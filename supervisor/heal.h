@@ -7,12 +7,13 @@
  *   - the tunnel's address on its link,
  *   - the kernel's local route for that address (table local), which the
  *     kernel re-creates when the address is added again.
- * The parent restores the address itself (netcfg, the same call the
- * worker made) rather than asking the worker: no round trip, and the
- * worker's link and data path are not disturbed.  A link that vanishes
+ * The parent restores what is its own (rule, route) and asks the worker
+ * to restore what is on its link (address, local route, link up) over
+ * IPC (IPC_P_REPAIR): the worker owns its link.  A link that vanishes
  * under a running worker makes that worker restart (tunnel_link_lost).
  * Each repair is logged with the time from the kernel's notification to
- * the restore, and counted in the tunnel's status (repairs).
+ * the restore (for the worker's, to its answer), and counted in the
+ * tunnel's status (repairs).
  *
  * Also the start-up reconciliation (reconcile.h) of what an earlier,
  * killed aiccud left behind.  Needs CAP_NET_ADMIN.

@@ -14,12 +14,14 @@
 #include <unistd.h>
 
 #include "control.h"
-#include "hook.h"
-#include "notify.h"
+#include "fetch.h"
 #include "heal.h"
+#include "hook.h"
 #include "log.h"
 #include "netcfg.h"
+#include "notify.h"
 #include "reload.h"
+#include "workers.h"
 
 /* Workers get this long to exit on shutdown (each is SIGKILLed after 5 s). */
 #define SHUTDOWN_TIMEOUT 8.0
@@ -28,8 +30,8 @@ static bool all_stopped(const struct daemon *d)
 {
 	if (d->fetch.pid > 0)
 		return false;
-	for (size_t i = 0; i < d->ntunnels; i++)
-		if (tunnel_running(&d->tunnels[i]))
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+		if (tunnel_running(t))
 			return false;
 	return true;
 }
@@ -50,12 +52,12 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	(void)revents;
 	if (d->shutting_down)
 		return;
-	log_info("signal %d: stopping %zu tunnel(s)", s->signum, d->ntunnels);
+	log_info("signal %d: stopping %zu tunnel(s)", s->signum, registry_count(d->reg));
 	d->shutting_down = true;
 	notify_stopping();
 	fetch_shutdown(d);
-	for (size_t i = 0; i < d->ntunnels; i++)
-		tunnel_stop(&d->tunnels[i]);
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+		tunnel_stop(t);
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
 	ev_timer_init(&d->shutdown_w, on_shutdown_check, 0.05, 0.05);
 	d->shutdown_w.data = d;
@@ -75,26 +77,52 @@ static void on_hup(EV_P_ ev_signal *s, int revents)
 	notify_ready();
 }
 
+/* systemd's STATUS= line (no-op without $NOTIFY_SOCKET). */
+static void on_registry(void *arg, const struct registry_change *c)
+{
+	const struct daemon *d = arg;
+
+	if (c->ev != REG_CHANGED && (c->ev != REG_STATE || c->from != c->to))
+		notify_status("%zu of %zu tunnel(s) up", registry_count_state(d->reg, TS_UP),
+		              registry_count(d->reg));
+}
+
+/* Before the loop waits: subscribers see what the callbacks of this round changed. */
+static void on_prepare(EV_P_ ev_prepare *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (registry_pending(d->reg))
+		registry_dispatch(d->reg);
+}
+
 static int tunnels_init(struct daemon *d)
 {
-	/* Room for reloads: slots never move as a whole (see daemon.h). */
-	d->tunnels_cap = DAEMON_TUNNEL_SLOTS;
-	d->ntunnels = d->cfg.ntunnels;
-	d->tunnels = calloc(d->tunnels_cap, sizeof(*d->tunnels));
-	if (!d->tunnels)
+	d->reg = registry_new(NULL);
+	if (!d->reg || registry_subscribe(d->reg, on_registry, d) < 0 || reload_init(d) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < d->ntunnels; i++)
-		tunnel_rt_init(&d->tunnels[i], d, &d->cfg.tunnels[i]);
+	for (size_t i = 0; i < d->cfg.ntunnels; i++) {
+		struct tunnel_rt *t = registry_add(d->reg, &d->cfg.tunnels[i]);
+
+		if (!t)
+			return -ENOMEM;
+		tunnel_rt_init(t, d);
+	}
+	ev_prepare_init(&d->dispatch_w, on_prepare);
+	d->dispatch_w.data = d;
+	ev_prepare_start(d->loop, &d->dispatch_w);
 	return 0;
 }
 
 static void tunnels_free(struct daemon *d)
 {
-	for (size_t i = 0; i < d->ntunnels; i++)
-		free(d->tunnels[i].next_entry);
-	free(d->tunnels);
-	d->tunnels = NULL;
-	d->ntunnels = 0;
+	ev_prepare_stop(d->loop, &d->dispatch_w);
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+		tunnel_release(t);
+	registry_free(d->reg);
+	d->reg = NULL;
 }
 
 int parent_run(struct daemon *d)
@@ -135,12 +163,13 @@ int parent_run(struct daemon *d)
 	ev_signal_start(d->loop, &d->int_w);
 	ev_signal_start(d->loop, &d->hup_w);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("control socket %s; starting %zu tunnel(s)", d->cfg.control_socket, d->ntunnels);
+	log_info("control socket %s; starting %zu tunnel(s)", d->cfg.control_socket,
+	         registry_count(d->reg));
 	d->hooks = hooks_new(d->loop, HOOK_TIMEOUT);
 	if (!d->hooks)
 		log_warnx("out of memory for setup scripts; they will not run");
-	for (size_t i = 0; i < d->ntunnels; i++)
-		tunnel_start(&d->tunnels[i]);
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+		tunnel_start(t);
 	/* Ready: the control socket answers and every tunnel is on its way. */
 	notify_ready();
 	ev_run(d->loop, 0);

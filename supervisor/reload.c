@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "workers.h"
 
 /* Appends to a message buffer, never past its end. */
 static void msg_add(char *msg, size_t len, const char *fmt, ...)
@@ -30,92 +30,26 @@ static void msg_add(char *msg, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Give the tunnel its new configuration (no worker runs). */
-static void entry_apply(struct tunnel_rt *t, const struct tunnel_entry *e)
+/*
+ * A removed tunnel leaves the registry once it is idle: subscribed, so it
+ * happens after whatever stopped it has returned.
+ */
+static void on_registry(void *arg, const struct registry_change *c)
 {
-	t->entry = *e;
-	t->fetch_err = 0;
-	t->fetch_reason[0] = '\0';
-	t->fresh_fetch = false;
-	backoff_reset(&t->backoff);
-}
+	struct tunnel_rt *t = c->t;
 
-/* Drop the slot of a removed tunnel whose worker is gone. */
-static void vacate(struct tunnel_rt *t)
-{
-	struct daemon *d = t->d;
-	struct tunnel_rt *last = &d->tunnels[d->ntunnels - 1];
-
+	(void)arg;
+	if (c->ev == REG_REMOVED || !t->removing || tunnel_running(t) ||
+	    (t->state != TS_STOPPED && t->state != TS_FAILED))
+		return;
 	log_info("%s: removed from the configuration", t->entry.conf.name);
-	/* Answer anyone waiting on it: a stop is done, a start never will be. */
-	t->state = TS_STOPPED;
-	snprintf(t->reason, sizeof(t->reason), "removed from the configuration");
-	control_tunnel_changed(d->ctl, t);
-	t->state = TS_FAILED;
-	control_tunnel_changed(d->ctl, t);
-	ev_timer_stop(d->loop, &t->backoff_w);
-	ev_timer_stop(d->loop, &t->kill_w);
-	free(t->next_entry);
-	t->next_entry = NULL;
-	if (last != t)
-		tunnel_rt_move(t, last);
-	else
-		memset(t, 0, sizeof(*t));
-	d->ntunnels--;
+	tunnel_release(t);
+	registry_remove(t->reg, t);
 }
 
-void reload_tunnel_idle(struct tunnel_rt *t)
+int reload_init(struct daemon *d)
 {
-	struct tunnel_entry *e = t->next_entry;
-
-	if (tunnel_running(t))
-		return;
-	if (t->removing) {
-		vacate(t);
-		return;
-	}
-	if (!e)
-		return;
-	t->next_entry = NULL;
-	entry_apply(t, e);
-	free(e);
-	if (!t->d->shutting_down)
-		tunnel_start(t);
-}
-
-static void tunnel_remove(struct tunnel_rt *t)
-{
-	t->removing = true;
-	free(t->next_entry);
-	t->next_entry = NULL;
-	tunnel_stop(t);
-}
-
-static void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
-{
-	bool stopped_by_operator = t->state == TS_STOPPED && !t->removing;
-
-	t->removing = false;
-	if (tunnel_running(t)) {
-		/* Restart: the old worker and routing go first (same link name,
-		 * maybe the same table); reload_tunnel_idle starts the new one. */
-		free(t->next_entry);
-		t->next_entry = malloc(sizeof(*t->next_entry));
-		if (!t->next_entry)
-			fatalx("out of memory");
-		*t->next_entry = *e;
-		tunnel_stop(t);
-		return;
-	}
-	/* A fetch under way for the old configuration still fills the cache. */
-	if (t->state == TS_WAITING || t->state == TS_FETCHING || t->state == TS_BACKOFF)
-		tunnel_stop(t);
-	entry_apply(t, e);
-	if (stopped_by_operator) {
-		snprintf(t->reason, sizeof(t->reason), "stopped on request; configuration changed");
-		return;
-	}
-	tunnel_start(t);
+	return registry_subscribe(d->reg, on_registry, d);
 }
 
 /* Settings a running daemon keeps; the ones it can take, it takes. */
@@ -168,15 +102,20 @@ static int load_new(struct daemon *d, struct config *n, char *msg, size_t len)
 	return err < 0 ? -EINVAL : 0;
 }
 
-/* Every tunnel slot's entry, removed-in-progress ones included. */
-static const struct tunnel_entry **old_entries(struct daemon *d)
+/* Every registry entry, removed-in-progress ones included, in order. */
+static struct tunnel_rt **old_tunnels(struct daemon *d, const struct tunnel_entry ***entries)
 {
-	const struct tunnel_entry **old = calloc(d->ntunnels ? d->ntunnels : 1, sizeof(*old));
+	size_t n = registry_count(d->reg), i = 0;
+	struct tunnel_rt **old = calloc(n ? n : 1, sizeof(*old));
+	const struct tunnel_entry **e = calloc(n ? n : 1, sizeof(*e));
 
-	if (!old)
+	if (!old || !e)
 		fatalx("out of memory");
-	for (size_t i = 0; i < d->ntunnels; i++)
-		old[i] = &d->tunnels[i].entry;
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
+		old[i] = t;
+		e[i++] = &t->entry;
+	}
+	*entries = e;
 	return old;
 }
 
@@ -211,9 +150,9 @@ static void apply_one(struct daemon *d, struct tunnel_rt *t, const struct tunnel
 	(void)d;
 }
 
-static void apply(struct daemon *d, const struct config *n, const long *old_of_new, struct tally *k)
+static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const struct config *n,
+                  const long *old_of_new, struct tally *k)
 {
-	size_t nold = d->ntunnels;
 	bool *keep = calloc(nold ? nold : 1, sizeof(*keep));
 
 	if (!keep)
@@ -223,40 +162,29 @@ static void apply(struct daemon *d, const struct config *n, const long *old_of_n
 			keep[old_of_new[j]] = true;
 	/* Removals first: their routing goes before a new tunnel takes a table. */
 	for (size_t i = 0; i < nold; i++)
-		if (!keep[i] && !d->tunnels[i].removing) {
+		if (!keep[i] && !old[i]->removing) {
 			k->removed++;
-			tally_name(k->names[1], sizeof(k->names[1]), d->tunnels[i].entry.conf.name);
-			tunnel_remove(&d->tunnels[i]);
+			tally_name(k->names[1], sizeof(k->names[1]), old[i]->entry.conf.name);
+			tunnel_retire(old[i]);
 		}
 	for (size_t j = 0; j < n->ntunnels; j++)
 		if (old_of_new[j] >= 0)
-			apply_one(d, &d->tunnels[old_of_new[j]], &n->tunnels[j], k);
+			apply_one(d, old[old_of_new[j]], &n->tunnels[j], k);
 	for (size_t j = 0; j < n->ntunnels; j++) {
 		struct tunnel_rt *t;
 
 		if (old_of_new[j] >= 0)
 			continue;
-		t = &d->tunnels[d->ntunnels++];
-		tunnel_rt_init(t, d, &n->tunnels[j]);
+		t = registry_add(d->reg, &n->tunnels[j]);
+		if (!t)
+			fatalx("out of memory");
+		tunnel_rt_init(t, d);
 		k->added++;
 		tally_name(k->names[0], sizeof(k->names[0]), t->entry.conf.name);
 		log_info("%s: new in the configuration; starting it", t->entry.conf.name);
 		tunnel_start(t);
 	}
-	/* Backwards: vacating slot i moves the last tunnel, already visited. */
-	for (size_t i = nold; i-- > 0;)
-		if (i < d->ntunnels && d->tunnels[i].removing && !tunnel_running(&d->tunnels[i]))
-			vacate(&d->tunnels[i]);
 	free(keep);
-}
-
-static size_t count_new(const long *old_of_new, size_t n)
-{
-	size_t c = 0;
-
-	for (size_t j = 0; j < n; j++)
-		c += old_of_new[j] < 0;
-	return c;
 }
 
 static void report(const struct tally *k, const char *notes, char *msg, size_t len)
@@ -281,7 +209,9 @@ int daemon_reload(struct daemon *d, char *msg, size_t len)
 	struct config n;
 	struct tally k = {0};
 	char notes[256] = "";
-	const struct tunnel_entry **old;
+	const struct tunnel_entry **entries;
+	struct tunnel_rt **old;
+	size_t nold = registry_count(d->reg);
 	long *old_of_new;
 	int err;
 
@@ -293,26 +223,18 @@ int daemon_reload(struct daemon *d, char *msg, size_t len)
 	err = load_new(d, &n, msg, len);
 	if (err < 0)
 		goto done;
-	old = old_entries(d);
+	old = old_tunnels(d, &entries);
 	old_of_new = calloc(n.ntunnels ? n.ntunnels : 1, sizeof(*old_of_new));
 	if (!old_of_new)
 		fatalx("out of memory");
-	reload_match(old, d->ntunnels, n.tunnels, n.ntunnels, old_of_new);
-	free(old);
-	if (d->ntunnels + count_new(old_of_new, n.ntunnels) > d->tunnels_cap) {
-		snprintf(msg, len,
-		         "too many tunnels while removed ones are still stopping; still running "
-		         "on the previous configuration (try again in a few seconds)");
-		free(old_of_new);
-		config_free(&n);
-		err = -EBUSY;
-		goto done;
-	}
+	reload_match(entries, nold, n.tunnels, n.ntunnels, old_of_new);
+	free(entries);
 	settings_keep(d, &n, notes, sizeof(notes));
 	if (d->cfg.cache_max_age != n.cache_max_age)
 		log_info("reload: cache_max_age %u -> %u s", d->cfg.cache_max_age, n.cache_max_age);
-	apply(d, &n, old_of_new, &k);
+	apply(d, old, nold, &n, old_of_new, &k);
 	free(old_of_new);
+	free(old);
 	/* Tunnels keep copies of their entries: the old lists can go. */
 	config_free(&d->cfg);
 	d->cfg = n;

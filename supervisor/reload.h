@@ -22,7 +22,6 @@
 #include "config.h"
 
 struct daemon;
-struct tunnel_rt;
 
 /*
  * Returns 0 (msg: what was done) or -errno (msg: why nothing was done).
@@ -31,13 +30,8 @@ struct tunnel_rt;
  */
 int daemon_reload(struct daemon *d, char *msg, size_t len);
 
-/*
- * workers.c, when a tunnel has no worker any more (exited, or stopped while
- * idle): a removed tunnel leaves its slot (the last tunnel moves in, so
- * the caller must not use t afterwards); a changed one starts again on
- * its new configuration.
- */
-void reload_tunnel_idle(struct tunnel_rt *t);
+/* Subscribe to the registry: removed tunnels leave it once idle.  0 or -errno. */
+int reload_init(struct daemon *d);
 
 /* ---- pure part, unit-tested ---- */
 

@@ -1,6 +1,7 @@
 /*
- * Worker management in the parent: spawn (fork + exec), messages from the
- * worker, exit, stop.  Runs on the parent's loop (parent.c owns it).
+ * Worker management in the parent (workers.h): spawn, messages from the
+ * worker, exit, stop.  Runs on the parent's loop (parent.c owns it); what
+ * it changes, the rest of the parent learns from the registry's events.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,14 +15,16 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "control.h"
+#include "workers.h"
+
+#include <sys/stat.h>
+
+#include "cache.h"
+#include "child.h"
 #include "hook.h"
-#include "notify.h"
-#include "daemon.h"
 #include "ipc.h"
 #include "log.h"
 #include "policy.h"
-#include "reload.h"
 #include "worker.h"
 
 /* A worker that ignores SIGTERM this long gets SIGKILL. */
@@ -32,48 +35,32 @@ static void on_child(EV_P_ ev_child *c, int revents);
 static void on_kill_timeout(EV_P_ ev_timer *w, int revents);
 static void on_backoff(EV_P_ ev_timer *w, int revents);
 
-struct tunnel_rt *daemon_find(struct daemon *d, const char *name)
-{
-	/* A valid tunnel of that name first: an invalid duplicate only reports. */
-	struct tunnel_rt *found = NULL;
-
-	for (size_t i = 0; i < d->ntunnels; i++) {
-		struct tunnel_rt *t = &d->tunnels[i];
-
-		if (t->removing || strcmp(t->entry.conf.name, name) != 0)
-			continue;
-		if (t->entry.valid)
-			return t;
-		if (!found)
-			found = t;
-	}
-	return found;
-}
-
-void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d, const struct tunnel_entry *e)
+void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
 {
 	static const struct backoff_policy bp = BACKOFF_DEFAULT_POLICY;
 
-	memset(t, 0, sizeof(*t));
 	t->d = d;
-	t->entry = *e;
 	t->ipc_fd = -1;
 	t->up_latency = -1;
-	t->since = time(NULL);
 	backoff_init(&t->backoff, &bp);
 	ev_init(&t->backoff_w, on_backoff);
 	ev_init(&t->kill_w, on_kill_timeout);
 	t->backoff_w.data = t->kill_w.data = t;
 }
 
-/* systemd's STATUS= line (no-op without $NOTIFY_SOCKET). */
-static void notify_tunnels(const struct daemon *d)
+void tunnel_release(struct tunnel_rt *t)
 {
-	size_t up = 0;
+	ev_timer_stop(t->d->loop, &t->backoff_w);
+	ev_timer_stop(t->d->loop, &t->kill_w);
+}
 
-	for (size_t i = 0; i < d->ntunnels; i++)
-		up += d->tunnels[i].state == TS_UP;
-	notify_status("%zu of %zu tunnel(s) up", up, d->ntunnels);
+bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
+{
+	char path[TUNNEL_PATH_MAX + 64];
+	struct stat st;
+
+	return cache_path(d->cfg.state_dir, t->entry.conf.id, path, sizeof(path)) == 0 &&
+	       stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* The tunnel's setup script (AICCU's setupscript), if it has one. */
@@ -90,54 +77,14 @@ static void run_hook(struct tunnel_rt *t, enum hook_event ev)
 		          t->entry.conf.setup_script, strerror(-err));
 }
 
-static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-
-static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, va_list ap)
-{
-	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
-	if (t->state != s)
-		log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(t->state),
-		         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
-	if (t->state != s)
-		t->prev_state = t->state;
-	t->state = s;
-	t->since = time(NULL);
-	control_tunnel_changed(t->d->ctl, t);
-	notify_tunnels(t->d);
-}
-
-void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!lifecycle_allowed(t->state, s))
-		log_warnx("%s: unexpected transition %s -> %s (a bug; please report)",
-		          t->entry.conf.name, tunnel_state_name(t->state), tunnel_state_name(s));
-	va_start(ap, fmt);
-	state_apply(t, s, fmt, ap);
-	va_end(ap);
-}
-
-int tunnel_event(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
-{
-	enum tunnel_state next;
-	va_list ap;
-
-	if (lifecycle_next(t->state, e, &next) < 0) {
-		log_debug("%s: event %s ignored in state %s", t->entry.conf.name,
-		          lifecycle_event_name(e), tunnel_state_name(t->state));
-		return -EPERM;
-	}
-	va_start(ap, fmt);
-	state_apply(t, next, fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
 bool tunnel_running(const struct tunnel_rt *t)
 {
 	return t->pid > 0;
+}
+
+bool tunnel_start_pending(const struct tunnel_rt *t)
+{
+	return t->start_pending && !t->d->shutting_down;
 }
 
 static void policy_drop(struct tunnel_rt *t)
@@ -261,6 +208,29 @@ static void worker_failed(struct tunnel_rt *t, const struct ipc_failed *f)
 	tunnel_event(t, LC_FAIL, "%.*s", (int)sizeof(f->reason), f->reason);
 }
 
+/* The worker restored (or not) what heal.c asked for: heal.c learns it as an event. */
+static void repair_answered(struct tunnel_rt *t, const struct ipc_repaired *r)
+{
+	/* Bits, not the message: answers may arrive faster than heal.c hears of them. */
+	if (r->err) {
+		t->repair_failed |= r->what;
+		snprintf(t->repair_reason, sizeof(t->repair_reason), "%.*s", (int)sizeof(r->reason),
+		         r->reason);
+	} else {
+		t->repair_done |= r->what;
+	}
+	tunnel_changed(t);
+}
+
+int tunnel_request_repair(struct tunnel_rt *t, unsigned what)
+{
+	struct ipc_repair rq = {.what = what};
+
+	if (!tunnel_running(t) || t->ipc_fd < 0)
+		return -ESRCH;
+	return ipc_send(t->ipc_fd, IPC_P_REPAIR, &rq, sizeof(rq));
+}
+
 static void on_worker_msg(EV_P_ ev_io *io, int revents)
 {
 	struct tunnel_rt *t = io->data;
@@ -278,6 +248,8 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 			need_tic(t, p);
 		else if (type == IPC_W_COUNTERS)
 			memcpy(&t->counters, p, sizeof(t->counters));
+		else if (type == IPC_W_REPAIRED)
+			repair_answered(t, p);
 	}
 	if (type == 0 || (type < 0 && type != -EAGAIN)) {
 		if (type == -EBADMSG)
@@ -325,6 +297,38 @@ static void schedule_restart(struct tunnel_rt *t)
 	ev_timer_start(t->d->loop, &t->backoff_w);
 }
 
+static int tunnel_launch(struct tunnel_rt *t);
+
+/* Give the tunnel its new configuration (no worker runs). */
+static void entry_apply(struct tunnel_rt *t, const struct tunnel_entry *e)
+{
+	t->entry = *e;
+	t->fetch_err = 0;
+	t->fetch_reason[0] = '\0';
+	t->fresh_fetch = false;
+	backoff_reset(&t->backoff);
+}
+
+/* The worker has gone: a restart or a reconfiguration starts it now. */
+static void start_again(struct tunnel_rt *t)
+{
+	struct tunnel_entry *e = t->next_entry;
+	bool start = t->start_pending || e;
+
+	if (tunnel_running(t) || t->removing)
+		return;
+	t->next_entry = NULL;
+	t->start_pending = false;
+	if (e) {
+		entry_apply(t, e);
+		free(e);
+	}
+	if (start && !t->d->shutting_down && (t->state == TS_STOPPED || t->state == TS_FAILED)) {
+		backoff_reset(&t->backoff);
+		tunnel_launch(t);
+	}
+}
+
 static void worker_reaped(struct tunnel_rt *t, int status)
 {
 	ev_io_stop(t->d->loop, &t->ipc_w);
@@ -343,22 +347,21 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 		memcpy(why, t->reason, sizeof(why));
 		t->need_tic = false;
 		tunnel_event(t, LC_NEED_TIC, "%s; waiting for a TIC connection token", why);
-		fetch_kick(t->d);
 	} else if (t->state == TS_STOPPING) {
 		tunnel_event(t, LC_EXITED, "%s",
-		             t->removing     ? "removed from the configuration"
-		             : t->next_entry ? "configuration changed"
-		                             : "stopped on request");
+		             t->removing        ? "removed from the configuration"
+		             : t->next_entry    ? "configuration changed"
+		             : t->start_pending ? "restarting"
+		                                : "stopped on request");
 	} else if (t->state == TS_FAILED) {
-		control_tunnel_changed(t->d->ctl, t);
+		tunnel_changed(t); /* no worker any more: status shows pid 0 */
 	} else if (t->d->shutting_down) {
 		tunnel_event(t, LC_FAIL, "%s during shutdown", t->last_exit);
 	} else {
 		log_warnx("%s: %s", t->entry.conf.name, t->last_exit);
 		schedule_restart(t);
 	}
-	/* May hand the slot to another tunnel: t is not touched after this. */
-	reload_tunnel_idle(t);
+	start_again(t);
 }
 
 static void on_child(EV_P_ ev_child *c, int revents)
@@ -383,31 +386,6 @@ static void on_kill_timeout(EV_P_ ev_timer *w, int revents)
 	}
 }
 
-/* In the fresh child: never returns. */
-static void __attribute__((noreturn))
-child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
-{
-	char *argv[7];
-	int argc = 0;
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	unsetenv("NOTIFY_SOCKET"); /* only the parent speaks for the service */
-	if (dup2(fd, IPC_WORKER_FD) < 0)
-		_exit(127);
-	argv[argc++] = "aiccud";
-	argv[argc++] = d->foreground ? "-d" : "-s";
-	if (d->verbosity > 0)
-		argv[argc++] = "-v";
-	argv[argc++] = (char *)mode;
-	if (name)
-		argv[argc++] = (char *)name;
-	argv[argc] = NULL;
-	execv(d->self_exe, argv);
-	_exit(127);
-}
-
 static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 {
 	static struct ipc_conf ic;
@@ -418,29 +396,6 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 	ic.cache_max_age = t->d->cfg.cache_max_age;
 	ic.fresh_fetch = t->fresh_fetch;
 	return &ic;
-}
-
-pid_t child_spawn(const struct daemon *d, const char *mode, const char *name, int *fd)
-{
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int err = -errno;
-
-		close(sv[0]);
-		close(sv[1]);
-		return err;
-	}
-	if (pid == 0)
-		child_exec(d, sv[1], mode, name);
-	close(sv[1]);
-	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	*fd = sv[0];
-	return pid;
 }
 
 static int worker_spawn(struct tunnel_rt *t)
@@ -497,10 +452,10 @@ static int tunnel_launch(struct tunnel_rt *t)
 		tunnel_event(t, LC_INVALID, "%s", t->entry.error);
 		return -EINVAL;
 	}
-	if (t->entry.conf.tic && !fetch_cache_usable(t->d, t)) {
-		/* The limiter decides when TIC may be asked; fetch.c spawns us after. */
+	if (t->entry.conf.tic && !tunnel_cache_usable(t->d, t)) {
+		/* The limiter decides when TIC may be asked; fetch.c (subscribed
+		 * to this state) spawns us after. */
 		tunnel_event(t, LC_NEED_TIC, "waiting for a TIC connection token");
-		fetch_kick(t->d);
 		return 0;
 	}
 	return tunnel_spawn(t);
@@ -523,6 +478,12 @@ static void on_backoff(EV_P_ ev_timer *w, int revents)
 
 int tunnel_start(struct tunnel_rt *t)
 {
+	if (t->removing)
+		return -ENOENT;
+	if (t->state == TS_STOPPING) {
+		t->start_pending = true; /* once the worker has exited */
+		return 0;
+	}
 	if (tunnel_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING)
 		return 0;
 	/* An operator's start: now, and a fresh back-off series. */
@@ -534,6 +495,7 @@ int tunnel_start(struct tunnel_rt *t)
 void tunnel_stop(struct tunnel_rt *t)
 {
 	ev_timer_stop(t->d->loop, &t->backoff_w);
+	t->start_pending = false; /* the last word: a stop */
 	if (!tunnel_running(t)) {
 		/* A fetch under way still completes and fills the cache. */
 		tunnel_event(t, LC_STOP_IDLE, "stopped on request");
@@ -552,17 +514,54 @@ void tunnel_stop(struct tunnel_rt *t)
 
 int tunnel_restart(struct tunnel_rt *t)
 {
-	if (!tunnel_running(t))
+	if (t->removing)
+		return -ENOENT;
+	if (!tunnel_running(t)) {
+		/* A fetch under way still completes; the start waits for a token again. */
+		if (t->state == TS_WAITING || t->state == TS_FETCHING || t->state == TS_BACKOFF)
+			tunnel_stop(t);
 		return tunnel_start(t);
-	/* reload_tunnel_idle starts it again once the worker has gone. */
-	if (!t->next_entry) {
+	}
+	tunnel_stop(t);
+	t->start_pending = true; /* start_again, once the worker has exited */
+	return 0;
+}
+
+void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
+{
+	bool stopped_by_operator = t->state == TS_STOPPED && !t->removing;
+
+	t->removing = false;
+	if (tunnel_running(t)) {
+		/* The old worker and routing go first (same link name, maybe the
+		 * same table); start_again starts the new one. */
+		free(t->next_entry);
 		t->next_entry = malloc(sizeof(*t->next_entry));
 		if (!t->next_entry)
 			fatalx("out of memory");
-		*t->next_entry = t->entry;
+		*t->next_entry = *e;
+		tunnel_stop(t);
+		return;
 	}
+	/* A fetch under way for the old configuration still fills the cache. */
+	if (t->state == TS_WAITING || t->state == TS_FETCHING || t->state == TS_BACKOFF)
+		tunnel_stop(t);
+	entry_apply(t, e);
+	if (stopped_by_operator) {
+		snprintf(t->reason, sizeof(t->reason), "stopped on request; configuration changed");
+		tunnel_changed(t);
+		return;
+	}
+	tunnel_start(t);
+}
+
+void tunnel_retire(struct tunnel_rt *t)
+{
+	t->removing = true;
+	free(t->next_entry);
+	t->next_entry = NULL;
 	tunnel_stop(t);
-	return 0;
+	tunnel_changed(t); /* a failed idle tunnel has no stop transition */
 }
 
 void tunnel_link_lost(struct tunnel_rt *t)
@@ -578,57 +577,4 @@ void tunnel_link_lost(struct tunnel_rt *t)
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_set(&t->kill_w, WORKER_STOP_TIMEOUT, 0.);
 	ev_timer_start(t->d->loop, &t->kill_w);
-}
-
-/* Re-arm a watcher at its new address; a pending event is fed again. */
-static void move_timer(struct ev_loop *loop, ev_timer *dst, ev_timer *src, void *data)
-{
-	/* An expired timer whose callback has not run yet is pending, not active. */
-	bool active = ev_is_active(src) || ev_is_pending(src);
-	double left = ev_is_active(src) ? ev_timer_remaining(loop, src) : 0;
-	void (*cb)(struct ev_loop *, ev_timer *, int) = src->cb;
-
-	ev_timer_stop(loop, src);
-	ev_init(dst, cb);
-	dst->data = data;
-	if (active) {
-		ev_timer_set(dst, left > 0 ? left : 0., 0.);
-		ev_timer_start(loop, dst);
-	}
-}
-
-void tunnel_rt_move(struct tunnel_rt *dst, struct tunnel_rt *src)
-{
-	struct ev_loop *loop = src->d->loop;
-	bool io_active = ev_is_active(&src->ipc_w);
-	bool child_active = ev_is_active(&src->child_w);
-	bool child_pending = ev_is_pending(&src->child_w);
-	int rpid = src->child_w.rpid, rstatus = src->child_w.rstatus;
-	ev_timer kill_w, backoff_w;
-
-	move_timer(loop, &kill_w, &src->kill_w, NULL);
-	move_timer(loop, &backoff_w, &src->backoff_w, NULL);
-	if (io_active)
-		ev_io_stop(loop, &src->ipc_w);
-	if (child_active || child_pending)
-		ev_child_stop(loop, &src->child_w);
-	memcpy(dst, src, sizeof(*dst));
-	memset(src, 0, sizeof(*src));
-	src->ipc_fd = -1;
-	move_timer(loop, &dst->kill_w, &kill_w, dst);
-	move_timer(loop, &dst->backoff_w, &backoff_w, dst);
-	ev_io_init(&dst->ipc_w, on_worker_msg, dst->ipc_fd, EV_READ);
-	dst->ipc_w.data = dst;
-	if (io_active)
-		ev_io_start(loop, &dst->ipc_w);
-	ev_child_init(&dst->child_w, on_child, dst->pid, 0);
-	dst->child_w.data = dst;
-	if (child_active)
-		ev_child_start(loop, &dst->child_w);
-	if (child_pending) {
-		/* Reaped already, its callback not run yet: keep the exit status. */
-		dst->child_w.rpid = rpid;
-		dst->child_w.rstatus = rstatus;
-		ev_feed_event(loop, &dst->child_w, EV_CHILD);
-	}
 }

@@ -25,6 +25,10 @@ ssize_t ipc_payload_len(uint16_t type)
 		return sizeof(struct ipc_fetch_result);
 	case IPC_F_DONE:
 		return sizeof(struct ipc_fetch_done);
+	case IPC_P_REPAIR:
+		return sizeof(struct ipc_repair);
+	case IPC_W_REPAIRED:
+		return sizeof(struct ipc_repaired);
 	default:
 		return -1;
 	}

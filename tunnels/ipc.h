@@ -24,6 +24,8 @@ enum ipc_type {
 	IPC_F_RESULT,       /* fetcher: one tunnel's outcome (struct ipc_fetch_result) */
 	IPC_F_DONE,         /* fetcher: the session's outcome (struct ipc_fetch_done), last */
 	IPC_W_NEED_TIC,     /* worker: cache missing/stale/failed, ask TIC (struct ipc_failed) */
+	IPC_P_REPAIR,       /* parent: restore your link's address or state (struct ipc_repair) */
+	IPC_W_REPAIRED,     /* worker: what it restored, or why not (struct ipc_repaired) */
 	IPC_TYPE_MAX
 };
 
@@ -77,6 +79,25 @@ struct ipc_fetch_done {
 
 struct ipc_failed {
 	char reason[256];
+};
+
+/*
+ * Self-healing: the parent sees (over rtnetlink) what went missing on a
+ * tunnel's link; the worker, which owns the link, restores it.
+ */
+#define IPC_REPAIR_ADDR    0x1u /* add the tunnel address again */
+#define IPC_REPAIR_READD   0x2u /* delete and add it: the kernel's local route comes back */
+#define IPC_REPAIR_LINK_UP 0x4u /* set the link up */
+#define IPC_REPAIR_ALL     0x7u
+
+struct ipc_repair {
+	uint32_t what; /* IPC_REPAIR_* */
+};
+
+struct ipc_repaired {
+	uint32_t what; /* as asked */
+	int32_t err;   /* 0: restored; else -errno */
+	char reason[128];
 };
 
 #define IPC_MAX_(a, b) ((a) > (b) ? (a) : (b))

@@ -128,17 +128,17 @@ static double monotonic_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void log_ratelimited(struct log_ratelimit *rl, const char *fmt, ...)
+static void ratelimited_v(struct log_ratelimit *rl, double now, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void ratelimited_v(struct log_ratelimit *rl, double now, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	uint64_t dropped;
-	va_list ap;
 
-	if (!log_ratelimit_allow(rl, monotonic_now(), &dropped))
+	if (!log_ratelimit_allow(rl, now, &dropped))
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (dropped)
 		log_warnx("%s (%llu similar warning(s) suppressed before this one)", msg,
 		          (unsigned long long)dropped);
@@ -146,10 +146,31 @@ void log_ratelimited(struct log_ratelimit *rl, const char *fmt, ...)
 		log_warnx("%s", msg);
 }
 
+void log_ratelimited_at(struct log_ratelimit *rl, double now, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ratelimited_v(rl, now, fmt, ap);
+	va_end(ap);
+}
+
+void log_ratelimited(struct log_ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ratelimited_v(rl, monotonic_now(), fmt, ap);
+	va_end(ap);
+}
+
 void log_ratelimit_flush(struct log_ratelimit *rl, const char *prefix)
 {
-	double now = monotonic_now();
+	log_ratelimit_flush_at(rl, monotonic_now(), prefix);
+}
 
+void log_ratelimit_flush_at(struct log_ratelimit *rl, double now, const char *prefix)
+{
 	if (!rl->suppressed || !rl->started || now - rl->window_start < rl->interval)
 		return;
 	log_warnx("%s: %llu similar warning(s) suppressed in the last %.0f s", prefix,

@@ -50,14 +50,21 @@ struct log_ratelimit {
  * (and the count restarts); otherwise the drop is counted.
  */
 bool log_ratelimit_allow(struct log_ratelimit *rl, double now, uint64_t *suppressed);
-/* log_warnx through rl; a printed line says how many were suppressed before it. */
+/*
+ * log_warnx through rl; a printed line says how many were suppressed
+ * before it.  The _at form takes the monotonic time (seconds) from the
+ * caller (a loop's ev_now, a test's fake clock); the other reads the clock.
+ */
 void log_ratelimited(struct log_ratelimit *rl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void log_ratelimited_at(struct log_ratelimit *rl, double now, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /*
  * Report drops still pending once their window is over ("N similar
  * warnings suppressed"); call it from a periodic timer so the last burst
  * of a flood is not left unreported.  prefix names the kind, e.g. "sixxs0: AYIYA".
  */
 void log_ratelimit_flush(struct log_ratelimit *rl, const char *prefix);
+void log_ratelimit_flush_at(struct log_ratelimit *rl, double now, const char *prefix);
 
 #endif

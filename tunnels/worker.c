@@ -415,6 +415,41 @@ static void on_counters(EV_P_ ev_timer *t, int revents)
 	report_drops(t->data);
 }
 
+/*
+ * The parent saw part of our link vanish (someone ran "ip addr del" or
+ * "ip link set down"): restore it, as link_configure made it, and say how.
+ */
+static void worker_repair(struct worker *w, const struct ipc_repair *rq)
+{
+	const struct tunnel_conf *tc = w->tc;
+	struct netcfg_addr a = {.ifindex = w->ifindex,
+	                        .addr = tc->params.ipv6_local,
+	                        .prefix_len = tc->params.prefix_len,
+	                        .nodad = true};
+	struct ipc_repaired r = {.what = rq->what};
+	int err = 0;
+
+	if (rq->what & ~IPC_REPAIR_ALL) {
+		log_warnx("repair request with unknown bits 0x%x from the parent", rq->what);
+		err = -EINVAL;
+	}
+	if (!err && (rq->what & IPC_REPAIR_READD)) {
+		/* The kernel makes the local route when an address is added, and only then. */
+		err = netcfg_addr_del(w->nc, &a);
+		if (err == -ENOENT || err == -EADDRNOTAVAIL)
+			err = 0;
+	}
+	if (!err && (rq->what & (IPC_REPAIR_ADDR | IPC_REPAIR_READD)))
+		err = netcfg_addr_add(w->nc, &a);
+	if (!err && (rq->what & IPC_REPAIR_LINK_UP))
+		err = netcfg_link_set(w->nc, w->ifindex, true, 0);
+	r.err = err;
+	if (err < 0)
+		snprintf(r.reason, sizeof(r.reason), "%s %s", strerror(-err), netcfg_errmsg(w->nc));
+	if (ipc_send(w->ipc_fd, IPC_W_REPAIRED, &r, sizeof(r)) < 0)
+		log_warn("sending the repair result");
+}
+
 static void on_ipc(EV_P_ ev_io *io, int revents)
 {
 	struct worker *w = io->data;
@@ -432,6 +467,8 @@ static void on_ipc(EV_P_ ev_io *io, int revents)
 		}
 		if (type == IPC_P_COUNTERS_REQ)
 			send_counters(w);
+		else if (type == IPC_P_REPAIR)
+			worker_repair(w, payload);
 		else
 			log_warnx("unexpected message %d from the parent", type);
 	}

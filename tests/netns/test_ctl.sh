@@ -162,6 +162,60 @@ check_eq "start without a tunnel: exit 2" 2 $?
 ctl frobnicate >/dev/null 2>&1
 check_eq "unknown command: exit 2" 2 $?
 
+echo "--- every change command, with and without --no-wait"
+starts_of() { ctl status "$1" --json | py 'd["tunnels"][0]["starts"]'; }
+starts_above() { [ "$(starts_of "$1")" -gt "$2" ]; }
+# One tunnel: the waiting form ends in the state, the --no-wait form gets there.
+ctl stop sixxs1 >/dev/null
+check_eq "stop sixxs1: exit 0" 0 $?
+check "stop sixxs1: stopped when it returns" is_stopped sixxs1
+ctl start sixxs1 >/dev/null
+check_eq "start sixxs1: exit 0" 0 $?
+check "start sixxs1: up when it returns" is_up sixxs1
+n=$(starts_of sixxs1)
+ctl restart sixxs1 >/dev/null
+check_eq "restart sixxs1: exit 0" 0 $?
+check "restart sixxs1: up when it returns" is_up sixxs1
+check_eq "restart sixxs1: one new worker" $((n + 1)) "$(starts_of sixxs1)"
+ctl stop --no-wait sixxs1 >/dev/null
+check_eq "stop --no-wait sixxs1: exit 0" 0 $?
+check "stop --no-wait sixxs1: it stops" lab_wait 10 is_stopped sixxs1
+ctl start --no-wait sixxs1 >/dev/null
+check_eq "start --no-wait sixxs1: exit 0" 0 $?
+check "start --no-wait sixxs1: it comes up" lab_wait 20 is_up sixxs1
+n=$(starts_of sixxs1)
+out=$(ctl restart --no-wait sixxs1 --json)
+check_eq "restart --no-wait sixxs1: exit 0" 0 $?
+check_eq "restart --no-wait --json: ok" true "$(echo "$out" | py 'd["ok"]')"
+check "restart --no-wait sixxs1: a new worker starts" lab_wait 20 starts_above sixxs1 "$n"
+check "restart --no-wait sixxs1: and comes up (the start half is not dropped)" lab_wait 20 is_up sixxs1
+# --all: sixxs9 (broken) makes the waiting forms that start fail; the others still move.
+ctl stop --all >/dev/null
+check_eq "stop --all: exit 0" 0 $?
+check "stop --all: both stopped when it returns" all_stopped
+ctl start --all >/dev/null 2>&1
+check_eq "start --all: exit 1 (sixxs9)" 1 $?
+check "start --all: both good ones up when it returns" both_up
+n0=$(starts_of sixxs0)
+n1=$(starts_of sixxs1)
+ctl restart --all >/dev/null 2>&1
+check_eq "restart --all: exit 1 (sixxs9)" 1 $?
+check "restart --all: both up when it returns" both_up
+check_eq "restart --all: sixxs0 got a new worker" $((n0 + 1)) "$(starts_of sixxs0)"
+check_eq "restart --all: sixxs1 got a new worker" $((n1 + 1)) "$(starts_of sixxs1)"
+ctl stop --all --no-wait >/dev/null
+check_eq "stop --all --no-wait: exit 0" 0 $?
+check "stop --all --no-wait: both stop" lab_wait 10 all_stopped
+ctl start --all --no-wait >/dev/null
+check_eq "start --all --no-wait: exit 0" 0 $?
+check "start --all --no-wait: both come up" lab_wait 20 both_up
+n0=$(starts_of sixxs0)
+n1=$(starts_of sixxs1)
+ctl restart --all --no-wait >/dev/null
+check_eq "restart --all --no-wait: exit 0" 0 $?
+both_restarted() { starts_above sixxs0 "$n0" && starts_above sixxs1 "$n1" && both_up; }
+check "restart --all --no-wait: both get a new worker and come up" lab_wait 20 both_restarted
+
 echo "--- the protocol itself"
 raw() { # LINE [half-close]: the raw reply lines
 	lab_in "$NS_CLI" python3 - "$SOCK" "$1" "${2:-}" <<'PY'
@@ -202,6 +256,26 @@ echo "--- reload"
 out=$(ctl reload --json)
 check_eq "reload: exit 0" 0 $?
 check_eq "reload --json: ok" true "$(echo "$out" | py 'd["ok"]')"
+
+echo "--- tunnel files that do not load show in status, with their reason"
+mkdir "$TMP/conf.d/sixxs7.conf"
+ln -s "$TMP/nowhere.conf" "$TMP/conf.d/sixxs6.conf"
+head -c 70000 /dev/zero | tr '\0' '#' >"$TMP/conf.d/sixxs5.conf"
+chmod 600 "$TMP/conf.d/sixxs5.conf"
+ctl reload >/dev/null
+check_eq "reload with three unloadable files: exit 0" 0 $?
+out=$(ctl status)
+echo "$out"
+check "status: a directory named *.conf is listed as failed" has "$out" '^sixxs7: failed: .*sixxs7.conf: cannot read: not a regular file'
+check "status: a dangling link is listed as failed" has "$out" '^sixxs6: failed: .*sixxs6.conf: cannot read: No such file'
+check "status: a file too large is listed as failed" has "$out" '^sixxs5: failed: .*sixxs5.conf: cannot read: larger than 64 KiB'
+check_eq "status --json: sixxs7 is failed" failed "$(state_of sixxs7)"
+rmdir "$TMP/conf.d/sixxs7.conf"
+rm -f "$TMP/conf.d/sixxs6.conf" "$TMP/conf.d/sixxs5.conf"
+ctl reload >/dev/null
+gone() { ! ctl status sixxs7 >/dev/null 2>&1; }
+check "once removed and reloaded they are gone" lab_wait 10 gone
+check "the good tunnels stayed up" both_up
 
 echo "--- access"
 out=$(as 65534 65533 "" -- status 2>&1)

@@ -152,7 +152,8 @@ rm "$TMP/conf.d/sixxs1.conf" # sixxs1 is no longer configured
 lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
 AICCUD_PID=$LAB_AICCUD_PID
 check "fresh start: sixxs0 comes up" lab_wait 15 is_up sixxs0
-sleep 0.5
+# No wait needed: reconciliation runs before any tunnel starts, and the
+# stale-rule pruning before a tunnel reports up.
 check_eq "fresh start: exactly one rule for sixxs0" 1 "$(lab_rules_for 2001:db8:a::2)"
 check_eq "fresh start: the rule from sixxs0's old address is gone" 0 "$(lab_rules_for 2001:db8:a::77)"
 check_eq "fresh start: the removed sixxs1's rule is gone" 0 "$(lab_rules_for 2001:db8:b::2)"

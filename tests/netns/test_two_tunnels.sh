@@ -54,13 +54,16 @@ check "and how many tunnels are up" lab_wait 5 grep -q '^STATUS=2 of 2 tunnel(s)
 ctl status
 grep "installed" "$TMP/aiccud.log"
 
+# rx_at_least ID N: the PoP has received at least N packets on tunnel ID
+rx_at_least() { [ "$(pop_counter "$1" rx_packets)" -ge "$2" ]; }
 # Outside -> tunnel address, from the PoP itself and from a host behind it.
 for t in "a T10001 sixxs0" "b T10002 sixxs1"; do
 	set -- $t
 	before=$(pop_counter "$2" rx_packets)
 	check "ping from pop to 2001:db8:$1::2" lab_in "$NS_POP" ping -6 -c 3 -i 0.2 -W 2 "2001:db8:$1::2"
 	check "ping from the Internet to 2001:db8:$1::2" lab_in "$NS_NET" ping -6 -c 3 -i 0.2 -W 2 "2001:db8:$1::2"
-	sleep 0.5
+	# The replies may still be on their way through the tunnel: wait, bounded.
+	lab_wait 5 rx_at_least "$2" $((before + 6))
 	after=$(pop_counter "$2" rx_packets)
 	check "the 6 echo replies of $3 came back through its tunnel (PoP rx $before -> $after)" \
 		test $((after - before)) -ge 6

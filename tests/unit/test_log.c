@@ -90,12 +90,21 @@ static size_t count(const char *hay, const char *needle)
 	return n;
 }
 
+/* The fake monotonic clock the rate-limited calls below are given. */
+static double fake_now = 100.0;
+
 static void flood(void *arg)
 {
 	struct log_ratelimit *rl = arg;
 
 	for (int i = 0; i < 1000; i++)
-		log_ratelimited(rl, "sixxs0: bad packet %d from 192.0.2.1", i);
+		log_ratelimited_at(rl, fake_now, "sixxs0: bad packet %d from 192.0.2.1", i);
+}
+
+/* The clock-reading form: one line, with the real monotonic clock. */
+static void one_line(void *arg)
+{
+	log_ratelimited(arg, "sixxs0: one line");
 }
 
 static void printed_lines_are_bounded(void **state)
@@ -117,23 +126,26 @@ static void printed_lines_are_bounded(void **state)
 
 static void flush_now(void *arg)
 {
-	log_ratelimit_flush(arg, "sixxs0: AYIYA");
+	log_ratelimit_flush_at(arg, fake_now, "sixxs0: AYIYA");
 }
 
 static void flush_reports_pending_drops_after_the_window(void **state)
 {
-	struct log_ratelimit rl = LOG_RATELIMIT_INIT(0.05, 1);
+	struct log_ratelimit rl = LOG_RATELIMIT_INIT(60.0, 1);
 	char *out;
 
 	(void)state;
 	log_init("test", false, 0);
+	fake_now = 100.0;
 	free(capture_stderr(flood, &rl));
-	out = capture_stderr(flush_now, &rl); /* window still open: nothing */
+	fake_now = 159.9; /* window still open: nothing */
+	out = capture_stderr(flush_now, &rl);
 	assert_string_equal(out, "");
 	free(out);
-	usleep(100 * 1000);
+	fake_now = 160.0;
 	out = capture_stderr(flush_now, &rl);
-	assert_non_null(strstr(out, "sixxs0: AYIYA: 999 similar warning(s) suppressed"));
+	assert_non_null(
+	    strstr(out, "sixxs0: AYIYA: 999 similar warning(s) suppressed in the last 60 s"));
 	free(out);
 	out = capture_stderr(flush_now, &rl); /* reported once */
 	assert_string_equal(out, "");
@@ -144,6 +156,22 @@ static void flush_reports_pending_drops_after_the_window(void **state)
 	free(out);
 }
 
+static void clock_reading_form_prints(void **state)
+{
+	struct log_ratelimit rl = LOG_RATELIMIT_INIT(3600.0, 1);
+	char *out;
+
+	(void)state;
+	log_init("test", false, 0);
+	out = capture_stderr(one_line, &rl);
+	assert_non_null(strstr(out, "test: sixxs0: one line"));
+	free(out);
+	out = capture_stderr(one_line, &rl); /* the same hour: dropped */
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(rl.suppressed, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +180,7 @@ int main(void)
 	    cmocka_unit_test(zero_burst_means_one),
 	    cmocka_unit_test(printed_lines_are_bounded),
 	    cmocka_unit_test(flush_reports_pending_drops_after_the_window),
+	    cmocka_unit_test(clock_reading_form_prints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

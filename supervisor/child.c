@@ -1,0 +1,63 @@
+/*
+ * Forking the parent's children: aiccud execs itself as a worker or as the
+ * TIC fetcher, with its end of a socketpair on IPC_WORKER_FD.
+ */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "daemon.h"
+#include "ipc.h"
+
+/* In the fresh child: never returns. */
+static void __attribute__((noreturn))
+child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
+{
+	char *argv[7];
+	int argc = 0;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	unsetenv("NOTIFY_SOCKET"); /* only the parent speaks for the service */
+	if (dup2(fd, IPC_WORKER_FD) < 0)
+		_exit(127);
+	argv[argc++] = "aiccud";
+	argv[argc++] = d->foreground ? "-d" : "-s";
+	if (d->verbosity > 0)
+		argv[argc++] = "-v";
+	argv[argc++] = (char *)mode;
+	if (name)
+		argv[argc++] = (char *)name;
+	argv[argc] = NULL;
+	execv(d->self_exe, argv);
+	_exit(127);
+}
+
+pid_t child_spawn(const struct daemon *d, const char *mode, const char *name, int *fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (pid == 0)
+		child_exec(d, sv[1], mode, name);
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	*fd = sv[0];
+	return pid;
+}

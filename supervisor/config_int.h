@@ -1,0 +1,109 @@
+/*
+ * The configuration code's parts (config.h), shared by its files:
+ *   config.c         key tables, value parsers, inih, reading the files
+ *   config_across.c  validation across tunnel files
+ *   config_print.c   the normalized print-out (aiccud -nv)
+ */
+#ifndef AICCUD_CONFIG_INT_H
+#define AICCUD_CONFIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define SECRET_MASK "********"
+#define NKEYS(t)    (sizeof(t) / sizeof((t)[0]))
+#define MAX_KEYS    32
+#define MAX_SECT    4
+
+enum kind {
+	K_STR,          /* printable, no blanks (user names) */
+	K_SECRET,       /* printable; printed as ******** */
+	K_ID,           /* letters, digits, '.', '_', '-' */
+	K_IFNAME,       /* a valid Linux interface name */
+	K_SERVER,       /* host[:port] or [v6]:port */
+	K_ABSPATH,      /* absolute path */
+	K_DIR,          /* any path; relative to aiccud.conf's directory */
+	K_BOOL,         /* bool */
+	K_U32,          /* uint32_t in min..max */
+	K_TABLE,        /* uint32_t, not 0 or the kernel's 253..255 */
+	K_MTU_OVERRIDE, /* uint32_t, 0 or min..max */
+	K_PREFIX_LEN,   /* uint8_t 0..128 */
+	K_IPV6,         /* struct in6_addr */
+	K_IPV4,         /* struct in_addr */
+	K_IPV4_LOCAL,   /* struct in_addr, "heartbeat" = 0.0.0.0 */
+	K_TYPE,         /* enum tunnel_type */
+	K_DATAPATH,     /* enum tunnel_datapath */
+	K_LIVENESS,     /* enum tunnel_liveness */
+	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
+};
+
+#define F_EMPTY_OK 1u /* "" is a meaningful value */
+
+struct key {
+	const char *section;
+	const char *name;
+	enum kind kind;
+	size_t off;  /* of the value in the parsed struct */
+	size_t size; /* of the value (string buffers: their capacity) */
+	uint32_t min, max;
+	unsigned flags;
+};
+
+extern const char *const config_main_sections[];
+extern const struct key config_main_keys[];
+extern const size_t config_main_nkeys;
+extern const char *const config_tunnel_sections[];
+extern const struct key config_tunnel_keys[];
+extern const size_t config_tunnel_nkeys;
+enum { TS_TUNNEL, TS_TIC, TS_PARAMS }; /* index in config_tunnel_sections */
+
+/* ---- parse state of one file ---- */
+
+enum { SECT_NONE = -1, SECT_UNKNOWN = -2 };
+
+struct pctx {
+	const char *file; /* for messages */
+	const char *buf;  /* the whole file */
+	size_t len, pos;
+	const struct key *keys;
+	size_t nkeys;
+	const char *const *sections;
+	void *obj; /* struct config or struct tunnel_conf */
+	struct config_diag *diag;
+
+	int lineno;
+	int sect;                /* index into sections, or SECT_* */
+	int sect_line[MAX_SECT]; /* first header line of each section; 0: absent */
+	int key_line[MAX_KEYS];  /* line of each key; 0: not given */
+	bool key_bad[MAX_KEYS];  /* given, but its value was refused */
+
+	size_t nerr;
+	char first_err[CONFIG_ERR_MAX];
+};
+
+void config_pctx_init(struct pctx *p, const char *file, const struct key *keys, size_t nkeys,
+                      const char *const *sections, void *obj, struct config_diag *diag);
+/* Every error goes through here: "file:line: text" (no line: "file: text"). */
+void config_perr(struct pctx *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Line where section.name was given, 0 when it was not. */
+int config_given(const struct pctx *p, const char *section, const char *name);
+
+/* Where a tunnel file gave the keys that must differ between tunnels. */
+struct tunnel_lines {
+	int sect; /* [tunnel] header */
+	int interface, id, table, rule_priority, ipv6_local;
+};
+
+/*
+ * Mark every usable tunnel that clashes with an earlier one (name, table,
+ * rule priority, address, TIC id) as unusable, with messages naming both
+ * files and lines.  tl[i] belongs to cfg->tunnels[i].
+ */
+void config_check_across(struct config *cfg, const struct tunnel_lines *tl,
+                         struct config_diag *diag);
+
+#endif

@@ -1,0 +1,128 @@
+/* The control socket's commands that wait for nothing (control_int.h). */
+#include "control_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "reload.h"
+
+/* ---- read-only commands ---- */
+
+json_t *control_cmd_version(struct client *cl, int argc, char **argv)
+{
+	json_t *r = control_ok();
+
+	(void)argc;
+	(void)argv;
+	json_object_set_new(r, "daemon", control_daemon_json(cl->ctl));
+	return r;
+}
+
+json_t *control_cmd_limiter(struct client *cl, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return json_pack("{s:b, s:o}", "ok", 1, "limiter", control_limiter_json(cl->ctl->d));
+}
+
+json_t *control_unknown_tunnel(const struct daemon *d, const char *name)
+{
+	char names[256] = "";
+	size_t off = 0;
+
+	for (const struct tunnel_rt *t = registry_first(d->reg); t && off < sizeof(names);
+	     t = registry_next(t))
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", off ? ", " : "",
+		                        t->entry.conf.name);
+	if (!registry_count(d->reg))
+		return control_error("unknown_tunnel",
+		                     "no tunnel named '%s': no tunnel is configured (%s)", name,
+		                     d->cfg.conf_dir);
+	return control_error("unknown_tunnel", "no tunnel named '%s' (configured: %s)", name,
+	                     names);
+}
+
+json_t *control_cmd_status(struct client *cl, int argc, char **argv)
+{
+	struct daemon *d = cl->ctl->d;
+	json_t *list = json_array();
+
+	if (argc == 2) {
+		struct tunnel_rt *t = registry_find(d->reg, argv[1]);
+
+		if (!t) {
+			json_decref(list);
+			return control_unknown_tunnel(d, argv[1]);
+		}
+		json_array_append_new(list, control_tunnel_json(t));
+	} else {
+		for (const struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+			json_array_append_new(list, control_tunnel_json(t));
+	}
+	return json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "daemon", control_daemon_json(cl->ctl),
+	                 "tunnels", list, "limiter", control_limiter_json(d));
+}
+
+/*
+ * Parse the configuration file again into a fresh struct, exactly as a
+ * start or reload would, and report every message; nothing is applied.
+ */
+json_t *control_cmd_check_config(struct client *cl, int argc, char **argv)
+{
+	struct daemon *d = cl->ctl->d;
+	struct config cfg;
+	struct config_diag diag = {0};
+	json_t *msgs = json_array(), *tunnels = json_array(), *r;
+	size_t bad = 0;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	memset(&cfg, 0, sizeof(cfg));
+	rc = config_load(&cfg, d->cfg.file, &diag);
+	for (size_t i = 0; i < diag.count; i++)
+		json_array_append_new(msgs, json_string(diag.msgs[i]));
+	for (size_t i = 0; rc == 0 && i < cfg.ntunnels; i++) {
+		const struct tunnel_entry *te = &cfg.tunnels[i];
+
+		if (!te->valid)
+			bad++;
+		json_array_append_new(tunnels,
+		                      json_pack("{s:s, s:s, s:b, s:s}", "name", te->conf.name,
+		                                "file", te->conf.file, "valid", te->valid, "error",
+		                                te->valid ? "" : te->error));
+	}
+	if (rc < 0)
+		r = control_error("config", "%s is not usable: aiccud would not start with it",
+		                  d->cfg.file);
+	else if (bad)
+		r = control_error("config", "%zu of %zu tunnel file(s) in %s would not load", bad,
+		                  cfg.ntunnels, cfg.conf_dir);
+	else if (diag.count)
+		r = control_error("config", "%s has %zu problem(s)", d->cfg.file, diag.count);
+	else
+		r = control_ok();
+	json_object_set_new(r, "file", json_string(d->cfg.file));
+	json_object_set_new(r, "messages", msgs);
+	json_object_set_new(r, "tunnels", tunnels);
+	config_diag_free(&diag);
+	config_free(&cfg);
+	return r;
+}
+
+/* ---- reload ---- */
+
+json_t *control_cmd_reload(struct client *cl, int argc, char **argv)
+{
+	char msg[1024] = "";
+	int err;
+
+	(void)argc;
+	(void)argv;
+	err = daemon_reload(cl->ctl->d, msg, sizeof(msg));
+	if (err < 0)
+		return control_error(
+		    "config", "reload refused, still running on the previous configuration: %s",
+		    msg[0] ? msg : strerror(-err));
+	return json_pack("{s:b, s:s}", "ok", 1, "message", msg);
+}

@@ -1,0 +1,93 @@
+/*
+ * The control socket's parts (control.h), shared by its files:
+ *   control.c       socket, connections, output queue, dispatch, access
+ *   control_cmd.c   status, version, limiter, check-config, reload
+ *   control_wait.c  start, stop, restart and their waiting (waiter.h)
+ *   control_json.c  JSON views of tunnels, limiter and daemon
+ */
+#ifndef AICCUD_CONTROL_INT_H
+#define AICCUD_CONTROL_INT_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "waiter.h"
+
+#define CONTROL_LINE_MAX     512
+#define CONTROL_IDLE         10.0 /* seconds to send the request line */
+#define CONTROL_MAX_CONNS    64
+#define CONTROL_ARGS_MAX     4
+#define CONTROL_TICK         5.0         /* seconds between "still waiting" lines */
+#define CONTROL_PROGRESS_MAX (64 * 1024) /* queued progress beyond this is dropped */
+#define CONTROL_PEER_GROUPS  64          /* supplementary groups read without malloc */
+
+struct client {
+	struct control *ctl;
+	struct client *next;
+	int fd;
+	ev_io rio, wio;
+	ev_timer idle;
+	char in[CONTROL_LINE_MAX];
+	size_t inlen;
+	bool have_request;
+	char *out;
+	size_t outlen, outoff, outcap;
+	bool finished; /* the final line is queued: close once it is written */
+	struct ucred cred;
+	bool privileged; /* root or a member of control_group */
+	/* start/stop/restart waiting for tunnels */
+	enum change_op op;
+	struct waiter *w;
+	size_t nw;
+	size_t unsettled; /* waiters not settled yet */
+	ev_timer tick;    /* periodic progress while waiting */
+};
+
+struct control {
+	struct daemon *d;
+	int fd;
+	int lock_fd;
+	gid_t group;
+	bool have_group;
+	time_t started;
+	ev_io accept_w;
+	struct client *clients;
+	unsigned nclients;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/*
+ * Queue one JSON line (takes the reference).  final: the line carrying
+ * "ok" that ends the reply.  Progress lines are dropped, not queued, when
+ * a slow reader already has CONTROL_PROGRESS_MAX bytes pending.
+ */
+void control_send(struct client *cl, json_t *line, bool final);
+json_t *control_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+json_t *control_ok(void);
+
+/* control_json.c */
+json_t *control_daemon_json(const struct control *c);
+
+/* control_cmd.c: the commands; argv[0] is the command's name. */
+json_t *control_unknown_tunnel(const struct daemon *d, const char *name);
+json_t *control_cmd_version(struct client *cl, int argc, char **argv);
+json_t *control_cmd_limiter(struct client *cl, int argc, char **argv);
+json_t *control_cmd_status(struct client *cl, int argc, char **argv);
+json_t *control_cmd_check_config(struct client *cl, int argc, char **argv);
+json_t *control_cmd_reload(struct client *cl, int argc, char **argv);
+
+/* control_wait.c */
+json_t *control_cmd_change(struct client *cl, int argc, char **argv);
+/* The periodic progress of a waiting client (cl->tick). */
+void control_wait_tick(EV_P_ ev_timer *tm, int revents);
+/* Registry events: the waiters of the tunnel that changed look again. */
+void control_wait_on_change(void *arg, const struct registry_change *c);
+
+#endif

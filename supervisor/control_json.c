@@ -1,0 +1,133 @@
+/* JSON views of the daemon's state for the control socket (control_int.h). */
+#include "control_int.h"
+
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "log.h"
+
+/* ---- JSON views of the daemon's state ---- */
+
+static json_t *counters_json(const struct tunnel_counters *k)
+{
+	json_t *drops = json_object();
+
+	for (int i = 0; i < DROP_REASON_COUNT; i++)
+		json_object_set_new(drops, drop_reason_name(i),
+		                    json_integer((json_int_t)k->drops[i]));
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "tx_packets",
+	                 (json_int_t)k->tx_packets, "tx_bytes", (json_int_t)k->tx_bytes,
+	                 "rx_packets", (json_int_t)k->rx_packets, "rx_bytes",
+	                 (json_int_t)k->rx_bytes, "keepalives", (json_int_t)k->keepalives,
+	                 "last_keepalive", (json_int_t)k->last_keepalive, "drops", drops);
+}
+
+/* Restarts, back-off and route repairs (workers.c, heal.c). */
+static void supervision_json(json_t *o, const struct tunnel_rt *t)
+{
+	const struct tunnel_conf *tc = &t->entry.conf;
+
+	json_object_set_new(o, "previous_state", json_string(tunnel_state_name(t->prev_state)));
+	json_object_set_new(o, "restarts", json_integer(t->restarts));
+	json_object_set_new(o, "failures_in_a_row", json_integer(t->backoff.streak));
+	if (t->last_exit[0])
+		json_object_set_new(o, "last_exit", json_string(t->last_exit));
+	if (t->state == TS_BACKOFF) {
+		json_object_set_new(o, "next_start_at", json_integer((json_int_t)t->next_start_at));
+		json_object_set_new(o, "next_start_in_s", json_real(t->next_start_s));
+	}
+	json_object_set_new(o, "repairs", json_integer(t->repairs));
+	if (t->repairs)
+		json_object_set_new(o, "last_repair",
+		                    json_pack("{s:s, s:I, s:f}", "what", t->last_repair, "at",
+		                              (json_int_t)t->last_repair_at, "ms",
+		                              t->last_repair_ms));
+	json_object_set_new(o, "liveness",
+	                    json_string(tc->liveness == LIVENESS_ICMP ? "icmp" : "none"));
+	json_object_set_new(o, "liveness_misses", json_integer(tc->liveness_misses));
+}
+
+json_t *control_tunnel_json(const struct tunnel_rt *t)
+{
+	const struct tunnel_conf *tc = &t->entry.conf;
+	char local[INET6_ADDRSTRLEN], pop[INET6_ADDRSTRLEN], pop4[INET_ADDRSTRLEN];
+	json_t *o;
+
+	inet_ntop(AF_INET6, &tc->params.ipv6_local, local, sizeof(local));
+	inet_ntop(AF_INET6, &tc->params.ipv6_pop, pop, sizeof(pop));
+	inet_ntop(AF_INET, &tc->params.ipv4_pop, pop4, sizeof(pop4));
+	o = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:s, s:i, s:I, s:I, s:I}", "name",
+	    tc->name, "id", tc->id, "file", tc->file, "state", tunnel_state_name(t->state), "since",
+	    (json_int_t)t->since, "reason", t->reason, "interface", tc->name, "ifindex", t->ifindex,
+	    "type", tc->params.type ? tunnel_type_name(tc->params.type) : "", "datapath",
+	    tunnel_datapath_name(tc->datapath), "pid", (int)t->pid, "table", (json_int_t)tc->table,
+	    "rule_priority", (json_int_t)tc->rule_priority, "mtu", (json_int_t)tunnel_mtu(tc));
+	if (!o)
+		fatalx("out of memory");
+	json_object_set_new(o, "tic", json_boolean(tc->tic));
+	if (t->entry.valid && (!tc->tic || tc->params.type)) {
+		json_object_set_new(o, "local",
+		                    json_sprintf("%s/%u", local, tc->params.prefix_len));
+		json_object_set_new(o, "pop", json_string(pop));
+		json_object_set_new(o, "pop_ipv4", json_string(pop4));
+	}
+	if (t->counters.datapath)
+		json_object_set_new(o, "datapath_in_use",
+		                    json_string(tunnel_datapath_name(t->counters.datapath)));
+	if (t->counters.local_ipv4.s_addr) {
+		char me4[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &t->counters.local_ipv4, me4, sizeof(me4));
+		json_object_set_new(o, "local_ipv4", json_string(me4));
+	}
+	/* The PoP has sent us something: it accepts our heartbeats / keep-alives. */
+	json_object_set_new(o, "confirmed", json_boolean(t->counters.rx_packets > 0));
+	json_object_set_new(o, "routing", json_boolean(t->policy_installed));
+	json_object_set_new(o, "starts", json_integer(t->starts));
+	if (t->up_latency >= 0 && t->state == TS_UP)
+		json_object_set_new(o, "up_latency_ms", json_real(t->up_latency * 1000.0));
+	json_object_set_new(o, "counters", counters_json(&t->counters));
+	supervision_json(o, t);
+	return o;
+}
+
+/* The TIC limiter: tokens left, when the next connection is allowed. */
+json_t *control_limiter_json(const struct daemon *d)
+{
+	struct limiter_now now;
+	struct limiter_status st;
+	json_t *o;
+
+	limiter_now_read(&now);
+	limiter_status(&d->limiter, &now, &st);
+	o = json_pack("{s:i, s:i, s:i, s:f, s:f, s:b, s:I, s:I}", "burst", (int)st.burst, "refill",
+	              (int)st.refill, "tokens", (int)st.tokens, "next_grant_s", st.next_grant_s,
+	              "next_token_s", st.next_token_s, "penalty", st.penalty_active, "grants",
+	              (json_int_t)st.grants, "last_grant",
+	              (json_int_t)(st.last_grant_wall_ms / 1000));
+	if (!o)
+		fatalx("out of memory");
+	if (st.penalty_active)
+		json_object_set_new(o, "penalty_until",
+		                    json_integer((json_int_t)(st.penalty_until_wall_ms / 1000)));
+	json_object_set_new(o, "state_file", json_string(d->limiter_path));
+	json_object_set_new(o, "fetcher_pid", json_integer(d->fetch.pid));
+	return o;
+}
+
+json_t *control_daemon_json(const struct control *c)
+{
+	const struct daemon *d = c->d;
+
+	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:i}", "aiccud", AICCUD_VERSION,
+	                      "pid", (int)getpid(), "config", d->cfg.file, "control_socket",
+	                      c->path, "started", (json_int_t)c->started, "tunnels",
+	                      (json_int_t)registry_count(d->reg), "reloads", (int)d->reloads);
+
+	if (o && d->last_reload_at)
+		json_object_set_new(o, "last_reload",
+		                    json_pack("{s:I, s:s}", "at", (json_int_t)d->last_reload_at,
+		                              "result", d->last_reload_msg));
+	return o;
+}

@@ -1,0 +1,225 @@
+/*
+ * start, stop and restart on the control socket: issue the operation,
+ * then follow the registry's events for the tunnels concerned, sending
+ * progress lines until every one has settled (waiter.h decides).
+ */
+#include "control_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "workers.h"
+
+static void send_progress(struct client *cl, const struct tunnel_rt *t)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s: %s%s%s", t->entry.conf.name, tunnel_state_name(t->state),
+	         t->reason[0] ? ": " : "", t->reason);
+	control_send(cl,
+	             json_pack("{s:s, s:s, s:s}", "progress", text, "tunnel", t->entry.conf.name,
+	                       "state", tunnel_state_name(t->state)),
+	             false);
+}
+
+/* A TIC tunnel waiting for a limiter token: say when the next one is due. */
+static void send_token_wait(struct client *cl, const struct tunnel_rt *t)
+{
+	struct limiter_now now;
+	struct limiter_status st;
+	char text[256];
+
+	limiter_now_read(&now);
+	limiter_status(&cl->ctl->d->limiter, &now, &st);
+	if (st.penalty_active)
+		snprintf(text, sizeof(text),
+		         "%s: waiting: the TIC server refused us; no connection for %.0f s",
+		         t->entry.conf.name, st.next_grant_s);
+	else if (cl->ctl->d->fetch.pid > 0)
+		snprintf(text, sizeof(text), "%s: waiting: another TIC fetch is under way",
+		         t->entry.conf.name);
+	else
+		snprintf(text, sizeof(text),
+		         "%s: waiting for a TIC connection token (next in %.0f s)",
+		         t->entry.conf.name, st.next_grant_s);
+	control_send(cl,
+	             json_pack("{s:s, s:s, s:s, s:f}", "progress", text, "tunnel",
+	                       t->entry.conf.name, "state", "waiting", "next_token_s",
+	                       st.next_grant_s),
+	             false);
+}
+
+/* Every waited-for tunnel settled: send the final line. */
+static void client_finish_change(struct client *cl)
+{
+	json_t *list = json_array(), *r;
+	char failed[768] = "";
+	size_t off = 0, nfailed = 0;
+
+	for (size_t i = 0; i < cl->nw; i++) {
+		struct tunnel_rt *t = cl->w[i].t;
+
+		if (t)
+			json_array_append_new(list, control_tunnel_json(t));
+		if (cl->w[i].ok)
+			continue;
+		nfailed++;
+		if (off < sizeof(failed))
+			off += (size_t)snprintf(failed + off, sizeof(failed) - off, "%s%s: %s",
+			                        off ? "; " : "", cl->w[i].name,
+			                        !t                  ? "removed by a reload"
+			                        : t->state == TS_UP ? "still up"
+			                        : t->reason[0]      ? t->reason
+			                                            : tunnel_state_name(t->state));
+	}
+	if (nfailed)
+		r = control_error("failed", "%s", failed);
+	else
+		r = control_ok();
+	if (cl->nw == 1 && json_array_size(list) == 1)
+		json_object_set(r, "tunnel", json_array_get(list, 0));
+	json_object_set_new(r, "tunnels", list);
+	control_send(cl, r, true);
+}
+
+/* Progress for w's tunnel if it changed, and whether it has settled now. */
+static void waiter_check(struct client *cl, struct waiter *w, bool tick)
+{
+	bool settled;
+
+	switch (waiter_update(w, cl->op, tick, &settled)) {
+	case WAITER_PROGRESS:
+		send_progress(cl, w->t);
+		break;
+	case WAITER_TOKEN:
+		send_token_wait(cl, w->t);
+		break;
+	case WAITER_QUIET:
+		break;
+	}
+	if (settled)
+		cl->unsettled--;
+}
+
+static void client_maybe_finish(struct client *cl)
+{
+	if (!cl->finished && cl->nw && !cl->unsettled)
+		client_finish_change(cl);
+}
+
+void control_wait_tick(EV_P_ ev_timer *tm, int revents)
+{
+	struct client *cl = tm->data;
+
+	(void)loop;
+	(void)revents;
+	for (size_t i = 0; i < cl->nw; i++)
+		waiter_check(cl, &cl->w[i], true);
+	client_maybe_finish(cl);
+}
+
+/* Begin the operation on t and fill in its waiter w. */
+static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *w)
+{
+	waiter_begin(w, t);
+	switch (cl->op) {
+	case OP_START:
+		tunnel_start(t);
+		break;
+	case OP_STOP:
+		tunnel_stop(t);
+		break;
+	case OP_RESTART:
+		tunnel_restart(t);
+		break;
+	}
+}
+
+json_t *control_cmd_change(struct client *cl, int argc, char **argv)
+{
+	struct daemon *d = cl->ctl->d;
+	const char *target = NULL;
+	bool wait = true, all = false;
+
+	cl->op = strcmp(argv[0], "start") == 0  ? OP_START
+	         : strcmp(argv[0], "stop") == 0 ? OP_STOP
+	                                        : OP_RESTART;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-wait") == 0)
+			wait = false;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = true;
+		else if (argv[i][0] == '-')
+			return control_error("usage",
+			                     "'%s': unknown option '%s' (--no-wait, --all)",
+			                     argv[0], argv[i]);
+		else if (target)
+			return control_error("usage", "'%s' takes one tunnel name", argv[0]);
+		else
+			target = argv[i];
+	}
+	if (!target == !all)
+		return control_error("usage", "'%s' needs a tunnel name or --all", argv[0]);
+	if (target && !registry_find(d->reg, target))
+		return control_unknown_tunnel(d, target);
+	log_info("control: %s %s (uid %d, pid %d)", argv[0], all ? "--all" : target,
+	         (int)cl->cred.uid, (int)cl->cred.pid);
+	cl->nw = all ? registry_count(d->reg) : 1;
+	cl->w = calloc(cl->nw ? cl->nw : 1, sizeof(*cl->w));
+	if (!cl->w)
+		fatalx("out of memory");
+	if (all) {
+		size_t i = 0;
+
+		/* Tunnels on their way out of the configuration are not started or waited for. */
+		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+			if (!t->removing)
+				change_begin(cl, t, &cl->w[i++]);
+		cl->nw = i;
+	} else {
+		change_begin(cl, registry_find(d->reg, target), &cl->w[0]);
+	}
+	if (!wait) {
+		json_t *list = json_array(), *r = control_ok();
+
+		/* The operation goes on without us (a restart's start half included). */
+		for (size_t i = 0; i < cl->nw; i++)
+			json_array_append_new(list, control_tunnel_json(cl->w[i].t));
+		json_object_set_new(r, "tunnels", list);
+		cl->nw = 0;
+		return r;
+	}
+	if (!cl->nw)
+		return json_pack("{s:b, s:[]}", "ok", 1, "tunnels");
+	ev_timer_stop(d->loop, &cl->idle); /* waiting on the tunnels, not the client */
+	ev_timer_again(d->loop, &cl->tick);
+	/* Progress and settling come with the registry's events (control_wait_on_change). */
+	cl->unsettled = cl->nw;
+	for (size_t i = 0; i < cl->nw; i++)
+		waiter_check(cl, &cl->w[i], false);
+	client_maybe_finish(cl);
+	return NULL;
+}
+
+void control_wait_on_change(void *arg, const struct registry_change *c)
+{
+	struct control *ctl = arg;
+
+	/* client_send never frees a client, so the list stays intact. */
+	for (struct client *cl = ctl->clients; cl; cl = cl->next) {
+		if (cl->finished || !cl->nw)
+			continue;
+		for (size_t i = 0; i < cl->nw; i++) {
+			struct waiter *w = &cl->w[i];
+
+			if (w->t != c->t)
+				continue;
+			if (c->ev == REG_REMOVED)
+				waiter_gone(w);
+			waiter_check(cl, w, false);
+		}
+		client_maybe_finish(cl);
+	}
+}

@@ -1,0 +1,164 @@
+/*
+ * The parent's tunnel registry: every tunnel it knows, as heap-allocated
+ * entries (no fixed count, pointers stay valid until the entry is
+ * removed), found by name through a hash table, each with its life-cycle
+ * state (lifecycle.h).
+ *
+ * Change events: control, reload, fetch, healing and sd_notify subscribe
+ * (registry_subscribe) instead of being called by the module that made
+ * the change.  Events are queued and delivered by registry_dispatch,
+ * which the parent's loop calls before it waits again: a subscriber
+ * never runs inside the code that changed the state, so it may start,
+ * stop or remove tunnels itself without re-entering its caller.
+ *
+ * No sockets, no loop: the clock is passed in (a fake one in the tests).
+ */
+#ifndef AICCUD_REGISTRY_H
+#define AICCUD_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <ev.h>
+
+#include "backoff.h"
+#include "config.h"
+#include "counters.h"
+#include "ipc.h"
+#include "lifecycle.h"
+
+struct daemon;
+struct registry;
+
+/* One tunnel: what the supervisor knows about its worker, link and routing. */
+struct tunnel_rt {
+	struct daemon *d;
+	struct registry *reg;
+	struct tunnel_entry entry; /* conf, valid, error */
+	enum tunnel_state state;
+	enum tunnel_state prev_state; /* the state before the last transition */
+	time_t since;                 /* wall clock of the last state change */
+	char reason[256];             /* why it is in this state, for status */
+
+	/* workers.c */
+	pid_t pid;
+	int ipc_fd;
+	ev_io ipc_w;
+	ev_child child_w;
+	ev_timer kill_w;
+	int ifindex;
+	bool policy_installed;
+	bool policy_adopted; /* its rule/route were left by an earlier aiccud (reconcile) */
+	struct tunnel_counters counters;
+	ev_tstamp spawned_at; /* monotonic */
+	double up_latency;    /* seconds from spawn to policy installed; <0: n/a */
+	unsigned starts;
+	bool need_tic;      /* the worker found the cache unusable: fetch, then start */
+	bool fresh_fetch;   /* the next worker starts right after a fetch */
+	bool start_pending; /* start again once the worker has exited (restart) */
+	struct tunnel_entry *next_entry; /* reload: replaces entry once the worker exited */
+	bool removing;                   /* reload: gone from the configuration, leaves once idle */
+
+	/* fetch.c */
+	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */
+	char fetch_reason[256]; /* its message */
+
+	/* Restarts of workers that died (backoff.h). */
+	struct backoff backoff;
+	ev_timer backoff_w;
+	unsigned restarts;    /* automatic restarts so far */
+	double next_start_s;  /* TS_BACKOFF: the delay chosen */
+	time_t next_start_at; /* TS_BACKOFF: wall clock of the next start */
+	char last_exit[128];  /* how the last worker ended ("" if none has) */
+	bool link_lost;       /* heal.c saw the link vanish and told the worker to go */
+
+	/* Self-healing (heal.c): objects restored behind our back. */
+	unsigned repairs;
+	time_t last_repair_at;      /* wall clock */
+	char last_repair[128];      /* what was restored */
+	double last_repair_ms;      /* kernel notification -> restored */
+	unsigned heal_dirty;        /* HEAL_* bits still to check (heal.c) */
+	bool link_missing;          /* heal.c found the link gone once: look again, then act */
+	ev_tstamp local_missing_at; /* heal.c: local route first seen missing; 0: it is there */
+	ev_tstamp repair_event_at;  /* heal.c: the notification behind the repair asked for */
+	unsigned repair_done;    /* workers.c: IPC_REPAIR_* the worker restored, not yet counted */
+	unsigned repair_failed;  /* workers.c: IPC_REPAIR_* it could not restore */
+	char repair_reason[128]; /* why (the last failure) */
+
+	/* registry.c only */
+	struct tunnel_rt *next, *prev; /* in configuration order */
+	struct tunnel_rt *hnext;       /* hash chain */
+	unsigned hash;
+	unsigned long seq; /* order of addition */
+	bool dead;         /* removed; freed after the events about it were delivered */
+};
+
+enum registry_event {
+	REG_ADDED = 0, /* a new entry (from the configuration) */
+	REG_STATE,     /* a state change, or a new reason in the same state */
+	REG_CHANGED,   /* something else a view shows (the worker exited in TS_FAILED) */
+	REG_REMOVED,   /* the entry is leaving; the pointer is valid during the callback */
+};
+
+struct registry_change {
+	struct tunnel_rt *t;
+	enum registry_event ev;
+	enum tunnel_state from, to;
+};
+
+typedef void (*registry_cb)(void *arg, const struct registry_change *c);
+
+/* A clock returning wall-clock seconds: time() in aiccud, a fake in the tests. */
+typedef time_t (*registry_clock)(void);
+
+struct registry *registry_new(registry_clock clock);
+/* Frees every entry (their watchers must be stopped) and pending events. */
+void registry_free(struct registry *r);
+
+/* A new entry in TS_STOPPED (copy of e), at the end of the order.  NULL: out of memory. */
+struct tunnel_rt *registry_add(struct registry *r, const struct tunnel_entry *e);
+/*
+ * Take t out: not found or listed any more; subscribers get REG_REMOVED
+ * at the next dispatch, after which t is freed.  Its watchers must be
+ * stopped and its worker gone.
+ */
+void registry_remove(struct registry *r, struct tunnel_rt *t);
+
+/*
+ * By interface name: a valid entry first (an invalid duplicate of a name
+ * only reports); entries on their way out (removing) are not found.
+ */
+struct tunnel_rt *registry_find(const struct registry *r, const char *name);
+/* In configuration order; removing ones included. */
+struct tunnel_rt *registry_first(const struct registry *r);
+struct tunnel_rt *registry_next(const struct tunnel_rt *t);
+size_t registry_count(const struct registry *r);
+size_t registry_count_state(const struct registry *r, enum tunnel_state s);
+
+/* Callbacks run in the order they subscribed.  0 or -ENOMEM. */
+int registry_subscribe(struct registry *r, registry_cb cb, void *arg);
+void registry_unsubscribe(struct registry *r, registry_cb cb, void *arg);
+/* Whether events wait for registry_dispatch. */
+bool registry_pending(const struct registry *r);
+/* Deliver queued events (and those the callbacks queue) and free removed entries. */
+void registry_dispatch(struct registry *r);
+
+/*
+ * Feed the life cycle an event: 0 and the new state is set (reason, time,
+ * log, subscribers told), or -EPERM when the event does not apply in the
+ * current state (then nothing changes).
+ */
+int tunnel_event(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Move to state s directly (the fetch scheduler's TS_WAITING updates).  A
+ * transition the life cycle does not know is logged as a bug and done anyway.
+ */
+void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Tell subscribers about a change that is not a state change. */
+void tunnel_changed(struct tunnel_rt *t);
+
+#endif

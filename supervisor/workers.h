@@ -1,0 +1,56 @@
+/*
+ * Worker management in the parent (workers.c): spawn, messages from the
+ * worker, exit, stop, restart, and the operations reload uses.  Changes
+ * reach the rest of the parent only as registry events.
+ */
+#ifndef AICCUD_WORKERS_H
+#define AICCUD_WORKERS_H
+
+#include <stdbool.h>
+
+#include "daemon.h"
+
+/* Set up the watchers of a fresh registry entry (not started). */
+void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d);
+/* Stop its timers: before registry_remove (no worker may run). */
+void tunnel_release(struct tunnel_rt *t);
+/*
+ * An operator's (or the configuration's) start: also forgets the back-off
+ * series.  A tunnel still stopping starts once its worker has exited.
+ */
+int tunnel_start(struct tunnel_rt *t);
+/* Fork the worker now (parameters are in the file or the tunnel cache). */
+int tunnel_spawn(struct tunnel_rt *t);
+void tunnel_stop(struct tunnel_rt *t);
+/*
+ * Stop (if a worker runs or a fetch waits) and start again once the worker
+ * has exited, on the same configuration; reaches TS_UP or TS_FAILED like
+ * a start.
+ */
+int tunnel_restart(struct tunnel_rt *t);
+/*
+ * Reload: run t on configuration e from now on.  A running worker is
+ * stopped first and the tunnel starts on e once it has exited; an idle
+ * tunnel takes e at once and starts, unless an operator had stopped it.
+ */
+void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e);
+/* Reload: gone from the configuration; stop it (registry_remove once idle). */
+void tunnel_retire(struct tunnel_rt *t);
+bool tunnel_running(const struct tunnel_rt *t);
+/* A start is promised: after the worker's exit (restart, reconfiguration). */
+bool tunnel_start_pending(const struct tunnel_rt *t);
+/* heal.c: the tunnel's link vanished under a running worker: restart it. */
+void tunnel_link_lost(struct tunnel_rt *t);
+/*
+ * heal.c: ask the worker to restore part of its own link (IPC_REPAIR_*
+ * bits, ipc.h); its answer arrives in t->repair_done/failed and a REG_CHANGED
+ * event.  0 or -errno (no worker, IPC failed).
+ */
+int tunnel_request_repair(struct tunnel_rt *t, unsigned what);
+/*
+ * Whether a TIC tunnel has cached parameters at all (a stat, no parsing:
+ * the worker reads them and says when they are stale or failed).
+ */
+bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t);
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * The control socket's waiters (waiter.h): what a start, stop or restart
+ * reports and when it is over, driven by registry transitions on a fake
+ * clock, as control_wait.c drives them from the registry's events.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "waiter.h"
+
+static time_t fake_now = 5000;
+
+static time_t fake_clock(void)
+{
+	return fake_now;
+}
+
+struct fixture {
+	struct registry *r;
+	struct tunnel_rt *t;
+	struct waiter w;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct tunnel_entry e;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.conf.name, sizeof(e.conf.name), "sixxs0");
+	e.valid = true;
+	f.r = registry_new(fake_clock);
+	f.t = registry_add(f.r, &e);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	registry_free(f->r);
+	return 0;
+}
+
+/* Bring the fixture's tunnel up with a worker, as workers.c would. */
+static void make_up(struct tunnel_rt *t)
+{
+	t->pid = 42;
+	assert_int_equal(tunnel_event(t, LC_SPAWN, "worker 42 started"), 0);
+	assert_int_equal(tunnel_event(t, LC_UP, "%s", ""), 0);
+}
+
+/* update and expect (note, settled now, ok) */
+static void expect(struct waiter *w, enum change_op op, bool tick, enum waiter_note note,
+                   bool settled, bool ok)
+{
+	bool now;
+
+	assert_int_equal(waiter_update(w, op, tick, &now), note);
+	assert_int_equal(now, settled);
+	if (settled)
+		assert_int_equal(w->ok, ok);
+}
+
+static void test_restart_waits_through_the_stop(void **state)
+{
+	struct fixture *f = *state;
+	struct tunnel_rt *t = f->t;
+
+	make_up(t);
+	waiter_begin(&f->w, t);
+	assert_string_equal(f->w.name, "sixxs0");
+	/* tunnel_restart: told to stop, a start promised. */
+	fake_now += 1;
+	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
+	t->start_pending = true;
+	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, false, false);
+	/* Nothing new: nothing to say, still waiting. */
+	expect(&f->w, OP_RESTART, false, WAITER_QUIET, false, false);
+	/* The worker exited: stopped, but the start is still promised. */
+	t->pid = 0;
+	tunnel_event(t, LC_EXITED, "restarting");
+	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, false, false);
+	/* The start half. */
+	t->start_pending = false;
+	t->pid = 43;
+	tunnel_event(t, LC_SPAWN, "worker 43 started");
+	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, false, false);
+	tunnel_event(t, LC_UP, "%s", "");
+	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, true, true);
+	assert_int_equal(t->since, fake_now);
+	/* Settled once: later looks say nothing and do not settle it again. */
+	expect(&f->w, OP_RESTART, false, WAITER_QUIET, false, false);
+}
+
+static void test_stop_settles_when_the_worker_is_gone(void **state)
+{
+	struct fixture *f = *state;
+	struct tunnel_rt *t = f->t;
+
+	make_up(t);
+	waiter_begin(&f->w, t);
+	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
+	expect(&f->w, OP_STOP, false, WAITER_PROGRESS, false, false);
+	t->pid = 0;
+	tunnel_event(t, LC_EXITED, "stopped on request");
+	expect(&f->w, OP_STOP, false, WAITER_PROGRESS, true, true);
+}
+
+static void test_start_that_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct tunnel_rt *t = f->t;
+
+	waiter_begin(&f->w, t);
+	tunnel_event(t, LC_INVALID, "sixxs0.conf:3: table must be given");
+	expect(&f->w, OP_START, false, WAITER_PROGRESS, true, false);
+}
+
+static void test_start_of_a_tunnel_already_up_says_nothing(void **state)
+{
+	struct fixture *f = *state;
+
+	make_up(f->t);
+	waiter_begin(&f->w, f->t);
+	expect(&f->w, OP_START, false, WAITER_QUIET, true, true);
+}
+
+static void test_a_stopped_tunnel_without_promise_ends_a_start(void **state)
+{
+	struct fixture *f = *state;
+	struct tunnel_rt *t = f->t;
+
+	t->pid = 42;
+	tunnel_event(t, LC_SPAWN, "worker 42 started");
+	waiter_begin(&f->w, t);
+	/* Someone else stops it while we wait for it to come up. */
+	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
+	expect(&f->w, OP_START, false, WAITER_PROGRESS, false, false);
+	t->pid = 0;
+	tunnel_event(t, LC_EXITED, "stopped on request");
+	expect(&f->w, OP_START, false, WAITER_PROGRESS, true, false);
+}
+
+static void test_reason_change_and_token_tick(void **state)
+{
+	struct fixture *f = *state;
+	struct tunnel_rt *t = f->t;
+
+	waiter_begin(&f->w, t);
+	tunnel_event(t, LC_NEED_TIC, "waiting for a TIC connection token");
+	expect(&f->w, OP_START, false, WAITER_PROGRESS, false, false);
+	/* The periodic tick while waiting: when the next token is due. */
+	expect(&f->w, OP_START, true, WAITER_TOKEN, false, false);
+	/* An event without news says nothing. */
+	expect(&f->w, OP_START, false, WAITER_QUIET, false, false);
+	/* Same state, a new reason: progress. */
+	tunnel_set_state(t, TS_WAITING, "waiting for a TIC connection token (next in 20 s)");
+	expect(&f->w, OP_START, false, WAITER_PROGRESS, false, false);
+	tunnel_event(t, LC_FETCH, "fetching");
+	/* A tick in another state: just the change. */
+	expect(&f->w, OP_START, true, WAITER_PROGRESS, false, false);
+	expect(&f->w, OP_START, true, WAITER_QUIET, false, false);
+}
+
+static void test_removed_by_a_reload(void **state)
+{
+	struct fixture *f = *state;
+	struct waiter stop;
+
+	make_up(f->t);
+	waiter_begin(&f->w, f->t);
+	waiter_begin(&stop, f->t);
+	waiter_gone(&f->w);
+	waiter_gone(&stop);
+	/* For a restart that is a failure, for a stop it is done. */
+	expect(&f->w, OP_RESTART, false, WAITER_QUIET, true, false);
+	expect(&stop, OP_STOP, false, WAITER_QUIET, true, true);
+}
+
+static void test_reconfiguration_is_a_promised_start(void **state)
+{
+	struct fixture *f = *state;
+	struct tunnel_rt *t = f->t;
+	struct tunnel_entry next;
+	bool ok;
+
+	make_up(t);
+	waiter_begin(&f->w, t);
+	tunnel_event(t, LC_STOP_WORKER, "told to stop");
+	t->next_entry = &next;
+	t->pid = 0;
+	tunnel_event(t, LC_EXITED, "configuration changed");
+	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, false, false);
+	t->next_entry = NULL;
+	assert_true(waiter_settled(OP_RESTART, t, &ok));
+	assert_false(ok);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_restart_waits_through_the_stop),
+	    T(test_stop_settles_when_the_worker_is_gone),
+	    T(test_start_that_fails),
+	    T(test_start_of_a_tunnel_already_up_says_nothing),
+	    T(test_a_stopped_tunnel_without_promise_ends_a_start),
+	    T(test_reason_change_and_token_tick),
+	    T(test_removed_by_a_reload),
+	    T(test_reconfiguration_is_a_promised_start),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
