@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 
 #include "fetch.h"
+#include "fetch_plan.h"
 
 #include "child.h"
 #include "daemon.h"
@@ -35,11 +36,6 @@
 #define FETCH_DEADLINE 120.0
 /* When saving the limiter state fails we must not connect: retry later. */
 #define FETCH_SAVE_RETRY 5.0
-
-static bool same_account(const struct tic_account *a, const struct tic_account *b)
-{
-	return strcmp(a->server, b->server) == 0 && strcmp(a->username, b->username) == 0;
-}
 
 static void limiter_persist(struct daemon *d, const char *why)
 {
@@ -110,26 +106,14 @@ static void schedule(struct daemon *d, double after_s)
 	ev_timer_start(d->loop, &d->token_w);
 }
 
-static void wait_for_token(struct daemon *d, double wait_s, const struct tic_account *acct)
+/* Every waiting tunnel of acct hears why and for how long; look again after wait_s. */
+static void wait_for_token(struct daemon *d, double wait_s, const char *why,
+                           const struct tic_account *acct)
 {
-	struct limiter_now now;
-	struct limiter_status st;
-
-	limiter_now_read(&now);
-	limiter_status(&d->limiter, &now, &st);
-	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
-		if (t->state != TS_WAITING || !same_account(&t->entry.conf.account, acct))
-			continue;
-		if (st.penalty_active)
-			tunnel_set_state(t, TS_WAITING,
-			                 "the TIC server refused us; next connection in %.0f s",
-			                 wait_s < 1 ? 1 : wait_s);
-		else
-			tunnel_set_state(t, TS_WAITING,
-			                 "waiting for a TIC connection token (next in %.0f s)",
-			                 wait_s < 1 ? 1 : wait_s);
-	}
-	schedule(d, wait_s > 0.05 ? wait_s : 0.05);
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+		if (t->state == TS_WAITING && fetch_plan_same_account(&t->entry.conf.account, acct))
+			tunnel_set_state(t, TS_WAITING, "%s", why);
+	schedule(d, wait_s);
 }
 
 /* The fetcher has gone: start what it fetched, fail what it could not. */
@@ -149,19 +133,22 @@ static void fetch_finished(struct daemon *d, int status)
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		if (t->state != TS_FETCHING)
 			continue;
-		if (f->refused) {
-			/* The broker's block lasts 5 minutes: the limiter waits it out. */
+		switch (fetch_plan_outcome(f->refused, t->fetch_err,
+		                           !f->refused && tunnel_cache_usable(d, t))) {
+		case FETCH_WAIT_AGAIN:
 			tunnel_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
 			                 f->reason);
-		} else if (t->fetch_err == 0 && tunnel_cache_usable(d, t)) {
+			break;
+		case FETCH_START:
 			t->fresh_fetch = true;
 			tunnel_spawn(t);
-		} else {
-			/* No retry storm: a failed fetch waits for an operator's start. */
+			break;
+		case FETCH_FAIL:
 			tunnel_set_state(t, TS_FAILED, "TIC %s: %s", f->server,
 			                 t->fetch_reason[0] ? t->fetch_reason
 			                 : f->reason[0]     ? f->reason
 			                                    : "no answer for this tunnel");
+			break;
 		}
 	}
 	if (!d->shutting_down)
@@ -257,25 +244,26 @@ static void on_fetch_deadline(EV_P_ ev_timer *w, int revents)
 	}
 }
 
-/* Collect the waiting tunnels of acct (at most IPC_FETCH_MAX) into the request. */
-static void fetch_request(struct daemon *d, const struct tic_account *acct, struct ipc_fetch *req)
+/* The batch's tunnels go into the request and start fetching. */
+static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct ipc_fetch *req)
 {
 	memset(req, 0, sizeof(*req));
-	req->account = *acct;
+	req->account = *b->account;
 	snprintf(req->state_dir, sizeof(req->state_dir), "%s", d->cfg.state_dir);
-	for (struct tunnel_rt *t = registry_first(d->reg); t && req->nids < IPC_FETCH_MAX;
-	     t = registry_next(t)) {
-		if (t->state != TS_WAITING || !same_account(&t->entry.conf.account, acct))
-			continue;
+	for (size_t i = 0; i < b->n; i++) {
+		struct tunnel_rt *t = b->tunnels[i];
+
 		snprintf(req->ids[req->nids++], TUNNEL_ID_MAX, "%s", t->entry.conf.id);
 		t->fetch_err = -EINPROGRESS;
 		t->fetch_reason[0] = '\0';
-		tunnel_set_state(t, TS_FETCHING, "fetching parameters from TIC %s", acct->server);
+		tunnel_set_state(t, TS_FETCHING, "fetching parameters from TIC %s",
+		                 b->account->server);
 	}
 }
 
-static int fetch_spawn(struct daemon *d, const struct tic_account *acct)
+static int fetch_spawn(struct daemon *d, const struct fetch_batch *b)
 {
+	const struct tic_account *acct = b->account;
 	static struct ipc_fetch req;
 	struct fetch_rt *f = &d->fetch;
 	pid_t pid = child_spawn(d, "-F", NULL, &f->fd);
@@ -293,7 +281,7 @@ static int fetch_spawn(struct daemon *d, const struct tic_account *acct)
 	ev_io_start(d->loop, &f->io);
 	ev_child_start(d->loop, &f->child);
 	ev_timer_start(d->loop, &f->deadline);
-	fetch_request(d, acct, &req);
+	fetch_request(d, b, &req);
 	if (ipc_send(f->fd, IPC_P_FETCH, &req, sizeof(req)) < 0)
 		log_warn("sending the fetch request to fetcher %d", (int)pid);
 	explicit_bzero(&req.account.password, sizeof(req.account.password));
@@ -315,21 +303,21 @@ static void fetch_kick(struct daemon *d)
 
 static void fetch_now(struct daemon *d)
 {
-	const struct tic_account *acct = NULL;
+	struct tunnel_rt *batch[IPC_FETCH_MAX];
+	struct fetch_batch b = {.tunnels = batch, .max = IPC_FETCH_MAX};
 	struct limiter_now now;
+	char why[128];
 	double wait_s = 0;
 	int err;
 
 	if (d->fetch.pid > 0 || d->shutting_down)
 		return; /* fetch_finished kicks again */
-	for (struct tunnel_rt *t = registry_first(d->reg); t && !acct; t = registry_next(t))
-		if (t->state == TS_WAITING)
-			acct = &t->entry.conf.account;
-	if (!acct)
+	fetch_plan_batch(d->reg, &b);
+	if (!b.account)
 		return;
 	limiter_now_read(&now);
-	if (!limiter_take(&d->limiter, &now, &wait_s)) {
-		wait_for_token(d, wait_s, acct);
+	if (!fetch_plan_token(&d->limiter, &now, &wait_s, why, sizeof(why))) {
+		wait_for_token(d, wait_s, why, b.account);
 		return;
 	}
 	/* The grant must be on disk before the connection is made. */
@@ -337,13 +325,15 @@ static void fetch_now(struct daemon *d)
 	if (err < 0) {
 		log_warnx("limiter: cannot save %s: %s; not connecting to TIC", d->limiter_path,
 		          strerror(-err));
-		wait_for_token(d, FETCH_SAVE_RETRY, acct);
+		wait_for_token(d, FETCH_SAVE_RETRY, "cannot save the limiter state; retrying",
+		               b.account);
 		return;
 	}
-	err = fetch_spawn(d, acct);
+	err = fetch_spawn(d, &b);
 	if (err < 0) {
 		log_warnx("cannot start the TIC fetcher: %s", strerror(-err));
-		wait_for_token(d, FETCH_SAVE_RETRY, acct);
+		wait_for_token(d, FETCH_SAVE_RETRY, "cannot start the TIC fetcher; retrying",
+		               b.account);
 	}
 }
 

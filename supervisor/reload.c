@@ -103,31 +103,29 @@ static int load_new(struct daemon *d, struct config *n, char *msg, size_t len)
 }
 
 /* Every registry entry, removed-in-progress ones included, in order. */
-static struct tunnel_rt **old_tunnels(struct daemon *d, const struct tunnel_entry ***entries)
+static struct tunnel_rt **old_tunnels(struct daemon *d, const struct tunnel_entry ***entries,
+                                      bool **removing)
 {
 	size_t n = registry_count(d->reg), i = 0;
 	struct tunnel_rt **old = calloc(n ? n : 1, sizeof(*old));
 	const struct tunnel_entry **e = calloc(n ? n : 1, sizeof(*e));
+	bool *rm = calloc(n ? n : 1, sizeof(*rm));
 
-	if (!old || !e)
+	if (!old || !e || !rm)
 		fatalx("out of memory");
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t)) {
 		old[i] = t;
+		rm[i] = t->removing;
 		e[i++] = &t->entry;
 	}
 	*entries = e;
+	*removing = rm;
 	return old;
 }
 
-static void apply_one(struct daemon *d, struct tunnel_rt *t, const struct tunnel_entry *e,
+static void apply_one(struct tunnel_rt *t, const struct tunnel_entry *e, enum reload_action a,
                       struct tally *k)
 {
-	enum reload_action a = reload_classify(&t->entry, e);
-
-	if (a == RELOAD_SAME && t->removing) {
-		/* Removed by an earlier reload, back before its worker left. */
-		a = RELOAD_CHANGED;
-	}
 	switch (a) {
 	case RELOAD_SAME:
 		k->same++;
@@ -145,35 +143,28 @@ static void apply_one(struct daemon *d, struct tunnel_rt *t, const struct tunnel
 		tunnel_reconfigure(t, e);
 		break;
 	case RELOAD_ADD:
+	case RELOAD_ACTIONS:
 		break;
 	}
-	(void)d;
 }
 
 static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const struct config *n,
-                  const long *old_of_new, struct tally *k)
+                  const struct reload_plan *plan, struct tally *k)
 {
-	bool *keep = calloc(nold ? nold : 1, sizeof(*keep));
-
-	if (!keep)
-		fatalx("out of memory");
-	for (size_t j = 0; j < n->ntunnels; j++)
-		if (old_of_new[j] >= 0)
-			keep[old_of_new[j]] = true;
 	/* Removals first: their routing goes before a new tunnel takes a table. */
 	for (size_t i = 0; i < nold; i++)
-		if (!keep[i] && !old[i]->removing) {
+		if (plan->remove[i]) {
 			k->removed++;
 			tally_name(k->names[1], sizeof(k->names[1]), old[i]->entry.conf.name);
 			tunnel_retire(old[i]);
 		}
 	for (size_t j = 0; j < n->ntunnels; j++)
-		if (old_of_new[j] >= 0)
-			apply_one(d, old[old_of_new[j]], &n->tunnels[j], k);
+		if (plan->old_of_new[j] >= 0)
+			apply_one(old[plan->old_of_new[j]], &n->tunnels[j], plan->new_action[j], k);
 	for (size_t j = 0; j < n->ntunnels; j++) {
 		struct tunnel_rt *t;
 
-		if (old_of_new[j] >= 0)
+		if (plan->new_action[j] != RELOAD_ADD)
 			continue;
 		t = registry_add(d->reg, &n->tunnels[j]);
 		if (!t)
@@ -184,7 +175,6 @@ static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const s
 		log_info("%s: new in the configuration; starting it", t->entry.conf.name);
 		tunnel_start(t);
 	}
-	free(keep);
 }
 
 static void report(const struct tally *k, const char *notes, char *msg, size_t len)
@@ -211,8 +201,9 @@ int daemon_reload(struct daemon *d, char *msg, size_t len)
 	char notes[256] = "";
 	const struct tunnel_entry **entries;
 	struct tunnel_rt **old;
+	struct reload_plan plan;
 	size_t nold = registry_count(d->reg);
-	long *old_of_new;
+	bool *removing;
 	int err;
 
 	d->last_reload_at = time(NULL);
@@ -223,17 +214,16 @@ int daemon_reload(struct daemon *d, char *msg, size_t len)
 	err = load_new(d, &n, msg, len);
 	if (err < 0)
 		goto done;
-	old = old_tunnels(d, &entries);
-	old_of_new = calloc(n.ntunnels ? n.ntunnels : 1, sizeof(*old_of_new));
-	if (!old_of_new)
+	old = old_tunnels(d, &entries, &removing);
+	if (reload_plan(entries, removing, nold, n.tunnels, n.ntunnels, &plan) < 0)
 		fatalx("out of memory");
-	reload_match(entries, nold, n.tunnels, n.ntunnels, old_of_new);
 	free(entries);
+	free(removing);
 	settings_keep(d, &n, notes, sizeof(notes));
 	if (d->cfg.cache_max_age != n.cache_max_age)
 		log_info("reload: cache_max_age %u -> %u s", d->cfg.cache_max_age, n.cache_max_age);
-	apply(d, old, nold, &n, old_of_new, &k);
-	free(old_of_new);
+	apply(d, old, nold, &n, &plan, &k);
+	reload_plan_free(&plan);
 	free(old);
 	/* Tunnels keep copies of their entries: the old lists can go. */
 	config_free(&d->cfg);

@@ -40,6 +40,7 @@ enum reload_action {
 	RELOAD_SAME,     /* nothing the worker or the routing uses changed */
 	RELOAD_CHANGED,  /* restart on the new configuration */
 	RELOAD_KEEP_OLD, /* the new file is broken, the old one was fine: keep it */
+	RELOAD_ACTIONS
 };
 
 /*
@@ -59,5 +60,23 @@ enum reload_action reload_classify(const struct tunnel_entry *old, const struct 
  */
 void reload_match(const struct tunnel_entry *const *old, size_t nold,
                   const struct tunnel_entry *neu, size_t nnew, long *old_of_new);
+
+/*
+ * The whole reload, decided before anything is touched.  old[i] is the
+ * registry's i-th entry (old_removing[i]: retired by an earlier reload,
+ * its worker not gone yet); neu the new configuration's tunnels.
+ */
+struct reload_plan {
+	long *old_of_new;               /* per new entry: its old partner, or -1 */
+	enum reload_action *new_action; /* per new entry */
+	bool *remove;                   /* per old entry: retire it */
+	size_t count[RELOAD_ACTIONS];   /* new entries per action */
+	size_t removed;                 /* old entries to retire */
+};
+
+/* 0, or -1 when out of memory (the plan is then empty). */
+int reload_plan(const struct tunnel_entry *const *old, const bool *old_removing, size_t nold,
+                const struct tunnel_entry *neu, size_t nnew, struct reload_plan *plan);
+void reload_plan_free(struct reload_plan *plan);
 
 #endif

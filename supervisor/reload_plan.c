@@ -1,6 +1,7 @@
 /* The pure half of reload.h: which tunnels changed. */
 #include "reload.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool account_same(const struct tic_account *a, const struct tic_account *b)
@@ -65,32 +66,131 @@ enum reload_action reload_classify(const struct tunnel_entry *old, const struct 
 	return reload_conf_same(&old->conf, &neu->conf) ? RELOAD_SAME : RELOAD_CHANGED;
 }
 
-static bool taken(const long *old_of_new, size_t nnew, size_t i)
+/* FNV-1a of a name, for the matching's buckets. */
+static size_t name_hash(const char *s)
 {
-	for (size_t j = 0; j < nnew; j++)
-		if (old_of_new[j] == (long)i)
-			return true;
-	return false;
+	size_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/*
+ * Old entries by name in buckets (chains through next[]), so that a
+ * reload of a thousand tunnels is linear, not quadratic.
+ */
+struct name_index {
+	long *head, *next;
+	size_t nbuckets;
+};
+
+static int index_build(struct name_index *x, const struct tunnel_entry *const *old, size_t nold)
+{
+	x->nbuckets = 64;
+	while (x->nbuckets < 2 * nold)
+		x->nbuckets *= 2;
+	x->head = malloc(x->nbuckets * sizeof(*x->head));
+	x->next = malloc((nold ? nold : 1) * sizeof(*x->next));
+	if (!x->head || !x->next) {
+		free(x->head);
+		free(x->next);
+		return -1;
+	}
+	for (size_t b = 0; b < x->nbuckets; b++)
+		x->head[b] = -1;
+	/* Backwards, so that each chain lists the old entries in order. */
+	for (size_t i = nold; i-- > 0;) {
+		size_t b = name_hash(old[i]->conf.name) & (x->nbuckets - 1);
+
+		x->next[i] = x->head[b];
+		x->head[b] = (long)i;
+	}
+	return 0;
+}
+
+/* The quadratic fallback when memory is short: same pairs, slower. */
+static void match_slow(const struct tunnel_entry *const *old, size_t nold,
+                       const struct tunnel_entry *neu, size_t nnew, long *old_of_new, bool *taken)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < nnew; j++)
+			for (size_t i = 0; i < nold && old_of_new[j] < 0; i++)
+				if (!taken[i] && strcmp(old[i]->conf.name, neu[j].conf.name) == 0 &&
+				    (pass || strcmp(old[i]->conf.file, neu[j].conf.file) == 0)) {
+					old_of_new[j] = (long)i;
+					taken[i] = true;
+				}
 }
 
 void reload_match(const struct tunnel_entry *const *old, size_t nold,
                   const struct tunnel_entry *neu, size_t nnew, long *old_of_new)
 {
+	bool *taken = calloc(nold ? nold : 1, sizeof(*taken));
+	struct name_index x;
+
 	for (size_t j = 0; j < nnew; j++)
 		old_of_new[j] = -1;
+	if (!taken)
+		return; /* out of memory: every tunnel looks new (the caller fails on the adds) */
+	if (index_build(&x, old, nold) < 0) {
+		match_slow(old, nold, neu, nnew, old_of_new, taken);
+		free(taken);
+		return;
+	}
 	/* Two passes: an invalid duplicate of a name keeps to its own file. */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t j = 0; j < nnew; j++) {
-			if (old_of_new[j] >= 0)
-				continue;
-			for (size_t i = 0; i < nold; i++) {
-				if (strcmp(old[i]->conf.name, neu[j].conf.name) != 0 ||
-				    (pass == 0 &&
-				     strcmp(old[i]->conf.file, neu[j].conf.file) != 0) ||
-				    taken(old_of_new, nnew, i))
-					continue;
-				old_of_new[j] = (long)i;
-				break;
-			}
+			size_t b = name_hash(neu[j].conf.name) & (x.nbuckets - 1);
+
+			for (long i = x.head[b]; i >= 0 && old_of_new[j] < 0; i = x.next[i])
+				if (!taken[i] && strcmp(old[i]->conf.name, neu[j].conf.name) == 0 &&
+				    (pass || strcmp(old[i]->conf.file, neu[j].conf.file) == 0)) {
+					old_of_new[j] = i;
+					taken[i] = true;
+				}
 		}
+	free(x.head);
+	free(x.next);
+	free(taken);
+}
+
+int reload_plan(const struct tunnel_entry *const *old, const bool *old_removing, size_t nold,
+                const struct tunnel_entry *neu, size_t nnew, struct reload_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->old_of_new = malloc((nnew ? nnew : 1) * sizeof(*plan->old_of_new));
+	plan->new_action = malloc((nnew ? nnew : 1) * sizeof(*plan->new_action));
+	plan->remove = calloc(nold ? nold : 1, sizeof(*plan->remove));
+	if (!plan->old_of_new || !plan->new_action || !plan->remove) {
+		reload_plan_free(plan);
+		return -1;
+	}
+	reload_match(old, nold, neu, nnew, plan->old_of_new);
+	for (size_t i = 0; i < nold; i++)
+		plan->remove[i] = !old_removing[i]; /* until a new entry claims it */
+	for (size_t j = 0; j < nnew; j++) {
+		long i = plan->old_of_new[j];
+		enum reload_action a = reload_classify(i >= 0 ? old[i] : NULL, &neu[j]);
+
+		if (i >= 0) {
+			plan->remove[i] = false;
+			/* Removed by an earlier reload, back before its worker left. */
+			if (a == RELOAD_SAME && old_removing[i])
+				a = RELOAD_CHANGED;
+		}
+		plan->new_action[j] = a;
+		plan->count[a]++;
+	}
+	for (size_t i = 0; i < nold; i++)
+		plan->removed += plan->remove[i];
+	return 0;
+}
+
+void reload_plan_free(struct reload_plan *plan)
+{
+	free(plan->old_of_new);
+	free(plan->new_action);
+	free(plan->remove);
+	memset(plan, 0, sizeof(*plan));
 }

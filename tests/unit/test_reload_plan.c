@@ -183,6 +183,82 @@ static void test_match_duplicates_and_renames(void **state)
 	assert_int_equal(m[1], -1);
 }
 
+/* 500 running, a configuration of 1000 (the 500, unchanged, and 500 new): only adds. */
+static void test_plan_adds_500_to_500(void **state)
+{
+	enum { OLD = 500, NEW = 1000 };
+	static struct tunnel_entry olds[OLD], news[NEW];
+	const struct tunnel_entry *old[OLD];
+	bool removing[OLD] = {false};
+	struct reload_plan plan;
+	char name[IFNAMSIZ], file[64];
+
+	(void)state;
+	for (unsigned i = 0; i < NEW; i++) {
+		snprintf(name, sizeof(name), "t%04u", i);
+		snprintf(file, sizeof(file), "t%04u.conf", i);
+		news[i] = entry(name, file, i);
+		if (i < OLD) {
+			olds[i] = news[i];
+			old[i] = &olds[i];
+		}
+	}
+	assert_int_equal(reload_plan(old, removing, OLD, news, NEW, &plan), 0);
+	assert_int_equal(plan.count[RELOAD_SAME], OLD);
+	assert_int_equal(plan.count[RELOAD_ADD], NEW - OLD);
+	assert_int_equal(plan.count[RELOAD_CHANGED], 0);
+	assert_int_equal(plan.removed, 0);
+	for (unsigned j = 0; j < NEW; j++) {
+		assert_int_equal(plan.new_action[j], j < OLD ? RELOAD_SAME : RELOAD_ADD);
+		assert_int_equal(plan.old_of_new[j], j < OLD ? (long)j : -1);
+	}
+	reload_plan_free(&plan);
+}
+
+static void test_plan_every_action(void **state)
+{
+	struct tunnel_entry o[5], n[5];
+	const struct tunnel_entry *old[5];
+	bool removing[5] = {false, false, false, false, true};
+	struct reload_plan plan;
+
+	(void)state;
+	o[0] = entry("same", "same.conf", 0);
+	o[1] = entry("changed", "changed.conf", 1);
+	o[2] = entry("gone", "gone.conf", 2);
+	o[3] = entry("broken", "broken.conf", 3);
+	o[4] = entry("back", "back.conf", 4); /* retired by the last reload, still stopping */
+	for (int i = 0; i < 5; i++)
+		old[i] = &o[i];
+	n[0] = o[0];
+	n[1] = o[1];
+	n[1].conf.table = 999;
+	n[2] = o[3];
+	n[2].valid = false;
+	snprintf(n[2].error, sizeof(n[2].error), "broken.conf:2: bad");
+	n[3] = o[4];
+	n[4] = entry("new", "new.conf", 5);
+	assert_int_equal(reload_plan(old, removing, 5, n, 5, &plan), 0);
+	assert_int_equal(plan.new_action[0], RELOAD_SAME);
+	assert_int_equal(plan.new_action[1], RELOAD_CHANGED);
+	assert_int_equal(plan.new_action[2], RELOAD_KEEP_OLD);
+	/* Unchanged, but on its way out: it must start again. */
+	assert_int_equal(plan.new_action[3], RELOAD_CHANGED);
+	assert_int_equal(plan.new_action[4], RELOAD_ADD);
+	assert_int_equal(plan.old_of_new[3], 4);
+	/* Only "gone" is retired; "back" was already, and is claimed again. */
+	assert_int_equal(plan.removed, 1);
+	assert_true(plan.remove[2]);
+	assert_false(plan.remove[4]);
+	assert_int_equal(plan.count[RELOAD_CHANGED], 2);
+	reload_plan_free(&plan);
+	/* A retired one nobody claims is not retired twice. */
+	assert_int_equal(reload_plan(old, removing, 5, n, 1, &plan), 0);
+	assert_int_equal(plan.removed, 3);
+	assert_false(plan.remove[4]);
+	reload_plan_free(&plan);
+}
+
 static void test_reconcile_rules(void **state)
 {
 	struct tunnel_entry t[3] = {entry("sixxs0", "a.conf", 0), entry("sixxs1", "b.conf", 1),
@@ -240,6 +316,8 @@ int main(void)
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_match_add_remove_change),
 	    cmocka_unit_test(test_match_duplicates_and_renames),
+	    cmocka_unit_test(test_plan_adds_500_to_500),
+	    cmocka_unit_test(test_plan_every_action),
 	    cmocka_unit_test(test_reconcile_rules),
 	    cmocka_unit_test(test_reconcile_routes_and_links),
 	};
