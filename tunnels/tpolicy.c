@@ -28,6 +28,13 @@ void tpolicy_default_limits(struct tpolicy_limits *l)
 	l->mtu_max = TPOLICY_MTU_MAX;
 }
 
+void tpolicy_conf_limits(const struct tunnel_conf *tc, struct tpolicy_limits *l)
+{
+	tpolicy_default_limits(l);
+	if (!tc->tic && tc->min_prefix_len)
+		l->prefix_min = tc->min_prefix_len;
+}
+
 const char *tpolicy_ipv4_pop_bad(struct in_addr a)
 {
 	uint32_t h = ntohl(a.s_addr);

@@ -39,6 +39,8 @@ struct tpolicy_limits {
 
 /* The limits for a broker's parameters. */
 void tpolicy_default_limits(struct tpolicy_limits *l);
+/* The limits for one tunnel: a file's min_prefix_len lowers the prefix bound. */
+void tpolicy_conf_limits(const struct tunnel_conf *tc, struct tpolicy_limits *l);
 
 /*
  * IPv4 POP: unicast, not 0.0.0.0/8, loopback, link-local, multicast or
