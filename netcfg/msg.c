@@ -144,6 +144,28 @@ struct nlmsghdr *netcfg_build_link_del(void *buf, uint32_t seq, int ifindex)
 	return nlh;
 }
 
+struct nlmsghdr *netcfg_build_link_group(void *buf, uint32_t seq, int ifindex, uint32_t group)
+{
+	struct nlmsghdr *nlh = request_header(buf, seq, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	return nlh;
+}
+
+/* No index and IFLA_GROUP: the kernel removes the whole group in one batch. */
+struct nlmsghdr *netcfg_build_group_del(void *buf, uint32_t seq, uint32_t group)
+{
+	struct nlmsghdr *nlh = request_header(buf, seq, RTM_DELLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	return nlh;
+}
+
 struct nlmsghdr *netcfg_build_addr(void *buf, uint32_t seq, uint16_t type, uint16_t flags,
                                    const struct netcfg_addr *a)
 {

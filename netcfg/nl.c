@@ -406,6 +406,27 @@ int netcfg_link_del(struct netcfg *nc, int ifindex)
 	return err == -ENODEV ? -ENOENT : err;
 }
 
+int netcfg_link_set_group(struct netcfg *nc, int ifindex, uint32_t group)
+{
+	char buf[NETCFG_MSG_MAX];
+
+	if (!group)
+		return -EINVAL;
+	return request(nc, netcfg_build_link_group(buf, next_seq(nc), ifindex, group));
+}
+
+int netcfg_group_del(struct netcfg *nc, uint32_t group)
+{
+	char buf[NETCFG_MSG_MAX];
+
+	int err;
+
+	if (!group)
+		return -EINVAL;
+	err = request(nc, netcfg_build_group_del(buf, next_seq(nc), group));
+	return err == -ENODEV ? 0 : err; /* an empty group */
+}
+
 /* ---- sit ---- */
 
 int netcfg_sit_add(struct netcfg *nc, const char *ifname, struct in_addr local,
@@ -765,12 +786,36 @@ static void dispatch_addr(struct dispatch *d, const struct nlmsghdr *nlh)
 	}
 }
 
+/* An IPv6 local route (RTN_LOCAL, a /128 in table local): its address, or -ENOENT. */
+static int local_route_addr(const struct nlmsghdr *nlh, struct in6_addr *addr)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) || rtm->rtm_family != AF_INET6 ||
+	    rtm->rtm_type != RTN_LOCAL || rtm->rtm_dst_len != 128)
+		return -ENOENT;
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm))
+	{
+		if (mnl_attr_get_type(attr) == RTA_DST &&
+		    mnl_attr_get_payload_len(attr) == sizeof(*addr)) {
+			memcpy(addr, mnl_attr_get_payload(attr), sizeof(*addr));
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static void dispatch_route(struct dispatch *d, const struct nlmsghdr *nlh)
 {
 	struct netcfg_route r;
+	struct in6_addr local;
 
 	if (d->ops->route && netcfg_parse_route(nlh, &r) == 0) {
 		d->ops->route(&r, nlh->nlmsg_type == RTM_DELROUTE, d->arg);
+		d->count++;
+	} else if (d->ops->local && local_route_addr(nlh, &local) == 0) {
+		d->ops->local(&local, nlh->nlmsg_type == RTM_DELROUTE, d->arg);
 		d->count++;
 	}
 }

@@ -38,7 +38,8 @@ enum {
 	HEAL_ROUTE = 1 << 1,
 	HEAL_ADDR = 1 << 2,
 	HEAL_LINK = 1 << 3,
-	HEAL_ALL = HEAL_RULE | HEAL_ROUTE | HEAL_ADDR | HEAL_LINK,
+	HEAL_LOCAL = 1 << 4,
+	HEAL_ALL = HEAL_RULE | HEAL_ROUTE | HEAL_ADDR | HEAL_LINK | HEAL_LOCAL,
 };
 
 struct heal {
@@ -111,6 +112,17 @@ static void ev_addr(const struct netcfg_addr *a, bool deleted, void *arg)
 		mark(arg, HEAL_ADDR, addr_hit, a);
 }
 
+static bool local_hit(const struct tunnel_rt *t, const void *obj)
+{
+	return memcmp(obj, &t->entry.conf.params.ipv6_local, sizeof(struct in6_addr)) == 0;
+}
+
+static void ev_local(const struct in6_addr *a, bool deleted, void *arg)
+{
+	if (deleted)
+		mark(arg, HEAL_LOCAL, local_hit, a);
+}
+
 static void ev_link(const struct netcfg_link *l, bool deleted, void *arg)
 {
 	if (deleted || !l->up)
@@ -118,7 +130,7 @@ static void ev_link(const struct netcfg_link *l, bool deleted, void *arg)
 }
 
 static const struct netcfg_monitor_ops monitor_ops = {
-    .link = ev_link, .addr = ev_addr, .route = ev_route, .rule = ev_rule};
+    .link = ev_link, .addr = ev_addr, .route = ev_route, .rule = ev_rule, .local = ev_local};
 
 static void on_monitor(EV_P_ ev_io *io, int revents)
 {
@@ -135,8 +147,8 @@ static void on_monitor(EV_P_ ev_io *io, int revents)
 	} else if (n < 0) {
 		log_warnx("rtnetlink monitor: %s", strerror(-n));
 	}
-	/* Even with no event passed on: the kernel's local routes are not
-	 * described by netcfg, so every wake-up checks them. */
+	/* Only tunnels an event concerned are looked at (the check is a
+	 * netlink round trip each: a thousand tunnels must not pay for one). */
 	if (!ev_is_active(&h->check_w)) {
 		ev_timer_set(&h->check_w, HEAL_COALESCE, 0.);
 		ev_timer_start(EV_A_ & h->check_w);
@@ -292,7 +304,8 @@ static void check_local_route(struct heal *h, struct tunnel_rt *t)
 		t->local_missing_at = ev_now(h->d->loop);
 	left = HEAL_LOCAL_GRACE - (ev_now(h->d->loop) - t->local_missing_at);
 	if (left > 0) {
-		/* The regular check (on_check) looks at every local route again. */
+		/* Look at this one again once the grace is over. */
+		t->heal_dirty |= HEAL_LOCAL;
 		if (!ev_is_active(&h->check_w)) {
 			ev_timer_set(&h->check_w, left, 0.);
 			ev_timer_start(h->d->loop, &h->check_w);
@@ -342,7 +355,8 @@ static void check_tunnel(struct heal *h, struct tunnel_rt *t, unsigned dirty)
 		check_rule(h, t);
 	if (dirty & HEAL_ADDR)
 		readded = check_addr(h, t);
-	if (!readded)
+	/* A re-added address brings its local route with it. */
+	if (!readded && (dirty & (HEAL_LOCAL | HEAL_ADDR)))
 		check_local_route(h, t);
 }
 
@@ -357,7 +371,7 @@ static void on_check(EV_P_ ev_timer *w, int revents)
 		unsigned dirty = t->heal_dirty | (h->resync ? HEAL_ALL : 0);
 
 		t->heal_dirty = 0;
-		if (watched(t) && !d->shutting_down)
+		if (dirty && watched(t) && !d->shutting_down)
 			check_tunnel(h, t, dirty);
 	}
 	h->resync = false;

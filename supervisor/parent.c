@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,8 +57,15 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	d->shutting_down = true;
 	notify_stopping();
 	fetch_shutdown(d);
+	/* Nothing is repaired any more; the links' going makes a flood of events. */
+	heal_close(d);
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 		tunnel_stop(t);
+	/* Routing is gone; the links go in one kernel batch instead of one by
+	 * one as each worker exits (a thousand would take seconds). */
+	if (netcfg_group_del(d->nc, WORKERS_LINK_GROUP) < 0)
+		log_warnx("cannot remove the tunnel links (group 0x%x): %s", WORKERS_LINK_GROUP,
+		          netcfg_errmsg(d->nc));
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
 	ev_timer_init(&d->shutdown_w, on_shutdown_check, 0.05, 0.05);
 	d->shutdown_w.data = d;
@@ -125,6 +133,26 @@ static void tunnels_free(struct daemon *d)
 	d->reg = NULL;
 }
 
+/*
+ * One socket per worker (and the limit is inherited by the workers): a
+ * thousand tunnels need more than the usual 1024 descriptors.
+ */
+static void raise_fd_limit(const struct daemon *d)
+{
+	struct rlimit rl;
+	rlim_t want = 2 * (rlim_t)registry_count(d->reg) + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("raising the open files limit");
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		log_warnx("open files limit %llu is low for %zu tunnels (want %llu)",
+		          (unsigned long long)rl.rlim_cur, registry_count(d->reg),
+		          (unsigned long long)want);
+}
+
 int parent_run(struct daemon *d)
 {
 	char msg[256] = "";
@@ -138,6 +166,7 @@ int parent_run(struct daemon *d)
 	}
 	if (tunnels_init(d) < 0)
 		fatalx("out of memory");
+	raise_fd_limit(d);
 	/* Random enough to spread the restarts of tunnels that died together. */
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	err = fetch_init(d);

@@ -250,9 +250,17 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		return;
 	}
 	t->policy_installed = true;
-	/* Leftovers in our table or at our priority (a killed aiccud, an old
-	 * TIC address) would make a second rule: never leave one. */
-	err = policy_prune(t->d->nc, &t->entry.conf, t->ifindex, &pruned);
+	/* For shutdown's batch removal (parent.c); without it the worker's exit removes it. */
+	if (netcfg_link_set_group(t->d->nc, t->ifindex, WORKERS_LINK_GROUP) < 0)
+		log_debug("%s: cannot put link %s in group 0x%x: %s", t->entry.conf.name,
+		          t->entry.conf.name, WORKERS_LINK_GROUP, netcfg_errmsg(t->d->nc));
+	/* Leftovers in our table or at our priority (a killed aiccud's, which
+	 * reconciliation adopted; an old TIC address) would make a second rule:
+	 * never leave one.  Only then: the rule list is a dump of every rule,
+	 * which a thousand tunnels coming up must not each pay for. */
+	err = t->policy_adopted || t->entry.conf.tic
+	          ? policy_prune(t->d->nc, &t->entry.conf, t->ifindex, &pruned)
+	          : 0;
 	if (err < 0)
 		log_warnx("%s: cannot remove stale objects from table %u: %s %s",
 		          t->entry.conf.name, t->entry.conf.table, strerror(-err),

@@ -10,6 +10,13 @@
 
 #include "daemon.h"
 
+/*
+ * The link group (IFLA_GROUP) the parent puts every tunnel link in once
+ * it is up ("aicc"), so that shutdown removes all of them in one kernel
+ * batch.  A link of someone else's in this group would go too.
+ */
+#define WORKERS_LINK_GROUP 0x61696363u
+
 /* Set up the watchers of a fresh registry entry (not started). */
 void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d);
 /* Stop its timers: before registry_remove (no worker may run). */

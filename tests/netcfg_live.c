@@ -255,6 +255,29 @@ static void step_route_kind(struct netcfg *nc)
 	close(fd);
 }
 
+/* Three TUN links in a group go with one deletion; a link outside it stays. */
+static void step_group(struct netcfg *nc, int outside)
+{
+	int fd[3], idx[3];
+	char name[IFNAMSIZ];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "acdgrp%d", i);
+		fd[i] = netcfg_tun_open(name, 0, &idx[i]);
+		must(fd[i], NULL, "TUN for the group");
+		must(netcfg_link_set_group(nc, idx[i], 0x61696363u), nc, "link put in group");
+	}
+	check(netcfg_link_set_group(nc, idx[0], 0) == -EINVAL, "group 0 refused");
+	must(netcfg_group_del(nc, 0x61696363u), nc, "group deleted");
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "acdgrp%d", i);
+		check(if_nametoindex(name) == 0, "%s went with its group", name);
+		close(fd[i]);
+	}
+	check((int)if_nametoindex(TUN_NAME) == outside, "the link outside the group stays");
+	must(netcfg_group_del(nc, 0x61696363u), nc, "an empty group deleted (nothing to do)");
+}
+
 static void step_link(struct netcfg *nc, int ifindex)
 {
 	struct netcfg_link l;
@@ -575,6 +598,7 @@ int main(void)
 
 	step_link(nc, ifindex);
 	step_route_kind(nc);
+	step_group(nc, ifindex);
 	step_monitor(m, &ev, "after link up");
 	check(ev.link_new >= 1 && ev.link_up_seen, "monitor saw %d link event(s), up seen: %d",
 	      ev.link_new, ev.link_up_seen);

@@ -44,6 +44,7 @@ struct worker {
 	struct p41 p41;
 	struct tunnel_counters *c;
 	struct tunnel_counters counters;
+	struct tunnel_counters counters_sent;   /* as last reported by the periodic timer */
 	uint64_t drops_seen[DROP_REASON_COUNT]; /* already reported */
 	/* Warnings triggered by network input, rate-limited. */
 	struct log_ratelimit rx_rl, drop_rl;
@@ -222,7 +223,12 @@ static void on_tun(EV_P_ ev_io *io, int revents)
 		n = datapath_from_tun(&w->dp, now_epoch());
 	else
 		n = p41_from_tun(&w->p41);
-	if (n < 0) {
+	if (n == -EBADFD) {
+		/* The link was removed (the parent removes them all at shutdown). */
+		log_info("link %s is gone; stopping", w->tc->name);
+		w->exit_code = 1;
+		ev_break(EV_A_ EVBREAK_ALL);
+	} else if (n < 0) {
 		errno = -n;
 		log_warn("reading from %s", w->tc->name);
 		w->exit_code = 1;
@@ -407,12 +413,22 @@ static void report_drops(struct worker *w)
 	log_ratelimit_flush(&w->rx_rl, "receive errors from the PoP");
 }
 
+/*
+ * Periodic report to the parent, only when something changed: a thousand
+ * idle tunnels must not wake the parent a thousand times a second.  The
+ * parent's IPC_P_COUNTERS_REQ is always answered.
+ */
 static void on_counters(EV_P_ ev_timer *t, int revents)
 {
+	struct worker *w = t->data;
+
 	(void)loop;
 	(void)revents;
-	send_counters(t->data);
-	report_drops(t->data);
+	if (memcmp(w->c, &w->counters_sent, sizeof(w->counters_sent)) != 0) {
+		w->counters_sent = *w->c;
+		send_counters(w);
+	}
+	report_drops(w);
 }
 
 /*

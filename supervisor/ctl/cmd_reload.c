@@ -15,6 +15,6 @@ int cmd_reload(struct ctl *ctl, int argc, char **argv)
 	if (!reply)
 		return rc;
 	if (!ctl->json && json_is_true(json_object_get(reply, "ok")))
-		printf("reloaded: %s\n", ctl_str(reply, "message"));
+		printf("%s\n", ctl_str(reply, "message")); /* "reloaded: N added, ..." */
 	return ctl_finish(ctl, reply);
 }

@@ -318,6 +318,23 @@ static void test_build_link(void **state)
 	assert_int_equal(ifi->ifi_index, 12);
 	tb_parse(nlh, sizeof(*ifi), &t);
 	assert_int_equal(t.count, 0);
+
+	/* A link into a group; a whole group removed (no index: the group is the key). */
+	nlh = netcfg_build_link_group(buf, 8, 12, 0x61696363u);
+	assert_request(nlh, RTM_NEWLINK, 0, 8);
+	ifi = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(ifi->ifi_index, 12);
+	assert_int_equal(ifi->ifi_change, 0);
+	tb_parse(nlh, sizeof(*ifi), &t);
+	assert_u32_attr(t.a[IFLA_GROUP], 0x61696363u);
+	assert_int_equal(t.count, 1);
+	nlh = netcfg_build_group_del(buf, 9, 0x61696363u);
+	assert_request(nlh, RTM_DELLINK, 0, 9);
+	ifi = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(ifi->ifi_index, 0);
+	tb_parse(nlh, sizeof(*ifi), &t);
+	assert_u32_attr(t.a[IFLA_GROUP], 0x61696363u);
+	assert_int_equal(t.count, 1);
 }
 
 /* The sit nest: kind "sit", then the tunnel data. */
