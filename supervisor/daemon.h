@@ -56,7 +56,8 @@ struct daemon {
 	ev_tstamp shutdown_started;
 	struct limiter limiter;
 	char limiter_path[TUNNEL_PATH_MAX + 16];
-	ev_timer token_w; /* wakes the fetch scheduler when the next token is due */
+	int limiter_save_err; /* fetch.c: the last save of limiter_path failed (-errno), 0: fine */
+	ev_timer token_w;     /* wakes the fetch scheduler when the next token is due */
 	struct fetch_rt fetch;
 	struct hooks *hooks; /* setup scripts (hook.c) */
 	struct heal *heal;

@@ -41,9 +41,24 @@ static void limiter_persist(struct daemon *d, const char *why)
 {
 	int err = limiter_save(&d->limiter, d->limiter_path);
 
+	d->limiter_save_err = err < 0 ? err : 0;
 	if (err < 0)
 		log_warnx("limiter: cannot save %s after %s: %s", d->limiter_path, why,
 		          strerror(-err));
+}
+
+/*
+ * Why a tunnel waits, with what stands in the way beyond the next token:
+ * a state directory that is full or read-only shows in status, not only
+ * in the log (no connection is made until the grant is on disk).
+ */
+static void wait_reason(const struct daemon *d, const char *why, char *out, size_t len)
+{
+	if (d->limiter_save_err)
+		snprintf(out, len, "%s; cannot save the limiter state %s: %s", why, d->limiter_path,
+		         strerror(-d->limiter_save_err));
+	else
+		snprintf(out, len, "%s", why);
 }
 
 static void fetch_now(struct daemon *d);
@@ -110,9 +125,12 @@ static void schedule(struct daemon *d, double after_s)
 static void wait_for_token(struct daemon *d, double wait_s, const char *why,
                            const struct tic_account *acct)
 {
+	char reason[512];
+
+	wait_reason(d, why, reason, sizeof(reason));
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 		if (t->state == TS_WAITING && fetch_plan_same_account(&t->entry.conf.account, acct))
-			tunnel_set_state(t, TS_WAITING, "%s", why);
+			tunnel_set_state(t, TS_WAITING, "%s", reason);
 	schedule(d, wait_s);
 }
 
@@ -322,10 +340,11 @@ static void fetch_now(struct daemon *d)
 	}
 	/* The grant must be on disk before the connection is made. */
 	err = limiter_save(&d->limiter, d->limiter_path);
+	d->limiter_save_err = err < 0 ? err : 0;
 	if (err < 0) {
 		log_warnx("limiter: cannot save %s: %s; not connecting to TIC", d->limiter_path,
 		          strerror(-err));
-		wait_for_token(d, FETCH_SAVE_RETRY, "cannot save the limiter state; retrying",
+		wait_for_token(d, FETCH_SAVE_RETRY, "not connecting to TIC (retrying in 5 s)",
 		               b.account);
 		return;
 	}
