@@ -51,7 +51,22 @@ sed 's/^/#   /' "$TMP/cap.err"
 check "captured one" test -s "$TMP/cap.json"
 [ -s "$TMP/cap.json" ] || fail_now "no capture"
 cap_epoch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["epoch"])' "$TMP/cap.json")
-rx0=$(counter rx_packets)
+# The parent's counters lag the worker's by up to one watchdog interval
+# (2 s): the baseline is rx_packets once it stayed the same for 3 s
+# (polled, at most 20 s).
+rx_settled() {
+	local last now since deadline=$(($(date +%s) + 20))
+	last=$(counter rx_packets)
+	since=$(date +%s)
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		now=$(counter rx_packets)
+		[ "$now" != "$last" ] && { last=$now; since=$(date +%s); }
+		[ $(($(date +%s) - since)) -ge 3 ] && break
+		sleep 0.2
+	done
+	echo "$last"
+}
+rx0=$(rx_settled)
 replay0=$(counter drops.replay)
 clock0=$(counter drops.clock)
 
