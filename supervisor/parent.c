@@ -59,13 +59,18 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	fetch_shutdown(d);
 	/* Nothing is repaired any more; the links' going makes a flood of events. */
 	heal_close(d);
-	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		tunnel_stop(t);
-	/* Routing is gone; the links go in one kernel batch instead of one by
-	 * one as each worker exits (a thousand would take seconds). */
+	/*
+	 * The links first, in one kernel batch (their addresses and routes go
+	 * with them): a worker removing its own link on exit holds the kernel's
+	 * rtnl lock for milliseconds, and a thousand of them one by one would
+	 * hold up the rule removals below for seconds.  Workers whose link is
+	 * gone exit by themselves.
+	 */
 	if (netcfg_group_del(d->nc, WORKERS_LINK_GROUP) < 0)
 		log_warnx("cannot remove the tunnel links (group 0x%x): %s", WORKERS_LINK_GROUP,
 		          netcfg_errmsg(d->nc));
+	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+		tunnel_stop(t);
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
 	ev_timer_init(&d->shutdown_w, on_shutdown_check, 0.05, 0.05);
 	d->shutdown_w.data = d;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 static bool account_same(const struct tic_account *a, const struct tic_account *b)
 {
 	return strcmp(a->server, b->server) == 0 && strcmp(a->username, b->username) == 0 &&
@@ -132,7 +134,7 @@ void reload_match(const struct tunnel_entry *const *old, size_t nold,
 	for (size_t j = 0; j < nnew; j++)
 		old_of_new[j] = -1;
 	if (!taken)
-		return; /* out of memory: every tunnel looks new (the caller fails on the adds) */
+		fatalx("out of memory");
 	if (index_build(&x, old, nold) < 0) {
 		match_slow(old, nold, neu, nnew, old_of_new, taken);
 		free(taken);

@@ -26,7 +26,8 @@ N=${3:-${BENCH_N:-20}}
 IDLE=${4:-${BENCH_IDLE:-30}}
 HALF=$((N / 2))
 TMP=$(mktemp -d /tmp/aiccud-bench.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+# BENCH_KEEP=FILE keeps aiccud's log there (to see where the time went)
+trap 'lab_down; [ -n "${BENCH_KEEP:-}" ] && cp "$TMP/aiccud.log" "$BENCH_KEEP"; rm -rf "$TMP"' EXIT
 SOCK=$TMP/run/aiccud.sock
 # The PoP keeps one TUN per tunnel open, aiccud one socket per worker.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -194,6 +195,19 @@ check_eq "every tunnel was started exactly once (only the new ones by the reload
 grep -q "reloaded: $((N - HALF)) added, 0 removed, 0 changed, $HALF unchanged" "$TMP/reload.out"
 check "the reload reports $((N - HALF)) added, $HALF unchanged" test $? -eq 0
 
+# ---- stop --all leaves nothing behind; then all up again for the SIGTERM
+left() { # rules routes links
+	echo "$(ip -n "$NS_CLI" -6 rule show | grep -c 'proto 157') $(ip -n "$NS_CLI" -6 route show table all proto 157 | wc -l) $(ip -n "$NS_CLI" -o link show | grep -c ' sixxs')"
+}
+t0=$(now_ms)
+ctl stop --all >/dev/null
+check_eq "stop --all: exit 0" 0 $?
+say "stop --all (every worker gone)" "$(($(now_ms) - t0)) ms"
+check_eq "stop --all leaves no rule, route or link" "0 0 0" "$(left)"
+ctl start --all --no-wait >/dev/null
+wait_for $((60 + N / 10)) all_up "$N"
+check "all $N up again after start --all" all_up "$N"
+
 # ---- SIGTERM to exit, and what is left behind
 mapfile -t W < <(workers)
 t0=$(date +%s%N)
@@ -201,6 +215,17 @@ lab_kill TERM "$AICCUD_PID"
 wait "$AICCUD_PID"
 rc=$?
 say "SIGTERM to exit" "$((($(date +%s%N) - t0) / 1000000)) ms, exit status $rc (goal < 3000 ms)"
+# The parent's own view, from its log: signal received -> stopped
+say "... in aiccud's log, signal to stopped" "$(python3 - "$TMP/aiccud.log" <<'PY'
+import re, sys
+t = {}
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"(\d+):(\d+):([\d.]+) aiccud: (signal 15|stopped$)", line.strip())
+    if m:
+        t[m.group(4)] = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+print("%.0f ms" % ((t["stopped"] - t["signal 15"]) * 1000) if len(t) == 2 else "?")
+PY
+)"
 left_rules=$(ip -n "$NS_CLI" -6 rule show | grep -c 'proto 157')
 left_routes=$(ip -n "$NS_CLI" -6 route show table all proto 157 | wc -l)
 left_links=$(ip -n "$NS_CLI" -o link show | grep -c ' sixxs')
