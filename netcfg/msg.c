@@ -356,6 +356,33 @@ int netcfg_parse_route(const struct nlmsghdr *nlh, struct netcfg_route *r)
 	return 0;
 }
 
+int netcfg_parse_route_dst(const struct nlmsghdr *nlh, struct netcfg_route_dst *r)
+{
+	const struct nlattr *tb[RTA_MAX + 1];
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	int err;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) || !is_route_msg(nlh->nlmsg_type))
+		return -EINVAL;
+	if (rtm->rtm_family != AF_INET6 || (rtm->rtm_flags & RTM_F_CLONED))
+		return -ENOENT;
+	err = attrs_parse(nlh, sizeof(*rtm), route_policy, RTA_MAX, tb);
+	if (err < 0)
+		return err;
+	if (!prefix_len_ok(rtm->rtm_dst_len) || (rtm->rtm_dst_len > 0 && !tb[RTA_DST]))
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	r->table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	r->protocol = rtm->rtm_protocol;
+	r->type = rtm->rtm_type;
+	r->dst_len = rtm->rtm_dst_len;
+	if (tb[RTA_DST])
+		memcpy(&r->dst, mnl_attr_get_payload(tb[RTA_DST]), sizeof(r->dst));
+	if (tb[RTA_OIF])
+		r->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	return 0;
+}
+
 static const struct attr_policy rule_policy[FRA_MAX + 1] = {
     [FRA_SRC] = {MNL_TYPE_BINARY, sizeof(struct in6_addr)},
     [FRA_TABLE] = {MNL_TYPE_U32, 0},

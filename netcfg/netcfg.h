@@ -38,6 +38,16 @@ struct netcfg_route {
 	uint8_t protocol;    /* NETCFG_PROTO for ours */
 };
 
+/* Where any IPv6 route goes, whatever its kind: what the host already routes. */
+struct netcfg_route_dst {
+	uint32_t table;
+	int ifindex; /* RTA_OIF; 0 for multipath and routes without a device */
+	struct in6_addr dst;
+	uint8_t dst_len;
+	uint8_t protocol;
+	uint8_t type; /* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
+};
+
 struct netcfg_rule {
 	struct in6_addr src;
 	uint8_t src_len; /* 128 for a host address */
@@ -151,6 +161,9 @@ typedef int (*netcfg_route_cb)(const struct netcfg_route *r, void *arg);
 /* table 0: every table; protocol 0: any protocol */
 int netcfg_route_list(struct netcfg *nc, uint32_t table, uint8_t protocol, netcfg_route_cb cb,
                       void *arg);
+/* Every IPv6 route of every table, of any kind (netcfg_parse_route_dst). */
+typedef int (*netcfg_route_dst_cb)(const struct netcfg_route_dst *r, void *arg);
+int netcfg_route_dst_list(struct netcfg *nc, netcfg_route_dst_cb cb, void *arg);
 /*
  * The type (RTN_UNICAST, RTN_LOCAL, ...) of the route the kernel would use
  * toward dst (RTM_GETROUTE), or -errno.  RTN_LOCAL means dst is one of
@@ -232,6 +245,8 @@ struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in
  */
 /* -ENOENT unless a plain IPv6 unicast route (no gateway, source, multipath, clone) */
 int netcfg_parse_route(const struct nlmsghdr *nlh, struct netcfg_route *r);
+/* Any IPv6 route's destination (gateway, multipath, local, unreachable...); -ENOENT: cloned */
+int netcfg_parse_route_dst(const struct nlmsghdr *nlh, struct netcfg_route_dst *r);
 /* -ENOENT unless IPv6, action "lookup table", and no selector but the source */
 int netcfg_parse_rule(const struct nlmsghdr *nlh, struct netcfg_rule *r);
 int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a); /* -ENOENT if not IPv6 */

@@ -601,6 +601,27 @@ int netcfg_route_list(struct netcfg *nc, uint32_t table, uint8_t protocol, netcf
 	return err;
 }
 
+static int parse_route_dst_item(const struct nlmsghdr *nlh, void *item)
+{
+	return netcfg_parse_route_dst(nlh, item);
+}
+
+int netcfg_route_dst_list(struct netcfg *nc, netcfg_route_dst_cb cb, void *arg)
+{
+	struct collect c = {.type = RTM_NEWROUTE,
+	                    .size = sizeof(struct netcfg_route_dst),
+	                    .parse = parse_route_dst_item};
+	const struct netcfg_route_dst *items;
+	size_t i;
+	int err = dump(nc, RTM_GETROUTE, sizeof(struct rtmsg), &c);
+
+	items = (const struct netcfg_route_dst *)(void *)c.items;
+	for (i = 0; err == 0 && i < c.n; i++)
+		err = cb(&items[i], arg);
+	free(c.items);
+	return err;
+}
+
 /* ---- rules ---- */
 
 static bool prefix_equal(const struct in6_addr *a, const struct in6_addr *b, unsigned len)

@@ -15,6 +15,7 @@
  * only I/O is reading the files and listing conf_dir.
  */
 #include "config_int.h"
+#include "tpolicy.h"
 #include "limiter.h"
 #include "policy.h"
 
@@ -134,6 +135,8 @@ const struct key config_tunnel_keys[] = {
     KEY("params", "heartbeat_interval", K_U32, struct tunnel_conf, params.heartbeat_interval, 1,
         3600, 0),
     KEY("params", "mtu", K_U32, struct tunnel_conf, params.mtu, 1280, 65535, 0),
+    /* The explicit key that lets a file's tunnel prefix be shorter than /64 (tpolicy.h). */
+    KEY("params", "min_prefix_len", K_PREFIX_LEN, struct tunnel_conf, min_prefix_len, 1, 128, 0),
 };
 
 const size_t config_main_nkeys = NKEYS(config_main_keys);
@@ -850,6 +853,7 @@ static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *in
 	tc->liveness_misses = DEFAULT_LIVENESS_MISSES;
 	tc->params.heartbeat_interval = DEFAULT_HEARTBEAT;
 	tc->params.mtu = DEFAULT_PARAMS_MTU;
+	tc->min_prefix_len = TPOLICY_PREFIX_MIN;
 }
 
 static void require(struct pctx *p, int sect, const char *name, const char *why)
@@ -890,8 +894,42 @@ static void check_addresses(struct pctx *p, const struct tunnel_params *tp)
 		            "ipv6_pop is the same address as ipv6_local");
 }
 
-static void validate_params(struct pctx *p, const struct tunnel_params *tp)
+/*
+ * The tunnel-parameter policy every source goes through (tpolicy.h), with
+ * the file's own min_prefix_len; the line is that of the key it names.
+ */
+/* Given, but its value was refused (an error already names it). */
+static bool config_key_refused(const struct pctx *p, const char *section, const char *name)
 {
+	return config_given(p, section, name) && !usable(p, section, name);
+}
+
+static void check_policy(struct pctx *p, const struct tunnel_conf *tc)
+{
+	static const char *const keys[] = {"prefix_len", "ipv6_local", "ipv6_pop", "ipv4_pop",
+	                                   "mtu"};
+	struct tpolicy_limits lim;
+	char err[256];
+	int line = p->sect_line[TS_PARAMS];
+
+	tpolicy_conf_limits(tc, &lim);
+	if (tpolicy_check_params(&tc->params, &lim, TPOLICY_KEYS_FILE, err, sizeof(err)) == 0)
+		return;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strncmp(err, keys[i], strlen(keys[i])) && err[strlen(keys[i])] == ':' &&
+		    config_given(p, "params", keys[i]))
+			line = config_given(p, "params", keys[i]);
+	if (!strncmp(err, "prefix_len:", 11))
+		config_perr(p, line, "%s (set min_prefix_len to allow a shorter one)", err);
+	else
+		config_perr(p, line, "%s", err);
+}
+
+static void validate_params(struct pctx *p, const struct tunnel_conf *tc)
+{
+	const struct tunnel_params *tp = &tc->params;
+	size_t nerr = p->nerr;
+
 	static const char *const req[] = {"type", "ipv6_local", "ipv6_pop", "prefix_len",
 	                                  "ipv4_pop"};
 	const char *type = tunnel_type_name(tp->type);
@@ -918,6 +956,12 @@ static void validate_params(struct pctx *p, const struct tunnel_params *tp)
 	if (usable(p, "params", "ipv6_local") && usable(p, "params", "ipv6_pop") &&
 	    usable(p, "params", "prefix_len"))
 		check_addresses(p, tp);
+	/* One message per problem: the policy only on values that parsed and passed above. */
+	if (p->nerr == nerr && usable(p, "params", "ipv6_local") &&
+	    usable(p, "params", "ipv6_pop") && usable(p, "params", "prefix_len") &&
+	    usable(p, "params", "ipv4_pop") && !config_key_refused(p, "params", "mtu") &&
+	    !config_key_refused(p, "params", "min_prefix_len"))
+		check_policy(p, tc);
 }
 
 static void validate_account(struct pctx *p, const struct tic_account *a, int line)
@@ -962,7 +1006,7 @@ static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const 
 		config_perr(p, tic_line,
 		            "tic = no needs a [params] section with the tunnel's parameters");
 	} else {
-		validate_params(p, &tc->params);
+		validate_params(p, tc);
 	}
 	check_secret(p, st,
 	             (config_given(p, "tic", "password") && tc->account.password[0]) ||

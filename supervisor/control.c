@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "control_req.h"
 #include "log.h"
 
 /* ---- output queue ---- */
@@ -164,19 +165,14 @@ static json_t *dispatch(struct client *cl, int argc, char **argv)
 
 static void client_request(struct client *cl)
 {
-	char *argv[CONTROL_ARGS_MAX + 1], *save = NULL, *word;
-	int argc = 0;
+	char *argv[CONTROL_ARGS_MAX + 1];
+	int argc = creq_split(cl->in, argv, CONTROL_ARGS_MAX);
 	json_t *reply;
 
-	for (word = strtok_r(cl->in, " \t\r", &save); word; word = strtok_r(NULL, " \t\r", &save)) {
-		if (argc == CONTROL_ARGS_MAX) {
-			control_send(cl, control_error("usage", "too many words in the request"),
-			             true);
-			return;
-		}
-		argv[argc++] = word;
+	if (argc < 0) {
+		control_send(cl, control_error("usage", "too many words in the request"), true);
+		return;
 	}
-	argv[argc] = NULL;
 	reply = argc ? dispatch(cl, argc, argv) : control_error("usage", "empty request");
 	if (reply)
 		control_send(cl, reply, true);
@@ -188,7 +184,7 @@ static void on_client_read(EV_P_ ev_io *io, int revents)
 	struct client *cl = io->data;
 	char discard[256];
 	ssize_t n;
-	char *nl;
+	size_t at;
 
 	(void)revents;
 	if (cl->have_request) {
@@ -212,17 +208,31 @@ static void on_client_read(EV_P_ ev_io *io, int revents)
 	}
 	cl->inlen += (size_t)n;
 	cl->in[cl->inlen] = '\0';
-	nl = strchr(cl->in, '\n');
-	if (nl) {
-		*nl = '\0';
+	switch (creq_scan(cl->in, cl->inlen, sizeof(cl->in) - 1, &at)) {
+	case CREQ_INCOMPLETE:
+		break;
+	case CREQ_LINE:
+		cl->in[at] = '\0';
 		cl->have_request = true;
 		client_request(cl);
-	} else if (cl->inlen == sizeof(cl->in) - 1) {
+		break;
+	case CREQ_BAD_BYTE:
+		/* Never valid, whatever follows: say so now, not after the idle time. */
+		cl->have_request = true;
+		control_send(cl,
+		             control_error("usage",
+		                           "invalid byte 0x%02x at offset %zu of the request (only "
+		                           "printable ASCII words, one line)",
+		                           (unsigned char)cl->in[at], at),
+		             true);
+		break;
+	case CREQ_TOO_LONG:
 		cl->have_request = true;
 		control_send(
 		    cl,
 		    control_error("usage", "request longer than %d bytes", CONTROL_LINE_MAX - 1),
 		    true);
+		break;
 	}
 	(void)loop;
 }
@@ -299,6 +309,71 @@ static void client_identify(struct client *cl)
 	    (c->have_group && (cl->cred.gid == c->group || peer_in_group(cl->fd, c->group)));
 }
 
+static bool is_root(const struct client *cl)
+{
+	return cl->cred.uid == 0;
+}
+
+static void count_clients(const struct control *c, const struct client *nw, struct admit_counts *n)
+{
+	memset(n, 0, sizeof(*n));
+	for (const struct client *o = c->clients; o; o = o->next) {
+		bool idle = !o->have_request, same = o->cred.uid == nw->cred.uid;
+
+		n->total++;
+		n->nonroot += !is_root(o);
+		n->of_uid += same;
+		n->idle += idle;
+		n->idle_nonroot += idle && !is_root(o);
+		n->idle_of_uid += idle && same;
+	}
+}
+
+/* The oldest idle connection of the scope (the list is newest first). */
+static struct client *oldest_idle(const struct control *c, enum admit_scope scope)
+{
+	struct client *found = NULL;
+
+	for (struct client *o = c->clients; o; o = o->next) {
+		if (o->have_request || (scope == ADMIT_SCOPE_NONROOT && is_root(o)))
+			continue;
+		found = o;
+	}
+	return found;
+}
+
+/*
+ * Per-uid shares, a reserve for root, idle connections closed to make
+ * room (control_req.h).  Refusals and evictions are logged rate-limited:
+ * a flood of connections must not become a flood of log lines.
+ */
+static bool client_admit(struct control *c, struct client *cl)
+{
+	static const struct admit_limits lim = {CONTROL_MAX_CONNS, CONTROL_ROOT_RESERVE,
+	                                        CONTROL_PER_UID};
+	struct admit_counts n;
+	enum admit_scope scope;
+	enum admit_verdict v;
+	struct client *victim;
+
+	count_clients(c, cl, &n);
+	v = admit_decide(&lim, &n, is_root(cl), &scope);
+	if (v == ADMIT_OK)
+		return true;
+	if (v == ADMIT_EVICT_IDLE && (victim = oldest_idle(c, scope))) {
+		log_ratelimited_at(&c->evict_rl, ev_now(c->d->loop),
+		                   "control: %u connections open; closed an idle one of uid %d "
+		                   "for uid %d",
+		                   n.total, (int)victim->cred.uid, (int)cl->cred.uid);
+		client_free(victim);
+		return true;
+	}
+	log_ratelimited_at(&c->conn_rl, ev_now(c->d->loop),
+	                   "control: refused a connection from uid %d (pid %d): %s (%u open)",
+	                   (int)cl->cred.uid, (int)cl->cred.pid, admit_verdict_text(v), n.total);
+	return false;
+}
+
 static void on_accept(EV_P_ ev_io *io, int revents)
 {
 	struct control *c = io->data;
@@ -309,24 +384,25 @@ static void on_accept(EV_P_ ev_io *io, int revents)
 	fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (c->nclients >= CONTROL_MAX_CONNS) {
-		log_warnx("control: %u connections open; refusing another", c->nclients);
-		close(fd);
-		return;
-	}
 	cl = calloc(1, sizeof(*cl));
 	if (!cl)
 		fatalx("out of memory");
 	cl->ctl = c;
 	cl->fd = fd;
 	client_identify(cl);
+	if (!client_admit(c, cl)) {
+		close(fd);
+		free(cl);
+		return;
+	}
 	cl->next = c->clients;
 	c->clients = cl;
 	c->nclients++;
 	ev_io_init(&cl->rio, on_client_read, fd, EV_READ);
 	ev_io_init(&cl->wio, on_client_write, fd, EV_WRITE);
 	ev_init(&cl->idle, on_client_idle);
-	cl->idle.repeat = CONTROL_IDLE;
+	/* A crowded table gets less patience with connections that say nothing. */
+	cl->idle.repeat = c->nclients > CONTROL_MAX_CONNS / 2 ? CONTROL_IDLE_BUSY : CONTROL_IDLE;
 	ev_init(&cl->tick, control_wait_tick);
 	cl->tick.repeat = CONTROL_TICK;
 	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl;
@@ -438,6 +514,8 @@ int control_open(struct daemon *d, struct control **out, char *msg, size_t msgle
 		return -ENOMEM;
 	c->d = d;
 	c->fd = c->lock_fd = -1;
+	c->conn_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 3);
+	c->evict_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(60, 3);
 	c->started = time(NULL);
 	if (strlen(path) >= sizeof(c->path)) {
 		snprintf(msg, msglen, "control socket path too long (%zu bytes, at most %zu): %s",

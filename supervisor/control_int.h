@@ -18,11 +18,15 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "log.h"
 #include "waiter.h"
 
 #define CONTROL_LINE_MAX     512
 #define CONTROL_IDLE         10.0 /* seconds to send the request line */
 #define CONTROL_MAX_CONNS    64
+#define CONTROL_ROOT_RESERVE 8   /* of them only for root: its status always answers */
+#define CONTROL_PER_UID      16  /* most one non-root uid may hold */
+#define CONTROL_IDLE_BUSY    1.0 /* the idle time once more than half are taken */
 #define CONTROL_ARGS_MAX     4
 #define CONTROL_TICK         5.0         /* seconds between "still waiting" lines */
 #define CONTROL_PROGRESS_MAX (64 * 1024) /* queued progress beyond this is dropped */
@@ -60,6 +64,8 @@ struct control {
 	ev_io accept_w;
 	struct client *clients;
 	unsigned nclients;
+	struct log_ratelimit conn_rl;  /* refused connections */
+	struct log_ratelimit evict_rl; /* idle ones closed to make room */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 

@@ -42,6 +42,7 @@ static void limiter_persist(struct daemon *d, const char *why)
 {
 	int err = limiter_save(&d->limiter, d->limiter_path);
 
+	d->limiter_save_err = err < 0 ? err : 0;
 	if (err < 0)
 		log_warnx("limiter: cannot save %s after %s: %s", d->limiter_path, why,
 		          strerror(-err));

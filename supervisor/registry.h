@@ -56,6 +56,9 @@ struct tunnel_rt {
 	ev_io ipc_w;
 	ev_child child_w;
 	ev_timer kill_w;
+	ev_timer watchdog_w;    /* workers.c: the periodic counters request */
+	unsigned wd_unanswered; /* requests sent since the last counters arrived */
+	bool hung;              /* the watchdog killed this worker */
 	int ifindex;
 	bool policy_installed;
 	bool policy_adopted; /* its rule/route were left by an earlier aiccud (reconcile) */

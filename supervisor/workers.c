@@ -22,19 +22,31 @@
 #include "cache.h"
 #include "child.h"
 #include "hook.h"
+#include "hostview.h"
 #include "ipc.h"
 #include "log.h"
 #include "policy.h"
 #include "privsep.h"
+#include "tpolicy.h"
 #include "worker.h"
 
 /* A worker that ignores SIGTERM this long gets SIGKILL. */
 #define WORKER_STOP_TIMEOUT 5.0
+/*
+ * The watchdog: a running worker is asked for its counters every
+ * WATCHDOG_INTERVAL seconds; WATCHDOG_MISSES requests in a row without an
+ * answer mean its loop is stuck (stopped, deadlocked): it is killed and
+ * restarted like a worker that died.  Bound: about
+ * (WATCHDOG_MISSES + 1) * WATCHDOG_INTERVAL seconds.
+ */
+#define WATCHDOG_INTERVAL 2.0
+#define WATCHDOG_MISSES   3
 
 static void on_worker_msg(EV_P_ ev_io *io, int revents);
 static void on_child(EV_P_ ev_child *c, int revents);
 static void on_kill_timeout(EV_P_ ev_timer *w, int revents);
 static void on_backoff(EV_P_ ev_timer *w, int revents);
+static void on_watchdog(EV_P_ ev_timer *w, int revents);
 
 void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
 {
@@ -46,13 +58,16 @@ void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
 	backoff_init(&t->backoff, &bp);
 	ev_init(&t->backoff_w, on_backoff);
 	ev_init(&t->kill_w, on_kill_timeout);
-	t->backoff_w.data = t->kill_w.data = t;
+	ev_init(&t->watchdog_w, on_watchdog);
+	t->watchdog_w.repeat = WATCHDOG_INTERVAL;
+	t->backoff_w.data = t->kill_w.data = t->watchdog_w.data = t;
 }
 
 void tunnel_release(struct tunnel_rt *t)
 {
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	ev_timer_stop(t->d->loop, &t->kill_w);
+	ev_timer_stop(t->d->loop, &t->watchdog_w);
 }
 
 bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
@@ -142,8 +157,55 @@ static bool params_acceptable(const struct tunnel_rt *t, const struct tunnel_par
 	return true;
 }
 
+/* The links of every tunnel with a worker: what is on them is aiccud's, not the host's. */
+static int *own_links(const struct tunnel_rt *t, size_t *n)
+{
+	size_t cap = registry_count(t->reg) + 1;
+	int *own = calloc(cap, sizeof(*own));
+	const struct tunnel_rt *o;
+
+	*n = 0;
+	if (!own)
+		return NULL;
+	own[(*n)++] = t->ifindex;
+	for (o = registry_first(t->reg); o && *n < cap; o = registry_next(o))
+		if (o != t && o->ifindex > 0)
+			own[(*n)++] = o->ifindex;
+	return own;
+}
+
+/*
+ * The parameters a worker reports go through the same policy as where
+ * they entered (tpolicy.h), now against the host's live addresses and
+ * routes: only then does the parent install routing.  0, or -errno with
+ * the message in err.
+ */
+static int params_recheck(const struct tunnel_rt *t, const struct tunnel_params *p, char *err,
+                          size_t errlen)
+{
+	const struct tunnel_conf *tc = &t->entry.conf;
+	enum tpolicy_keys keys = tc->tic ? TPOLICY_KEYS_TIC : TPOLICY_KEYS_FILE;
+	struct tpolicy_limits lim;
+	size_t nown;
+	int *own, r;
+
+	tpolicy_conf_limits(tc, &lim);
+	r = tpolicy_check_params(p, &lim, keys, err, errlen);
+	if (r < 0)
+		return r;
+	own = own_links(t, &nown);
+	if (!own) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = hostview_check(t->d->nc, p, tc->routed, tc->nrouted, own, nown, keys, err, errlen);
+	free(own);
+	return r;
+}
+
 static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 {
+	char refusal[256];
 	char saved_password[TUNNEL_PASSWORD_MAX];
 	const char *what = "";
 	unsigned pruned = 0;
@@ -159,6 +221,20 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		tunnel_stop(t);
 		tunnel_event(t, LC_FAIL, "unusable tunnel parameters %s/%u: %s", a,
 		             up->params.prefix_len, what);
+		return;
+	}
+	if (params_recheck(t, &up->params, refusal, sizeof(refusal)) < 0) {
+		char src[300];
+		const struct tunnel_conf *tc = &t->entry.conf;
+
+		if (tc->tic)
+			snprintf(src, sizeof(src), "%s from TIC server %s", tc->id,
+			         tc->account.server);
+		else
+			snprintf(src, sizeof(src), "tunnel file %s", tc->file);
+		log_warnx("%s: refused the parameters of %s: %s", tc->name, src, refusal);
+		tunnel_stop(t);
+		tunnel_event(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
 		return;
 	}
 	/* Keep a file tunnel's password: the worker's report carries none. */
@@ -255,9 +331,10 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 			worker_failed(t, p);
 		else if (type == IPC_W_NEED_TIC && t->state == TS_STARTING)
 			need_tic(t, p);
-		else if (type == IPC_W_COUNTERS)
+		else if (type == IPC_W_COUNTERS) {
 			memcpy(&t->counters, p, sizeof(t->counters));
-		else if (type == IPC_W_REPAIRED)
+			t->wd_unanswered = 0;
+		} else if (type == IPC_W_REPAIRED)
 			repair_answered(t, p);
 		else if (type == IPC_W_PRIV && t->state == TS_UP)
 			privsep_request(t, p);
@@ -274,6 +351,12 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 
 static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t len)
 {
+	if (t->hung) {
+		snprintf(buf, len,
+		         "worker hung: no answer to %d counters requests in %.0f s; killed",
+		         WATCHDOG_MISSES, WATCHDOG_MISSES * WATCHDOG_INTERVAL);
+		return;
+	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		snprintf(buf, len,
 		         "worker killed by signal %d (%s): a system call outside its seccomp "
@@ -351,6 +434,7 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 {
 	ev_io_stop(t->d->loop, &t->ipc_w);
 	ev_timer_stop(t->d->loop, &t->kill_w);
+	ev_timer_stop(t->d->loop, &t->watchdog_w);
 	close(t->ipc_fd);
 	t->ipc_fd = -1;
 	t->pid = 0;
@@ -359,6 +443,7 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	t->ifindex = 0;
 	exit_text(t, status, t->last_exit, sizeof(t->last_exit));
 	t->link_lost = false;
+	t->hung = false;
 	if (t->need_tic && t->state == TS_STARTING) {
 		char why[sizeof(t->reason)];
 
@@ -405,6 +490,31 @@ static void on_kill_timeout(EV_P_ ev_timer *w, int revents)
 	}
 }
 
+/* Only a worker in its loop (link up) can answer; one that stops answering is killed. */
+static void on_watchdog(EV_P_ ev_timer *w, int revents)
+{
+	struct tunnel_rt *t = w->data;
+
+	(void)revents;
+	if (t->pid <= 0 || t->ipc_fd < 0 || t->state != TS_UP || t->hung) {
+		t->wd_unanswered = 0;
+		return;
+	}
+	if (t->wd_unanswered >= WATCHDOG_MISSES) {
+		log_warnx("%s: worker hung: worker %d answered none of %u counters requests in "
+		          "%.0f s; killing it",
+		          t->entry.conf.name, (int)t->pid, t->wd_unanswered,
+		          t->wd_unanswered * WATCHDOG_INTERVAL);
+		t->hung = true;
+		kill(t->pid, SIGKILL);
+		return;
+	}
+	/* A full socket buffer means it is not reading either: that counts as unanswered. */
+	(void)ipc_send(t->ipc_fd, IPC_P_COUNTERS_REQ, NULL, 0);
+	t->wd_unanswered++;
+	(void)loop;
+}
+
 static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 {
 	static struct ipc_conf ic;
@@ -431,6 +541,9 @@ static int worker_spawn(struct tunnel_rt *t)
 	t->ipc_w.data = t->child_w.data = t;
 	ev_io_start(d->loop, &t->ipc_w);
 	ev_child_start(d->loop, &t->child_w);
+	t->wd_unanswered = 0;
+	t->hung = false;
+	ev_timer_again(d->loop, &t->watchdog_w);
 	if (ipc_send(t->ipc_fd, IPC_P_CONF, worker_conf(t), sizeof(struct ipc_conf)) < 0)
 		log_warn("%s: sending the configuration to worker %d", t->entry.conf.name,
 		         (int)pid);

@@ -11,7 +11,7 @@ MODE=${1:-}
 PACKAGES="build-essential cmake pkg-config clang-format libev-dev libinih-dev libmnl-dev
 	libgnutls28-dev libjansson-dev libcmocka-dev gnutls-bin iproute2 iputils-ping python3
 	procps util-linux man-db groff-base openssl nftables tshark iperf3 libseccomp-dev
-	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser"
+	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser clang libclang-rt-14-dev"
 
 install_deps() {
 	local missing=()
@@ -48,7 +48,9 @@ test)
 	build "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DAICCUD_SANITIZE=ON
 	cd "$ROOT/build-asan"
 	export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
-	exec ctest --output-on-failure -LE bench
+	ctest --output-on-failure -LE bench
+	# libFuzzer: every target built with clang and run for a minute (FUZZ_SECONDS)
+	exec bash "$ROOT/tests/fuzz/run-fuzzers.sh" "${FUZZ_SECONDS:-60}"
 	;;
 *)
 	echo "usage: tests/run.sh demo|test" >&2

@@ -116,13 +116,15 @@ static int parse_line(struct tic_show *p, char *line, time_t *fetched, time_t *f
 	return tic_show_line(p, line) < 0 ? -EBADMSG : 0;
 }
 
-static int parse_file(char *buf, size_t len, struct tic_tunnel *t, time_t *fetched, time_t *failed)
+int cache_parse(char *buf, size_t len, struct tic_tunnel *t, time_t *fetched, time_t *failed,
+                char *err, size_t errlen)
 {
 	struct tic_show p;
 	char *line = buf, *nl;
 	int r = 0;
 
-	if (memchr(buf, '\0', len))
+	snprintf(err, errlen, "not a tunnel cache file");
+	if (memchr(buf, '\0', len) || buf[len])
 		return -EBADMSG;
 	*fetched = -1;
 	*failed = 0;
@@ -135,14 +137,20 @@ static int parse_file(char *buf, size_t len, struct tic_tunnel *t, time_t *fetch
 		r = parse_line(&p, line, fetched, failed);
 	}
 	if (!r && *fetched < 0)
+		snprintf(err, errlen, "no 'Fetched:' line");
+	if (!r && *fetched < 0)
 		r = -EBADMSG;
-	if (!r && tic_show_end(&p, t) < 0)
+	if (!r && tic_show_end(&p, t) < 0) {
+		snprintf(err, errlen, "%s", p.err);
 		r = -EBADMSG;
+	} else if (p.error)
+		snprintf(err, errlen, "%s", p.err);
 	explicit_bzero(&p, sizeof(p));
 	return r;
 }
 
-static int read_file(int dir, const char *id, struct tic_tunnel *t, time_t *fetched, time_t *failed)
+static int read_file(int dir, const char *id, struct tic_tunnel *t, time_t *fetched, time_t *failed,
+                     char *err, size_t errlen)
 {
 	char *buf;
 	size_t len;
@@ -154,18 +162,21 @@ static int read_file(int dir, const char *id, struct tic_tunnel *t, time_t *fetc
 	r = file_read_small_at(dir, id, CACHE_FILE_MAX, 1, &buf, &len);
 	if (r)
 		return r;
-	r = parse_file(buf, len, t, fetched, failed);
+	r = cache_parse(buf, len, t, fetched, failed, err, errlen);
 	explicit_bzero(buf, len);
 	free(buf);
-	if (!r && strcmp(t->id, id))
+	if (!r && strcmp(t->id, id)) {
+		snprintf(err, errlen, "the file is for tunnel %s", t->id);
 		r = -EBADMSG;
+	}
 	return r;
 }
 
-int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched)
+int cache_read_why_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched, char *err,
+                      size_t errlen)
 {
 	time_t failed;
-	int r = read_file(dir, id, t, fetched, &failed);
+	int r = read_file(dir, id, t, fetched, &failed, err, errlen);
 
 	if (r)
 		return r;
@@ -174,13 +185,29 @@ int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched
 
 int cache_read(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched)
 {
+	char err[TIC_ERR_MAX];
+
+	return cache_read_why(state_dir, id, t, fetched, err, sizeof(err));
+}
+
+int cache_read_why(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched,
+                   char *err, size_t errlen)
+{
 	int dir, r = with_dir(state_dir, id, false, &dir);
 
+	snprintf(err, errlen, "%s", r ? strerror(-r) : "");
 	if (r)
 		return r;
-	r = cache_read_at(dir, id, t, fetched);
+	r = cache_read_why_at(dir, id, t, fetched, err, errlen);
 	close(dir);
 	return r;
+}
+
+int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched)
+{
+	char err[TIC_ERR_MAX];
+
+	return cache_read_why_at(dir, id, t, fetched, err, sizeof(err));
 }
 
 bool cache_fresh(time_t fetched, time_t now, uint32_t max_age)
@@ -203,7 +230,8 @@ int cache_mark_failed_at(int dir, const char *id)
 {
 	struct tic_tunnel t;
 	time_t fetched, failed;
-	int r = read_file(dir, id, &t, &fetched, &failed);
+	char err[TIC_ERR_MAX];
+	int r = read_file(dir, id, &t, &fetched, &failed, err, sizeof(err));
 
 	if (r)
 		return r;

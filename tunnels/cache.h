@@ -35,6 +35,16 @@ int cache_write(const char *state_dir, const struct tic_tunnel *t, time_t fetche
  * for another tunnel; other -errno from reading.
  */
 int cache_read(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched);
+/* cache_read, and on -EBADMSG err says why (the policy's refusal, a bad line). */
+int cache_read_why(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched,
+                   char *err, size_t errlen);
+/*
+ * Pure: parse a cache file's text (buf[len] must be its NUL terminator;
+ * lines are split in place).  0, or -EBADMSG with err saying why.
+ * *failed is the Failed: time, 0 when unmarked.
+ */
+int cache_parse(char *buf, size_t len, struct tic_tunnel *t, time_t *fetched, time_t *failed,
+                char *err, size_t errlen);
 /* Fetched no more than max_age seconds ago; a fetched time in the future is not fresh. */
 bool cache_fresh(time_t fetched, time_t now, uint32_t max_age);
 /*
@@ -52,6 +62,8 @@ int cache_mark_failed(const char *state_dir, const char *id);
 int cache_dir_open(const char *state_dir, bool create); /* fd or -errno */
 int cache_write_at(int dir, const struct tic_tunnel *t, time_t fetched);
 int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched);
+int cache_read_why_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched, char *err,
+                      size_t errlen);
 int cache_mark_failed_at(int dir, const char *id);
 
 #endif

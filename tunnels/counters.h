@@ -21,6 +21,7 @@ enum drop_reason {
 	DROP_OTHER_TUNNEL, /* proto-41: for another tunnel to the same PoP (not an error) */
 	DROP_LINK_LOCAL,   /* to the PoP: link-local source, the PoP drops it (not an error) */
 	DROP_SEGMENT,      /* from TUN: a super-packet we cannot split */
+	DROP_REPLAY,       /* AYIYA: seen before, or older than the replay window (replay.h) */
 	DROP_REASON_COUNT
 };
 

@@ -21,6 +21,7 @@
 #include "mss.h"
 #include "netcfg.h"
 #include "offload.h"
+#include "replay.h"
 
 /* Socket buffers sized for bursts: the default (~200 KiB) lost ~10% at speed. */
 #define DATAPATH_SOCKBUF (4 * 1024 * 1024)
@@ -51,6 +52,7 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_OTHER_TUNNEL] = "other_tunnel",
     [DROP_LINK_LOCAL] = "link_local",
     [DROP_SEGMENT] = "unsplittable",
+    [DROP_REPLAY] = "replay",
 };
 
 bool datapath_link_local_source(const uint8_t *ip6, size_t len)
@@ -355,7 +357,8 @@ int datapath_init(struct datapath *dp, int tun_fd, int udp_fd, const struct tunn
 	dp->ay = ayiya_new(p->password);
 	dp->arena = malloc(dp->arena_len);
 	dp->rx_buf = malloc((size_t)dp->rx_n * dp->rx_slot);
-	if (!dp->ay || !dp->arena || !dp->rx_buf) {
+	dp->replay = calloc(1, sizeof(*dp->replay));
+	if (!dp->ay || !dp->arena || !dp->rx_buf || !dp->replay) {
 		datapath_free(dp);
 		return -ENOMEM;
 	}
@@ -373,8 +376,10 @@ void datapath_free(struct datapath *dp)
 	dp_tun_free(&dp->tun);
 	free(dp->arena);
 	free(dp->rx_buf);
+	free(dp->replay);
 	dp->ay = NULL;
 	dp->arena = dp->rx_buf = NULL;
+	dp->replay = NULL;
 }
 
 /* Queue one message: segs datagrams of dgram bytes (the last one may be shorter). */
@@ -544,6 +549,15 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 	return err ? err : handled;
 }
 
+/* After the signature verified: drop what the PoP already sent (replay.h). */
+static bool fresh(struct datapath *dp, const uint8_t *pkt, uint32_t epoch)
+{
+	if (replay_check(dp->replay, pkt + AYIYA_HDR_LEN - AYIYA_SIG_LEN, epoch) == REPLAY_OK)
+		return true;
+	dp->c->drops[DROP_REPLAY]++;
+	return false;
+}
+
 static void deliver(struct datapath *dp, uint8_t *pkt, size_t len, uint32_t now)
 {
 	struct ayiya_view v;
@@ -553,6 +567,8 @@ static void deliver(struct datapath *dp, uint8_t *pkt, size_t len, uint32_t now)
 		dp->c->drops[drop_from_verdict(verdict)]++;
 		return;
 	}
+	if (!fresh(dp, pkt, v.epoch))
+		return;
 	if (v.opcode == AYIYA_OP_NOOP)
 		return;
 	if ((v.opcode != AYIYA_OP_FORWARD && v.opcode != AYIYA_OP_ECHO_REQUEST_FORWARD) ||

@@ -75,12 +75,14 @@ size_t dp_tun_read_room(const struct dp_tun *t, size_t headroom);
  * until dp_tun_flush when offloaded, counted. */
 void dp_tun_deliver(struct dp_tun *t, uint8_t *pkt, size_t len);
 void dp_tun_flush(struct dp_tun *t);
+struct replay;
 
 struct datapath {
 	struct dp_tun tun;
 	int udp_fd; /* connected to the PoP */
 	bool udp_gso, udp_gro;
 	struct ayiya *ay;
+	struct replay *replay;     /* what the PoP already sent (replay.h) */
 	struct in6_addr local;     /* our identity */
 	struct in6_addr pop;       /* the identity we accept */
 	struct tunnel_counters *c; /* the worker's, not owned */

@@ -55,23 +55,31 @@ int ipc_send(int fd, uint16_t type, const void *payload, size_t len)
 	return 0;
 }
 
-int ipc_recv(int fd, void *buf, size_t buflen, const void **payload)
+int ipc_parse(const void *buf, size_t n, const void **payload)
 {
 	struct ipc_hdr h;
+
+	if (n < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, buf, sizeof(h));
+	if (h.type == 0 || ipc_payload_len(h.type) != (ssize_t)h.len || n != sizeof(h) + h.len)
+		return -EBADMSG;
+	*payload = (const unsigned char *)buf + sizeof(h);
+	return h.type;
+}
+
+int ipc_recv(int fd, void *buf, size_t buflen, const void **payload)
+{
 	ssize_t n = recv(fd, buf, buflen, MSG_DONTWAIT | MSG_TRUNC);
 
 	if (n < 0)
 		return -errno;
 	if (n == 0)
 		return 0;
-	if ((size_t)n > buflen || (size_t)n < sizeof(h))
+	/* MSG_TRUNC: n is the datagram's real length, larger than buflen when cut. */
+	if ((size_t)n > buflen)
 		return -EBADMSG;
-	memcpy(&h, buf, sizeof(h));
-	if (h.type == 0 || ipc_payload_len(h.type) != (ssize_t)h.len ||
-	    (size_t)n != sizeof(h) + h.len)
-		return -EBADMSG;
-	*payload = (const unsigned char *)buf + sizeof(h);
-	return h.type;
+	return ipc_parse(buf, (size_t)n, payload);
 }
 
 int ipc_recv_wait(int fd, uint16_t want, void *out, size_t len, int timeout_ms)

@@ -158,6 +158,12 @@ struct ipc_priv_res {
 
 /* Expected payload length of a type, or -1 for an unknown type. */
 ssize_t ipc_payload_len(uint16_t type);
+/*
+ * Pure: check one received datagram (n bytes at buf): a header and
+ * exactly the payload its type has.  Returns the type with *payload
+ * pointing after the header, or -EBADMSG.
+ */
+int ipc_parse(const void *buf, size_t n, const void **payload);
 /* Send one message; returns 0 or -errno. */
 int ipc_send(int fd, uint16_t type, const void *payload, size_t len);
 /*

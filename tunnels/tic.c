@@ -1,5 +1,6 @@
 /* TIC protocol code without I/O: see tic.h. */
 #include "tic.h"
+#include "tpolicy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -104,6 +105,23 @@ static bool token_valid(const char *s, size_t max)
 	return n < max;
 }
 
+/* The PoP id is a label: keep what is printable as a token, '_' for the rest. */
+static void pop_id_clean(char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			*s = '_';
+}
+
+/* A label from the server: truncated and cleaned, never a reason to refuse. */
+static void pop_id_copy(char *dst, const char *v)
+{
+	snprintf(dst, TIC_POP_ID_MAX, "%s", v);
+	pop_id_clean(dst);
+	if (dst[0] == '.')
+		dst[0] = '_';
+}
+
 bool tic_id_valid(const char *id)
 {
 	return token_valid(id, TUNNEL_ID_MAX);
@@ -195,11 +213,7 @@ static int list_parse(const char *line, struct tic_list_entry *e, char *err, siz
 	 */
 	if (inet_pton(AF_INET, f[2], &e->ipv4_local) != 1)
 		e->ipv4_local.s_addr = 0;
-	if (!token_valid(f[3], TIC_POP_ID_MAX)) {
-		snprintf(err, errlen, "%s: bad PoP id '%.40s'", e->id, f[3]);
-		return -EBADMSG;
-	}
-	strcpy(e->pop_id, f[3]);
+	pop_id_copy(e->pop_id, f[3]);
 	return 0;
 }
 
@@ -358,6 +372,28 @@ static int show_value(struct tic_show *p, enum show_key k, const char *v)
 	return 0;
 }
 
+/* Labels only: a control character there is replaced, not a reason to refuse the tunnel. */
+static bool show_informational(enum show_key k)
+{
+	return k == K_POP_ID || k == K_USER || k == K_ADMIN;
+}
+
+static int show_known(struct tic_show *p, enum show_key k, const char *v)
+{
+	char clean[TIC_LINE_MAX + 1];
+
+	if (!has_control(v) && k != K_POP_ID)
+		return show_value(p, k, v);
+	if (!show_informational(k))
+		return show_fail(p, -EBADMSG, "%s: control character in the value", show_keys[k]);
+	if (k == K_POP_ID)
+		pop_id_copy(clean, v);
+	else
+		snprintf(clean, sizeof(clean), "%s", v);
+	tpolicy_scrub(clean);
+	return show_value(p, k, clean);
+}
+
 int tic_show_line(struct tic_show *p, const char *line)
 {
 	char key[64];
@@ -384,8 +420,6 @@ int tic_show_line(struct tic_show *p, const char *line)
 		klen--;
 		v = "";
 	}
-	if (has_control(line))
-		return show_fail(p, -EBADMSG, "line %u: control character", p->nlines);
 	if (klen >= sizeof(key))
 		return 0; /* no key of ours is that long: unknown, ignored */
 	memcpy(key, line, klen);
@@ -396,9 +430,9 @@ int tic_show_line(struct tic_show *p, const char *line)
 		if (p->seen & (1u << k))
 			return show_fail(p, -EBADMSG, "%s: given twice", key);
 		p->seen |= 1u << k;
-		return show_value(p, (enum show_key)k, v);
+		return show_known(p, (enum show_key)k, v);
 	}
-	return 0;
+	return 0; /* unknown keys (Tunnel Name, ...) are labels we do not use */
 }
 
 /* The one tunnel type whose IPv4 Endpoint is used: the sit link's local address. */
@@ -423,16 +457,17 @@ static int show_check(struct tic_show *p)
 {
 	const struct tunnel_params *par = &p->t.params;
 	unsigned missing = SHOW_REQUIRED & ~p->seen;
+	struct tpolicy_limits lim;
+	char why[TIC_ERR_MAX];
 
 	if (missing) {
 		for (int k = 0; k < K_COUNT; k++)
 			if (missing & (1u << k))
 				return show_fail(p, -EBADMSG, "missing key '%s'", show_keys[k]);
 	}
-	if (IN6_IS_ADDR_UNSPECIFIED(&par->ipv6_local) || IN6_IS_ADDR_UNSPECIFIED(&par->ipv6_pop))
-		return show_fail(p, -EINVAL, "IPv6 Endpoint/POP: the unspecified address ::");
-	if (par->ipv4_pop.s_addr == 0)
-		return show_fail(p, -EINVAL, "IPv4 POP: 0.0.0.0");
+	tpolicy_default_limits(&lim);
+	if (tpolicy_check_params(par, &lim, TPOLICY_KEYS_TIC, why, sizeof(why)) < 0)
+		return show_fail(p, -EINVAL, "%s", why);
 	if (par->type == TUNNEL_6IN4_STATIC)
 		return show_check_static(p);
 	/* Dynamic tunnels: the PoP learns our address; an address here is information. */

@@ -75,7 +75,8 @@ struct tunnel_conf {
 	char file[TUNNEL_PATH_MAX]; /* where it came from, for messages */
 	uint32_t table;             /* routing table for its source rule */
 	uint32_t rule_priority;
-	uint32_t mtu_override; /* 0: use params.mtu */
+	uint32_t mtu_override;  /* 0: use params.mtu */
+	uint8_t min_prefix_len; /* [params] min_prefix_len: a file's shorter prefix (0: /64) */
 	enum tunnel_datapath datapath;
 	bool tic;                    /* parameters come from TIC ([tunnel] tic, default yes) */
 	struct tic_account account;  /* [tic] of the tunnel file over aiccud.conf's [tic] */

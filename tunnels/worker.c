@@ -20,6 +20,7 @@
 #include "cache.h"
 #include "datapath.h"
 #include "heartbeat.h"
+#include "hostview.h"
 #include "ipc.h"
 #include "log.h"
 #include "netcfg.h"
@@ -912,15 +913,19 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 {
 	struct tic_tunnel tt;
 	time_t fetched = 0;
+	char bad[512], msg[TIC_ERR_MAX] = "";
 	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
 	int dir = cache_dir_open(ic->state_dir, false);
-	int err = dir < 0 ? dir : cache_read_at(dir, tc->id, &tt, &fetched);
+	int err = dir < 0 ? dir : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
 
+	/* Name the cache file and what in it was refused (the policy's key, a bad line). */
+	snprintf(bad, sizeof(bad), "cache file %.100s/" CACHE_DIR "/%.31s refused: %.160s",
+	         ic->state_dir, tc->id, msg);
 	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
 	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
 		const char *why = err == -ENOENT    ? "no cached parameters"
 		                  : err == -ESTALE  ? "the cached parameters failed before"
-		                  : err == -EBADMSG ? "the cached parameters are unreadable"
+		                  : err == -EBADMSG ? bad
 		                                    : "the cached parameters are too old";
 
 		if (!ic->fresh_fetch)
@@ -979,6 +984,28 @@ static void privileges_drop(struct worker *w)
 	          (unsigned)w->drop->uid, (unsigned)w->drop->gid);
 }
 
+/*
+ * Before the link gets an address: the parameters must not take over
+ * anything the host already routes (tpolicy.h).  The parent checks again
+ * before it installs routing; this keeps even the link's own prefix route
+ * from ever appearing.
+ */
+static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
+{
+	char err[TIC_ERR_MAX];
+	int own = (int)if_nametoindex(tc->name); /* a sit link left from our last run */
+	int r = hostview_check(NULL, &tc->params, tc->routed, tc->nrouted, &own, own > 0,
+	                       tc->tic ? TPOLICY_KEYS_TIC : TPOLICY_KEYS_FILE, err, sizeof(err));
+
+	if (r == -EADDRINUSE && tc->tic)
+		worker_fail(w, "refused the parameters of %s from TIC server %s: %s", tc->id,
+		            tc->account.server, err);
+	if (r == -EADDRINUSE)
+		worker_fail(w, "refused the parameters of %s: %s", tc->file, err);
+	if (r < 0)
+		worker_fail(w, "%s", err);
+}
+
 void worker_main(const char *name, int ipc_fd)
 {
 	static struct ipc_conf ic;
@@ -1005,6 +1032,7 @@ void worker_main(const char *name, int ipc_fd)
 		fatalx("parent sent tunnel %s to the worker of %s", tc->name, name);
 	if (tc->tic)
 		params_from_cache(&w, tc, &ic);
+	params_check_host(&w, tc);
 	link_configure(&w);
 	datapath_start(&w);
 	privileges_drop(&w);

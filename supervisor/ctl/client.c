@@ -69,11 +69,7 @@ static int send_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/*
- * One line of the reply: a JSON object, final when it has "ok".  Returns
- * 1 with *final set, 0 for a progress line, -1 when it is not JSON.
- */
-static int take_line(const char *line, ctl_progress_fn *progress, void *arg, json_t **final)
+int ctl_take_line(const char *line, ctl_progress_fn *progress, void *arg, json_t **final)
 {
 	json_error_t jerr;
 	json_t *o = json_loads(line, 0, &jerr);
@@ -158,7 +154,7 @@ json_t *ctl_request(const struct ctl *ctl, const char *line, int timeout_s,
 			int got;
 
 			*nl = '\0';
-			got = take_line(buf, progress, arg, &final);
+			got = ctl_take_line(buf, progress, arg, &final);
 			len -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, len);
 			buf[len] = '\0';

@@ -226,10 +226,23 @@ static void print_limiter(json_t *l)
 	       when);
 }
 
+void ctl_status_print(json_t *reply, bool detail)
+{
+	json_t *list = json_object_get(reply, "tunnels");
+
+	if (detail && json_array_size(list) == 1)
+		print_detail(json_array_get(list, 0));
+	else if (json_array_size(list))
+		print_table(list);
+	else
+		printf("no tunnels configured\n");
+	print_limiter(json_object_get(reply, "limiter"));
+}
+
 int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
 	char line[128];
-	json_t *reply, *list;
+	json_t *reply;
 	int rc;
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
@@ -238,15 +251,7 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 	reply = ctl_request(ctl, line, ctl->timeout ? ctl->timeout : 15, NULL, NULL, &rc);
 	if (!reply)
 		return rc;
-	list = json_object_get(reply, "tunnels");
-	if (!ctl->json && json_is_true(json_object_get(reply, "ok"))) {
-		if (argc == 2 && json_array_size(list) == 1)
-			print_detail(json_array_get(list, 0));
-		else if (json_array_size(list))
-			print_table(list);
-		else
-			printf("no tunnels configured\n");
-		print_limiter(json_object_get(reply, "limiter"));
-	}
+	if (!ctl->json && json_is_true(json_object_get(reply, "ok")))
+		ctl_status_print(reply, argc == 2);
 	return ctl_finish(ctl, reply);
 }

@@ -54,6 +54,14 @@ json_t *ctl_request(const struct ctl *ctl, const char *line, int timeout_s,
 /* The exit code for a final reply: EX_DONE when "ok", else by its "code". */
 int ctl_exit_for(json_t *reply);
 /*
+ * One line of a reply (from the daemon: parsed, never trusted): a JSON
+ * object, final when it has "ok".  Returns 1 with *final set, 0 for a
+ * progress line (passed to progress), -1 when it is not a JSON object.
+ */
+int ctl_take_line(const char *line, ctl_progress_fn *progress, void *arg, json_t **final);
+/* cmd_status.c: print a status reply for people (detail: one tunnel in full). */
+void ctl_status_print(json_t *reply, bool detail);
+/*
  * The common end of a subcommand: with --json print the reply, else print
  * its error (if any) to stderr.  Returns ctl_exit_for(reply); frees it.
  */

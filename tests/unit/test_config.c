@@ -694,7 +694,8 @@ static void test_prefix_rules(void **state)
 	    {"2001:db8:a::5", "2001:db8:a::6", 126, 0},
 	    {"2001:db8:a::4", "2001:db8:a::5", 126, -1}, /* anycast of ::4/126 */
 	    {"2001:db8:a::4", "2001:db8:a::1", 127, -1},
-	    {"2001:db8:a:1::2", "2001:db8:a::1", 48, 0},
+	    /* shorter than /64 only with min_prefix_len (tpolicy.h, below) */
+	    {"2001:db8:a:1::2", "2001:db8:a::1", 48, -1},
 	};
 	struct tunnel_entry te;
 	char text[512];
@@ -709,6 +710,44 @@ static void test_prefix_rules(void **state)
 		if (load_text(text, &te) != cases[i].rc)
 			fail_msg("%s %s /%d: want %d", cases[i].local, cases[i].pop, cases[i].len,
 			         cases[i].rc);
+	}
+	snprintf(text, sizeof(text),
+	         "[tunnel]\ninterface = sixxs0\ntic = no\ntable = 200\n[params]\n"
+	         "type = ayiya\nipv6_local = 2001:db8:a:1::2\nipv6_pop = 2001:db8:a::1\n"
+	         "prefix_len = 48\nmin_prefix_len = 48\nipv4_pop = 192.0.2.1\npassword = s\n");
+	assert_int_equal(load_text(text, &te), 0);
+	assert_int_equal(te.conf.min_prefix_len, 48);
+}
+
+/* [params] goes through the tunnel-parameter policy, naming file:line and key (issue 12). */
+static void test_params_policy(void **state)
+{
+	static const struct {
+		const char *key, *says;
+	} cases[] = {
+	    {"ipv4_pop = 127.0.0.1", "ipv4_pop: 127.0.0.1 is a loopback address"},
+	    {"ipv4_pop = 192.0.2.255", NULL},
+	    {"ipv4_pop = 224.1.1.1", "ipv4_pop: 224.1.1.1 is a multicast address"},
+	    {"mtu = 65535", "mtu: 65535 is outside 1280..1480"},
+	    {"mtu = 1480", NULL},
+	};
+	struct tunnel_entry te;
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+		         "[tunnel]\ninterface = sixxs0\ntic = no\ntable = 200\n[params]\n"
+		         "type = ayiya\nipv6_local = 2001:db8:a::2\nipv6_pop = 2001:db8:a::1\n"
+		         "prefix_len = 64\npassword = s\n%s%s",
+		         strncmp(cases[i].key, "ipv4_pop", 8) ? "ipv4_pop = 192.0.2.1\n" : "",
+		         cases[i].key);
+		assert_int_equal(load_text(text, &te), cases[i].says ? -1 : 0);
+		if (cases[i].says && !strstr(te.error, cases[i].says))
+			fail_msg("'%s': '%s' does not say '%s'", cases[i].key, te.error,
+			         cases[i].says);
+		if (cases[i].says && !strstr(te.error, ".conf:"))
+			fail_msg("'%s': '%s' names no file:line", cases[i].key, te.error);
 	}
 }
 
@@ -1227,6 +1266,7 @@ int main(void)
 	    T(test_value_boundaries),
 	    T(test_server_forms),
 	    T(test_prefix_rules),
+	    T(test_params_policy),
 	    T(test_conf_dir_is_main_dir),
 	    T(test_limiter_arithmetic),
 	    T(test_main_errors),

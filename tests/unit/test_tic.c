@@ -224,9 +224,11 @@ static void test_list_parse(void **state)
 	}
 
 	const char *bad[] = {
-	    "T1 2001:db8::2 192.0.2.1",      "T1 2001:db8::2 192.0.2.1 pop extra",
-	    "T1 2001:db8::zz 192.0.2.1 pop", "../etc 2001:db8::2 192.0.2.1 pop",
-	    "T1 2001:db8::2 192.0.2.1 po/p", "",
+	    "T1 2001:db8::2 192.0.2.1",
+	    "T1 2001:db8::2 192.0.2.1 pop extra",
+	    "T1 2001:db8::zz 192.0.2.1 pop",
+	    "../etc 2001:db8::2 192.0.2.1 pop",
+	    "",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -234,6 +236,12 @@ static void test_list_parse(void **state)
 			fail_msg("'%s' was accepted", bad[i]);
 		assert_true(err[0] != '\0');
 	}
+	/* the PoP id is a label: cleaned, never the reason a session fails (issue 12) */
+	assert_int_equal(
+	    tic_list_parse("T1 2001:db8::2 192.0.2.1 po/p\x1b[1m", &e, err, sizeof(err)), 0);
+	assert_string_equal(e.pop_id, "po_p__1m");
+	assert_int_equal(tic_list_parse("T1 2001:db8::2 192.0.2.1 .pop", &e, err, sizeof(err)), 0);
+	assert_string_equal(e.pop_id, "_pop");
 }
 
 static void test_id_valid(void **state)
@@ -440,7 +448,22 @@ static void test_show_bad_values(void **state)
 	    {"Heartbeat_Interval: 9", -EINVAL, "Heartbeat_Interval"},
 	    {"Heartbeat_Interval: 111", -EINVAL, "Heartbeat_Interval"},
 	    {"TunnelId: ../../etc/passwd", -EINVAL, "TunnelId"},
-	    {"POP Id: a b", -EINVAL, "POP Id"},
+	    /* a broker taking over the host's routing (issue 12) */
+	    {"IPv6 PrefixLength: 1", -EINVAL, "IPv6 PrefixLength: /1 is outside /64..128"},
+	    {"IPv6 PrefixLength: 63", -EINVAL, "IPv6 PrefixLength"},
+	    {"IPv4 POP: 127.0.0.1", -EINVAL, "IPv4 POP: 127.0.0.1 is a loopback address"},
+	    {"IPv4 POP: 255.255.255.255", -EINVAL, "broadcast"},
+	    {"IPv4 POP: 224.0.0.1", -EINVAL, "multicast"},
+	    {"IPv4 POP: 169.254.1.1", -EINVAL, "link-local"},
+	    {"IPv4 POP: 0.1.2.3", -EINVAL, "0.0.0.0/8"},
+	    {"IPv4 POP: 240.0.0.1", -EINVAL, "240.0.0.0/4"},
+	    {"Tunnel MTU: 65535", -EINVAL, "Tunnel MTU: 65535 is outside 1280..1480"},
+	    {"Tunnel MTU: 1481", -EINVAL, "Tunnel MTU"},
+	    {"IPv6 Endpoint: ff02::2", -EINVAL, "multicast"},
+	    {"IPv6 Endpoint: ::1", -EINVAL, "loopback"},
+	    {"IPv6 POP: fe80::1", -EINVAL, "link-local"},
+	    {"IPv6 POP: 2001:db8:2::1", -EINVAL, "outside the tunnel prefix"},
+	    {"IPv6 POP: 2001:db8:1::2", -EINVAL, "our own address"},
 	    {"Password: ", -EBADMSG, "Password"},
 	    {"Password: a\tb", -EBADMSG, "control character"},
 	};
@@ -457,12 +480,30 @@ static void test_show_bad_values(void **state)
 		assert_contains(err, cases[i].says);
 	}
 	/* the edges of the ranges are fine */
-	const char *ok[] = {"Tunnel MTU: 1280",       "Tunnel MTU: 65535",
+	const char *ok[] = {"Tunnel MTU: 1280",       "Tunnel MTU: 1480",
 	                    "Heartbeat_Interval: 10", "Heartbeat_Interval: 110",
-	                    "IPv6 PrefixLength: 128", "IPv6 PrefixLength: 1"};
+	                    "IPv6 PrefixLength: 128", "IPv6 PrefixLength: 64"};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (show_replace(ok[i], &t, err) != 0)
 			fail_msg("'%s' refused: %s", ok[i], err);
+}
+
+/* Control characters in labels are replaced; the tunnel still comes up (issue 12). */
+static void test_show_labels_scrubbed(void **state)
+{
+	struct tic_tunnel t;
+	char err[TIC_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(show_replace("Tunnel Name: evil\x1b[31mred", &t, err), 0);
+	assert_int_equal(show_replace("POP Id: a b\x1b", &t, err), 0);
+	assert_string_equal(t.pop_id, "a_b_");
+	assert_int_equal(show_replace("UserState: enabled\x1b", &t, err), 0);
+	assert_string_equal(t.user_state, "enabled?");
+	assert_false(t.user_enabled);
+	/* in a value that is used, it still refuses the tunnel */
+	assert_int_equal(show_replace("IPv6 Endpoint: 2001:db8:1::2\x1b", &t, err), -EBADMSG);
+	assert_contains(err, "IPv6 Endpoint: control character");
 }
 
 static void test_show_syntax(void **state)
@@ -1645,6 +1686,7 @@ int main(void)
 	    cmocka_unit_test(test_show_missing_keys),
 	    cmocka_unit_test(test_show_bad_values),
 	    cmocka_unit_test(test_show_endpoint_before_type),
+	    cmocka_unit_test(test_show_labels_scrubbed),
 	    cmocka_unit_test(test_show_syntax),
 	    cmocka_unit_test(test_show_format_round_trip),
 	    cmocka_unit_test(test_md5_response),
