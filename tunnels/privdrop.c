@@ -165,6 +165,11 @@ static int trap_install(int ipc_fd)
 	return sigaction(SIGSYS, &sa, NULL) < 0 ? -errno : 0;
 }
 
+/* Argument n equals v: SCMP_An(SCMP_CMP_EQ, v) with every field set (clang warns about
+ * the library macro's missing datum_b). */
+#define ARG_EQ(n, v)                                                                               \
+	((struct scmp_arg_cmp){                                                                    \
+	    .arg = (n), .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)(v), .datum_b = 0})
 #define ALLOW(ctx, name)           seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 0)
 #define ALLOW1(ctx, name, a)       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 1, a)
 #define ALLOW2(ctx, name, a, b)    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 2, a, b)
@@ -275,19 +280,19 @@ static int add_memory(scmp_filter_ctx ctx)
 		r = ALLOW1(ctx, mprotect, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* abort() and raise() signal the process itself, nobody else. */
 	if (!r)
-		r = ALLOW1(ctx, tgkill, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+		r = ALLOW1(ctx, tgkill, ARG_EQ(0, (scmp_datum_t)getpid()));
 	if (!r)
-		r = ALLOW1(ctx, kill, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+		r = ALLOW1(ctx, kill, ARG_EQ(0, (scmp_datum_t)getpid()));
 	/* FIONREAD only (the resolver asks how much a datagram holds). */
 	if (!r)
-		r = ALLOW1(ctx, ioctl, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+		r = ALLOW1(ctx, ioctl, ARG_EQ(1, FIONREAD));
 	return r;
 }
 
 /* socket(family, type) with any SOCK_NONBLOCK / SOCK_CLOEXEC flags. */
 static int allow_socket(scmp_filter_ctx ctx, int family, int type)
 {
-	return ALLOW2(ctx, socket, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family),
+	return ALLOW2(ctx, socket, ARG_EQ(0, (scmp_datum_t)family),
 	              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)type));
 }
 
@@ -302,13 +307,13 @@ static int allow_dir_writes(scmp_filter_ctx ctx, int dir_fd)
 
 	if (dir_fd < 0)
 		return 0;
-	r = ALLOW1(ctx, openat, SCMP_A0(SCMP_CMP_EQ, fd));
+	r = ALLOW1(ctx, openat, ARG_EQ(0, fd));
 	if (!r)
-		r = ALLOW2(ctx, renameat, SCMP_A0(SCMP_CMP_EQ, fd), SCMP_A2(SCMP_CMP_EQ, fd));
+		r = ALLOW2(ctx, renameat, ARG_EQ(0, fd), ARG_EQ(2, fd));
 	if (!r)
-		r = ALLOW2(ctx, renameat2, SCMP_A0(SCMP_CMP_EQ, fd), SCMP_A2(SCMP_CMP_EQ, fd));
+		r = ALLOW2(ctx, renameat2, ARG_EQ(0, fd), ARG_EQ(2, fd));
 	if (!r)
-		r = ALLOW1(ctx, unlinkat, SCMP_A0(SCMP_CMP_EQ, fd));
+		r = ALLOW1(ctx, unlinkat, ARG_EQ(0, fd));
 	if (!r)
 		r = ALLOW(ctx, fchmod);
 	return r;
@@ -365,9 +370,8 @@ static int fetcher_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
 	if (!r)
 		r = allow_socket(ctx, AF_UNIX, SOCK_STREAM);
 	if (!r)
-		r = ALLOW3(ctx, socket, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-		           SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW),
-		           SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+		r = ALLOW3(ctx, socket, ARG_EQ(0, AF_NETLINK),
+		           SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW), ARG_EQ(2, NETLINK_ROUTE));
 	if (!r)
 		r = allow_read_only_open(ctx);
 	if (!r)
