@@ -11,7 +11,7 @@ MODE=${1:-}
 PACKAGES="build-essential cmake pkg-config clang-format libev-dev libinih-dev libmnl-dev
 	libgnutls28-dev libjansson-dev libcmocka-dev gnutls-bin iproute2 iputils-ping python3
 	procps util-linux man-db groff-base openssl nftables tshark iperf3 libseccomp-dev
-	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser clang libclang-rt-14-dev"
+	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser clang libclang-rt-14-dev systemd"
 
 install_deps() {
 	local missing=()
@@ -45,6 +45,8 @@ test)
 	install_deps
 	# The demo's optimized build must stay warning-free too (-O2 warns more).
 	build "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	# clang must compile everything with -Werror as gcc does.
+	CC=clang build "$ROOT/build-clang" -DCMAKE_BUILD_TYPE=Debug
 	build "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DAICCUD_SANITIZE=ON
 	cd "$ROOT/build-asan"
 	export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
