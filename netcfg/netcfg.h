@@ -260,4 +260,10 @@ int netcfg_parse_sit(const struct nlmsghdr *nlh, struct netcfg_sit *s);
  */
 int netcfg_parse_ack(const struct nlmsghdr *nlh, const char **msg);
 
+/*
+ * Our IPv4 source address toward dst (port: any, for the route lookup), as
+ * the routing table picks it now.  Needs no privilege.  0 or -errno.
+ */
+int netcfg_ipv4_source(struct in_addr dst, uint16_t port, struct in_addr *out);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 
@@ -110,6 +111,24 @@ static int tun_open(const char *ifname, unsigned qlen, int *ifindex, unsigned *o
 	return fd;
 fail:
 	err = -errno;
+	close(fd);
+	return err;
+}
+
+int netcfg_ipv4_source(struct in_addr dst, uint16_t port, struct in_addr *out)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = dst};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* A UDP connect sends nothing: it only makes the kernel pick the route. */
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+		err = -errno;
+	else
+		*out = sin.sin_addr;
 	close(fd);
 	return err;
 }

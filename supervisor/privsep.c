@@ -131,25 +131,6 @@ void privsep_seccomp_report(const char *who, pid_t pid, const struct ipc_seccomp
 	          who, (int)pid, name);
 }
 
-/* The kernel's own choice of our IPv4 source toward the PoP. */
-static int source_toward(struct in_addr pop, struct in_addr *out)
-{
-	struct sockaddr_in sin = {
-	    .sin_family = AF_INET, .sin_port = htons(HEARTBEAT_PORT), .sin_addr = pop};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
-		err = -errno;
-	else
-		*out = sin.sin_addr;
-	close(fd);
-	return err;
-}
-
 /* What link_configure made, again: the address (its local route with it), the link up. */
 static int repair_do(struct netcfg *nc, int ifindex, const struct netcfg_addr *a, uint32_t what)
 {
@@ -186,7 +167,7 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 	}
 	switch (r->op) {
 	case IPC_PRIV_SIT_LOCAL:
-		err = source_toward(t->entry.conf.params.ipv4_pop, &src);
+		err = netcfg_ipv4_source(t->entry.conf.params.ipv4_pop, HEARTBEAT_PORT, &src);
 		if (err < 0 || src.s_addr != r->local4.s_addr) {
 			*why = "not this host's source address toward the tunnel's PoP";
 			return err < 0 ? err : -EPERM;

@@ -146,24 +146,6 @@ static void send_counters(struct worker *w)
 		log_debug("counters not sent");
 }
 
-/* Our IPv4 source toward the PoP, as the routing table picks it now. */
-static int source_toward(const struct in_addr *pop, uint16_t port, struct in_addr *out)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = *pop};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
-		err = -errno;
-	else
-		*out = sin.sin_addr;
-	close(fd);
-	return err;
-}
-
 /*
  * One ICMPv6 echo to the PoP's tunnel address through the tunnel: a
  * heartbeat PoP sends proto-41 to us only after it has seen one from us,
@@ -283,7 +265,7 @@ static int heartbeat_send(struct worker *w, unsigned copies)
 	char text[256];
 	int len, err;
 
-	err = source_toward(&p->ipv4_pop, HEARTBEAT_PORT, &local);
+	err = netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local);
 	if (err < 0)
 		return err;
 	if (local.s_addr != w->c->local_ipv4.s_addr)
@@ -421,25 +403,37 @@ static void confirm_arm(struct worker *w)
 	}
 }
 
+/*
+ * Drain fd; true if an echo reply with our id came from the PoP's tunnel
+ * address among what was queued (a late one counts too).
+ */
+static bool pop_echo_replied(const struct worker *w, int fd, uint16_t id)
+{
+	struct sockaddr_in6 from;
+	socklen_t len = sizeof(from);
+	struct icmp6_hdr reply;
+	bool seen = false;
+	ssize_t n;
+
+	while ((n = recvfrom(fd, &reply, sizeof(reply), 0, (struct sockaddr *)&from, &len)) >= 0) {
+		if ((size_t)n >= sizeof(reply) && reply.icmp6_type == ICMP6_ECHO_REPLY &&
+		    ntohs(reply.icmp6_id) == id &&
+		    memcmp(&from.sin6_addr, &w->tc->params.ipv6_pop, sizeof(from.sin6_addr)) == 0)
+			seen = true;
+		len = sizeof(from);
+	}
+	return seen;
+}
+
 /* The PoP answered our echo: it forwards proto-41 to us. */
 static void on_confirm_reply(EV_P_ ev_io *io, int revents)
 {
 	struct worker *w = io->data;
-	struct sockaddr_in6 from;
-	socklen_t len = sizeof(from);
-	struct icmp6_hdr reply;
-	ssize_t n;
 
 	(void)loop;
 	(void)revents;
-	while ((n = recvfrom(w->confirm_fd, &reply, sizeof(reply), 0, (struct sockaddr *)&from,
-	                     &len)) >= 0) {
-		if ((size_t)n >= sizeof(reply) && reply.icmp6_type == ICMP6_ECHO_REPLY &&
-		    ntohs(reply.icmp6_id) == w->confirm_id &&
-		    memcmp(&from.sin6_addr, &w->tc->params.ipv6_pop, sizeof(from.sin6_addr)) == 0)
-			confirmed(w, "it answered our echo");
-		len = sizeof(from);
-	}
+	if (pop_echo_replied(w, w->confirm_fd, w->confirm_id))
+		confirmed(w, "it answered our echo");
 }
 
 /*
@@ -510,26 +504,15 @@ static void on_probe_timer(EV_P_ ev_timer *t, int revents)
 static void on_probe_reply(EV_P_ ev_io *io, int revents)
 {
 	struct worker *w = io->data;
-	struct sockaddr_in6 from;
-	socklen_t len = sizeof(from);
-	struct icmp6_hdr reply;
-	ssize_t n;
 
 	(void)loop;
 	(void)revents;
-	while ((n = recvfrom(w->probe_fd, &reply, sizeof(reply), 0, (struct sockaddr *)&from,
-	                     &len)) >= 0) {
-		/* Any answer of ours proves the PoP is there, a late one too. */
-		if ((size_t)n >= sizeof(reply) && reply.icmp6_type == ICMP6_ECHO_REPLY &&
-		    ntohs(reply.icmp6_id) == w->probe_id &&
-		    memcmp(&from.sin6_addr, &w->tc->params.ipv6_pop, sizeof(from.sin6_addr)) == 0) {
-			if (w->probe_misses)
-				log_info("liveness: the PoP answers again");
-			w->probe_outstanding = false;
-			w->probe_misses = 0;
-		}
-		len = sizeof(from);
-	}
+	if (!pop_echo_replied(w, w->probe_fd, w->probe_id))
+		return;
+	if (w->probe_misses)
+		log_info("liveness: the PoP answers again");
+	w->probe_outstanding = false;
+	w->probe_misses = 0;
 }
 
 static void probe_start(struct worker *w, struct ev_loop *loop, double interval)
@@ -706,7 +689,7 @@ static void link_create_6in4(struct worker *w)
 	int err;
 
 	if (tc->datapath != DATAPATH_USERSPACE) {
-		if (!local.s_addr && source_toward(&p->ipv4_pop, HEARTBEAT_PORT, &local) < 0)
+		if (!local.s_addr && netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local) < 0)
 			worker_fail(w, "no IPv4 route to the PoP %s", inet_ntoa(p->ipv4_pop));
 		err = netcfg_sit_add(w->nc, tc->name, local, p->ipv4_pop, SIT_TTL, tunnel_mtu(tc));
 		if (err == 0) {
