@@ -46,25 +46,27 @@ static void cache_files_chown(int dir, uid_t uid, gid_t gid)
 	closedir(dp);
 }
 
-/* <state_dir>/tunnels: 0700, owned by the user (needs CAP_CHOWN, at start only). */
-static int cache_dir_prepare(const struct daemon *d)
+/*
+ * <state_dir>/tunnels: 0700, owned by the user (needs CAP_CHOWN, at start
+ * only).  A state directory that is full or read-only does not stop the
+ * daemon: file tunnels run, and TIC tunnels wait with the reason in status
+ * (the limiter state cannot be saved; the fetcher names the directory).
+ */
+static void cache_dir_prepare(const struct daemon *d)
 {
 	int dir = cache_dir_open(d->cfg.state_dir, true);
 
 	if (dir < 0) {
 		log_warnx("tunnel cache directory %s/" CACHE_DIR ": %s", d->cfg.state_dir,
 		          strerror(-dir));
-		return -1;
+		return;
 	}
-	if (fchmod(dir, 0700) < 0 || fchown(dir, d->run_uid, d->run_gid) < 0) {
+	if (fchmod(dir, 0700) < 0 || fchown(dir, d->run_uid, d->run_gid) < 0)
 		log_warn("cannot give the tunnel cache directory %s/" CACHE_DIR " to %s",
 		         d->cfg.state_dir, d->cfg.user);
-		close(dir);
-		return -1;
-	}
-	cache_files_chown(dir, d->run_uid, d->run_gid);
+	else
+		cache_files_chown(dir, d->run_uid, d->run_gid);
 	close(dir);
-	return 0;
 }
 
 int privsep_init(struct daemon *d)
@@ -95,7 +97,8 @@ int privsep_init(struct daemon *d)
 		log_warnx("not started as root: the tunnels cannot be set up");
 		return 0;
 	}
-	return cache_dir_prepare(d);
+	cache_dir_prepare(d);
+	return 0;
 }
 
 void privsep_limit(struct daemon *d)
