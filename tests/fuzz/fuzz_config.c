@@ -34,7 +34,8 @@ static void check_entry(const struct tunnel_entry *te, const struct config_diag 
 	FUZZ_CHECK(memchr(te->error, '\0', sizeof(te->error)) != NULL);
 	if (te->valid) {
 		FUZZ_CHECK(tc->name[0] && tc->nrouted <= TUNNEL_ROUTED_MAX);
-		FUZZ_CHECK(tc->table != 0);
+		/* 0: left out, aiccud assigns one; never the kernel's own 253..255 */
+		FUZZ_CHECK(tc->table < 253 || tc->table > 255);
 		if (!tc->tic)
 			FUZZ_CHECK(tc->params.prefix_len <= 128);
 	} else {
