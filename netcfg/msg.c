@@ -120,13 +120,25 @@ static struct nlmsghdr *request_header(void *buf, uint32_t seq, uint16_t type, u
 
 /* ---- builders (every request fits NETCFG_MSG_MAX by construction) ---- */
 
-struct nlmsghdr *netcfg_build_link(void *buf, uint32_t seq, int ifindex, bool up, uint32_t mtu)
+/* An RTM_*LINK request for ifindex (0: none, e.g. a whole group). */
+static struct nlmsghdr *link_request(void *buf, uint32_t seq, uint16_t type, int ifindex,
+                                     struct ifinfomsg **ifi_out)
 {
-	struct nlmsghdr *nlh = request_header(buf, seq, RTM_NEWLINK, 0);
+	struct nlmsghdr *nlh = request_header(buf, seq, type, 0);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
+	if (ifi_out)
+		*ifi_out = ifi;
+	return nlh;
+}
+
+struct nlmsghdr *netcfg_build_link(void *buf, uint32_t seq, int ifindex, bool up, uint32_t mtu)
+{
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh = link_request(buf, seq, RTM_NEWLINK, ifindex, &ifi);
+
 	ifi->ifi_change = IFF_UP;
 	ifi->ifi_flags = up ? IFF_UP : 0;
 	if (mtu)
@@ -136,21 +148,13 @@ struct nlmsghdr *netcfg_build_link(void *buf, uint32_t seq, int ifindex, bool up
 
 struct nlmsghdr *netcfg_build_link_del(void *buf, uint32_t seq, int ifindex)
 {
-	struct nlmsghdr *nlh = request_header(buf, seq, RTM_DELLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
-	return nlh;
+	return link_request(buf, seq, RTM_DELLINK, ifindex, NULL);
 }
 
 struct nlmsghdr *netcfg_build_link_group(void *buf, uint32_t seq, int ifindex, uint32_t group)
 {
-	struct nlmsghdr *nlh = request_header(buf, seq, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlmsghdr *nlh = link_request(buf, seq, RTM_NEWLINK, ifindex, NULL);
 
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
 	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	return nlh;
 }
@@ -158,10 +162,8 @@ struct nlmsghdr *netcfg_build_link_group(void *buf, uint32_t seq, int ifindex, u
 /* No index and IFLA_GROUP: the kernel removes the whole group in one batch. */
 struct nlmsghdr *netcfg_build_group_del(void *buf, uint32_t seq, uint32_t group)
 {
-	struct nlmsghdr *nlh = request_header(buf, seq, RTM_DELLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlmsghdr *nlh = link_request(buf, seq, RTM_DELLINK, 0, NULL);
 
-	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	return nlh;
 }
@@ -285,11 +287,8 @@ struct nlmsghdr *netcfg_build_sit(void *buf, uint32_t seq, const char *ifname, s
 struct nlmsghdr *netcfg_build_sit_change(void *buf, uint32_t seq, int ifindex,
                                          const struct netcfg_sit *s)
 {
-	struct nlmsghdr *nlh = request_header(buf, seq, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlmsghdr *nlh = link_request(buf, seq, RTM_NEWLINK, ifindex, NULL);
 
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
 	put_sit_data(nlh, s);
 	return nlh;
 }
