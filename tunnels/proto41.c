@@ -64,21 +64,10 @@ void p41_free(struct p41 *p)
 	p->buf = p->arena = NULL;
 }
 
-static bool prefix_match(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
-{
-	unsigned full = len / 8, rest = len % 8;
-
-	if (len > 128)
-		return false;
-	if (memcmp(a, b, full) != 0)
-		return false;
-	return !rest || ((a->s6_addr[full] ^ b->s6_addr[full]) & (0xff00 >> rest) & 0xff) == 0;
-}
-
 static bool in_ours(const struct p41 *p, const struct in6_addr *a)
 {
 	for (unsigned i = 0; i < p->nours; i++)
-		if (prefix_match(&p->ours[i].addr, a, p->ours[i].len))
+		if (tunnel_prefix_contains(&p->ours[i].addr, p->ours[i].len, a))
 			return true;
 	return false;
 }
@@ -90,7 +79,7 @@ bool p41_ours(const struct p41 *p, const uint8_t *ip6)
 	memcpy(&src, ip6 + 8, sizeof(src));
 	memcpy(&dst, ip6 + 24, sizeof(dst));
 	if (IN6_IS_ADDR_MULTICAST(&dst))
-		return prefix_match(&p->ours[0].addr, &src, p->ours[0].len);
+		return tunnel_prefix_contains(&p->ours[0].addr, p->ours[0].len, &src);
 	if (IN6_IS_ADDR_LINKLOCAL(&dst))
 		return memcmp(&dst, &p->link_local, sizeof(dst)) == 0;
 	return in_ours(p, &dst);

@@ -70,20 +70,11 @@ static const char *ipv6_bad(const struct in6_addr *a)
 	return NULL;
 }
 
-static bool prefix_has(const struct in6_addr *net, unsigned len, const struct in6_addr *a)
-{
-	unsigned full = len / 8, rest = len % 8;
-
-	if (memcmp(net, a, full))
-		return false;
-	return !rest || ((net->s6_addr[full] ^ a->s6_addr[full]) & (0xff00u >> rest) & 0xff) == 0;
-}
-
 bool tpolicy_prefix_overlap(const struct tunnel_prefix *a, const struct tunnel_prefix *b)
 {
 	unsigned len = a->len < b->len ? a->len : b->len;
 
-	return prefix_has(&a->addr, len > 128 ? 128 : len, &b->addr);
+	return tunnel_prefix_contains(&a->addr, len > 128 ? 128 : len, &b->addr);
 }
 
 static int fail(char *err, size_t errlen, int error, const char *k, const char *fmt, ...)
@@ -116,7 +107,8 @@ static int check_ipv6(const struct tunnel_params *p, enum tpolicy_keys keys, cha
 	if ((why = ipv6_bad(&p->ipv6_pop)))
 		return fail(err, errlen, -EINVAL, key(keys, F_POP6), "%s is %s", a, why);
 	/* A /128 has no room for the PoP: it is reached over the link then. */
-	if (p->prefix_len < 128 && !prefix_has(&p->ipv6_local, p->prefix_len, &p->ipv6_pop))
+	if (p->prefix_len < 128 &&
+	    !tunnel_prefix_contains(&p->ipv6_local, p->prefix_len, &p->ipv6_pop))
 		return fail(err, errlen, -EINVAL, key(keys, F_POP6),
 		            "%s is outside the tunnel prefix", a);
 	if (!memcmp(&p->ipv6_local, &p->ipv6_pop, sizeof(p->ipv6_pop)))

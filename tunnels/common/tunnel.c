@@ -94,3 +94,12 @@ bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_param
 	       strcmp(a->password, b->password) == 0 &&
 	       a->heartbeat_interval == b->heartbeat_interval && a->mtu == b->mtu;
 }
+
+bool tunnel_prefix_contains(const struct in6_addr *net, unsigned len, const struct in6_addr *a)
+{
+	unsigned full = len / 8, rest = len % 8;
+
+	if (len > 128 || memcmp(net, a, full) != 0)
+		return false;
+	return !rest || ((net->s6_addr[full] ^ a->s6_addr[full]) & (0xff00u >> rest) & 0xff) == 0;
+}

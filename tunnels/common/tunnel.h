@@ -106,5 +106,7 @@ int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
 uint32_t tunnel_mtu(const struct tunnel_conf *tc);
 /* Field by field (not memcmp: padding, and the password's bytes after its NUL). */
 bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_params *b);
+/* a lies inside net/len; false for a len over 128. */
+bool tunnel_prefix_contains(const struct in6_addr *net, unsigned len, const struct in6_addr *a);
 
 #endif
