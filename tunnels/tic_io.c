@@ -428,7 +428,8 @@ void tic_trust_free(void *cred)
 /* The credential to use: loaded beforehand (opts->cred) or now. */
 static enum tic_action trust_get(struct fetch *f, gnutls_certificate_credentials_t *cred)
 {
-	char err[TIC_ERR_MAX];
+	/* room for the whole ca_file path and gnutls' reason */
+	char err[sizeof(f->acct->ca_file) + 128];
 	int r;
 
 	if (f->opts->cred) {

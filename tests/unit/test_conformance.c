@@ -236,8 +236,8 @@ static void test_copies_identical(void **state)
 		if (!is_dir(dirs[d]))
 			continue;
 		for (size_t i = 0; i < sizeof(captures) / sizeof(captures[0]); i++) {
-			uint8_t *orig, *copy;
-			size_t olen, clen;
+			uint8_t *orig = NULL, *copy = NULL;
+			size_t olen = 0, clen = 0;
 			int err;
 
 			snprintf(path, sizeof(path), "%s/%s", dirs[d], captures[i]);
