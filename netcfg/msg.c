@@ -490,6 +490,36 @@ int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a)
 	return 0;
 }
 
+static const struct attr_policy addr4_policy[IFA_MAX + 1] = {
+    [IFA_ADDRESS] = {MNL_TYPE_BINARY, sizeof(struct in_addr)},
+    [IFA_LOCAL] = {MNL_TYPE_BINARY, sizeof(struct in_addr)},
+};
+
+int netcfg_parse_addr4(const struct nlmsghdr *nlh, struct netcfg_addr4 *a)
+{
+	const struct nlattr *tb[IFA_MAX + 1];
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *addr;
+	int err;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
+	    (nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR))
+		return -EINVAL;
+	if (ifa->ifa_family != AF_INET)
+		return -ENOENT;
+	err = attrs_parse(nlh, sizeof(*ifa), addr4_policy, IFA_MAX, tb);
+	if (err < 0)
+		return err;
+	addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!addr || mnl_attr_get_payload_len(addr) != sizeof(a->addr) || ifa->ifa_prefixlen > 32)
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	a->ifindex = (int)ifa->ifa_index;
+	memcpy(&a->addr, mnl_attr_get_payload(addr), sizeof(a->addr));
+	a->prefix_len = ifa->ifa_prefixlen;
+	return 0;
+}
+
 static const struct attr_policy link_policy[IFLA_MAX + 1] = {
     [IFLA_IFNAME] = {MNL_TYPE_NUL_STRING, 0},
     [IFLA_LINKINFO] = {MNL_TYPE_NESTED, 0},
@@ -624,4 +654,44 @@ struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in
 	rtm->rtm_dst_len = 128;
 	mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
 	return nlh;
+}
+
+int netcfg_event_ifindex(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *attr;
+
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK: {
+		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+			return -EINVAL;
+		return ifi->ifi_index > 0 ? ifi->ifi_index : 0;
+	}
+	case RTM_NEWADDR:
+	case RTM_DELADDR: {
+		const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+			return -EINVAL;
+		return ifa->ifa_index <= INT32_MAX ? (int)ifa->ifa_index : 0;
+	}
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct rtmsg)))
+			return -EINVAL;
+		mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg))
+		{
+			if (mnl_attr_get_type(attr) == RTA_OIF &&
+			    mnl_attr_get_payload_len(attr) == sizeof(uint32_t)) {
+				uint32_t oif = mnl_attr_get_u32(attr);
+
+				return oif <= INT32_MAX ? (int)oif : 0;
+			}
+		}
+		return 0;
+	default:
+		return -ENOENT;
+	}
 }

@@ -63,6 +63,13 @@ struct netcfg_addr {
 	bool nodad; /* IFA_F_NODAD: usable at once */
 };
 
+/* An IPv4 address of the host (the overlap check's: is the PoP one of ours?). */
+struct netcfg_addr4 {
+	int ifindex;
+	struct in_addr addr;
+	uint8_t prefix_len;
+};
+
 struct netcfg_link {
 	int ifindex;
 	char name[IFNAMSIZ];
@@ -148,6 +155,9 @@ int netcfg_addr_add(struct netcfg *nc, const struct netcfg_addr *a);
 int netcfg_addr_del(struct netcfg *nc, const struct netcfg_addr *a);
 typedef int (*netcfg_addr_cb)(const struct netcfg_addr *a, void *arg);
 int netcfg_addr_list(struct netcfg *nc, int ifindex /* 0: all */, netcfg_addr_cb cb, void *arg);
+/* Every IPv4 address of the host (a dump of IPv4 addresses only). */
+typedef int (*netcfg_addr4_cb)(const struct netcfg_addr4 *a, void *arg);
+int netcfg_addr4_list(struct netcfg *nc, netcfg_addr4_cb cb, void *arg);
 
 /* IPv6 routes */
 int netcfg_route_add(struct netcfg *nc, const struct netcfg_route *r);
@@ -187,7 +197,7 @@ int netcfg_rule_list(struct netcfg *nc, uint8_t protocol /* 0: any */, netcfg_ru
 /*
  * Monitoring, for the parent's event loop.  A socket of its own (never
  * the request socket), non-blocking, subscribed to links, IPv6 addresses,
- * IPv6 routes and IPv6 rules.  netcfg_monitor_read drains what is queued
+ * IPv6 routes, IPv6 rules and IPv4 addresses.  netcfg_monitor_read drains what is queued
  * (at most NETCFG_MONITOR_BATCH datagrams per call, so a flood cannot
  * starve the loop; the fd stays readable), calls the matching callback
  * (NULL callbacks are skipped) and returns the number of events passed on.
@@ -204,6 +214,11 @@ struct netcfg_monitor_ops {
 	void (*route)(const struct netcfg_route *r, bool deleted, void *arg);
 	void (*rule)(const struct netcfg_rule *r, bool deleted, void *arg);
 	void (*local)(const struct in6_addr *addr, bool deleted, void *arg);
+	/* Every link, address (IPv6 and IPv4) and route event, described by
+	 * the parsers or not: the link it concerns, 0 when it names none
+	 * (a multipath route).  For views of the host that must know when to
+	 * look again. */
+	void (*changed)(int ifindex, void *arg);
 };
 int netcfg_monitor_open(struct netcfg_monitor **out);
 int netcfg_monitor_fd(const struct netcfg_monitor *m);
@@ -250,7 +265,12 @@ int netcfg_parse_route_dst(const struct nlmsghdr *nlh, struct netcfg_route_dst *
 /* -ENOENT unless IPv6, action "lookup table", and no selector but the source */
 int netcfg_parse_rule(const struct nlmsghdr *nlh, struct netcfg_rule *r);
 int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a); /* -ENOENT if not IPv6 */
+/* An IPv4 RTM_NEWADDR/RTM_DELADDR; -ENOENT for another family. */
+int netcfg_parse_addr4(const struct nlmsghdr *nlh, struct netcfg_addr4 *a);
 int netcfg_parse_link(const struct nlmsghdr *nlh, struct netcfg_link *l);
+/* The link a link, address or route event concerns (0: none named, as for
+ * a multipath route); -ENOENT for other messages, -EINVAL if malformed. */
+int netcfg_event_ifindex(const struct nlmsghdr *nlh);
 /* -EMEDIUMTYPE if the link is not a sit link */
 int netcfg_parse_sit(const struct nlmsghdr *nlh, struct netcfg_sit *s);
 /*

@@ -63,6 +63,10 @@ int netcfg_open(struct netcfg **out)
 	 * Both are optional: an old kernel still answers, only less helpfully. */
 	mnl_socket_setsockopt(nc->sk, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nc->sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* Dumps filtered by the kernel (one table, one link's addresses): with
+	 * a thousand tunnels, the difference between a few and a few thousand
+	 * objects per look.  Optional too: see struct dump_req. */
+	mnl_socket_setsockopt(nc->sk, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
 	/* The kernel always answers, but a library must never block forever. */
 	if (setsockopt(mnl_socket_get_fd(nc->sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		goto fail;
@@ -288,25 +292,63 @@ static int collect_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-static int dump(struct netcfg *nc, uint16_t type, size_t hdrlen, struct collect *c)
+/*
+ * What a dump asks for.  With strict checking (netcfg_open) the kernel
+ * filters by these fields and sends only what matches; a kernel without it
+ * ignores them and sends everything, which the collect's keep callback
+ * then filters.  Either way the result is the same.
+ */
+struct dump_req {
+	uint16_t type;    /* RTM_GETADDR, RTM_GETROUTE or RTM_GETRULE */
+	uint8_t family;   /* AF_INET6 unless said otherwise */
+	int ifindex;      /* addresses: of this link only (0: all) */
+	uint32_t table;   /* routes: of this table only (0: all) */
+	uint8_t protocol; /* routes: of this protocol only (0: all) */
+};
+
+static struct nlmsghdr *build_dump(void *buf, uint32_t seq, const struct dump_req *q)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = q->type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	if (q->type == RTM_GETADDR) {
+		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+		ifa->ifa_family = q->family;
+		ifa->ifa_index = (uint32_t)(q->ifindex > 0 ? q->ifindex : 0);
+	} else if (q->type == RTM_GETROUTE) {
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+		rtm->rtm_family = q->family;
+		rtm->rtm_protocol = q->protocol;
+		rtm->rtm_table = q->table < 256 ? (uint8_t)q->table : RT_TABLE_UNSPEC;
+		if (q->table)
+			mnl_attr_put_u32(nlh, RTA_TABLE, q->table);
+	} else {
+		struct fib_rule_hdr *frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+
+		frh->family = q->family;
+	}
+	return nlh;
+}
+
+static int dump(struct netcfg *nc, const struct dump_req *q, struct collect *c)
 {
 	char buf[NETCFG_MSG_MAX];
-	struct nlmsghdr *nlh;
-	uint8_t *family;
 	int err = 0;
 	int i;
 
 	for (i = 0; i < DUMP_TRIES; i++) {
-		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = type;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		nlh->nlmsg_seq = next_seq(nc);
-		/* Every rtnetlink family header starts with the address family. */
-		family = mnl_nlmsg_put_extra_header(nlh, hdrlen);
-		*family = AF_INET6;
 		c->n = 0;
 		c->err = 0;
-		err = exchange(nc, nlh, collect_cb, c);
+		err = exchange(nc, build_dump(buf, next_seq(nc), q), collect_cb, c);
+		/* A table that does not exist (yet) has no routes, a link that
+		 * does not exist no addresses. */
+		if ((err == -ENOENT && q->type == RTM_GETROUTE && q->table) ||
+		    (err == -ENODEV && q->type == RTM_GETADDR && q->ifindex))
+			return 0;
 		if (err != -EINTR)
 			return err < 0 ? err : c->err;
 	}
@@ -528,9 +570,31 @@ int netcfg_addr_list(struct netcfg *nc, int ifindex, netcfg_addr_cb cb, void *ar
 	                    .filter = &ifindex};
 	const struct netcfg_addr *items;
 	size_t i;
-	int err = dump(nc, RTM_GETADDR, sizeof(struct ifaddrmsg), &c);
+	const struct dump_req q = {.type = RTM_GETADDR, .family = AF_INET6, .ifindex = ifindex};
+	int err = dump(nc, &q, &c);
 
 	items = (const struct netcfg_addr *)(void *)c.items;
+	for (i = 0; err == 0 && i < c.n; i++)
+		err = cb(&items[i], arg);
+	free(c.items);
+	return err;
+}
+
+static int parse_addr4_item(const struct nlmsghdr *nlh, void *item)
+{
+	return netcfg_parse_addr4(nlh, item);
+}
+
+int netcfg_addr4_list(struct netcfg *nc, netcfg_addr4_cb cb, void *arg)
+{
+	const struct dump_req q = {.type = RTM_GETADDR, .family = AF_INET};
+	struct collect c = {
+	    .type = RTM_NEWADDR, .size = sizeof(struct netcfg_addr4), .parse = parse_addr4_item};
+	const struct netcfg_addr4 *items;
+	size_t i;
+	int err = dump(nc, &q, &c);
+
+	items = (const struct netcfg_addr4 *)(void *)c.items;
 	for (i = 0; err == 0 && i < c.n; i++)
 		err = cb(&items[i], arg);
 	free(c.items);
@@ -585,6 +649,8 @@ int netcfg_route_list(struct netcfg *nc, uint32_t table, uint8_t protocol, netcf
                       void *arg)
 {
 	const struct route_filter f = {.table = table, .protocol = protocol};
+	const struct dump_req q = {
+	    .type = RTM_GETROUTE, .family = AF_INET6, .table = table, .protocol = protocol};
 	struct collect c = {.type = RTM_NEWROUTE,
 	                    .size = sizeof(struct netcfg_route),
 	                    .parse = parse_route_item,
@@ -592,7 +658,7 @@ int netcfg_route_list(struct netcfg *nc, uint32_t table, uint8_t protocol, netcf
 	                    .filter = &f};
 	const struct netcfg_route *items;
 	size_t i;
-	int err = dump(nc, RTM_GETROUTE, sizeof(struct rtmsg), &c);
+	int err = dump(nc, &q, &c);
 
 	items = (const struct netcfg_route *)(void *)c.items;
 	for (i = 0; err == 0 && i < c.n; i++)
@@ -611,9 +677,10 @@ int netcfg_route_dst_list(struct netcfg *nc, netcfg_route_dst_cb cb, void *arg)
 	struct collect c = {.type = RTM_NEWROUTE,
 	                    .size = sizeof(struct netcfg_route_dst),
 	                    .parse = parse_route_dst_item};
+	const struct dump_req q = {.type = RTM_GETROUTE, .family = AF_INET6};
 	const struct netcfg_route_dst *items;
 	size_t i;
-	int err = dump(nc, RTM_GETROUTE, sizeof(struct rtmsg), &c);
+	int err = dump(nc, &q, &c);
 
 	items = (const struct netcfg_route_dst *)(void *)c.items;
 	for (i = 0; err == 0 && i < c.n; i++)
@@ -623,6 +690,8 @@ int netcfg_route_dst_list(struct netcfg *nc, netcfg_route_dst_cb cb, void *arg)
 }
 
 /* ---- rules ---- */
+
+static const struct dump_req rule_dump = {.type = RTM_GETRULE, .family = AF_INET6};
 
 static bool prefix_equal(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
 {
@@ -656,7 +725,7 @@ static int rule_find(struct netcfg *nc, const struct netcfg_rule *r)
 	                    .parse = parse_rule_item,
 	                    .keep = rule_same,
 	                    .filter = r};
-	int err = dump(nc, RTM_GETRULE, sizeof(struct fib_rule_hdr), &c);
+	int err = dump(nc, &rule_dump, &c);
 
 	free(c.items);
 	return err < 0 ? err : (int)(c.n > 0);
@@ -708,7 +777,7 @@ int netcfg_rule_list(struct netcfg *nc, uint8_t protocol, netcfg_rule_cb cb, voi
 	                    .filter = &protocol};
 	const struct netcfg_rule *items;
 	size_t i;
-	int err = dump(nc, RTM_GETRULE, sizeof(struct fib_rule_hdr), &c);
+	int err = dump(nc, &rule_dump, &c);
 
 	items = (const struct netcfg_rule *)(void *)c.items;
 	for (i = 0; err == 0 && i < c.n; i++)
@@ -722,7 +791,7 @@ int netcfg_rule_list(struct netcfg *nc, uint8_t protocol, netcfg_rule_cb cb, voi
 int netcfg_monitor_open(struct netcfg_monitor **out)
 {
 	static const int groups[] = {RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE,
-	                             RTNLGRP_IPV6_RULE};
+	                             RTNLGRP_IPV6_RULE, RTNLGRP_IPV4_IFADDR};
 	struct netcfg_monitor *m = calloc(1, sizeof(*m));
 	int size = MONITOR_RCVBUF;
 	int fd, err;
@@ -841,7 +910,12 @@ static void dispatch_rule(struct dispatch *d, const struct nlmsghdr *nlh)
 static int dispatch_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct dispatch *d = arg;
+	int ifindex = netcfg_event_ifindex(nlh);
 
+	if (d->ops->changed && ifindex >= 0) {
+		d->ops->changed(ifindex, d->arg);
+		d->count++;
+	}
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWLINK:
 	case RTM_DELLINK:

@@ -7,8 +7,8 @@
  *   control   -> reload, workers, registry       (views of everything)
  *   reload    -> workers, registry, config
  *   fetch     -> workers, child, registry
- *   heal      -> workers, registry, policy, netcfg
- *   workers   -> child, registry, policy, hook, netcfg
+ *   heal      -> workers, registry, policy, hostcache, netcfg
+ *   workers   -> child, registry, policy, hook, hostcache, netcfg
  * Upwards only through registry_subscribe: control's waiters, reload's
  * removals, fetch's scheduler, heal's bookkeeping and sd_notify react to
  * the registry's change events.
@@ -23,6 +23,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "hostcache.h"
 #include "limiter.h"
 #include "registry.h"
 
@@ -62,8 +63,10 @@ struct daemon {
 	struct fetch_rt fetch;
 	struct hooks *hooks; /* setup scripts (hook.c) */
 	struct heal *heal;
-	unsigned reloads;          /* successful reloads */
-	time_t last_reload_at;     /* wall clock of the last reload attempt; 0: none */
+	struct hostcache
+	    hostcache;         /* the host's routes for the overlap check, fed by heal's monitor */
+	unsigned reloads;      /* successful reloads */
+	time_t last_reload_at; /* wall clock of the last reload attempt; 0: none */
 	char last_reload_msg[512]; /* its outcome */
 	int tables_write_err;      /* -errno: state_dir/tables could not be written; 0: fine */
 	/* Why TIC tunnels wait (fetch_wait_reason): */

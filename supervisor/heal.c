@@ -132,8 +132,20 @@ static void ev_link(const struct netcfg_link *l, bool deleted, void *arg)
 		mark(arg, HEAL_LINK, link_hit, l);
 }
 
-static const struct netcfg_monitor_ops monitor_ops = {
-    .link = ev_link, .addr = ev_addr, .route = ev_route, .rule = ev_rule, .local = ev_local};
+/* Any change on a link: the overlap check's view of the host may be out of date. */
+static void ev_changed(int ifindex, void *arg)
+{
+	struct daemon *d = arg;
+
+	hostcache_note(&d->hostcache, ifindex);
+}
+
+static const struct netcfg_monitor_ops monitor_ops = {.link = ev_link,
+                                                      .addr = ev_addr,
+                                                      .route = ev_route,
+                                                      .rule = ev_rule,
+                                                      .local = ev_local,
+                                                      .changed = ev_changed};
 
 static void on_monitor(EV_P_ ev_io *io, int revents)
 {
@@ -147,6 +159,7 @@ static void on_monitor(EV_P_ ev_io *io, int revents)
 	if (n == -ENOBUFS) {
 		log_warnx("rtnetlink: events were lost; checking every tunnel's routing");
 		h->resync = true;
+		hostcache_note(&h->d->hostcache, 0);
 	} else if (n < 0) {
 		log_warnx("rtnetlink monitor: %s", strerror(-n));
 	}

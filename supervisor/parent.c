@@ -189,9 +189,11 @@ int parent_run(struct daemon *d)
 	}
 	/* After the instance lock: never touch the routing of a running aiccud. */
 	heal_reconcile(d);
+	hostcache_init(&d->hostcache);
 	err = heal_open(d);
 	if (err < 0)
 		log_warnx("rtnetlink monitor: %s; routing will not be repaired", strerror(-err));
+	d->hostcache.monitored = err >= 0;
 	/* Everything that needed more (chown of the cache and socket dirs) is done. */
 	privsep_limit(d);
 	ev_signal_init(&d->term_w, on_signal, SIGTERM);
@@ -215,6 +217,7 @@ int parent_run(struct daemon *d)
 	hooks_free(d->hooks);
 	d->hooks = NULL;
 	heal_close(d);
+	hostcache_free(&d->hostcache);
 	control_close(d->ctl);
 	d->ctl = NULL;
 	netcfg_close(d->nc);

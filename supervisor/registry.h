@@ -58,6 +58,7 @@ struct tunnel_rt {
 	ev_timer kill_w;
 	ev_timer watchdog_w;    /* workers.c: the periodic counters request */
 	unsigned wd_unanswered; /* requests sent since the last counters arrived */
+	double wd_heard_at;     /* ev_now() when counters last arrived */
 	bool hung;              /* the watchdog killed this worker */
 	int ifindex;
 	bool policy_installed;

@@ -22,7 +22,7 @@
 #include "cache.h"
 #include "child.h"
 #include "hook.h"
-#include "hostview.h"
+#include "hostcache.h"
 #include "ipc.h"
 #include "log.h"
 #include "policy.h"
@@ -33,20 +33,30 @@
 /* A worker that ignores SIGTERM this long gets SIGKILL. */
 #define WORKER_STOP_TIMEOUT 5.0
 /*
- * The watchdog: a running worker is asked for its counters every
- * WATCHDOG_INTERVAL seconds; WATCHDOG_MISSES requests in a row without an
- * answer mean its loop is stuck (stopped, deadlocked): it is killed and
- * restarted like a worker that died.  Bound: about
- * (WATCHDOG_MISSES + 1) * WATCHDOG_INTERVAL seconds.
+ * The watchdog: a running worker that has sent nothing for half an
+ * interval is asked for its counters; WATCHDOG_MISSES requests in a row
+ * without an answer mean its loop is stuck (stopped, deadlocked): it is
+ * killed and restarted like a worker that died.  The interval is
+ * WATCHDOG_INTERVAL seconds, longer when there are so many tunnels that
+ * the parent would send more than WATCHDOG_RATE requests a second (1000
+ * tunnels: 10 s).  Bound: about (WATCHDOG_MISSES + 1) intervals.
  */
 #define WATCHDOG_INTERVAL 2.0
 #define WATCHDOG_MISSES   3
+#define WATCHDOG_RATE     100.0
 
 static void on_worker_msg(EV_P_ ev_io *io, int revents);
 static void on_child(EV_P_ ev_child *c, int revents);
 static void on_kill_timeout(EV_P_ ev_timer *w, int revents);
 static void on_backoff(EV_P_ ev_timer *w, int revents);
 static void on_watchdog(EV_P_ ev_timer *w, int revents);
+
+static double watchdog_interval(const struct daemon *d)
+{
+	double scaled = (double)registry_count(d->reg) / WATCHDOG_RATE;
+
+	return scaled > WATCHDOG_INTERVAL ? scaled : WATCHDOG_INTERVAL;
+}
 
 void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
 {
@@ -157,8 +167,9 @@ static bool params_acceptable(const struct tunnel_rt *t, const struct tunnel_par
 	return true;
 }
 
-/* The links of every tunnel with a worker: what is on them is aiccud's, not the host's. */
-static int *own_links(const struct tunnel_rt *t, size_t *n)
+/* The links of every tunnel with a worker: what is on them is aiccud's, not the host's.
+ * self: t's own link (0: none yet). */
+static int *own_links(const struct tunnel_rt *t, int self, size_t *n)
 {
 	size_t cap = registry_count(t->reg) + 1;
 	int *own = calloc(cap, sizeof(*own));
@@ -167,7 +178,7 @@ static int *own_links(const struct tunnel_rt *t, size_t *n)
 	*n = 0;
 	if (!own)
 		return NULL;
-	own[(*n)++] = t->ifindex;
+	own[(*n)++] = self;
 	for (o = registry_first(t->reg); o && *n < cap; o = registry_next(o))
 		if (o != t && o->ifindex > 0)
 			own[(*n)++] = o->ifindex;
@@ -176,12 +187,14 @@ static int *own_links(const struct tunnel_rt *t, size_t *n)
 
 /*
  * The parameters a worker reports go through the same policy as where
- * they entered (tpolicy.h), now against the host's live addresses and
- * routes: only then does the parent install routing.  0, or -errno with
+ * they entered (tpolicy.h), now against the host's addresses and routes
+ * (the kept view, hostcache.h): before the worker gives its link an
+ * address (IPC_W_CHECK) and again before the parent installs routing.
+ * self: the tunnel's own link, 0 if it has none yet.  0, or -errno with
  * the message in err.
  */
-static int params_recheck(const struct tunnel_rt *t, const struct tunnel_params *p, char *err,
-                          size_t errlen)
+static int params_recheck(const struct tunnel_rt *t, int self, const struct tunnel_params *p,
+                          char *err, size_t errlen)
 {
 	const struct tunnel_conf *tc = &t->entry.conf;
 	enum tpolicy_keys keys = tc->tic ? TPOLICY_KEYS_TIC : TPOLICY_KEYS_FILE;
@@ -193,14 +206,41 @@ static int params_recheck(const struct tunnel_rt *t, const struct tunnel_params 
 	r = tpolicy_check_params(p, &lim, keys, err, errlen);
 	if (r < 0)
 		return r;
-	own = own_links(t, &nown);
+	own = own_links(t, self, &nown);
 	if (!own) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	r = hostview_check(t->d->nc, p, tc->routed, tc->nrouted, own, nown, keys, err, errlen);
+	r = hostcache_check(&t->d->hostcache, t->d->nc, p, tc->routed, tc->nrouted, own, nown, keys,
+	                    err, errlen);
 	free(own);
 	return r;
+}
+
+/*
+ * A worker about to give its link an address asks first (IPC_W_CHECK):
+ * the same checks as at link-up, so a refused prefix never gets even the
+ * kernel's prefix route.  The worker reports a refusal as its failure.
+ */
+static void params_check(struct tunnel_rt *t, const struct ipc_up *q)
+{
+	struct ipc_verdict v = {0};
+	struct netcfg_link l;
+	const char *what = "";
+	int self = 0;
+
+	/* A link it names is its own only if the link carries the tunnel's name. */
+	if (q->ifindex > 0 && netcfg_link_get(t->d->nc, q->ifindex, NULL, &l) == 0 &&
+	    strcmp(l.name, t->entry.conf.name) == 0)
+		self = q->ifindex;
+	if (!params_acceptable(t, &q->params, &what)) {
+		v.err = -EINVAL;
+		snprintf(v.reason, sizeof(v.reason), "%s", what);
+	} else {
+		v.err = params_recheck(t, self, &q->params, v.reason, sizeof(v.reason));
+	}
+	if (ipc_send(t->ipc_fd, IPC_P_CHECKED, &v, sizeof(v)) < 0)
+		log_debug("%s: cannot answer the worker's parameter check", t->entry.conf.name);
 }
 
 static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
@@ -223,7 +263,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		             up->params.prefix_len, what);
 		return;
 	}
-	if (params_recheck(t, &up->params, refusal, sizeof(refusal)) < 0) {
+	if (params_recheck(t, t->ifindex, &up->params, refusal, sizeof(refusal)) < 0) {
 		char src[300];
 		const struct tunnel_conf *tc = &t->entry.conf;
 
@@ -327,6 +367,8 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 	while ((type = ipc_recv(t->ipc_fd, buf, sizeof(buf), &p)) > 0) {
 		if (type == IPC_W_UP && t->state == TS_STARTING)
 			on_link_up(t, p);
+		else if (type == IPC_W_CHECK && t->state == TS_STARTING)
+			params_check(t, p);
 		else if (type == IPC_W_FAILED)
 			worker_failed(t, p);
 		else if (type == IPC_W_NEED_TIC && t->state == TS_STARTING)
@@ -334,6 +376,7 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 		else if (type == IPC_W_COUNTERS) {
 			memcpy(&t->counters, p, sizeof(t->counters));
 			t->wd_unanswered = 0;
+			t->wd_heard_at = ev_now(EV_A);
 		} else if (type == IPC_W_REPAIRED)
 			repair_answered(t, p);
 		else if (type == IPC_W_PRIV && t->state == TS_UP)
@@ -354,7 +397,7 @@ static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t l
 	if (t->hung) {
 		snprintf(buf, len,
 		         "worker hung: no answer to %d counters requests in %.0f s; killed",
-		         WATCHDOG_MISSES, WATCHDOG_MISSES * WATCHDOG_INTERVAL);
+		         WATCHDOG_MISSES, WATCHDOG_MISSES * watchdog_interval(t->d));
 		return;
 	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
@@ -496,15 +539,19 @@ static void on_watchdog(EV_P_ ev_timer *w, int revents)
 	struct tunnel_rt *t = w->data;
 
 	(void)revents;
+	w->repeat = watchdog_interval(t->d); /* from the next tick on */
 	if (t->pid <= 0 || t->ipc_fd < 0 || t->state != TS_UP || t->hung) {
 		t->wd_unanswered = 0;
 		return;
 	}
+	/* Its own counters came lately (it has traffic): its loop runs. */
+	if (t->wd_unanswered == 0 && ev_now(EV_A) - t->wd_heard_at < w->repeat / 2)
+		return;
 	if (t->wd_unanswered >= WATCHDOG_MISSES) {
 		log_warnx("%s: worker hung: worker %d answered none of %u counters requests in "
 		          "%.0f s; killing it",
 		          t->entry.conf.name, (int)t->pid, t->wd_unanswered,
-		          t->wd_unanswered * WATCHDOG_INTERVAL);
+		          t->wd_unanswered * w->repeat);
 		t->hung = true;
 		kill(t->pid, SIGKILL);
 		return;
@@ -542,7 +589,9 @@ static int worker_spawn(struct tunnel_rt *t)
 	ev_io_start(d->loop, &t->ipc_w);
 	ev_child_start(d->loop, &t->child_w);
 	t->wd_unanswered = 0;
+	t->wd_heard_at = 0;
 	t->hung = false;
+	t->watchdog_w.repeat = watchdog_interval(d);
 	ev_timer_again(d->loop, &t->watchdog_w);
 	if (ipc_send(t->ipc_fd, IPC_P_CONF, worker_conf(t), sizeof(struct ipc_conf)) < 0)
 		log_warn("%s: sending the configuration to worker %d", t->entry.conf.name,

@@ -20,7 +20,6 @@
 #include "cache.h"
 #include "datapath.h"
 #include "heartbeat.h"
-#include "hostview.h"
 #include "ipc.h"
 #include "log.h"
 #include "netcfg.h"
@@ -59,6 +58,7 @@ struct worker {
 	struct log_ratelimit rx_rl, drop_rl;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
+	ev_prepare activity_w; /* before the loop waits: restarts counters_w if something changed */
 	/*
 	 * Heartbeat tunnels: the PoP's confirmation (beat.h).  An ICMPv6 socket
 	 * on our link sends the first packet (an echo to the PoP's tunnel
@@ -561,25 +561,51 @@ static void report_drops(struct worker *w)
 	log_ratelimit_flush(&w->rx_rl, "receive errors from the PoP");
 }
 
+static bool counters_changed(const struct worker *w)
+{
+	return memcmp(w->c, &w->counters_sent, sizeof(w->counters_sent)) != 0;
+}
+
+static bool reports_pending(const struct worker *w)
+{
+	return w->drop_rl.suppressed || w->rx_rl.suppressed;
+}
+
 /*
- * Periodic report to the parent, only when something changed: a thousand
- * idle tunnels must not wake the parent a thousand times a second.  The
- * parent's IPC_P_COUNTERS_REQ is always answered.
+ * Report to the parent once a second while something changes, and not at
+ * all while nothing does: a thousand idle tunnels must neither wake the
+ * parent a thousand times a second nor wake themselves (the tick stops;
+ * on_activity starts it again).  The parent's IPC_P_COUNTERS_REQ is
+ * always answered.
  */
 static void on_counters(EV_P_ ev_timer *t, int revents)
 {
 	struct worker *w = t->data;
 
-	(void)loop;
 	(void)revents;
 	/* Anything from the PoP through the tunnel (user-space data path) confirms it. */
 	if (w->c->rx_packets)
 		confirmed(w, "a packet came through");
-	if (memcmp(w->c, &w->counters_sent, sizeof(w->counters_sent)) != 0) {
+	report_drops(w);
+	if (counters_changed(w)) {
 		w->counters_sent = *w->c;
 		send_counters(w);
+	} else if (!reports_pending(w)) {
+		ev_timer_stop(EV_A_ t);
 	}
-	report_drops(w);
+}
+
+/* Before the loop waits, after every event: if one changed a counter, the tick reports it within a
+ * second. */
+static void on_activity(EV_P_ ev_prepare *c, int revents)
+{
+	struct worker *w = c->data;
+
+	(void)revents;
+	if (!ev_is_active(&w->counters_w) && (counters_changed(w) || reports_pending(w))) {
+		ev_timer_set(&w->counters_w, WORKER_COUNTER_PERIOD, WORKER_COUNTER_PERIOD);
+		ev_timer_start(EV_A_ & w->counters_w);
+	}
 }
 
 /*
@@ -847,6 +873,9 @@ static void loop_run(struct worker *w)
 	else
 		ev_timer_start(loop, &w->keepalive_w);
 	ev_timer_start(loop, &w->counters_w);
+	ev_prepare_init(&w->activity_w, on_activity);
+	w->activity_w.data = w;
+	ev_prepare_start(loop, &w->activity_w);
 	if (w->tc->liveness == LIVENESS_ICMP && w->tc->liveness_misses > 0)
 		probe_start(w, loop, interval);
 	ev_signal_start(loop, &w->term_w);
@@ -969,24 +998,45 @@ static void privileges_drop(struct worker *w)
 
 /*
  * Before the link gets an address: the parameters must not take over
- * anything the host already routes (tpolicy.h).  The parent checks again
- * before it installs routing; this keeps even the link's own prefix route
- * from ever appearing.
+ * anything the host already routes (tpolicy.h).  The parent, which keeps
+ * a view of the host's routes (hostcache.h), checks them: a refused
+ * prefix never gets even the link's own prefix route.  The parent checks
+ * again before it installs routing.
  */
+#define PARAMS_CHECK_WAIT_MS 10000
+
 static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
 {
-	char err[TIC_ERR_MAX];
-	int own = (int)if_nametoindex(tc->name); /* a sit link left from our last run */
-	int r = hostview_check(NULL, &tc->params, tc->routed, tc->nrouted, &own, own > 0,
-	                       tc->tic ? TPOLICY_KEYS_TIC : TPOLICY_KEYS_FILE, err, sizeof(err));
+	struct ipc_up q = {0};
+	struct ipc_verdict v = {0};
+	int type;
 
-	if (r == -EADDRINUSE && tc->tic)
+	q.ifindex = (int)if_nametoindex(tc->name); /* a sit link left from our last run */
+	snprintf(q.ifname, sizeof(q.ifname), "%s", tc->name);
+	q.params = tc->params;
+	explicit_bzero(q.params.password, sizeof(q.params.password));
+	type = ipc_send(w->ipc_fd, IPC_W_CHECK, &q, sizeof(q));
+	if (type == 0)
+		type = ipc_recv_wait(w->ipc_fd, IPC_P_CHECKED, &v, sizeof(v), PARAMS_CHECK_WAIT_MS);
+	v.reason[sizeof(v.reason) - 1] = '\0';
+	if (type != IPC_P_CHECKED || (v.err < 0 && v.err != -EADDRINUSE && v.err != -EINVAL)) {
+		if (w->cache_dirfd >= 0)
+			close(w->cache_dirfd);
+		w->cache_dirfd = -1; /* not the parameters' fault: keep the cache */
+		if (type == -ETIMEDOUT)
+			worker_fail(
+			    w, "%s: no answer from the parent to the parameter check within %d s",
+			    tc->name, PARAMS_CHECK_WAIT_MS / 1000);
+		if (type != IPC_P_CHECKED)
+			worker_fail(w, "%s: the parent did not answer the parameter check (%s)",
+			            tc->name, type < 0 ? strerror(-type) : "another message");
+		worker_fail(w, "%s", v.reason);
+	}
+	if (v.err < 0 && tc->tic)
 		worker_fail(w, "refused the parameters of %s from TIC server %s: %s", tc->id,
-		            tc->account.server, err);
-	if (r == -EADDRINUSE)
-		worker_fail(w, "refused the parameters of %s: %s", tc->file, err);
-	if (r < 0)
-		worker_fail(w, "%s", err);
+		            tc->account.server, v.reason);
+	if (v.err < 0)
+		worker_fail(w, "refused the parameters of %s: %s", tc->file, v.reason);
 }
 
 void worker_main(const char *name, int ipc_fd)

@@ -9,7 +9,10 @@ ssize_t ipc_payload_len(uint16_t type)
 {
 	switch (type) {
 	case IPC_W_UP:
+	case IPC_W_CHECK:
 		return sizeof(struct ipc_up);
+	case IPC_P_CHECKED:
+		return sizeof(struct ipc_verdict);
 	case IPC_W_FAILED:
 	case IPC_W_NEED_TIC:
 		return sizeof(struct ipc_failed);

@@ -29,6 +29,8 @@ enum ipc_type {
 	IPC_P_PRIV,     /* parent: what became of it (struct ipc_priv_res) */
 	IPC_P_REPAIR,   /* parent: restore your link's address or state (struct ipc_repair) */
 	IPC_W_REPAIRED, /* worker: what it restored, or why not (struct ipc_repaired) */
+	IPC_W_CHECK,    /* worker: may my link get these parameters? (struct ipc_up) */
+	IPC_P_CHECKED,  /* parent: the answer (struct ipc_verdict) */
 	IPC_TYPE_MAX
 };
 
@@ -94,6 +96,17 @@ struct ipc_fetch_done {
 };
 
 struct ipc_failed {
+	char reason[256];
+};
+
+/*
+ * Before a worker gives its link an address, the parent checks the
+ * parameters against the host's routes (it keeps the view: hostcache.h).
+ * IPC_W_CHECK's ifindex is a link of the tunnel's name already there (a
+ * sit link from the last run), else 0.
+ */
+struct ipc_verdict {
+	int32_t err; /* 0: go on; -EADDRINUSE: refused; other -errno: could not check */
 	char reason[256];
 };
 
