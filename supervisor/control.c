@@ -18,16 +18,23 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <malloc.h>
 
 #include "control_req.h"
 #include "log.h"
 
 /* ---- output queue ---- */
 
+/* A reply this big (a status of hundreds of tunnels) built megabytes of
+ * JSON on the heap: once it is sent, that goes back to the system instead
+ * of staying in the parent's footprint for good. */
+#define CONTROL_TRIM_AFTER (128 * 1024)
+
 static void client_free(struct client *cl)
 {
 	struct control *c = cl->ctl;
 	struct client **pp;
+	bool big = cl->outcap >= CONTROL_TRIM_AFTER;
 
 	for (pp = &c->clients; *pp; pp = &(*pp)->next)
 		if (*pp == cl) {
@@ -43,6 +50,8 @@ static void client_free(struct client *cl)
 	free(cl->out);
 	free(cl->w);
 	free(cl);
+	if (big)
+		malloc_trim(0);
 }
 
 void control_send(struct client *cl, json_t *line, bool final)

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1075,6 +1076,9 @@ void worker_main(const char *name, int ipc_fd)
 	explicit_bzero(up.params.password, sizeof(up.params.password));
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");
+	/* What setting up needed (the seccomp filter's build, netlink buffers)
+	 * is freed: give it back, a thousand workers each keep only their own. */
+	malloc_trim(0);
 	log_info("link %s up (ifindex %d), %s to %s, %s data path%s%s", tc->name, w.ifindex,
 	         tunnel_type_name(tc->params.type), inet_ntoa(tc->params.ipv4_pop),
 	         tunnel_datapath_name(w.c->datapath), w.kernel_sit ? "" : ", offloads ",

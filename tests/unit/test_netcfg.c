@@ -750,6 +750,38 @@ static void test_parse_addr(void **state)
 	assert_int_equal(netcfg_parse_addr(nlh, &a), -EINVAL); /* 4 bytes */
 }
 
+static void test_parse_addr4(void **state)
+{
+	struct in_addr v4 = addr4("192.0.2.1"), peer = addr4("192.0.2.2");
+	struct in6_addr ip = addr6("2001:db8:a::2");
+	struct ifaddrmsg *ifa;
+	struct netcfg_addr4 a;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	nlh = kernel_addr(AF_INET, &ifa);
+	ifa->ifa_prefixlen = 24;
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(peer), &peer);
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(v4), &v4);
+	assert_int_equal(netcfg_parse_addr4(nlh, &a), 0);
+	assert_int_equal(a.ifindex, 6);
+	assert_int_equal(a.prefix_len, 24);
+	assert_int_equal(a.addr.s_addr, v4.s_addr); /* IFA_LOCAL is ours */
+
+	nlh = kernel_addr(AF_INET6, &ifa);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(ip), &ip);
+	assert_int_equal(netcfg_parse_addr4(nlh, &a), -ENOENT);
+	nlh = kernel_addr(AF_INET, &ifa);
+	assert_int_equal(netcfg_parse_addr4(nlh, &a), -EINVAL); /* no address */
+	nlh = kernel_addr(AF_INET, &ifa);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(ip), &ip);
+	assert_int_equal(netcfg_parse_addr4(nlh, &a), -EINVAL); /* 16 bytes */
+	nlh = kernel_addr(AF_INET, &ifa);
+	ifa->ifa_prefixlen = 33;
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(v4), &v4);
+	assert_int_equal(netcfg_parse_addr4(nlh, &a), -EINVAL);
+}
+
 static void test_addr_round_trip(void **state)
 {
 	struct netcfg_addr in = {.ifindex = 3, .prefix_len = 128, .nodad = true};
@@ -773,6 +805,34 @@ static struct nlmsghdr *kernel_link(uint16_t type, struct ifinfomsg **out)
 	ifi->ifi_index = 8;
 	*out = ifi;
 	return nlh;
+}
+
+/* The link an event concerns, for the parent's view of the host (hostcache.h). */
+static void test_event_ifindex(void **state)
+{
+	struct in6_addr ip = addr6("2001:db8:a::2");
+	struct ifinfomsg *ifi;
+	struct ifaddrmsg *ifa;
+	struct rtmsg *rtm;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	assert_int_equal(netcfg_event_ifindex(kernel_link(RTM_DELLINK, &ifi)), 8);
+	nlh = kernel_addr(AF_INET, &ifa);
+	assert_int_equal(netcfg_event_ifindex(nlh), 6);
+	nlh = kernel_addr(AF_INET6, &ifa);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(ip), &ip);
+	assert_int_equal(netcfg_event_ifindex(nlh), 6);
+	nlh = kernel_route(AF_INET6, RTN_UNICAST, &rtm);
+	mnl_attr_put(nlh, RTA_DST, sizeof(ip), &ip);
+	assert_int_equal(netcfg_event_ifindex(nlh), 0); /* no device: could be anywhere */
+	mnl_attr_put_u32(nlh, RTA_OIF, 42);
+	assert_int_equal(netcfg_event_ifindex(nlh), 42);
+	nlh = kernel_rule(AF_INET6, FR_ACT_TO_TBL, &(struct fib_rule_hdr *){NULL});
+	assert_int_equal(netcfg_event_ifindex(nlh), -ENOENT);
+	nlh = kernel_link(RTM_NEWLINK, &ifi);
+	nlh->nlmsg_len = sizeof(*nlh) + 2; /* shorter than its header */
+	assert_int_equal(netcfg_event_ifindex(nlh), -EINVAL);
 }
 
 static void test_parse_link(void **state)
@@ -987,6 +1047,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_rule_rejects),
 	    cmocka_unit_test(test_rule_round_trip),
 	    cmocka_unit_test(test_parse_addr),
+	    cmocka_unit_test(test_parse_addr4),
+	    cmocka_unit_test(test_event_ifindex),
 	    cmocka_unit_test(test_addr_round_trip),
 	    cmocka_unit_test(test_parse_link),
 	    cmocka_unit_test(test_parse_sit),
