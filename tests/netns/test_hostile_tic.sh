@@ -4,6 +4,8 @@
 # the TIC server and the key; the valid ones (one with control characters
 # in its labels) come up; afterwards the client namespace's routes and
 # rules are byte-for-byte what they were, apart from the valid tunnels.
+# Then the host routes a valid tunnel's prefix itself: that tunnel's next
+# start is refused, and starts again once the host's route is gone.
 #
 #   test_hostile_tic.sh AICCUD AICCUCTL
 set -u
@@ -122,6 +124,22 @@ check "ip -6 rule: unchanged apart from the valid tunnels" cmp "$TMP/rules.befor
 diff "$TMP/routes.before" "$TMP/routes.after" | sed 's/^/#   /'
 diff "$TMP/rules.before" "$TMP/rules.after" | sed 's/^/#   /'
 check_eq "the valid tunnels got their rules" 2 "$(rules | grep -c 'proto 157')"
+
+# The parent keeps its view of the host's routes while only aiccud's own
+# links change (supervisor/hostcache.h).  A route the host adds later, on
+# a link of its own, must count from then on, and stop counting once gone.
+is_state7() { [ "$(field sixxs7 state)" = "$1" ]; }
+ip -n "$NS_CLI" -6 route add 2001:db8:8::/48 dev net0 || fail_now "host route"
+ctl restart sixxs7 >/dev/null 2>&1
+check "after the host routes 2001:db8:8::/48, a restart of sixxs7 fails" lab_wait 30 is_state7 failed
+reason7=$(field sixxs7 reason)
+echo "# sixxs7: $reason7"
+check "... because its prefix overlaps that new route" grep -qF "overlaps 2001:db8:8::/48" <<<"$reason7"
+check "... and it has no link" sh -c "! ip -n $NS_CLI link show sixxs7 2>/dev/null"
+ip -n "$NS_CLI" -6 route del 2001:db8:8::/48 dev net0 || fail_now "host route removal"
+ctl start sixxs7 >/dev/null 2>&1
+check "with the host's route gone, sixxs7 comes up again" lab_wait 60 is_state7 up
+check "... and its traffic flows" lab_in "$NS_POP" ping -6 -c 2 -i 0.2 -W 2 2001:db8:8::2
 ctl status | tr -d '\033' | sed 's/^/#   /'
 check "aiccuctl status prints no control character" sh -c "! $(printf '%q ' ip netns exec "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock") status | grep -q \$'\\033'"
 check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
