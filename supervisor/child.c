@@ -1,13 +1,16 @@
 /*
- * Forking the parent's children: aiccud execs itself as a worker or as the
- * TIC fetcher, with its end of a socketpair on IPC_WORKER_FD.
+ * Forking the parent's children: aiccud execs itself as a worker, or
+ * aiccud-tic as the TIC fetcher, with its end of a socketpair on
+ * IPC_WORKER_FD.
  */
 #include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -16,7 +19,7 @@
 
 /* In the fresh child: never returns. */
 static void __attribute__((noreturn))
-child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
+child_exec(const struct daemon *d, const char *exe, int fd, const char *mode, const char *name)
 {
 	char *argv[7];
 	int argc = 0;
@@ -27,7 +30,7 @@ child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
 	unsetenv("NOTIFY_SOCKET"); /* only the parent speaks for the service */
 	if (dup2(fd, IPC_WORKER_FD) < 0)
 		_exit(127);
-	argv[argc++] = "aiccud";
+	argv[argc++] = exe == d->fetcher_exe ? "aiccud-tic" : "aiccud";
 	argv[argc++] = d->foreground ? "-d" : "-s";
 	if (d->verbosity > 0)
 		argv[argc++] = "-v";
@@ -35,11 +38,12 @@ child_exec(const struct daemon *d, int fd, const char *mode, const char *name)
 	if (name)
 		argv[argc++] = (char *)name;
 	argv[argc] = NULL;
-	execv(d->self_exe, argv);
+	execv(exe, argv);
 	_exit(127);
 }
 
-pid_t child_spawn(const struct daemon *d, const char *mode, const char *name, int *fd)
+pid_t child_spawn(const struct daemon *d, const char *exe, const char *mode, const char *name,
+                  int *fd)
 {
 	int sv[2];
 	pid_t pid;
@@ -55,9 +59,26 @@ pid_t child_spawn(const struct daemon *d, const char *mode, const char *name, in
 		return err;
 	}
 	if (pid == 0)
-		child_exec(d, sv[1], mode, name);
+		child_exec(d, exe, sv[1], mode, name);
 	close(sv[1]);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	*fd = sv[0];
 	return pid;
+}
+
+int child_find_fetcher(const char *self_exe, char *out, size_t len)
+{
+	const char *slash = strrchr(self_exe, '/');
+	int n;
+
+	/* Beside aiccud: a build tree, or a layout that keeps them together. */
+	if (slash) {
+		n = snprintf(out, len, "%.*s/aiccud-tic", (int)(slash - self_exe), self_exe);
+		if (n > 0 && (size_t)n < len && access(out, X_OK) == 0)
+			return 0;
+	}
+	n = snprintf(out, len, "%s/aiccud-tic", AICCUD_LIBEXECDIR);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return access(out, X_OK) == 0 ? 0 : -errno;
 }

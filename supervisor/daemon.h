@@ -48,6 +48,7 @@ struct daemon {
 	ev_prepare dispatch_w; /* delivers the registry's events before the loop waits */
 	struct netcfg *nc;
 	char self_exe[TUNNEL_PATH_MAX];
+	char fetcher_exe[TUNNEL_PATH_MAX]; /* aiccud-tic (child_find_fetcher) */
 	int verbosity;
 	bool foreground;
 	uid_t run_uid; /* [daemon] user, resolved at start (privsep.c) */

@@ -391,7 +391,7 @@ static int fetch_spawn(struct daemon *d, const struct fetch_batch *b)
 	const struct tic_account *acct = b->account;
 	static struct ipc_fetch req;
 	struct fetch_rt *f = &d->fetch;
-	pid_t pid = child_spawn(d, "-F", NULL, &f->fd);
+	pid_t pid = child_spawn(d, d->fetcher_exe, "-F", NULL, &f->fd);
 
 	if (pid < 0)
 		return (int)pid;

@@ -28,8 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include <nettle/sha2.h>
 
 #define MAGIC_LINE   "aiccud-limiter 1\n"
 #define SUM_KEY      "sha256 "
@@ -295,11 +294,13 @@ void limiter_status(const struct limiter *l, const struct limiter_now *now,
 static int sha256_hex(const char *data, size_t len, char hex[SUM_HEX + 1])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[32];
+	unsigned char md[SHA256_DIGEST_SIZE];
+	struct sha256_ctx h;
 	size_t i;
 
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, md) < 0)
-		return -EIO;
+	sha256_init(&h);
+	sha256_update(&h, len, (const uint8_t *)data);
+	sha256_digest(&h, sizeof(md), md);
 	for (i = 0; i < sizeof(md); i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];

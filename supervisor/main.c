@@ -5,8 +5,9 @@
  *
  * -d stays in the foreground and logs to stderr; -n checks the
  * configuration, prints every problem as file:line: message and exits.
- * "-W NAME" and "-F" are internal: the parent execs itself that way for
- * each worker and for the TIC fetcher.
+ * "-W NAME" is internal: the parent execs itself that way for each
+ * worker.  The TIC fetcher is a program of its own (aiccud-tic), so that
+ * neither the parent nor a worker maps TLS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "config.h"
-#include "fetcher.h"
 #include "ipc.h"
 #include "log.h"
 #include "tables.h"
@@ -65,15 +66,12 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	struct config_diag diag = {0};
 	const char *file = CONFIG_DEFAULT_FILE, *worker = NULL;
-	bool check = false, to_syslog = false, fetcher = false;
+	bool check = false, to_syslog = false;
 	ssize_t n;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "Fdf:nsvW:")) != -1) {
+	while ((ch = getopt(argc, argv, "df:nsvW:")) != -1) {
 		switch (ch) {
-		case 'F':
-			fetcher = true;
-			break;
 		case 'd':
 			d.foreground = true;
 			break;
@@ -98,10 +96,6 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (fetcher) {
-		log_init("tic", to_syslog, d.verbosity);
-		fetcher_main(IPC_WORKER_FD);
-	}
 	if (worker) {
 		log_init(worker, to_syslog, d.verbosity);
 		worker_main(worker, IPC_WORKER_FD);
@@ -125,6 +119,10 @@ int main(int argc, char **argv)
 	if (n < 0)
 		fatal("/proc/self/exe");
 	d.self_exe[n] = '\0';
+	if (child_find_fetcher(d.self_exe, d.fetcher_exe, sizeof(d.fetcher_exe)) < 0)
+		log_warnx("no TIC fetcher (aiccud-tic) beside %s or in %s: TIC tunnels cannot be "
+		          "fetched",
+		          d.self_exe, AICCUD_LIBEXECDIR);
 	if (!d.foreground) {
 		daemonize();
 		log_init("aiccud", true, d.verbosity);

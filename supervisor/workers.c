@@ -578,7 +578,7 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 static int worker_spawn(struct tunnel_rt *t)
 {
 	struct daemon *d = t->d;
-	pid_t pid = child_spawn(d, "-W", t->entry.conf.name, &t->ipc_fd);
+	pid_t pid = child_spawn(d, d->self_exe, "-W", t->entry.conf.name, &t->ipc_fd);
 
 	if (pid < 0)
 		return (int)pid;

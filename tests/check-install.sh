@@ -27,7 +27,7 @@ installed() { (cd "$DEST" && find . -path "*$1" | sed 's/^\.//' | head -n 1); }
 
 DESTDIR=$DEST cmake --install "$BUILD" >"$DEST/.log" 2>&1
 check "cmake --install with DESTDIR succeeds" test $? -eq 0
-for f in /sbin/aiccud /sbin/aiccuctl /init.d/aiccud; do
+for f in /sbin/aiccud /sbin/aiccuctl /init.d/aiccud /libexec/aiccud/aiccud-tic; do
 	check "$f is installed and executable" test -x "$DEST$(installed $f)"
 done
 for f in /default/aiccud /systemd/system/aiccud.service /tmpfiles.d/aiccud.conf \

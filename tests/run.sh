@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${1:-}
 
 PACKAGES="build-essential cmake pkg-config clang-format libev-dev libinih-dev libmnl-dev
-	libgnutls28-dev libjansson-dev libcmocka-dev gnutls-bin iproute2 iputils-ping python3
+	libgnutls28-dev nettle-dev libjansson-dev libcmocka-dev gnutls-bin iproute2 iputils-ping python3
 	procps util-linux man-db groff-base openssl nftables tshark iperf3 libseccomp-dev
 	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser clang libclang-rt-14-dev systemd"
 

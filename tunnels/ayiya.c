@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include <nettle/memops.h>
+#include <nettle/sha1.h>
 
 /* The only header values SixXS tunnels use. */
 #define AYIYA_ID_LEN    4 /* identity is 2^4 = 16 bytes */
@@ -27,8 +27,8 @@
 struct ayiya {
 	/* K = SHA-1(password): what the signature field holds while hashing. */
 	uint8_t key[AYIYA_SIG_LEN];
-	/* One context for the tunnel's lifetime; gnutls_hash_output resets it. */
-	gnutls_hash_hd_t hash;
+	/* One context for the tunnel's lifetime; sha1_digest resets it. */
+	struct sha1_ctx hash;
 };
 
 struct ayiya *ayiya_new(const char *password)
@@ -40,12 +40,9 @@ struct ayiya *ayiya_new(const char *password)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, password, strlen(password), a->key) < 0 ||
-	    gnutls_hash_init(&a->hash, GNUTLS_DIG_SHA1) < 0) {
-		gnutls_memset(a->key, 0, sizeof(a->key));
-		free(a);
-		return NULL;
-	}
+	sha1_init(&a->hash);
+	sha1_update(&a->hash, strlen(password), (const uint8_t *)password);
+	sha1_digest(&a->hash, sizeof(a->key), a->key);
 	return a;
 }
 
@@ -53,23 +50,22 @@ void ayiya_free(struct ayiya *a)
 {
 	if (!a)
 		return;
-	gnutls_hash_deinit(a->hash, NULL);
-	/* K is as good as the password for forging packets. */
-	gnutls_memset(a->key, 0, sizeof(a->key));
+	/* K is as good as the password for forging packets (and the context
+	 * held it a moment ago). */
+	explicit_bzero(a, sizeof(*a));
 	free(a);
 }
 
 /*
- * SHA-1 over the datagram, whose signature field already holds K.  Returns
- * 0 or a negative gnutls error; the context is reset either way so a
- * failure cannot poison the next packet.
+ * SHA-1 over the datagram, whose signature field already holds K.  Always
+ * 0 (nettle's SHA-1 cannot fail); kept as int for the callers' checks.
+ * The digest resets the context for the next packet.
  */
 static int ayiya_digest(struct ayiya *a, const uint8_t *pkt, size_t len, uint8_t out[AYIYA_SIG_LEN])
 {
-	int err = gnutls_hash(a->hash, pkt, len);
-
-	gnutls_hash_output(a->hash, out);
-	return err;
+	sha1_update(&a->hash, len, pkt);
+	sha1_digest(&a->hash, AYIYA_SIG_LEN, out);
+	return 0;
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -149,7 +145,7 @@ static int signature_ok(struct ayiya *a, uint8_t *pkt, size_t len)
 	err = ayiya_digest(a, pkt, len, computed);
 	memcpy(sig, received, AYIYA_SIG_LEN);
 	/* Constant time: a timing oracle would let a peer forge byte by byte. */
-	return err >= 0 && gnutls_memcmp(received, computed, AYIYA_SIG_LEN) == 0;
+	return err >= 0 && memeql_sec(received, computed, AYIYA_SIG_LEN);
 }
 
 static int payload_ok(uint8_t next_header, const uint8_t *payload, size_t payload_len)

@@ -46,14 +46,14 @@ enum ayiya_verdict {
 
 struct ayiya;
 
-/* Returns NULL on allocation failure or if gnutls has no SHA-1. */
+/* Returns NULL on allocation failure. */
 struct ayiya *ayiya_new(const char *password);
 void ayiya_free(struct ayiya *a);
 
 /*
  * Seal a packet in place.  pkt has AYIYA_HDR_LEN bytes of room followed by
  * payload_len bytes of payload.  Returns the datagram length, or 0 if
- * gnutls failed to hash (nothing valid to send).
+ * the digest failed (nothing valid to send; nettle's SHA-1 cannot fail).
  */
 size_t ayiya_seal(struct ayiya *a, uint8_t *pkt, size_t payload_len, enum ayiya_opcode op,
                   uint8_t next_header, const struct in6_addr *identity, uint32_t epoch);

@@ -498,7 +498,7 @@ static void flush_tx(struct datapath *dp)
 	dp->ntx = 0;
 }
 
-/* Seal n segments laid out by dp_tun_read; 0 if gnutls failed (nothing valid to send). */
+/* Seal n segments laid out by dp_tun_read; 0 if sealing failed (nothing valid to send). */
 static int seal_segments(struct datapath *dp, uint8_t *base, int n, size_t seg, size_t last,
                          uint32_t now)
 {

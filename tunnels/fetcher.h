@@ -1,5 +1,5 @@
 /*
- * The TIC fetcher: a short-lived child ("aiccud -F") that the parent starts
+ * The TIC fetcher: a short-lived child (aiccud-tic -F) that the parent starts
  * only after the limiter granted a TIC connection.  It reads one
  * IPC_P_FETCH request, logs in to the account's TIC server once, fetches
  * every requested tunnel, writes each into the tunnel cache, reports one

@@ -10,8 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include <nettle/base16.h>
+#include <nettle/md5.h>
+#include <nettle/memops.h>
 
 #define MD5_LEN    16
 #define MD5_HEXLEN (2 * MD5_LEN)
@@ -22,16 +23,14 @@
 static int md5_with_password(const char *text, size_t len, const char *password,
                              uint8_t digest[MD5_LEN])
 {
-	gnutls_hash_hd_t h;
-	int err = gnutls_hash_init(&h, GNUTLS_DIG_MD5);
+	struct md5_ctx h;
 
-	if (err < 0)
-		return -EIO;
-	err = gnutls_hash(h, text, len);
-	if (err >= 0)
-		err = gnutls_hash(h, password, strlen(password));
-	gnutls_hash_deinit(h, digest);
-	return err < 0 ? -EIO : 0;
+	md5_init(&h);
+	md5_update(&h, len, (const uint8_t *)text);
+	md5_update(&h, strlen(password), (const uint8_t *)password);
+	md5_digest(&h, MD5_LEN, digest);
+	explicit_bzero(&h, sizeof(h)); /* it held the password */
+	return 0;
 }
 
 /*
@@ -54,8 +53,6 @@ int heartbeat_format(char *out, size_t outlen, const struct in6_addr *local6,
 	char ipv6[INET6_ADDRSTRLEN], ipv4[INET_ADDRSTRLEN] = HB_SENDER;
 	char text[HEARTBEAT_MAX_LEN + 1];
 	uint8_t digest[MD5_LEN];
-	gnutls_datum_t d = {.data = digest, .size = MD5_LEN};
-	size_t hexlen;
 	int n, err;
 
 	if (!local6 || !password)
@@ -67,12 +64,11 @@ int heartbeat_format(char *out, size_t outlen, const struct in6_addr *local6,
 	if (n < 0 || (size_t)n + MD5_HEXLEN > HEARTBEAT_MAX_LEN || (size_t)n + MD5_HEXLEN >= outlen)
 		return -ENOSPC;
 	err = md5_with_password(text, (size_t)n, password, digest);
-	gnutls_memset(text + n, 0, sizeof(text) - (size_t)n);
+	explicit_bzero(text + n, sizeof(text) - (size_t)n);
 	if (err)
 		return err;
-	hexlen = sizeof(text) - (size_t)n; /* gnutls writes lower-case hex and a NUL */
-	if (gnutls_hex_encode(&d, text + n, &hexlen) < 0)
-		return -EIO;
+	base16_encode_update(text + n, MD5_LEN, digest); /* lower-case, as the PoP writes it */
+	text[n + MD5_HEXLEN] = '\0';
 	memcpy(out, text, (size_t)n + MD5_HEXLEN + 1);
 	return n + MD5_HEXLEN;
 }
@@ -123,12 +119,14 @@ static int parse_epoch(const char *s, uint64_t *out)
 
 static int parse_digest(const char *s, uint8_t digest[MD5_LEN])
 {
-	gnutls_datum_t hex = {.data = (unsigned char *)s, .size = MD5_HEXLEN};
+	struct base16_decode_ctx ctx;
 	size_t n = MD5_LEN;
 
 	if (strlen(s) != MD5_HEXLEN || strspn(s, "0123456789abcdefABCDEF") != MD5_HEXLEN)
 		return -1;
-	if (gnutls_hex_decode(&hex, digest, &n) < 0 || n != MD5_LEN)
+	base16_decode_init(&ctx);
+	if (!base16_decode_update(&ctx, &n, digest, MD5_HEXLEN, s) || n != MD5_LEN ||
+	    !base16_decode_final(&ctx))
 		return -1;
 	return 0;
 }
@@ -176,7 +174,7 @@ static int hash_ok(const struct hb_split *sp, uint64_t epoch, const char *passwo
 
 	if (n < 0 || md5_with_password(text, (size_t)n, password, digest) < 0)
 		return 0;
-	return gnutls_memcmp(digest, sp->digest, MD5_LEN) == 0;
+	return memeql_sec(digest, sp->digest, MD5_LEN);
 }
 
 enum heartbeat_verdict heartbeat_verify(const char *msg, size_t len, const struct in_addr *src,

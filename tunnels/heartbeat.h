@@ -25,7 +25,7 @@
  * sends the word "sender": the PoP then takes the datagram's source address
  * (needed behind NAT).  Returns the text length (without the NUL), -EINVAL
  * for a NULL local6 or password, -ENOSPC when out is too small or the text
- * would reach 256 bytes, -EIO when gnutls cannot compute MD5.
+ * would reach 256 bytes.
  */
 int heartbeat_format(char *out, size_t outlen, const struct in6_addr *local6,
                      const struct in_addr *local4, uint64_t epoch, const char *password);

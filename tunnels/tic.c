@@ -10,8 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include <nettle/md5.h>
 
 /* ---- reply lines ---- */
 
@@ -606,21 +605,20 @@ static void hex(const unsigned char *d, size_t n, char *out)
 
 int tic_md5_response(const char *challenge, const char *password, char out[33])
 {
-	unsigned char d[16];
+	unsigned char d[MD5_DIGEST_SIZE];
 	char pwhex[33];
-	gnutls_hash_hd_t h;
+	struct md5_ctx h;
 
-	if (gnutls_hash_fast(GNUTLS_DIG_MD5, password, strlen(password), d) < 0)
-		return -EIO;
+	md5_init(&h);
+	md5_update(&h, strlen(password), (const uint8_t *)password);
+	md5_digest(&h, sizeof(d), d);
 	hex(d, sizeof(d), pwhex);
-	if (gnutls_hash_init(&h, GNUTLS_DIG_MD5) < 0)
-		return -EIO;
-	if (gnutls_hash(h, challenge, strlen(challenge)) < 0 || gnutls_hash(h, pwhex, 32) < 0) {
-		gnutls_hash_deinit(h, NULL);
-		return -EIO;
-	}
-	gnutls_hash_deinit(h, d);
+	md5_update(&h, strlen(challenge), (const uint8_t *)challenge);
+	md5_update(&h, 32, (const uint8_t *)pwhex);
+	md5_digest(&h, sizeof(d), d);
 	hex(d, sizeof(d), out);
+	explicit_bzero(pwhex, sizeof(pwhex));
+	explicit_bzero(&h, sizeof(h));
 	return 0;
 }
 

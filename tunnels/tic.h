@@ -168,7 +168,7 @@ int tic_server_parse(const char *server, char *host, size_t hostlen, char *port,
 
 /* ---- crypto and clock ---- */
 
-/* out = md5hex(challenge + md5hex(password)), lower case.  0 or -EIO. */
+/* out = md5hex(challenge + md5hex(password)), lower case.  Returns 0. */
 int tic_md5_response(const char *challenge, const char *password, char out[33]);
 /* Our clock minus the server's, in seconds (positive: we are ahead). */
 long tic_clock_skew(time_t server, time_t local);

@@ -11,7 +11,7 @@
  *   - what it accepted serializes and parses back to the same bucket.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -Isupervisor -Itunnels
- *        tests/fuzz/fuzz_limiter_state.c supervisor/limiter.c -lgnutls
+ *        tests/fuzz/fuzz_limiter_state.c supervisor/limiter.c -lnettle -lgnutls
  */
 #include <errno.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * libFuzzer target: arbitrary server bytes through the TIC line splitter
  * and the session state machine (and each line through the list and show
  * parsers).  Build: clang -fsanitize=fuzzer,address,undefined with
- * tunnels/tic.c, tunnels/common/tunnel.c and gnutls.
+ * tunnels/tic.c, tunnels/common/tunnel.c and nettle.
  */
 #include <errno.h>
 #include <stddef.h>

@@ -161,9 +161,13 @@ check "/etc/aiccu.conf is left as it was" cmp -s /etc/aiccu.conf "$TMP/aiccu.con
 check "NEWS.Debian says what is converted" zgrep -q "What is converted" /usr/share/doc/aiccud/NEWS.Debian.gz
 
 # What the package installs.
-for f in /usr/sbin/aiccud /usr/sbin/aiccuctl /etc/init.d/aiccud; do
+for f in /usr/sbin/aiccud /usr/sbin/aiccuctl /etc/init.d/aiccud /usr/libexec/aiccud/aiccud-tic; do
 	check "$f is installed and executable" test -x "$f"
 done
+check "the installed aiccud maps no TLS library (only aiccud-tic does)" \
+	sh -c "! ldd /usr/sbin/aiccud | grep -q gnutls && ldd /usr/libexec/aiccud/aiccud-tic | grep -q gnutls"
+/usr/libexec/aiccud/aiccud-tic >/dev/null 2>&1
+check_eq "aiccud-tic run by hand refuses (exit 2)" 2 $?
 for f in /lib/systemd/system/aiccud.service /usr/share/man/man8/aiccud.8.gz \
 	/usr/share/man/man8/aiccuctl.8.gz /usr/share/man/man5/aiccud.conf.5.gz /etc/default/aiccud; do
 	check "$f is installed" test -f "$f"
