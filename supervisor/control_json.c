@@ -168,6 +168,10 @@ json_t *control_daemon_json(const struct control *c)
 	                      c->path, "started", (json_int_t)c->started, "tunnels",
 	                      (json_int_t)registry_count(d->reg), "reloads", (int)d->reloads);
 
+	/* How often the overlap check read the host's routes (hostcache.h): with
+	 * the view kept, a few reads for any number of tunnels starting. */
+	if (o)
+		json_object_set_new(o, "host_reads", json_integer((json_int_t)d->hostcache.reads));
 	if (o && d->last_reload_at)
 		json_object_set_new(o, "last_reload",
 		                    json_pack("{s:I, s:s}", "at", (json_int_t)d->last_reload_at,
