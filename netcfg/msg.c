@@ -461,43 +461,21 @@ static const struct attr_policy addr_policy[IFA_MAX + 1] = {
     [IFA_FLAGS] = {MNL_TYPE_U32, 0},
 };
 
-int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a)
-{
-	const struct nlattr *tb[IFA_MAX + 1];
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *addr;
-	uint32_t flags;
-	int err;
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
-	    (nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR))
-		return -EINVAL;
-	if (ifa->ifa_family != AF_INET6)
-		return -ENOENT;
-	err = attrs_parse(nlh, sizeof(*ifa), addr_policy, IFA_MAX, tb);
-	if (err < 0)
-		return err;
-	/* With a peer, IFA_LOCAL is ours and IFA_ADDRESS the peer's. */
-	addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!addr || !prefix_len_ok(ifa->ifa_prefixlen))
-		return -EINVAL;
-	flags = tb[IFA_FLAGS] ? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
-	memset(a, 0, sizeof(*a));
-	a->ifindex = (int)ifa->ifa_index;
-	memcpy(&a->addr, mnl_attr_get_payload(addr), sizeof(a->addr));
-	a->prefix_len = ifa->ifa_prefixlen;
-	a->nodad = (flags & IFA_F_NODAD) != 0;
-	return 0;
-}
-
 static const struct attr_policy addr4_policy[IFA_MAX + 1] = {
     [IFA_ADDRESS] = {MNL_TYPE_BINARY, sizeof(struct in_addr)},
     [IFA_LOCAL] = {MNL_TYPE_BINARY, sizeof(struct in_addr)},
 };
 
-int netcfg_parse_addr4(const struct nlmsghdr *nlh, struct netcfg_addr4 *a)
+/*
+ * What both address parsers share: an RTM_NEWADDR/RTM_DELADDR of family,
+ * its attributes in tb, and the host's own address attribute of exactly
+ * len bytes (with a peer, IFA_LOCAL is ours and IFA_ADDRESS the peer's).
+ * 0, -ENOENT for another family, -EINVAL if malformed.
+ */
+static int addr_msg(const struct nlmsghdr *nlh, uint8_t family, const struct attr_policy *pol,
+                    size_t len, const struct nlattr **tb, const struct ifaddrmsg **ifa_out,
+                    const void **addr_out)
 {
-	const struct nlattr *tb[IFA_MAX + 1];
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *addr;
 	int err;
@@ -505,17 +483,50 @@ int netcfg_parse_addr4(const struct nlmsghdr *nlh, struct netcfg_addr4 *a)
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
 	    (nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR))
 		return -EINVAL;
-	if (ifa->ifa_family != AF_INET)
+	if (ifa->ifa_family != family)
 		return -ENOENT;
-	err = attrs_parse(nlh, sizeof(*ifa), addr4_policy, IFA_MAX, tb);
+	err = attrs_parse(nlh, sizeof(*ifa), pol, IFA_MAX, tb);
 	if (err < 0)
 		return err;
 	addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!addr || mnl_attr_get_payload_len(addr) != sizeof(a->addr) || ifa->ifa_prefixlen > 32)
+	if (!addr || mnl_attr_get_payload_len(addr) != len || ifa->ifa_prefixlen > 8 * len)
 		return -EINVAL;
+	*ifa_out = ifa;
+	*addr_out = mnl_attr_get_payload(addr);
+	return 0;
+}
+
+int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a)
+{
+	const struct nlattr *tb[IFA_MAX + 1];
+	const struct ifaddrmsg *ifa;
+	const void *addr;
+	uint32_t flags;
+	int err = addr_msg(nlh, AF_INET6, addr_policy, sizeof(a->addr), tb, &ifa, &addr);
+
+	if (err < 0)
+		return err;
+	flags = tb[IFA_FLAGS] ? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
 	memset(a, 0, sizeof(*a));
 	a->ifindex = (int)ifa->ifa_index;
-	memcpy(&a->addr, mnl_attr_get_payload(addr), sizeof(a->addr));
+	memcpy(&a->addr, addr, sizeof(a->addr));
+	a->prefix_len = ifa->ifa_prefixlen;
+	a->nodad = (flags & IFA_F_NODAD) != 0;
+	return 0;
+}
+
+int netcfg_parse_addr4(const struct nlmsghdr *nlh, struct netcfg_addr4 *a)
+{
+	const struct nlattr *tb[IFA_MAX + 1];
+	const struct ifaddrmsg *ifa;
+	const void *addr;
+	int err = addr_msg(nlh, AF_INET, addr4_policy, sizeof(a->addr), tb, &ifa, &addr);
+
+	if (err < 0)
+		return err;
+	memset(a, 0, sizeof(*a));
+	a->ifindex = (int)ifa->ifa_index;
+	memcpy(&a->addr, addr, sizeof(a->addr));
 	a->prefix_len = ifa->ifa_prefixlen;
 	return 0;
 }
