@@ -302,6 +302,29 @@ EOF2
 
 # lab_status_field AICCUCTL SOCK TUNNEL FIELD: one field of a tunnel's status
 # ("" when absent).
+# lab_test_begin NAME AICCUD AICCUCTL: the start every namespace test
+# shares.  Sets AICCUD and AICCUCTL, TMP (a fresh /tmp/aiccud-NAME.*,
+# removed on exit with the lab, and with the TIC server when lab_tic.sh
+# was sourced first) and SOCK (the daemon's control socket in it), and
+# defines, for a test to use or redefine:
+#   ctl ARGS...        aiccuctl in the client namespace on SOCK
+#   field TUNNEL KEY   one field of that tunnel's status (lab_status_field)
+#   is_up TUNNEL       whether the tunnel is up
+lab_test_begin() {
+	AICCUD=$2
+	AICCUCTL=$3
+	TMP=$(mktemp -d "/tmp/aiccud-$1.XXXXXX")
+	SOCK=$TMP/run/aiccud.sock
+	if declare -F lab_tic_down >/dev/null; then
+		trap 'lab_down; lab_tic_down; rm -rf "$TMP"' EXIT
+	else
+		trap 'lab_down; rm -rf "$TMP"' EXIT
+	fi
+	ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" "$@"; }
+	field() { lab_status_field "$AICCUCTL" "$SOCK" "$1" "$2"; }
+	is_up() { [ "$(field "$1" state)" = up ]; }
+}
+
 lab_status_field() {
 	lab_in "$NS_CLI" "$1" -s "$2" status "$3" --json 2>/dev/null | python3 -c '
 import json, sys

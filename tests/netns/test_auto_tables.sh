@@ -10,15 +10,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-autotab.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+lab_test_begin autotab "$1" "$2"
 
 lab_pop_tunnels() { lab_pop_tunnels_n 3; }
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
-is_up() { [ "$(field "$1" state)" = up ]; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 pings() { lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 "$1"; }
 in_range() { [ "$1" -ge 1570000 ] && [ "$1" -le 1579999 ]; }

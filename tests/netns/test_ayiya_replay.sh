@@ -12,11 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-replay.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
-SOCK=$TMP/run/aiccud.sock
+lab_test_begin replay "$1" "$2"
 field() { lab_status_field "$AICCUCTL" "$SOCK" sixxs0 "$1"; }
 counter() { # KEY or drops.REASON, from the parent's latest counters
 	lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" status sixxs0 --json | python3 -c '

@@ -10,18 +10,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-ctl.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+lab_test_begin ctl "$1" "$2"
 # Others must reach the socket's directory (it is 0750 root:nogroup itself).
 chmod 755 "$TMP"
-SOCK=$TMP/run/aiccud.sock
 # The control group: nogroup (gid 65534) exists on Debian; uid 65534 is nobody.
 GROUP=nogroup
 GID=$(getent group "$GROUP" | cut -d: -f3)
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" "$@"; }
 # as UID GID [SUPPLEMENTARY] -- aiccuctl ARGS: run aiccuctl as another user
 as() {
 	local uid=$1 gid=$2 groups=$3

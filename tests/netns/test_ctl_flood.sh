@@ -12,9 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-flood.XXXXXX)
+lab_test_begin flood "$1" "$2"
 HOLDER=
 cleanup() {
 	[ -n "$HOLDER" ] && lab_ours "$HOLDER" && kill -TERM "$HOLDER"
@@ -22,8 +20,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-SOCK=$TMP/run/aiccud.sock
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" "$@"; }
 NOBODY=$(id -u nobody)
 NOGROUP=$(getent group nogroup | cut -d: -f3)
 

@@ -16,14 +16,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
+lab_test_begin datapath "$1" "$2"
 PCAPCHECK=$3
 BYTES=${AICCUD_TEST_BYTES:-8000000}
-TMP=$(mktemp -d /tmp/aiccud-datapath.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
 field() { # TUNNEL PYTHON-EXPRESSION-ON-t
 	ctl status "$1" --json 2>/dev/null |
 		python3 -c 'import json,sys; t=json.load(sys.stdin)["tunnels"][0]; print(eval(sys.argv[1]))' "$2"

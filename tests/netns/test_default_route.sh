@@ -12,14 +12,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-defroute.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+lab_test_begin defroute "$1" "$2"
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
-is_up() { [ "$(field "$1" state)" = up ]; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 # The main table's default routes, numerically, one per line.
 main_defaults() { ip -N -n "$NS_CLI" -6 route show table main default; }

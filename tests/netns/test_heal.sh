@@ -11,14 +11,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-heal.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+lab_test_begin heal "$1" "$2"
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
-is_up() { [ "$(field "$1" state)" = up ]; }
 both_up() { is_up sixxs0 && is_up sixxs1; }
 CLI() { ip -n "$NS_CLI" -6 "$@"; }
 has_rule() { CLI rule show | grep 'proto 157' | grep -q "from 2001:db8:a::2 lookup 200"; }

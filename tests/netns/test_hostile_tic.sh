@@ -14,13 +14,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab_tic.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-hostile.XXXXXX)
-trap 'lab_down; lab_tic_down; rm -rf "$TMP"' EXIT
+lab_test_begin hostile "$1" "$2"
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
 
 # index: what the broker says (sixxs<i> is T1000<i+1>); "ok" ones must come up.
 #  0 ok      2001:db8:1::2/64, plain (tunnel i gets 2001:db8:<i+1>::/64)

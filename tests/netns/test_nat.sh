@@ -19,13 +19,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab_tic.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
+lab_test_begin nat "$1" "$2"
 INTERVAL=2
-TMP=$(mktemp -d /tmp/aiccud-nat.XXXXXX)
-trap 'lab_down; lab_tic_down; rm -rf "$TMP"' EXIT
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
 field() { # TUNNEL KEY
 	ctl status "$1" --json 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0].get(sys.argv[1], ""))' "$2"
@@ -37,7 +33,6 @@ pop() { # TUNNEL-ID PYTHON-EXPRESSION-ON-s
 # The PoP's receive-side AYIYA drops (send-side no_client happens before
 # our first packet, for the PoP's own multicast reports).
 RX_DROPS='sum(s["drops"][k] for k in ("short", "header", "unknown_tunnel", "clock", "signature", "payload", "inner_source"))'
-is_up() { [ "$(field "$1" state)" = up ]; }
 pop_true() { [ "$(pop "$1" "$2")" = True ]; }
 went_down() { grep -c "$1: down" "$TMP/pop.log"; }
 

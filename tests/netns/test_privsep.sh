@@ -17,16 +17,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab_tic.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
+lab_test_begin privsep "$1" "$2"
 HOOKS=${3:-0}
-TMP=$(mktemp -d /tmp/aiccud-privsep.XXXXXX)
-trap 'lab_down; lab_tic_down; rm -rf "$TMP"' EXIT
 # CAP_DAC_READ_SEARCH(2) KILL(5) SETGID(6) SETUID(7) SETPCAP(8) NET_ADMIN(12) NET_RAW(13)
 PARENT_CAPS=00000000000031e4
-SOCK=$TMP/run/aiccud.sock
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" "$@"; }
 state() { lab_status_field "$AICCUCTL" "$SOCK" "$1" state; }
 is_up() { [ "$(state "$1")" = up ]; }
 # st PID FIELD: the first value of a /proc/PID/status line

@@ -11,15 +11,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab_tic.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-refresh.XXXXXX)
-trap 'lab_down; lab_tic_down; rm -rf "$TMP"' EXIT
+lab_test_begin refresh "$1" "$2"
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
 connects() { tic_count "$TMP/tic.log" connect; }
-is_up() { [ "$(field "$1" state)" = up ]; }
 both_up() { is_up sixxs0 && is_up sixxs1; }
 link_mtu() { ip -n "$NS_CLI" -o link show "$1" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p'; }
 

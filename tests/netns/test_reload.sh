@@ -12,15 +12,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-reload.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+lab_test_begin reload "$1" "$2"
 
 lab_pop_tunnels() { lab_pop_tunnels_n 4; }
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
-is_up() { [ "$(field "$1" state)" = up ]; }
 ifindex_of() { ip -n "$NS_CLI" -o link show "$1" 2>/dev/null | cut -d: -f1; }
 CLI() { ip -n "$NS_CLI" -6 "$@"; }
 pings() { lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 "$1"; }

@@ -16,14 +16,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/assert.sh"
 SIM=$HERE/../sim
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-restart.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+lab_test_begin restart "$1" "$2"
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
-is_up() { [ "$(field "$1" state)" = up ]; }
 both_up() { is_up sixxs0 && is_up sixxs1; }
 tic_connections() { grep -c '"event": "connect"' "$TMP/tic.log"; }
 CLI() { ip -n "$NS_CLI" -6 "$@"; }

@@ -11,9 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab_tic.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-statedir.XXXXXX)
+lab_test_begin statedir "$1" "$2"
 cleanup() {
 	lab_down
 	lab_tic_down

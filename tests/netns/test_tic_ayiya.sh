@@ -14,15 +14,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab_tic.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-ticayiya.XXXXXX)
-trap 'lab_down; lab_tic_down; rm -rf "$TMP"' EXIT
+lab_test_begin ticayiya "$1" "$2"
 # The shortest refill the broker's rule allows: a fresh state dir's first
 # token comes after 16 s instead of 30.
 LAB_TIC_REFILL=16
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
 field() { # TUNNEL KEY
 	ctl status "$1" --json 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0].get(sys.argv[1], ""))' "$2"

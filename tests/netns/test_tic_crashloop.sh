@@ -11,13 +11,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab_tic.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
+lab_test_begin crash "$1" "$2"
 N=3
-TMP=$(mktemp -d /tmp/aiccud-crash.XXXXXX)
-trap 'lab_down; lab_tic_down; rm -rf "$TMP"' EXIT
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
 all_up() {
 	ctl status --json 2>/dev/null | python3 -c '
 import json, sys

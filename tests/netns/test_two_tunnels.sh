@@ -8,12 +8,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-test.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
+lab_test_begin test "$1" "$2"
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
 state_of() { ctl status "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0]["state"])'; }
 is_up() { [ "$(state_of "$1")" = up ]; }
 pop_counter() { # TUNNEL-ID KEY

@@ -12,9 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab_tic.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-wait.XXXXXX)
+lab_test_begin wait "$1" "$2"
 cleanup() {
 	lab_down
 	lab_tic_down
@@ -23,8 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$TMP/run/aiccud.sock" "$@"; }
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
 connects() { tic_count "$TMP/tic.log" connect; }
 below() { awk -v a="$(field sixxs0 wait_s)" -v b="$1" 'BEGIN { exit !(a != "" && a < b) }'; }
 reason_has() { field sixxs0 reason | grep -q "$1"; }

@@ -10,9 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
 . "$HERE/assert.sh"
 
-AICCUD=$1
-AICCUCTL=$2
-TMP=$(mktemp -d /tmp/aiccud-watchdog.XXXXXX)
+lab_test_begin watchdog "$1" "$2"
 STOPPED=
 # A worker we stopped must not stay stopped: continue it (it is killed by
 # then, or goes with the namespace's aiccud) before the lab is torn down.
@@ -23,7 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-field() { lab_status_field "$AICCUCTL" "$TMP/run/aiccud.sock" "$1" "$2"; }
 pings() { lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 2001:db8:a::2; }
 # PID is a worker of the aiccud this test started (its child, named aiccud).
 lab_is_worker() {
