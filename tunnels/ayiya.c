@@ -10,6 +10,8 @@
 #include <nettle/memops.h>
 #include <nettle/sha1.h>
 
+#include "wire.h"
+
 /* The only header values SixXS tunnels use. */
 #define AYIYA_ID_LEN    4 /* identity is 2^4 = 16 bytes */
 #define AYIYA_ID_TYPE   1 /* integer */
@@ -68,19 +70,6 @@ static int ayiya_digest(struct ayiya *a, const uint8_t *pkt, size_t len, uint8_t
 	return 0;
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 size_t ayiya_seal(struct ayiya *a, uint8_t *pkt, size_t payload_len, enum ayiya_opcode op,
                   uint8_t next_header, const struct in6_addr *identity, uint32_t epoch)
 {
@@ -91,7 +80,7 @@ size_t ayiya_seal(struct ayiya *a, uint8_t *pkt, size_t payload_len, enum ayiya_
 	pkt[1] = AYIYA_BYTE1;
 	pkt[2] = (uint8_t)((AYIYA_AUTH_SS << 4) | ((unsigned)op & 0x0f));
 	pkt[3] = next_header;
-	put_be32(pkt + AYIYA_OFF_EPOCH, epoch);
+	wire_put32(pkt + AYIYA_OFF_EPOCH, epoch);
 	memcpy(pkt + AYIYA_OFF_ID, identity, sizeof(*identity));
 	memcpy(sig, a->key, AYIYA_SIG_LEN);
 	if (ayiya_digest(a, pkt, len, sig) < 0)
@@ -167,7 +156,7 @@ enum ayiya_verdict ayiya_open(struct ayiya *a, uint8_t *pkt, size_t len,
 		return AYIYA_ERR_HEADER;
 	if (!identity_matches(pkt + AYIYA_OFF_ID, identity, id_prefix_len))
 		return AYIYA_ERR_IDENTITY;
-	epoch = get_be32(pkt + AYIYA_OFF_EPOCH);
+	epoch = wire_get32(pkt + AYIYA_OFF_EPOCH);
 	if (!clock_ok(epoch, now))
 		return AYIYA_ERR_CLOCK;
 	if (!signature_ok(a, pkt, len))

@@ -3,23 +3,14 @@
 
 #include <netinet/in.h>
 
+#include "wire.h"
+
 #define IP6_HDR_LEN  40
 #define TCP_HDR_MIN  20
 #define TCP_FLAG_SYN 0x02
 #define TCPOPT_EOL   0
 #define TCPOPT_NOP   1
 #define TCPOPT_MSS   2
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static uint16_t swap16(uint16_t v)
 {
@@ -98,14 +89,15 @@ int mss_clamp(uint8_t *pkt, size_t len, uint16_t max_mss)
 	opt = mss_option(tcp, doff);
 	if (!opt)
 		return 0;
-	mss = get16(tcp + opt);
+	mss = wire_get16(tcp + opt);
 	if (mss <= max_mss)
 		return 0;
-	put16(tcp + opt, max_mss);
+	wire_put16(tcp + opt, max_mss);
 	/* At an odd offset the value straddles two checksum words: swapped. */
 	if (opt & 1)
-		put16(tcp + 16, csum_replace16(get16(tcp + 16), swap16(mss), swap16(max_mss)));
+		wire_put16(tcp + 16,
+		           csum_replace16(wire_get16(tcp + 16), swap16(mss), swap16(max_mss)));
 	else
-		put16(tcp + 16, csum_replace16(get16(tcp + 16), mss, max_mss));
+		wire_put16(tcp + 16, csum_replace16(wire_get16(tcp + 16), mss, max_mss));
 	return 1;
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "wire.h"
+
 #define IP6_LEN   40
 #define TCP_MIN   20
 #define UDP_LEN   8
@@ -13,28 +15,6 @@
 #define TCP_ACK   0x10
 #define TCP_CWR   0x80
 #define IP6_MAXPL 65535
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 void offload_vnet_get(const uint8_t *p, struct offload_vnet *h)
 {
@@ -117,7 +97,7 @@ static void csum_finish(uint8_t *pkt, size_t len, size_t start, size_t field, ui
 {
 	uint16_t c = (uint16_t)~offload_csum_fold(offload_csum_add(seed, pkt + start, len - start));
 
-	put16(pkt + start + field, c ? c : 0xffff);
+	wire_put16(pkt + start + field, c ? c : 0xffff);
 }
 
 /* A plain packet whose checksum the kernel left to us (CHECKSUM_PARTIAL). */
@@ -154,20 +134,20 @@ static void segment_fixup(uint8_t *o, size_t seg_len, size_t cs, bool tcp, unsig
 {
 	size_t l4 = seg_len - cs;
 
-	put16(o + 4, (uint16_t)(seg_len - IP6_LEN));
+	wire_put16(o + 4, (uint16_t)(seg_len - IP6_LEN));
 	if (tcp) {
 		uint8_t *t = o + cs;
 
-		put32(t + 4, seq0 + (uint32_t)i * gso);
+		wire_put32(t + 4, seq0 + (uint32_t)i * gso);
 		if (i + 1 < n)
 			t[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 		if (i > 0)
 			t[13] &= (uint8_t)~TCP_CWR;
-		put16(t + 16, 0);
+		wire_put16(t + 16, 0);
 		csum_finish(o, seg_len, cs, 16, offload_pseudo6(o, IPPROTO_TCP, (uint32_t)l4));
 	} else {
-		put16(o + cs + 4, (uint16_t)l4);
-		put16(o + cs + 6, 0);
+		wire_put16(o + cs + 4, (uint16_t)l4);
+		wire_put16(o + cs + 6, 0);
 		csum_finish(o, seg_len, cs, 6, offload_pseudo6(o, IPPROTO_UDP, (uint32_t)l4));
 	}
 }
@@ -224,7 +204,7 @@ int offload_split_from(const struct offload_vnet *h, const uint8_t *pkt, size_t 
 		return -ENOSPC;
 	*seg_len = full;
 	*last_len = first + k == n ? final : full;
-	seq0 = tcp ? get32(pkt + h->csum_start + 4) : 0;
+	seq0 = tcp ? wire_get32(pkt + h->csum_start + 4) : 0;
 	for (unsigned i = first; i < first + k; i++) {
 		uint8_t *o = out + (size_t)(i - first) * stride + headroom;
 		size_t this = i + 1 < n ? full : final;
@@ -271,14 +251,14 @@ static bool gro_candidate(const uint8_t *pkt, size_t len, struct tcp_view *v)
 	const uint8_t *t = tcp_of(pkt);
 
 	if (len < IP6_LEN + TCP_MIN || (pkt[0] >> 4) != 6 || pkt[6] != IPPROTO_TCP ||
-	    get16(pkt + 4) != len - IP6_LEN)
+	    wire_get16(pkt + 4) != len - IP6_LEN)
 		return false;
 	v->doff = (size_t)(t[12] >> 4) * 4;
 	v->flags = t[13];
 	if (v->doff < TCP_MIN || IP6_LEN + v->doff >= len || (v->flags & ~TCP_PSH) != TCP_ACK)
 		return false;
 	v->plen = len - IP6_LEN - v->doff;
-	v->seq = get32(t + 4);
+	v->seq = wire_get32(t + 4);
 	return offload_csum_fold(offload_pseudo6(pkt, IPPROTO_TCP, (uint32_t)(len - IP6_LEN)) +
 	                         offload_csum_add(0, t, len - IP6_LEN)) == 0xffff;
 }
@@ -353,11 +333,11 @@ static int gro_emit_item(struct gro *g, int i)
 		uint8_t *t = it->head + IP6_LEN;
 		uint32_t l4 = (uint32_t)(it->total - IP6_LEN);
 
-		put16(it->head + 4, (uint16_t)l4);
+		wire_put16(it->head + 4, (uint16_t)l4);
 		if (it->psh)
 			t[13] |= TCP_PSH;
 		/* CHECKSUM_PARTIAL: the pseudo header's sum; the kernel adds the rest. */
-		put16(t + 16, offload_csum_fold(offload_pseudo6(it->head, IPPROTO_TCP, l4)));
+		wire_put16(t + 16, offload_csum_fold(offload_pseudo6(it->head, IPPROTO_TCP, l4)));
 		h.flags = OFFLOAD_F_NEEDS_CSUM;
 		h.gso_type = OFFLOAD_GSO_TCPV6;
 		h.hdr_len = (uint16_t)it->hdr_len;
