@@ -2,6 +2,7 @@
 #include "hostcache.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,69 +63,52 @@ void hostcache_note(struct hostcache *hc, int ifindex)
 	hc->nnoted++;
 }
 
-static int cmp_int(const void *a, const void *b)
+/* Every link noted since the read is one of own's. */
+static bool usable_own(const struct hostcache *hc, const struct hostview_own *own)
 {
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
-static bool in(const int *own, size_t nown, int ifindex)
-{
-	for (size_t i = 0; i < nown; i++)
-		if (own[i] == ifindex)
-			return true;
-	return false;
+	if (!hc->monitored || !hc->valid || hc->anywhere)
+		return false;
+	for (size_t i = 0; i < hc->nnoted; i++)
+		if (!hostview_own_has(own, hc->noted[i]))
+			return false;
+	return true;
 }
 
 bool hostcache_usable(const struct hostcache *hc, const int *own, size_t nown)
 {
-	size_t i, j;
+	struct hostview_own sorted;
+	bool ok;
 
-	if (!hc->monitored || !hc->valid || hc->anywhere)
-		return false;
-	if (hc->nnoted <= 8 || nown <= 8) {
-		for (i = 0; i < hc->nnoted; i++)
-			if (!in(own, nown, hc->noted[i]))
-				return false;
-		return true;
-	}
-	/* Many on both sides (a thousand tunnels coming up): merge two sorted lists. */
-	{
-		int *s = malloc(nown * sizeof(*s));
-		bool ok = true;
-
-		if (!s)
-			return false;
-		memcpy(s, own, nown * sizeof(*s));
-		qsort(s, nown, sizeof(*s), cmp_int);
-		for (i = 0, j = 0; ok && i < hc->nnoted; i++) {
-			while (j < nown && s[j] < hc->noted[i])
-				j++;
-			ok = j < nown && s[j] == hc->noted[i];
-		}
-		free(s);
-		return ok;
-	}
+	if (hostview_own_sort(own, nown, &sorted) < 0)
+		return false; /* cannot tell: read the host */
+	ok = usable_own(hc, &sorted);
+	hostview_own_free(&sorted);
+	return ok;
 }
 
 int hostcache_check(struct hostcache *hc, struct netcfg *nc, const struct tunnel_params *p,
                     const struct tunnel_prefix *routed, size_t nrouted, const int *own, size_t nown,
                     enum tpolicy_keys keys, char *err, size_t errlen)
 {
-	if (!hostcache_usable(hc, own, nown)) {
-		int r;
+	struct hostview_own sorted;
+	int r = hostview_own_sort(own, nown, &sorted);
 
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	if (!usable_own(hc, &sorted)) {
 		/* Marked before the read: what changes during it is noted for the next. */
 		hc->valid = true;
 		hc->anywhere = false;
 		hc->nnoted = 0;
 		hc->reads++;
 		r = hostview_read(nc, &hc->view, err, errlen);
-		if (r < 0) {
+		if (r < 0)
 			hc->valid = false;
-			return r;
-		}
 	}
-	return hostview_check(&hc->view, p, routed, nrouted, own, nown, keys, err, errlen);
+	if (r == 0)
+		r = hostview_check_own(&hc->view, p, routed, nrouted, &sorted, keys, err, errlen);
+	hostview_own_free(&sorted);
+	return r;
 }

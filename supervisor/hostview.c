@@ -95,14 +95,6 @@ int hostview_read(struct netcfg *nc, struct hostview *hv, char *err, size_t errl
 	return r;
 }
 
-static bool ours(const int *own, size_t nown, int ifindex)
-{
-	for (size_t i = 0; i < nown; i++)
-		if (ifindex > 0 && own[i] == ifindex)
-			return true;
-	return false;
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -110,45 +102,49 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* own, sorted, for the many lookups of a large view; NULL on ENOMEM. */
-static int *own_sorted(const int *own, size_t nown)
+int hostview_own_sort(const int *own, size_t nown, struct hostview_own *out)
 {
-	int *s = malloc((nown ? nown : 1) * sizeof(*s));
-
-	if (!s)
-		return NULL;
+	out->n = 0;
+	out->ifx = malloc((nown ? nown : 1) * sizeof(*out->ifx));
+	if (!out->ifx)
+		return -ENOMEM;
 	if (nown)
-		memcpy(s, own, nown * sizeof(*s));
-	qsort(s, nown, sizeof(*s), cmp_int);
-	return s;
+		memcpy(out->ifx, own, nown * sizeof(*out->ifx));
+	qsort(out->ifx, nown, sizeof(*out->ifx), cmp_int);
+	out->n = nown;
+	return 0;
 }
 
-static bool ours_sorted(const int *own, size_t nown, int ifindex)
+bool hostview_own_has(const struct hostview_own *own, int ifindex)
 {
-	return ifindex > 0 && bsearch(&ifindex, own, nown, sizeof(*own), cmp_int) != NULL;
+	return ifindex > 0 &&
+	       bsearch(&ifindex, own->ifx, own->n, sizeof(*own->ifx), cmp_int) != NULL;
 }
 
-int hostview_check(const struct hostview *hv, const struct tunnel_params *p,
-                   const struct tunnel_prefix *routed, size_t nrouted, const int *own_ifindex,
-                   size_t nown, enum tpolicy_keys keys, char *err, size_t errlen)
+void hostview_own_free(struct hostview_own *own)
+{
+	free(own->ifx);
+	own->ifx = NULL;
+	own->n = 0;
+}
+
+int hostview_check_own(const struct hostview *hv, const struct tunnel_params *p,
+                       const struct tunnel_prefix *routed, size_t nrouted,
+                       const struct hostview_own *own, enum tpolicy_keys keys, char *err,
+                       size_t errlen)
 {
 	struct tunnel_prefix *pfx = malloc((hv->n6 ? hv->n6 : 1) * sizeof(*pfx));
 	struct in_addr *v4 = malloc((hv->n4 ? hv->n4 : 1) * sizeof(*v4));
-	/* Few links of our own: a scan; many: sorted once, then searched. */
-	int *own = nown > 8 ? own_sorted(own_ifindex, nown) : NULL;
 	size_t n6 = 0, n4 = 0;
 	int r = -ENOMEM;
 
-	if (!pfx || !v4 || (nown > 8 && !own)) {
+	if (!pfx || !v4) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < hv->n6; i++) {
-		int ifx = hv->v6[i].ifindex;
-
-		if (own ? !ours_sorted(own, nown, ifx) : !ours(own_ifindex, nown, ifx))
+	for (size_t i = 0; i < hv->n6; i++)
+		if (!hostview_own_has(own, hv->v6[i].ifindex))
 			pfx[n6++] = hv->v6[i].pfx;
-	}
 	for (size_t i = 0; i < hv->n4; i++)
 		v4[n4++] = hv->v4[i].addr; /* no tunnel link has IPv4 addresses of its own */
 	{
@@ -159,6 +155,21 @@ int hostview_check(const struct hostview *hv, const struct tunnel_params *p,
 out:
 	free(pfx);
 	free(v4);
-	free(own);
+	return r;
+}
+
+int hostview_check(const struct hostview *hv, const struct tunnel_params *p,
+                   const struct tunnel_prefix *routed, size_t nrouted, const int *own_ifindex,
+                   size_t nown, enum tpolicy_keys keys, char *err, size_t errlen)
+{
+	struct hostview_own own;
+	int r = hostview_own_sort(own_ifindex, nown, &own);
+
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	r = hostview_check_own(hv, p, routed, nrouted, &own, keys, err, errlen);
+	hostview_own_free(&own);
 	return r;
 }

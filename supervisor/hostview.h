@@ -14,6 +14,7 @@
 #ifndef AICCUD_HOSTVIEW_H
 #define AICCUD_HOSTVIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <netinet/in.h>
 
@@ -53,6 +54,24 @@ void hostview_free(struct hostview *hv);
 int hostview_check(const struct hostview *hv, const struct tunnel_params *p,
                    const struct tunnel_prefix *routed, size_t nrouted, const int *own_ifindex,
                    size_t nown, enum tpolicy_keys keys, char *err, size_t errlen);
+
+/*
+ * A check's own links, sorted once so that each entry of a large view is
+ * looked up, not scanned for.  hostview_own_sort copies own (any order):
+ * 0 or -ENOMEM.
+ */
+struct hostview_own {
+	int *ifx;
+	size_t n;
+};
+int hostview_own_sort(const int *own, size_t nown, struct hostview_own *out);
+bool hostview_own_has(const struct hostview_own *own, int ifindex);
+void hostview_own_free(struct hostview_own *own);
+/* hostview_check with the own links already sorted. */
+int hostview_check_own(const struct hostview *hv, const struct tunnel_params *p,
+                       const struct tunnel_prefix *routed, size_t nrouted,
+                       const struct hostview_own *own, enum tpolicy_keys keys, char *err,
+                       size_t errlen);
 
 /* Pure, for building views in tests and readers: add one entry.  0 or -ENOMEM. */
 int hostview_add6(struct hostview *hv, const struct in6_addr *a, uint8_t len, int ifindex);

@@ -57,7 +57,7 @@ static void test_view_leaves_out_own_links(void **state)
 	assert_non_null(strstr(err, "2001:db8:5::/64"));
 	own[0] = 7;
 	assert_int_equal(check(&hv, &p, own, 1, err), 0);
-	/* Many own links take the sorted path: the same answers. */
+	/* Many own links, in another order: the same answers. */
 	for (int i = 0; i < 20; i++)
 		own[i] = 100 - i;
 	assert_int_equal(check(&hv, &p, own, 20, err), -EADDRINUSE);
