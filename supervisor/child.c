@@ -22,6 +22,7 @@ static void __attribute__((noreturn))
 child_exec(const struct daemon *d, const char *exe, int fd, const char *mode, const char *name)
 {
 	char *argv[7];
+	const char *base;
 	int argc = 0;
 	sigset_t none;
 
@@ -30,7 +31,8 @@ child_exec(const struct daemon *d, const char *exe, int fd, const char *mode, co
 	unsetenv("NOTIFY_SOCKET"); /* only the parent speaks for the service */
 	if (dup2(fd, IPC_WORKER_FD) < 0)
 		_exit(127);
-	argv[argc++] = exe == d->fetcher_exe ? "aiccud-tic" : "aiccud";
+	base = strrchr(exe, '/');
+	argv[argc++] = (char *)(base ? base + 1 : exe); /* aiccud, aiccud-tic */
 	argv[argc++] = d->foreground ? "-d" : "-s";
 	if (d->verbosity > 0)
 		argv[argc++] = "-v";

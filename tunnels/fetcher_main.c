@@ -13,36 +13,31 @@
 #include "ipc.h"
 #include "log.h"
 
+static int usage(void)
+{
+	fprintf(stderr,
+	        "aiccud-tic: the TIC fetcher of aiccud(8); aiccud starts it, nobody else\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	bool to_syslog = false, fetch = false;
 	int verbosity = 0, ch;
 
+	/* -d (log to stderr) is the default; it is accepted as aiccud passes it. */
 	while ((ch = getopt(argc, argv, "dsvF")) != -1) {
-		switch (ch) {
-		case 'd':
-			to_syslog = false;
-			break;
-		case 's':
+		if (ch == 's')
 			to_syslog = true;
-			break;
-		case 'v':
+		else if (ch == 'v')
 			verbosity++;
-			break;
-		case 'F':
+		else if (ch == 'F')
 			fetch = true;
-			break;
-		default:
-			fetch = false;
-			optind = argc;
-			break;
-		}
+		else if (ch != 'd')
+			return usage();
 	}
-	if (!fetch || optind != argc) {
-		fprintf(stderr, "aiccud-tic: the TIC fetcher of aiccud(8); aiccud starts it, "
-		                "nobody else\n");
-		return 2;
-	}
+	if (!fetch || optind != argc)
+		return usage();
 	log_init("tic", to_syslog, verbosity);
 	fetcher_main(IPC_WORKER_FD);
 }
