@@ -87,14 +87,9 @@ struct prune_ctx {
 	int err;
 };
 
-static int prune_rule(const struct netcfg_rule *r, void *arg)
+/* One stale object's removal: counted, or the error kept (already gone counts). */
+static int prune_done(struct prune_ctx *c, int err)
 {
-	struct prune_ctx *c = arg;
-	int err;
-
-	if (!policy_rule_is_stale(c->tc, r))
-		return 0;
-	err = netcfg_rule_del(c->nc, r);
 	if (err < 0 && err != -ENOENT)
 		c->err = err;
 	else
@@ -102,36 +97,33 @@ static int prune_rule(const struct netcfg_rule *r, void *arg)
 	return 0;
 }
 
+static int prune_rule(const struct netcfg_rule *r, void *arg)
+{
+	struct prune_ctx *c = arg;
+
+	if (!policy_rule_is_stale(c->tc, r))
+		return 0;
+	return prune_done(c, netcfg_rule_del(c->nc, r));
+}
+
 static int prune_route(const struct netcfg_route *r, void *arg)
 {
 	struct prune_ctx *c = arg;
-	int err;
 
 	if (!policy_route_is_stale(c->tc, c->ifindex, r))
 		return 0;
-	err = netcfg_route_del(c->nc, r);
-	if (err < 0 && err != -ENOENT)
-		c->err = err;
-	else
-		c->pruned++;
-	return 0;
+	return prune_done(c, netcfg_route_del(c->nc, r));
 }
 
 /* Ours on our link in the main table, but not what we install now (an old metric or MTU). */
 static int prune_main_route(const struct netcfg_route *r, void *arg)
 {
 	struct prune_ctx *c = arg;
-	int err;
 
 	if (r->protocol != NETCFG_PROTO || r->dst_len != 0 || r->ifindex != c->ifindex ||
 	    policy_main_route_is_ours(c->tc, c->ifindex, r))
 		return 0;
-	err = netcfg_route_del(c->nc, r);
-	if (err < 0 && err != -ENOENT)
-		c->err = err;
-	else
-		c->pruned++;
-	return 0;
+	return prune_done(c, netcfg_route_del(c->nc, r));
 }
 
 int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned)
