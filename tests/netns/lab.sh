@@ -336,6 +336,18 @@ except Exception:
     print("")' "$4"
 }
 
+# lab_pop_stat TUNNEL-ID EXPR: the Python expression EXPR over s, the PoP
+# simulator's statistics of that tunnel (TMP/pop-stats.json, which
+# lab_pop_start has it write); nothing when they cannot be read.
+lab_pop_stat() {
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["tunnels"][sys.argv[2]]; print(eval(sys.argv[3]))' \
+		"$TMP/pop-stats.json" "$1" "$2" 2>/dev/null
+}
+# For lab_pop_stat: the PoP's receive-side AYIYA drops (send-side
+# no_client happens before our first packet, for the PoP's own multicast
+# reports).
+LAB_POP_RX_DROPS='sum(s["drops"][k] for k in ("short", "header", "unknown_tunnel", "clock", "signature", "payload", "inner_source"))'
+
 # lab_rules_for ADDR: number of aiccud (proto 157) rules from ADDR.
 lab_rules_for() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157' | grep -c "from $1 "; }
 

@@ -22,10 +22,6 @@ field() { # TUNNEL PYTHON-EXPRESSION-ON-t
 	ctl status "$1" --json 2>/dev/null |
 		python3 -c 'import json,sys; t=json.load(sys.stdin)["tunnels"][0]; print(eval(sys.argv[1]))' "$2"
 }
-pop() { # TUNNEL-ID PYTHON-EXPRESSION-ON-s
-	python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["tunnels"][sys.argv[2]]; print(eval(sys.argv[3]))' \
-		"$TMP/pop-stats.json" "$1" "$2"
-}
 is_up() { [ "$(field "$1" 't["state"]')" = up ]; }
 
 cat >"$TMP/pop-6in4.json" <<'JSON'
@@ -130,7 +126,7 @@ check_eq "datapath = userspace is what the static tunnel uses" userspace \
 	"$(field sixxs1 't.get("datapath_in_use")')"
 check_eq "status shows our IPv4 toward the PoP" 192.0.2.2 "$(field sixxs0 't.get("local_ipv4")')"
 check_eq "and a static tunnel's configured IPv4" 192.0.2.2 "$(field sixxs1 't.get("local_ipv4")')"
-confirmed() { [ "$(pop T20001 's["confirmed"]')" = True ]; }
+confirmed() { [ "$(lab_pop_stat T20001 's["confirmed"]')" = True ]; }
 waiting() { [ "$(field sixxs0 't.get("pop_state")')" = "waiting for the PoP" ]; }
 repeated() { [ "$(lost)" -ge 2 ]; }
 echo "# the PoP loses sixxs0's first packets"
@@ -139,7 +135,7 @@ check "status: sixxs0 is waiting for the PoP" waiting
 table_waiting() { ctl status | grep -q '^sixxs0 .*up, waiting for the PoP '; }
 check "the status table says so" table_waiting
 check_eq "and it is not confirmed" False "$(field sixxs0 't.get("confirmed")')"
-check_eq "the PoP did not confirm it" False "$(pop T20001 's["confirmed"]')"
+check_eq "the PoP did not confirm it" False "$(lab_pop_stat T20001 's["confirmed"]')"
 lab_in "$NS_POP" nft delete table ip aiccud_test
 check "the PoP confirms the heartbeat tunnel once a repeated first packet gets through" \
 	lab_wait 10 confirmed
@@ -184,10 +180,10 @@ check "main table default still points at net0" \
 echo "# heartbeats at the configured interval ($INTERVAL s)"
 # Count and time of the last accepted beat from one snapshot, so the rate
 # comes from the PoP's clock, not from how long these reads take under load.
-read -r b0 t0 <<<"$(pop T20001 'str(s["heartbeats"]) + " " + str(s["last_heartbeat"])')"
+read -r b0 t0 <<<"$(lab_pop_stat T20001 'str(s["heartbeats"]) + " " + str(s["last_heartbeat"])')"
 sleep $((INTERVAL * 4 + 1))
-read -r b1 t1 <<<"$(pop T20001 'str(s["heartbeats"]) + " " + str(s["last_heartbeat"])')"
-gap=$(pop T20001 's["last_heartbeat_gap"]')
+read -r b1 t1 <<<"$(lab_pop_stat T20001 'str(s["heartbeats"]) + " " + str(s["last_heartbeat"])')"
+gap=$(lab_pop_stat T20001 's["last_heartbeat_gap"]')
 echo "# the PoP accepted $((b1 - b0)) heartbeats in $((INTERVAL * 4 + 1)) s, from $t0 to $t1; last gap ${gap} s"
 check "the PoP accepted 4 to 6 heartbeats in $((INTERVAL * 4 + 1)) s" test $((b1 - b0)) -ge 4 -a $((b1 - b0)) -le 6
 check "one every $INTERVAL s between those beats, by the PoP's clock" \
@@ -195,12 +191,12 @@ check "one every $INTERVAL s between those beats, by the PoP's clock" \
 check "consecutive heartbeats are $INTERVAL s apart" \
 	python3 -c "import sys; sys.exit(0 if abs($gap - $INTERVAL) < 0.5 else 1)"
 check_eq "no heartbeat of the good tunnel failed" "{'address': 0, 'clock': 0, 'hash': 0}" \
-	"$(pop T20001 's["hb_failures"]')"
+	"$(lab_pop_stat T20001 's["hb_failures"]')"
 check_eq "a static tunnel sends no heartbeats" 0 "$(field sixxs1 't["counters"]["keepalives"]')"
 
 echo "# wrong password"
-check "the PoP counts hash failures" test "$(pop T20003 's["hb_failures"]["hash"]')" -ge 3
-check_eq "the PoP never confirmed that tunnel" False "$(pop T20003 's["confirmed"]')"
+check "the PoP counts hash failures" test "$(lab_pop_stat T20003 's["hb_failures"]["hash"]')" -ge 3
+check_eq "the PoP never confirmed that tunnel" False "$(lab_pop_stat T20003 's["confirmed"]')"
 check_eq "status: nothing ever came back through it" 0 "$(field sixxs2 't["counters"]["rx_packets"]')"
 check_eq "status: it is not confirmed" False "$(field sixxs2 't.get("confirmed")')"
 check_eq "status: it is waiting for the PoP" "waiting for the PoP" "$(field sixxs2 't.get("pop_state")')"
@@ -213,14 +209,14 @@ echo "# the client's IPv4 address changes"
 ip -n "$NS_CLI" addr del 192.0.2.2/24 dev net0
 ip -n "$NS_CLI" addr add 192.0.2.3/24 dev net0
 t0=$(date +%s.%N)
-moved() { [ "$(pop T20001 's["client_ipv4"]')" = 192.0.2.3 ]; }
+moved() { [ "$(lab_pop_stat T20001 's["client_ipv4"]')" = 192.0.2.3 ]; }
 check "the next heartbeat carries the new address" lab_wait $((INTERVAL * 3)) moved
 echo "# the PoP learned 192.0.2.3 after $(python3 -c "import time; print(round(time.time() - $t0, 2))") s (interval $INTERVAL s)"
 status_moved() { [ "$(field sixxs0 't.get("local_ipv4")')" = 192.0.2.3 ]; }
 check "status shows the new address (counters arrive every second)" lab_wait 5 status_moved
 check "pings through the heartbeat tunnel work again" \
 	lab_wait 10 lab_in "$NS_POP" ping -6 -c 1 -W 1 2001:db8:a::2
-check_eq "no heartbeat was refused for its address" 0 "$(pop T20001 's["hb_failures"]["address"]')"
+check_eq "no heartbeat was refused for its address" 0 "$(lab_pop_stat T20001 's["hb_failures"]["address"]')"
 
 kill -TERM "$LAB_AICCUD_PID"
 check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null"

@@ -22,18 +22,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 lab_test_begin nat "$1" "$2"
 INTERVAL=2
 
-field() { # TUNNEL KEY
-	ctl status "$1" --json 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0].get(sys.argv[1], ""))' "$2"
-}
-pop() { # TUNNEL-ID PYTHON-EXPRESSION-ON-s
-	python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["tunnels"][sys.argv[2]]; print(eval(sys.argv[3]))' \
-		"$TMP/pop-stats.json" "$1" "$2" 2>/dev/null
-}
-# The PoP's receive-side AYIYA drops (send-side no_client happens before
-# our first packet, for the PoP's own multicast reports).
-RX_DROPS='sum(s["drops"][k] for k in ("short", "header", "unknown_tunnel", "clock", "signature", "payload", "inner_source"))'
-pop_true() { [ "$(pop "$1" "$2")" = True ]; }
+pop_true() { [ "$(lab_pop_stat "$1" "$2")" = True ]; }
 went_down() { grep -c "$1: down" "$TMP/pop.log"; }
 
 lab_up_nat || fail_now "lab set-up (NAT)"
@@ -122,9 +111,9 @@ check "the AYIYA tunnel comes up" lab_wait 20 is_up sixxs1
 
 echo "# heartbeat tunnel, default configuration, behind the NAT"
 check "the PoP accepts its heartbeats" lab_wait 10 pop_true T10001 's["heartbeats"] >= 1'
-check_eq "the heartbeats carry 'sender'" sender "$(pop T10001 's["last_heartbeat_ipv4_field"]')"
-check_eq "the PoP uses the NAT's outside address" "$LAB_SEEN4" "$(pop T10001 's["client_ipv4"]')"
-check_eq "no HB Sender Mismatch" 0 "$(pop T10001 's["hb_failures"]["address"]')"
+check_eq "the heartbeats carry 'sender'" sender "$(lab_pop_stat T10001 's["last_heartbeat_ipv4_field"]')"
+check_eq "the PoP uses the NAT's outside address" "$LAB_SEEN4" "$(lab_pop_stat T10001 's["client_ipv4"]')"
+check_eq "no HB Sender Mismatch" 0 "$(lab_pop_stat T10001 's["hb_failures"]["address"]')"
 check "the PoP confirms the tunnel (our first proto-41 came through the NAT)" lab_wait 15 pop_true T10001 's["confirmed"]'
 
 # three_intervals ID KEY TIME-KEY WHAT: from one snapshot of the PoP's
@@ -133,28 +122,28 @@ check "the PoP confirms the tunnel (our first proto-41 came through the NAT)" la
 # counted at least three more times and the tunnel never gone down.
 three_intervals() {
 	local id=$1 key=$2 tkey=$3 what=$4 n0 t0 n1 t1 down0
-	read -r n0 t0 <<<"$(pop "$id" "'%d %.3f' % (s['$key'], s['$tkey'] or 0)")"
+	read -r n0 t0 <<<"$(lab_pop_stat "$id" "'%d %.3f' % (s['$key'], s['$tkey'] or 0)")"
 	down0=$(went_down "$id")
 	later() { pop_true "$id" "(s['$tkey'] or 0) - $t0 >= 3 * $INTERVAL - 0.3"; }
 	check "$what: the PoP's clock shows three intervals more (bounded wait)" \
 		lab_wait $((INTERVAL * 3 + 10)) later
-	read -r n1 t1 <<<"$(pop "$id" "'%d %.3f' % (s['$key'], s['$tkey'] or 0)")"
+	read -r n1 t1 <<<"$(lab_pop_stat "$id" "'%d %.3f' % (s['$key'], s['$tkey'] or 0)")"
 	echo "# $id: $key $n0 -> $n1 between PoP times $t0 and $t1"
 	check "$what: counted at least three more meanwhile" test "$((n1 - n0))" -ge 3
 	check_eq "$what: the PoP never marked the tunnel down meanwhile" "$down0" "$(went_down "$id")"
-	check_eq "$what: the PoP still has it up" True "$(pop "$id" 's["up"]')"
+	check_eq "$what: the PoP still has it up" True "$(lab_pop_stat "$id" 's["up"]')"
 }
 three_intervals T10001 heartbeats last_heartbeat "heartbeat tunnel"
-check_eq "heartbeat tunnel: still 'sender'" sender "$(pop T10001 's["last_heartbeat_ipv4_field"]')"
-check_eq "heartbeat tunnel: still the NAT's address" "$LAB_SEEN4" "$(pop T10001 's["client_ipv4"]')"
-check_eq "heartbeat tunnel: no heartbeat refused" "{'address': 0, 'clock': 0, 'hash': 0}" "$(pop T10001 's["hb_failures"]')"
+check_eq "heartbeat tunnel: still 'sender'" sender "$(lab_pop_stat T10001 's["last_heartbeat_ipv4_field"]')"
+check_eq "heartbeat tunnel: still the NAT's address" "$LAB_SEEN4" "$(lab_pop_stat T10001 's["client_ipv4"]')"
+check_eq "heartbeat tunnel: no heartbeat refused" "{'address': 0, 'clock': 0, 'hash': 0}" "$(lab_pop_stat T10001 's["hb_failures"]')"
 check "heartbeat tunnel: aiccud still has it up" is_up sixxs0
 
 echo "# AYIYA tunnel behind the NAT"
 three_intervals T10002 keepalives last_valid "AYIYA tunnel"
 check_eq "AYIYA tunnel: the PoP's endpoint is the NAT's address" "$LAB_SEEN4" \
-	"$(pop T10002 '(s["client"] or "").rsplit(":", 1)[0]')"
-check_eq "AYIYA tunnel: no datagram from us dropped" 0 "$(pop T10002 "$RX_DROPS")"
+	"$(lab_pop_stat T10002 '(s["client"] or "").rsplit(":", 1)[0]')"
+check_eq "AYIYA tunnel: no datagram from us dropped" 0 "$(lab_pop_stat T10002 "$LAB_POP_RX_DROPS")"
 check "AYIYA tunnel: aiccud still has it up" is_up sixxs1
 
 # pings NET NAME WHAT: both ways between the Internet host and our address.
@@ -177,9 +166,9 @@ check_eq "fetched in one TIC session" 1 "$(tic_count "$TMP/tic.log" connect)"
 check "of the AICCU file's account (server: AICCU's default name, the lab's hosts file)" \
 	grep -q '"cmd": "authenticate", "code": 200, "user": "NAT1-SIXXS"' "$TMP/tic.log"
 check "the PoP accepts its heartbeats" lab_wait 15 pop_true T20002 's["heartbeats"] >= 1'
-check_eq "its heartbeats carry 'sender'" sender "$(pop T20002 's["last_heartbeat_ipv4_field"]')"
-check_eq "the PoP uses the NAT's address" "$LAB_SEEN4" "$(pop T20002 's["client_ipv4"]')"
-check_eq "no HB Sender Mismatch" 0 "$(pop T20002 's["hb_failures"]["address"]')"
+check_eq "its heartbeats carry 'sender'" sender "$(lab_pop_stat T20002 's["last_heartbeat_ipv4_field"]')"
+check_eq "the PoP uses the NAT's address" "$LAB_SEEN4" "$(lab_pop_stat T20002 's["client_ipv4"]')"
+check_eq "no HB Sender Mismatch" 0 "$(lab_pop_stat T20002 's["hb_failures"]["address"]')"
 check "the PoP confirms it" lab_wait 15 pop_true T20002 's["confirmed"]'
 pings 3 sixxs2 "imported tunnel"
 

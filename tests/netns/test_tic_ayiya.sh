@@ -19,24 +19,13 @@ lab_test_begin ticayiya "$1" "$2"
 # token comes after 16 s instead of 30.
 LAB_TIC_REFILL=16
 
-field() { # TUNNEL KEY
-	ctl status "$1" --json 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0].get(sys.argv[1], ""))' "$2"
-}
-pop() { # TUNNEL-ID PYTHON-EXPRESSION-ON-s
-	python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["tunnels"][sys.argv[2]]; print(eval(sys.argv[3]))' \
-		"$TMP/pop-stats.json" "$1" "$2" 2>/dev/null
-}
-# The PoP's receive-side AYIYA drops (send-side no_client happens before
-# our first packet, for the PoP's own multicast reports).
-RX_DROPS='sum(s["drops"][k] for k in ("short", "header", "unknown_tunnel", "clock", "signature", "payload", "inner_source"))'
 both_up() { [ "$(field sixxs0 state)" = up ] && [ "$(field sixxs1 state)" = up ]; }
 # settled: both up, or one of them failed (no point waiting longer).
 settled() {
 	both_up && return 0
 	[ "$(field sixxs0 state)" = failed ] || [ "$(field sixxs1 state)" = failed ]
 }
-confirmed() { [ "$(pop T10002 's["confirmed"]')" = True ]; }
+confirmed() { [ "$(lab_pop_stat T10002 's["confirmed"]')" = True ]; }
 connects() { tic_count "$TMP/tic.log" connect; }
 # tls_versions: the TLS version of every TIC session, in order.
 tls_versions() {
@@ -102,7 +91,7 @@ one_round() {
 	check "$tls: the PoP learned our AYIYA endpoint" lab_wait 10 sh -c \
 		"python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))[\"tunnels\"][\"T10001\"][\"client\"].startswith(\"192.0.2.2:\") else 1)' '$TMP/pop-stats.json'"
 	check "$tls: the PoP confirms the heartbeat tunnel" lab_wait 15 confirmed
-	check_eq "$tls: from our address" 192.0.2.2 "$(pop T10002 's["client_ipv4"]')"
+	check_eq "$tls: from our address" 192.0.2.2 "$(lab_pop_stat T10002 's["client_ipv4"]')"
 	for t in "1 sixxs0" "2 sixxs1"; do
 		set -- $t
 		check "$tls: client -> Internet host from 2001:db8:$1::2 through $2" \
@@ -110,8 +99,8 @@ one_round() {
 		check "$tls: Internet host -> 2001:db8:$1::2 through $2" \
 			lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 "2001:db8:$1::2"
 	done
-	check_eq "$tls: no AYIYA datagram from us dropped by the PoP" 0 "$(pop T10001 "$RX_DROPS")"
-	check_eq "$tls: no heartbeat refused" "{'address': 0, 'clock': 0, 'hash': 0}" "$(pop T10002 's["hb_failures"]')"
+	check_eq "$tls: no AYIYA datagram from us dropped by the PoP" 0 "$(lab_pop_stat T10001 "$LAB_POP_RX_DROPS")"
+	check_eq "$tls: no heartbeat refused" "{'address': 0, 'clock': 0, 'hash': 0}" "$(lab_pop_stat T10002 's["hb_failures"]')"
 	kill -TERM "$LAB_AICCUD_PID"
 	check "$tls: aiccud exits on SIGTERM" lab_wait 15 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null"
 }
