@@ -35,6 +35,7 @@ struct fetch_rt {
 	ev_child child;
 	ev_timer deadline;
 	bool refused; /* the server turned the connection away */
+	int err;      /* the session's -errno (IPC_F_DONE); -ECHILD: no outcome came */
 	char server[TUNNEL_HOST_MAX];
 	char reason[256];
 };

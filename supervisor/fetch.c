@@ -51,11 +51,43 @@ static void limiter_persist(struct daemon *d, const char *why)
 static void fetch_now(struct daemon *d);
 static void fetch_kick(struct daemon *d);
 
-/* A tunnel that starts waiting for TIC (at start, or its worker asked) wakes us. */
+static void on_stale_timer(EV_P_ ev_timer *w, int revents)
+{
+	struct tunnel_rt *t = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (t->on_stale && t->state == TS_UP && !t->refresh && !t->refreshing)
+		fetch_refresh(t->d, t);
+}
+
+/* Running on a too old cache: ask TIC again after the delay of this streak. */
+static void stale_schedule(struct daemon *d, struct tunnel_rt *t)
+{
+	double delay = fetch_plan_stale_delay(t->stale_streak + 1);
+
+	ev_timer_stop(d->loop, &t->stale_w);
+	ev_set_cb(&t->stale_w, on_stale_timer);
+	ev_timer_set(&t->stale_w, delay, 0.);
+	t->stale_w.data = t;
+	ev_timer_start(d->loop, &t->stale_w);
+}
+
+/*
+ * A tunnel that starts waiting for TIC (at start, or its worker asked)
+ * wakes us; one that came up on a too old cache gets a fetch in the
+ * background.
+ */
 static void on_registry(void *arg, const struct registry_change *c)
 {
+	struct daemon *d = arg;
+
 	if (c->ev == REG_STATE && c->to == TS_WAITING && c->from != TS_WAITING)
-		fetch_kick(arg);
+		fetch_kick(d);
+	if (c->ev == REG_STATE && c->to == TS_UP && c->from != TS_UP && c->t->on_stale)
+		stale_schedule(d, c->t);
+	if (c->ev == REG_STATE && c->to != TS_UP)
+		ev_timer_stop(d->loop, &c->t->stale_w);
 }
 
 int fetch_init(struct daemon *d)
@@ -173,6 +205,19 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 	    t->pid > 0 || t->state == TS_UP || t->state == TS_STARTING || t->state == TS_BACKOFF;
 
 	t->refreshing = false;
+	if (t->on_stale && !f->refused) {
+		if (t->fetch_err) {
+			t->stale_streak++;
+			if (t->state == TS_UP)
+				stale_schedule(d, t);
+		} else {
+			/* The cache is fresh again (changed or not). */
+			t->on_stale = false;
+			t->stale_streak = 0;
+			if (t->state == TS_UP)
+				tunnel_set_state(t, TS_UP, "parameters fetched from TIC again");
+		}
+	}
 	if (f->refused) {
 		/* Again after the broker's penalty, which the limiter waits out. */
 		t->refresh = true;
@@ -215,6 +260,50 @@ void fetch_refresh(struct daemon *d, struct tunnel_rt *t)
 	fetch_kick(d);
 }
 
+/*
+ * One fetched tunnel: start it, start it on its too old cache, try again
+ * later, or fail it with what a person should do.
+ */
+static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
+{
+	const struct fetch_rt *f = &d->fetch;
+	char why[400];
+	const char *hint;
+	bool usable = !f->refused && tunnel_cache_usable(d, t);
+
+	snprintf(why, sizeof(why), "TIC %s: %s", f->server,
+	         t->fetch_reason[0] && t->fetch_err != -ECANCELED ? t->fetch_reason
+	         : f->reason[0]                                   ? f->reason
+	         : t->fetch_reason[0]                             ? t->fetch_reason
+	                                                          : "no answer for this tunnel");
+	switch (fetch_plan_outcome(f->refused, f->err, t->fetch_err, usable, t->cache_stale)) {
+	case FETCH_WAIT_AGAIN:
+		tunnel_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
+		                 f->reason);
+		break;
+	case FETCH_START:
+		t->fresh_fetch = true;
+		t->stale_ok = false;
+		t->stale_streak = 0;
+		tunnel_spawn(t);
+		break;
+	case FETCH_START_STALE:
+		log_warnx("%s: %s; starting on the cached parameters although they are older "
+		          "than cache_max_age",
+		          t->entry.conf.name, why);
+		t->stale_ok = true;
+		tunnel_spawn(t);
+		break;
+	case FETCH_RETRY:
+		tunnel_retry_later(t, why);
+		break;
+	case FETCH_FAIL:
+		hint = fetch_plan_hint(f->err, t->fetch_err);
+		tunnel_event(t, LC_FETCH_FAIL, "%s%s%s", why, hint[0] ? "; " : "", hint);
+		break;
+	}
+}
+
 /* The fetcher has gone: start what it fetched, fail what it could not. */
 static void fetch_finished(struct daemon *d, int status)
 {
@@ -236,23 +325,7 @@ static void fetch_finished(struct daemon *d, int status)
 		}
 		if (t->state != TS_FETCHING)
 			continue;
-		switch (fetch_plan_outcome(f->refused, t->fetch_err,
-		                           !f->refused && tunnel_cache_usable(d, t))) {
-		case FETCH_WAIT_AGAIN:
-			tunnel_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
-			                 f->reason);
-			break;
-		case FETCH_START:
-			t->fresh_fetch = true;
-			tunnel_spawn(t);
-			break;
-		case FETCH_FAIL:
-			tunnel_set_state(t, TS_FAILED, "TIC %s: %s", f->server,
-			                 t->fetch_reason[0] ? t->fetch_reason
-			                 : f->reason[0]     ? f->reason
-			                                    : "no answer for this tunnel");
-			break;
-		}
+		fetch_settle(d, t);
 	}
 	if (!d->shutting_down)
 		fetch_kick(d);
@@ -301,6 +374,7 @@ static void on_fetch_done(struct daemon *d, const struct ipc_fetch_done *done)
 	struct limiter_now now;
 
 	snprintf(f->reason, sizeof(f->reason), "%.*s", (int)sizeof(done->reason), done->reason);
+	f->err = done->err;
 	if (done->warning[0])
 		log_warnx("TIC %s: %.*s", f->server, (int)sizeof(done->warning), done->warning);
 	if (done->err)
@@ -397,6 +471,7 @@ static int fetch_spawn(struct daemon *d, const struct fetch_batch *b)
 		return (int)pid;
 	f->pid = pid;
 	f->refused = false;
+	f->err = -ECHILD;
 	f->reason[0] = '\0';
 	snprintf(f->server, sizeof(f->server), "%s", acct->server);
 	ev_io_init(&f->io, on_fetch_msg, f->fd, EV_READ);

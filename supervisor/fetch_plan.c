@@ -1,6 +1,7 @@
 /* The fetch scheduler's pure decisions (fetch_plan.h). */
 #include "fetch_plan.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,12 +45,57 @@ bool fetch_plan_token(struct limiter *l, const struct limiter_now *now, double *
 	return false;
 }
 
-enum fetch_outcome fetch_plan_outcome(bool refused, int fetch_err, bool cache_usable)
+/* The tunnel's own error, unless the session ended before its turn. */
+static bool tunnel_answered(int fetch_err)
+{
+	return fetch_err != -ECANCELED && fetch_err != -EINPROGRESS;
+}
+
+bool fetch_plan_needs_person(int session_err, int fetch_err)
+{
+	if (tunnel_answered(fetch_err) && fetch_err != 0)
+		/* TIC's word on this tunnel (tic.h); other errors are the cache write's. */
+		return fetch_err == -ENOENT || fetch_err == -EBADMSG || fetch_err == -EINVAL ||
+		       fetch_err == -ENOTSUP || fetch_err == -EPROTO;
+	/* A refused login, no TLS where required, a certificate or server error answer. */
+	return session_err == -EACCES || session_err == -EPROTONOSUPPORT ||
+	       session_err == -EPROTO;
+}
+
+enum fetch_outcome fetch_plan_outcome(bool refused, int session_err, int fetch_err,
+                                      bool cache_usable, bool cache_stale)
 {
 	if (refused)
 		return FETCH_WAIT_AGAIN; /* the broker's block lasts minutes: the limiter waits it
 		                            out */
 	if (fetch_err == 0 && cache_usable)
 		return FETCH_START;
-	return FETCH_FAIL; /* no retry storm: a failed fetch waits for an operator's start */
+	if (fetch_plan_needs_person(session_err, fetch_err))
+		return FETCH_FAIL; /* no retry storm on what only a person can mend */
+	/* A router that boots before its uplink, a broker outage: ask again later. */
+	return cache_usable && cache_stale ? FETCH_START_STALE : FETCH_RETRY;
+}
+
+const char *fetch_plan_hint(int session_err, int fetch_err)
+{
+	if (tunnel_answered(fetch_err) && fetch_err == -ENOENT)
+		return "check the tunnel's id, then aiccuctl start it";
+	if (tunnel_answered(fetch_err) && fetch_err != 0)
+		return "the broker's parameters were refused; aiccuctl refresh or start it once "
+		       "the broker's data is fixed";
+	if (session_err == -EACCES)
+		return "check username and password of [tic] in aiccud.conf or the tunnel file, "
+		       "then aiccuctl start it";
+	if (session_err == -EPROTONOSUPPORT || session_err == -EPROTO)
+		return "check [tic] server, ca_file and require_tls, then aiccuctl start it";
+	return "";
+}
+
+double fetch_plan_stale_delay(unsigned failures)
+{
+	double d = FETCH_PLAN_STALE_FIRST;
+
+	for (unsigned i = 1; i < failures && d < FETCH_PLAN_STALE_MAX; i++)
+		d *= 2;
+	return d < FETCH_PLAN_STALE_MAX ? d : FETCH_PLAN_STALE_MAX;
 }

@@ -40,12 +40,43 @@ bool fetch_plan_token(struct limiter *l, const struct limiter_now *now, double *
                       size_t whylen);
 
 enum fetch_outcome {
-	FETCH_WAIT_AGAIN, /* the server refused us: wait for the limiter (its penalty) */
-	FETCH_START,      /* the cache was written: start the worker */
-	FETCH_FAIL,       /* no usable parameters: failed until an operator starts it */
+	FETCH_WAIT_AGAIN,  /* the server refused us: wait for the limiter (its penalty) */
+	FETCH_START,       /* the cache was written: start the worker */
+	FETCH_START_STALE, /* TIC unreachable, the cache only too old: start on it meanwhile */
+	FETCH_RETRY,       /* TIC unreachable (or the cache not written): back-off, then again */
+	FETCH_FAIL,        /* refused by the broker: failed until a person changes something */
 };
 
-/* A fetched tunnel's fate, from the session's refusal, its own result and the cache. */
-enum fetch_outcome fetch_plan_outcome(bool refused, int fetch_err, bool cache_usable);
+/*
+ * What a fetch could not do that only a person can mend: true for a
+ * refused login, a server without the TLS we require or whose certificate
+ * we refuse (session errors), an unknown tunnel or an answer we refuse
+ * (the tunnel's own error).  Everything else (no DNS answer, no route,
+ * refused or timed-out connections, a fetcher that died, a cache that
+ * could not be written) can go away by itself.  session_err: the
+ * session's -errno (0: it completed); fetch_err: the tunnel's, where
+ * -ECANCELED or -EINPROGRESS mean "never got that far".
+ */
+bool fetch_plan_needs_person(int session_err, int fetch_err);
+
+/*
+ * A fetched tunnel's fate: the session's refusal and error, the tunnel's
+ * own result, and what the cache holds (usable: a file is there;
+ * stale: the worker found it only too old).
+ */
+enum fetch_outcome fetch_plan_outcome(bool refused, int session_err, int fetch_err,
+                                      bool cache_usable, bool cache_stale);
+
+/* What a person should do after a fetch that needs one ("" when nothing to say). */
+const char *fetch_plan_hint(int session_err, int fetch_err);
+
+/*
+ * Running on a too old cache: seconds until TIC is asked again after
+ * `failures` background fetches failed in a row (30 s, doubling, at most
+ * FETCH_PLAN_STALE_MAX).
+ */
+#define FETCH_PLAN_STALE_FIRST 30.0
+#define FETCH_PLAN_STALE_MAX   600.0
+double fetch_plan_stale_delay(unsigned failures);
 
 #endif

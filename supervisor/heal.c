@@ -486,6 +486,18 @@ static void on_registry(void *arg, const struct registry_change *c)
 		c->t->link_missing = false;
 		c->t->local_missing_at = 0;
 	}
+	/*
+	 * Up: only now is the tunnel watched, so what went missing while it
+	 * started (its address deleted between the worker adding it and
+	 * reporting up) had no event to act on.  Look at all of it once.
+	 */
+	if (c->ev == REG_STATE && c->to == TS_UP && c->from != TS_UP) {
+		t->heal_dirty |= HEAL_ALL;
+		if (!ev_is_active(&h->check_w)) {
+			ev_timer_set(&h->check_w, HEAL_COALESCE, 0.);
+			ev_timer_start(h->d->loop, &h->check_w);
+		}
+	}
 }
 
 int heal_open(struct daemon *d)

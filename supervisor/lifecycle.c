@@ -20,6 +20,7 @@ static const char *const event_names[LC_COUNT] = {
     [LC_STOP_IDLE] = "stop-idle",
     [LC_EXITED] = "exited",
     [LC_INVALID] = "invalid",
+    [LC_RETRY] = "retry",
 };
 
 /*
@@ -62,6 +63,8 @@ static const unsigned char NEXT[LC_COUNT][TS_COUNT] = {
                     [TS_BACKOFF] = T(TS_FAILED),
                     [TS_WAITING] = T(TS_FAILED),
                     [TS_FETCHING] = T(TS_FAILED)},
+    /* TIC unreachable for now: back-off, then wait for a token again. */
+    [LC_RETRY] = {[TS_FETCHING] = T(TS_BACKOFF)},
 };
 #undef T
 

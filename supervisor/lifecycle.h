@@ -14,8 +14,13 @@
  *      ^                  |              |
  *      `----refused-------'   spawn <----' (timer)
  *
+ * fetching --retry--> backoff: TIC could not be reached (DNS, no route,
+ * a timeout, the cache not written); asked again after a back-off delay,
+ * still behind the limiter.
+ *
  * failed: the configuration, the broker or the worker said the tunnel
- * cannot come up; it stays there until an operator (or a reload) starts it.
+ * cannot come up (a refused password, an unknown tunnel, refused
+ * parameters); it stays there until an operator (or a reload) starts it.
  */
 #ifndef AICCUD_LIFECYCLE_H
 #define AICCUD_LIFECYCLE_H
@@ -46,6 +51,7 @@ enum lc_event {
 	LC_STOP_IDLE,   /* stop requested while no worker runs */
 	LC_EXITED,      /* the worker we told to stop has exited */
 	LC_INVALID,     /* the configuration of the tunnel is unusable */
+	LC_RETRY,       /* a fetch failed for a reason that can go away: try again later */
 	LC_COUNT
 };
 

@@ -68,7 +68,11 @@ struct tunnel_rt {
 	double up_latency;    /* seconds from spawn to policy installed; <0: n/a */
 	unsigned starts;
 	bool need_tic;      /* the worker found the cache unusable: fetch, then start */
+	bool cache_stale;   /* ... only too old (IPC_NEED_TIC_STALE): usable if TIC is not */
 	bool fresh_fetch;   /* the next worker starts right after a fetch */
+	bool stale_ok;      /* the next worker may use a too old cache (TIC unreachable) */
+	bool on_stale;      /* it runs on cached parameters older than cache_max_age */
+	bool retry_failed;  /* the worker's set-up failed for a reason that can go away */
 	bool start_pending; /* start again once the worker has exited (restart) */
 	struct tunnel_entry *next_entry; /* reload: replaces entry once the worker exited */
 	bool removing;                   /* reload: gone from the configuration, leaves once idle */
@@ -82,6 +86,8 @@ struct tunnel_rt {
 	bool refresh_changed; /* the fetch found other parameters than the cache held */
 	enum refresh_result refresh_result; /* how the last refresh ended */
 	char refresh_msg[200];              /* its message, for status and aiccuctl */
+	ev_timer stale_w;      /* on_stale: when to ask TIC again in the background */
+	unsigned stale_streak; /* background fetches that failed in a row */
 
 	/* Restarts of workers that died (backoff.h). */
 	struct backoff backoff;
@@ -89,7 +95,7 @@ struct tunnel_rt {
 	unsigned restarts;    /* automatic restarts so far */
 	double next_start_s;  /* TS_BACKOFF: the delay chosen */
 	time_t next_start_at; /* TS_BACKOFF: wall clock of the next start */
-	char last_exit[128];  /* how the last worker ended ("" if none has) */
+	char last_exit[256];  /* how the last worker ended ("" if none has) */
 	bool link_lost;       /* heal.c saw the link vanish and told the worker to go */
 
 	/* Self-healing (heal.c): objects restored behind our back. */

@@ -69,6 +69,7 @@ void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
 	ev_init(&t->backoff_w, on_backoff);
 	ev_init(&t->kill_w, on_kill_timeout);
 	ev_init(&t->watchdog_w, on_watchdog);
+	ev_init(&t->stale_w, NULL); /* fetch.c's */
 	t->watchdog_w.repeat = WATCHDOG_INTERVAL;
 	t->backoff_w.data = t->kill_w.data = t->watchdog_w.data = t;
 }
@@ -78,6 +79,7 @@ void tunnel_release(struct tunnel_rt *t)
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_stop(t->d->loop, &t->watchdog_w);
+	ev_timer_stop(t->d->loop, &t->stale_w);
 }
 
 bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
@@ -315,21 +317,39 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	log_info("%s: table %u and rule priority %u installed %.1f ms after start",
 	         t->entry.conf.name, t->entry.conf.table, t->entry.conf.rule_priority,
 	         t->up_latency * 1000.0);
-	tunnel_event(t, LC_UP, "%s", "");
+	t->on_stale = t->stale_ok;
+	t->stale_ok = false;
+	if (t->on_stale)
+		tunnel_event(t, LC_UP,
+		             "on cached parameters older than cache_max_age (TIC cannot be "
+		             "reached); asking TIC again in the background");
+	else
+		tunnel_event(t, LC_UP, "%s", "");
 	run_hook(t, HOOK_UP);
 }
 
 static void need_tic(struct tunnel_rt *t, const struct ipc_failed *why)
 {
 	t->need_tic = true;
+	t->cache_stale = why->kind == IPC_NEED_TIC_STALE;
 	snprintf(t->reason, sizeof(t->reason), "%.*s", (int)sizeof(why->reason), why->reason);
 }
 
-/* The worker says its tunnel cannot come up: no automatic restart. */
+/*
+ * The worker says its tunnel cannot come up.  A final failure waits for
+ * a person; a transient one (IPC_FAIL_TRANSIENT) is retried with back-off
+ * once the worker has exited (worker_reaped), as after a crash.
+ */
 static void worker_failed(struct tunnel_rt *t, const struct ipc_failed *f)
 {
 	/* The routing goes before the link does. */
 	policy_drop(t);
+	if (f->kind == IPC_FAIL_TRANSIENT && t->state != TS_STOPPING) {
+		t->retry_failed = true;
+		snprintf(t->last_exit, sizeof(t->last_exit), "%.*s", (int)sizeof(f->reason),
+		         f->reason);
+		return;
+	}
 	tunnel_event(t, LC_FAIL, "%.*s", (int)sizeof(f->reason), f->reason);
 }
 
@@ -394,6 +414,8 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 
 static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t len)
 {
+	if (t->retry_failed)
+		return; /* the worker's own words are in buf already (worker_failed) */
 	if (t->hung) {
 		snprintf(buf, len,
 		         "worker hung: no answer to %d counters requests in %.0f s; killed",
@@ -423,22 +445,35 @@ static double jitter_random(void)
 	return (double)random() / ((double)RAND_MAX + 1.0);
 }
 
-/* The worker died on its own: start it again after a back-off delay. */
-static void schedule_restart(struct tunnel_rt *t)
+/*
+ * The worker died on its own (LC_LOST, ran_s seconds after its start), or
+ * TIC could not be reached (LC_RETRY): start again after a back-off delay.
+ */
+static void schedule_again(struct tunnel_rt *t, enum lc_event e, double ran_s)
 {
-	double ran, delay;
+	double delay = backoff_failure(&t->backoff, ran_s, jitter_random());
 
-	ev_now_update(t->d->loop);
-	ran = ev_now(t->d->loop) - t->spawned_at;
-	delay = backoff_failure(&t->backoff, ran, jitter_random());
 	t->next_start_s = delay;
 	t->next_start_at = time(NULL) + (time_t)(delay + 0.5);
-	if (tunnel_event(t, LC_LOST, "%s; restart in %.1f s (failure %u in a row)", t->last_exit,
-	                 delay, t->backoff.streak) < 0)
+	if (tunnel_event(t, e, "%s; %s in %.1f s (failure %u in a row)", t->last_exit,
+	                 e == LC_RETRY ? "trying again" : "restart", delay, t->backoff.streak) < 0)
 		return;
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	ev_timer_set(&t->backoff_w, delay, 0.);
 	ev_timer_start(t->d->loop, &t->backoff_w);
+}
+
+static void schedule_restart(struct tunnel_rt *t)
+{
+	ev_now_update(t->d->loop);
+	schedule_again(t, LC_LOST, ev_now(t->d->loop) - t->spawned_at);
+}
+
+void tunnel_retry_later(struct tunnel_rt *t, const char *why)
+{
+	snprintf(t->last_exit, sizeof(t->last_exit), "%s", why);
+	log_warnx("%s: %s", t->entry.conf.name, why);
+	schedule_again(t, LC_RETRY, 0);
 }
 
 static int tunnel_launch(struct tunnel_rt *t);
@@ -450,6 +485,7 @@ static void entry_apply(struct tunnel_rt *t, const struct tunnel_entry *e)
 	t->fetch_err = 0;
 	t->fetch_reason[0] = '\0';
 	t->fresh_fetch = false;
+	t->stale_ok = false;
 	backoff_reset(&t->backoff);
 }
 
@@ -487,6 +523,7 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	exit_text(t, status, t->last_exit, sizeof(t->last_exit));
 	t->link_lost = false;
 	t->hung = false;
+	t->retry_failed = false;
 	if (t->need_tic && t->state == TS_STARTING) {
 		char why[sizeof(t->reason)];
 
@@ -571,6 +608,7 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 	snprintf(ic.state_dir, sizeof(ic.state_dir), "%s", t->d->cfg.state_dir);
 	ic.cache_max_age = t->d->cfg.cache_max_age;
 	ic.fresh_fetch = t->fresh_fetch;
+	ic.stale_ok = t->stale_ok;
 	privsep_fill(t->d, &ic.drop);
 	return &ic;
 }
@@ -608,6 +646,9 @@ int tunnel_spawn(struct tunnel_rt *t)
 	t->up_latency = -1;
 	t->starts++;
 	t->need_tic = false;
+	t->cache_stale = false;
+	t->on_stale = false;
+	t->retry_failed = false;
 	t->link_lost = false;
 	t->link_missing = false;
 	memset(&t->counters, 0, sizeof(t->counters));

@@ -49,6 +49,11 @@ bool tunnel_start_pending(const struct tunnel_rt *t);
 /* heal.c: the tunnel's link vanished under a running worker: restart it. */
 void tunnel_link_lost(struct tunnel_rt *t);
 /*
+ * fetch.c: TIC could not be reached for t (TS_FETCHING) for a reason that
+ * can go away: back-off, then wait for a limiter token again.
+ */
+void tunnel_retry_later(struct tunnel_rt *t, const char *why);
+/*
  * heal.c: ask the worker to restore part of its own link (IPC_REPAIR_*
  * bits, ipc.h); its answer arrives in t->repair_done/failed and a REG_CHANGED
  * event.  0 or -errno (no worker, IPC failed).

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -42,4 +44,27 @@ void testhooks_start(struct ev_loop *loop)
 	ev_signal_init(&usr2_w, on_usr2, SIGUSR2);
 	ev_signal_start(loop, &usr1_w);
 	ev_signal_start(loop, &usr2_w);
+}
+
+void testhooks_pause(const char *state_dir, const char *name, const char *stage)
+{
+	char path[4096], word[32] = "";
+	struct timespec ts = {.tv_sec = TESTHOOKS_PAUSE_S};
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/test-pause-%s", state_dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(word, sizeof(word), f))
+		word[0] = '\0';
+	fclose(f);
+	word[strcspn(word, "\n")] = '\0';
+	if (strcmp(word, stage) != 0)
+		return;
+	unlink(path);
+	log_warnx("test hook: pausing %d s at stage %s", TESTHOOKS_PAUSE_S, stage);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	log_warnx("test hook: going on after stage %s", stage);
 }

@@ -40,6 +40,7 @@ struct worker {
 	const struct tunnel_conf *tc;
 	int cache_dirfd;             /* TIC tunnels: the tunnel cache directory; -1 otherwise */
 	const struct ipc_drop *drop; /* who we become once the link is set up */
+	const char *state_dir;       /* the parent's state directory (test hooks) */
 	bool dropped;                /* no privileges left: the parent changes the link */
 	struct netcfg *nc;
 	int ipc_fd;
@@ -105,20 +106,17 @@ static void worker_cleanup(struct worker *w)
 	w->ifindex = 0;
 }
 
-static void worker_fail(struct worker *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
+static void worker_vfail(struct worker *w, enum ipc_fail_kind kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0), noreturn));
 
-static void worker_fail(struct worker *w, const char *fmt, ...)
+static void worker_vfail(struct worker *w, enum ipc_fail_kind kind, const char *fmt, va_list ap)
 {
-	struct ipc_failed f = {{0}};
-	va_list ap;
+	struct ipc_failed f = {.kind = (uint8_t)kind};
 
-	va_start(ap, fmt);
 	vsnprintf(f.reason, sizeof(f.reason), fmt, ap);
-	va_end(ap);
-	log_warnx("%s", f.reason);
+	log_warnx("%s%s", f.reason, kind == IPC_FAIL_TRANSIENT ? "; the parent retries" : "");
 	/* Parameters that cannot bring the tunnel up: ask TIC again next time. */
-	if (w->cache_dirfd >= 0) {
+	if (w->cache_dirfd >= 0 && kind == IPC_FAIL_FINAL) {
 		int err;
 
 		/* The cache belongs to the unprivileged user (the fetcher wrote it). */
@@ -134,6 +132,35 @@ static void worker_fail(struct worker *w, const char *fmt, ...)
 	ipc_send(w->ipc_fd, IPC_W_FAILED, &f, sizeof(f));
 	worker_cleanup(w);
 	exit(1);
+}
+
+/* The tunnel cannot come up with what it has: a person must change something. */
+static void worker_fail(struct worker *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void worker_fail(struct worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	worker_vfail(w, IPC_FAIL_FINAL, fmt, ap);
+}
+
+/*
+ * A set-up step failed for a reason that can go away (the link name busy,
+ * no route to the PoP yet, our address deleted meanwhile): the parent
+ * starts a new worker after a back-off delay, as after a crash.  The
+ * cached parameters are not to blame.
+ */
+static void worker_retry(struct worker *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void worker_retry(struct worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	worker_vfail(w, IPC_FAIL_TRANSIENT, fmt, ap);
 }
 
 static uint32_t now_epoch(void)
@@ -704,7 +731,7 @@ static void tun_open(struct worker *w)
 	else
 		w->tun_fd = netcfg_tun_open(tc->name, WORKER_TUN_QLEN, &w->ifindex);
 	if (w->tun_fd < 0)
-		worker_fail(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));
+		worker_retry(w, "cannot create TUN link %s: %s", tc->name, strerror(-w->tun_fd));
 }
 
 /* 6in4: a kernel sit link, or (no sit, or asked for) a TUN for user space. */
@@ -717,7 +744,7 @@ static void link_create_6in4(struct worker *w)
 
 	if (tc->datapath != DATAPATH_USERSPACE) {
 		if (!local.s_addr && netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local) < 0)
-			worker_fail(w, "no IPv4 route to the PoP %s", inet_ntoa(p->ipv4_pop));
+			worker_retry(w, "no IPv4 route to the PoP %s", inet_ntoa(p->ipv4_pop));
 		err = netcfg_sit_add(w->nc, tc->name, local, p->ipv4_pop, SIT_TTL, tunnel_mtu(tc));
 		if (err == 0) {
 			w->kernel_sit = true;
@@ -725,15 +752,17 @@ static void link_create_6in4(struct worker *w)
 			w->c->local_ipv4 = local;
 			w->ifindex = netcfg_link_index(w->nc, tc->name);
 			if (w->ifindex <= 0)
-				worker_fail(w, "sit link %s vanished after creation", tc->name);
+				worker_retry(w, "sit link %s vanished after creation", tc->name);
 			return;
 		}
-		if (tc->datapath == DATAPATH_KERNEL || !sit_missing(err))
-			worker_fail(w, "cannot create sit link %s: %s %s%s", tc->name,
-			            strerror(-err), netcfg_errmsg(w->nc),
-			            sit_missing(err) ? " (this kernel has no sit support; use "
-			                               "datapath = userspace or auto)"
-			                             : "");
+		if (tc->datapath == DATAPATH_KERNEL && sit_missing(err))
+			worker_fail(w,
+			            "cannot create sit link %s: %s %s (this kernel has no sit "
+			            "support; use datapath = userspace or auto)",
+			            tc->name, strerror(-err), netcfg_errmsg(w->nc));
+		if (!sit_missing(err))
+			worker_retry(w, "cannot create sit link %s: %s %s", tc->name,
+			             strerror(-err), netcfg_errmsg(w->nc));
 		log_info("kernel has no sit support (%s); using user-space proto-41",
 		         strerror(-err));
 	}
@@ -751,7 +780,7 @@ static void link_configure(struct worker *w)
 
 	err = netcfg_open(&w->nc);
 	if (err < 0)
-		worker_fail(w, "rtnetlink: %s", strerror(-err));
+		worker_retry(w, "rtnetlink: %s", strerror(-err));
 	if (tc->params.type == TUNNEL_AYIYA) {
 		w->c->datapath = DATAPATH_USERSPACE;
 		tun_open(w);
@@ -761,7 +790,7 @@ static void link_configure(struct worker *w)
 	a.ifindex = w->ifindex;
 	err = netcfg_link_set(w->nc, w->ifindex, false, mtu);
 	if (err < 0)
-		worker_fail(w, "cannot set MTU %u on %s: %s %s", mtu, tc->name, strerror(-err),
+		worker_retry(w, "cannot set MTU %u on %s: %s %s", mtu, tc->name, strerror(-err),
 		            netcfg_errmsg(w->nc));
 	a.addr = tc->params.ipv6_local;
 	err = netcfg_addr_add(w->nc, &a);
@@ -772,11 +801,11 @@ static void link_configure(struct worker *w)
 		err = netcfg_addr_add(w->nc, &a);
 	}
 	if (err < 0)
-		worker_fail(w, "cannot add addresses to %s: %s %s", tc->name, strerror(-err),
+		worker_retry(w, "cannot add addresses to %s: %s %s", tc->name, strerror(-err),
 		            netcfg_errmsg(w->nc));
 	err = netcfg_link_set(w->nc, w->ifindex, true, 0);
 	if (err < 0)
-		worker_fail(w, "cannot bring %s up: %s %s", tc->name, strerror(-err),
+		worker_retry(w, "cannot bring %s up: %s %s", tc->name, strerror(-err),
 		            netcfg_errmsg(w->nc));
 }
 
@@ -800,7 +829,7 @@ static void datapath_start(struct worker *w)
 	if (p->type == TUNNEL_AYIYA) {
 		w->wire_fd = datapath_udp_open(&p->ipv4_pop, AYIYA_PORT);
 		if (w->wire_fd < 0)
-			worker_fail(w, "cannot open UDP socket to PoP %s: %s",
+			worker_retry(w, "cannot open UDP socket to PoP %s: %s",
 			            inet_ntoa(p->ipv4_pop), strerror(-w->wire_fd));
 		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc), w->c,
 		                    w->tun_offloads, w->tc->offload, w->tc->mss_clamp);
@@ -809,7 +838,7 @@ static void datapath_start(struct worker *w)
 	} else {
 		w->wire_fd = p41_open_raw();
 		if (w->wire_fd < 0)
-			worker_fail(w, "cannot open a raw proto-41 socket: %s",
+			worker_retry(w, "cannot open a raw proto-41 socket: %s",
 			            strerror(-w->wire_fd));
 		struct in6_addr ll;
 
@@ -817,7 +846,7 @@ static void datapath_start(struct worker *w)
 		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, &ll, w->c, w->tun_offloads);
 	}
 	if (err < 0)
-		worker_fail(w, "cannot set up the data path: %s", strerror(-err));
+		worker_retry(w, "cannot set up the data path: %s", strerror(-err));
 }
 
 /*
@@ -827,12 +856,10 @@ static void datapath_start(struct worker *w)
 static void confirm_open(struct worker *w)
 {
 	w->confirm_fd = probe_open(w, true);
-	if (w->confirm_fd < 0) {
-		log_warnx("cannot open an ICMPv6 socket on %s (%s): the PoP's confirmation is "
-		          "seen only from user-space traffic",
-		          w->tc->name, strerror(-w->confirm_fd));
-		w->confirm_fd = -1;
-	}
+	/* Most likely our address went away since we added it: not up without it. */
+	if (w->confirm_fd < 0)
+		worker_retry(w, "cannot open an ICMPv6 socket on %s for the PoP's confirmation: %s",
+		             w->tc->name, strerror(-w->confirm_fd));
 }
 
 static void confirm_watch(struct worker *w, struct ev_loop *loop)
@@ -900,13 +927,17 @@ static void conf_receive(struct worker *w, struct ipc_conf *ic)
 	ic->state_dir[sizeof(ic->state_dir) - 1] = '\0';
 }
 
-/* The cache cannot be used for this start: the parent asks TIC, then restarts us. */
-static void need_tic(struct worker *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
+/*
+ * The cache cannot be used for this start: the parent asks TIC, then
+ * restarts us.  kind IPC_NEED_TIC_STALE: the parameters are only too old,
+ * usable (ipc_conf.stale_ok) while TIC cannot be reached.
+ */
+static void need_tic(struct worker *w, enum ipc_fail_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
 
-static void need_tic(struct worker *w, const char *fmt, ...)
+static void need_tic(struct worker *w, enum ipc_fail_kind kind, const char *fmt, ...)
 {
-	struct ipc_failed f = {{0}};
+	struct ipc_failed f = {.kind = (uint8_t)kind};
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -920,7 +951,8 @@ static void need_tic(struct worker *w, const char *fmt, ...)
 /*
  * A TIC tunnel's parameters come from the tunnel cache the fetcher wrote.
  * Missing, stale or marked failed: TIC must be asked (unless it just was,
- * which then is a failure: no fetch loop).
+ * which then is a failure: no fetch loop).  Stale ones still serve when
+ * the parent says TIC cannot be reached (stale_ok).
  */
 static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const struct ipc_conf *ic)
 {
@@ -930,19 +962,24 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
 	int dir = cache_dir_open(ic->state_dir, false);
 	int err = dir < 0 ? dir : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
+	bool stale = err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age);
 
 	/* Name the cache file and what in it was refused (the policy's key, a bad line). */
 	snprintf(bad, sizeof(bad), "cache file %.100s/" CACHE_DIR "/%.31s refused: %.160s",
 	         ic->state_dir, tc->id, msg);
-	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
-	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
+	if (stale && ic->stale_ok) {
+		log_warnx("%s: the cached parameters are older than cache_max_age (%u s); using "
+		          "them while TIC cannot be reached",
+		          tc->id, (unsigned)ic->cache_max_age);
+	} else if (err == -ENOENT || err == -ESTALE || err == -EBADMSG || stale) {
 		const char *why = err == -ENOENT    ? "no cached parameters"
 		                  : err == -ESTALE  ? "the cached parameters failed before"
 		                  : err == -EBADMSG ? bad
 		                                    : "the cached parameters are too old";
 
 		if (!ic->fresh_fetch)
-			need_tic(w, "%s: %s", tc->id, why);
+			need_tic(w, stale ? IPC_NEED_TIC_STALE : IPC_FAIL_FINAL, "%s: %s", tc->id,
+			         why);
 		if (err != 0 && err != -ESTALE)
 			worker_fail(w, "%s: %s even right after a TIC fetch", tc->id, why);
 	} else if (err < 0) {
@@ -977,11 +1014,15 @@ static void privileges_drop(struct worker *w)
 
 	/* Without liveness probes nobody reads its replies. */
 	w->probe_fd = probe_open(w, w->tc->liveness == LIVENESS_ICMP);
+	/* EADDRNOTAVAIL: our address was deleted since link_configure added it. */
 	if (w->probe_fd < 0)
-		log_warnx("cannot open an ICMPv6 socket on %s: %s", w->tc->name,
-		          strerror(-w->probe_fd));
+		worker_retry(w, "cannot open an ICMPv6 socket on %s: %s", w->tc->name,
+		             strerror(-w->probe_fd));
 	if (beat_needs_confirm(w->tc->params.type))
 		confirm_open(w);
+#ifdef AICCUD_TEST_HOOKS
+	testhooks_pause(w->state_dir, w->tc->name, "sockets");
+#endif
 	/* Without CAP_NET_ADMIN the rtnetlink socket could only read. */
 	netcfg_close(w->nc);
 	w->nc = NULL;
@@ -1025,13 +1066,14 @@ static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
 			close(w->cache_dirfd);
 		w->cache_dirfd = -1; /* not the parameters' fault: keep the cache */
 		if (type == -ETIMEDOUT)
-			worker_fail(
+			worker_retry(
 			    w, "%s: no answer from the parent to the parameter check within %d s",
 			    tc->name, PARAMS_CHECK_WAIT_MS / 1000);
 		if (type != IPC_P_CHECKED)
 			worker_fail(w, "%s: the parent did not answer the parameter check (%s)",
 			            tc->name, type < 0 ? strerror(-type) : "another message");
-		worker_fail(w, "%s", v.reason);
+		/* It could not read the host's routes: that can go away. */
+		worker_retry(w, "%s", v.reason);
 	}
 	if (v.err < 0 && tc->tic)
 		worker_fail(w, "refused the parameters of %s from TIC server %s: %s", tc->id,
@@ -1046,6 +1088,7 @@ void worker_main(const char *name, int ipc_fd)
 	struct tunnel_conf *tc = &ic.conf;
 	struct worker w = {.tc = tc,
 	                   .drop = &ic.drop,
+	                   .state_dir = ic.state_dir,
 	                   .cache_dirfd = -1,
 	                   .ipc_fd = ipc_fd,
 	                   .tun_fd = -1,
@@ -1069,6 +1112,9 @@ void worker_main(const char *name, int ipc_fd)
 	params_check_host(&w, tc);
 	link_configure(&w);
 	datapath_start(&w);
+#ifdef AICCUD_TEST_HOOKS
+	testhooks_pause(w.state_dir, tc->name, "configured");
+#endif
 	privileges_drop(&w);
 	up.ifindex = w.ifindex;
 	snprintf(up.ifname, sizeof(up.ifname), "%s", tc->name);

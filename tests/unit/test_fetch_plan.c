@@ -130,12 +130,73 @@ static void test_token_waits_and_grants(void **state)
 static void test_outcomes(void **state)
 {
 	(void)state;
-	assert_int_equal(fetch_plan_outcome(true, 0, true), FETCH_WAIT_AGAIN);
-	assert_int_equal(fetch_plan_outcome(true, -EIO, false), FETCH_WAIT_AGAIN);
-	assert_int_equal(fetch_plan_outcome(false, 0, true), FETCH_START);
-	assert_int_equal(fetch_plan_outcome(false, 0, false), FETCH_FAIL);
-	assert_int_equal(fetch_plan_outcome(false, -ENOENT, true), FETCH_FAIL);
-	assert_int_equal(fetch_plan_outcome(false, -EINPROGRESS, true), FETCH_FAIL);
+	/* A refusal: the limiter waits out the broker's penalty, whatever else. */
+	assert_int_equal(fetch_plan_outcome(true, 0, 0, true, false), FETCH_WAIT_AGAIN);
+	assert_int_equal(fetch_plan_outcome(true, -EBUSY, -EIO, false, false), FETCH_WAIT_AGAIN);
+	assert_int_equal(fetch_plan_outcome(false, 0, 0, true, false), FETCH_START);
+	/* Fetched, but the cache was not written: that can go away. */
+	assert_int_equal(fetch_plan_outcome(false, 0, -ENOSPC, true, false), FETCH_RETRY);
+	assert_int_equal(fetch_plan_outcome(false, 0, -EACCES, false, false), FETCH_RETRY);
+	assert_int_equal(fetch_plan_outcome(false, 0, 0, false, false), FETCH_RETRY);
+}
+
+/* A broker that cannot be reached is asked again; with a too old cache, that serves meanwhile. */
+static void test_unreachable_is_retried(void **state)
+{
+	static const int session[] = {-EHOSTUNREACH, -ECONNREFUSED, -ETIMEDOUT, -ENETUNREACH,
+	                              -ECHILD,       -ERANGE,       -EBADMSG,   -EIO};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++) {
+		assert_false(fetch_plan_needs_person(session[i], -ECANCELED));
+		assert_int_equal(fetch_plan_outcome(false, session[i], -ECANCELED, false, false),
+		                 FETCH_RETRY);
+		/* No result for this tunnel at all (the fetcher was killed). */
+		assert_int_equal(fetch_plan_outcome(false, session[i], -EINPROGRESS, false, false),
+		                 FETCH_RETRY);
+		/* A cache file the worker found only too old: start on it. */
+		assert_int_equal(fetch_plan_outcome(false, session[i], -ECANCELED, true, true),
+		                 FETCH_START_STALE);
+		/* A cache file that failed before (not stale): not used again. */
+		assert_int_equal(fetch_plan_outcome(false, session[i], -ECANCELED, true, false),
+		                 FETCH_RETRY);
+		assert_string_equal(fetch_plan_hint(session[i], -ECANCELED), "");
+	}
+}
+
+/* What only a person can mend stays failed, and says what to do. */
+static void test_person_needed_stays_failed(void **state)
+{
+	static const int session[] = {-EACCES, -EPROTONOSUPPORT, -EPROTO};
+	static const int tunnel[] = {-ENOENT, -EBADMSG, -EINVAL, -ENOTSUP, -EPROTO};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++) {
+		assert_true(fetch_plan_needs_person(session[i], -ECANCELED));
+		/* Not even a stale cache: the password or the trust is wrong. */
+		assert_int_equal(fetch_plan_outcome(false, session[i], -ECANCELED, true, true),
+		                 FETCH_FAIL);
+		assert_non_null(strstr(fetch_plan_hint(session[i], -ECANCELED), "aiccuctl start"));
+	}
+	assert_non_null(strstr(fetch_plan_hint(-EACCES, -ECANCELED), "password"));
+	for (size_t i = 0; i < sizeof(tunnel) / sizeof(tunnel[0]); i++) {
+		assert_true(fetch_plan_needs_person(0, tunnel[i]));
+		assert_int_equal(fetch_plan_outcome(false, 0, tunnel[i], true, true), FETCH_FAIL);
+		assert_string_not_equal(fetch_plan_hint(0, tunnel[i]), "");
+	}
+	assert_non_null(strstr(fetch_plan_hint(0, -ENOENT), "id"));
+	/* The session completed but this tunnel's cache write failed with EACCES: not a login. */
+	assert_false(fetch_plan_needs_person(0, -EACCES));
+}
+
+static void test_stale_delays(void **state)
+{
+	(void)state;
+	assert_true(fetch_plan_stale_delay(0) == FETCH_PLAN_STALE_FIRST);
+	assert_true(fetch_plan_stale_delay(1) == FETCH_PLAN_STALE_FIRST);
+	assert_true(fetch_plan_stale_delay(2) == 2 * FETCH_PLAN_STALE_FIRST);
+	assert_true(fetch_plan_stale_delay(3) == 4 * FETCH_PLAN_STALE_FIRST);
+	assert_true(fetch_plan_stale_delay(100) == FETCH_PLAN_STALE_MAX);
 }
 
 /* A running tunnel with a refresh asked for joins its account's batch, once. */
@@ -170,6 +231,9 @@ int main(void)
 	    cmocka_unit_test(test_batch_is_one_account_in_order),
 	    cmocka_unit_test(test_token_waits_and_grants),
 	    cmocka_unit_test(test_outcomes),
+	    cmocka_unit_test(test_unreachable_is_retried),
+	    cmocka_unit_test(test_person_needed_stays_failed),
+	    cmocka_unit_test(test_stale_delays),
 	    cmocka_unit_test(test_refresh_joins_the_batch),
 	};
 

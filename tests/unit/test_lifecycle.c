@@ -58,6 +58,7 @@ static const struct step allowed[] = {
     {TS_BACKOFF, LC_INVALID, TS_FAILED},
     {TS_WAITING, LC_INVALID, TS_FAILED},
     {TS_FETCHING, LC_INVALID, TS_FAILED},
+    {TS_FETCHING, LC_RETRY, TS_BACKOFF},
 };
 
 static const struct step *expected(enum tunnel_state s, enum lc_event e)

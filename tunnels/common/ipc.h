@@ -55,7 +55,8 @@ struct ipc_conf {
 	char state_dir[TUNNEL_PATH_MAX];
 	uint32_t cache_max_age; /* seconds */
 	uint8_t fresh_fetch;    /* the cache was just written: never ask for TIC again */
-	uint8_t pad[3];
+	uint8_t stale_ok;       /* TIC is unreachable: cached parameters too old still serve */
+	uint8_t pad[2];
 	struct ipc_drop drop;
 };
 
@@ -95,8 +96,25 @@ struct ipc_fetch_done {
 	char warning[256]; /* e.g. plain-text TIC; "" if none */
 };
 
+/*
+ * IPC_W_FAILED and IPC_W_NEED_TIC.  kind says whether the parent may try
+ * again by itself: a set-up step that failed for a reason that can go
+ * away (the link name busy, no route to the PoP yet, the address gone
+ * while the worker started) is retried with back-off like a crash; a
+ * final failure waits for a person.  For IPC_W_NEED_TIC, STALE says the
+ * cache holds parameters that are only too old: usable while TIC cannot
+ * be reached.
+ */
+enum ipc_fail_kind {
+	IPC_FAIL_FINAL = 0,
+	IPC_FAIL_TRANSIENT,
+	IPC_NEED_TIC_STALE,
+};
+
 struct ipc_failed {
 	char reason[256];
+	uint8_t kind; /* enum ipc_fail_kind */
+	uint8_t pad[3];
 };
 
 /*
