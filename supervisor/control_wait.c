@@ -11,6 +11,7 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "reload.h"
 #include "workers.h"
 
 /* A refresh's own progress (its fetch while the tunnel runs on). */
@@ -157,6 +158,23 @@ static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *
 	}
 }
 
+/*
+ * start and restart of one tunnel apply its file as it is now (like
+ * wg-quick up): NULL to go on, or the error reply (file:line) when it
+ * does not load, and nothing is started.
+ */
+static json_t *file_apply(struct daemon *d, struct tunnel_rt *t, bool *changed)
+{
+	char msg[1024];
+
+	if (reload_tunnel(d, t, msg, sizeof(msg)) == 0) {
+		*changed = msg[0] != '\0';
+		return NULL;
+	}
+	log_warnx("%s: not started: %s", t->entry.conf.name, msg);
+	return control_error("config", "%s; nothing started", msg);
+}
+
 json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 {
 	struct daemon *d = cl->ctl->d;
@@ -192,6 +210,16 @@ json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 		                     target);
 	log_info("control: %s %s (uid %d, pid %d)", argv[0], all ? "--all" : target,
 	         (int)cl->cred.uid, (int)cl->cred.pid);
+	if (target && (cl->op == OP_START || cl->op == OP_RESTART)) {
+		bool changed = false;
+		json_t *refused = file_apply(d, registry_find(d->reg, target), &changed);
+
+		if (refused)
+			return refused;
+		/* The new file restarted it already: a start follows that, not a second restart. */
+		if (changed)
+			cl->op = OP_START;
+	}
 	cl->nw = all ? registry_count(d->reg) : 1;
 	cl->w = calloc(cl->nw ? cl->nw : 1, sizeof(*cl->w));
 	if (!cl->w)

@@ -243,3 +243,47 @@ done:
 	snprintf(d->last_reload_msg, sizeof(d->last_reload_msg), "%s", msg);
 	return err;
 }
+
+/* The entry of the file t came from, in a freshly loaded configuration. */
+static const struct tunnel_entry *entry_of_file(const struct config *n, const struct tunnel_rt *t)
+{
+	for (size_t i = 0; i < n->ntunnels; i++)
+		if (strcmp(n->tunnels[i].conf.file, t->entry.conf.file) == 0)
+			return &n->tunnels[i];
+	return NULL;
+}
+
+int reload_tunnel(struct daemon *d, struct tunnel_rt *t, char *msg, size_t len)
+{
+	const struct tunnel_entry *e;
+	struct config n;
+	int err;
+
+	msg[0] = '\0';
+	if (d->shutting_down) {
+		snprintf(msg, len, "aiccud is shutting down");
+		return -ECANCELED;
+	}
+	err = load_new(d, &n, msg, len);
+	if (err < 0)
+		return err;
+	e = entry_of_file(&n, t);
+	if (!e) {
+		snprintf(msg, len, "%s: %s is gone (aiccuctl reload removes the tunnel)",
+		         t->entry.conf.name, t->entry.conf.file);
+		err = -ENOENT;
+	} else if (!e->valid) {
+		snprintf(msg, len, "%s", e->error);
+		err = -EINVAL;
+	} else if (strcmp(e->conf.name, t->entry.conf.name) != 0) {
+		snprintf(msg, len, "%s: now names interface %s (aiccuctl reload applies that)",
+		         t->entry.conf.file, e->conf.name);
+		err = -EINVAL;
+	} else if (reload_classify(&t->entry, e) == RELOAD_CHANGED) {
+		log_info("%s: %s changed; applying it", t->entry.conf.name, t->entry.conf.file);
+		snprintf(msg, len, "%s changed: applied", t->entry.conf.file);
+		tunnel_reconfigure(t, e);
+	}
+	config_free(&n);
+	return err;
+}

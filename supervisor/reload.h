@@ -30,6 +30,15 @@ struct daemon;
  */
 int daemon_reload(struct daemon *d, char *msg, size_t len);
 
+/*
+ * aiccuctl start|restart TUNNEL: read t's file again (with aiccud.conf's
+ * defaults) and give t what it says now, as a reload would, touching no
+ * other tunnel.  0 (msg "" when unchanged), or -errno with msg naming the
+ * file and line when it does not load: then t is left as it was.
+ */
+struct tunnel_rt;
+int reload_tunnel(struct daemon *d, struct tunnel_rt *t, char *msg, size_t len);
+
 /* Subscribe to the registry: removed tunnels leave it once idle.  0 or -errno. */
 int reload_init(struct daemon *d);
 
