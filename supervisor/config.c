@@ -39,6 +39,8 @@
 #define DEFAULT_LIMITER_REFILL  30
 #define DEFAULT_RULE_PRIORITY   1000
 #define DEFAULT_LIVENESS_MISSES 3
+/* Nothing from the PoP this long: restart (well under AICCU's 15-minute horizon). */
+#define DEFAULT_POP_SILENCE 300
 #define DEFAULT_HEARTBEAT       60
 #define DEFAULT_PARAMS_MTU      1280
 
@@ -121,6 +123,7 @@ const struct key config_tunnel_keys[] = {
     KEY("tunnel", "offload", K_BOOL, struct tunnel_conf, offload, 0, 0, 0),
     KEY("tunnel", "liveness", K_LIVENESS, struct tunnel_conf, liveness, 0, 0, 0),
     KEY("tunnel", "liveness_misses", K_U32, struct tunnel_conf, liveness_misses, 1, 100, 0),
+    KEY("tunnel", "pop_silence", K_U32, struct tunnel_conf, pop_silence, 0, 86400, 0),
     KEY("tunnel", "default_route", K_BOOL, struct tunnel_conf, default_route, 0, 0, 0),
     KEY("tunnel", "default_route_metric", K_U32, struct tunnel_conf, default_route_metric, 1,
         UINT32_MAX, F_ZERO_AUTO),
@@ -851,6 +854,7 @@ static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *in
 	tc->offload = true;
 	tc->liveness = LIVENESS_NONE;
 	tc->liveness_misses = DEFAULT_LIVENESS_MISSES;
+	tc->pop_silence = DEFAULT_POP_SILENCE;
 	tc->params.heartbeat_interval = DEFAULT_HEARTBEAT;
 	tc->params.mtu = DEFAULT_PARAMS_MTU;
 	tc->min_prefix_len = TPOLICY_PREFIX_MIN;

@@ -15,7 +15,7 @@
 
 #define SECRET_MASK "********"
 #define NKEYS(t)    (sizeof(t) / sizeof((t)[0]))
-#define MAX_KEYS    32
+#define MAX_KEYS    40
 #define MAX_SECT    4
 
 enum kind {

@@ -8,6 +8,7 @@
 #include "datapath.h"
 #include "fetch.h"
 #include "log.h"
+#include "workers.h"
 
 /* ---- JSON views of the daemon's state ---- */
 
@@ -18,11 +19,12 @@ static json_t *counters_json(const struct tunnel_counters *k)
 	for (int i = 0; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i),
 		                    json_integer((json_int_t)k->drops[i]));
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}", "tx_packets",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}", "tx_packets",
 	                 (json_int_t)k->tx_packets, "tx_bytes", (json_int_t)k->tx_bytes,
 	                 "rx_packets", (json_int_t)k->rx_packets, "rx_bytes",
 	                 (json_int_t)k->rx_bytes, "keepalives", (json_int_t)k->keepalives,
-	                 "last_keepalive", (json_int_t)k->last_keepalive, "drops", drops,
+	                 "last_keepalive", (json_int_t)k->last_keepalive, "last_rx",
+	                 (json_int_t)k->last_rx, "drops", drops,
 	                 "mss_clamped_tx", (json_int_t)k->mss_clamped_tx, "mss_clamped_rx",
 	                 (json_int_t)k->mss_clamped_rx);
 }
@@ -50,6 +52,12 @@ static void supervision_json(json_t *o, const struct tunnel_rt *t)
 	json_object_set_new(o, "liveness",
 	                    json_string(tc->liveness == LIVENESS_ICMP ? "icmp" : "none"));
 	json_object_set_new(o, "liveness_misses", json_integer(tc->liveness_misses));
+	json_object_set_new(o, "pop_silence", json_integer(tc->pop_silence));
+	/* Seconds the PoP has been silent, once that counts (workers.h); 0: it is not. */
+	json_object_set_new(o, "pop_silent_s",
+	                    json_integer(tunnel_pop_silent(t, time(NULL))
+	                                     ? (json_int_t)tunnel_pop_silent_s(t, time(NULL))
+	                                     : 0));
 }
 
 /*

@@ -319,6 +319,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	         t->up_latency * 1000.0);
 	t->on_stale = t->stale_ok;
 	t->stale_ok = false;
+	t->up_at = time(NULL);
 	if (t->on_stale)
 		tunnel_event(t, LC_UP,
 		             "on cached parameters older than cache_max_age (TIC cannot be "
@@ -376,6 +377,58 @@ int tunnel_request_repair(struct tunnel_rt *t, unsigned what)
 	return ipc_send(t->ipc_fd, IPC_P_REPAIR, &rq, sizeof(rq));
 }
 
+/* PoP packets failing the signature check: the likely cause, in status. */
+static void counters_hint(struct tunnel_rt *t, const struct tunnel_counters *k)
+{
+	if (t->state != TS_UP || k->drops[DROP_SIGNATURE] <= t->counters.drops[DROP_SIGNATURE] ||
+	    strcmp(t->reason, TUNNEL_SIGNATURE_HINT) == 0)
+		return;
+	/* A new reason, not a new state: "since" stays when it came up. */
+	log_warnx("%s: %s", t->entry.conf.name, TUNNEL_SIGNATURE_HINT);
+	snprintf(t->reason, sizeof(t->reason), "%s", TUNNEL_SIGNATURE_HINT);
+	tunnel_changed(t);
+}
+
+double tunnel_pop_silent_s(const struct tunnel_rt *t, time_t now)
+{
+	time_t heard = t->counters.last_rx > t->up_at ? (time_t)t->counters.last_rx : t->up_at;
+
+	if (t->state != TS_UP || !t->entry.conf.pop_silence || now <= heard)
+		return 0;
+	return (double)(now - heard);
+}
+
+bool tunnel_pop_silent(const struct tunnel_rt *t, time_t now)
+{
+	/* Half the time: one interval's echo went unanswered, more than a lost packet. */
+	return tunnel_pop_silent_s(t, now) * 2 >= t->entry.conf.pop_silence &&
+	       t->entry.conf.pop_silence;
+}
+
+/*
+ * Nothing from the PoP for pop_silence seconds (a PoP that is there
+ * answers the worker's echoes): restart the worker with back-off, as if it
+ * had died.
+ */
+static bool pop_silence_check(struct tunnel_rt *t)
+{
+	double silent = tunnel_pop_silent_s(t, time(NULL));
+
+	if (!t->entry.conf.pop_silence || silent < t->entry.conf.pop_silence || t->pop_silent)
+		return false;
+	log_warnx("%s: nothing from the PoP for %.0f s (pop_silence %u s); restarting worker %d",
+	          t->entry.conf.name, silent, t->entry.conf.pop_silence, (int)t->pid);
+	t->pop_silent = true;
+	snprintf(t->last_exit, sizeof(t->last_exit), "PoP silent: nothing received for %.0f s",
+	         silent);
+	policy_drop(t);
+	kill(t->pid, SIGTERM);
+	ev_timer_stop(t->d->loop, &t->kill_w);
+	ev_timer_set(&t->kill_w, WORKER_STOP_TIMEOUT, 0.);
+	ev_timer_start(t->d->loop, &t->kill_w);
+	return true;
+}
+
 static void on_worker_msg(EV_P_ ev_io *io, int revents)
 {
 	struct tunnel_rt *t = io->data;
@@ -394,7 +447,11 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 		else if (type == IPC_W_NEED_TIC && t->state == TS_STARTING)
 			need_tic(t, p);
 		else if (type == IPC_W_COUNTERS) {
-			memcpy(&t->counters, p, sizeof(t->counters));
+			struct tunnel_counters k;
+
+			memcpy(&k, p, sizeof(k)); /* the payload is not aligned */
+			counters_hint(t, &k);
+			t->counters = k;
 			t->wd_unanswered = 0;
 			t->wd_heard_at = ev_now(EV_A);
 		} else if (type == IPC_W_REPAIRED)
@@ -414,8 +471,8 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 
 static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t len)
 {
-	if (t->retry_failed)
-		return; /* the worker's own words are in buf already (worker_failed) */
+	if (t->retry_failed || t->pop_silent)
+		return; /* the words are in buf already (worker_failed, pop_silence_check) */
 	if (t->hung) {
 		snprintf(buf, len,
 		         "worker hung: no answer to %d counters requests in %.0f s; killed",
@@ -524,6 +581,7 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	t->link_lost = false;
 	t->hung = false;
 	t->retry_failed = false;
+	t->pop_silent = false;
 	if (t->need_tic && t->state == TS_STARTING) {
 		char why[sizeof(t->reason)];
 
@@ -581,6 +639,8 @@ static void on_watchdog(EV_P_ ev_timer *w, int revents)
 		t->wd_unanswered = 0;
 		return;
 	}
+	if (pop_silence_check(t))
+		return;
 	/* Its own counters came lately (it has traffic): its loop runs. */
 	if (t->wd_unanswered == 0 && ev_now(EV_A) - t->wd_heard_at < w->repeat / 2)
 		return;

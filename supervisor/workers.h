@@ -54,6 +54,14 @@ void tunnel_link_lost(struct tunnel_rt *t);
  */
 void tunnel_retry_later(struct tunnel_rt *t, const char *why);
 /*
+ * Seconds an up tunnel has heard nothing from its PoP (since the later of
+ * its last packet and coming up), 0 when not up or pop_silence is off;
+ * "silent" (for status) from half of pop_silence on.  At pop_silence the
+ * worker is restarted with back-off.
+ */
+double tunnel_pop_silent_s(const struct tunnel_rt *t, time_t now);
+bool tunnel_pop_silent(const struct tunnel_rt *t, time_t now);
+/*
  * heal.c: ask the worker to restore part of its own link (IPC_REPAIR_*
  * bits, ipc.h); its answer arrives in t->repair_done/failed and a REG_CHANGED
  * event.  0 or -errno (no worker, IPC failed).

@@ -55,9 +55,11 @@ struct worker {
 	struct tunnel_counters *c;
 	struct tunnel_counters counters;
 	struct tunnel_counters counters_sent;   /* as last reported by the periodic timer */
+	uint64_t rx_seen;                       /* rx_packets when last_rx was last set */
 	uint64_t drops_seen[DROP_REASON_COUNT]; /* already reported */
+	uint64_t sig_seen;                      /* signature drops already hinted at */
 	/* Warnings triggered by network input, rate-limited. */
-	struct log_ratelimit rx_rl, drop_rl;
+	struct log_ratelimit rx_rl, drop_rl, sig_rl;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
 	ev_prepare activity_w; /* before the loop waits: restarts counters_w if something changed */
@@ -80,6 +82,7 @@ struct worker {
 	unsigned probe_misses;  /* unanswered probes in a row */
 	ev_io probe_w;
 	ev_timer probe_t;
+	ev_timer quiet_t; /* an echo to the PoP when it has sent nothing for an interval */
 	ev_signal term_w, int_w;
 	int exit_code;
 };
@@ -537,24 +540,57 @@ static void on_probe_reply(EV_P_ ev_io *io, int revents)
 	(void)revents;
 	if (!pop_echo_replied(w, w->probe_fd, w->probe_id))
 		return;
+	/* A kernel sit link's traffic passes us by: the PoP's answer is what we hear. */
+	w->c->last_rx = time(NULL);
+	if (w->tc->liveness != LIVENESS_ICMP)
+		return;
 	if (w->probe_misses)
 		log_info("liveness: the PoP answers again");
 	w->probe_outstanding = false;
 	w->probe_misses = 0;
 }
 
-static void probe_start(struct worker *w, struct ev_loop *loop, double interval)
+/*
+ * The parent judges the PoP silent when nothing came from it for
+ * pop_silence seconds; a PoP that is there answers an echo to its tunnel
+ * address (PROTOCOLS.md 7), so one goes out each interval in which it sent
+ * nothing.  Its answer counts as a packet from the PoP.
+ */
+static void on_quiet_timer(EV_P_ ev_timer *t, int revents)
 {
-	if (w->probe_fd < 0) {
-		log_warnx("liveness: no ICMPv6 socket on %s; no probes", w->tc->name);
+	struct worker *w = t->data;
+	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_addr = w->tc->params.ipv6_pop};
+	struct icmp6_hdr echo = {.icmp6_type = ICMP6_ECHO_REQUEST};
+
+	(void)loop;
+	(void)revents;
+	if (w->c->last_rx && (double)(time(NULL) - w->c->last_rx) < t->repeat)
 		return;
-	}
+	echo.icmp6_id = htons(w->probe_id);
+	echo.icmp6_seq = htons(++w->probe_seq);
+	if (sendto(w->probe_fd, &echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+		log_debug("echo to the PoP: %s", strerror(errno));
+}
+
+/* The ICMPv6 socket hears the PoP's echo replies; pop_silence's echoes go out on it. */
+static void probe_watch(struct worker *w, struct ev_loop *loop, double interval)
+{
 	w->probe_id = (uint16_t)(getpid() ^ (time(NULL) << 4));
 	ev_io_init(&w->probe_w, on_probe_reply, w->probe_fd, EV_READ);
+	w->probe_w.data = w;
+	ev_io_start(loop, &w->probe_w);
+	if (!w->tc->pop_silence)
+		return;
+	ev_timer_init(&w->quiet_t, on_quiet_timer, interval, interval);
+	w->quiet_t.data = w;
+	ev_timer_start(loop, &w->quiet_t);
+}
+
+static void probe_start(struct worker *w, struct ev_loop *loop, double interval)
+{
 	/* The first probe goes out at once: the next tick judges it. */
 	ev_timer_init(&w->probe_t, on_probe_timer, 0., interval);
-	w->probe_w.data = w->probe_t.data = w;
-	ev_io_start(loop, &w->probe_w);
+	w->probe_t.data = w;
 	ev_timer_start(loop, &w->probe_t);
 	log_info("liveness: pinging the PoP every %.0f s; down after %u unanswered", interval,
 	         w->tc->liveness_misses);
@@ -585,6 +621,11 @@ static void report_drops(struct worker *w)
 	if (total)
 		log_ratelimited(&w->drop_rl, "dropped %llu packet(s):%s", (unsigned long long)total,
 		                what);
+	/* PROTOCOLS.md 7.2: a password changed at the broker shows only as this. */
+	if (w->c->drops[DROP_SIGNATURE] > w->sig_seen) {
+		w->sig_seen = w->c->drops[DROP_SIGNATURE];
+		log_ratelimited(&w->sig_rl, "%s", TUNNEL_SIGNATURE_HINT);
+	}
 	log_ratelimit_flush(&w->drop_rl, "drop reports");
 	log_ratelimit_flush(&w->rx_rl, "receive errors from the PoP");
 }
@@ -630,6 +671,10 @@ static void on_activity(EV_P_ ev_prepare *c, int revents)
 	struct worker *w = c->data;
 
 	(void)revents;
+	if (w->c->rx_packets != w->rx_seen) {
+		w->rx_seen = w->c->rx_packets;
+		w->c->last_rx = time(NULL);
+	}
 	if (!ev_is_active(&w->counters_w) && (counters_changed(w) || reports_pending(w))) {
 		ev_timer_set(&w->counters_w, WORKER_COUNTER_PERIOD, WORKER_COUNTER_PERIOD);
 		ev_timer_start(EV_A_ & w->counters_w);
@@ -904,6 +949,7 @@ static void loop_run(struct worker *w)
 	ev_prepare_init(&w->activity_w, on_activity);
 	w->activity_w.data = w;
 	ev_prepare_start(loop, &w->activity_w);
+	probe_watch(w, loop, interval);
 	if (w->tc->liveness == LIVENESS_ICMP && w->tc->liveness_misses > 0)
 		probe_start(w, loop, interval);
 	ev_signal_start(loop, &w->term_w);
@@ -1012,8 +1058,8 @@ static void privileges_drop(struct worker *w)
 	char err[256];
 	int fd;
 
-	/* Without liveness probes nobody reads its replies. */
-	w->probe_fd = probe_open(w, w->tc->liveness == LIVENESS_ICMP);
+	/* Echo replies: liveness = icmp's probes and pop_silence's echoes. */
+	w->probe_fd = probe_open(w, true);
 	/* EADDRNOTAVAIL: our address was deleted since link_configure added it. */
 	if (w->probe_fd < 0)
 		worker_retry(w, "cannot open an ICMPv6 socket on %s: %s", w->tc->name,
@@ -1096,7 +1142,8 @@ void worker_main(const char *name, int ipc_fd)
 	                   .probe_fd = -1,
 	                   .confirm_fd = -1,
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
-	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3)};
+	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3),
+	                   .sig_rl = LOG_RATELIMIT_INIT(600, 1)};
 	struct ipc_up up = {0};
 	char offs[64];
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 
@@ -21,6 +22,7 @@ enum col {
 	C_POP4,
 	C_TABLE,
 	C_BEAT,
+	C_HEARD,
 	C_TX,
 	C_RX,
 	C_DROPS,
@@ -31,7 +33,8 @@ enum col {
 
 static const char *const heads[NCOLS] = {
     "TUNNEL", "TYPE",  "DATAPATH",  "STATE",    "SINCE",    "INTERFACE", "LOCAL",    "POP",
-    "POP-V4", "TABLE", "HEARTBEAT", "TX PKT/B", "RX PKT/B", "DROPS",     "RESTARTS", "REPAIRS",
+    "POP-V4",   "TABLE",    "HEARTBEAT", "FROM POP", "TX PKT/B",
+    "RX PKT/B", "DROPS",    "RESTARTS",  "REPAIRS",
 };
 
 #define CELL 64
@@ -104,6 +107,14 @@ static void row_of(json_t *t, char row[NCOLS][CELL])
 	/* a heartbeat tunnel whose PoP has not forwarded anything to us yet */
 	if (!strcmp(ctl_str(t, "pop_state"), "waiting for the PoP"))
 		snprintf(row[C_STATE], CELL, "%s, waiting for the PoP", ctl_str(t, "state"));
+	/* nothing from the PoP for half of pop_silence (restarted at all of it) */
+	if (ctl_int(t, "pop_silent_s") > 0) {
+		char silent[32];
+
+		ctl_fmt_since(time(NULL) - ctl_int(t, "pop_silent_s"), false, silent,
+		              sizeof(silent));
+		snprintf(row[C_STATE], CELL, "%s, PoP silent %s", ctl_str(t, "state"), silent);
+	}
 	ctl_fmt_since(ctl_int(t, "since"), false, row[C_SINCE], CELL);
 	snprintf(row[C_IFACE], CELL, "%s", ctl_str(t, "interface"));
 	snprintf(row[C_LOCAL], CELL, "%s", ctl_str(t, "local"));
@@ -112,10 +123,13 @@ static void row_of(json_t *t, char row[NCOLS][CELL])
 	fmt_opt_int(t, "table", row[C_TABLE], CELL);
 	if (ctl_int(t, "table") == 0)
 		snprintf(row[C_TABLE], CELL, "-"); /* not configured (a broken file) */
-	if (k)
+	if (k) {
 		ctl_fmt_since(ctl_int(k, "last_keepalive"), true, row[C_BEAT], CELL);
-	else
+		ctl_fmt_since(ctl_int(k, "last_rx"), true, row[C_HEARD], CELL);
+	} else {
 		snprintf(row[C_BEAT], CELL, "-");
+		snprintf(row[C_HEARD], CELL, "-");
+	}
 	fmt_traffic(k, "tx_packets", "tx_bytes", row[C_TX], CELL);
 	fmt_traffic(k, "rx_packets", "rx_bytes", row[C_RX], CELL);
 	if (json_object_get(k, "drops"))

@@ -68,6 +68,10 @@ enum tunnel_liveness {
 	LIVENESS_ICMP,
 };
 
+/* Logged (worker) and shown in status (parent) when PoP packets fail the signature check. */
+#define TUNNEL_SIGNATURE_HINT                                                                      \
+	"the PoP refuses our signature or we refuse its: password changed? try aiccuctl refresh"
+
 /* One tunnel file in conf.d/. */
 struct tunnel_conf {
 	char name[IFNAMSIZ];        /* the interface name, also the tunnel's name */
@@ -91,6 +95,7 @@ struct tunnel_conf {
 	bool offload;   /* user-space data paths: TUN and UDP offloads if offered */
 	enum tunnel_liveness liveness;
 	uint32_t liveness_misses;           /* ICMP probes missed before the tunnel is restarted */
+	uint32_t pop_silence; /* seconds without a packet from the PoP before a restart; 0: off */
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */
 	struct tunnel_prefix routed[TUNNEL_ROUTED_MAX];
 	uint8_t nrouted;
