@@ -41,8 +41,8 @@
 #define DEFAULT_LIVENESS_MISSES 3
 /* Nothing from the PoP this long: restart (well under AICCU's 15-minute horizon). */
 #define DEFAULT_POP_SILENCE 300
-#define DEFAULT_HEARTBEAT       60
-#define DEFAULT_PARAMS_MTU      1280
+#define DEFAULT_HEARTBEAT   60
+#define DEFAULT_PARAMS_MTU  1280
 
 void config_diag_add(struct config_diag *d, const char *fmt, ...)
 {

@@ -58,8 +58,7 @@ bool fetch_plan_needs_person(int session_err, int fetch_err)
 		return fetch_err == -ENOENT || fetch_err == -EBADMSG || fetch_err == -EINVAL ||
 		       fetch_err == -ENOTSUP || fetch_err == -EPROTO;
 	/* A refused login, no TLS where required, a certificate or server error answer. */
-	return session_err == -EACCES || session_err == -EPROTONOSUPPORT ||
-	       session_err == -EPROTO;
+	return session_err == -EACCES || session_err == -EPROTONOSUPPORT || session_err == -EPROTO;
 }
 
 enum fetch_outcome fetch_plan_outcome(bool refused, int session_err, int fetch_err,

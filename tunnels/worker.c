@@ -836,7 +836,7 @@ static void link_configure(struct worker *w)
 	err = netcfg_link_set(w->nc, w->ifindex, false, mtu);
 	if (err < 0)
 		worker_retry(w, "cannot set MTU %u on %s: %s %s", mtu, tc->name, strerror(-err),
-		            netcfg_errmsg(w->nc));
+		             netcfg_errmsg(w->nc));
 	a.addr = tc->params.ipv6_local;
 	err = netcfg_addr_add(w->nc, &a);
 	if (err >= 0 && w->tun_fd >= 0) {
@@ -847,11 +847,11 @@ static void link_configure(struct worker *w)
 	}
 	if (err < 0)
 		worker_retry(w, "cannot add addresses to %s: %s %s", tc->name, strerror(-err),
-		            netcfg_errmsg(w->nc));
+		             netcfg_errmsg(w->nc));
 	err = netcfg_link_set(w->nc, w->ifindex, true, 0);
 	if (err < 0)
 		worker_retry(w, "cannot bring %s up: %s %s", tc->name, strerror(-err),
-		            netcfg_errmsg(w->nc));
+		             netcfg_errmsg(w->nc));
 }
 
 /* AYIYA: our IPv4 toward the PoP is the connected UDP socket's source. */
@@ -875,7 +875,7 @@ static void datapath_start(struct worker *w)
 		w->wire_fd = datapath_udp_open(&p->ipv4_pop, AYIYA_PORT);
 		if (w->wire_fd < 0)
 			worker_retry(w, "cannot open UDP socket to PoP %s: %s",
-			            inet_ntoa(p->ipv4_pop), strerror(-w->wire_fd));
+			             inet_ntoa(p->ipv4_pop), strerror(-w->wire_fd));
 		err = datapath_init(&w->dp, w->tun_fd, w->wire_fd, p, tunnel_mtu(w->tc), w->c,
 		                    w->tun_offloads, w->tc->offload, w->tc->mss_clamp);
 		if (!err)
@@ -884,7 +884,7 @@ static void datapath_start(struct worker *w)
 		w->wire_fd = p41_open_raw();
 		if (w->wire_fd < 0)
 			worker_retry(w, "cannot open a raw proto-41 socket: %s",
-			            strerror(-w->wire_fd));
+			             strerror(-w->wire_fd));
 		struct in6_addr ll;
 
 		worker_link_local(&p->ipv6_local, &ll);

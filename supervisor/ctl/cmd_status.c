@@ -32,9 +32,9 @@ enum col {
 };
 
 static const char *const heads[NCOLS] = {
-    "TUNNEL", "TYPE",  "DATAPATH",  "STATE",    "SINCE",    "INTERFACE", "LOCAL",    "POP",
-    "POP-V4",   "TABLE",    "HEARTBEAT", "FROM POP", "TX PKT/B",
-    "RX PKT/B", "DROPS",    "RESTARTS",  "REPAIRS",
+    "TUNNEL",   "TYPE",     "DATAPATH", "STATE",    "SINCE",     "INTERFACE",
+    "LOCAL",    "POP",      "POP-V4",   "TABLE",    "HEARTBEAT", "FROM POP",
+    "TX PKT/B", "RX PKT/B", "DROPS",    "RESTARTS", "REPAIRS",
 };
 
 #define CELL 64

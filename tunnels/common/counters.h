@@ -32,8 +32,9 @@ struct tunnel_counters {
 	uint64_t rx_bytes;
 	uint64_t keepalives; /* AYIYA no-ops / heartbeats sent */
 	uint64_t drops[DROP_REASON_COUNT];
-	int64_t last_keepalive;    /* wall clock of the last no-op / heartbeat sent; 0: none */
-	int64_t last_rx; /* wall clock of the last packet from the PoP through the tunnel; 0: none */
+	int64_t last_keepalive; /* wall clock of the last no-op / heartbeat sent; 0: none */
+	int64_t
+	    last_rx; /* wall clock of the last packet from the PoP through the tunnel; 0: none */
 	struct in_addr local_ipv4; /* our current IPv4 toward the PoP (0: unknown) */
 	uint8_t datapath;          /* enum tunnel_datapath actually in use (kernel/userspace) */
 	uint8_t pop_state;         /* enum beat_pop_state: heartbeat tunnels wait for the PoP */

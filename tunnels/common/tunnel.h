@@ -94,7 +94,7 @@ struct tunnel_conf {
 	bool mss_clamp; /* user-space data paths: clamp SYNs' MSS to MTU - 60 */
 	bool offload;   /* user-space data paths: TUN and UDP offloads if offered */
 	enum tunnel_liveness liveness;
-	uint32_t liveness_misses;           /* ICMP probes missed before the tunnel is restarted */
+	uint32_t liveness_misses; /* ICMP probes missed before the tunnel is restarted */
 	uint32_t pop_silence; /* seconds without a packet from the PoP before a restart; 0: off */
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */
 	struct tunnel_prefix routed[TUNNEL_ROUTED_MAX];
