@@ -489,10 +489,14 @@ static void on_registry(void *arg, const struct registry_change *c)
 	/*
 	 * Up: only now is the tunnel watched, so what went missing while it
 	 * started (its address deleted between the worker adding it and
-	 * reporting up) had no event to act on.  Look at all of it once.
+	 * reporting up) had no event to act on.  Look once at what the worker
+	 * made (link state, address, local route) and the table's route.  The
+	 * rule is left out: the parent added it just before the state became
+	 * up, so its deletion has an event, and its check is a dump of every
+	 * rule, which a thousand tunnels coming up must not each pay for.
 	 */
 	if (c->ev == REG_STATE && c->to == TS_UP && c->from != TS_UP) {
-		t->heal_dirty |= HEAL_ALL;
+		t->heal_dirty |= HEAL_LINK | HEAL_ADDR | HEAL_LOCAL | HEAL_ROUTE;
 		if (!ev_is_active(&h->check_w)) {
 			ev_timer_set(&h->check_w, HEAL_COALESCE, 0.);
 			ev_timer_start(h->d->loop, &h->check_w);

@@ -173,7 +173,8 @@ static void print_table(json_t *list)
 		const char *state = ctl_str(t, "state");
 		char text[512];
 
-		if (strcmp(state, "up") != 0 && strcmp(ctl_str(t, "reason"), "-") != 0)
+		/* An up tunnel's reason is news too: a too old cache, a refused signature. */
+		if (strcmp(ctl_str(t, "reason"), "-") != 0 && ctl_str(t, "reason")[0])
 			printf("%s: %s: %s\n", ctl_str(t, "name"), state, ctl_str(t, "reason"));
 		if (drops_total(drops)) {
 			fmt_drops(drops, text, sizeof(text));
@@ -203,6 +204,8 @@ static void print_detail(json_t *t)
 	       ctl_int(t, "rule_priority"),
 	       json_is_true(json_object_get(t, "routing")) ? "installed" : "not installed");
 	printf("heartbeat   last sent %s, %lld sent\n", row[C_BEAT], ctl_int(k, "keepalives"));
+	printf("from PoP    last packet %s; restarted after %lld s of silence (0: never)\n",
+	       row[C_HEARD], ctl_int(t, "pop_silence"));
 	printf("traffic     tx %s, rx %s (packets/bytes)\n", row[C_TX], row[C_RX]);
 	printf("drops       %s\n", drops);
 	if (json_object_get(t, "offload"))
