@@ -57,8 +57,12 @@ bool fetch_plan_needs_person(int session_err, int fetch_err)
 		/* TIC's word on this tunnel (tic.h); other errors are the cache write's. */
 		return fetch_err == -ENOENT || fetch_err == -EBADMSG || fetch_err == -EINVAL ||
 		       fetch_err == -ENOTSUP || fetch_err == -EPROTO;
-	/* A refused login, no TLS where required, a certificate or server error answer. */
-	return session_err == -EACCES || session_err == -EPROTONOSUPPORT || session_err == -EPROTO;
+	/*
+	 * A refused login, no TLS where required, a refused certificate, our
+	 * own trust settings (ca_file) unusable, a server error answer.
+	 */
+	return session_err == -EACCES || session_err == -EPROTONOSUPPORT ||
+	       session_err == -EKEYREJECTED || session_err == -EINVAL || session_err == -EPROTO;
 }
 
 enum fetch_outcome fetch_plan_outcome(bool refused, int session_err, int fetch_err,
@@ -85,7 +89,8 @@ const char *fetch_plan_hint(int session_err, int fetch_err)
 	if (session_err == -EACCES)
 		return "check username and password of [tic] in aiccud.conf or the tunnel file, "
 		       "then aiccuctl start it";
-	if (session_err == -EPROTONOSUPPORT || session_err == -EPROTO)
+	if (session_err == -EPROTONOSUPPORT || session_err == -EKEYREJECTED ||
+	    session_err == -EINVAL || session_err == -EPROTO)
 		return "check [tic] server, ca_file and require_tls, then aiccuctl start it";
 	return "";
 }

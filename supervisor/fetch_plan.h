@@ -50,12 +50,13 @@ enum fetch_outcome {
 /*
  * What a fetch could not do that only a person can mend: true for a
  * refused login, a server without the TLS we require or whose certificate
- * we refuse (session errors), an unknown tunnel or an answer we refuse
- * (the tunnel's own error).  Everything else (no DNS answer, no route,
- * refused or timed-out connections, a fetcher that died, a cache that
- * could not be written) can go away by itself.  session_err: the
- * session's -errno (0: it completed); fetch_err: the tunnel's, where
- * -ECANCELED or -EINPROGRESS mean "never got that far".
+ * we refuse, our own trust settings unusable (session errors), an unknown
+ * tunnel or an answer we refuse (the tunnel's own error).  Everything
+ * else (no DNS answer, no route, refused or timed-out connections, a
+ * fetcher that died, a cache that could not be written) can go away by
+ * itself.  session_err: the session's -errno (0: it completed);
+ * fetch_err: the tunnel's, where -ECANCELED or -EINPROGRESS mean "never
+ * got that far".
  */
 bool fetch_plan_needs_person(int session_err, int fetch_err);
 

@@ -167,7 +167,7 @@ static void test_unreachable_is_retried(void **state)
 /* What only a person can mend stays failed, and says what to do. */
 static void test_person_needed_stays_failed(void **state)
 {
-	static const int session[] = {-EACCES, -EPROTONOSUPPORT, -EPROTO};
+	static const int session[] = {-EACCES, -EPROTONOSUPPORT, -EKEYREJECTED, -EINVAL, -EPROTO};
 	static const int tunnel[] = {-ENOENT, -EBADMSG, -EINVAL, -ENOTSUP, -EPROTO};
 
 	(void)state;
