@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "ctlcmd.h"
 #include "daemon.h"
 #include "log.h"
 #include "waiter.h"
@@ -77,6 +78,8 @@ struct control {
 void control_send(struct client *cl, json_t *line, bool final);
 json_t *control_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 json_t *control_ok(void);
+/* The reply to a command name the daemon does not serve; lists those it does. */
+json_t *control_unknown_command(const char *name);
 
 /* control_json.c */
 json_t *control_daemon_json(const struct control *c);
