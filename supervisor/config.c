@@ -1238,7 +1238,7 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	struct pctx p;
 	struct stat st;
 	size_t len;
-	int err;
+	int err, main_errors;
 
 	main_defaults(cfg);
 	config_pctx_init(&p, cfg->file, config_main_keys, config_main_nkeys, config_main_sections,
@@ -1261,9 +1261,19 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	resolve_conf_dir(&p, cfg, dir);
 	check_limiter(&p, cfg);
 	check_secret(&p, &st, config_given(&p, "tic", "password") && cfg->tic.password[0]);
-	if (p.nerr)
+	/*
+	 * The tunnel files are read even when aiccud.conf has errors, so that
+	 * one run reports every file's problems; the verdict stays "not usable"
+	 * and the tunnels are not kept.
+	 */
+	main_errors = p.nerr;
+	if (load_tunnels(cfg, &st, &p, diag) < 0)
 		return -1;
-	return load_tunnels(cfg, &st, &p, diag) < 0 ? -1 : 0;
+	if (main_errors) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
 }
 
 void config_free(struct config *cfg)

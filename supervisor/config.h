@@ -55,7 +55,9 @@ struct config {
 /*
  * Load path (aiccud.conf) and every *.conf in its conf_dir, sorted by name.
  * Returns 0 when aiccud.conf itself is usable (tunnel files may still have
- * failed: see tunnels[i].valid), -1 when it is not.  diag gets every message.
+ * failed: see tunnels[i].valid), -1 when it is not (no tunnels kept then).
+ * diag gets every message, the tunnel files' too when aiccud.conf is not
+ * usable.
  */
 int config_load(struct config *cfg, const char *path, struct config_diag *diag);
 void config_free(struct config *cfg);
