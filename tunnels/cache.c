@@ -215,6 +215,28 @@ bool cache_fresh(time_t fetched, time_t now, uint32_t max_age)
 	return fetched <= now && (uintmax_t)(now - fetched) <= max_age;
 }
 
+enum cache_use cache_decide(int dir_err, int read_err, bool fresh, bool fresh_fetch)
+{
+	/* Missing (or no directory yet), unreadable as ours, too old: TIC, once. */
+	bool missing =
+	    dir_err == -ENOENT || (!dir_err && (read_err == -ENOENT || read_err == -EBADMSG));
+
+	if (missing)
+		return fresh_fetch ? CACHE_FAIL : CACHE_ASK_TIC;
+	if (dir_err)
+		return CACHE_FAIL; /* the directory itself: nothing was read */
+	switch (read_err) {
+	case 0:
+		/* Right after a fetch an "old" file is the fetch's (a clock step): use it. */
+		return fresh || fresh_fetch ? CACHE_USE : CACHE_ASK_TIC;
+	case -ESTALE:
+		/* Marked failed: TIC decides; after a fetch that kept them, they stand. */
+		return fresh_fetch ? CACHE_USE : CACHE_ASK_TIC;
+	default:
+		return CACHE_FAIL;
+	}
+}
+
 int cache_mark_failed(const char *state_dir, const char *id)
 {
 	int dir, r = with_dir(state_dir, id, false, &dir);

@@ -66,4 +66,18 @@ int cache_read_why_at(int dir, const char *id, struct tic_tunnel *t, time_t *fet
                       size_t errlen);
 int cache_mark_failed_at(int dir, const char *id);
 
+/* What a worker starting a TIC tunnel does with its cache file. */
+enum cache_use {
+	CACHE_USE,     /* the parameters read are good to use */
+	CACHE_ASK_TIC, /* ask the parent for a TIC fetch, then start again */
+	CACHE_FAIL,    /* the tunnel fails: nothing read can be used */
+};
+/*
+ * dir_err: 0 or the -errno of cache_dir_open; read_err: the result of
+ * reading the tunnel's file (only looked at when dir_err is 0); fresh:
+ * the file is young enough (cache_fresh); fresh_fetch: TIC was asked just
+ * before this start.  CACHE_USE only when the file was read.
+ */
+enum cache_use cache_decide(int dir_err, int read_err, bool fresh, bool fresh_fetch);
+
 #endif

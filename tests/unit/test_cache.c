@@ -248,6 +248,39 @@ static void test_fresh(void **state)
 	assert_true(cache_fresh(0, 86400 * 365, UINT32_MAX));
 }
 
+/* The worker's choice at start (issue 21.9: a directory error never means "use tt"). */
+static void test_decide(void **state)
+{
+	(void)state;
+	/* a good file */
+	assert_int_equal(cache_decide(0, 0, true, false), CACHE_USE);
+	assert_int_equal(cache_decide(0, 0, true, true), CACHE_USE);
+	/* too old: TIC; right after a fetch it is the fetch's own file */
+	assert_int_equal(cache_decide(0, 0, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(0, 0, false, true), CACHE_USE);
+	/* missing or not ours: TIC once, then a failure (no fetch loop) */
+	assert_int_equal(cache_decide(0, -ENOENT, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(0, -ENOENT, false, true), CACHE_FAIL);
+	assert_int_equal(cache_decide(0, -EBADMSG, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(0, -EBADMSG, false, true), CACHE_FAIL);
+	assert_int_equal(cache_decide(-ENOENT, 0, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(-ENOENT, 0, false, true), CACHE_FAIL);
+	/* marked failed: TIC; after a fetch that kept them, they stand */
+	assert_int_equal(cache_decide(0, -ESTALE, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(0, -ESTALE, false, true), CACHE_USE);
+	/* the directory cannot be opened: nothing was read, whatever the errno */
+	for (int fresh_fetch = 0; fresh_fetch <= 1; fresh_fetch++) {
+		assert_int_equal(cache_decide(-ESTALE, 0, false, fresh_fetch), CACHE_FAIL);
+		assert_int_equal(cache_decide(-ESTALE, 0, true, fresh_fetch), CACHE_FAIL);
+		assert_int_equal(cache_decide(-EACCES, 0, false, fresh_fetch), CACHE_FAIL);
+		assert_int_equal(cache_decide(-ELOOP, 0, false, fresh_fetch), CACHE_FAIL);
+		assert_int_equal(cache_decide(-ENOTDIR, -ESTALE, false, fresh_fetch), CACHE_FAIL);
+	}
+	/* other read errors (permissions of the file, I/O) */
+	assert_int_equal(cache_decide(0, -EACCES, false, true), CACHE_FAIL);
+	assert_int_equal(cache_decide(0, -EIO, false, false), CACHE_FAIL);
+}
+
 static void test_failed_marker(void **state)
 {
 	struct fixture *f = *state;
@@ -282,6 +315,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refuse_readable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 	    cmocka_unit_test(test_fresh),
+	    cmocka_unit_test(test_decide),
 	    cmocka_unit_test_setup_teardown(test_failed_marker, setup, teardown),
 	};
 
