@@ -35,8 +35,6 @@
 #define CONFIG_FILE_MAX         (64 * 1024)
 #define DEFAULT_TIC_SERVER      "tic.sixxs.net"
 #define DEFAULT_CACHE_MAX_AGE   (7 * 24 * 3600)
-#define DEFAULT_LIMITER_BURST   1
-#define DEFAULT_LIMITER_REFILL  30
 #define DEFAULT_RULE_PRIORITY   1000
 #define DEFAULT_LIVENESS_MISSES 3
 #define DEFAULT_HEARTBEAT       60
@@ -1184,8 +1182,8 @@ static void main_defaults(struct config *cfg)
 	snprintf(cfg->tic.server, sizeof(cfg->tic.server), "%s", DEFAULT_TIC_SERVER);
 	cfg->tic.require_tls = true;
 	cfg->cache_max_age = DEFAULT_CACHE_MAX_AGE;
-	cfg->limiter_burst = DEFAULT_LIMITER_BURST;
-	cfg->limiter_refill = DEFAULT_LIMITER_REFILL;
+	cfg->limiter_burst = LIMITER_DEFAULT_BURST; /* the limiter's own defaults */
+	cfg->limiter_refill = LIMITER_DEFAULT_REFILL;
 }
 
 /*
@@ -1281,23 +1279,4 @@ void config_free(struct config *cfg)
 	free(cfg->tunnels);
 	cfg->tunnels = NULL;
 	cfg->ntunnels = 0;
-}
-
-/*
- * A usable tunnel of that name, else the first unusable one (whose error
- * status reports).  Usable names are unique: check_across sees to that.
- */
-const struct tunnel_entry *config_find(const struct config *cfg, const char *name)
-{
-	const struct tunnel_entry *found = NULL;
-
-	for (size_t i = 0; i < cfg->ntunnels; i++) {
-		if (strcmp(cfg->tunnels[i].conf.name, name) != 0)
-			continue;
-		if (cfg->tunnels[i].valid)
-			return &cfg->tunnels[i];
-		if (!found)
-			found = &cfg->tunnels[i];
-	}
-	return found;
 }

@@ -61,7 +61,8 @@ extern const size_t config_main_nkeys;
 extern const char *const config_tunnel_sections[];
 extern const struct key config_tunnel_keys[];
 extern const size_t config_tunnel_nkeys;
-enum { TS_TUNNEL, TS_TIC, TS_PARAMS }; /* index in config_tunnel_sections */
+/* The sections code refers to, by index in config_tunnel_sections ([tic] is 1). */
+enum { TS_TUNNEL = 0, TS_PARAMS = 2 };
 
 /* ---- parse state of one file ---- */
 

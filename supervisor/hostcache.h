@@ -44,8 +44,8 @@ void hostcache_note(struct hostcache *hc, int ifindex);
 bool hostcache_usable(const struct hostcache *hc, const int *own, size_t nown);
 
 /*
- * hostview_check against the view, reading the host first (over nc) when
- * the view may not answer.  Same results as hostview_check, and those of
+ * hostview_check_own against the view, reading the host first (over nc)
+ * when the view may not answer.  Same results as hostview_check_own, and those of
  * hostview_read when the read fails.
  */
 int hostcache_check(struct hostcache *hc, struct netcfg *nc, const struct tunnel_params *p,

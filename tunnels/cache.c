@@ -37,16 +37,6 @@ int cache_dir_open(const char *state_dir, bool create)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The path-based API: the id is checked first, then the directory opened. */
-static int with_dir(const char *state_dir, const char *id, bool create, int *dir)
-{
-	/* The id comes from the network: it must not climb out of the directory. */
-	if (!tic_id_valid(id))
-		return -EINVAL;
-	*dir = cache_dir_open(state_dir, create);
-	return *dir < 0 ? *dir : 0;
-}
-
 static int write_file(int dir, const struct tic_tunnel *t, time_t fetched, time_t failed)
 {
 	char buf[CACHE_FILE_MAX];
@@ -78,17 +68,6 @@ static int write_file(int dir, const struct tic_tunnel *t, time_t fetched, time_
 int cache_write_at(int dir, const struct tic_tunnel *t, time_t fetched)
 {
 	return write_file(dir, t, fetched, 0);
-}
-
-int cache_write(const char *state_dir, const struct tic_tunnel *t, time_t fetched)
-{
-	int dir, r = with_dir(state_dir, t->id, true, &dir);
-
-	if (r)
-		return r;
-	r = cache_write_at(dir, t, fetched);
-	close(dir);
-	return r;
 }
 
 static int parse_epoch(const char *s, time_t *out)
@@ -183,26 +162,6 @@ int cache_read_why_at(int dir, const char *id, struct tic_tunnel *t, time_t *fet
 	return failed ? -ESTALE : 0;
 }
 
-int cache_read(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched)
-{
-	char err[TIC_ERR_MAX];
-
-	return cache_read_why(state_dir, id, t, fetched, err, sizeof(err));
-}
-
-int cache_read_why(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched,
-                   char *err, size_t errlen)
-{
-	int dir, r = with_dir(state_dir, id, false, &dir);
-
-	snprintf(err, errlen, "%s", r ? strerror(-r) : "");
-	if (r)
-		return r;
-	r = cache_read_why_at(dir, id, t, fetched, err, errlen);
-	close(dir);
-	return r;
-}
-
 int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched)
 {
 	char err[TIC_ERR_MAX];
@@ -235,17 +194,6 @@ enum cache_use cache_decide(int dir_err, int read_err, bool fresh, bool fresh_fe
 	default:
 		return CACHE_FAIL;
 	}
-}
-
-int cache_mark_failed(const char *state_dir, const char *id)
-{
-	int dir, r = with_dir(state_dir, id, false, &dir);
-
-	if (r)
-		return r;
-	r = cache_mark_failed_at(dir, id);
-	close(dir);
-	return r;
 }
 
 int cache_mark_failed_at(int dir, const char *id)
