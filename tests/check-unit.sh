@@ -30,7 +30,7 @@ trap 'rm -rf "$TMP"' EXIT
 sed "s|^ExecStart=[^ ]*/aiccud |ExecStart=$BIN |" "$UNIT" >"$TMP/aiccud.service"
 if grep -q "^ExecStart=$BIN " "$TMP/aiccud.service" &&
 	systemd-analyze verify --man=no "$TMP/aiccud.service" >"$TMP/verify.log" 2>&1 &&
-	! grep -q . "$TMP/verify.log"; then
+	[ -f "$TMP/verify.log" ] && [ ! -s "$TMP/verify.log" ]; then
 	echo "ok   - systemd-analyze verify accepts the unit"
 else
 	cat "$TMP/verify.log"

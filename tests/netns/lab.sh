@@ -30,6 +30,10 @@ LAB_USER=${LAB_USER:-aiccud-t$$}
 LAB_USER_MADE=
 
 lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# lab_ns_exists NS: the namespace is there.  Checked before every "nothing
+# left" check: in a namespace that is gone, `ip -n` prints nothing and such
+# a check would pass for the wrong reason.
+lab_ns_exists() { ip netns list | awk '{ print $1 }' | grep -qx -- "$1"; }
 
 # lab_aiccud BIN CONF LOG: start aiccud in the foreground mode in the client
 # namespace, in the background; LAB_AICCUD_PID is aiccud's own PID.
@@ -349,7 +353,7 @@ lab_pop_stat() {
 LAB_POP_RX_DROPS='sum(s["drops"][k] for k in ("short", "header", "unknown_tunnel", "clock", "signature", "payload", "inner_source"))'
 
 # lab_rules_for ADDR: number of aiccud (proto 157) rules from ADDR.
-lab_rules_for() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157' | grep -c "from $1 "; }
+lab_rules_for() { ip -N -n "$NS_CLI" -6 rule show | grep 'proto 157' | grep -c "from $1 "; }
 
 # lab_restore_ms CHECK BREAK...: run BREAK (a command line, in the client
 # namespace), then poll CHECK (a bash command; exported functions work) until it succeeds; prints

@@ -338,7 +338,7 @@ check "... saying how to start it" grep -q "aiccud is not running" "$TMP/err"
 ctl status --json >"$TMP/out" 2>/dev/null
 check_eq "status --json without a daemon: exit 3" 3 $?
 check_eq "... and a JSON error object on stdout" "not_running" "$(py 'd["code"] if d["ok"] is False else "ok"' <"$TMP/out")"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 
 echo "--- aiccud log (tail)"
 tail -n 40 "$TMP/aiccud.log"

@@ -142,5 +142,5 @@ exec 7>&-
 wait "$HOLDER"
 HOLDER=
 sed 's/^/#   /' "$TMP/hold.err"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 finish
