@@ -21,7 +21,7 @@ has_rule() { CLIN rule show | grep 'proto 157' | grep -q "from 2001:db8:a::2 loo
 has_route() { CLI route show table 200 proto 157 | grep -q "default dev sixxs0.*mtu 1280"; }
 has_addr() { CLI addr show dev sixxs0 | grep -q "inet6 2001:db8:a::2/64"; }
 has_local() { CLI route show table local | grep -q "^local 2001:db8:a::2 dev sixxs0"; }
-export -f has_rule has_route has_addr has_local CLI
+export -f has_rule has_route has_addr has_local CLI CLIN
 export NS_CLI
 pings() { lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 2001:db8:a::2; }
 

@@ -118,7 +118,8 @@ out=$(lab_in "$NS_CLI" timeout 10 "$AICCUD" -d -f "$TMP/aiccud.conf" 2>&1)
 rc=$?
 check "a second aiccud refuses to start (rc $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
 check "and says why" sh -c "echo '$out' | grep -q 'another aiccud is running'"
-check "the first one still answers" ctl status
+ctl status >/dev/null 2>&1
+check "the first one still answers (status: 0 or 1, not 3)" test $? -le 1
 
 # SIGTERM: nothing of aiccud's is left behind.
 kill -TERM "$AICCUD_PID"
