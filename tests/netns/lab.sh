@@ -312,7 +312,10 @@ EOF2
 # was sourced first) and SOCK (the daemon's control socket in it), and
 # defines, for a test to use or redefine:
 #   ctl ARGS...        aiccuctl in the client namespace on SOCK
-#   field TUNNEL KEY   one field of that tunnel's status (lab_status_field)
+#   field TUNNEL KEY   one field of that tunnel's status (lab_status_field);
+#                      the one meaning of "field" in the namespace tests
+#   status_eval TUNNEL EXPR  a Python expression over t, that tunnel's status
+#                      object (lab_status_eval), for what one key cannot say
 #   is_up TUNNEL       whether the tunnel is up
 lab_test_begin() {
 	AICCUD=$2
@@ -326,7 +329,21 @@ lab_test_begin() {
 	fi
 	ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" "$@"; }
 	field() { lab_status_field "$AICCUCTL" "$SOCK" "$1" "$2"; }
+	status_eval() { lab_status_eval "$AICCUCTL" "$SOCK" "$1" "$2"; }
 	is_up() { [ "$(field "$1" state)" = up ]; }
+}
+
+# lab_status_eval AICCUCTL SOCK TUNNEL EXPR: print the Python expression EXPR
+# evaluated over t, the tunnel's status object ("" when there is none).
+lab_status_eval() {
+	lab_in "$NS_CLI" "$1" -s "$2" status "$3" --json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    t = json.load(sys.stdin)["tunnels"][0]
+except Exception:
+    print("")
+    sys.exit(0)
+print(eval(sys.argv[1]))' "$4"
 }
 
 lab_status_field() {

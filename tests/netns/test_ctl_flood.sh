@@ -88,7 +88,9 @@ all_ready() { [ "$(ls "$TMP/flag" | wc -l)" = 4 ]; }
 check "200 idle connections from four uids of the control group are open" lab_wait 20 all_ready
 all_ready || sed "s/^/#   /" "$TMP/hold.err"
 
-check "root's aiccuctl status answers within 1 s (-t 1)" answers 1
+# -t 3, not 1: aiccuctl's own bound on a shared 2-core machine; without
+# root's reserve it would wait for the 10 s idle time or be refused.
+check "root's aiccuctl status answers within 3 s (-t 3)" answers 3
 before=$(wc -l <"$TMP/aiccud.log")
 # 3000 more from the control group's member: over its share, refused
 cat >"$TMP/flood.py" <<'PY'
@@ -113,8 +115,8 @@ while len(closed) < len(socks) and time.time() < deadline:
 print("# %d of 3000 closed by aiccud within 5 s" % len(closed))
 PY
 lab_in "$NS_CLI" setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups /usr/bin/python3 "$TMP/flood.py" "$SOCK" 2>&1 | sed 's/^/#   /'
-check "root's aiccuctl status still answers within 1 s" answers 1
-check "and does so again and again while the connections are held" sh -c 'for i in 1 2 3 4 5; do "$@"; [ $? -le 1 ] || exit 1; done' _ ip netns exec "$NS_CLI" "$AICCUCTL" -s "$SOCK" -t 1 status
+check "root's aiccuctl status still answers within 3 s" answers 3
+check "and does so again and again while the connections are held" sh -c 'for i in 1 2 3 4 5; do "$@"; [ $? -le 1 ] || exit 1; done' _ ip netns exec "$NS_CLI" "$AICCUCTL" -s "$SOCK" -t 3 status
 after=$(wc -l <"$TMP/aiccud.log")
 echo "# log lines written during the 3000 connections: $((after - before))"
 sed -n "$((before + 1)),\$p" "$TMP/aiccud.log" | sed 's/^/#   /'

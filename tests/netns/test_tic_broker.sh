@@ -14,10 +14,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 lab_test_begin tic "$1" "$2"
 N=6
 
-field() { # TUNNEL KEY
-	ctl status "$1" --json 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0][sys.argv[1]])' "$2"
-}
 limiter_field() {
 	ctl limiter --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["limiter"][sys.argv[1]])' "$1"
 }
