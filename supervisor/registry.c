@@ -288,8 +288,16 @@ static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fm
 
 	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
 	if (from != s) {
-		log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
-		         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		/* A failure is an error in the journal, a worker that died a warning. */
+		if (s == TS_FAILED)
+			log_errx("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
+			         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		else if (s == TS_BACKOFF)
+			log_warnx("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
+			          tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		else
+			log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
+			         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
 		t->prev_state = from;
 		if (!t->dead) {
 			r->per_state[from]--;
