@@ -202,7 +202,8 @@ static void line_format_journal_and_plain(void **state)
 	(void)state;
 	n = log_format_line(out, sizeof(out), LOG_WARNING, true, "", "sixxs0",
 	                    "cannot create TUN link sixxs0", "Operation not permitted");
-	assert_string_equal(out, "<4>sixxs0: cannot create TUN link sixxs0: Operation not permitted\n");
+	assert_string_equal(out,
+	                    "<4>sixxs0: cannot create TUN link sixxs0: Operation not permitted\n");
 	assert_int_equal(n, strlen(out));
 	log_format_line(out, sizeof(out), LOG_ERR, true, "", "aiccud", "sixxs0: starting -> failed",
 	                NULL);

@@ -39,8 +39,7 @@ const char *log_level_name(int prio);
  * Pure: whether a $JOURNAL_STREAM value ("DEV:INODE", decimal) names the
  * file with that device and inode.
  */
-bool log_journal_stream_matches(const char *value, unsigned long long dev,
-                                unsigned long long ino);
+bool log_journal_stream_matches(const char *value, unsigned long long dev, unsigned long long ino);
 /* Whether fd is the stream $JOURNAL_STREAM (value) names. */
 bool log_fd_is_journal(const char *value, int fd);
 /*
