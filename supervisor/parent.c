@@ -91,14 +91,30 @@ static void on_hup(EV_P_ ev_signal *s, int revents)
 	notify_ready();
 }
 
+/* SIGUSR1: one step more verbose, SIGUSR2: one less (aiccuctl log-level sets one). */
+static void on_usr(EV_P_ ev_signal *s, int revents)
+{
+	int old = log_level_get(), level = log_level_step(s->signum == SIGUSR1 ? 1 : -1);
+	char by[32];
+
+	(void)loop;
+	(void)revents;
+	log_level_set(old); /* log_level_change says it, then sets it */
+	snprintf(by, sizeof(by), "signal %d", s->signum);
+	log_level_change(level, by);
+}
+
 /* systemd's STATUS= line (no-op without $NOTIFY_SOCKET). */
 static void on_registry(void *arg, const struct registry_change *c)
 {
 	const struct daemon *d = arg;
+	char text[480];
 
-	if (c->ev != REG_CHANGED && (c->ev != REG_STATE || c->from != c->to))
-		notify_status("%zu of %zu tunnel(s) up", registry_count_state(d->reg, TS_UP),
-		              registry_count(d->reg));
+	/* A new reason in the same state counts too: it is part of the line. */
+	if (c->ev != REG_CHANGED) {
+		registry_status_text(d->reg, text, sizeof(text));
+		notify_status("%s", text);
+	}
 }
 
 /* Before the loop waits: subscribers see what the callbacks of this round changed. */
@@ -203,6 +219,10 @@ int parent_run(struct daemon *d)
 	ev_signal_start(d->loop, &d->term_w);
 	ev_signal_start(d->loop, &d->int_w);
 	ev_signal_start(d->loop, &d->hup_w);
+	ev_signal_init(&d->usr1_w, on_usr, SIGUSR1);
+	ev_signal_init(&d->usr2_w, on_usr, SIGUSR2);
+	ev_signal_start(d->loop, &d->usr1_w);
+	ev_signal_start(d->loop, &d->usr2_w);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("control socket %s; starting %zu tunnel(s)", d->cfg.control_socket,
 	         registry_count(d->reg));

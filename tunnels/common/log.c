@@ -110,6 +110,18 @@ int log_level_step(int delta)
 	return log_level;
 }
 
+void log_level_change(int prio, const char *by)
+{
+	int old = log_level;
+
+	if (log_level_set(prio) < 0)
+		return;
+	/* Said at the more verbose of the two levels, so that the line is not dropped. */
+	log_level = old > prio ? old : prio;
+	log_warnx("log level %s -> %s (%s)", log_level_name(old), log_level_name(prio), by);
+	log_level = prio;
+}
+
 size_t log_format_line(char *out, size_t len, int prio, bool journal, const char *when,
                        const char *tag, const char *msg, const char *suffix)
 {

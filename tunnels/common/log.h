@@ -31,6 +31,8 @@ int log_level_get(void);
 int log_level_set(int prio);
 /* One step more verbose (delta > 0) or less (< 0), within error..debug; the new level. */
 int log_level_step(int delta);
+/* Set the level and log the change (as a warning, whatever the levels), naming by. */
+void log_level_change(int prio, const char *by);
 /* "error", "warning", "info", "debug" <-> the priority; -1 / "?" for anything else. */
 int log_level_parse(const char *name);
 const char *log_level_name(int prio);
