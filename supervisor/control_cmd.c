@@ -145,8 +145,10 @@ json_t *control_cmd_log_level(struct client *cl, int argc, char **argv)
 		return json_pack("{s:b, s:s}", "ok", 1, "level", log_level_name(old));
 	level = log_level_parse(argv[1]);
 	if (level < 0)
-		return control_error("usage", "log-level: '%s' is not a level (debug, info, "
-		                              "warning, error)", argv[1]);
+		return control_error("usage",
+		                     "log-level: '%s' is not a level (debug, info, "
+		                     "warning, error)",
+		                     argv[1]);
 	snprintf(by, sizeof(by), "control, uid %d, pid %d", (int)cl->cred.uid, (int)cl->cred.pid);
 	log_level_change(level, by);
 	return json_pack("{s:b, s:s, s:s}", "ok", 1, "level", log_level_name(level), "previous",

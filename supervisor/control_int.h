@@ -24,11 +24,11 @@
 #define CONTROL_LINE_MAX     512
 #define CONTROL_IDLE         10.0 /* seconds to send the request line */
 #define CONTROL_MAX_CONNS    64
-#define CONTROL_ROOT_RESERVE 8   /* of them only for root: its status always answers */
-#define CONTROL_PER_UID      16  /* most one non-root uid may hold */
-#define CONTROL_IDLE_BUSY    1.0 /* the idle time once more than half are taken */
-#define CONTROL_ARGS_MAX     36 /* wait --timeout S and 33 tunnel names */
-#define WAIT_DEFAULT_TIMEOUT 120.0 /* wait without --timeout */
+#define CONTROL_ROOT_RESERVE 8           /* of them only for root: its status always answers */
+#define CONTROL_PER_UID      16          /* most one non-root uid may hold */
+#define CONTROL_IDLE_BUSY    1.0         /* the idle time once more than half are taken */
+#define CONTROL_ARGS_MAX     36          /* wait --timeout S and 33 tunnel names */
+#define WAIT_DEFAULT_TIMEOUT 120.0       /* wait without --timeout */
 #define CONTROL_TICK         5.0         /* seconds between "still waiting" lines */
 #define CONTROL_PROGRESS_MAX (64 * 1024) /* queued progress beyond this is dropped */
 #define CONTROL_PEER_GROUPS  64          /* supplementary groups read without malloc */
@@ -51,8 +51,8 @@ struct client {
 	enum change_op op;
 	struct waiter *w;
 	size_t nw;
-	size_t unsettled; /* waiters not settled yet */
-	ev_timer tick;    /* periodic progress while waiting */
+	size_t unsettled;  /* waiters not settled yet */
+	ev_timer tick;     /* periodic progress while waiting */
 	ev_timer deadline; /* wait --timeout: ends the waiting */
 	double wait_timeout;
 };

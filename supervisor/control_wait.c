@@ -75,8 +75,8 @@ static void client_finish_change(struct client *cl)
 		nfailed++;
 		if (cl->op == OP_WAIT && off < sizeof(failed)) {
 			if (!off)
-				off = (size_t)snprintf(failed, sizeof(failed), "not up after %.0f s: ",
-				                       cl->wait_timeout);
+				off = (size_t)snprintf(failed, sizeof(failed),
+				                       "not up after %.0f s: ", cl->wait_timeout);
 			off += (size_t)snprintf(failed + off, sizeof(failed) - off, "%s%s (%s%s%s)",
 			                        nfailed > 1 ? ", " : "", cl->w[i].name,
 			                        t ? tunnel_state_name(t->state) : "removed",
@@ -303,8 +303,8 @@ json_t *control_cmd_wait(struct client *cl, int argc, char **argv)
 		         wait_seconds(argv[i + 1]) > 0)
 			cl->wait_timeout = wait_seconds(argv[++i]);
 		else if (argv[i][0] == '-')
-			return control_error("usage", "wait: bad option '%s' (--timeout 1..86400, --all)",
-			                     argv[i]);
+			return control_error(
+			    "usage", "wait: bad option '%s' (--timeout 1..86400, --all)", argv[i]);
 		else if (!registry_find(d->reg, argv[i]))
 			return control_unknown_tunnel(d, argv[i]);
 		else

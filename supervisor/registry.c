@@ -360,9 +360,9 @@ void registry_status_text(const struct registry *r, char *out, size_t len)
 
 		if (t->removing || t->state == TS_UP)
 			continue;
-		n = snprintf(item, sizeof(item), "%s%s (%s%s%.80s)", shown ? ", " : "; not up: ",
-		             t->entry.conf.name, tunnel_state_name(t->state), t->reason[0] ? ": " : "",
-		             t->reason);
+		n = snprintf(item, sizeof(item), "%s%s (%s%s%.80s)",
+		             shown ? ", " : "; not up: ", t->entry.conf.name,
+		             tunnel_state_name(t->state), t->reason[0] ? ": " : "", t->reason);
 		/* Room for this one and a "..." after it. */
 		if (n < 0 || off + (size_t)n + 4 >= len) {
 			missing++;
