@@ -50,6 +50,7 @@ static void on_shutdown_check(EV_P_ ev_timer *t, int revents)
 static void on_signal(EV_P_ ev_signal *s, int revents)
 {
 	struct daemon *d = s->data;
+	int err;
 
 	(void)revents;
 	if (d->shutting_down)
@@ -67,9 +68,10 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	 * hold up the rule removals below for seconds.  Workers whose link is
 	 * gone exit by themselves.
 	 */
-	if (netcfg_group_del(d->nc, WORKERS_LINK_GROUP) < 0)
+	err = netcfg_group_del(d->nc, WORKERS_LINK_GROUP);
+	if (err < 0)
 		log_warnx("cannot remove the tunnel links (group 0x%x): %s", WORKERS_LINK_GROUP,
-		          netcfg_errmsg(d->nc));
+		          netcfg_errmsg(d->nc)[0] ? netcfg_errmsg(d->nc) : strerror(-err));
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 		tunnel_stop(t);
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
