@@ -428,11 +428,41 @@ static void on_accept(EV_P_ ev_io *io, int revents)
 
 /* ---- socket set-up ---- */
 
+/*
+ * The lock file is removed at stop (control_close, still holding the
+ * lock): an instance that opened it just before then locks a file that
+ * is no longer there, so a lock counts only while the path still names
+ * the locked file; otherwise take the new one.
+ */
+static int take_lock_once(struct control *c, const char *lock, char *msg, size_t msglen);
+
+static bool lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 static int take_lock(struct control *c, char *msg, size_t msglen)
 {
 	char lock[sizeof(c->path) + 8];
 
 	snprintf(lock, sizeof(lock), "%s.lock", c->path);
+	for (int tries = 0; tries < 5; tries++) {
+		int err = take_lock_once(c, lock, msg, msglen);
+
+		if (err || lock_is_current(c->lock_fd, lock))
+			return err;
+		close(c->lock_fd);
+		c->lock_fd = -1;
+	}
+	snprintf(msg, msglen, "%s: keeps being replaced", lock);
+	return -EAGAIN;
+}
+
+static int take_lock_once(struct control *c, const char *lock, char *msg, size_t msglen)
+{
 	c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (c->lock_fd < 0) {
 		int err = errno;
@@ -583,7 +613,14 @@ void control_close(struct control *c)
 		close(c->fd);
 		unlink(c->path);
 	}
-	if (c->lock_fd >= 0)
+	if (c->lock_fd >= 0) {
+		char lock[sizeof(c->path) + 8];
+
+		/* Ours while we hold it: removed before it is let go (take_lock). */
+		snprintf(lock, sizeof(lock), "%s.lock", c->path);
+		if (c->fd >= 0 && lock_is_current(c->lock_fd, lock))
+			unlink(lock);
 		close(c->lock_fd);
+	}
 	free(c);
 }
