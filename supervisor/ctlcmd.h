@@ -11,13 +11,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Words in one request line, the command's name included. */
+#define CTLCMD_ARGS_MAX 36 /* wait --timeout S and 33 tunnel names */
+
 enum ctlcmd_id {
 	CTLCMD_STATUS,
 	CTLCMD_START,
 	CTLCMD_STOP,
 	CTLCMD_RESTART,
 	CTLCMD_REFRESH,
+	CTLCMD_WAIT,
 	CTLCMD_RELOAD,
+	CTLCMD_LOG_LEVEL,
 	CTLCMD_LIMITER,
 	CTLCMD_CHECK_CONFIG,
 	CTLCMD_VERSION,

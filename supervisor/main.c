@@ -174,8 +174,9 @@ int main(int argc, char **argv)
 	if (check)
 		return check_config(&d, file);
 	if (config_load(&d.cfg, file, &diag) < 0) {
-		report_config(&d.cfg, &diag, false);
-		log_warnx("%s: not usable; not starting", file);
+		for (size_t i = 0; i < diag.count; i++)
+			log_warnx("%s", diag.msgs[i]);
+		log_errx("%s: not usable; not starting", file);
 		config_diag_free(&diag);
 		config_free(&d.cfg);
 		return 1;

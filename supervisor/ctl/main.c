@@ -23,12 +23,13 @@ static int cmd_help(struct ctl *ctl, int argc, char **argv);
 
 /* aiccuctl's handler of each command of the table. */
 static int (*const runs[CTLCMD_COUNT])(struct ctl *ctl, int argc, char **argv) = {
-    [CTLCMD_STATUS] = cmd_status,   [CTLCMD_START] = cmd_change,
-    [CTLCMD_STOP] = cmd_change,     [CTLCMD_RESTART] = cmd_change,
-    [CTLCMD_REFRESH] = cmd_change,  [CTLCMD_RELOAD] = cmd_reload,
-    [CTLCMD_LIMITER] = cmd_limiter, [CTLCMD_CHECK_CONFIG] = cmd_check_config,
-    [CTLCMD_VERSION] = cmd_version, [CTLCMD_IMPORT_AICCU] = cmd_import_aiccu,
-    [CTLCMD_HELP] = cmd_help,
+    [CTLCMD_STATUS] = cmd_status,       [CTLCMD_START] = cmd_change,
+    [CTLCMD_STOP] = cmd_change,         [CTLCMD_RESTART] = cmd_change,
+    [CTLCMD_REFRESH] = cmd_change,      [CTLCMD_RELOAD] = cmd_reload,
+    [CTLCMD_LIMITER] = cmd_limiter,     [CTLCMD_CHECK_CONFIG] = cmd_check_config,
+    [CTLCMD_VERSION] = cmd_version,     [CTLCMD_IMPORT_AICCU] = cmd_import_aiccu,
+    [CTLCMD_HELP] = cmd_help,           [CTLCMD_WAIT] = cmd_wait,
+    [CTLCMD_LOG_LEVEL] = cmd_log_level,
 };
 
 /* The whole help text (to stdout when asked for, to stderr after a mistake). */

@@ -254,7 +254,7 @@ out=$(raw "restart sixxs0" half-close | tail -n 1)
 check_eq "a client that half-closes after its request still gets the reply" true "$(echo "$out" | py 'd["ok"]')"
 out=$(raw frobnicate)
 check_eq "an unknown request gets a JSON error" usage "$(echo "$out" | py 'd["code"]')"
-check "... that lists the commands" has "$out" 'commands: status, start, stop, restart, refresh, reload, limiter, check-config, version'
+check "... that lists the commands" has "$out" 'commands: status, start, stop, restart, refresh, wait, reload, log-level, limiter, check-config, version'
 out=$(raw "import-aiccu x")
 check "... aiccuctl's own commands are unknown to aiccud" has "$out" "unknown command 'import-aiccu'"
 

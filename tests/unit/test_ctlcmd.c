@@ -36,8 +36,10 @@ static void test_ids_are_indexes_and_names_unique(void **state)
 
 static void test_changes_need_privilege(void **state)
 {
-	static const char *const mutating[] = {"start", "stop", "restart", "refresh", "reload"};
-	static const char *const reading[] = {"status", "limiter", "check-config", "version"};
+	static const char *const mutating[] = {"start",   "stop",   "restart",
+	                                       "refresh", "reload", "log-level"};
+	static const char *const reading[] = {"status", "wait", "limiter", "check-config",
+	                                      "version"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(mutating) / sizeof(mutating[0]); i++)
@@ -55,12 +57,12 @@ static void test_names_lists(void **state)
 
 	(void)state;
 	ctlcmd_names(CTLCMD_DAEMON, out, sizeof(out));
-	assert_string_equal(out, "status, start, stop, restart, refresh, reload, limiter, "
-	                         "check-config, version");
+	assert_string_equal(out, "status, start, stop, restart, refresh, wait, reload, log-level, "
+	                         "limiter, check-config, version");
 	ctlcmd_names(0, out, sizeof(out));
 	assert_non_null(strstr(out, "import-aiccu, help"));
 	ctlcmd_names(CTLCMD_MUTATING, out, sizeof(out));
-	assert_string_equal(out, "start, stop, restart, refresh, reload");
+	assert_string_equal(out, "start, stop, restart, refresh, reload, log-level");
 	ctlcmd_names(CTLCMD_DAEMON, tiny, sizeof(tiny));
 	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
 }
