@@ -406,7 +406,7 @@ static void test_clock_id_keeps_the_bucket_across_restarts(void **state)
 	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
 	limiter_clock_boot_id(SEC(5000), WALL0 + SEC(5000), id, sizeof(id));
 	n = at(SEC(5000), WALL0 + SEC(5000), id);
-	assert_int_equal(limiter_tokens(&l, &n), 2);
+	assert_int_equal(tokens_now(&l, &n), 2);
 	assert_true(limiter_take(&l, &n, NULL));
 	assert_true(limiter_serialize(&l, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\nboot_id clock-1700000000\n"));
@@ -416,12 +416,12 @@ static void test_clock_id_keeps_the_bucket_across_restarts(void **state)
 	n = at(SEC(5020), WALL0 + SEC(5023), id);
 	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), 0);
-	assert_int_equal(limiter_tokens(&l, &n), 1); /* the token left, nothing more */
+	assert_int_equal(tokens_now(&l, &n), 1); /* the token left, nothing more */
 	/* The same state read with a clock id an hour off: another boot, empty. */
 	limiter_clock_boot_id(SEC(5020), WALL0 + SEC(5020 + 3600), id, sizeof(id));
 	n = at(SEC(5020), WALL0 + SEC(5020 + 3600), id);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 0);
 }
 
 static void test_reboot_keeps_penalty_by_wall_clock(void **state)
