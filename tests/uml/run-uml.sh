@@ -28,6 +28,13 @@ if grep -q '^AICCUD_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
 	exit 1
 fi
 
+# The guest mounts its own /tmp, /run, /dev and /etc over the host's.
+case "$BUILD/" in
+/tmp/* | /run/* | /dev/* | /etc/* | /proc/* | /sys/* | /var/tmp/*)
+	echo "run-uml.sh: $BUILD is hidden inside the guest (a tmpfs there); use another build dir" >&2
+	exit 1
+	;;
+esac
 rm -rf "$OUT"
 mkdir -p "$OUT/tmp"
 printf '%s\n' "$@" >"$OUT/ctest-args"
