@@ -1,0 +1,1 @@
+ct systemctl list-units --no-pager --no-legend | head -30; ct ip -br addr
