@@ -30,7 +30,8 @@ check "cmake --install with DESTDIR succeeds" test $? -eq 0
 for f in /sbin/aiccud /sbin/aiccuctl /init.d/aiccud /libexec/aiccud/aiccud-tic; do
 	check "$f is installed and executable" test -x "$DEST$(installed $f)"
 done
-for f in /default/aiccud /systemd/system/aiccud.service /tmpfiles.d/aiccud.conf \
+for f in /default/aiccud /systemd/system/aiccud.service /systemd/system/aiccud-wait-online.service \
+	/tmpfiles.d/aiccud.conf \
 	/man8/aiccud.8 /man8/aiccuctl.8 /man5/aiccud.conf.5 /aiccud/aiccud.conf \
 	/examples/sixxs0.conf /rt_protos.d/aiccud.conf; do
 	check "$f is installed" test -f "$DEST$(installed $f)"
