@@ -132,6 +132,8 @@ verdict "systemctl restart with the test's configuration" "exit $rc in $START_MS
 # Defect 6: READY=1 means the configuration is loaded; STATUS names the
 # tunnels not up; a wait exists for the tunnels.  Right after the start
 # the TIC tunnel waits for the limiter's first token (a fresh install).
+# (STATUS= follows the tunnels' state changes: poll, bounded, for it.)
+lab_wait 5 bash -c 'grep -q sixxs0 <<<"$(unit_prop StatusText)" || [ "$(state sixxs0)" = up ]'
 st=$(unit_prop StatusText)
 s0=$(state sixxs0)
 verdict "defect 6: STATUS= names the tunnel that is not up yet" "sixxs0 $s0; StatusText '$st'" \
