@@ -48,7 +48,7 @@ d = json.load(sys.stdin)
 d = d.get("limiter", d)
 print(d.get(sys.argv[1], ""))' "$1" 2>/dev/null
 }
-first_line() { head -n "${2:-1}" <<<"$1" | tr '\n' ' ' | cut -c1-${3:-300}; }
+first_line() { head -n "${2:-1}" <<<"$1" | tr '\n' ' ' | cut -c"1-${3:-300}"; }
 install_file() { # SRC DEST MODE (DEST inside the container)
 	install -m "$3" "$1" "$ROOTFS$2"
 }
@@ -73,8 +73,11 @@ cp "$DEB" "$ROOTFS/root/aiccud.deb"
 ct dpkg -i /root/aiccud.deb >"$TMP/install.log" 2>&1
 rc=$?
 sed 's/^/#   /' "$TMP/install.log"
-[ $rc -eq 0 ] && pass "dpkg -i installs the package in the booted system" "exit 0" ||
+if [ $rc -eq 0 ]; then
+	pass "dpkg -i installs the package in the booted system" "exit 0"
+else
 	fatal_stage "dpkg -i installs the package in the booted system" "exit $rc"
+fi
 IMP=$CONFD/aiccu.conf
 verdict "the install converts /etc/aiccu.conf" \
 	"$(grep -m1 'converting /etc/aiccu.conf' "$TMP/install.log")" \
@@ -90,7 +93,6 @@ verdict "... mode 0600, root's" "$m" test "$m" = "600 root"
 ev="is-enabled $(ct systemctl is-enabled aiccud), is-active $(ct systemctl is-active aiccud)"
 verdict "the install enables and starts aiccud.service" "$ev" \
 	test "$ev" = "is-enabled enabled, is-active active"
-FIRST_INVOCATION=$(unit_prop InvocationID)
 
 # ---- the test's configuration: one TIC tunnel, one file tunnel
 

@@ -45,7 +45,7 @@ if [ "${1:-}" != --inner ]; then
 			(cd "$SRC" && tar --exclude='./build*' --exclude=./.git -cf - .) | tar -C "$TMP/src" -xf -
 		fi
 		echo "# building the package (dpkg-buildpackage -b -us -uc)"
-		if ! (cd "$TMP/src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -b -us -uc) \
+		if ! (cd "$TMP/src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" timeout 900 dpkg-buildpackage -b -us -uc) \
 			>"$TMP/build.log" 2>&1; then
 			tail -n 40 "$TMP/build.log"
 			echo "FAIL - dpkg-buildpackage -b -us -uc"
@@ -58,7 +58,12 @@ if [ "${1:-}" != --inner ]; then
 	mkdir "$TMP/root"
 	bash "$HERE/image.sh" "$TMP/root" "$DEB" || { echo "FAIL - the container's root (image.sh)"; exit 1; }
 	echo "# root ready ($(($(date +%s) - T0)) s)"
-	unshare --mount --propagation private bash "$0" --inner "$DEB" "$TMP"
+	# In the background, so that a signal to this script reaches the inner
+	# part, whose EXIT trap powers the container off.
+	unshare --mount --propagation private bash "$0" --inner "$DEB" "$TMP" &
+	INNER=$!
+	trap 'kill -TERM "$INNER" 2>/dev/null; wait "$INNER"; rm -rf "$TMP"; exit 143' INT TERM HUP
+	wait "$INNER"
 	rc=$?
 	echo "# systemd stage: $([ $rc -eq 0 ] && echo passed || echo FAILED) in $(($(date +%s) - T0)) s"
 	exit $rc
@@ -81,6 +86,7 @@ cleanup() {
 	rm -rf "$ROOTFS"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM HUP
 
 CHECK_PASS=0
 CHECK_FAIL=0
