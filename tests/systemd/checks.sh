@@ -13,11 +13,13 @@ FILE_ADDR=2001:db8:b::2 # T10002, conf.d/sixxs1.conf (tic = no)
 SRC_CONFD=$HERE/../../conf.d
 
 ctl() { ct aiccuctl "$@"; }
-# state TUNNEL: the tunnel's state ("" when aiccud does not answer).
-state() {
+# field TUNNEL KEY: one field of the tunnel's status ("" when aiccud does
+# not answer); state TUNNEL: its state.
+field() {
 	ct aiccuctl --json status "$1" 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0]["state"])' 2>/dev/null
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0].get(sys.argv[1], ""))' "$2" 2>/dev/null
 }
+state() { field "$1" state; }
 is_up() { [ "$(state "$1")" = up ]; }
 both_up() { is_up sixxs0 && is_up sixxs1; }
 states() { echo "sixxs0 $(state sixxs0), sixxs1 $(state sixxs1)"; }
@@ -53,7 +55,7 @@ install_file() { # SRC DEST MODE (DEST inside the container)
 	install -m "$3" "$1" "$ROOTFS$2"
 }
 # For the conditions that lab_wait and verdict run in a child bash.
-export -f ct ct_as state is_up both_up states unit_prop main_pid limiter
+export -f ct ct_as field state is_up both_up states unit_prop main_pid limiter
 export CT_PID CT_TIMEOUT
 
 # ---- the package: install over an AICCU configuration
@@ -268,11 +270,13 @@ rc=$?
 verdict "defect 1: /etc/init.d/aiccud status sixxs0 shows that tunnel only" \
 	"exit $rc: $(first_line "$out" 2)" \
 	bash -c '[ $1 -eq 0 ] && grep -q sixxs0 <<<"$2" && ! grep -q sixxs1 <<<"$2"' _ $rc "$out"
+since0=$(field sixxs0 since)
 out=$(ct /etc/init.d/aiccud start sixxs1 2>&1)
 rc=$?
 lab_wait 20 both_up
-verdict "defect 1: /etc/init.d/aiccud start sixxs1 brings it back" "exit $rc, then $(states)" \
-	bash -c '[ $1 -eq 0 ] && [ "$2" = "sixxs0 up, sixxs1 up" ]' _ $rc "$(states)"
+ev="exit $rc, then $(states); sixxs0 up since '$since0', now since '$(field sixxs0 since)'"
+verdict "defect 1: /etc/init.d/aiccud start sixxs1 brings it back, sixxs0 untouched" "$ev" \
+	test "$ev" = "exit 0, then sixxs0 up, sixxs1 up; sixxs0 up since '$since0', now since '$since0'"
 if ! both_up; then
 	ct systemctl restart aiccud
 	lab_wait 60 both_up
@@ -334,6 +338,7 @@ verdict "defect 2: the limiter's state names a boot id" \
 # ---- kill -9 of the parent: systemd restarts it, leftovers adopted
 
 old=$(main_pid)
+C=$(jcur)
 ct kill -KILL "$old"
 lab_wait 30 bash -c 'p=$(main_pid); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$1" ] &&
 	[ "$(ct systemctl is-active aiccud)" = active ]' _ "$old"
@@ -344,6 +349,9 @@ lab_wait 60 both_up
 ev="$(states); rules from $TIC_ADDR: $(rules_from $TIC_ADDR), from $FILE_ADDR: $(rules_from $FILE_ADDR); proto 157 routes: $(our_routes)"
 verdict "... both tunnels up again, no duplicate rule or route" "$ev" \
 	test "$ev" = "sixxs0 up, sixxs1 up; rules from $TIC_ADDR: 1, from $FILE_ADDR: 1; proto 157 routes: 2"
+adopted=$(jsince "$C" | grep -c 'adopted rule')
+verdict "... the new aiccud adopted the killed one's rules (its log says so)" \
+	"$adopted 'adopted rule' lines: $(jsince "$C" | grep -m1 'adopted rule')" test "$adopted" -eq 2
 log=$(jsince "" | grep -E 'cannot give the tunnel cache directory|Operation not permitted')
 verdict "defect 3: no 'cannot give the tunnel cache directory' / EPERM in any start" \
 	"${log:-none in the journal}" test -z "$log"
