@@ -43,10 +43,16 @@ INIT=$DEST$(installed /init.d/aiccud)
 check "conf.d exists next to aiccud.conf" test -d "$DEST$(dirname "$CONF")/conf.d"
 check "no example tunnel in conf.d" test -z "$(ls -A "$DEST$(dirname "$CONF")/conf.d")"
 check "aiccud.conf is 0600" test "$(stat -c %a "$DEST$CONF")" = 600
-check "the unit starts $SBIN/aiccud -d -f $CONF" \
-	grep -qx "ExecStart=$SBIN/aiccud -d -f $CONF" "$UNIT"
+check "the unit starts $SBIN/aiccud -d -f $CONF \$DAEMON_OPTS" \
+	grep -qx "ExecStart=$SBIN/aiccud -d -f $CONF \\\$DAEMON_OPTS" "$UNIT"
+check "the unit reads DAEMON_OPTS from $(installed /default/aiccud)" \
+	grep -qx "EnvironmentFile=-$(installed /default/aiccud)" "$UNIT"
 check "the unit is Type=notify" grep -qx 'Type=notify' "$UNIT"
-check "the unit reloads with SIGHUP" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$UNIT"
+check "the unit reloads through $SBIN/aiccuctl (its exit status counts)" \
+	grep -qx "ExecReload=$SBIN/aiccuctl reload" "$UNIT"
+check "aiccud-wait-online.service runs $SBIN/aiccuctl wait" \
+	grep -qx "ExecStart=$SBIN/aiccuctl wait --all --timeout 120" \
+	"$DEST$(installed /systemd/system/aiccud-wait-online.service)"
 check "the init script runs $SBIN/aiccud" grep -qx "DAEMON=$SBIN/aiccud" "$INIT"
 check "the init script reads $CONF" grep -qx "CONFIG=$CONF" "$INIT"
 check "the init script is valid sh" sh -n "$INIT"
