@@ -441,5 +441,7 @@ rc=$?
 ev="exit $rc; /etc/aiccud $(ct test -e /etc/aiccud && echo present || echo gone), /var/lib/aiccud $(ct test -e /var/lib/aiccud && echo present || echo gone), /etc/default/aiccud $(ct test -e /etc/default/aiccud && echo present || echo gone)"
 verdict "dpkg -P removes /etc/aiccud, /var/lib/aiccud and the conffiles" "$ev" \
 	test "$ev" = "exit 0; /etc/aiccud gone, /var/lib/aiccud gone, /etc/default/aiccud gone"
+units=$(ct find /etc/systemd /lib/systemd/system -name 'aiccud*' | tr '\n' ' ')
+verdict "dpkg -P leaves no unit file or link" "${units:-none}" test -z "$units"
 u=$(ct getent passwd aiccud)
 verdict "dpkg -P keeps the aiccud system user" "${u:-no such user}" test -n "$u"
