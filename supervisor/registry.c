@@ -342,6 +342,9 @@ void tunnel_changed(struct tunnel_rt *t)
 	queue_push(t->reg, t, REG_CHANGED, t->state, t->state);
 }
 
+/* Bytes of one tunnel's reason in the STATUS= line. */
+#define STATUS_REASON_MAX 120
+
 void registry_status_text(const struct registry *r, char *out, size_t len)
 {
 	size_t up = 0, total = 0, off, shown = 0, missing = 0;
@@ -356,13 +359,16 @@ void registry_status_text(const struct registry *r, char *out, size_t len)
 	n = snprintf(out, len, "%zu of %zu tunnel(s) up", up, total);
 	off = n < 0 ? 0 : (size_t)n;
 	for (const struct tunnel_rt *t = registry_first(r); t && off < len; t = registry_next(t)) {
-		char item[IFNAMSIZ + 128];
+		char item[IFNAMSIZ + 160];
+		bool cut = strlen(t->reason) > STATUS_REASON_MAX;
 
 		if (t->removing || t->state == TS_UP)
 			continue;
-		n = snprintf(item, sizeof(item), "%s%s (%s%s%.80s)",
+		n = snprintf(item, sizeof(item), "%s%s (%s%s%.*s%s)",
 		             shown ? ", " : "; not up: ", t->entry.conf.name,
-		             tunnel_state_name(t->state), t->reason[0] ? ": " : "", t->reason);
+		             tunnel_state_name(t->state), t->reason[0] ? ": " : "",
+		             cut ? STATUS_REASON_MAX - 3 : STATUS_REASON_MAX, t->reason,
+		             cut ? "..." : "");
 		/* Room for this one and a "..." after it. */
 		if (n < 0 || off + (size_t)n + 4 >= len) {
 			missing++;

@@ -158,7 +158,7 @@ size_t registry_count_state(const struct registry *r, enum tunnel_state s);
 /*
  * Pure: a one-line summary for systemd's STATUS=, e.g. "2 of 3 tunnel(s)
  * up; not up: sixxs1 (waiting: no TIC token yet)", cut to fit len (each
- * reason to 80 bytes, "..." when tunnels are left out).  Tunnels on their
+ * reason to 120 bytes, "..." when tunnels are left out).  Tunnels on their
  * way out of the configuration are not counted.
  */
 void registry_status_text(const struct registry *r, char *out, size_t len);

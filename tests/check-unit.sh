@@ -4,6 +4,9 @@
 # or less, and systemd-analyze verify must accept it and
 # aiccud-wait-online.service beside it (verify needs the binaries they run
 # to exist: copies name the ones just built).
+# Its CapabilityBoundingSet must be exactly the parent's capabilities
+# (parent_caps in tunnels/privdrop.c) plus those it needs at start only
+# (CAP_CHOWN, CAP_FOWNER: the tunnel cache directory, see privsep.c).
 #   check-unit.sh UNIT AICCUD-BINARY AICCUCTL-BINARY
 # Exits 77 (skipped) only when systemd-analyze is not installed.
 set -u
@@ -26,6 +29,16 @@ if awk -v s="$score" -v m="$MAX" 'BEGIN { exit !(s <= m) }'; then
 else
 	printf '%s\n' "$out" | grep -v '✓'
 	echo "FAIL - overall exposure $score is above $MAX"
+	fail=1
+fi
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+want=$( (sed -n '/static const int parent_caps\[\]/,/};/p' "$SRC/tunnels/privdrop.c" |
+	grep -o 'CAP_[A-Z_]*'; echo CAP_CHOWN; echo CAP_FOWNER) | sort -u | tr '\n' ' ')
+have=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
+if [ -n "$have" ] && [ "$want" = "$have" ]; then
+	echo "ok   - CapabilityBoundingSet is the parent's set plus CHOWN and FOWNER: $have"
+else
+	echo "FAIL - CapabilityBoundingSet: want '$want', have '$have'"
 	fail=1
 fi
 TMP=$(mktemp -d /tmp/aiccud-unit.XXXXXX)

@@ -280,6 +280,14 @@ static void test_status_text_names_the_tunnels_not_up(void **state)
 	registry_status_text(r, small, sizeof(small));
 	assert_string_equal(small, "1 of 3 tunnel(s) up; not up: sixxs1 (waiting: waiting for a "
 	                           "TIC token (next in 12 s)) ...");
+	/* A long reason is cut, and says so. */
+	tunnel_set_state(t1, TS_WAITING, "%0150d", 0);
+	registry_status_text(r, out, sizeof(out));
+	assert_non_null(strstr(out, "sixxs1 (waiting: 000000"));
+	assert_non_null(strstr(out, "0000...), sixxs2 (failed: "));
+	assert_int_equal(strstr(out, "...), sixxs2") - strstr(out, "sixxs1 (waiting: ") -
+	                     (long)strlen("sixxs1 (waiting: "),
+	                 117);
 	/* A tunnel leaving the configuration is not counted. */
 	t1->removing = true;
 	registry_status_text(r, out, sizeof(out));
