@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 lab_test_begin startfile "$1" "$2"
 
-rules_at() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157' | grep -c "^$1:.*from 2001:db8:b::2 lookup 201"; }
+rules_at() { ip -N -n "$NS_CLI" -6 rule show | grep 'proto 157' | grep -c "^$1:.*from 2001:db8:b::2 lookup 201"; }
 pings() { lab_in "$NS_NET" ping -6 -c 2 -i 0.2 -W 2 2001:db8:b::2; }
 both_up() { is_up sixxs0 && is_up sixxs1; }
 F=$TMP/conf.d/sixxs1.conf
