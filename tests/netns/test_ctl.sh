@@ -78,7 +78,7 @@ check_eq "socket is 0660 root:$GROUP" "660 root $GROUP" "$(stat -c '%a %U %G' "$
 echo "--- status"
 out=$(ctl status)
 echo "$out"
-check "status: a table with the documented columns" has "$(printf '%s\n' "$out" | head -n 1)" 'TUNNEL *TYPE *DATAPATH *STATE *SINCE *INTERFACE *LOCAL *POP *POP-V4 *TABLE *HEARTBEAT *TX PKT/B *RX PKT/B *DROPS *RESTARTS *REPAIRS'
+check "status: a table with the documented columns" has "$(printf '%s\n' "$out" | head -n 1)" 'TUNNEL *TYPE *DATAPATH *STATE *SINCE *INTERFACE *LOCAL *POP *POP-V4 *TABLE *HEARTBEAT *FROM POP *TX PKT/B *RX PKT/B *DROPS *RESTARTS *REPAIRS'
 check "status: sixxs0 row is up with its addresses and table" has_re "$out" '^sixxs0 +ayiya +userspace +up .* 2001:db8:a::2/64 +2001:db8:a::1 +192.0.2.1 +200 '
 check "status: sixxs1 row is up" has_re "$out" '^sixxs1 +ayiya +[a-z]+ +up '
 check "status: sixxs9 failed, and the reason names its file" has "$out" '^sixxs9: failed: .*sixxs9.conf'
