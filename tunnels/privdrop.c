@@ -437,6 +437,7 @@ static int become_user(const struct priv_sandbox *sb, char *err, size_t errlen)
 
 int priv_drop(const struct priv_sandbox *sb, char *err, size_t errlen)
 {
+	pid_t parent = getppid();
 	int r;
 
 	/* What libc reads lazily must be read now, while files can be opened. */
@@ -444,6 +445,14 @@ int priv_drop(const struct priv_sandbox *sb, char *err, size_t errlen)
 	r = become_user(sb, err, errlen);
 	if (r < 0)
 		return r;
+	/*
+	 * The new uid cleared the parent-death signal (child.c set it before
+	 * the exec): set it again, and if the parent went in between, go too.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return fail(err, errlen, -errno, "parent-death signal: %s", strerror(errno));
+	if (getppid() != parent)
+		return fail(err, errlen, -ESRCH, "the parent (pid %d) is gone", (int)parent);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return fail(err, errlen, -errno, "no-new-privs: %s", strerror(errno));
 	return seccomp_install(sb, err, errlen);
