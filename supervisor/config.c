@@ -87,7 +87,8 @@ void config_diag_free(struct config_diag *d)
 	    KEY("tic", "username", K_STR, type, m.username, 0, 0, F_EMPTY_OK),                     \
 	    KEY("tic", "password", K_SECRET, type, m.password, 0, 0, F_EMPTY_OK),                  \
 	    KEY("tic", "require_tls", K_BOOL, type, m.require_tls, 0, 0, 0),                       \
-	    KEY("tic", "ca_file", K_ABSPATH, type, m.ca_file, 0, 0, F_EMPTY_OK)
+	    KEY("tic", "ca_file", K_ABSPATH, type, m.ca_file, 0, 0, F_EMPTY_OK),                   \
+	    KEY("tic", "tls_min", K_TLS_MIN, type, m.tls_min, 0, 0, 0)
 
 const char *const config_main_sections[] = {"daemon", "tic", "limiter", NULL};
 
@@ -594,6 +595,13 @@ static int set_value(struct pctx *p, const struct key *k, const char *v)
 			return 0;
 		}
 		config_perr(p, p->lineno, "%s: '%s' is not sender or local", k->name, v);
+		return -1;
+	case K_TLS_MIN:
+		if (strlen(v) == 3 && v[0] == '1' && v[1] == '.' && v[2] >= '0' && v[2] <= '3') {
+			*(uint8_t *)dst = (uint8_t)(10 + (v[2] - '0'));
+			return 0;
+		}
+		config_perr(p, p->lineno, "%s: '%s' is not 1.0, 1.1, 1.2 or 1.3", k->name, v);
 		return -1;
 	case K_ROUTED:
 		return set_routed(p, p->obj, v);
@@ -1183,6 +1191,7 @@ static void main_defaults(struct config *cfg)
 	snprintf(cfg->user, sizeof(cfg->user), "%s", CONFIG_DEFAULT_USER);
 	snprintf(cfg->tic.server, sizeof(cfg->tic.server), "%s", DEFAULT_TIC_SERVER);
 	cfg->tic.require_tls = true;
+	cfg->tic.tls_min = TUNNEL_TLS_MIN;
 	cfg->cache_max_age = DEFAULT_CACHE_MAX_AGE;
 	cfg->limiter_burst = DEFAULT_LIMITER_BURST;
 	cfg->limiter_refill = DEFAULT_LIMITER_REFILL;

@@ -15,7 +15,7 @@
 
 #define SECRET_MASK "********"
 #define NKEYS(t)    (sizeof(t) / sizeof((t)[0]))
-#define MAX_KEYS    32
+#define MAX_KEYS    40
 #define MAX_SECT    4
 
 enum kind {
@@ -38,6 +38,7 @@ enum kind {
 	K_DATAPATH,     /* enum tunnel_datapath */
 	K_LIVENESS,     /* enum tunnel_liveness */
 	K_HB_IPV4,      /* enum tunnel_heartbeat_ipv4: sender or local */
+	K_TLS_MIN,      /* uint8_t 10..13 for TLS 1.0..1.3 */
 	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
 };
 

@@ -72,6 +72,10 @@ static void print_value(FILE *out, const struct key *k, const void *obj)
 		s = *(const enum tunnel_heartbeat_ipv4 *)v == HEARTBEAT_IPV4_LOCAL ? "local"
 		                                                                   : "sender";
 		break;
+	case K_TLS_MIN:
+		snprintf(a, sizeof(a), "1.%u", (unsigned)(*(const uint8_t *)v % 10));
+		s = a;
+		break;
 	case K_ROUTED:
 		print_routed(out, obj);
 		return;

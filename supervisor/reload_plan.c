@@ -10,7 +10,7 @@ static bool account_same(const struct tic_account *a, const struct tic_account *
 {
 	return strcmp(a->server, b->server) == 0 && strcmp(a->username, b->username) == 0 &&
 	       strcmp(a->password, b->password) == 0 && a->require_tls == b->require_tls &&
-	       strcmp(a->ca_file, b->ca_file) == 0;
+	       a->tls_min == b->tls_min && strcmp(a->ca_file, b->ca_file) == 0;
 }
 
 static bool params_same(const struct tunnel_params *a, const struct tunnel_params *b)

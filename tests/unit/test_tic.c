@@ -1535,7 +1535,7 @@ static void use_cert(const char *name)
 	snprintf(fake_key, sizeof(fake_key), "%s/%s.key", tls_dir, name);
 }
 
-static void tls_session(const char *server_prio, const char *client_prio)
+static void tls_session_min(const char *server_prio, const char *client_prio, uint8_t tls_min)
 {
 	const struct fake_step script[] = {
 	    {F_SEND, "200 TIC Service on fake ready\r\n"},
@@ -1574,6 +1574,7 @@ static void tls_session(const char *server_prio, const char *client_prio)
 	use_cert("server");
 	fake_start(&f, script);
 	account(&acct, &f, true);
+	acct.tls_min = tls_min;
 	snprintf(acct.ca_file, sizeof(acct.ca_file), "%s/ca.pem", tls_dir);
 	r = tic_fetch(&acct, ids, 1, &opts, out, err, sizeof(err));
 	if (r)
@@ -1582,6 +1583,60 @@ static void tls_session(const char *server_prio, const char *client_prio)
 	assert_int_equal(out[0].fetch_err, 0);
 	assert_int_equal(out[0].params.type, TUNNEL_6IN4_STATIC);
 	assert_string_equal(warnings, "");
+}
+
+static void tls_session(const char *server_prio, const char *client_prio)
+{
+	tls_session_min(server_prio, client_prio, 0);
+}
+
+/* A server that offers only TLS 1.0 and 1.1 */
+#define OLD_SERVER "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0"
+
+/* Issue 20: TLS 1.2 is the floor unless [tic] tls_min says otherwise. */
+static void test_tls_old_server_refused(void **state)
+{
+	const struct fake_step script[] = {
+	    {F_SEND, "200 hi\r\n"},
+	    {F_EXPECT, "client "},
+	    {F_SEND, "200 ok\r\n"},
+	    {F_EXPECT, "get unixtime"},
+	    {F_SEND, "200 @TIME@\r\n"},
+	    {F_EXPECT, "starttls"},
+	    {F_SEND, "200 Starting TLS\r\n"},
+	    {F_TLS, OLD_SERVER},
+	    {F_STALL, NULL},
+	    {F_END, NULL},
+	};
+	const char *ids[] = {"T1"};
+	struct tic_tunnel out[1];
+	struct tic_account acct;
+	struct fake f;
+	char err[TIC_ERR_MAX * 2];
+	uint8_t floors[] = {0, 12, 13};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(floors); i++) {
+		use_cert("server");
+		fake_start(&f, script);
+		account(&acct, &f, true);
+		acct.tls_min = floors[i];
+		snprintf(acct.ca_file, sizeof(acct.ca_file), "%s/ca.pem", tls_dir);
+		assert_int_equal(tic_fetch(&acct, ids, 1, NULL, out, err, sizeof(err)), -EPROTO);
+		/* the server's handshake failed: it never got to the TIC commands */
+		assert_int_not_equal(fake_stop(&f, false), 0);
+		assert_contains(err, "starttls: TLS handshake");
+		assert_contains(err, floors[i] == 13 ? "offers TLS 1.3 and newer"
+		                                     : "offers TLS 1.2 and newer");
+		assert_contains(err, "[tic] tls_min allows older versions");
+	}
+}
+
+static void test_tls_old_server_allowed(void **state)
+{
+	(void)state;
+	tls_session_min(OLD_SERVER, NULL, 10);
+	tls_session_min("NORMAL:-VERS-ALL:+VERS-TLS1.1", NULL, 11);
 }
 
 static void test_tls13_with_tickets(void **state)
@@ -1715,6 +1770,8 @@ int main(void)
 	const struct CMUnitTest tls_tests[] = {
 	    cmocka_unit_test_setup(test_tls13_with_tickets, io_setup),
 	    cmocka_unit_test_setup(test_tls12, io_setup),
+	    cmocka_unit_test_setup(test_tls_old_server_refused, io_setup),
+	    cmocka_unit_test_setup(test_tls_old_server_allowed, io_setup),
 	    cmocka_unit_test_setup(test_tls_wrong_name, io_setup),
 	    cmocka_unit_test_setup(test_tls_unknown_ca, io_setup),
 	    cmocka_unit_test_setup(test_tls_missing_ca_file, io_setup),

@@ -50,7 +50,11 @@ struct tic_account {
 	char password[TUNNEL_PASSWORD_MAX];
 	bool require_tls;              /* default yes; plain text only when "no" */
 	char ca_file[TUNNEL_PATH_MAX]; /* "": the system trust store */
+	uint8_t tls_min;               /* lowest TLS version 1.x as 10 + x; 0: TUNNEL_TLS_MIN */
 };
+
+/* The lowest TLS version of a TIC session unless [tic] tls_min says otherwise: 1.2. */
+#define TUNNEL_TLS_MIN 12
 
 struct tunnel_prefix {
 	struct in6_addr addr;
