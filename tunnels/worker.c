@@ -883,6 +883,7 @@ static void loop_run(struct worker *w)
 	ev_signal_start(loop, &w->int_w);
 #ifdef AICCUD_TEST_HOOKS
 	testhooks_start(loop);
+	testhooks_escapes(w->wire_fd, w->cache_dirfd);
 #endif
 	ev_run(loop, 0);
 }
@@ -973,8 +974,10 @@ static void privileges_drop(struct worker *w)
 	                          .ipc_fd = w->ipc_fd,
 	                          .dir_fd = w->cache_dirfd};
 	char err[256];
+	bool confined = false;
 	int fd;
 
+	sb.fs_confined = &confined;
 	/* Without liveness probes nobody reads its replies. */
 	w->probe_fd = probe_open(w, w->tc->liveness == LIVENESS_ICMP);
 	if (w->probe_fd < 0)
@@ -993,8 +996,10 @@ static void privileges_drop(struct worker *w)
 		worker_fail(w, "%s: cannot drop privileges: %s", w->tc->name, err);
 	}
 	w->dropped = true;
-	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded",
-	          (unsigned)w->drop->uid, (unsigned)w->drop->gid);
+	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded, %s",
+	          (unsigned)w->drop->uid, (unsigned)w->drop->gid,
+	          confined ? "file system confined to the cache directory (Landlock)"
+	                   : "no Landlock in this kernel: files fenced by seccomp only");
 }
 
 /*

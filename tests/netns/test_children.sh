@@ -7,7 +7,11 @@
 # and the cache directory.  Then the parent is killed by SIGKILL while the
 # fetcher waits on a stalled broker: no child outlives it.
 #
-#   test_children.sh AICCUD AICCUCTL
+# With test hooks built in (third argument 1), the fetcher is made to
+# try what a compromised one would (issue 20, finding 4): an absolute and
+# a ../ path on its cache directory's fd are refused, IP_HDRINCL kills it.
+#
+#   test_children.sh AICCUD AICCUCTL [HOOKS]
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lab.sh"
@@ -15,6 +19,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/assert.sh"
 
 lab_test_begin children "$1" "$2"
+HOOKS=${3:-0}
+# Where the test hooks' escapes aim: /tmp, which the aiccud user could
+# write to were it not for its sandbox; ../ all the way up from the cache directory.
+ESCAPE=/tmp/aiccud-escape-abs.$$
+ESCAPE_DD=/tmp/aiccud-escape-dotdot.$$
+export AICCUD_TEST_ESCAPE_PATH=$ESCAPE
+export AICCUD_TEST_ESCAPE_DOTDOT=../../../../../../../../../../../..$ESCAPE_DD
+trap 'lab_down; lab_tic_down; rm -rf "$TMP" "$ESCAPE" "$ESCAPE_DD"' EXIT
 # The first token after 16 s instead of 30 s (the limiter's shortest refill).
 LAB_TIC_REFILL=16
 
@@ -77,10 +89,36 @@ check "the fetcher does not hold the inherited FIFO" lacks "$F" "$TMP/fifo"
 check_eq "the fetcher holds nothing but its own descriptors" "" "$(unexpected_fds "$F")"
 check "the fetcher has its TLS connection open" sh -c "ls -l /proc/$F/fd | grep -q socket"
 
+logged() { grep -q -- "$1" "$TMP/aiccud.log"; }
+fetcher_runs() { # OLD-PID: a dropped fetcher other than OLD-PID
+	local p
+	p=$(child_of "-F\$")
+	[ -n "$p" ] && [ "$p" != "$1" ] && dropped "$p"
+}
+if [ "$HOOKS" = 1 ]; then
+	echo "# the escapes of a compromised fetcher (test hooks)"
+	kill -s RTMIN+2 "$F"
+	check "an absolute path on the cache directory's fd is refused" lab_wait 10 \
+		logged "test hook: openat(cache dir, absolute path, O_CREAT): refused"
+	check "and created nothing" test ! -e "$ESCAPE"
+	kill -s RTMIN+3 "$F"
+	check "a ../ path on the cache directory's fd is refused" lab_wait 10 \
+		logged 'test hook: openat(cache dir, "../" path, O_CREAT): refused'
+	check "and created nothing" test ! -e "$ESCAPE_DD"
+	check "the fetcher lives on after refused calls" kill -0 "$F"
+	kill -s RTMIN+1 "$F"
+	check "IP_HDRINCL kills the fetcher" lab_wait 10 sh -c "! kill -0 $F"
+	check "the log says so" lab_wait 10 logged "TIC fetcher killed by signal 31"
+	check "IP_HDRINCL was never set" sh -c "! grep -q 'setsockopt(IP_HDRINCL): done' '$TMP/aiccud.log'"
+	ctl start sixxs0 --no-wait >/dev/null 2>&1
+	check "a new fetcher runs with the next token" lab_wait 40 fetcher_runs "$F"
+	F=$(child_of "-F\$")
+fi
+
 echo "# kill -9 of the parent during the fetch"
 W=$(child_of "-W sixxs1\$")
 kill -KILL "$LAB_AICCUD_PID"
 check "the parent is gone" lab_wait 5 sh -c "! kill -0 $LAB_AICCUD_PID"
-check "the fetcher does not outlive the parent" lab_wait 5 sh -c "! kill -0 $F"
+[ -n "$F" ] && check "the fetcher does not outlive the parent" lab_wait 5 sh -c "! kill -0 $F"
 [ -n "$W" ] && check "the worker does not outlive the parent" lab_wait 5 sh -c "! kill -0 $W"
 finish
