@@ -559,6 +559,19 @@ int tic_show_format(const struct tic_tunnel *t, char *buf, size_t len)
 
 /* ---- the server's name ---- */
 
+/* What a host name or an address literal (with an IPv6 zone) is made of. */
+static bool host_chars_ok(const char *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = h[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_' || c == ':' || c == '%'))
+			return false;
+	}
+	return true;
+}
+
 int tic_server_parse(const char *server, char *host, size_t hostlen, char *port, size_t portlen)
 {
 	const char *h = server, *p = NULL, *colon = strchr(server, ':');
@@ -579,7 +592,7 @@ int tic_server_parse(const char *server, char *host, size_t hostlen, char *port,
 	} else {
 		hl = strlen(server); /* a name, or an IPv6 address without a port */
 	}
-	if (!hl || hl >= hostlen || has_space_or_control(server))
+	if (!hl || hl >= hostlen || has_space_or_control(server) || !host_chars_ok(h, hl))
 		return -EINVAL;
 	if (p && (parse_u32(p, &n) < 0 || n < 1 || n > 65535))
 		return -EINVAL;

@@ -639,8 +639,11 @@ static void test_server_parse(void **state)
 	assert_string_equal(h, "2001:db8::1");
 	assert_string_equal(p, "3874");
 	assert_int_equal(tic_server_parse("[2001:db8::1]", h, sizeof(h), p, sizeof(p)), 0);
-	const char *bad[] = {"",       ":3874",        "host:",  "host:0", "host:65536",
-	                     "host:x", "[2001:db8::1", "[::1]x", "a b"};
+	const char *bad[] = {"", ":3874", "host:", "host:0", "host:65536", "host:x", "[2001:db8::1",
+	                     "[::1]x", "a b",
+	                     /* issue 20 (found by fuzz_tic_server): no brackets or bytes
+	                        outside ASCII inside the host */
+	                     "[[::1]]:1", "x]:1", "2001:db8::]", "t\303\257c.example"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (tic_server_parse(bad[i], h, sizeof(h), p, sizeof(p)) != -EINVAL)
 			fail_msg("'%s' was accepted", bad[i]);
