@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -841,6 +842,39 @@ static void check_secret(struct pctx *p, const struct stat *st, bool holds_passw
 		    (unsigned)(st->st_mode & 07777));
 }
 
+/*
+ * Trust, as sshd's StrictModes: a configuration file or directory that
+ * another user owns, or that group or others may write, could make aiccud
+ * (root) run another user's setup script or route another user's
+ * prefixes.  The daemon's own uid (root) must own it, and only it may
+ * write it.  "what" names the object in the message ("" for the file
+ * the message is already about).
+ */
+static const char *user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	snprintf(buf, len, "%s", pw ? pw->pw_name : "no such user");
+	return buf;
+}
+
+static void check_trusted(struct pctx *p, int line, const char *what, const struct stat *st)
+{
+	uid_t me = geteuid();
+	char owner[64], self[64];
+
+	if (st->st_uid != me)
+		config_perr(p, line,
+		            "%s%sowned by uid %u (%s), not by uid %u (%s) that aiccud runs as; "
+		            "refused, as another user could change what aiccud does as root",
+		            what, *what ? " is " : "is ", (unsigned)st->st_uid,
+		            user_name(st->st_uid, owner, sizeof(owner)), (unsigned)me,
+		            user_name(me, self, sizeof(self)));
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		config_perr(p, line, "%s%swritable by group/others (mode %04o); chmod go-w it",
+		            what, *what ? " is " : "is ", (unsigned)(st->st_mode & 07777));
+}
+
 /* ---- tunnel files ---- */
 
 static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *inherit)
@@ -1016,6 +1050,7 @@ static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const 
 	} else {
 		validate_params(p, tc);
 	}
+	check_trusted(p, 0, "", st);
 	check_secret(p, st,
 	             (config_given(p, "tic", "password") && tc->account.password[0]) ||
 	                 (config_given(p, "params", "password") && tc->params.password[0]));
@@ -1229,6 +1264,18 @@ static void resolve_conf_dir(struct pctx *p, struct config *cfg, const char *dir
 		            dir, given_dir);
 }
 
+/* conf_dir: whoever may add or replace a file there chooses what aiccud runs. */
+static void check_conf_dir(struct pctx *p, struct config *cfg)
+{
+	char what[TUNNEL_PATH_MAX + 16];
+	struct stat st;
+
+	if (stat(cfg->conf_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return; /* load_tunnels says why it cannot list it */
+	snprintf(what, sizeof(what), "conf_dir %s", cfg->conf_dir);
+	check_trusted(p, config_given(p, "daemon", "conf_dir"), what, &st);
+}
+
 /* aiccud.conf's absolute path: the daemon chdirs to / and reloads later. */
 static int absolute_path(const char *path, char *out, size_t size)
 {
@@ -1269,6 +1316,8 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	*(slash == dir ? slash + 1 : slash) = '\0';
 	resolve_conf_dir(&p, cfg, dir);
 	check_limiter(&p, cfg);
+	check_trusted(&p, 0, "", &st);
+	check_conf_dir(&p, cfg);
 	check_secret(&p, &st, config_given(&p, "tic", "password") && cfg->tic.password[0]);
 	if (p.nerr)
 		return -1;

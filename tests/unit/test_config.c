@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -473,6 +474,82 @@ static void test_all_errors_in_one_run(void **state)
 	assert_string_equal(te.conf.name, "many_errors");
 	assert_int_equal(te.conf.table, 200);
 	config_diag_free(&diag);
+}
+
+/* Issue 20: as sshd's StrictModes, files and conf_dir must be aiccud's own and only its own to
+ * write. */
+static const char plain_tunnel[] = "[tunnel]\ninterface = sixxs5\nid = T10005\ntic = no\n"
+                                   "table = 205\nrule_priority = 1005\n[params]\n"
+                                   "type = 6in4-static\nipv6_local = 2001:db8:5::2\n"
+                                   "ipv6_pop = 2001:db8:5::1\nprefix_len = 64\n"
+                                   "ipv4_pop = 192.0.2.1\nipv4_local = 192.0.2.2\n";
+
+static void test_untrusted_tunnel_file(void **state)
+{
+	struct tunnel_entry te;
+	struct config_diag diag = {0};
+	const char *path = in_tmp("plain.conf");
+	char want[256];
+
+	(void)state;
+	put_file(path, plain_tunnel, 0644);
+	assert_int_equal(config_load_tunnel(path, &te, &diag), 0);
+	expect_diag_v(&diag, path, NULL, 0);
+	for (mode_t m = 0664; m; m = m == 0664 ? 0646 : 0) {
+		assert_int_equal(chmod(path, m), 0);
+		assert_int_equal(config_load_tunnel(path, &te, &diag), -1);
+		snprintf(want, sizeof(want),
+		         "@F@: is writable by group/others (mode %04o); chmod go-w it",
+		         (unsigned)m);
+		expect_diag(&diag, path, want);
+		assert_false(te.valid);
+		config_diag_free(&diag);
+	}
+	assert_int_equal(chmod(path, 0644), 0);
+	if (geteuid() != 0) /* only root can give a file to another user */
+		return;
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(config_load_tunnel(path, &te, &diag), -1);
+	snprintf(want, sizeof(want),
+	         "@F@: is owned by uid 65534 (%s), not by uid 0 (root) that aiccud runs as; "
+	         "refused, as another user could change what aiccud does as root",
+	         getpwuid(65534) ? getpwuid(65534)->pw_name : "no such user");
+	expect_diag(&diag, path, want);
+	config_diag_free(&diag);
+}
+
+static void test_untrusted_main_and_conf_dir(void **state)
+{
+	struct config cfg;
+	struct config_diag diag = {0};
+	const char *main_path;
+	char main_file[PATH_MAX], want[PATH_MAX + 128];
+
+	(void)state;
+	make_dir("conf.d");
+	put_file(in_tmp("conf.d/plain.conf"), plain_tunnel, 0644);
+	main_path = in_tmp("aiccud.conf");
+	snprintf(main_file, sizeof(main_file), "%s", main_path);
+	put_file(main_file, "[daemon]\nconf_dir = conf.d\n", 0644);
+	assert_int_equal(config_load(&cfg, main_file, &diag), 0);
+	assert_int_equal(cfg.ntunnels, 1);
+	config_free(&cfg);
+	/* a conf_dir anyone may write: anyone chooses the tunnels */
+	assert_int_equal(chmod(in_tmp("conf.d"), 0777), 0);
+	assert_int_equal(config_load(&cfg, main_file, &diag), -1);
+	snprintf(want, sizeof(want),
+	         "@F@:2: conf_dir %s/conf.d is writable by group/others (mode 0777); chmod go-w it",
+	         tmp);
+	expect_diag(&diag, main_file, want);
+	config_diag_free(&diag);
+	config_free(&cfg);
+	assert_int_equal(chmod(in_tmp("conf.d"), 0755), 0);
+	assert_int_equal(chmod(main_file, 0620), 0);
+	assert_int_equal(config_load(&cfg, main_file, &diag), -1);
+	expect_diag(&diag, main_file,
+	            "@F@: is writable by group/others (mode 0620); chmod go-w it");
+	config_diag_free(&diag);
+	config_free(&cfg);
 }
 
 static void test_tunnel_password_readable(void **state)
@@ -1261,6 +1338,8 @@ int main(void)
 	    T(test_heartbeat_ipv4),
 	    T(test_all_errors_in_one_run),
 	    T(test_tunnel_password_readable),
+	    T(test_untrusted_tunnel_file),
+	    T(test_untrusted_main_and_conf_dir),
 	    T(test_unreadable_tunnel_file),
 	    T(test_syntax_variants),
 	    T(test_value_boundaries),
