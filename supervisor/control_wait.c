@@ -16,7 +16,7 @@
 /* A refresh's own progress (its fetch while the tunnel runs on). */
 static void send_refresh(struct client *cl, const struct tunnel_rt *t)
 {
-	char text[512];
+	char text[sizeof(t->refresh_msg) + IFNAMSIZ + 2];
 
 	snprintf(text, sizeof(text), "%s: %s", t->entry.conf.name, t->refresh_msg);
 	control_send(cl,

@@ -317,11 +317,20 @@ static enum tic_action do_read(struct fetch *f)
 	const char *line;
 
 	for (;;) {
-		int r = tic_lines_pop(&f->lines, &line);
+		int r;
 		ssize_t n;
 
+		/* Inside one tunnel's show answer a line too long costs only that tunnel. */
+		f->lines.skip_long = f->sess.state == TIC_S_SHOW_BODY;
+		r = tic_lines_pop(&f->lines, &line);
 		if (r == 1)
 			return tic_session_feed(&f->sess, line, wall_now(f));
+		if (r == -EMSGSIZE && f->lines.skip_long) {
+			a = tic_session_line_too_long(&f->sess);
+			if (a != TIC_ACT_READ)
+				return a;
+			continue;
+		}
 		if (r == -EMSGSIZE)
 			return tic_session_fail(&f->sess, r,
 			                        "%s: a reply line longer than %d bytes",

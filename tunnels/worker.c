@@ -947,8 +947,9 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 		if (err != 0 && err != -ESTALE)
 			worker_fail(w, "%s: %s even right after a TIC fetch", tc->id, why);
 	} else if (err < 0) {
-		worker_fail(w, "cannot use the cached parameters of %s in %s: %s", tc->id,
-		            ic->state_dir, strerror(-err));
+		worker_fail(
+		    w, "cannot use the cached parameters of %s: cache file %s/" CACHE_DIR "/%s: %s",
+		    tc->id, ic->state_dir, tc->id, msg[0] ? msg : strerror(-err));
 	}
 	if (!tt.admin_enabled || !tt.user_enabled)
 		worker_fail(w, "the broker has %s disabled (AdminState '%s', UserState '%s')",
@@ -1011,7 +1012,8 @@ static void privileges_drop(struct worker *w)
  */
 #define PARAMS_CHECK_WAIT_MS 10000
 
-static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
+static void params_check_host(struct worker *w, const struct tunnel_conf *tc,
+                              const struct ipc_conf *ic)
 {
 	struct ipc_up q = {0};
 	struct ipc_verdict v = {0};
@@ -1038,9 +1040,16 @@ static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
 			            tc->name, type < 0 ? strerror(-type) : "another message");
 		worker_fail(w, "%s", v.reason);
 	}
+	/* Say where the values were read: a fetch just now, or the cache file from before. */
+	if (v.err < 0 && tc->tic && ic->fresh_fetch)
+		worker_fail(w,
+		            "refused the parameters of %s from TIC server %s (cache file "
+		            "%s/" CACHE_DIR "/%s): %s",
+		            tc->id, tc->account.server, ic->state_dir, tc->id, v.reason);
 	if (v.err < 0 && tc->tic)
-		worker_fail(w, "refused the parameters of %s from TIC server %s: %s", tc->id,
-		            tc->account.server, v.reason);
+		worker_fail(
+		    w, "refused the parameters of %s from the cache file %s/" CACHE_DIR "/%s: %s",
+		    tc->id, ic->state_dir, tc->id, v.reason);
 	if (v.err < 0)
 		worker_fail(w, "refused the parameters of %s: %s", tc->file, v.reason);
 }
@@ -1071,7 +1080,7 @@ void worker_main(const char *name, int ipc_fd)
 		fatalx("parent sent tunnel %s to the worker of %s", tc->name, name);
 	if (tc->tic)
 		params_from_cache(&w, tc, &ic);
-	params_check_host(&w, tc);
+	params_check_host(&w, tc, &ic);
 	link_configure(&w);
 	datapath_start(&w);
 	privileges_drop(&w);

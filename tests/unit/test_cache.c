@@ -179,10 +179,15 @@ static void test_refuse_readable(void **state)
 	struct fixture *f = *state;
 	struct tic_tunnel back;
 	time_t fetched;
+	char why[TIC_ERR_MAX];
 
 	assert_int_equal(cache_write(f->dir, &f->t, 100), 0);
 	assert_int_equal(chmod(f->path, 0644), 0);
 	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EPERM);
+	/* issue 20: say what is wrong, not "Operation not permitted" */
+	assert_int_equal(cache_read_why(f->dir, "T4242", &back, &fetched, why, sizeof(why)),
+	                 -EPERM);
+	assert_non_null(strstr(why, "readable by group/others (mode 0644)"));
 	assert_int_equal(chmod(f->path, 0640), 0);
 	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EPERM);
 	assert_int_equal(chmod(f->path, 0400), 0);

@@ -174,6 +174,25 @@ static void test_lines_limits(void **state)
 	push_all(&l, "\n200 ok\n", 8);
 	assert_int_equal(tic_lines_pop(&l, &line), -EMSGSIZE);
 
+	/* skip_long (issue 20): the long line is dropped, the next one comes out */
+	tic_lines_init(&l);
+	l.skip_long = true;
+	push_all(&l, big, TIC_LINE_MAX + 2); /* complete, LF included */
+	push_all(&l, "200 ok\n", 7);
+	assert_int_equal(tic_lines_pop(&l, &line), -EMSGSIZE);
+	assert_int_equal(tic_lines_pop(&l, &line), 1);
+	assert_string_equal(line, "200 ok");
+	tic_lines_init(&l);
+	l.skip_long = true;
+	push_all(&l, big, TIC_LINE_MAX + 1); /* no LF yet */
+	push_all(&l, "xx", 2);
+	assert_int_equal(tic_lines_pop(&l, &line), -EMSGSIZE);
+	push_all(&l, "more of it", 10);
+	assert_int_equal(tic_lines_pop(&l, &line), 0);
+	push_all(&l, "end\r\n201 next\r\n", 17);
+	assert_int_equal(tic_lines_pop(&l, &line), 1);
+	assert_string_equal(line, "201 next");
+
 	/* a NUL inside a line */
 	tic_lines_init(&l);
 	push_all(&l, "200 a\0b\n", 8);
@@ -1355,6 +1374,50 @@ static void test_io_oversized_line(void **state)
 	                  "welcome: a reply line longer than 1024 bytes");
 }
 
+/* Issue 20: one tunnel's over-long line costs that tunnel, not the session. */
+static void test_io_long_line_one_tunnel(void **state)
+{
+	static char t1[TIC_LINE_MAX * 3 + 256];
+	const struct fake_step script[] = {
+	    LOGIN_PLAIN,
+	    {F_SEND, "200 logged in\r\n"},
+	    {F_EXPECT, "tunnel list"},
+	    {F_SEND, "201 Listing\r\nT1 2001:db8:1::2 heartbeat nlams01\r\n"
+	             "T2 2001:db8:2::2 heartbeat nlams01\r\n202 done\r\n"},
+	    {F_EXPECT, "tunnel show T1"},
+	    {F_SEND, t1},
+	    {F_EXPECT, "tunnel show T2"},
+	    {F_SEND, "201 Showing\r\nTunnelId: T2\r\nType: 6in4-static\r\n"
+	             "IPv6 Endpoint: 2001:db8:2::2\r\nIPv6 POP: 2001:db8:2::1\r\n"
+	             "IPv6 PrefixLength: 64\r\nIPv4 Endpoint: 192.0.2.2\r\n"
+	             "IPv4 POP: 198.51.100.1\r\nUserState: enabled\r\nAdminState: enabled\r\n"
+	             "202 Done\r\n"},
+	    {F_EXPECT, "QUIT"},
+	    {F_END, NULL},
+	};
+	const char *ids[] = {"T1", "T2"};
+	struct tic_tunnel out[2];
+	struct tic_account acct;
+	struct fake f;
+	char err[TIC_ERR_MAX * 2];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(t1, sizeof(t1), "201 Showing\r\nTunnelId: T1\r\nTunnel Name: ");
+	memset(t1 + n, 'x', TIC_LINE_MAX * 3);
+	snprintf(t1 + n + TIC_LINE_MAX * 3, sizeof(t1) - n - TIC_LINE_MAX * 3,
+	         "\r\nType: ayiya\r\n202 Done\r\n");
+	fake_start(&f, script);
+	account(&acct, &f, false);
+	if (tic_fetch(&acct, ids, 2, NULL, out, err, sizeof(err)) != 0)
+		fail_msg("the session failed: %s", err);
+	assert_int_equal(fake_stop(&f, false), 0);
+	assert_int_equal(out[0].fetch_err, -EMSGSIZE);
+	assert_contains(out[0].fetch_msg, "tunnel show T1: a line longer than 1024 bytes");
+	assert_int_equal(out[1].fetch_err, 0);
+	assert_int_equal(out[1].params.type, TUNNEL_6IN4_STATIC);
+}
+
 static void test_io_refused_welcome(void **state)
 {
 	const struct fake_step refuse[] = {
@@ -1773,6 +1836,7 @@ int main(void)
 	const struct CMUnitTest tls_tests[] = {
 	    cmocka_unit_test_setup(test_tls13_with_tickets, io_setup),
 	    cmocka_unit_test_setup(test_tls12, io_setup),
+	    cmocka_unit_test_setup(test_io_long_line_one_tunnel, io_setup),
 	    cmocka_unit_test_setup(test_tls_old_server_refused, io_setup),
 	    cmocka_unit_test_setup(test_tls_old_server_allowed, io_setup),
 	    cmocka_unit_test_setup(test_tls_wrong_name, io_setup),
