@@ -23,6 +23,14 @@
 #include "ipc.h"
 #include "privdrop.h"
 
+#ifdef AICCUD_SANITIZE
+#include <sanitizer/common_interface_defs.h>
+
+/* Where ACT_SAN_REPORT's child writes its report (a directory of its own). */
+static char san_dir[] = "/tmp/privdrop-live-log.XXXXXX";
+static char san_path[sizeof(san_dir) + 8];
+#endif
+
 static int failures;
 static bool fs_confined; /* the kernel has Landlock: priv_drop confines the file system */
 static uid_t nobody_uid;
@@ -60,6 +68,7 @@ enum act {
 	ACT_RENAME_OUT,  /* renameat of a cache file to an absolute path */
 	ACT_UDP_BIND,    /* bind a fresh UDP socket */
 	ACT_SOCKOPT_OK,  /* TCP_NODELAY on a TCP socket: what the fetcher does */
+	ACT_SAN_REPORT,  /* sanitizer builds: a report to log_path after the drop */
 };
 
 static int raw4 = -1, raw6 = -1; /* opened as root before the fork */
@@ -135,6 +144,11 @@ static void act(enum act a, int dir)
 			fd = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
 		break;
 	}
+	case ACT_SAN_REPORT:
+#ifdef AICCUD_SANITIZE
+		__sanitizer_report_error_summary("privdrop-live: a report after the drop");
+#endif
+		break;
 	case ACT_MMAP_EXEC:
 		fd = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
 		             MAP_FAILED
@@ -212,6 +226,16 @@ static int run(enum priv_role role, bool trap, enum act a, int *reported)
 
 		/* A child that hangs instead of dying is a failure too (SIGALRM). */
 		alarm(20);
+#ifdef AICCUD_SANITIZE
+		if (a == ACT_SAN_REPORT) {
+			char opts[sizeof(san_path) + 32];
+
+			/* as ASAN_OPTIONS=log_path=... would at start-up */
+			snprintf(opts, sizeof(opts), "log_path=%s", san_path);
+			setenv("UBSAN_OPTIONS", opts, 1);
+			__sanitizer_set_report_path(san_path);
+		}
+#endif
 		if (priv_drop(&sb, err, sizeof(err)) < 0) {
 			fprintf(stderr, "priv_drop: %s\n", err);
 			_exit(3);
@@ -296,6 +320,35 @@ static void escapes(enum priv_role role, const char *who)
 	unlink(dotdot);
 }
 
+#ifdef AICCUD_SANITIZE
+/* Issue 20: with log_path set, a child's sanitizer report survives its filter. */
+static void sanitizer_report(void)
+{
+	enum priv_role roles[] = {PRIV_WORKER, PRIV_FETCHER};
+
+	if (!mkdtemp(san_dir) || chown(san_dir, nobody_uid, nobody_gid) < 0) {
+		CHECK(0, "sanitizer log directory: %s", strerror(errno));
+		return;
+	}
+	snprintf(san_path, sizeof(san_path), "%s/san", san_dir);
+	for (int i = 0; i < 2; i++) {
+		char cmd[sizeof(san_dir) + 64];
+		int rep, st = run(roles[i], false, ACT_SAN_REPORT, &rep);
+
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "%s: a sanitizer report after the drop: status 0x%x",
+		      i ? "fetcher" : "worker", st);
+		snprintf(cmd, sizeof(cmd), "grep -qs 'privdrop-live: a report' %s/san.*", san_dir);
+		CHECK(system(cmd) == 0, "%s: the report is not in %s/san.PID",
+		      i ? "fetcher" : "worker", san_dir);
+		snprintf(cmd, sizeof(cmd), "rm -f %s/san.*", san_dir);
+		if (system(cmd) != 0)
+			CHECK(0, "cannot clean %s", san_dir);
+	}
+	rmdir(san_dir);
+}
+#endif
+
 static void expect(enum priv_role role, enum act a, bool allowed, const char *what)
 {
 	int rep, st = run(role, false, a, &rep);
@@ -351,6 +404,9 @@ int main(void)
 	expect(PRIV_FETCHER, ACT_SOCKOPT_OK, true, "fetcher: TCP_NODELAY");
 	escapes(PRIV_WORKER, "worker");
 	escapes(PRIV_FETCHER, "fetcher");
+#ifdef AICCUD_SANITIZE
+	sanitizer_report();
+#endif
 	expect(PRIV_FETCHER, ACT_OPEN_WRITE, false, "fetcher: create elsewhere");
 	expect(PRIV_FETCHER, ACT_EXECVE, false, "fetcher: execve");
 	expect(PRIV_FETCHER, ACT_PACKET, false, "fetcher: AF_PACKET socket");

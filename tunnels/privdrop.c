@@ -450,6 +450,21 @@ static int seccomp_install(const struct priv_sandbox *sb, char *err, size_t errl
 		             sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]));
 	if (!r && sb->role != PRIV_FETCHER)
 		r = allow_read_only_open(ctx);
+	/*
+	 * A report to log_path: the runtime creates its file when the report
+	 * starts (O_WRONLY | O_CREAT | O_TRUNC); Landlock keeps that to the
+	 * log's directory (landlock_sanitizer).  Without this the filter
+	 * killed the child in the middle of its own report.
+	 */
+	if (!r)
+		r = ALLOW1(ctx, openat,
+		           SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+		                   O_WRONLY | O_CREAT | O_TRUNC));
+	/* gcc's runtime uses the old open(2) for it */
+	if (!r)
+		r = ALLOW1(ctx, open,
+		           SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+		                   O_WRONLY | O_CREAT | O_TRUNC));
 #endif
 	if (!r)
 		r = sb->role == PRIV_FETCHER ? fetcher_rules(ctx, sb) : worker_rules(ctx, sb);
