@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include "daemon.h"
 #include "ipc.h"
+#include "log.h"
 
 /*
  * In the fresh child: it dies with the parent (SIGKILL; checked against
@@ -52,7 +54,8 @@ child_exec(const struct daemon *d, pid_t parent, const char *exe, int fd, const 
 	base = strrchr(exe, '/');
 	argv[argc++] = (char *)(base ? base + 1 : exe); /* aiccud, aiccud-tic */
 	argv[argc++] = d->foreground ? "-d" : "-s";
-	if (d->verbosity > 0)
+	/* The level of now (aiccuctl log-level may have changed it since the start). */
+	if (log_level_get() >= LOG_DEBUG)
 		argv[argc++] = "-v";
 	argv[argc++] = (char *)mode;
 	if (name)

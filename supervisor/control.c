@@ -46,6 +46,7 @@ static void client_free(struct client *cl)
 	ev_io_stop(c->d->loop, &cl->wio);
 	ev_timer_stop(c->d->loop, &cl->idle);
 	ev_timer_stop(c->d->loop, &cl->tick);
+	ev_timer_stop(c->d->loop, &cl->deadline);
 	close(cl->fd);
 	free(cl->out);
 	free(cl->w);
@@ -90,6 +91,7 @@ void control_send(struct client *cl, json_t *line, bool final)
 	if (final) {
 		cl->finished = true;
 		ev_timer_stop(c->d->loop, &cl->tick);
+		ev_timer_stop(c->d->loop, &cl->deadline);
 		/* A reader that stalls on the final line is dropped after the idle time. */
 		ev_timer_again(c->d->loop, &cl->idle);
 	}
@@ -137,6 +139,9 @@ static const struct command commands[] = {
     {"stop", true, 1, 2, control_cmd_change, "stop [--no-wait] TUNNEL|--all"},
     {"restart", true, 1, 2, control_cmd_change, "restart [--no-wait] TUNNEL|--all"},
     {"refresh", true, 1, 2, control_cmd_change, "refresh [--no-wait] TUNNEL|--all"},
+    {"wait", false, 0, CONTROL_ARGS_MAX - 1, control_cmd_wait,
+     "wait [--timeout S] [TUNNEL...|--all]"},
+    {"log-level", true, 0, 1, control_cmd_log_level, "log-level [debug|info|warning|error]"},
 };
 
 static json_t *dispatch(struct client *cl, int argc, char **argv)
@@ -168,7 +173,8 @@ static json_t *dispatch(struct client *cl, int argc, char **argv)
 	}
 	return control_error("usage",
 	                     "unknown command '%s' (commands: version, status, limiter, "
-	                     "check-config, reload, start, stop, restart)",
+	                     "check-config, reload, start, stop, restart, refresh, wait, "
+	                     "log-level)",
 	                     argv[0]);
 }
 
@@ -414,18 +420,49 @@ static void on_accept(EV_P_ ev_io *io, int revents)
 	cl->idle.repeat = c->nclients > CONTROL_MAX_CONNS / 2 ? CONTROL_IDLE_BUSY : CONTROL_IDLE;
 	ev_init(&cl->tick, control_wait_tick);
 	cl->tick.repeat = CONTROL_TICK;
-	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl;
+	ev_init(&cl->deadline, control_wait_deadline);
+	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl->deadline.data = cl;
 	ev_io_start(EV_A_ & cl->rio);
 	ev_timer_again(EV_A_ & cl->idle);
 }
 
 /* ---- socket set-up ---- */
 
+/*
+ * The lock file is removed at stop (control_close, still holding the
+ * lock): an instance that opened it just before then locks a file that
+ * is no longer there, so a lock counts only while the path still names
+ * the locked file; otherwise take the new one.
+ */
+static int take_lock_once(struct control *c, const char *lock, char *msg, size_t msglen);
+
+static bool lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 static int take_lock(struct control *c, char *msg, size_t msglen)
 {
 	char lock[sizeof(c->path) + 8];
 
 	snprintf(lock, sizeof(lock), "%s.lock", c->path);
+	for (int tries = 0; tries < 5; tries++) {
+		int err = take_lock_once(c, lock, msg, msglen);
+
+		if (err || lock_is_current(c->lock_fd, lock))
+			return err;
+		close(c->lock_fd);
+		c->lock_fd = -1;
+	}
+	snprintf(msg, msglen, "%s: keeps being replaced", lock);
+	return -EAGAIN;
+}
+
+static int take_lock_once(struct control *c, const char *lock, char *msg, size_t msglen)
+{
 	c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (c->lock_fd < 0) {
 		int err = errno;
@@ -576,7 +613,14 @@ void control_close(struct control *c)
 		close(c->fd);
 		unlink(c->path);
 	}
-	if (c->lock_fd >= 0)
+	if (c->lock_fd >= 0) {
+		char lock[sizeof(c->path) + 8];
+
+		/* Ours while we hold it: removed before it is let go (take_lock). */
+		snprintf(lock, sizeof(lock), "%s.lock", c->path);
+		if (c->fd >= 0 && lock_is_current(c->lock_fd, lock))
+			unlink(lock);
 		close(c->lock_fd);
+	}
 	free(c);
 }

@@ -56,6 +56,19 @@
 #define LIMITER_STATE_MAX      512         /* a serialized state is always shorter */
 #define LIMITER_BOOT_ID_PATH   "/proc/sys/kernel/random/boot_id"
 
+/*
+ * Where the boot id file cannot be read, the boot's start on the wall
+ * clock stands in for it: "clock-<CLOCK_REALTIME - CLOCK_BOOTTIME, s>".
+ * Two such ids within the slack count as one boot (the wall clock is
+ * slewed by NTP while the boot clock is not; a step beyond the slack
+ * only makes a new boot of it, which is the strict side).  Taking two
+ * boots for one is never less strict either: the boot clock of the later
+ * boot is behind the real time since the earlier boot's stamp, so the
+ * bucket refills by less than the time that really passed.
+ */
+#define LIMITER_CLOCK_ID         "clock-"
+#define LIMITER_CLOCK_ID_SLACK_S 600
+
 /* limiter_parse / limiter_load results besides 0 and -errno. */
 #define LIMITER_STATE_NEW_BOOT   1 /* saved in another boot (or unknown boot id) */
 #define LIMITER_STATE_NEW_PARAMS 2 /* saved with another burst/refill (any boot) */
@@ -170,6 +183,11 @@ int limiter_parse(struct limiter *l, const char *buf, size_t len, const struct l
 
 /* A boot id as the limiter stores it: 1..36 of [0-9A-Za-z-]. */
 bool limiter_boot_id_ok(const char *s, size_t n);
+/* Whether two boot ids name one boot: equal, or clock ids within the slack. */
+bool limiter_same_boot(const char *a, const char *b);
+/* The clock id (LIMITER_CLOCK_ID) for these clocks into out; "" when the wall clock is before 1970.
+ */
+void limiter_clock_boot_id(int64_t boot_ms, int64_t wall_ms, char *out, size_t len);
 
 /* ---- I/O helpers (limiter_io.c) ---- */
 
@@ -188,8 +206,8 @@ int limiter_boot_id_read(const char *path, char *out, size_t len);
 
 /*
  * CLOCK_BOOTTIME, CLOCK_REALTIME and the boot id.  -errno when the boot id
- * cannot be read (boot_id is then "", which the limiter treats as "another
- * boot" when loading state: conservative); the clocks are set anyway.
+ * cannot be read (hidden, e.g. by systemd's ProcSubset=pid): boot_id is
+ * then the clock id (limiter_clock_boot_id); the clocks are set anyway.
  */
 int limiter_now_read(struct limiter_now *now);
 

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 	log_init("aiccud", false, d.verbosity);
 	if (config_load(&d.cfg, file, &diag) < 0) {
 		report_config(&d.cfg, &diag, true);
-		log_warnx("%s: not usable; not starting", file);
+		log_errx("%s: not usable; not starting", file);
 		return 1;
 	}
 	rc = report_config(&d.cfg, &diag, check);

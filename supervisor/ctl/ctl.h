@@ -89,6 +89,8 @@ int cmd_reload(struct ctl *ctl, int argc, char **argv);
 int cmd_limiter(struct ctl *ctl, int argc, char **argv);
 int cmd_check_config(struct ctl *ctl, int argc, char **argv);
 int cmd_version(struct ctl *ctl, int argc, char **argv);
+int cmd_wait(struct ctl *ctl, int argc, char **argv);
+int cmd_log_level(struct ctl *ctl, int argc, char **argv);
 int cmd_import_aiccu(struct ctl *ctl, int argc, char **argv);
 
 /* Print the usage of one subcommand (or all with NULL) to stderr; returns EX_USAGE. */

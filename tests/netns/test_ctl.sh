@@ -258,8 +258,11 @@ mkdir "$TMP/conf.d/sixxs7.conf"
 ln -s "$TMP/nowhere.conf" "$TMP/conf.d/sixxs6.conf"
 head -c 70000 /dev/zero | tr '\0' '#' >"$TMP/conf.d/sixxs5.conf"
 chmod 600 "$TMP/conf.d/sixxs5.conf"
-ctl reload >/dev/null
-check_eq "reload with three unloadable files: exit 0" 0 $?
+out=$(ctl reload 2>&1)
+check_eq "reload with three unloadable files: exit 1 (the rest is applied)" 1 $?
+check "... naming the first file and why" has "$out" 'sixxs5.conf: cannot read: larger than 64 KiB'
+check "... and what was applied" has "$out" 'reloaded: 3 added'
+
 out=$(ctl status)
 echo "$out"
 check "status: a directory named *.conf is listed as failed" has "$out" '^sixxs7: failed: .*sixxs7.conf: cannot read: not a regular file'

@@ -324,6 +324,68 @@ static void test_reboot_empties_the_bucket(void **state)
 	assert_int_equal(limiter_tokens(&l, &n), 0);
 }
 
+/* Boot ids where the boot id file is hidden (ProcSubset=pid): the boot's start by the wall clock.
+ */
+static void test_clock_boot_ids(void **state)
+{
+	char id[LIMITER_BOOT_ID_LEN + 1];
+
+	(void)state;
+	limiter_clock_boot_id(SEC(10), WALL0 + SEC(10), id, sizeof(id));
+	assert_string_equal(id, "clock-1700000000");
+	assert_true(limiter_boot_id_ok(id, strlen(id)));
+	limiter_clock_boot_id(SEC(10), SEC(5), id, sizeof(id)); /* wall clock before 1970 */
+	assert_string_equal(id, "");
+	assert_true(limiter_same_boot(BOOT_A, BOOT_A));
+	assert_false(limiter_same_boot(BOOT_A, BOOT_B));
+	assert_true(limiter_same_boot("clock-1700000000", "clock-1700000000"));
+	assert_true(limiter_same_boot("clock-1700000000", "clock-1700000600"));
+	assert_true(limiter_same_boot("clock-1700000600", "clock-1700000000"));
+	assert_false(limiter_same_boot("clock-1700000000", "clock-1700000601"));
+	assert_false(limiter_same_boot("clock-1700000601", "clock-1700000000"));
+	/* A real boot id and a clock id are never one boot; nor are malformed ones. */
+	assert_false(limiter_same_boot(BOOT_A, "clock-1700000000"));
+	assert_false(limiter_same_boot("clock-01700000000", "clock-1700000000"));
+	assert_false(limiter_same_boot("clock-", "clock-1"));
+	assert_false(limiter_same_boot("clock-x", "clock-1"));
+	assert_false(limiter_same_boot("", "clock-1"));
+}
+
+/*
+ * A restart of the unit with the boot id hidden keeps the bucket (the
+ * clock ids agree), with the wall clock slewed a little meanwhile; a
+ * clock id far off is another boot.
+ */
+static void test_clock_id_keeps_the_bucket_across_restarts(void **state)
+{
+	struct limiter l;
+	struct limiter_now n;
+	char buf[LIMITER_STATE_MAX], id[LIMITER_BOOT_ID_LEN + 1];
+
+	(void)state;
+	limiter_clock_boot_id(SEC(10), WALL0 + SEC(10), id, sizeof(id));
+	n = at(SEC(10), WALL0 + SEC(10), id);
+	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
+	limiter_clock_boot_id(SEC(5000), WALL0 + SEC(5000), id, sizeof(id));
+	n = at(SEC(5000), WALL0 + SEC(5000), id);
+	assert_int_equal(limiter_tokens(&l, &n), 2);
+	assert_true(limiter_take(&l, &n, NULL));
+	assert_true(limiter_serialize(&l, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nboot_id clock-1700000000\n"));
+	/* Restarted 20 s later; the wall clock was slewed by 3 s meanwhile. */
+	limiter_clock_boot_id(SEC(5020), WALL0 + SEC(5023), id, sizeof(id));
+	assert_string_equal(id, "clock-1700000003");
+	n = at(SEC(5020), WALL0 + SEC(5023), id);
+	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
+	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), 0);
+	assert_int_equal(limiter_tokens(&l, &n), 1); /* the token left, nothing more */
+	/* The same state read with a clock id an hour off: another boot, empty. */
+	limiter_clock_boot_id(SEC(5020), WALL0 + SEC(5020 + 3600), id, sizeof(id));
+	n = at(SEC(5020), WALL0 + SEC(5020 + 3600), id);
+	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
+	assert_int_equal(limiter_tokens(&l, &n), 0);
+}
+
 static void test_reboot_keeps_penalty_by_wall_clock(void **state)
 {
 	struct limiter l;
@@ -1286,6 +1348,8 @@ int main(void)
 	    cmocka_unit_test(test_penalty),
 	    cmocka_unit_test(test_wall_clock_jumps_mint_nothing),
 	    cmocka_unit_test(test_reboot_empties_the_bucket),
+	    cmocka_unit_test(test_clock_boot_ids),
+	    cmocka_unit_test(test_clock_id_keeps_the_bucket_across_restarts),
 	    cmocka_unit_test(test_reboot_keeps_penalty_by_wall_clock),
 	    cmocka_unit_test(test_penalty_follows_wall_clock_changes),
 	    cmocka_unit_test(test_new_params_wait_a_whole_window),
