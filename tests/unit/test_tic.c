@@ -189,7 +189,7 @@ static void test_lines_limits(void **state)
 	assert_int_equal(tic_lines_pop(&l, &line), -EMSGSIZE);
 	push_all(&l, "more of it", 10);
 	assert_int_equal(tic_lines_pop(&l, &line), 0);
-	push_all(&l, "end\r\n201 next\r\n", 17);
+	push_all(&l, "end\r\n201 next\r\n", 15);
 	assert_int_equal(tic_lines_pop(&l, &line), 1);
 	assert_string_equal(line, "201 next");
 
