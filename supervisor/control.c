@@ -21,6 +21,7 @@
 #include <malloc.h>
 
 #include "control_req.h"
+#include "ctlcmd.h"
 #include "log.h"
 
 /* ---- output queue ---- */
@@ -121,61 +122,47 @@ static bool may_change(const struct client *cl)
 	return cl->privileged;
 }
 
-struct command {
-	const char *name;
-	bool mutating;
-	int min_args, max_args; /* words after the command */
-	json_t *(*run)(struct client *cl, int argc, char **argv);
-	const char *usage;
+/* The daemon's handler of each command of the table (ctlcmd.h) it serves. */
+static json_t *(*const handlers[CTLCMD_COUNT])(struct client *cl, int argc, char **argv) = {
+    [CTLCMD_STATUS] = control_cmd_status,       [CTLCMD_START] = control_cmd_change,
+    [CTLCMD_STOP] = control_cmd_change,         [CTLCMD_RESTART] = control_cmd_change,
+    [CTLCMD_REFRESH] = control_cmd_change,      [CTLCMD_RELOAD] = control_cmd_reload,
+    [CTLCMD_LIMITER] = control_cmd_limiter,     [CTLCMD_CHECK_CONFIG] = control_cmd_check_config,
+    [CTLCMD_VERSION] = control_cmd_version,     [CTLCMD_WAIT] = control_cmd_wait,
+    [CTLCMD_LOG_LEVEL] = control_cmd_log_level,
 };
 
-static const struct command commands[] = {
-    {"version", false, 0, 0, control_cmd_version, "version"},
-    {"status", false, 0, 1, control_cmd_status, "status [TUNNEL]"},
-    {"limiter", false, 0, 0, control_cmd_limiter, "limiter"},
-    {"check-config", false, 0, 0, control_cmd_check_config, "check-config"},
-    {"reload", true, 0, 0, control_cmd_reload, "reload"},
-    {"start", true, 1, 2, control_cmd_change, "start [--no-wait] TUNNEL|--all"},
-    {"stop", true, 1, 2, control_cmd_change, "stop [--no-wait] TUNNEL|--all"},
-    {"restart", true, 1, 2, control_cmd_change, "restart [--no-wait] TUNNEL|--all"},
-    {"refresh", true, 1, 2, control_cmd_change, "refresh [--no-wait] TUNNEL|--all"},
-    {"wait", false, 0, CONTROL_ARGS_MAX - 1, control_cmd_wait,
-     "wait [--timeout S] [TUNNEL...|--all]"},
-    {"log-level", true, 0, 1, control_cmd_log_level, "log-level [debug|info|warning|error]"},
-};
+json_t *control_unknown_command(const char *name)
+{
+	char names[256];
+
+	ctlcmd_names(CTLCMD_DAEMON, names, sizeof(names));
+	return control_error("usage", "unknown command '%s' (commands: %s)", name, names);
+}
 
 static json_t *dispatch(struct client *cl, int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct command *k = &commands[i];
+	const struct ctlcmd *k = ctlcmd_find(argv[0]);
 
-		if (strcmp(argv[0], k->name) != 0)
-			continue;
-		if (argc - 1 < k->min_args || argc - 1 > k->max_args)
-			return control_error("usage", "usage: %s", k->usage);
-		if (k->mutating && !may_change(cl)) {
-			log_warnx("control: refused '%s' from uid %d gid %d (pid %d): not root "
-			          "and not in control group%s%s",
-			          k->name, (int)cl->cred.uid, (int)cl->cred.gid, (int)cl->cred.pid,
-			          cl->ctl->have_group ? " " : "",
-			          cl->ctl->have_group ? cl->ctl->d->cfg.control_group
-			                              : " (none set)");
-			return control_error(
-			    "permission",
-			    "'%s' needs root or membership of the control group%s%s "
-			    "(control_group in %s)",
-			    k->name, cl->ctl->have_group ? " " : "",
-			    cl->ctl->have_group ? cl->ctl->d->cfg.control_group
-			                        : " (none is configured)",
-			    cl->ctl->d->cfg.file);
-		}
-		return k->run(cl, argc, argv);
+	if (!k || !(k->flags & CTLCMD_DAEMON) || !handlers[k->id])
+		return control_unknown_command(argv[0]);
+	if (argc - 1 < k->min_args || argc - 1 > k->max_args)
+		return control_error("usage", "usage: %s", k->usage);
+	if ((k->flags & CTLCMD_MUTATING) && !may_change(cl)) {
+		log_warnx("control: refused '%s' from uid %d gid %d (pid %d): not root "
+		          "and not in control group%s%s",
+		          k->name, (int)cl->cred.uid, (int)cl->cred.gid, (int)cl->cred.pid,
+		          cl->ctl->have_group ? " " : "",
+		          cl->ctl->have_group ? cl->ctl->d->cfg.control_group : " (none set)");
+		return control_error("permission",
+		                     "'%s' needs root or membership of the control group%s%s "
+		                     "(control_group in %s)",
+		                     k->name, cl->ctl->have_group ? " " : "",
+		                     cl->ctl->have_group ? cl->ctl->d->cfg.control_group
+		                                         : " (none is configured)",
+		                     cl->ctl->d->cfg.file);
 	}
-	return control_error("usage",
-	                     "unknown command '%s' (commands: version, status, limiter, "
-	                     "check-config, reload, start, stop, restart, refresh, wait, "
-	                     "log-level)",
-	                     argv[0]);
+	return handlers[k->id](cl, argc, argv);
 }
 
 static void client_request(struct client *cl)

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "ctlcmd.h"
 #include "daemon.h"
 #include "log.h"
 #include "waiter.h"
@@ -24,14 +25,14 @@
 #define CONTROL_LINE_MAX     512
 #define CONTROL_IDLE         10.0 /* seconds to send the request line */
 #define CONTROL_MAX_CONNS    64
-#define CONTROL_ROOT_RESERVE 8           /* of them only for root: its status always answers */
-#define CONTROL_PER_UID      16          /* most one non-root uid may hold */
-#define CONTROL_IDLE_BUSY    1.0         /* the idle time once more than half are taken */
-#define CONTROL_ARGS_MAX     36          /* wait --timeout S and 33 tunnel names */
-#define WAIT_DEFAULT_TIMEOUT 120.0       /* wait without --timeout */
-#define CONTROL_TICK         5.0         /* seconds between "still waiting" lines */
-#define CONTROL_PROGRESS_MAX (64 * 1024) /* queued progress beyond this is dropped */
-#define CONTROL_PEER_GROUPS  64          /* supplementary groups read without malloc */
+#define CONTROL_ROOT_RESERVE 8               /* of them only for root: its status always answers */
+#define CONTROL_PER_UID      16              /* most one non-root uid may hold */
+#define CONTROL_IDLE_BUSY    1.0             /* the idle time once more than half are taken */
+#define CONTROL_ARGS_MAX     CTLCMD_ARGS_MAX /* words in a request (ctlcmd.h) */
+#define WAIT_DEFAULT_TIMEOUT 120.0           /* wait without --timeout */
+#define CONTROL_TICK         5.0             /* seconds between "still waiting" lines */
+#define CONTROL_PROGRESS_MAX (64 * 1024)     /* queued progress beyond this is dropped */
+#define CONTROL_PEER_GROUPS  64              /* supplementary groups read without malloc */
 
 struct client {
 	struct control *ctl;
@@ -80,6 +81,8 @@ struct control {
 void control_send(struct client *cl, json_t *line, bool final);
 json_t *control_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 json_t *control_ok(void);
+/* The reply to a command name the daemon does not serve; lists those it does. */
+json_t *control_unknown_command(const char *name);
 
 /* control_json.c */
 json_t *control_daemon_json(const struct control *c);

@@ -169,16 +169,37 @@ static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *
 	}
 }
 
+/* The operation a command of the table (ctlcmd.h) names; -1 for any other name. */
+static int change_op_of(const char *name, enum change_op *op)
+{
+	const struct ctlcmd *k = ctlcmd_find(name);
+
+	switch (k ? k->id : CTLCMD_COUNT) {
+	case CTLCMD_START:
+		*op = OP_START;
+		return 0;
+	case CTLCMD_STOP:
+		*op = OP_STOP;
+		return 0;
+	case CTLCMD_RESTART:
+		*op = OP_RESTART;
+		return 0;
+	case CTLCMD_REFRESH:
+		*op = OP_REFRESH;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 {
 	struct daemon *d = cl->ctl->d;
 	const char *target = NULL;
 	bool wait = true, all = false;
 
-	cl->op = strcmp(argv[0], "start") == 0     ? OP_START
-	         : strcmp(argv[0], "stop") == 0    ? OP_STOP
-	         : strcmp(argv[0], "refresh") == 0 ? OP_REFRESH
-	                                           : OP_RESTART;
+	if (change_op_of(argv[0], &cl->op) < 0)
+		return control_unknown_command(argv[0]);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-wait") == 0)
 			wait = false;

@@ -222,20 +222,6 @@ static void quarantine(struct limiter *l, const struct limiter_now *now)
 	penalty_floor(l);
 }
 
-int limiter_reconfigure(struct limiter *l, uint32_t burst, uint32_t refill,
-                        const struct limiter_now *now)
-{
-	if (limiter_check_params(burst, refill, NULL, 0) < 0)
-		return -EINVAL;
-	if (burst == l->burst && refill == l->refill)
-		return 0;
-	sync_now(l, now);
-	l->burst = burst;
-	l->refill = refill;
-	quarantine(l, now);
-	return 1;
-}
-
 bool limiter_take(struct limiter *l, const struct limiter_now *now, double *wait_s)
 {
 	int64_t t = now->boot_ms, wait;
@@ -250,22 +236,6 @@ bool limiter_take(struct limiter *l, const struct limiter_now *now, double *wait
 	l->grants++;
 	l->last_grant_wall_ms = now->wall_ms;
 	return true;
-}
-
-double limiter_next(const struct limiter *l, const struct limiter_now *now)
-{
-	struct limiter c = *l;
-
-	sync_now(&c, now);
-	return (double)next_grant_ms(&c, now->boot_ms) / 1000.0;
-}
-
-unsigned limiter_tokens(const struct limiter *l, const struct limiter_now *now)
-{
-	struct limiter c = *l;
-
-	sync_now(&c, now);
-	return tokens_at(&c, now->boot_ms);
 }
 
 void limiter_penalize(struct limiter *l, const struct limiter_now *now, uint32_t seconds)
@@ -519,7 +489,7 @@ static bool parse_fields(struct cursor *c, struct saved *s)
 /* Values that a limiter of these params could never have written. */
 static bool saved_consistent(const struct saved *s)
 {
-	/* the emptiest a bucket gets: after new params (limiter_reconfigure) */
+	/* the emptiest a bucket gets: after new params (LIMITER_STATE_NEW_PARAMS) */
 	int64_t r = (int64_t)s->refill * 1000,
 	        limit = s->stamp + (int64_t)LIMITER_WINDOW_S * 1000 + (int64_t)s->burst * r;
 

@@ -119,26 +119,11 @@ int limiter_check_params(uint32_t burst, uint32_t refill, char *msg, size_t len)
 int limiter_init(struct limiter *l, uint32_t burst, uint32_t refill, const struct limiter_now *now);
 
 /*
- * Apply new burst/refill (config reload).  Unchanged: 0, nothing happens.
- * Changed: 1, and no grant before one whole 60 s window plus one refill
- * interval has passed, so no window mixes grants of the old and the new
- * params.  -EINVAL (l untouched) for bad params.
- */
-int limiter_reconfigure(struct limiter *l, uint32_t burst, uint32_t refill,
-                        const struct limiter_now *now);
-
-/*
  * Grant and consume a token: true.  Otherwise false and *wait_s (may be
  * NULL) says how long until the next grant is possible; on a grant *wait_s
  * is 0.  Persist (limiter_save) before using the grant.
  */
 bool limiter_take(struct limiter *l, const struct limiter_now *now, double *wait_s);
-
-/* Seconds until a grant is possible (0: now).  Does not change l. */
-double limiter_next(const struct limiter *l, const struct limiter_now *now);
-
-/* Tokens available now (0..burst).  Does not change l. */
-unsigned limiter_tokens(const struct limiter *l, const struct limiter_now *now);
 
 /*
  * Why the result of limiter_load (or limiter_parse) leaves the bucket
@@ -173,8 +158,10 @@ int limiter_serialize(const struct limiter *l, char *buf, size_t len);
  *                             (penalty, new-params wait) carried over by
  *                             the wall clock; save the state at once so a
  *                             crash does not rebase it again later;
- *   LIMITER_STATE_NEW_PARAMS  as after limiter_reconfigure: empty, and no
- *                             grant before 60 s + one refill interval;
+ *   LIMITER_STATE_NEW_PARAMS  the state was saved with other burst/refill:
+ *                             empty, and no grant before 60 s + one refill
+ *                             interval, so no window mixes grants of the
+ *                             old and the new params;
  *   -EBADMSG                  truncated, corrupt or inconsistent: empty
  *                             bucket starting now (as limiter_init).
  * Never a fuller bucket than the saved one.

@@ -236,6 +236,10 @@ int parent_run(struct daemon *d)
 	/* Ready: the control socket answers and every tunnel is on its way. */
 	notify_ready();
 	ev_run(d->loop, 0);
+	/* The operator should know when a setup script did not get to finish. */
+	if (d->hooks && hooks_pending(d->hooks))
+		log_warnx("exiting: %u setup script run(s) still running or queued are killed",
+		          hooks_pending(d->hooks));
 	hooks_free(d->hooks);
 	d->hooks = NULL;
 	heal_close(d);

@@ -51,7 +51,7 @@ if grep -q "^ExecStart=$BIN " "$TMP/aiccud.service" &&
 	grep -q "^ExecStart=$CTL " "$TMP/aiccud-wait-online.service" &&
 	(cd "$TMP" && systemd-analyze verify --man=no ./aiccud.service \
 		./aiccud-wait-online.service) >"$TMP/verify.log" 2>&1 &&
-	! grep -q . "$TMP/verify.log"; then
+	[ -f "$TMP/verify.log" ] && [ ! -s "$TMP/verify.log" ]; then
 	echo "ok   - systemd-analyze verify accepts the unit and aiccud-wait-online.service"
 else
 	cat "$TMP/verify.log"

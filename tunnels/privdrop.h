@@ -23,8 +23,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PRIV_USER_DEFAULT "aiccud"
-
 enum priv_role {
 	PRIV_WORKER = 1, /* data path, heartbeats, liveness probes, IPC */
 	PRIV_FETCHER,    /* one TLS client session and the tunnel cache writes */

@@ -62,7 +62,7 @@ both_up() { is_up sixxs0 && is_up sixxs1; }
 pid_of_daemon() { ctl version --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["pid"])'; }
 # Exited: no such process, or a zombie its new parent (pid 1) has not reaped.
 gone() { ! kill -0 "$1" 2>/dev/null || grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; }
-our_rules() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157'; }
+our_rules() { ip -N -n "$NS_CLI" -6 rule show | grep 'proto 157'; }
 
 lab_up || fail_now "lab set-up"
 lab_pop_start "$TMP" || fail_now "PoP simulator"
@@ -105,7 +105,7 @@ check_eq "stop sixxs0: 0" 0 $?
 check_eq "sixxs0 is stopped" stopped "$(state_of sixxs0)"
 check "sixxs1 is still up" is_up sixxs1
 init status sixxs0 >"$TMP/out" 2>&1
-check_eq "status sixxs0: 0" 0 $?
+check_eq "status sixxs0 (stopped): 3 (LSB: not running)" 3 $?
 check "status sixxs0 shows it stopped" grep -q '^state  *stopped' "$TMP/out"
 init start sixxs0 >"$TMP/out" 2>&1
 check_eq "start sixxs0: 0" 0 $?
@@ -160,6 +160,7 @@ cat "$TMP/out"
 check "the daemon is gone" gone "$NEWPID"
 check "the PID file is removed" test ! -e "$PIDFILE"
 check "the control socket's lock file is removed" test ! -e "$SOCK.lock"
+check "the client namespace is still there (the checks below can fail)" lab_ns_exists "$NS_CLI"
 check_eq "no aiccud rule left" "" "$(our_rules)"
 check "no sixxs link left" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
 init status >/dev/null 2>&1

@@ -48,10 +48,12 @@ grep '^STATUS=' "$TMP/notify.log" | tail -n 1 | sed 's/^/     /'
 
 # Journal format: a priority first, no time of day of aiccud's own.
 aiccud_lines() { grep -v -e '^ *$' -e 'Sanitizer' -e '^ *#' -e '^==' "$TMP/aiccud.log"; }
+# (awk fails on a missing log: no vacuous pass)
 check "every log line starts with a <N> priority" \
-	sh -c "! grep -v -e '^<[0-7]>' -e 'Sanitizer' -e '^==' -e '^ *\$' -e '^ *#' '$TMP/aiccud.log' | grep -q ."
-check "no line carries aiccud's own time of day" \
-	sh -c "! grep -Eq '^(<[0-7]>)?[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} ' '$TMP/aiccud.log'"
+	awk '!/^<[0-7]>/ && !/Sanitizer/ && !/^==/ && !/^ *$/ && !/^ *#/ { bad = 1 } END { exit bad }' \
+	"$TMP/aiccud.log"
+check_absent "no line carries aiccud's own time of day" \
+	'^(<[0-7]>)?[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} ' "$TMP/aiccud.log"
 check "the failed tunnel is logged as an error (<3>)" \
 	grep -Eq '^<3>aiccud: sixxs1: .* -> failed' "$TMP/aiccud.log"
 check "its file's problem as a warning (<4>)" grep -Eq '^<4>.*sixxs1\.conf:[0-9]+: ' "$TMP/aiccud.log"
@@ -66,8 +68,10 @@ rc=$?
 t1=$(lab_now_ms)
 check_eq "wait --all with sixxs1 failed: exit 1 after the timeout" 1 "$rc"
 check "... names sixxs1 and why it is not up" grep -q 'not up after 2 s: sixxs1 (failed: ' "$TMP/out"
-check "... not sixxs0" sh -c "! grep -q 'sixxs0 (' '$TMP/out'"
-check "... after about 2 s (1.9 to 5 s: $((t1 - t0)) ms)" test $((t1 - t0)) -ge 1900 -a $((t1 - t0)) -le 5000
+check_absent "... not sixxs0" 'sixxs0 \(' "$TMP/out"
+# The lower bound is the property (it waited the timeout); the upper one is
+# the test's clock on a shared 2-core machine, so with a wide margin.
+check "... after about 2 s (1.9 to 10 s: $((t1 - t0)) ms)" test $((t1 - t0)) -ge 1900 -a $((t1 - t0)) -le 10000
 sed 's/^/     /' "$TMP/out"
 ctl wait nosuch >/dev/null 2>&1
 check_eq "wait for an unknown tunnel: exit 4" 4 $?
@@ -119,13 +123,13 @@ lab_in "$NS_CLI" env NOTIFY_SOCKET="$TMP/notify.sock" timeout 20 \
 check_eq "without CAP_NET_ADMIN: exit 1 (not a timeout)" 1 $?
 check "... saying that the capability is missing" grep -q 'missing capability CAP_NET_ADMIN' \
 	"$TMP/nocap.log"
-check "... and not that it has more privilege than needed" \
-	sh -c "! grep -q 'more privilege than needed' '$TMP/nocap.log'"
+check_absent "... and not that it has more privilege than needed" \
+	'more privilege than needed' "$TMP/nocap.log"
 check_eq "... no READY=1 sent" "$ready_before" "$(grep -cx 'READY=1' "$TMP/notify.log")"
 check "... no tunnel link made" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
 sed 's/^/     /' "$TMP/nocap.log"
 
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log' '$TMP/nocap.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log" "$TMP/nocap.log"
 echo "--- aiccud log"
 cat "$TMP/aiccud.log"
 finish
