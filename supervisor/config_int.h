@@ -15,7 +15,7 @@
 
 #define SECRET_MASK "********"
 #define NKEYS(t)    (sizeof(t) / sizeof((t)[0]))
-#define MAX_KEYS    32
+#define MAX_KEYS    48
 #define MAX_SECT    4
 
 enum kind {
@@ -33,7 +33,8 @@ enum kind {
 	K_PREFIX_LEN,   /* uint8_t 0..128 */
 	K_IPV6,         /* struct in6_addr */
 	K_IPV4,         /* struct in_addr */
-	K_IPV4_LOCAL,   /* struct in_addr, "heartbeat" = 0.0.0.0 */
+	K_IPV4_LOCAL,   /* struct in_addr, "heartbeat" = 0.0.0.0; "auto": tunnel_conf.ipv4_auto */
+	K_URL,          /* https://host[:port]/path, no blanks */
 	K_TYPE,         /* enum tunnel_type */
 	K_DATAPATH,     /* enum tunnel_datapath */
 	K_LIVENESS,     /* enum tunnel_liveness */
@@ -61,7 +62,7 @@ extern const size_t config_main_nkeys;
 extern const char *const config_tunnel_sections[];
 extern const struct key config_tunnel_keys[];
 extern const size_t config_tunnel_nkeys;
-enum { TS_TUNNEL, TS_TIC, TS_PARAMS }; /* index in config_tunnel_sections */
+enum { TS_TUNNEL, TS_TIC, TS_PARAMS, TS_UPDATE }; /* index in config_tunnel_sections */
 
 /* ---- parse state of one file ---- */
 

@@ -34,6 +34,7 @@ static void print_value(FILE *out, const struct key *k, const void *obj)
 	case K_SERVER:
 	case K_ABSPATH:
 	case K_DIR:
+	case K_URL:
 		s = v;
 		break;
 	case K_BOOL:
@@ -51,6 +52,11 @@ static void print_value(FILE *out, const struct key *k, const void *obj)
 		s = inet_ntop(AF_INET6, v, a, sizeof(a));
 		break;
 	case K_IPV4_LOCAL:
+		/* Only the tunnel table has this kind: obj is a tunnel_conf. */
+		if (((const struct tunnel_conf *)obj)->ipv4_auto) {
+			s = "auto";
+			break;
+		}
 		if (((const struct in_addr *)v)->s_addr == 0) {
 			s = "heartbeat";
 			break;
@@ -111,6 +117,8 @@ static void print_tunnel(FILE *out, const struct tunnel_entry *te)
 	print_section(out, config_tunnel_keys, config_tunnel_nkeys, "tunnel", tc);
 	/* Only the part that is used: the account with tic, the parameters without. */
 	print_section(out, config_tunnel_keys, config_tunnel_nkeys, tc->tic ? "tic" : "params", tc);
+	if (tc->has_update)
+		print_section(out, config_tunnel_keys, config_tunnel_nkeys, "update", tc);
 }
 
 int config_print(const struct config *cfg, FILE *out)
