@@ -295,6 +295,45 @@ static void body_judge(struct dyndns_answer *a, const char *line)
 		        shown);
 }
 
+bool dyndns_answer_complete(const char *buf, size_t n)
+{
+	const char *p = buf, *end = buf + n, *body = NULL;
+	long clen = -1, len;
+	bool chunked = false;
+
+	if (line_next(&p, end) < 0)
+		return false;
+	for (;;) {
+		const char *start = p;
+
+		len = line_next(&p, end);
+		if (len < 0)
+			return false;
+		if (len == 0) {
+			body = p;
+			break;
+		}
+		if (header_is(start, len, "Transfer-Encoding", "chunked"))
+			chunked = true;
+		if ((size_t)len > 15 && strncasecmp(start, "Content-Length:", 15) == 0) {
+			char num[16];
+			size_t k =
+			    (size_t)len - 15 < sizeof(num) - 1 ? (size_t)len - 15 : sizeof(num) - 1;
+			char *stop;
+
+			memcpy(num, start + 15, k);
+			num[k] = '\0';
+			clen = strtol(num, &stop, 10);
+			if (stop == num)
+				clen = -1;
+		}
+	}
+	if (chunked)
+		return (end - body >= 5 && memcmp(body, "0\r\n\r\n", 5) == 0) ||
+		       memmem(body, (size_t)(end - body), "\r\n0\r\n\r\n", 7) != NULL;
+	return clen >= 0 && end - body >= clen;
+}
+
 void dyndns_answer_parse(const char *buf, size_t n, struct dyndns_answer *out)
 {
 	const char *p = buf, *end = buf + n;

@@ -53,6 +53,14 @@ int dyndns_request(char *buf, size_t len, const char *url, const struct tunnel_u
                    const struct in_addr *myip, const char *version);
 
 /*
+ * Whether buf holds a whole answer before the server closes: the headers
+ * ended and the body is as long as Content-Length says, or a chunked
+ * body's last chunk came.  Without either only the end of the connection
+ * ends it.
+ */
+bool dyndns_answer_complete(const char *buf, size_t n);
+
+/*
  * The answer (at most DYNDNS_ANSWER_MAX bytes, complete: the server closed
  * the connection): status line, headers, body (plain or chunked).  The
  * first word of the body decides.  Never fails: what is not a dyndns2
