@@ -57,6 +57,7 @@ struct upd {
 	char last_reason[256];
 	bool stopped;
 	char stop_fp[FP_HEX + 1]; /* the [update] section that was stopped */
+	time_t retry_at;          /* a back-off's end (a restart does not cut it short) */
 	/* run time */
 	struct in_addr current; /* the address to announce, as last seen */
 	bool no_source;         /* no IPv4 route toward the PoP */
@@ -154,10 +155,11 @@ static void state_save(struct upd *u)
 	addr_text(u->last_addr, last, sizeof(last));
 	n = snprintf(buf, sizeof(buf),
 	             "ok_addr %s\nok_at %lld\nok_word %s\nlast_at %lld\nlast_addr %s\n"
-	             "last_word %s\nlast_reason %s\nstopped %s\n",
+	             "last_word %s\nlast_reason %s\nstopped %s\nretry_at %lld\n",
 	             ok, (long long)u->ok_at, u->ok_word[0] ? u->ok_word : "-",
 	             (long long)u->last_at, last, u->last_word[0] ? u->last_word : "-",
-	             u->last_reason[0] ? u->last_reason : "-", u->stopped ? u->stop_fp : "-");
+	             u->last_reason[0] ? u->last_reason : "-", u->stopped ? u->stop_fp : "-",
+	             (long long)u->retry_at);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return;
 	state_path(u, path, sizeof(path));
@@ -181,6 +183,8 @@ static void state_field(struct upd *u, const char *key, const char *v, size_t vl
 		u->ok_at = (time_t)strtoll(text, NULL, 10);
 	else if (strcmp(key, "last_at") == 0)
 		u->last_at = (time_t)strtoll(text, NULL, 10);
+	else if (strcmp(key, "retry_at") == 0)
+		u->retry_at = (time_t)strtoll(text, NULL, 10);
 	else if (strcmp(key, "ok_word") == 0)
 		snprintf(u->ok_word, sizeof(u->ok_word), "%.*s", WORD_SHOWN - 1, text);
 	else if (strcmp(key, "last_word") == 0)
@@ -329,6 +333,7 @@ static void outcome(struct upd *u, const struct tunnel_conf *tc)
 		u->ok_at = u->last_at;
 		snprintf(u->ok_word, sizeof(u->ok_word), "%s", r->word);
 		u->retries = 0;
+		u->retry_at = 0;
 		log_info("%s: update: the broker has %s (%s)", u->name, a, r->word);
 		break;
 	case DYNDNS_STOP:
@@ -344,16 +349,22 @@ static void outcome(struct upd *u, const struct tunnel_conf *tc)
 		log_warnx("%s: update for %s failed: %s; again in %.0f s", u->name, a, r->reason,
 		          backoff_s(u->retries));
 		retry_in(u, backoff_s(u->retries));
+		u->retry_at = u->last_at + (time_t)backoff_s(u->retries);
 		break;
 	}
 	state_save(u);
 }
+
+static void on_msg(EV_P_ ev_io *io, int revents);
 
 static void child_done(struct upd *u, int status)
 {
 	struct daemon *d = u->all->d;
 	const struct tunnel_conf *tc = conf_of(u, NULL);
 
+	/* The exit can be seen before the result it sent: read what is queued. */
+	if (ev_is_active(&u->io))
+		on_msg(d->loop, &u->io, EV_READ);
 	ev_io_stop(d->loop, &u->io);
 	ev_timer_stop(d->loop, &u->deadline);
 	if (u->fd >= 0)
@@ -369,6 +380,8 @@ static void child_done(struct upd *u, int status)
 		         WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
 		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
+	if (d->shutting_down)
+		return; /* cut short by us: nothing the broker said */
 	outcome(u, tc);
 	views_changed(u);
 	if (u->res.verdict == DYNDNS_OK)
@@ -589,7 +602,17 @@ static void add(struct updates *all, const struct tunnel_rt *t)
 	state_load(u);
 	u->next = all->list;
 	all->list = u;
-	retry_in(u, 0.);
+	if (u->retry_at > time(NULL)) {
+		/* A back-off from before a restart runs on for the address it was for. */
+		const struct tunnel_conf *tc = conf_of(u, NULL);
+
+		u->retries = 1;
+		if (tc)
+			address_now(u, tc); /* a new address after this one goes at once */
+		retry_in(u, (double)(u->retry_at - time(NULL)));
+	} else {
+		retry_in(u, 0.);
+	}
 }
 
 static void drop(struct updates *all, const char *name)
@@ -686,6 +709,7 @@ void update_refresh(struct daemon *d, struct tunnel_rt *t)
 		log_info("%s: aiccuctl refresh: updates resume after '%s'", u->name, u->last_word);
 	u->stopped = false;
 	u->retries = 0;
+	u->retry_at = 0;
 	ev_timer_stop(d->loop, &u->retry_w);
 	state_save(u);
 	check(u);

@@ -233,6 +233,12 @@ static int tls_start(struct upd *u, void *cred)
 		if (!gnutls_error_is_fatal(r))
 			continue;
 		/* No TLS 1.2 or newer, no common cipher: retrying cannot help. */
+		if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			return fail(
+			    u, -EPROTO, DYNDNS_STOP,
+			    "TLS handshake: the server sent the alert '%s' (aiccud requires "
+			    "TLS 1.2 or newer)",
+			    gnutls_alert_get_name(gnutls_alert_get(u->tls)));
 		return fail(u, -EPROTO, DYNDNS_STOP,
 		            "TLS handshake: %s (aiccud requires TLS 1.2 or newer)",
 		            gnutls_strerror(r));

@@ -70,6 +70,6 @@ void updater_main(int ipc_fd)
 	explicit_bzero(&req.update.key, sizeof(req.update.key));
 	dyndns_trust_free(cred);
 	if (res.err || res.verdict != DYNDNS_OK)
-		log_warnx("%s: update: %s", req.name, res.reason);
+		log_warnx("%s: %s", req.name, res.reason);
 	report(ipc_fd, &res);
 }
