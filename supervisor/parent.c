@@ -224,6 +224,7 @@ int parent_run(struct daemon *d)
 	hooks_free(d->hooks);
 	d->hooks = NULL;
 	heal_close(d);
+	update_free(d);
 	hostcache_free(&d->hostcache);
 	control_close(d->ctl);
 	d->ctl = NULL;

@@ -17,8 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nettle/sha2.h>
-
 #include "child.h"
 #include "daemon.h"
 #include "dyndns.h"
@@ -28,10 +26,7 @@
 #include "log.h"
 #include "netcfg.h"
 #include "privsep.h"
-
-#define FP_HEX     (2 * SHA256_DIGEST_SIZE)
-#define STATE_MAX  2048
-#define WORD_SHOWN 64
+#include "update_plan.h"
 
 /* One URL's limiter bucket. */
 struct bucket {
@@ -47,17 +42,7 @@ struct upd {
 	struct upd *next;
 	struct updates *all;
 	char name[IFNAMSIZ];
-	/* persisted */
-	struct in_addr ok_addr; /* the address the broker last took (0: none yet) */
-	time_t ok_at;
-	char ok_word[WORD_SHOWN];
-	time_t last_at; /* the last request's outcome, whatever it was */
-	struct in_addr last_addr;
-	char last_word[WORD_SHOWN]; /* the broker's word, or "error" */
-	char last_reason[256];
-	bool stopped;
-	char stop_fp[FP_HEX + 1]; /* the [update] section that was stopped */
-	time_t retry_at;          /* a back-off's end (a restart does not cut it short) */
+	struct update_saved s; /* what survives a restart */
 	/* run time */
 	struct in_addr current; /* the address to announce, as last seen */
 	bool no_source;         /* no IPv4 route toward the PoP */
@@ -96,39 +81,12 @@ static const struct tunnel_conf *conf_of(const struct upd *u, struct tunnel_rt *
 	return t && t->entry.valid && t->entry.conf.has_update ? &t->entry.conf : NULL;
 }
 
-/* SHA-256 of the [update] section: "until its file changes" (and survives restarts). */
-static void fingerprint(const struct tunnel_conf *tc, char out[FP_HEX + 1])
-{
-	const struct tunnel_update *x = &tc->update;
-	const char *parts[] = {x->url, x->username, x->key, x->hostname, x->ca_file};
-	uint8_t dig[SHA256_DIGEST_SIZE];
-	struct sha256_ctx h;
-
-	sha256_init(&h);
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		sha256_update(&h, strlen(parts[i]) + 1, (const uint8_t *)parts[i]);
-	sha256_digest(&h, sizeof(dig), dig);
-	for (size_t i = 0; i < sizeof(dig); i++)
-		snprintf(out + 2 * i, 3, "%02x", dig[i]);
-}
-
 static void addr_text(struct in_addr a, char *buf, size_t len)
 {
 	if (!a.s_addr)
 		snprintf(buf, len, "-");
 	else
 		inet_ntop(AF_INET, &a, buf, (socklen_t)len);
-}
-
-/* What a child or the state file says, made printable and bounded. */
-static void clean_copy(char *dst, size_t len, const char *src, size_t srclen)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len && i < srclen && src[i]; i++)
-		dst[i] =
-		    ((unsigned char)src[i] < 0x20 || (unsigned char)src[i] >= 0x7f) ? '?' : src[i];
-	dst[i] = '\0';
 }
 
 static void views_changed(struct upd *u)
@@ -148,53 +106,15 @@ static void state_path(const struct upd *u, char *buf, size_t len)
 
 static void state_save(struct upd *u)
 {
-	char path[TUNNEL_PATH_MAX + 48], buf[STATE_MAX], ok[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
-	int n, err;
+	char path[TUNNEL_PATH_MAX + 48], buf[UPDATE_STATE_MAX];
+	int n = update_saved_format(&u->s, buf, sizeof(buf)), err;
 
-	addr_text(u->ok_addr, ok, sizeof(ok));
-	addr_text(u->last_addr, last, sizeof(last));
-	n = snprintf(buf, sizeof(buf),
-	             "ok_addr %s\nok_at %lld\nok_word %s\nlast_at %lld\nlast_addr %s\n"
-	             "last_word %s\nlast_reason %s\nstopped %s\nretry_at %lld\n",
-	             ok, (long long)u->ok_at, u->ok_word[0] ? u->ok_word : "-",
-	             (long long)u->last_at, last, u->last_word[0] ? u->last_word : "-",
-	             u->last_reason[0] ? u->last_reason : "-", u->stopped ? u->stop_fp : "-",
-	             (long long)u->retry_at);
-	if (n < 0 || (size_t)n >= sizeof(buf))
+	if (n < 0)
 		return;
 	state_path(u, path, sizeof(path));
 	err = file_write_atomic(path, buf, (size_t)n, 0600);
 	if (err < 0)
 		log_warnx("%s: cannot save the update state %s: %s", u->name, path, strerror(-err));
-}
-
-static void state_field(struct upd *u, const char *key, const char *v, size_t vlen)
-{
-	char text[256];
-
-	clean_copy(text, sizeof(text), v, vlen);
-	if (strcmp(text, "-") == 0)
-		text[0] = '\0';
-	if (strcmp(key, "ok_addr") == 0 && text[0])
-		inet_pton(AF_INET, text, &u->ok_addr);
-	else if (strcmp(key, "last_addr") == 0 && text[0])
-		inet_pton(AF_INET, text, &u->last_addr);
-	else if (strcmp(key, "ok_at") == 0)
-		u->ok_at = (time_t)strtoll(text, NULL, 10);
-	else if (strcmp(key, "last_at") == 0)
-		u->last_at = (time_t)strtoll(text, NULL, 10);
-	else if (strcmp(key, "retry_at") == 0)
-		u->retry_at = (time_t)strtoll(text, NULL, 10);
-	else if (strcmp(key, "ok_word") == 0)
-		snprintf(u->ok_word, sizeof(u->ok_word), "%.*s", WORD_SHOWN - 1, text);
-	else if (strcmp(key, "last_word") == 0)
-		snprintf(u->last_word, sizeof(u->last_word), "%.*s", WORD_SHOWN - 1, text);
-	else if (strcmp(key, "last_reason") == 0)
-		snprintf(u->last_reason, sizeof(u->last_reason), "%s", text);
-	else if (strcmp(key, "stopped") == 0 && strlen(text) == FP_HEX) {
-		u->stopped = true;
-		snprintf(u->stop_fp, sizeof(u->stop_fp), "%.*s", FP_HEX, text);
-	}
 }
 
 /* A missing or unreadable state: no update known, so the next check asks. */
@@ -205,24 +125,14 @@ static void state_load(struct upd *u)
 	int err;
 
 	state_path(u, path, sizeof(path));
-	err = file_read_small(path, STATE_MAX, 1, &buf, &len);
+	err = file_read_small(path, UPDATE_STATE_MAX, 1, &buf, &len);
 	if (err < 0) {
 		if (err != -ENOENT)
 			log_warnx("%s: update state %s: %s; asking the broker again", u->name, path,
 			          strerror(-err));
 		return;
 	}
-	for (char *p = buf, *end = buf + len; p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p)), *sp;
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		sp = memchr(p, ' ', n);
-		if (sp) {
-			*sp = '\0';
-			state_field(u, p, sp + 1, n - (size_t)(sp - p) - 1);
-		}
-		p += n + 1;
-	}
+	update_saved_parse(buf, len, &u->s);
 	free(buf);
 }
 
@@ -292,54 +202,29 @@ static void retry_in(struct upd *u, double s)
 	ev_timer_start(u->all->d->loop, &u->retry_w);
 }
 
-static double backoff_s(unsigned retries)
-{
-	double s = UPDATE_RETRY_FIRST_S;
-
-	for (unsigned i = 1; i < retries && s < UPDATE_RETRY_MAX_S; i++)
-		s *= 2;
-	return s < UPDATE_RETRY_MAX_S ? s : UPDATE_RETRY_MAX_S;
-}
-
-/* The child's result, checked field by field before anything is believed. */
-static bool result_sane(struct ipc_update_result *r)
-{
-	char word[sizeof(r->word)], reason[sizeof(r->reason)];
-
-	clean_copy(word, sizeof(word), r->word, sizeof(r->word));
-	clean_copy(reason, sizeof(reason), r->reason, sizeof(r->reason));
-	memcpy(r->word, word, sizeof(word));
-	memcpy(r->reason, reason, sizeof(reason));
-	if (r->verdict != DYNDNS_OK && r->verdict != DYNDNS_RETRY && r->verdict != DYNDNS_STOP)
-		return false;
-	if (r->verdict == DYNDNS_OK)
-		return r->err == 0 && (!strcmp(r->word, "good") || !strcmp(r->word, "nochg"));
-	return r->err <= 0;
-}
-
 static void outcome(struct upd *u, const struct tunnel_conf *tc)
 {
 	struct ipc_update_result *r = &u->res;
 	char a[INET_ADDRSTRLEN];
 
 	addr_text(u->sent, a, sizeof(a));
-	u->last_at = time(NULL);
-	u->last_addr = u->sent;
-	snprintf(u->last_word, sizeof(u->last_word), "%s", r->word[0] ? r->word : "error");
-	snprintf(u->last_reason, sizeof(u->last_reason), "%s", r->reason);
+	u->s.last_at = time(NULL);
+	u->s.last_addr = u->sent;
+	snprintf(u->s.last_word, sizeof(u->s.last_word), "%s", r->word[0] ? r->word : "error");
+	snprintf(u->s.last_reason, sizeof(u->s.last_reason), "%s", r->reason);
 	switch (r->verdict) {
 	case DYNDNS_OK:
-		u->ok_addr = u->sent;
-		u->ok_at = u->last_at;
-		snprintf(u->ok_word, sizeof(u->ok_word), "%s", r->word);
+		u->s.ok_addr = u->sent;
+		u->s.ok_at = u->s.last_at;
+		snprintf(u->s.ok_word, sizeof(u->s.ok_word), "%s", r->word);
 		u->retries = 0;
-		u->retry_at = 0;
+		u->s.retry_at = 0;
 		log_info("%s: update: the broker has %s (%s)", u->name, a, r->word);
 		break;
 	case DYNDNS_STOP:
-		u->stopped = true;
+		u->s.stopped = true;
 		if (tc)
-			fingerprint(tc, u->stop_fp);
+			update_fingerprint(&tc->update, u->s.stop_fp);
 		log_warnx("%s: update for %s refused: %s; no more requests until its [update] "
 		          "section changes or 'aiccuctl refresh %s'",
 		          u->name, a, r->reason, u->name);
@@ -347,9 +232,9 @@ static void outcome(struct upd *u, const struct tunnel_conf *tc)
 	default:
 		u->retries++;
 		log_warnx("%s: update for %s failed: %s; again in %.0f s", u->name, a, r->reason,
-		          backoff_s(u->retries));
-		retry_in(u, backoff_s(u->retries));
-		u->retry_at = u->last_at + (time_t)backoff_s(u->retries);
+		          update_backoff_s(u->retries));
+		retry_in(u, update_backoff_s(u->retries));
+		u->s.retry_at = u->s.last_at + (time_t)update_backoff_s(u->retries);
 		break;
 	}
 	state_save(u);
@@ -371,7 +256,7 @@ static void child_done(struct upd *u, int status)
 		close(u->fd);
 	u->fd = -1;
 	u->pid = 0;
-	if (!u->got_result || !result_sane(&u->res)) {
+	if (!u->got_result || !update_result_check(&u->res)) {
 		memset(&u->res, 0, sizeof(u->res));
 		u->res.err = -EPROTO;
 		u->res.verdict = DYNDNS_RETRY;
@@ -498,7 +383,7 @@ static bool address_now(struct upd *u, const struct tunnel_conf *tc)
 static void check(struct upd *u)
 {
 	const struct tunnel_conf *tc = conf_of(u, NULL);
-	char fp[FP_HEX + 1];
+	char fp[UPDATE_FP_HEX + 1];
 	double wait_s = 0;
 	struct in_addr before = u->current;
 
@@ -506,16 +391,16 @@ static void check(struct upd *u)
 		return;
 	if (!address_now(u, tc))
 		return;
-	if (u->stopped) {
-		fingerprint(tc, fp);
-		if (strcmp(fp, u->stop_fp) == 0)
+	if (u->s.stopped) {
+		update_fingerprint(&tc->update, fp);
+		if (strcmp(fp, u->s.stop_fp) == 0)
 			return;
 		log_info("%s: its [update] section changed; updates resume", u->name);
-		u->stopped = false;
+		u->s.stopped = false;
 		u->retries = 0;
 		state_save(u);
 	}
-	if (u->current.s_addr == u->ok_addr.s_addr)
+	if (u->current.s_addr == u->s.ok_addr.s_addr)
 		return; /* the broker has it: a repeated nochg counts as abuse */
 	/* A back-off runs for this address; a new address goes at once. */
 	if (ev_is_active(&u->retry_w) && !u->waiting_token && u->current.s_addr == before.s_addr &&
@@ -602,14 +487,14 @@ static void add(struct updates *all, const struct tunnel_rt *t)
 	state_load(u);
 	u->next = all->list;
 	all->list = u;
-	if (u->retry_at > time(NULL)) {
+	if (u->s.retry_at > time(NULL)) {
 		/* A back-off from before a restart runs on for the address it was for. */
 		const struct tunnel_conf *tc = conf_of(u, NULL);
 
 		u->retries = 1;
 		if (tc)
 			address_now(u, tc); /* a new address after this one goes at once */
-		retry_in(u, (double)(u->retry_at - time(NULL)));
+		retry_in(u, (double)(u->s.retry_at - time(NULL)));
 	} else {
 		retry_in(u, 0.);
 	}
@@ -688,6 +573,26 @@ void update_shutdown(struct daemon *d)
 	}
 }
 
+void update_free(struct daemon *d)
+{
+	struct updates *all = d->upd;
+
+	if (!all)
+		return;
+	registry_unsubscribe(d->reg, on_registry, all);
+	while (all->list)
+		drop(all, all->list->name);
+	while (all->buckets) {
+		struct bucket *b = all->buckets;
+
+		all->buckets = b->next;
+		free(b);
+	}
+	ev_timer_stop(d->loop, &all->settle_w);
+	free(all);
+	d->upd = NULL;
+}
+
 /* ---- control ---- */
 
 int update_has(const struct tunnel_rt *t)
@@ -705,19 +610,21 @@ void update_refresh(struct daemon *d, struct tunnel_rt *t)
 	u = find(d->upd, t->entry.conf.name);
 	if (!u)
 		return;
-	if (u->stopped)
-		log_info("%s: aiccuctl refresh: updates resume after '%s'", u->name, u->last_word);
-	u->stopped = false;
+	if (u->s.stopped)
+		log_info("%s: aiccuctl refresh: updates resume after '%s'", u->name,
+		         u->s.last_word);
+	u->s.stopped = false;
 	u->retries = 0;
-	u->retry_at = 0;
+	u->s.retry_at = 0;
 	ev_timer_stop(d->loop, &u->retry_w);
 	state_save(u);
 	check(u);
 	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: endpoint update %s",
-	         u->pid > 0                               ? "under way"
-	         : u->waiting_token                       ? "waiting for a token"
-	         : u->current.s_addr == u->ok_addr.s_addr ? "not needed: the broker has our address"
-	                                                  : "not possible now (see status)");
+	         u->pid > 0         ? "under way"
+	         : u->waiting_token ? "waiting for a token"
+	         : u->current.s_addr == u->s.ok_addr.s_addr
+	             ? "not needed: the broker has our address"
+	             : "not possible now (see status)");
 	tunnel_changed(t);
 }
 
@@ -729,16 +636,16 @@ static const char *state_text(const struct upd *u, const struct daemon *d, char 
 
 	if (u->pid > 0)
 		snprintf(buf, len, "updating");
-	else if (u->stopped)
+	else if (u->s.stopped)
 		snprintf(buf, len, "stopped: %s; edit [update] or run aiccuctl refresh",
-		         u->last_reason);
+		         u->s.last_reason);
 	else if (u->no_source)
 		snprintf(buf, len, "no IPv4 route toward the PoP");
 	else if (u->waiting_token)
 		snprintf(buf, len, "waiting for an update token (next in %.0f s)", left);
 	else if (u->retries && left > 0)
 		snprintf(buf, len, "retrying in %.0f s", left);
-	else if (u->ok_addr.s_addr && u->ok_addr.s_addr == u->current.s_addr)
+	else if (u->s.ok_addr.s_addr && u->s.ok_addr.s_addr == u->current.s_addr)
 		snprintf(buf, len, "current");
 	else
 		snprintf(buf, len, "pending");
@@ -755,14 +662,15 @@ json_t *update_json(const struct daemon *d, const struct tunnel_rt *t)
 	if (!u || !update_has(t))
 		return NULL;
 	addr_text(u->current, cur, sizeof(cur));
-	addr_text(u->ok_addr, ok, sizeof(ok));
-	addr_text(u->last_addr, last, sizeof(last));
+	addr_text(u->s.ok_addr, ok, sizeof(ok));
+	addr_text(u->s.last_addr, last, sizeof(last));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I, s:s, s:I, s:s, s:s}", "url",
 	              tc->update.url, "hostname", tc->update.hostname, "state",
-	              state_text(u, d, st, sizeof(st)), "address", cur, "stopped", u->stopped,
-	              "broker_address", ok, "broker_word", u->ok_word, "broker_at",
-	              (json_int_t)u->ok_at, "last_address", last, "last_at", (json_int_t)u->last_at,
-	              "last_answer", u->last_word, "last_reason", u->last_reason);
+	              state_text(u, d, st, sizeof(st)), "address", cur, "stopped", u->s.stopped,
+	              "broker_address", ok, "broker_word", u->s.ok_word, "broker_at",
+	              (json_int_t)u->s.ok_at, "last_address", last, "last_at",
+	              (json_int_t)u->s.last_at, "last_answer", u->s.last_word, "last_reason",
+	              u->s.last_reason);
 	if (!o)
 		fatalx("out of memory");
 	return o;

@@ -24,17 +24,17 @@
 struct daemon;
 struct tunnel_rt;
 
-#define UPDATE_SETTLE_S      2.0    /* after the last address/route event */
-#define UPDATE_SETTLE_MAX_S  10.0   /* a stream of events delays a check no longer */
-#define UPDATE_RETRY_FIRST_S 30.0   /* 911 or no answer: first back-off, doubling */
-#define UPDATE_RETRY_MAX_S   1800.0 /* its cap */
-#define UPDATE_DEADLINE_S    60.0   /* a child still running then is killed */
+#define UPDATE_SETTLE_S     2.0  /* after the last address/route event */
+#define UPDATE_SETTLE_MAX_S 10.0 /* a stream of events delays a check no longer */
+#define UPDATE_DEADLINE_S   60.0 /* a child still running then is killed */
 /* The per-URL bucket: 1 token, one every 20 s (at most 4 requests in 60 s). */
 #define UPDATE_LIMITER_BURST  1
 #define UPDATE_LIMITER_REFILL 20
 
 int update_init(struct daemon *d);
 void update_shutdown(struct daemon *d);
+/* After the loop: every state and bucket freed. */
+void update_free(struct daemon *d);
 /* heal.c: an address or route of the host changed. */
 void update_host_changed(struct daemon *d);
 /* Whether t has an endpoint update (aiccuctl refresh applies). */
