@@ -14,6 +14,9 @@
 #   - h1..h5 talk to hostile servers (an endless answer line, a slow drip,
 #     an HTML page, TLS 1.0 only, a wrong certificate): each one request (or
 #     handshake), a clear error, the tunnel unaffected, nothing more.
+#   - h6's server answers 911: retried after a back-off, not stopped;
+#   - aiccuctl refresh lets he1 ask once more (badauth again); its key
+#     fixed in the file (aiccuctl reload), it asks once and gets good.
 #
 #   test_update.sh AICCUD AICCUCTL
 set -u
@@ -101,6 +104,7 @@ update_server drip 8445 drip
 update_server html 8446 html
 update_server tls10 8447 tls10
 update_server wrongcert 8448 normal wrong
+update_server busy 8449 911
 
 # tunnel NAME NET URL HOSTNAME KEY
 tunnel() {
@@ -134,6 +138,7 @@ tunnel h2 c2 "$URL:8445/nic/update" 777 right-key
 tunnel h3 c3 "$URL:8446/nic/update" 777 right-key
 tunnel h4 c4 "$URL:8447/nic/update" 777 right-key
 tunnel h5 c5 "$URL:8448/nic/update" 777 right-key
+tunnel h6 c6 "$URL:8449/nic/update" 777 right-key
 chmod 600 "$TMP"/conf.d/*.conf
 cat >"$TMP/aiccud.conf" <<EOF
 [daemon]
@@ -145,7 +150,7 @@ EOF
 
 lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
 T0=$(date +%s)
-for t in he0 he1 h1 h2 h3 h4 h5; do
+for t in he0 he1 h1 h2 h3 h4 h5 h6; do
 	check "$t comes up" lab_wait 20 is_up "$t"
 done
 
@@ -206,6 +211,20 @@ for t in h1 h2 h3 h4 h5; do
 	check_eq "$t's tunnel is unaffected" up "$(field "$t" state)"
 done
 
+echo "# 911: the broker's trouble, retried after a back-off"
+check "h6's request ended" lab_wait 45 done_h h6
+show h6
+check_eq "911 is what status shows" 911 "$(upd h6 last_answer)"
+check "and a retry is planned after a back-off" grep -q "^retrying in" <<<"$(upd h6 state)"
+check_eq "updates do not stop on 911" False "$(upd h6 stopped)"
+# gaps LOG: seconds between consecutive requests of the log
+gaps() { python3 -c 'import json,sys; t=[json.loads(l)["time"] for l in open(sys.argv[1])]; print(" ".join("%.0f" % (b - a) for a, b in zip(t, t[1:])))' "$1"; }
+echo "# 911 requests: $(requests "$TMP/busy.log" 777), seconds between them: $(gaps "$TMP/busy.log")"
+backed_off() { # every gap at least 30 s, each at least twice the one before
+	python3 -c 'import sys; g=[float(x) for x in sys.argv[1:]]; sys.exit(0 if all(x >= 29.5 for x in g) and all(b >= 2 * a - 1 for a, b in zip(g, g[1:])) else 1)' $(gaps "$TMP/busy.log")
+}
+check "retries only after 30 s, then doubling" backed_off
+
 echo "# the client's IPv4 address changes"
 ip -n "$NS_CLI" addr del 192.0.2.2/24 dev net0
 ip -n "$NS_CLI" addr add 198.51.100.2/24 dev net0
@@ -249,6 +268,15 @@ ctl refresh he1
 refreshed() { [ "$(requests "$TMP/upd.log" 654321)" -ge 2 ]; }
 check "he1 asks once more" lab_wait 25 refreshed
 check_eq "and is refused again" badauth "$(upd he1 last_answer)"
+
+echo "# the key fixed in the file: updates resume"
+sed -i 's/^key = wrong-key/key = right-key/' "$TMP/conf.d/he1.conf"
+ctl reload >/dev/null
+fixed() { [ "$(upd he1 last_answer)" = good ]; }
+check "he1 tells the broker once its key is right (within its bucket's next token)" lab_wait 30 fixed
+check_eq "three requests from he1 in all" 3 "$(requests "$TMP/upd.log" 654321)"
+check_eq "the last one with the right key" True "$(nth "$TMP/upd.log" 654321 3 key_ok)"
+check_eq "he1 is no longer stopped" False "$(upd he1 stopped)"
 
 kill -TERM "$LAB_AICCUD_PID"
 check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null"

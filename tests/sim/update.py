@@ -157,8 +157,10 @@ def serve_one(args, ctx, hosts, conn, src, log):
         if req is None:
             entry["error"] = "no complete request"
             return
-        body = "911" if args.mode == "911" else answer_for(hosts, req, src, args.abuse_after)
+        body = answer_for(hosts, req, src, args.abuse_after)
         moved = req.pop("moved", None)
+        if args.mode == "911":  # the broker's trouble: nothing changes
+            body, moved = "911", None
         entry["request"] = {k: v for k, v in req.items() if k != "headers"}
         entry["request"]["host_header"] = req["headers"].get("host")
         entry["answer"] = body
