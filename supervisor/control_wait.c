@@ -222,6 +222,10 @@ json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 
 		/* Tunnels on their way out of the configuration are not started or waited for. */
 		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+			if (!t->removing && cl->op == OP_REFRESH && update_has(t) &&
+			    !t->entry.conf.tic)
+				update_refresh(d, t); /* no waiter: its reply is its status */
+		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 			if (!t->removing && (cl->op != OP_REFRESH || refreshable(t)))
 				change_begin(cl, t, &cl->w[i++]);
 		cl->nw = i;
