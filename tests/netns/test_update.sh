@@ -169,7 +169,10 @@ check "status: he0's update is current" lab_wait 5 current he0
 check_eq "status: the last answer" good "$(upd he0 last_answer)"
 check_eq "status: for which address" 192.0.2.2 "$(upd he0 last_address)"
 check "status: when" test "$(upd he0 last_at)" -ge "$T0"
-check "the human status says so" sh -c "'$AICCUCTL' -s '$SOCK' status 2>/dev/null | grep -q '^he0: update: current; last request .* for 192.0.2.2: good'"
+human() { ctl status 2>/dev/null | grep -q '^he0: update: current; last request .* for 192.0.2.2: good$'; }
+check "the human status says so" human
+detail() { ctl status he0 2>/dev/null | grep -q '^update      https://192.0.2.1:8443/nic/update (hostname 123456); current; '; }
+check "and its detail view" detail
 check_eq "the PoP now sends to 192.0.2.2" 192.0.2.2 "$(lab_pop_stat T30001 's["client_ipv4"]')"
 check "ping from the PoP to 2001:db8:a::2 through he0" \
 	lab_wait 10 lab_in "$NS_POP" ping -6 -c 1 -W 1 2001:db8:a::2
