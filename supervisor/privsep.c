@@ -71,7 +71,21 @@ static void cache_dir_prepare(const struct daemon *d)
 
 int privsep_init(struct daemon *d)
 {
-	int err = priv_user_lookup(d->cfg.user, &d->run_uid, &d->run_gid);
+	char missing[256];
+	bool no_net_admin;
+	int err;
+
+	/* Before READY: a daemon that cannot make a link must not claim to be ready. */
+	priv_parent_missing(missing, sizeof(missing), &no_net_admin);
+	if (no_net_admin) {
+		log_errx("missing capability CAP_NET_ADMIN (effective set lacks %s): aiccud cannot "
+		         "create tunnel links or routing; not starting.  Run it as root with "
+		         "CAP_NET_ADMIN (systemd: CapabilityBoundingSet of aiccud.service; a "
+		         "container must be given that capability)",
+		         missing);
+		return -1;
+	}
+	err = priv_user_lookup(d->cfg.user, &d->run_uid, &d->run_gid);
 
 	if (err == -ENOENT) {
 		log_warnx(
@@ -106,10 +120,20 @@ void privsep_limit(struct daemon *d)
 	char err[256];
 
 	(void)d;
+	char missing[256];
+	bool no_net_admin;
+
 	if (getuid() != 0)
 		return;
+	/* Read before the limit: CHOWN and FOWNER go with it, and are not asked for. */
+	priv_parent_missing(missing, sizeof(missing), &no_net_admin);
 	if (priv_parent_limit(err, sizeof(err)) < 0)
 		log_warnx("%s; going on with more privilege than needed", err);
+	else if (missing[0])
+		log_warnx("running as root without %s (not in the capability bounding set); "
+		          "what needs it will fail.  Kept: the rest of %s; workers and the TIC "
+		          "fetcher run as %s (uid %u)",
+		          missing, priv_parent_caps_text(), d->cfg.user, (unsigned)d->run_uid);
 	else
 		log_info("running as root with only %s; workers and the TIC fetcher run as %s "
 		         "(uid %u)",

@@ -954,25 +954,31 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 	char bad[512], msg[TIC_ERR_MAX] = "";
 	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
 	int dir = cache_dir_open(ic->state_dir, false);
-	int err = dir < 0 ? dir : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
+	int err = dir < 0 ? 0 : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
+	bool fresh = dir >= 0 && err == 0 && cache_fresh(fetched, time(NULL), ic->cache_max_age);
+	const char *why;
 
 	/* Name the cache file and what in it was refused (the policy's key, a bad line). */
 	snprintf(bad, sizeof(bad), "cache file %.100s/" CACHE_DIR "/%.31s refused: %.160s",
 	         ic->state_dir, tc->id, msg);
-	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
-	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
-		const char *why = err == -ENOENT    ? "no cached parameters"
-		                  : err == -ESTALE  ? "the cached parameters failed before"
-		                  : err == -EBADMSG ? bad
-		                                    : "the cached parameters are too old";
-
-		if (!ic->fresh_fetch)
-			need_tic(w, "%s: %s", tc->id, why);
-		if (err != 0 && err != -ESTALE)
+	why = dir == -ENOENT       ? "no cached parameters (no cache directory)"
+	      : dir < 0            ? strerror(-dir)
+	      : err == -ENOENT     ? "no cached parameters"
+	      : err == -ESTALE     ? "the cached parameters failed before"
+	      : err == -EBADMSG    ? bad
+	      : err == 0 && !fresh ? "the cached parameters are too old"
+	                           : strerror(-err);
+	switch (cache_decide(dir < 0 ? dir : 0, err, fresh, ic->fresh_fetch)) {
+	case CACHE_ASK_TIC:
+		need_tic(w, "%s: %s", tc->id, why);
+	case CACHE_FAIL:
+		if (ic->fresh_fetch &&
+		    (dir == -ENOENT || (dir >= 0 && (err == -ENOENT || err == -EBADMSG))))
 			worker_fail(w, "%s: %s even right after a TIC fetch", tc->id, why);
-	} else if (err < 0) {
-		worker_fail(w, "cannot use the cached parameters of %s in %s: %s", tc->id,
-		            ic->state_dir, strerror(-err));
+		worker_fail(w, "cannot use the cached parameters of %s in %s/" CACHE_DIR ": %s",
+		            tc->id, ic->state_dir, why);
+	case CACHE_USE:
+		break;
 	}
 	if (!tt.admin_enabled || !tt.user_enabled)
 		worker_fail(w, "the broker has %s disabled (AdminState '%s', UserState '%s')",

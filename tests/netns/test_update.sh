@@ -28,11 +28,7 @@ lab_test_begin update "$1" "$2"
 SIM=$(cd "$HERE/../sim" && pwd)
 URL=https://192.0.2.1
 
-jfield() { # TUNNEL PYTHON-EXPRESSION-ON-t
-	ctl status "$1" --json 2>/dev/null |
-		python3 -c 'import json,sys; t=json.load(sys.stdin)["tunnels"][0]; print(eval(sys.argv[1]))' "$2"
-}
-upd() { jfield "$1" "t.get('update', {}).get('$2')"; }
+upd() { status_eval "$1" "t.get('update', {}).get('$2')"; }
 
 # requests LOG [HOSTNAME]: how many requests (or TLS attempts) the server logged.
 requests() {
@@ -176,7 +172,7 @@ check "and its detail view" detail
 check_eq "the PoP now sends to 192.0.2.2" 192.0.2.2 "$(lab_pop_stat T30001 's["client_ipv4"]')"
 check "ping from the PoP to 2001:db8:a::2 through he0" \
 	lab_wait 10 lab_in "$NS_POP" ping -6 -c 1 -W 1 2001:db8:a::2
-check_eq "status shows our IPv4 toward the PoP" 192.0.2.2 "$(jfield he0 't.get("local_ipv4")')"
+check_eq "status shows our IPv4 toward the PoP" 192.0.2.2 "$(status_eval he0 't.get("local_ipv4")')"
 
 echo "# he1: a wrong key"
 badauth() { [ "$(upd he1 last_answer)" = badauth ]; }
@@ -239,7 +235,7 @@ echo "# the update left $(python3 -c "import time; print(round(time.time() - $t_
 check_eq "with myip = the new address" 198.51.100.2 "$(nth "$TMP/upd.log" 123456 2 myip)"
 check_eq "answered good" "good 198.51.100.2" "$(nth "$TMP/upd.log" 123456 2 answer)"
 check "status: current again" lab_wait 5 current he0
-moved() { [ "$(jfield he0 't.get("local_ipv4")')" = 198.51.100.2 ]; }
+moved() { [ "$(status_eval he0 't.get("local_ipv4")')" = 198.51.100.2 ]; }
 check "the tunnel's local address follows" lab_wait 5 moved
 check "pings through he0 pass again" lab_wait 10 lab_in "$NS_POP" ping -6 -c 1 -W 1 2001:db8:a::2
 check "and from the tunnel address outward" \
@@ -264,7 +260,7 @@ check_eq "endless: nothing more" 1 "$(requests "$TMP/endless.log" 777)"
 check_eq "html: nothing more" 1 "$(requests "$TMP/html.log" 777)"
 check_eq "tls10: nothing more" 1 "$(requests "$TMP/tls10.log" '*')"
 check_eq "wrong certificate: nothing more" 1 "$(requests "$TMP/wrongcert.log" '*')"
-check "the default URL was never used" sh -c "! grep -q tunnelbroker.net '$TMP/aiccud.log'"
+check_absent "the default URL was never used" tunnelbroker.net "$TMP/aiccud.log"
 
 echo "# aiccuctl refresh lets a stopped update go again"
 ctl refresh he1
@@ -283,7 +279,7 @@ check_eq "he1 is no longer stopped" False "$(upd he1 stopped)"
 
 kill -TERM "$LAB_AICCUD_PID"
 check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 echo "--- request log (he0, he1)"
 cat "$TMP/upd.log"
 echo "--- aiccud log"
