@@ -234,17 +234,25 @@ void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r)
 
 void privsep_link_reaped(struct tunnel_rt *t)
 {
+	const struct tunnel_conf *tc = &t->entry.conf;
 	struct netcfg *nc = t->d->nc;
 	struct netcfg_link l;
 	struct netcfg_sit s;
-	int err;
+	int ifindex = t->ifindex, err;
 
+	/*
+	 * A worker that died before it reported its link up (a failure after
+	 * creating it, SIGTERM during set-up) left no index: look the link up
+	 * by the tunnel's name, for a tunnel whose worker makes a sit link of
+	 * that name (it takes over any sit link so named at start anyway).
+	 */
+	if (ifindex <= 0 && tc->params.type != TUNNEL_AYIYA && tc->datapath != DATAPATH_USERSPACE)
+		ifindex = netcfg_link_index(nc, tc->name);
 	/* Only a sit link of this tunnel's name at its index: nothing else is ours. */
-	if (t->ifindex <= 0 || netcfg_link_get(nc, t->ifindex, NULL, &l) < 0 ||
-	    strcmp(l.name, t->entry.conf.name) != 0 || netcfg_sit_get(nc, t->ifindex, &s) < 0)
+	if (ifindex <= 0 || netcfg_link_get(nc, ifindex, NULL, &l) < 0 ||
+	    strcmp(l.name, tc->name) != 0 || netcfg_sit_get(nc, ifindex, &s) < 0)
 		return;
-	err = netcfg_link_del(nc, t->ifindex);
+	err = netcfg_link_del(nc, ifindex);
 	if (err < 0 && err != -ENOENT)
-		log_warnx("%s: cannot remove the sit link: %s", t->entry.conf.name,
-		          netcfg_errmsg(nc));
+		log_warnx("%s: cannot remove the sit link: %s", tc->name, netcfg_errmsg(nc));
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <linux/if_tun.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -552,6 +553,24 @@ static void step_dump_under_change(struct netcfg *nc)
 	close(tun);
 }
 
+static const char *kernel_release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "unknown");
+	return u.release;
+}
+
+static bool kernel_at_least(unsigned major, unsigned minor)
+{
+	unsigned ma = 0, mi = 0;
+
+	if (sscanf(kernel_release(), "%u.%u", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
 /*
  * A TUN with offloads: this kernel (4.x and later) takes IFF_VNET_HDR and
  * TSO6; each read starts with a virtio-net header (an empty TUN: EAGAIN).
@@ -566,6 +585,14 @@ static void step_tun_offload(void)
 	live_check((offloads & (NETCFG_TUN_VNET | NETCFG_TUN_TSO)) ==
 	               (NETCFG_TUN_VNET | NETCFG_TUN_TSO),
 	           "offloads 0x%x include the virtio-net header and TSO", offloads);
+	/* TUN USO came with Linux 6.2: Debian 12's 6.1 grants TSO only. */
+	if (kernel_at_least(6, 2))
+		live_check(offloads & NETCFG_TUN_USO, "kernel %s (6.2 or later) grants USO (0x%x)",
+		           kernel_release(), offloads);
+	else
+		live_check(!(offloads & NETCFG_TUN_USO),
+		           "kernel %s (before 6.2) grants no USO (0x%x)", kernel_release(),
+		           offloads);
 	err = ioctl(fd, TUNGETVNETHDRSZ, &hdr);
 	live_check(err == 0 && hdr == 10, "virtio-net header of %d bytes", hdr);
 	live_check(idx > 0 && (int)if_nametoindex("acdoff0") == idx, "offloaded TUN ifindex %d",

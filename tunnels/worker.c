@@ -713,6 +713,16 @@ static bool sit_missing(int err)
 	return err == -EOPNOTSUPP || err == -ENODEV || err == -EINVAL || err == -EAFNOSUPPORT;
 }
 
+enum worker_sit_use worker_sit_decide(int sit_add_ret, enum tunnel_datapath want)
+{
+	/* netcfg_sit_add answers the new link's index (> 0) on success. */
+	if (sit_add_ret > 0)
+		return WORKER_SIT_USE;
+	if (sit_add_ret < 0 && want == DATAPATH_AUTO && sit_missing(sit_add_ret))
+		return WORKER_SIT_FALLBACK;
+	return WORKER_SIT_FAIL; /* including 0, which names no link */
+}
+
 /* The TUN of a user-space data path, with offloads unless the tunnel says no. */
 static void tun_open(struct worker *w)
 {
@@ -740,21 +750,25 @@ static void link_create_6in4(struct worker *w)
 		if (!local.s_addr && netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local) < 0)
 			worker_fail(w, "no IPv4 route to the PoP %s", inet_ntoa(p->ipv4_pop));
 		err = netcfg_sit_add(w->nc, tc->name, local, p->ipv4_pop, SIT_TTL, tunnel_mtu(tc));
-		if (err == 0) {
+		switch (worker_sit_decide(err, tc->datapath)) {
+		case WORKER_SIT_USE:
+			/* From here on the clean-up deletes the link, whatever fails next. */
 			w->kernel_sit = true;
+			w->ifindex = err;
 			w->c->datapath = DATAPATH_KERNEL;
 			w->c->local_ipv4 = local;
-			w->ifindex = netcfg_link_index(w->nc, tc->name);
-			if (w->ifindex <= 0)
-				worker_fail(w, "sit link %s vanished after creation", tc->name);
 			return;
-		}
-		if (tc->datapath == DATAPATH_KERNEL || !sit_missing(err))
+		case WORKER_SIT_FAIL:
+			if (err == 0)
+				err = -EPROTO;
 			worker_fail(w, "cannot create sit link %s: %s %s%s", tc->name,
 			            strerror(-err), netcfg_errmsg(w->nc),
 			            sit_missing(err) ? " (this kernel has no sit support; use "
 			                               "datapath = userspace or auto)"
 			                             : "");
+		case WORKER_SIT_FALLBACK:
+			break;
+		}
 		log_info("kernel has no sit support (%s); using user-space proto-41",
 		         strerror(-err));
 	}

@@ -86,6 +86,17 @@ ctl status sixxs0
 echo "# the path chosen at start"
 off0=$(status_eval sixxs0 't.get("offload")')
 echo "# sixxs0 (AYIYA, offload = yes): $off0"
+# What the kernel granted differs: TUN USO came with Linux 6.2 (Debian 12's
+# 6.1 grants TSO only); status and log must say which.
+echo "# kernel $(uname -r)${AICCUD_UML:+ (user-mode-linux)}"
+if printf '%s\n' 6.2 "$(uname -r | cut -d- -f1)" | sort -V -C; then
+	check "a 6.2 or later kernel grants TUN USO too" grep -q tun-uso <<<"$off0"
+else
+	no_uso() { case "$off0" in *tun-uso*) return 1 ;; esac; }
+	check "a kernel before 6.2 grants no TUN USO, and status says so" no_uso
+fi
+check "the log names the offloads status shows" \
+	grep -q "link sixxs0 up .*, offloads $off0\$" "$TMP/aiccud.log"
 check "AYIYA with offload = yes uses the TUN's TSO" grep -q tun-tso <<<"$off0"
 check "and UDP segmentation and GRO" sh -c "echo '$off0' | grep -q udp-gso && echo '$off0' | grep -q udp-gro"
 check_eq "AYIYA with offload = no takes the plain path" plain "$(status_eval sixxs1 't.get("offload")')"
