@@ -3,8 +3,8 @@
 # against the simulated broker: its dyndns2 update server (tests/sim/update.py,
 # HTTPS with the test CA) moves the PoP's end of the static tunnel
 # (pop.py --endpoints), as the real broker does.
-#   - he0 comes up (user-space proto-41: this kernel has no sit), tells the
-#     broker its address once, and forwards;
+#   - he0 comes up (on sit where the kernel has it, else user-space
+#     proto-41), tells the broker its address once, and forwards;
 #   - the client's IPv4 address changes (old removed, new added, default
 #     route moved): exactly one more request, with the new address; the
 #     tunnel's local address follows; pings pass again;
@@ -102,13 +102,14 @@ update_server tls10 8447 tls10
 update_server wrongcert 8448 normal wrong
 update_server busy 8449 911
 
-# tunnel NAME NET URL HOSTNAME KEY
+# tunnel NAME NET URL HOSTNAME KEY [DATAPATH]: the others stay in user space
+# (a sit kernel refuses a second link with the same endpoints)
 tunnel() {
 	cat >"$TMP/conf.d/$1.conf" <<EOF
 [tunnel]
 interface = $1
 tic = no
-datapath = userspace
+datapath = ${6:-userspace}
 
 [params]
 type = 6in4-static
@@ -126,7 +127,9 @@ hostname = $4
 ca_file = $TMP/pki/ca.pem
 EOF
 }
-tunnel he0 a "$URL:8443/nic/update" 123456 right-key
+# he0 on the kernel's sit where there is one (its local address then moved by
+# the parent), else on user-space proto-41
+tunnel he0 a "$URL:8443/nic/update" 123456 right-key auto
 # (another path: a limiter bucket of its own, so the tests need not queue)
 tunnel he1 b "$URL:8443/nic/update2" 654321 wrong-key
 tunnel h1 c1 "$URL:8444/nic/update" 777 right-key
@@ -173,6 +176,12 @@ check_eq "the PoP now sends to 192.0.2.2" 192.0.2.2 "$(lab_pop_stat T30001 's["c
 check "ping from the PoP to 2001:db8:a::2 through he0" \
 	lab_wait 10 lab_in "$NS_POP" ping -6 -c 1 -W 1 2001:db8:a::2
 check_eq "status shows our IPv4 toward the PoP" 192.0.2.2 "$(status_eval he0 't.get("local_ipv4")')"
+HE0_PATH=$(field he0 datapath_in_use)
+echo "# he0 runs on the $HE0_PATH data path"
+sit_local() { # the sit link's local address, as the kernel has it
+	ip -n "$NS_CLI" -d link show he0 | grep -q "link/sit $1 peer 192.0.2.1"
+}
+[ "$HE0_PATH" = kernel ] && check "the sit link's local address is ours" sit_local 192.0.2.2
 
 echo "# he1: a wrong key"
 badauth() { [ "$(upd he1 last_answer)" = badauth ]; }
@@ -237,6 +246,7 @@ check_eq "answered good" "good 198.51.100.2" "$(nth "$TMP/upd.log" 123456 2 answ
 check "status: current again" lab_wait 5 current he0
 moved() { [ "$(status_eval he0 't.get("local_ipv4")')" = 198.51.100.2 ]; }
 check "the tunnel's local address follows" lab_wait 5 moved
+[ "$HE0_PATH" = kernel ] && check "the sit link's local address follows" lab_wait 5 sit_local 198.51.100.2
 check "pings through he0 pass again" lab_wait 10 lab_in "$NS_POP" ping -6 -c 1 -W 1 2001:db8:a::2
 check "and from the tunnel address outward" \
 	lab_wait 10 lab_in "$NS_CLI" ping -6 -c 1 -W 1 -I 2001:db8:a::2 2001:db8:a::1
