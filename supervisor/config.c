@@ -40,6 +40,7 @@
 #define DEFAULT_LIVENESS_MISSES 3
 #define DEFAULT_HEARTBEAT       60
 #define DEFAULT_PARAMS_MTU      1280
+#define DEFAULT_UPDATE_URL      "https://ipv4.tunnelbroker.net/nic/update"
 
 void config_diag_add(struct config_diag *d, const char *fmt, ...)
 {
@@ -103,7 +104,7 @@ const struct key config_main_keys[] = {
     KEY("limiter", "refill", K_U32, struct config, limiter_refill, 1, 86400, 0),
 };
 
-const char *const config_tunnel_sections[] = {"tunnel", "tic", "params", NULL};
+const char *const config_tunnel_sections[] = {"tunnel", "tic", "params", "update", NULL};
 
 const struct key config_tunnel_keys[] = {
     KEY("tunnel", "interface", K_IFNAME, struct tunnel_conf, name, 0, 0, 0),
@@ -137,6 +138,11 @@ const struct key config_tunnel_keys[] = {
     KEY("params", "mtu", K_U32, struct tunnel_conf, params.mtu, 1280, 65535, 0),
     /* The explicit key that lets a file's tunnel prefix be shorter than /64 (tpolicy.h). */
     KEY("params", "min_prefix_len", K_PREFIX_LEN, struct tunnel_conf, min_prefix_len, 1, 128, 0),
+    KEY("update", "url", K_URL, struct tunnel_conf, update.url, 0, 0, 0),
+    KEY("update", "username", K_STR, struct tunnel_conf, update.username, 0, 0, 0),
+    KEY("update", "key", K_SECRET, struct tunnel_conf, update.key, 0, 0, 0),
+    KEY("update", "hostname", K_ID, struct tunnel_conf, update.hostname, 0, 0, 0),
+    KEY("update", "ca_file", K_ABSPATH, struct tunnel_conf, update.ca_file, 0, 0, F_EMPTY_OK),
 };
 
 const size_t config_main_nkeys = NKEYS(config_main_keys);
@@ -584,12 +590,18 @@ static void validate_params(struct pctx *p, const struct tunnel_conf *tc)
 				            "password must not be empty for %s tunnels", type);
 		} else {
 			require(p, TS_PARAMS, "ipv4_local", why);
-			if (usable(p, "params", "ipv4_local") && tp->ipv4_local.s_addr == 0)
+			if (usable(p, "params", "ipv4_local") && tp->ipv4_local.s_addr == 0 &&
+			    !tc->ipv4_auto)
 				config_perr(
 				    p, config_given(p, "params", "ipv4_local"),
-				    "ipv4_local must be this end's IPv4 address for 6in4-static, "
-				    "not 'heartbeat'");
+				    "ipv4_local must be this end's IPv4 address or 'auto' for "
+				    "6in4-static, not 'heartbeat'");
 		}
+		if (tc->ipv4_auto && tp->type == TUNNEL_AYIYA)
+			config_perr(
+			    p, config_given(p, "params", "ipv4_local"),
+			    "ipv4_local = auto is for 6in4-static and 6in4-heartbeat tunnels; "
+			    "AYIYA finds its way through NAT itself");
 	}
 	if (usable(p, "params", "ipv6_local") && usable(p, "params", "ipv6_pop") &&
 	    usable(p, "params", "prefix_len"))
@@ -616,7 +628,25 @@ static void validate_account(struct pctx *p, const struct tic_account *a, int li
 			    what[i]);
 }
 
-static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const struct stat *st)
+/* [update]: every key but url and ca_file is needed; only for 6in4 tunnels in the file. */
+static void validate_update(struct pctx *p, const struct tunnel_conf *tc)
+{
+	static const char *const req[] = {"username", "key", "hostname"};
+	int line = p->sect_line[TS_UPDATE];
+
+	if (!line)
+		return;
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		require(p, TS_UPDATE, req[i], " (the broker's update needs it)");
+	if (tc->tic)
+		config_perr(p, line,
+		            "[update] needs tic = no: it is for 6in4 brokers without TIC, whose "
+		            "parameters are given in [params]");
+	else if (usable(p, "params", "type") && tc->params.type == TUNNEL_AYIYA)
+		config_perr(p, line, "[update] is for 6in4 tunnels, not ayiya");
+}
+
+static void validate_tunnel(struct pctx *p, struct tunnel_conf *tc, const struct stat *st)
 {
 	int tsect = p->sect_line[TS_TUNNEL], psect = p->sect_line[TS_PARAMS];
 	int tic_line = config_given(p, "tunnel", "tic") ? config_given(p, "tunnel", "tic") : tsect;
@@ -647,9 +677,14 @@ static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const 
 		validate_params(p, tc);
 	}
 	check_trusted(p, 0, "", st);
+	validate_update(p, tc);
+	tc->has_update = p->sect_line[TS_UPDATE] != 0;
+	if (tc->has_update && !tc->update.url[0])
+		snprintf(tc->update.url, sizeof(tc->update.url), "%s", DEFAULT_UPDATE_URL);
 	check_secret(p, st,
 	             (config_given(p, "tic", "password") && tc->account.password[0]) ||
-	                 (config_given(p, "params", "password") && tc->params.password[0]));
+	                 (config_given(p, "params", "password") && tc->params.password[0]) ||
+	                 (config_given(p, "update", "key") && tc->update.key[0]));
 }
 
 /* An unusable file still needs a name for status: its file name without .conf. */

@@ -71,6 +71,7 @@ struct worker {
 	unsigned confirm_tries;
 	ev_io confirm_w;
 	ev_timer confirm_t;
+	ev_timer source_w; /* ipv4_local = auto: our IPv4 source toward the PoP, looked at */
 	struct ev_loop *loop;
 	/* liveness = icmp: an echo to the PoP's tunnel address every interval */
 	int probe_fd;
@@ -230,6 +231,26 @@ static void local_ipv4_changed(struct worker *w, struct in_addr now)
 			log_warnx("cannot move %s's local address to %s: %s %s", w->tc->name, is,
 			          strerror(-err), netcfg_errmsg(w->nc));
 	}
+}
+
+/*
+ * ipv4_local = auto (issue 23): the tunnel's local address follows the
+ * host's IPv4 source toward the PoP.  A sit link's is moved (by the parent,
+ * on our request, once privileges are gone); the user-space path's raw
+ * socket is not bound, so its packets leave from the new source anyway.
+ */
+#define WORKER_SOURCE_PERIOD 1.0
+
+static void on_source(EV_P_ ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	struct in_addr now;
+
+	(void)loop;
+	(void)revents;
+	if (netcfg_ipv4_source(w->tc->params.ipv4_pop, HEARTBEAT_PORT, &now) == 0 &&
+	    now.s_addr != w->c->local_ipv4.s_addr)
+		local_ipv4_changed(w, now);
 }
 
 /* PROTOCOLS.md section 2: a fresh socket (and source port) per beat. */
@@ -873,6 +894,10 @@ static void loop_run(struct worker *w)
 	ev_signal_init(&w->term_w, on_term, SIGTERM);
 	ev_signal_init(&w->int_w, on_term, SIGINT);
 	ev_timer_init(&w->confirm_t, on_confirm_timer, 0., 0.);
+	ev_timer_init(&w->source_w, on_source, 0., WORKER_SOURCE_PERIOD);
+	w->source_w.data = w;
+	if (w->tc->ipv4_auto)
+		ev_timer_start(loop, &w->source_w);
 	w->tun_w.data = w->wire_w.data = w->ipc_w.data = w;
 	w->keepalive_w.data = w->counters_w.data = w->confirm_t.data = w;
 	w->loop = loop;

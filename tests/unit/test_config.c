@@ -417,11 +417,11 @@ static void test_out_of_range(void **state)
 static void test_bad_address(void **state)
 {
 	(void)state;
-	TUNNEL_CASE("bad_address.conf",
-	            "@F@:8: ipv6_local: '2001:db8:a::2::3' is not an IPv6 address",
-	            "@F@:9: ipv6_pop: '2001:db8:g::1' is not an IPv6 address",
-	            "@F@:11: ipv4_pop: '192.0.2.256' is not an IPv4 address",
-	            "@F@:12: ipv4_local: 'dynamic' is neither 'heartbeat' nor an IPv4 address");
+	TUNNEL_CASE(
+	    "bad_address.conf", "@F@:8: ipv6_local: '2001:db8:a::2::3' is not an IPv6 address",
+	    "@F@:9: ipv6_pop: '2001:db8:g::1' is not an IPv6 address",
+	    "@F@:11: ipv4_pop: '192.0.2.256' is not an IPv4 address",
+	    "@F@:12: ipv4_local: 'dynamic' is neither 'heartbeat', 'auto' nor an IPv4 address");
 }
 
 static void test_missing_required(void **state)
@@ -459,8 +459,8 @@ static void test_other_prefix(void **state)
 static void test_static_needs_ipv4_local(void **state)
 {
 	(void)state;
-	TUNNEL_CASE("static.conf", "@F@:15: ipv4_local must be this end's IPv4 address for "
-	                           "6in4-static, not 'heartbeat'");
+	TUNNEL_CASE("static.conf", "@F@:15: ipv4_local must be this end's IPv4 address or 'auto' "
+	                           "for 6in4-static, not 'heartbeat'");
 }
 
 /* Everything wrong in one file comes out in one run, and nothing else. */
@@ -1304,6 +1304,89 @@ static void test_print_full(void **state)
 	config_free(&cfg);
 }
 
+/* Issue 23: [update] and ipv4_local = auto, and what they refuse. */
+static void test_update_refused(void **state)
+{
+	(void)state;
+	TUNNEL_CASE("update_bad.conf",
+	            "@F@:12: url: 'http://ipv4.tunnelbroker.net/nic/update' is not "
+	            "https://host[:port]/path (no blanks, no user or query part)",
+	            "@F@:13: hostname: '12 34' may only contain letters, digits, '.', '_' and '-'",
+	            "@F@:11: [update] is missing required key 'username' (the broker's update "
+	            "needs it)",
+	            "@F@:11: [update] is missing required key 'key' (the broker's update needs it)",
+	            "@F@:11: [update] needs tic = no: it is for 6in4 brokers without TIC, whose "
+	            "parameters are given in [params]");
+	TUNNEL_CASE("update_ayiya_auto.conf",
+	            "@F@:7: ipv4_local = auto is for 6in4-static and 6in4-heartbeat tunnels; AYIYA "
+	            "finds its way through NAT itself");
+}
+
+static const char *const update_files[] = {"he0.conf", "he1.conf", "hb0.conf"};
+
+static const char *install_update(mode_t mode)
+{
+	copy_in(fixture("update/aiccud.conf"), "aiccud.conf", 0600);
+	install_dir("update/tunnels.d", "tunnels.d", update_files,
+	            sizeof(update_files) / sizeof(update_files[0]));
+	for (size_t i = 0; i < sizeof(update_files) / sizeof(update_files[0]); i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "tunnels.d/%s", update_files[i]);
+		assert_int_equal(chmod(in_tmp(path), mode), 0);
+	}
+	return in_tmp("aiccud.conf");
+}
+
+static void test_update_loaded(void **state)
+{
+	struct config cfg;
+	struct config_diag diag = {0};
+	const struct tunnel_conf *t;
+	char *printed;
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, install_update(0600), &diag), 0);
+	expect_diag_v(&diag, NULL, NULL, 0);
+	t = &config_find(&cfg, "he0")->conf;
+	assert_true(t->ipv4_auto);
+	assert_true(t->has_update);
+	assert_int_equal(t->params.ipv4_local.s_addr, 0);
+	assert_string_equal(t->update.url, "https://ipv4.tunnelbroker.net/nic/update");
+	assert_string_equal(t->update.username, "example-user");
+	assert_string_equal(t->update.key, "the-update-key");
+	assert_string_equal(t->update.hostname, "123456");
+	assert_string_equal(t->update.ca_file, "");
+	t = &config_find(&cfg, "he1")->conf;
+	assert_false(t->ipv4_auto);
+	assert_string_equal(t->update.ca_file, "/etc/aiccud/update-ca.pem");
+	t = &config_find(&cfg, "hb0")->conf;
+	assert_true(t->ipv4_auto);
+	assert_false(t->has_update);
+	printed = print_normalized(&cfg, tmp);
+	compare_golden(printed, "golden/update.out");
+	check_round_trip(printed, "tunnels.d");
+	free(printed);
+	config_free(&cfg);
+}
+
+/* The Update Key is a secret like a password: refused when others can read it. */
+static void test_update_key_readable(void **state)
+{
+	struct config cfg;
+	struct config_diag diag = {0};
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, install_update(0644), &diag), 0);
+	assert_false(config_find(&cfg, "he0")->valid);
+	assert_non_null(strstr(config_find(&cfg, "he0")->error,
+	                       "holds a password but is readable by group/others (mode 0644)"));
+	/* no secret in it: loads */
+	assert_true(config_find(&cfg, "hb0")->valid == false); /* its password */
+	config_diag_free(&diag);
+	config_free(&cfg);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /*
@@ -1377,6 +1460,9 @@ int main(void)
 	    T(test_account_inherited),
 	    T(test_print_examples),
 	    T(test_print_full),
+	    T(test_update_refused),
+	    T(test_update_loaded),
+	    T(test_update_key_readable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
