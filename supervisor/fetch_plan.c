@@ -103,3 +103,9 @@ double fetch_plan_stale_delay(unsigned failures)
 		d *= 2;
 	return d < FETCH_PLAN_STALE_MAX ? d : FETCH_PLAN_STALE_MAX;
 }
+
+void fetch_plan_refresh_failed(char *buf, size_t len, const char *server, const char *reason)
+{
+	snprintf(buf, len, "refresh failed: TIC %s: %s; left on its cached parameters", server,
+	         reason);
+}

@@ -80,4 +80,10 @@ const char *fetch_plan_hint(int session_err, int fetch_err);
 #define FETCH_PLAN_STALE_MAX   600.0
 double fetch_plan_stale_delay(unsigned failures);
 
+/*
+ * A failed refresh's message: the server and the whole reason (a refusal's
+ * text is never cut short; buf has room for TUNNEL_HOST_MAX + 256 + 96).
+ */
+void fetch_plan_refresh_failed(char *buf, size_t len, const char *server, const char *reason);
+
 #endif

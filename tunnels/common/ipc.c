@@ -38,6 +38,10 @@ ssize_t ipc_payload_len(uint16_t type)
 		return sizeof(struct ipc_repair);
 	case IPC_W_REPAIRED:
 		return sizeof(struct ipc_repaired);
+	case IPC_P_UPDATE:
+		return sizeof(struct ipc_update);
+	case IPC_U_RESULT:
+		return sizeof(struct ipc_update_result);
 	default:
 		return -1;
 	}
