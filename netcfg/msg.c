@@ -549,6 +549,8 @@ static int parse_link_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb
 	return attrs_parse(nlh, sizeof(*ifi), link_policy, IFLA_MAX, tb);
 }
 
+static void link_kind(const struct nlattr *linkinfo, char *out, size_t len);
+
 int netcfg_parse_link(const struct nlmsghdr *nlh, struct netcfg_link *l)
 {
 	const struct nlattr *tb[IFLA_MAX + 1];
@@ -566,6 +568,8 @@ int netcfg_parse_link(const struct nlmsghdr *nlh, struct netcfg_link *l)
 	strcpy(l->name, mnl_attr_get_str(tb[IFLA_IFNAME]));
 	l->up = (ifi->ifi_flags & IFF_UP) != 0;
 	l->running = (ifi->ifi_flags & IFF_RUNNING) != 0;
+	if (tb[IFLA_LINKINFO])
+		link_kind(tb[IFLA_LINKINFO], l->kind, sizeof(l->kind));
 	return 0;
 }
 
@@ -589,6 +593,22 @@ static bool kind_is(const struct nlattr *kind, const char *want)
 	if (len > 0 && s[len - 1] == '\0')
 		len--;
 	return len == strlen(want) && memcmp(s, want, len) == 0;
+}
+
+/* The link's kind, "" when its link info is malformed or names none (too long: cut). */
+static void link_kind(const struct nlattr *linkinfo, char *out, size_t len)
+{
+	const struct nlattr *info[IFLA_INFO_MAX + 1];
+	size_t n;
+
+	out[0] = '\0';
+	if (attrs_parse_nested(linkinfo, linkinfo_policy, IFLA_INFO_MAX, info) < 0 ||
+	    !info[IFLA_INFO_KIND])
+		return;
+	n = mnl_attr_get_payload_len(info[IFLA_INFO_KIND]);
+	n = n < len ? n : len - 1;
+	memcpy(out, mnl_attr_get_payload(info[IFLA_INFO_KIND]), n);
+	out[n] = '\0';
 }
 
 int netcfg_parse_sit(const struct nlmsghdr *nlh, struct netcfg_sit *s)

@@ -75,6 +75,7 @@ struct netcfg_link {
 	char name[IFNAMSIZ];
 	bool up;      /* IFF_UP: administratively up */
 	bool running; /* IFF_RUNNING: operationally up */
+	char kind[16]; /* IFLA_INFO_KIND ("tun", "sit", "veth"...), "" if the kernel names none */
 };
 
 /* Parameters of a sit (6in4) link, as read back from the kernel. */

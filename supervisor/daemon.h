@@ -37,6 +37,10 @@ struct fetch_rt {
 	bool refused; /* the server turned the connection away */
 	char server[TUNNEL_HOST_MAX];
 	char reason[256];
+	int phase;                  /* enum fetch_phase (fetch.h) */
+	struct log_ratelimit rl;    /* every line the fetcher can cause */
+	struct ipc_seccomp seccomp; /* its seccomp report, believed only if it died by SIGSYS */
+	bool seccomp_said;
 };
 
 struct heal;

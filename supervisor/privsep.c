@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cache.h"
 #include "daemon.h"
@@ -22,6 +23,7 @@
 #include "netcfg.h"
 #include "privdrop.h"
 #include "privreq.h"
+#include "workers.h"
 
 /*
  * Existing cache files (an older aiccud wrote them as root) go to the
@@ -125,12 +127,22 @@ void privsep_fill(const struct daemon *d, struct ipc_drop *out)
 	out->trap = d->verbosity > 0;
 }
 
-void privsep_seccomp_report(const char *who, pid_t pid, const struct ipc_seccomp *m)
+void privsep_seccomp_verdict(const char *who, pid_t pid, const struct ipc_seccomp *m, int status,
+                             struct log_ratelimit *rl, double now)
 {
 	char name[64];
 
+	if (!m)
+		return;
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS) {
+		log_ratelimited_at(rl, now,
+		                   "%s: process %d reported a forbidden system call but did not die "
+		                   "by SIGSYS; report not believed",
+		                   who, (int)pid);
+		return;
+	}
 	priv_syscall_name(m->nr, m->arch, name, sizeof(name));
-	log_warnx("%s: process %d made a forbidden system call: %s; its seccomp filter kills it",
+	log_warnx("%s: process %d made a forbidden system call: %s; its seccomp filter killed it",
 	          who, (int)pid, name);
 }
 
@@ -199,11 +211,20 @@ void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r)
 	res.err = err;
 	snprintf(res.reason, sizeof(res.reason), "%s", why);
 	if (err < 0)
-		log_warnx("%s: the worker's request to %s was not done: %s", t->entry.conf.name,
-		          privreq_op_name(r->op), why);
+		workers_child_log(t, true, "the worker's request to %s was not done: %s",
+		                  privreq_op_name(r->op), why);
 	else
-		log_info("%s: did the worker's request to %s", t->entry.conf.name,
-		         privreq_op_name(r->op));
+		workers_child_log(t, false, "did the worker's request to %s",
+		                  privreq_op_name(r->op));
+	if (t->ipc_fd >= 0 && ipc_send(t->ipc_fd, IPC_P_PRIV, &res, sizeof(res)) < 0)
+		log_debug("%s: the answer to the worker was not sent", t->entry.conf.name);
+}
+
+void privsep_refuse(struct tunnel_rt *t, const struct ipc_priv_req *r, const char *why)
+{
+	struct ipc_priv_res res = {.op = r->op, .what = r->what, .err = -ESRCH};
+
+	snprintf(res.reason, sizeof(res.reason), "%s", why);
 	if (t->ipc_fd >= 0 && ipc_send(t->ipc_fd, IPC_P_PRIV, &res, sizeof(res)) < 0)
 		log_debug("%s: the answer to the worker was not sent", t->entry.conf.name);
 }

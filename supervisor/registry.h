@@ -28,6 +28,7 @@
 #include "counters.h"
 #include "ipc.h"
 #include "lifecycle.h"
+#include "log.h"
 
 struct daemon;
 struct registry;
@@ -72,6 +73,10 @@ struct tunnel_rt {
 	bool start_pending; /* start again once the worker has exited (restart) */
 	struct tunnel_entry *next_entry; /* reload: replaces entry once the worker exited */
 	bool removing;                   /* reload: gone from the configuration, leaves once idle */
+	struct log_ratelimit child_rl;   /* every line this tunnel's worker can cause */
+	char refused[192]; /* why the parent ended the worker (a message it refused); "" if not */
+	struct ipc_seccomp seccomp; /* the worker's seccomp report, believed only if it died by SIGSYS */
+	bool seccomp_said;          /* a report came from this worker */
 
 	/* fetch.c */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */

@@ -44,6 +44,14 @@
 #define WATCHDOG_INTERVAL 2.0
 #define WATCHDOG_MISSES   3
 #define WATCHDOG_RATE     100.0
+/*
+ * Every line a worker's messages can make the parent log goes through its
+ * tunnel's own limit: at most CHILD_LOG_BURST lines per CHILD_LOG_INTERVAL
+ * seconds, so a flooding worker neither fills the disk nor drowns the
+ * other tunnels' lines (the count of dropped lines comes with the next).
+ */
+#define CHILD_LOG_INTERVAL 60.0
+#define CHILD_LOG_BURST    10
 
 static void on_worker_msg(EV_P_ ev_io *io, int revents);
 static void on_child(EV_P_ ev_child *c, int revents);
@@ -70,6 +78,7 @@ void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
 	ev_init(&t->kill_w, on_kill_timeout);
 	ev_init(&t->watchdog_w, on_watchdog);
 	t->watchdog_w.repeat = WATCHDOG_INTERVAL;
+	t->child_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(CHILD_LOG_INTERVAL, CHILD_LOG_BURST);
 	t->backoff_w.data = t->kill_w.data = t->watchdog_w.data = t;
 }
 
@@ -78,6 +87,29 @@ void tunnel_release(struct tunnel_rt *t)
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_stop(t->d->loop, &t->watchdog_w);
+}
+
+void workers_child_log(struct tunnel_rt *t, bool warn, const char *fmt, ...)
+{
+	char line[512];
+	uint64_t dropped;
+	va_list ap;
+
+	if (!log_ratelimit_allow(&t->child_rl, ev_now(t->d->loop), &dropped))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (warn && dropped)
+		log_warnx("%s: %s (and %llu more line(s) of this worker's not logged)",
+		          t->entry.conf.name, line, (unsigned long long)dropped);
+	else if (warn)
+		log_warnx("%s: %s", t->entry.conf.name, line);
+	else if (dropped)
+		log_info("%s: %s (and %llu more line(s) of this worker's not logged)",
+		         t->entry.conf.name, line, (unsigned long long)dropped);
+	else
+		log_info("%s: %s", t->entry.conf.name, line);
 }
 
 bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
@@ -218,6 +250,56 @@ static int params_recheck(const struct tunnel_rt *t, int self, const struct tunn
 }
 
 /*
+ * The tunnel's link as the parent finds it itself: the link of the name it
+ * expects, of a kind the tunnel's data path makes (tunnel_link_kind_ok).
+ * A worker's ifindex is believed only when it is that link's.  Returns
+ * the index, or -errno with the reason in why.
+ */
+static int own_link_verify(struct tunnel_rt *t, int claimed, char *why, size_t len)
+{
+	const char *name = t->entry.conf.name;
+	struct netcfg_link l;
+	int err = netcfg_link_get(t->d->nc, 0, name, &l);
+
+	if (err < 0) {
+		snprintf(why, len, "no link named %s (%s)", name, strerror(-err));
+		return err;
+	}
+	if (!tunnel_link_kind_ok(&t->entry.conf, l.kind)) {
+		snprintf(why, len, "link %s (ifindex %d) is of kind '%s', not the tunnel's", name,
+		         l.ifindex, l.kind);
+		return -EMEDIUMTYPE;
+	}
+	if (l.ifindex != claimed) {
+		snprintf(why, len, "it named ifindex %d, but link %s is ifindex %d", claimed, name,
+		         l.ifindex);
+		return -EPERM;
+	}
+	return l.ifindex;
+}
+
+/* The worker broke the rules of its boundary: it is killed (and restarted,
+ * unless it was going anyway), with the reason in its exit text. */
+static void worker_refuse(struct tunnel_rt *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void worker_refuse(struct tunnel_rt *t, const char *fmt, ...)
+{
+	bool restart = t->state == TS_STARTING || t->state == TS_UP;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->refused, sizeof(t->refused), fmt, ap);
+	va_end(ap);
+	workers_child_log(t, true, "refused worker %d: %s; %s", (int)t->pid, t->refused,
+	                  restart ? "killing and restarting it" : "killing it");
+	policy_drop(t);
+	ev_io_stop(t->d->loop, &t->ipc_w); /* nothing more from it */
+	if (t->pid > 0)
+		kill(t->pid, SIGKILL);
+}
+
+/*
  * A worker about to give its link an address asks first (IPC_W_CHECK):
  * the same checks as at link-up, so a refused prefix never gets even the
  * kernel's prefix route.  The worker reports a refusal as its failure.
@@ -225,13 +307,12 @@ static int params_recheck(const struct tunnel_rt *t, int self, const struct tunn
 static void params_check(struct tunnel_rt *t, const struct ipc_up *q)
 {
 	struct ipc_verdict v = {0};
-	struct netcfg_link l;
 	const char *what = "";
+	char why[128];
 	int self = 0;
 
-	/* A link it names is its own only if the link carries the tunnel's name. */
-	if (q->ifindex > 0 && netcfg_link_get(t->d->nc, q->ifindex, NULL, &l) == 0 &&
-	    strcmp(l.name, t->entry.conf.name) == 0)
+	/* A link it names is its own only if it is the tunnel's link (own_link_verify). */
+	if (q->ifindex > 0 && own_link_verify(t, q->ifindex, why, sizeof(why)) > 0)
 		self = q->ifindex;
 	if (!params_acceptable(t, &q->params, &what)) {
 		v.err = -EINVAL;
@@ -249,15 +330,19 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	char saved_password[TUNNEL_PASSWORD_MAX];
 	const char *what = "";
 	unsigned pruned = 0;
-	int err;
+	int err = own_link_verify(t, up->ifindex, refusal, sizeof(refusal));
 
-	t->ifindex = up->ifindex;
+	if (err < 0) {
+		worker_refuse(t, "its link-up report: %s", refusal);
+		return;
+	}
+	t->ifindex = err;
 	if (!params_acceptable(t, &up->params, &what)) {
 		char a[INET6_ADDRSTRLEN];
 
 		inet_ntop(AF_INET6, &up->params.ipv6_local, a, sizeof(a));
-		log_warnx("%s: worker reported unusable parameters (%s/%u): %s", t->entry.conf.name,
-		          a, up->params.prefix_len, what);
+		workers_child_log(t, true, "worker reported unusable parameters (%s/%u): %s", a,
+		                  up->params.prefix_len, what);
 		tunnel_stop(t);
 		tunnel_event(t, LC_FAIL, "unusable tunnel parameters %s/%u: %s", a,
 		             up->params.prefix_len, what);
@@ -272,7 +357,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 			         tc->account.server);
 		else
 			snprintf(src, sizeof(src), "tunnel file %s", tc->file);
-		log_warnx("%s: refused the parameters of %s: %s", tc->name, src, refusal);
+		workers_child_log(t, true, "refused the parameters of %s: %s", src, refusal);
 		tunnel_stop(t);
 		tunnel_event(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
 		return;
@@ -284,8 +369,8 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	explicit_bzero(saved_password, sizeof(saved_password));
 	err = policy_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0) {
-		log_warnx("%s: cannot install %s in table %u: %s %s", t->entry.conf.name, what,
-		          t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
+		workers_child_log(t, true, "cannot install %s in table %u: %s %s", what,
+		                  t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
 		tunnel_stop(t);
 		tunnel_event(t, LC_FAIL, "cannot install %s: %s", what, strerror(-err));
 		return;
@@ -319,32 +404,110 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	run_hook(t, HOOK_UP);
 }
 
-static void need_tic(struct tunnel_rt *t, const struct ipc_failed *why)
+/* ---- the worker -> parent boundary: its handlers and their table ---- */
+
+static void on_w_check(void *ctx, const void *p)
 {
+	params_check(ctx, p);
+}
+
+static void on_w_up(void *ctx, const void *p)
+{
+	on_link_up(ctx, p);
+}
+
+static void on_w_need_tic(void *ctx, const void *p)
+{
+	struct tunnel_rt *t = ctx;
+	const struct ipc_failed *why = p;
+
 	t->need_tic = true;
-	snprintf(t->reason, sizeof(t->reason), "%.*s", (int)sizeof(why->reason), why->reason);
+	ipc_text(t->reason, sizeof(t->reason), why->reason, sizeof(why->reason));
 }
 
 /* The worker says its tunnel cannot come up: no automatic restart. */
-static void worker_failed(struct tunnel_rt *t, const struct ipc_failed *f)
+static void on_w_failed(void *ctx, const void *p)
 {
+	struct tunnel_rt *t = ctx;
+	const struct ipc_failed *f = p;
+	char reason[sizeof(f->reason)];
+
+	ipc_text(reason, sizeof(reason), f->reason, sizeof(f->reason));
 	/* The routing goes before the link does. */
 	policy_drop(t);
-	tunnel_event(t, LC_FAIL, "%.*s", (int)sizeof(f->reason), f->reason);
+	tunnel_event(t, LC_FAIL, "%s", reason);
+}
+
+static void on_w_counters(void *ctx, const void *p)
+{
+	struct tunnel_rt *t = ctx;
+
+	memcpy(&t->counters, p, sizeof(t->counters));
+	t->wd_unanswered = 0;
+	t->wd_heard_at = ev_now(t->d->loop);
 }
 
 /* The worker restored (or not) what heal.c asked for: heal.c learns it as an event. */
-static void repair_answered(struct tunnel_rt *t, const struct ipc_repaired *r)
+static void on_w_repaired(void *ctx, const void *p)
 {
+	struct tunnel_rt *t = ctx;
+	const struct ipc_repaired *r = p;
+	unsigned what = r->what & IPC_REPAIR_ALL; /* nothing heal.c never asks for */
+
 	/* Bits, not the message: answers may arrive faster than heal.c hears of them. */
 	if (r->err) {
-		t->repair_failed |= r->what;
-		snprintf(t->repair_reason, sizeof(t->repair_reason), "%.*s", (int)sizeof(r->reason),
-		         r->reason);
+		t->repair_failed |= what;
+		ipc_text(t->repair_reason, sizeof(t->repair_reason), r->reason, sizeof(r->reason));
 	} else {
-		t->repair_done |= r->what;
+		t->repair_done |= what;
 	}
 	tunnel_changed(t);
+}
+
+static void on_w_priv(void *ctx, const void *p)
+{
+	struct tunnel_rt *t = ctx;
+
+	/* A worker being stopped may still ask; its link is no longer to be changed. */
+	if (t->state == TS_UP)
+		privsep_request(t, p);
+	else
+		privsep_refuse(t, p, "the tunnel is stopping");
+}
+
+/* Believed only if the worker then dies by SIGSYS (worker_reaped). */
+static void on_c_seccomp(void *ctx, const void *p)
+{
+	struct tunnel_rt *t = ctx;
+
+	memcpy(&t->seccomp, p, sizeof(t->seccomp));
+	t->seccomp_said = true;
+}
+
+/* A worker still running while its tunnel stops or has failed: what it may still say. */
+#define W_LEAVING (IPC_IN(TS_STOPPING) | IPC_IN(TS_FAILED))
+
+/*
+ * What a worker may send, in which of its tunnel's states.  Setting up
+ * (TS_STARTING): the parameter check, then link-up, or "ask TIC"; in its
+ * loop (TS_UP): counters, requests to the parent, repair answers; a
+ * failure or a seccomp report at any time it runs.
+ */
+static const struct ipc_route worker_routes[] = {
+    {IPC_W_CHECK, IPC_IN(TS_STARTING), on_w_check},
+    {IPC_W_UP, IPC_IN(TS_STARTING), on_w_up},
+    {IPC_W_NEED_TIC, IPC_IN(TS_STARTING), on_w_need_tic},
+    {IPC_W_FAILED, IPC_IN(TS_STARTING) | IPC_IN(TS_UP) | W_LEAVING, on_w_failed},
+    {IPC_W_COUNTERS, IPC_IN(TS_UP) | W_LEAVING, on_w_counters},
+    {IPC_W_PRIV, IPC_IN(TS_UP) | W_LEAVING, on_w_priv},
+    {IPC_W_REPAIRED, IPC_IN(TS_UP) | W_LEAVING, on_w_repaired},
+    {IPC_C_SECCOMP, IPC_IN(TS_STARTING) | IPC_IN(TS_UP) | W_LEAVING, on_c_seccomp},
+};
+
+const struct ipc_route *workers_ipc_routes(size_t *n)
+{
+	*n = sizeof(worker_routes) / sizeof(worker_routes[0]);
+	return worker_routes;
 }
 
 int tunnel_request_repair(struct tunnel_rt *t, unsigned what)
@@ -361,39 +524,35 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 	struct tunnel_rt *t = io->data;
 	unsigned char buf[IPC_MSG_MAX];
 	const void *p;
-	int type;
+	int type = -EAGAIN, why;
 
 	(void)revents;
-	while ((type = ipc_recv(t->ipc_fd, buf, sizeof(buf), &p)) > 0) {
-		if (type == IPC_W_UP && t->state == TS_STARTING)
-			on_link_up(t, p);
-		else if (type == IPC_W_CHECK && t->state == TS_STARTING)
-			params_check(t, p);
-		else if (type == IPC_W_FAILED)
-			worker_failed(t, p);
-		else if (type == IPC_W_NEED_TIC && t->state == TS_STARTING)
-			need_tic(t, p);
-		else if (type == IPC_W_COUNTERS) {
-			memcpy(&t->counters, p, sizeof(t->counters));
-			t->wd_unanswered = 0;
-			t->wd_heard_at = ev_now(EV_A);
-		} else if (type == IPC_W_REPAIRED)
-			repair_answered(t, p);
-		else if (type == IPC_W_PRIV && t->state == TS_UP)
-			privsep_request(t, p);
-		else if (type == IPC_C_SECCOMP)
-			privsep_seccomp_report(t->entry.conf.name, t->pid, p);
+	while (ev_is_active(io) && (type = ipc_recv(t->ipc_fd, buf, sizeof(buf), &p)) > 0) {
+		size_t n = 0;
+		const struct ipc_route *r =
+		    ipc_route_find(workers_ipc_routes(&n), n, type, t->state, &why);
+
+		if (r)
+			r->handle(t, p);
+		else
+			worker_refuse(t, "it sent %s (type %d) %s %s", ipc_type_name(type), type,
+			              why == -EPERM ? "in state" : "which no worker sends; state",
+			              tunnel_state_name(t->state));
 	}
-	if (type == 0 || (type < 0 && type != -EAGAIN)) {
-		if (type == -EBADMSG)
-			log_warnx("%s: malformed message from the worker", t->entry.conf.name);
-		/* EOF: the worker is exiting; ev_child reports how. */
-		ev_io_stop(EV_A_ io);
-	}
+	if (!ev_is_active(io))
+		return; /* refused: killed */
+	if (type == -EBADMSG)
+		worker_refuse(t, "a malformed message (its length does not match its type)");
+	else if (type == 0 || (type < 0 && type != -EAGAIN))
+		ev_io_stop(EV_A_ io); /* EOF: the worker is exiting; ev_child reports how. */
 }
 
 static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t len)
 {
+	if (t->refused[0]) {
+		snprintf(buf, len, "worker killed: %.100s", t->refused);
+		return;
+	}
 	if (t->hung) {
 		snprintf(buf, len,
 		         "worker hung: no answer to %d counters requests in %.0f s; killed",
@@ -475,6 +634,8 @@ static void start_again(struct tunnel_rt *t)
 
 static void worker_reaped(struct tunnel_rt *t, int status)
 {
+	pid_t pid = t->pid;
+
 	ev_io_stop(t->d->loop, &t->ipc_w);
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_stop(t->d->loop, &t->watchdog_w);
@@ -485,6 +646,10 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	privsep_link_reaped(t);
 	t->ifindex = 0;
 	exit_text(t, status, t->last_exit, sizeof(t->last_exit));
+	privsep_seccomp_verdict(t->entry.conf.name, pid, t->seccomp_said ? &t->seccomp : NULL, status,
+	                        &t->child_rl, ev_now(t->d->loop));
+	t->seccomp_said = false;
+	t->refused[0] = '\0';
 	t->link_lost = false;
 	t->hung = false;
 	if (t->need_tic && t->state == TS_STARTING) {

@@ -56,7 +56,7 @@ struct worker {
 	struct tunnel_counters counters_sent;   /* as last reported by the periodic timer */
 	uint64_t drops_seen[DROP_REASON_COUNT]; /* already reported */
 	/* Warnings triggered by network input, rate-limited. */
-	struct log_ratelimit rx_rl, drop_rl;
+	struct log_ratelimit rx_rl, drop_rl, ipc_rl;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
 	ev_prepare activity_w; /* before the loop waits: restarts counters_w if something changed */
@@ -653,29 +653,67 @@ static void priv_answer(struct worker *w, const struct ipc_priv_res *r)
 		log_warn("sending the repair result");
 }
 
+/*
+ * The parent -> worker boundary.  Setting up, the worker waits for exactly
+ * one type at a time (IPC_P_CONF, then IPC_P_CHECKED: ipc_recv_wait);
+ * in its loop (its only state here) the parent may send these.
+ */
+enum { WORKER_IN_LOOP = 0 };
+
+static void on_p_counters_req(void *ctx, const void *p)
+{
+	(void)p;
+	send_counters(ctx);
+}
+
+static void on_p_repair(void *ctx, const void *p)
+{
+	worker_repair(ctx, p);
+}
+
+static void on_p_priv(void *ctx, const void *p)
+{
+	priv_answer(ctx, p);
+}
+
+static const struct ipc_route parent_routes[] = {
+    {IPC_P_COUNTERS_REQ, IPC_IN(WORKER_IN_LOOP), on_p_counters_req},
+    {IPC_P_REPAIR, IPC_IN(WORKER_IN_LOOP), on_p_repair},
+    {IPC_P_PRIV, IPC_IN(WORKER_IN_LOOP), on_p_priv},
+};
+
+const struct ipc_route *worker_ipc_routes(size_t *n)
+{
+	*n = sizeof(parent_routes) / sizeof(parent_routes[0]);
+	return parent_routes;
+}
+
 static void on_ipc(EV_P_ ev_io *io, int revents)
 {
 	struct worker *w = io->data;
 	unsigned char buf[IPC_MSG_MAX];
 	const void *payload;
-	int type;
+	int type, why;
 
 	(void)revents;
 	while ((type = ipc_recv(w->ipc_fd, buf, sizeof(buf), &payload)) != -EAGAIN) {
+		size_t n = 0;
+		const struct ipc_route *r;
+
 		if (type == 0 || (type < 0 && type != -EBADMSG)) {
 			/* The parent is gone: nobody owns our routing any more. */
 			log_warnx("lost the parent; stopping");
 			ev_break(EV_A_ EVBREAK_ALL);
 			return;
 		}
-		if (type == IPC_P_COUNTERS_REQ)
-			send_counters(w);
-		else if (type == IPC_P_REPAIR)
-			worker_repair(w, payload);
-		else if (type == IPC_P_PRIV)
-			priv_answer(w, payload);
+		r = type < 0 ? NULL
+		             : ipc_route_find(worker_ipc_routes(&n), n, type, WORKER_IN_LOOP, &why);
+		/* The parent is trusted: its mistake is a bug, logged, not a reason to go. */
+		if (r)
+			r->handle(w, payload);
 		else
-			log_warnx("unexpected message %d from the parent", type);
+			log_ratelimited(&w->ipc_rl, "unexpected message %s (%d) from the parent",
+			                ipc_type_name(type), type);
 	}
 }
 
@@ -1053,6 +1091,7 @@ void worker_main(const char *name, int ipc_fd)
 	                   .probe_fd = -1,
 	                   .confirm_fd = -1,
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
+	                   .ipc_rl = LOG_RATELIMIT_INIT(60, 3),
 	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3)};
 	struct ipc_up up = {0};
 	char offs[64];

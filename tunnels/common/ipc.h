@@ -169,6 +169,39 @@ struct ipc_priv_res {
 /* The worker is exec()ed with its end of the socketpair on this fd. */
 #define IPC_WORKER_FD 3
 
+/*
+ * One boundary's message table (worker -> parent, parent -> worker,
+ * fetcher <-> parent): each type its peer may send, the receiver's states
+ * in which it may (a bit per state: IPC_IN(state)), and its handler (ctx:
+ * the receiver's object for that peer).  A type not in the table, or not
+ * in its states, is the peer's bug or an attack: the receiver logs it
+ * (rate-limited) and ends the peer.  Lengths are not the table's business:
+ * ipc_parse has checked them before.
+ */
+#define IPC_IN(state) (1u << (state))
+struct ipc_route {
+	uint16_t type;
+	uint32_t states;
+	void (*handle)(void *ctx, const void *payload);
+};
+
+/*
+ * Pure: the entry of tab (n entries) for type, received in state.  NULL
+ * when refused, with *why -EPROTO (a type this peer never sends) or -EPERM
+ * (not in this state).
+ */
+const struct ipc_route *ipc_route_find(const struct ipc_route *tab, size_t n, int type,
+                                       unsigned state, int *why);
+/* The type's name for log lines ("IPC_W_UP"), "unknown" for others. */
+const char *ipc_type_name(int type);
+
+/*
+ * A child's text field (a reason) made fit for a log line: at most srclen
+ * bytes up to its first NUL, anything but printable ASCII as '?', always
+ * terminated within dstlen (> 0).
+ */
+void ipc_text(char *dst, size_t dstlen, const char *src, size_t srclen);
+
 /* Expected payload length of a type, or -1 for an unknown type. */
 ssize_t ipc_payload_len(uint16_t type);
 /*

@@ -66,6 +66,17 @@ const char *tunnel_datapath_name(enum tunnel_datapath d)
 	return map_name(datapath_names, NMAP(datapath_names), (int)d);
 }
 
+bool tunnel_link_kind_ok(const struct tunnel_conf *tc, const char *kind)
+{
+	bool tun = strcmp(kind, "tun") == 0, sit = strcmp(kind, "sit") == 0;
+
+	if (tc->params.type == TUNNEL_AYIYA || tc->datapath == DATAPATH_USERSPACE)
+		return tun;
+	if (tc->datapath == DATAPATH_KERNEL)
+		return sit;
+	return tun || sit;
+}
+
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out)
 {
 	int v, err = map_parse(datapath_names, NMAP(datapath_names), s, &v);

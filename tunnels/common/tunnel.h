@@ -101,6 +101,12 @@ struct tunnel_conf {
 const char *tunnel_type_name(enum tunnel_type t);
 int tunnel_type_parse(const char *s, enum tunnel_type *out);
 const char *tunnel_datapath_name(enum tunnel_datapath d);
+/*
+ * Whether a link of this kind (IFLA_INFO_KIND) can be the tunnel's link:
+ * "tun" for AYIYA and user-space 6in4, "sit" for kernel 6in4, either with
+ * datapath auto (the worker falls back to a TUN without sit support).
+ */
+bool tunnel_link_kind_ok(const struct tunnel_conf *tc, const char *kind);
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
 /* The MTU to use: the file's override, else the broker's, else 1280. */
 uint32_t tunnel_mtu(const struct tunnel_conf *tc);
