@@ -73,8 +73,8 @@ struct netcfg_addr4 {
 struct netcfg_link {
 	int ifindex;
 	char name[IFNAMSIZ];
-	bool up;      /* IFF_UP: administratively up */
-	bool running; /* IFF_RUNNING: operationally up */
+	bool up;       /* IFF_UP: administratively up */
+	bool running;  /* IFF_RUNNING: operationally up */
 	char kind[16]; /* IFLA_INFO_KIND ("tun", "sit", "veth"...), "" if the kernel names none */
 };
 

@@ -332,7 +332,8 @@ static void on_fetch_result(void *ctx, const void *p)
 	ipc_text(id, sizeof(id), r->id, sizeof(r->id));
 	t = find_by_id(d, id);
 	if (!t) {
-		fetcher_refuse(d, "it sent a result for tunnel '%s', which it was not asked for", id);
+		fetcher_refuse(d, "it sent a result for tunnel '%s', which it was not asked for",
+		               id);
 		return;
 	}
 	/* 0 or a negative errno; anything else is not an outcome. */

@@ -135,10 +135,11 @@ void privsep_seccomp_verdict(const char *who, pid_t pid, const struct ipc_seccom
 	if (!m)
 		return;
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS) {
-		log_ratelimited_at(rl, now,
-		                   "%s: process %d reported a forbidden system call but did not die "
-		                   "by SIGSYS; report not believed",
-		                   who, (int)pid);
+		log_ratelimited_at(
+		    rl, now,
+		    "%s: process %d reported a forbidden system call but did not die "
+		    "by SIGSYS; report not believed",
+		    who, (int)pid);
 		return;
 	}
 	priv_syscall_name(m->nr, m->arch, name, sizeof(name));

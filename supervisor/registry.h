@@ -75,8 +75,9 @@ struct tunnel_rt {
 	bool removing;                   /* reload: gone from the configuration, leaves once idle */
 	struct log_ratelimit child_rl;   /* every line this tunnel's worker can cause */
 	char refused[192]; /* why the parent ended the worker (a message it refused); "" if not */
-	struct ipc_seccomp seccomp; /* the worker's seccomp report, believed only if it died by SIGSYS */
-	bool seccomp_said;          /* a report came from this worker */
+	struct ipc_seccomp
+	    seccomp;       /* the worker's seccomp report, believed only if it died by SIGSYS */
+	bool seccomp_said; /* a report came from this worker */
 
 	/* fetch.c */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */

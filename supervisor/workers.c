@@ -646,8 +646,8 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	privsep_link_reaped(t);
 	t->ifindex = 0;
 	exit_text(t, status, t->last_exit, sizeof(t->last_exit));
-	privsep_seccomp_verdict(t->entry.conf.name, pid, t->seccomp_said ? &t->seccomp : NULL, status,
-	                        &t->child_rl, ev_now(t->d->loop));
+	privsep_seccomp_verdict(t->entry.conf.name, pid, t->seccomp_said ? &t->seccomp : NULL,
+	                        status, &t->child_rl, ev_now(t->d->loop));
 	t->seccomp_said = false;
 	t->refused[0] = '\0';
 	t->link_lost = false;
