@@ -120,6 +120,13 @@ int netcfg_tun_open(const char *ifname, unsigned qlen, int *ifindex);
  */
 int netcfg_tun_open_offload(const char *ifname, unsigned qlen, int *ifindex, unsigned *offloads);
 
+/*
+ * One IPv6 setting of one link, /proc/sys/net/ipv6/conf/IFNAME/KEY (e.g.
+ * accept_ra = "0").  Needs root (the files are root's).  0 or -errno;
+ * -EINVAL for a name or key that is not a single path element.
+ */
+int netcfg_ipv6_conf_set(const char *ifname, const char *key, const char *value);
+
 /* Links */
 int netcfg_link_index(struct netcfg *nc, const char *ifname); /* >0 or -errno (-ENODEV) */
 /* One link by index (ifindex_or_0 > 0) or else by name; -ENODEV if absent. */

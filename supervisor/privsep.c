@@ -26,6 +26,33 @@
 #include "workers.h"
 
 /*
+ * One cache file to the user: only a regular file with no other name.  The
+ * directory is the user's, so a name in it may be a hard link to any file
+ * of the host (/etc/shadow): the file is opened (never following a
+ * symlink), its own inode checked and changed through that descriptor, so
+ * a name swapped meanwhile changes nothing else.
+ */
+static void cache_file_chown(int dir, const char *name, uid_t uid, gid_t gid)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0) {
+		log_warn("tunnel cache file %s", name);
+		return;
+	}
+	if (fstat(fd, &st) < 0)
+		log_warn("tunnel cache file %s", name);
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		log_warnx("tunnel cache file %s is not a regular file with one name (%lu links); "
+		          "not handing it to uid %u",
+		          name, (unsigned long)st.st_nlink, (unsigned)uid);
+	else if ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
+		log_warn("cannot hand the tunnel cache file %s to uid %u", name, (unsigned)uid);
+	close(fd);
+}
+
+/*
  * Existing cache files (an older aiccud wrote them as root) go to the
  * user too, so the fetcher may replace them and a worker mark them.
  */
@@ -41,10 +68,8 @@ static void cache_files_chown(int dir, uid_t uid, gid_t gid)
 		return;
 	}
 	while ((e = readdir(dp)))
-		if (e->d_type == DT_REG &&
-		    fchownat(dir, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			log_warn("cannot hand the tunnel cache file %s to uid %u", e->d_name,
-			         (unsigned)uid);
+		if (e->d_type == DT_REG)
+			cache_file_chown(dir, e->d_name, uid, gid);
 	closedir(dp);
 }
 

@@ -29,6 +29,7 @@
 #include "proto41.h"
 #ifdef AICCUD_TEST_HOOKS
 #include "testhooks.h"
+#include "testhooks_ipc.h"
 #endif
 
 /* The TUN queue: the real client's 500 packets lost bursts. */
@@ -780,6 +781,38 @@ static void link_create_6in4(struct worker *w)
 	tun_open(w);
 }
 
+/*
+ * A tunnel link is point-to-point to the PoP: nothing arriving on it may
+ * configure the host.  No router advertisements (the default route and
+ * SLAAC addresses a spoofed one installs), no redirects, no autoconfigured
+ * addresses, no router solicitations, and no duplicate address detection
+ * (the tunnel address is added nodad; DAD would let a forged neighbour
+ * advertisement take it away).  The worker sets them: it owns the link and
+ * is still root here, before the link has an address or is up, so no
+ * packet can arrive first; the parent would need a round trip in the
+ * middle of the link's set-up and could only do it after the link exists
+ * anyway.
+ */
+static const struct {
+	const char *key, *value;
+} link_ipv6_settings[] = {
+    {"accept_ra", "0"},  {"accept_redirects", "0"},     {"autoconf", "0"},
+    {"accept_dad", "0"}, {"router_solicitations", "0"},
+};
+
+static void link_isolate(struct worker *w)
+{
+	for (size_t i = 0; i < sizeof(link_ipv6_settings) / sizeof(link_ipv6_settings[0]); i++) {
+		int err = netcfg_ipv6_conf_set(w->tc->name, link_ipv6_settings[i].key,
+		                               link_ipv6_settings[i].value);
+
+		if (err < 0)
+			worker_fail(w, "cannot set /proc/sys/net/ipv6/conf/%s/%s to %s: %s",
+			            w->tc->name, link_ipv6_settings[i].key,
+			            link_ipv6_settings[i].value, strerror(-err));
+	}
+}
+
 static void link_configure(struct worker *w)
 {
 	const struct tunnel_conf *tc = w->tc;
@@ -797,6 +830,7 @@ static void link_configure(struct worker *w)
 		link_create_6in4(w);
 	}
 	a.ifindex = w->ifindex;
+	link_isolate(w);
 	err = netcfg_link_set(w->nc, w->ifindex, false, mtu);
 	if (err < 0)
 		worker_fail(w, "cannot set MTU %u on %s: %s %s", mtu, tc->name, strerror(-err),
@@ -1110,6 +1144,10 @@ void worker_main(const char *name, int ipc_fd)
 	datapath_start(&w);
 	privileges_drop(&w);
 	up.ifindex = w.ifindex;
+#ifdef AICCUD_TEST_HOOKS
+	up.ifindex = testhooks_up_ifindex(tc->name, up.ifindex);
+	testhooks_before_up(tc->name, ipc_fd);
+#endif
 	snprintf(up.ifname, sizeof(up.ifname), "%s", tc->name);
 	up.params = tc->params;
 	explicit_bzero(up.params.password, sizeof(up.params.password));
