@@ -406,8 +406,9 @@ static void on_fetch_msg(EV_P_ ev_io *io, int revents)
 	(void)revents;
 	while (ev_is_active(io) && (type = ipc_recv(d->fetch.fd, buf, sizeof(buf), &p)) > 0) {
 		size_t n = 0;
+		const struct ipc_route *tab = fetch_ipc_routes(&n);
 		const struct ipc_route *r =
-		    ipc_route_find(fetch_ipc_routes(&n), n, type, (unsigned)d->fetch.phase, &why);
+		    ipc_route_find(tab, n, type, (unsigned)d->fetch.phase, &why);
 
 		if (r)
 			r->handle(d, p);

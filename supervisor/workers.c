@@ -529,8 +529,8 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 	(void)revents;
 	while (ev_is_active(io) && (type = ipc_recv(t->ipc_fd, buf, sizeof(buf), &p)) > 0) {
 		size_t n = 0;
-		const struct ipc_route *r =
-		    ipc_route_find(workers_ipc_routes(&n), n, type, t->state, &why);
+		const struct ipc_route *tab = workers_ipc_routes(&n);
+		const struct ipc_route *r = ipc_route_find(tab, n, type, t->state, &why);
 
 		if (r)
 			r->handle(t, p);

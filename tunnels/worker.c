@@ -699,7 +699,7 @@ static void on_ipc(EV_P_ ev_io *io, int revents)
 	(void)revents;
 	while ((type = ipc_recv(w->ipc_fd, buf, sizeof(buf), &payload)) != -EAGAIN) {
 		size_t n = 0;
-		const struct ipc_route *r;
+		const struct ipc_route *tab, *r;
 
 		if (type == 0 || (type < 0 && type != -EBADMSG)) {
 			/* The parent is gone: nobody owns our routing any more. */
@@ -707,8 +707,8 @@ static void on_ipc(EV_P_ ev_io *io, int revents)
 			ev_break(EV_A_ EVBREAK_ALL);
 			return;
 		}
-		r = type < 0 ? NULL
-		             : ipc_route_find(worker_ipc_routes(&n), n, type, WORKER_IN_LOOP, &why);
+		tab = worker_ipc_routes(&n);
+		r = type < 0 ? NULL : ipc_route_find(tab, n, type, WORKER_IN_LOOP, &why);
 		/* The parent is trusted: its mistake is a bug, logged, not a reason to go. */
 		if (r)
 			r->handle(w, payload);
