@@ -244,7 +244,7 @@ static void fetch_finished(struct daemon *d, int status)
 		if (t->state != TS_FETCHING)
 			continue;
 		switch (fetch_plan_outcome(f->refused, t->fetch_err,
-		                           !f->refused && tunnel_cache_usable(d, t))) {
+		                           !f->refused && (t->held || tunnel_cache_usable(d, t)))) {
 		case FETCH_WAIT_AGAIN:
 			tunnel_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
 			                 f->reason);
@@ -340,6 +340,19 @@ static void on_fetch_result(void *ctx, const void *p)
 	t->fetch_err = r->err <= 0 && r->err > -4096 ? r->err : -EPROTO;
 	t->refresh_changed = r->changed != 0;
 	ipc_text(t->fetch_reason, sizeof(t->fetch_reason), r->reason, sizeof(r->reason));
+	if (!t->fetch_err && r->cache_err) {
+		if (r->cache_err >= 0 || r->held_len == 0 || r->held_len > sizeof(r->held)) {
+			fetcher_refuse(d, "its result for %s holds no usable uncached parameters",
+			               id);
+			return;
+		}
+		workers_hold(t, r->held, r->held_len, r->cache_err);
+		fetcher_log(d, true, "%s: %s; running on the fetched parameters from memory",
+		            t->entry.conf.name, t->fetch_reason);
+		return;
+	}
+	if (!t->fetch_err)
+		workers_hold(t, NULL, 0, 0); /* the cache has them now */
 	if (t->fetch_err)
 		fetcher_log(d, true, "%s: TIC: %s", t->entry.conf.name, t->fetch_reason);
 	else

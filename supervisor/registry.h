@@ -82,6 +82,11 @@ struct tunnel_rt {
 	/* fetch.c */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */
 	char fetch_reason[256]; /* its message */
+	/* Fetched but not cached (a full disk): the cache file's text, which the
+	 * parent never reads, for the workers to run on and write (ipc.h). */
+	char *held;
+	size_t held_len;
+	int held_err; /* -errno of the failed cache write */
 	/* aiccuctl refresh (fetch_refresh): TIC asked again while the tunnel runs */
 	bool refresh;         /* asked for: fetch at the next token */
 	bool refreshing;      /* in the running fetch */

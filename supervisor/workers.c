@@ -82,8 +82,28 @@ void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
 	t->backoff_w.data = t->kill_w.data = t->watchdog_w.data = t;
 }
 
+void workers_hold(struct tunnel_rt *t, const char *text, size_t len, int cache_err)
+{
+	if (t->held) {
+		explicit_bzero(t->held, t->held_len);
+		free(t->held);
+	}
+	t->held = NULL;
+	t->held_len = 0;
+	t->held_err = 0;
+	if (!text || !len)
+		return;
+	t->held = malloc(len);
+	if (!t->held)
+		fatalx("out of memory");
+	memcpy(t->held, text, len);
+	t->held_len = len;
+	t->held_err = cache_err;
+}
+
 void tunnel_release(struct tunnel_rt *t)
 {
+	workers_hold(t, NULL, 0, 0);
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_stop(t->d->loop, &t->watchdog_w);
@@ -218,6 +238,36 @@ static int *own_links(const struct tunnel_rt *t, int self, size_t *n)
 }
 
 /*
+ * One tunnel never claims what another one does.  The host check cannot
+ * see it (hostview drops every tunnel link's routes from its view), so the
+ * others' prefixes are taken from what the parent knows itself: a file
+ * tunnel's from its file, a TIC tunnel's once its routing is installed.
+ */
+static int claims_check(const struct tunnel_rt *t, const struct tunnel_params *p, char *err,
+                        size_t errlen)
+{
+	const struct tunnel_conf *tc = &t->entry.conf;
+	char what[128];
+
+	for (const struct tunnel_rt *o = registry_first(t->reg); o; o = registry_next(o)) {
+		const struct tunnel_conf *oc = &o->entry.conf;
+
+		if (o == t || !o->entry.valid || (oc->tic && !o->policy_installed))
+			continue;
+		if (!tunnel_claims_overlap(p, tc->routed, tc->nrouted, &oc->params, oc->routed,
+		                           oc->nrouted, what, sizeof(what)))
+			continue;
+		/* Cut if need be: the names come first. */
+		if (snprintf(err, errlen, "its prefixes overlap those of tunnel %s (%s %.100s): %s",
+		             oc->name, oc->tic ? "from TIC, id" : "tunnel file",
+		             oc->tic ? oc->id : oc->file, what) < 0)
+			err[0] = '\0';
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+/*
  * The parameters a worker reports go through the same policy as where
  * they entered (tpolicy.h), now against the host's addresses and routes
  * (the kept view, hostcache.h): before the worker gives its link an
@@ -236,6 +286,8 @@ static int params_recheck(const struct tunnel_rt *t, int self, const struct tunn
 
 	tpolicy_conf_limits(tc, &lim);
 	r = tpolicy_check_params(p, &lim, keys, err, errlen);
+	if (r == 0)
+		r = claims_check(t, p, err, errlen);
 	if (r < 0)
 		return r;
 	own = own_links(t, self, &nown);
@@ -400,7 +452,13 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	log_info("%s: table %u and rule priority %u installed %.1f ms after start",
 	         t->entry.conf.name, t->entry.conf.table, t->entry.conf.rule_priority,
 	         t->up_latency * 1000.0);
-	tunnel_event(t, LC_UP, "%s", "");
+	if (t->held)
+		tunnel_event(t, LC_UP,
+		             "on parameters fetched from TIC that could not be cached (%s); the "
+		             "worker writes them once it can",
+		             strerror(-t->held_err));
+	else
+		tunnel_event(t, LC_UP, "%s", "");
 	run_hook(t, HOOK_UP);
 }
 
@@ -423,6 +481,7 @@ static void on_w_need_tic(void *ctx, const void *p)
 
 	t->need_tic = true;
 	ipc_text(t->reason, sizeof(t->reason), why->reason, sizeof(why->reason));
+	workers_hold(t, NULL, 0, 0); /* too old: TIC again */
 }
 
 /* The worker says its tunnel cannot come up: no automatic restart. */
@@ -433,6 +492,7 @@ static void on_w_failed(void *ctx, const void *p)
 	char reason[sizeof(f->reason)];
 
 	ipc_text(reason, sizeof(reason), f->reason, sizeof(f->reason));
+	workers_hold(t, NULL, 0, 0); /* they failed: not again */
 	/* The routing goes before the link does. */
 	policy_drop(t);
 	tunnel_event(t, LC_FAIL, "%s", reason);
@@ -736,6 +796,10 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 	snprintf(ic.state_dir, sizeof(ic.state_dir), "%s", t->d->cfg.state_dir);
 	ic.cache_max_age = t->d->cfg.cache_max_age;
 	ic.fresh_fetch = t->fresh_fetch;
+	if (t->held && t->held_len <= sizeof(ic.held)) {
+		memcpy(ic.held, t->held, t->held_len);
+		ic.held_len = (uint32_t)t->held_len;
+	}
 	privsep_fill(t->d, &ic.drop);
 	return &ic;
 }

@@ -24,6 +24,12 @@
  */
 void workers_child_log(struct tunnel_rt *t, bool warn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * Parameters fetched but not cached (text: the cache file's, len bytes,
+ * never read by the parent; cache_err: why the write failed): the next
+ * workers run on them and write them.  NULL forgets them.
+ */
+void workers_hold(struct tunnel_rt *t, const char *text, size_t len, int cache_err);
 /* The worker -> parent message table (n entries), for the tests. */
 const struct ipc_route *workers_ipc_routes(size_t *n);
 

@@ -28,6 +28,12 @@ int cache_path(const char *state_dir, const char *id, char *buf, size_t len);
  */
 int cache_write(const char *state_dir, const struct tic_tunnel *t, time_t fetched);
 /*
+ * Pure: the file's text for t (fetch_err 0) fetched at `fetched` (failed:
+ * its Failed: time, 0 for none) into buf.  Its length, or -errno
+ * (-ENOSPC: more than len bytes).
+ */
+int cache_format(const struct tic_tunnel *t, time_t fetched, time_t failed, char *buf, size_t len);
+/*
  * Read tunnel id back.  0 with *t and *fetched set; -ESTALE when the file
  * is valid but marked failed (*t and *fetched are set too: usable as a last
  * resort, but TIC must be asked first); -ENOENT when there is none; -EPERM

@@ -19,6 +19,7 @@
 #include "ayiya.h"
 #include "beat.h"
 #include "cache.h"
+#include "fileio.h"
 #include "datapath.h"
 #include "heartbeat.h"
 #include "ipc.h"
@@ -35,7 +36,9 @@
 /* The TUN queue: the real client's 500 packets lost bursts. */
 #define WORKER_TUN_QLEN       1000
 #define WORKER_COUNTER_PERIOD 1.0
-#define SIT_TTL               64
+/* How often the worker tries to write parameters the fetcher could not cache. */
+#define WORKER_CACHE_RETRY 5.0
+#define SIT_TTL            64
 
 struct worker {
 	const struct tunnel_conf *tc;
@@ -60,6 +63,11 @@ struct worker {
 	struct log_ratelimit rx_rl, drop_rl, ipc_rl;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
+	/* TIC parameters the fetcher could not cache (ipc.h): written when the disk lets us. */
+	const char *held;
+	size_t held_len;
+	ev_timer held_w;
+	struct log_ratelimit held_rl;
 	ev_prepare activity_w; /* before the loop waits: restarts counters_w if something changed */
 	/*
 	 * Heartbeat tunnels: the PoP's confirmation (beat.h).  An ICMPv6 socket
@@ -916,6 +924,25 @@ static void confirm_watch(struct worker *w, struct ev_loop *loop)
 	ev_io_start(loop, &w->confirm_w);
 }
 
+/* Write the parameters the fetcher could not cache, until the disk takes them. */
+static void on_held_retry(EV_P_ ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	int err = file_write_atomic_at(w->cache_dirfd, w->tc->id, w->held, w->held_len, 0600);
+
+	(void)revents;
+	if (err < 0) {
+		log_ratelimited(&w->held_rl,
+		                "cannot write the fetched parameters to the tunnel "
+		                "cache yet: %s; trying again every %.0f s",
+		                strerror(-err), WORKER_CACHE_RETRY);
+		return;
+	}
+	log_info("the fetched parameters of %s are in the tunnel cache now", w->tc->id);
+	w->held_len = 0;
+	ev_timer_stop(EV_A_ t);
+}
+
 static void loop_run(struct worker *w)
 {
 	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
@@ -951,6 +978,11 @@ static void loop_run(struct worker *w)
 	ev_prepare_start(loop, &w->activity_w);
 	if (w->tc->liveness == LIVENESS_ICMP && w->tc->liveness_misses > 0)
 		probe_start(w, loop, interval);
+	if (w->held_len && w->cache_dirfd >= 0) {
+		ev_timer_init(&w->held_w, on_held_retry, 0., WORKER_CACHE_RETRY);
+		w->held_w.data = w;
+		ev_timer_start(loop, &w->held_w);
+	}
 	ev_signal_start(loop, &w->term_w);
 	ev_signal_start(loop, &w->int_w);
 #ifdef AICCUD_TEST_HOOKS
@@ -994,14 +1026,48 @@ static void need_tic(struct worker *w, const char *fmt, ...)
  * Missing, stale or marked failed: TIC must be asked (unless it just was,
  * which then is a failure: no fetch loop).
  */
+/*
+ * The parameters the fetcher could not cache, from the text the file would
+ * have held: parsed and checked exactly as the file would be.
+ */
+static int held_read(const struct ipc_conf *ic, struct tic_tunnel *tt, time_t *fetched, char *msg,
+                     size_t len)
+{
+	static char buf[IPC_CACHE_TEXT_MAX + 1];
+	time_t failed = 0;
+	int r;
+
+	if (ic->held_len == 0 || ic->held_len > sizeof(ic->held))
+		return -EINVAL;
+	memcpy(buf, ic->held, ic->held_len);
+	buf[ic->held_len] = '\0';
+	r = cache_parse(buf, ic->held_len, tt, fetched, &failed, msg, len);
+	explicit_bzero(buf, sizeof(buf));
+	if (!r && strcmp(tt->id, ic->conf.id) != 0) {
+		snprintf(msg, len, "they are for tunnel %s", tt->id);
+		r = -EBADMSG;
+	}
+	return r;
+}
+
 static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const struct ipc_conf *ic)
 {
-	struct tic_tunnel tt;
+	struct tic_tunnel tt = {0};
 	time_t fetched = 0;
 	char bad[512], msg[TIC_ERR_MAX] = "";
 	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
 	int dir = cache_dir_open(ic->state_dir, false);
-	int err = dir < 0 ? dir : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
+	int err = ic->held_len ? held_read(ic, &tt, &fetched, msg, sizeof(msg))
+	          : dir < 0    ? dir
+	                       : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
+
+	if (ic->held_len && err == 0) {
+		w->held = ic->held;
+		w->held_len = ic->held_len;
+		log_info("%s: running on parameters fetched from TIC that could not be cached; "
+		         "writing them once the disk lets us",
+		         tc->id);
+	}
 
 	/* Name the cache file and what in it was refused (the policy's key, a bad line). */
 	snprintf(bad, sizeof(bad), "cache file %.100s/" CACHE_DIR "/%.31s refused: %.160s",
@@ -1126,6 +1192,7 @@ void worker_main(const char *name, int ipc_fd)
 	                   .confirm_fd = -1,
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
 	                   .ipc_rl = LOG_RATELIMIT_INIT(60, 3),
+	                   .held_rl = LOG_RATELIMIT_INIT(600, 1),
 	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3)};
 	struct ipc_up up = {0};
 	char offs[64];

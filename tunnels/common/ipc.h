@@ -40,6 +40,15 @@ struct ipc_hdr {
 };
 
 /*
+ * Parameters fetched from TIC that the fetcher could not cache (a full
+ * disk): the cache file's text it could not write (cache.h's format,
+ * CACHE_FILE_MAX bytes at most), carried to the worker through the parent,
+ * which never reads it.  The worker parses it as it would the file and
+ * writes it when the disk lets it.
+ */
+#define IPC_CACHE_TEXT_MAX 4096
+
+/*
  * Who a child becomes once its privileged set-up is done (privdrop.h):
  * resolved by the parent from [daemon] user.
  */
@@ -57,6 +66,8 @@ struct ipc_conf {
 	uint8_t fresh_fetch;    /* the cache was just written: never ask for TIC again */
 	uint8_t pad[3];
 	struct ipc_drop drop;
+	uint32_t held_len; /* >0: run on held (fetched, not cached), and cache it */
+	char held[IPC_CACHE_TEXT_MAX];
 };
 
 /*
@@ -85,6 +96,10 @@ struct ipc_fetch_result {
 	int32_t err; /* 0: cached; else -errno */
 	char reason[256];
 	uint8_t changed; /* err 0: the cache held other parameters (or none) before */
+	uint8_t pad[3];
+	int32_t cache_err; /* err 0: -errno of the cache write, 0 if cached */
+	uint32_t held_len; /* cache_err: bytes of held, 1..IPC_CACHE_TEXT_MAX */
+	char held[IPC_CACHE_TEXT_MAX];
 };
 
 struct ipc_fetch_done {
@@ -165,7 +180,9 @@ struct ipc_priv_res {
 
 #define IPC_MAX_(a, b) ((a) > (b) ? (a) : (b))
 #define IPC_MSG_MAX                                                                                \
-	(sizeof(struct ipc_hdr) + IPC_MAX_(sizeof(struct ipc_conf), sizeof(struct ipc_fetch)))
+	(sizeof(struct ipc_hdr) +                                                                  \
+	 IPC_MAX_(IPC_MAX_(sizeof(struct ipc_conf), sizeof(struct ipc_fetch)),                     \
+	          sizeof(struct ipc_fetch_result)))
 /* The worker is exec()ed with its end of the socketpair on this fd. */
 #define IPC_WORKER_FD 3
 

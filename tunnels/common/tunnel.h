@@ -114,5 +114,14 @@ uint32_t tunnel_mtu(const struct tunnel_conf *tc);
 bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_params *b);
 /* a lies inside net/len; false for a len over 128. */
 bool tunnel_prefix_contains(const struct in6_addr *net, unsigned len, const struct in6_addr *a);
+/*
+ * Whether what two tunnels claim overlaps: the tunnel prefix of each one's
+ * address (ipv6_local/prefix_len) and each one's routed prefixes.  On
+ * overlap, what says which two prefixes ("2001:db8:a::/64 and
+ * 2001:db8:a::/64").  Pure.
+ */
+bool tunnel_claims_overlap(const struct tunnel_params *pa, const struct tunnel_prefix *ra,
+                           size_t na, const struct tunnel_params *pb,
+                           const struct tunnel_prefix *rb, size_t nb, char *what, size_t len);
 
 #endif
