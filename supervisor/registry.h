@@ -78,6 +78,10 @@ struct tunnel_rt {
 	struct ipc_seccomp
 	    seccomp;       /* the worker's seccomp report, believed only if it died by SIGSYS */
 	bool seccomp_said; /* a report came from this worker */
+	/* What its worker's parameter check was granted (password cleared): while
+	 * claimed, no other tunnel may take it (workers.c). */
+	struct tunnel_params claim;
+	bool claimed;
 
 	/* fetch.c */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */

@@ -241,7 +241,9 @@ static int *own_links(const struct tunnel_rt *t, int self, size_t *n)
  * One tunnel never claims what another one does.  The host check cannot
  * see it (hostview drops every tunnel link's routes from its view), so the
  * others' prefixes are taken from what the parent knows itself: a file
- * tunnel's from its file, a TIC tunnel's once its routing is installed.
+ * tunnel's from its file, a TIC tunnel's from the moment its worker's
+ * parameter check passed (the checks are serial: two workers starting
+ * together cannot both win the same prefix) until that worker has gone.
  */
 static int claims_check(const struct tunnel_rt *t, const struct tunnel_params *p, char *err,
                         size_t errlen)
@@ -252,9 +254,10 @@ static int claims_check(const struct tunnel_rt *t, const struct tunnel_params *p
 	for (const struct tunnel_rt *o = registry_first(t->reg); o; o = registry_next(o)) {
 		const struct tunnel_conf *oc = &o->entry.conf;
 
-		if (o == t || !o->entry.valid || (oc->tic && !o->policy_installed))
+		if (o == t || !o->entry.valid || (oc->tic && !o->claimed))
 			continue;
-		if (!tunnel_claims_overlap(p, tc->routed, tc->nrouted, &oc->params, oc->routed,
+		if (!tunnel_claims_overlap(p, tc->routed, tc->nrouted,
+		                           oc->tic ? &o->claim : &oc->params, oc->routed,
 		                           oc->nrouted, what, sizeof(what)))
 			continue;
 		/* Cut if need be: the names come first. */
@@ -372,6 +375,11 @@ static void params_check(struct tunnel_rt *t, const struct ipc_up *q)
 	} else {
 		v.err = params_recheck(t, self, &q->params, v.reason, sizeof(v.reason));
 	}
+	if (v.err == 0) {
+		t->claim = q->params;
+		explicit_bzero(t->claim.password, sizeof(t->claim.password));
+		t->claimed = true;
+	}
 	if (ipc_send(t->ipc_fd, IPC_P_CHECKED, &v, sizeof(v)) < 0)
 		log_debug("%s: cannot answer the worker's parameter check", t->entry.conf.name);
 }
@@ -419,6 +427,8 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	t->entry.conf.params = up->params;
 	memcpy(t->entry.conf.params.password, saved_password, sizeof(saved_password));
 	explicit_bzero(saved_password, sizeof(saved_password));
+	t->claim = up->params; /* the report carries no password */
+	t->claimed = true;
 	err = policy_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0) {
 		workers_child_log(t, true, "cannot install %s in table %u: %s %s", what,
@@ -709,6 +719,7 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	privsep_seccomp_verdict(t->entry.conf.name, pid, t->seccomp_said ? &t->seccomp : NULL,
 	                        status, &t->child_rl, ev_now(t->d->loop));
 	t->seccomp_said = false;
+	t->claimed = false;
 	t->refused[0] = '\0';
 	t->link_lost = false;
 	t->hung = false;
