@@ -173,7 +173,8 @@ struct nlmsghdr *netcfg_build_addr(void *buf, uint32_t seq, uint16_t type, uint1
 {
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	uint32_t aflags = a->nodad ? IFA_F_NODAD : 0;
+	uint32_t aflags =
+	    (a->nodad ? IFA_F_NODAD : 0) | (a->noprefixroute ? IFA_F_NOPREFIXROUTE : 0);
 
 	if (!prefix_len_ok(a->prefix_len))
 		return NULL;
@@ -512,6 +513,7 @@ int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a)
 	memcpy(&a->addr, addr, sizeof(a->addr));
 	a->prefix_len = ifa->ifa_prefixlen;
 	a->nodad = (flags & IFA_F_NODAD) != 0;
+	a->noprefixroute = (flags & IFA_F_NOPREFIXROUTE) != 0;
 	return 0;
 }
 

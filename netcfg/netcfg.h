@@ -60,7 +60,8 @@ struct netcfg_addr {
 	int ifindex;
 	struct in6_addr addr;
 	uint8_t prefix_len;
-	bool nodad; /* IFA_F_NODAD: usable at once */
+	bool nodad;         /* IFA_F_NODAD: usable at once */
+	bool noprefixroute; /* IFA_F_NOPREFIXROUTE: no kernel prefix route in main */
 };
 
 /* An IPv4 address of the host (the overlap check's: is the PoP one of ours?). */

@@ -198,7 +198,8 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 	struct netcfg_addr a = {.ifindex = t->ifindex,
 	                        .addr = t->entry.conf.params.ipv6_local,
 	                        .prefix_len = t->entry.conf.params.prefix_len,
-	                        .nodad = true};
+	                        .nodad = true,
+	                        .noprefixroute = true};
 	struct in_addr src = {0};
 	int err = netcfg_link_get(nc, t->ifindex, NULL, &l);
 

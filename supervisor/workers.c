@@ -438,6 +438,9 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		return;
 	}
 	t->policy_installed = true;
+	/* Only now may the worker send from the tunnel's address: its table routes it. */
+	if (ipc_send(t->ipc_fd, IPC_P_ROUTED, NULL, 0) < 0)
+		log_debug("%s: cannot tell the worker its routing is in", t->entry.conf.name);
 	/* For shutdown's batch removal (parent.c); without it the worker's exit removes it. */
 	if (netcfg_link_set_group(t->d->nc, t->ifindex, WORKERS_LINK_GROUP) < 0)
 		log_debug("%s: cannot put link %s in group 0x%x: %s", t->entry.conf.name,

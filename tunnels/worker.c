@@ -824,7 +824,9 @@ static void link_isolate(struct worker *w)
 static void link_configure(struct worker *w)
 {
 	const struct tunnel_conf *tc = w->tc;
-	struct netcfg_addr a = {.prefix_len = tc->params.prefix_len, .nodad = true};
+	/* No prefix route in main: the tunnel's table routes its prefix (workers.c). */
+	struct netcfg_addr a = {
+	    .prefix_len = tc->params.prefix_len, .nodad = true, .noprefixroute = true};
 	uint32_t mtu = tunnel_mtu(tc);
 	int err;
 
@@ -849,6 +851,7 @@ static void link_configure(struct worker *w)
 		/* TUN links have no link-local address of their own. */
 		worker_link_local(&tc->params.ipv6_local, &a.addr);
 		a.prefix_len = 64;
+		a.noprefixroute = false; /* fe80::/64 on this link only */
 		err = netcfg_addr_add(w->nc, &a);
 	}
 	if (err < 0)
@@ -1178,6 +1181,31 @@ static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
 		worker_fail(w, "refused the parameters of %s: %s", tc->file, v.reason);
 }
 
+/*
+ * The tunnel's prefix has no route in the main table (its address is added
+ * without one): packets from the tunnel's address reach the link only
+ * through the tunnel's table and rule, which the parent installs on our
+ * link-up.  No keep-alive, probe or forwarded packet before that.
+ */
+#define ROUTING_WAIT_MS 10000
+
+static void routing_wait(struct worker *w)
+{
+	char none;
+	int type = ipc_recv_wait(w->ipc_fd, IPC_P_ROUTED, &none, 0, ROUTING_WAIT_MS);
+
+	if (type == IPC_P_ROUTED)
+		return;
+	if (w->cache_dirfd >= 0)
+		close(w->cache_dirfd);
+	w->cache_dirfd = -1; /* not the parameters' fault: keep the cache */
+	if (type == -ETIMEDOUT)
+		worker_fail(w, "%s: the parent did not install the tunnel's routing within %d s",
+		            w->tc->name, ROUTING_WAIT_MS / 1000);
+	worker_fail(w, "%s: the parent did not confirm the tunnel's routing (%s)", w->tc->name,
+	            type < 0 ? strerror(-type) : ipc_type_name(type));
+}
+
 void worker_main(const char *name, int ipc_fd)
 {
 	static struct ipc_conf ic;
@@ -1220,6 +1248,7 @@ void worker_main(const char *name, int ipc_fd)
 	explicit_bzero(up.params.password, sizeof(up.params.password));
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");
+	routing_wait(&w);
 	/* What setting up needed (the seccomp filter's build, netlink buffers)
 	 * is freed: give it back, a thousand workers each keep only their own. */
 	malloc_trim(0);

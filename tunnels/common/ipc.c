@@ -19,6 +19,7 @@ ssize_t ipc_payload_len(uint16_t type)
 	case IPC_W_COUNTERS:
 		return sizeof(struct tunnel_counters);
 	case IPC_P_COUNTERS_REQ:
+	case IPC_P_ROUTED:
 		return 0;
 	case IPC_P_CONF:
 		return sizeof(struct ipc_conf);
@@ -88,6 +89,7 @@ const char *ipc_type_name(int type)
 	    [IPC_W_REPAIRED] = "IPC_W_REPAIRED",
 	    [IPC_W_CHECK] = "IPC_W_CHECK",
 	    [IPC_P_CHECKED] = "IPC_P_CHECKED",
+	    [IPC_P_ROUTED] = "IPC_P_ROUTED",
 	};
 
 	return type > 0 && type < IPC_TYPE_MAX && names[type] ? names[type] : "unknown";

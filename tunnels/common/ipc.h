@@ -31,6 +31,8 @@ enum ipc_type {
 	IPC_W_REPAIRED, /* worker: what it restored, or why not (struct ipc_repaired) */
 	IPC_W_CHECK,    /* worker: may my link get these parameters? (struct ipc_up) */
 	IPC_P_CHECKED,  /* parent: the answer (struct ipc_verdict) */
+	IPC_P_ROUTED,   /* parent: link-up accepted, the tunnel's table and rule are in (no payload)
+	                 */
 	IPC_TYPE_MAX
 };
 
