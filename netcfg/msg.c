@@ -108,6 +108,12 @@ static bool prefix_len_ok(uint8_t len)
 	return len <= 128;
 }
 
+/* The 8-bit table field cannot hold big table ids; RTA_TABLE/FRA_TABLE always do. */
+static uint8_t table8(uint32_t table)
+{
+	return table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+}
+
 static struct nlmsghdr *request_header(void *buf, uint32_t seq, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -205,8 +211,7 @@ struct nlmsghdr *netcfg_build_route(void *buf, uint32_t seq, uint16_t type, uint
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET6;
 	rtm->rtm_dst_len = r->dst_len;
-	/* The 8-bit field cannot hold big table ids; RTA_TABLE always does. */
-	rtm->rtm_table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	rtm->rtm_table = table8(r->table);
 	rtm->rtm_protocol = r->protocol;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
@@ -237,7 +242,7 @@ struct nlmsghdr *netcfg_build_rule(void *buf, uint32_t seq, uint16_t type, uint1
 	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = AF_INET6;
 	frh->src_len = r->src_len;
-	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	frh->table = table8(r->table);
 	frh->action = FR_ACT_TO_TBL;
 	if (r->src_len > 0)
 		mnl_attr_put(nlh, FRA_SRC, sizeof(r->src), &r->src);
@@ -676,13 +681,9 @@ int netcfg_parse_ack(const struct nlmsghdr *nlh, const char **msg)
 
 struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in6_addr *dst)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rtm;
+	struct nlmsghdr *nlh = request_header(buf, seq, RTM_GETROUTE, 0);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET6;
 	rtm->rtm_dst_len = 128;
 	mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);

@@ -355,6 +355,25 @@ static int dump(struct netcfg *nc, const struct dump_req *q, struct collect *c)
 	return set_errmsg(nc, -EAGAIN, "rtnetlink dump kept being interrupted by changes");
 }
 
+/*
+ * The one collect-iterate-free loop of the *_list functions: dump q into c,
+ * hand every item to call (which calls the caller's typed callback *cb;
+ * an error stops it), free the items.
+ */
+typedef int visit_fn(const void *item, const void *cb, void *arg);
+
+static int dump_each(struct netcfg *nc, const struct dump_req *q, struct collect *c, visit_fn *call,
+                     const void *cb, void *arg)
+{
+	int err = dump(nc, q, c);
+
+	for (size_t i = 0; err == 0 && i < c->n; i++)
+		err = call(c->items + i * c->size, cb, arg);
+	free(c->items);
+	c->items = NULL;
+	return err;
+}
+
 static int parse_route_item(const struct nlmsghdr *nlh, void *item)
 {
 	return netcfg_parse_route(nlh, item);
@@ -561,6 +580,11 @@ static bool addr_keep(const void *item, const void *filter)
 	return *ifindex == 0 || a->ifindex == *ifindex;
 }
 
+static int visit_addr(const void *item, const void *cb, void *arg)
+{
+	return (*(const netcfg_addr_cb *)cb)(item, arg);
+}
+
 int netcfg_addr_list(struct netcfg *nc, int ifindex, netcfg_addr_cb cb, void *arg)
 {
 	struct collect c = {.type = RTM_NEWADDR,
@@ -568,16 +592,9 @@ int netcfg_addr_list(struct netcfg *nc, int ifindex, netcfg_addr_cb cb, void *ar
 	                    .parse = parse_addr_item,
 	                    .keep = addr_keep,
 	                    .filter = &ifindex};
-	const struct netcfg_addr *items;
-	size_t i;
 	const struct dump_req q = {.type = RTM_GETADDR, .family = AF_INET6, .ifindex = ifindex};
-	int err = dump(nc, &q, &c);
 
-	items = (const struct netcfg_addr *)(void *)c.items;
-	for (i = 0; err == 0 && i < c.n; i++)
-		err = cb(&items[i], arg);
-	free(c.items);
-	return err;
+	return dump_each(nc, &q, &c, visit_addr, &cb, arg);
 }
 
 static int parse_addr4_item(const struct nlmsghdr *nlh, void *item)
@@ -585,20 +602,18 @@ static int parse_addr4_item(const struct nlmsghdr *nlh, void *item)
 	return netcfg_parse_addr4(nlh, item);
 }
 
+static int visit_addr4(const void *item, const void *cb, void *arg)
+{
+	return (*(const netcfg_addr4_cb *)cb)(item, arg);
+}
+
 int netcfg_addr4_list(struct netcfg *nc, netcfg_addr4_cb cb, void *arg)
 {
 	const struct dump_req q = {.type = RTM_GETADDR, .family = AF_INET};
 	struct collect c = {
 	    .type = RTM_NEWADDR, .size = sizeof(struct netcfg_addr4), .parse = parse_addr4_item};
-	const struct netcfg_addr4 *items;
-	size_t i;
-	int err = dump(nc, &q, &c);
 
-	items = (const struct netcfg_addr4 *)(void *)c.items;
-	for (i = 0; err == 0 && i < c.n; i++)
-		err = cb(&items[i], arg);
-	free(c.items);
-	return err;
+	return dump_each(nc, &q, &c, visit_addr4, &cb, arg);
 }
 
 /* ---- routes ---- */
@@ -645,6 +660,11 @@ static bool route_keep(const void *item, const void *filter)
 	       (f->protocol == 0 || r->protocol == f->protocol);
 }
 
+static int visit_route(const void *item, const void *cb, void *arg)
+{
+	return (*(const netcfg_route_cb *)cb)(item, arg);
+}
+
 int netcfg_route_list(struct netcfg *nc, uint32_t table, uint8_t protocol, netcfg_route_cb cb,
                       void *arg)
 {
@@ -656,20 +676,18 @@ int netcfg_route_list(struct netcfg *nc, uint32_t table, uint8_t protocol, netcf
 	                    .parse = parse_route_item,
 	                    .keep = route_keep,
 	                    .filter = &f};
-	const struct netcfg_route *items;
-	size_t i;
-	int err = dump(nc, &q, &c);
 
-	items = (const struct netcfg_route *)(void *)c.items;
-	for (i = 0; err == 0 && i < c.n; i++)
-		err = cb(&items[i], arg);
-	free(c.items);
-	return err;
+	return dump_each(nc, &q, &c, visit_route, &cb, arg);
 }
 
 static int parse_route_dst_item(const struct nlmsghdr *nlh, void *item)
 {
 	return netcfg_parse_route_dst(nlh, item);
+}
+
+static int visit_route_dst(const void *item, const void *cb, void *arg)
+{
+	return (*(const netcfg_route_dst_cb *)cb)(item, arg);
 }
 
 int netcfg_route_dst_list(struct netcfg *nc, netcfg_route_dst_cb cb, void *arg)
@@ -678,15 +696,8 @@ int netcfg_route_dst_list(struct netcfg *nc, netcfg_route_dst_cb cb, void *arg)
 	                    .size = sizeof(struct netcfg_route_dst),
 	                    .parse = parse_route_dst_item};
 	const struct dump_req q = {.type = RTM_GETROUTE, .family = AF_INET6};
-	const struct netcfg_route_dst *items;
-	size_t i;
-	int err = dump(nc, &q, &c);
 
-	items = (const struct netcfg_route_dst *)(void *)c.items;
-	for (i = 0; err == 0 && i < c.n; i++)
-		err = cb(&items[i], arg);
-	free(c.items);
-	return err;
+	return dump_each(nc, &q, &c, visit_route_dst, &cb, arg);
 }
 
 /* ---- rules ---- */
@@ -768,6 +779,11 @@ static bool rule_protocol_keep(const void *item, const void *filter)
 	return *protocol == 0 || r->protocol == *protocol;
 }
 
+static int visit_rule(const void *item, const void *cb, void *arg)
+{
+	return (*(const netcfg_rule_cb *)cb)(item, arg);
+}
+
 int netcfg_rule_list(struct netcfg *nc, uint8_t protocol, netcfg_rule_cb cb, void *arg)
 {
 	struct collect c = {.type = RTM_NEWRULE,
@@ -775,15 +791,8 @@ int netcfg_rule_list(struct netcfg *nc, uint8_t protocol, netcfg_rule_cb cb, voi
 	                    .parse = parse_rule_item,
 	                    .keep = rule_protocol_keep,
 	                    .filter = &protocol};
-	const struct netcfg_rule *items;
-	size_t i;
-	int err = dump(nc, &rule_dump, &c);
 
-	items = (const struct netcfg_rule *)(void *)c.items;
-	for (i = 0; err == 0 && i < c.n; i++)
-		err = cb(&items[i], arg);
-	free(c.items);
-	return err;
+	return dump_each(nc, &rule_dump, &c, visit_rule, &cb, arg);
 }
 
 /* ---- monitor ---- */

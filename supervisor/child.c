@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 #include "daemon.h"
 #include "ipc.h"
+#include "log.h"
 
 /* In the fresh child: never returns. */
 static void __attribute__((noreturn))
@@ -34,7 +36,8 @@ child_exec(const struct daemon *d, const char *exe, int fd, const char *mode, co
 	base = strrchr(exe, '/');
 	argv[argc++] = (char *)(base ? base + 1 : exe); /* aiccud, aiccud-tic */
 	argv[argc++] = d->foreground ? "-d" : "-s";
-	if (d->verbosity > 0)
+	/* The level of now (aiccuctl log-level may have changed it since the start). */
+	if (log_level_get() >= LOG_DEBUG)
 		argv[argc++] = "-v";
 	argv[argc++] = (char *)mode;
 	if (name)

@@ -35,8 +35,6 @@
 #define CONFIG_FILE_MAX         (64 * 1024)
 #define DEFAULT_TIC_SERVER      "tic.sixxs.net"
 #define DEFAULT_CACHE_MAX_AGE   (7 * 24 * 3600)
-#define DEFAULT_LIMITER_BURST   1
-#define DEFAULT_LIMITER_REFILL  30
 #define DEFAULT_RULE_PRIORITY   1000
 #define DEFAULT_LIVENESS_MISSES 3
 #define DEFAULT_HEARTBEAT       60
@@ -206,401 +204,6 @@ static bool usable(const struct pctx *p, const char *section, const char *name)
 	return i >= 0 && p->key_line[i] && !p->key_bad[i];
 }
 
-/* ---- value parsers: 0, or -1 after reporting ---- */
-
-static bool printable(const char *s, bool blanks_ok)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || (!blanks_ok && isspace(c)))
-			return false;
-	}
-	return true;
-}
-
-static bool id_chars(const char *s)
-{
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
-			return false;
-	return true;
-}
-
-/* What the kernel's dev_valid_name() accepts. */
-static bool ifname_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
-		    !isprint((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static int parse_u32(const char *s, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE || v > UINT32_MAX)
-		return -ERANGE;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static bool port_ok(const char *s)
-{
-	uint32_t port;
-
-	return parse_u32(s, &port) == 0 && port >= 1 && port <= 65535;
-}
-
-static bool hostname_ok(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
-			return false;
-	return true;
-}
-
-/* host, host:port, an IPv6 literal, or [IPv6]:port */
-static bool server_ok(const char *s)
-{
-	const char *colon = strchr(s, ':');
-	struct in6_addr a6;
-	char host[INET6_ADDRSTRLEN];
-
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-		size_t n = close ? (size_t)(close - s - 1) : 0;
-
-		if (!close || n == 0 || n >= sizeof(host))
-			return false;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-		if (inet_pton(AF_INET6, host, &a6) != 1)
-			return false;
-		return close[1] == '\0' || (close[1] == ':' && port_ok(close + 2));
-	}
-	if (!colon)
-		return hostname_ok(s, strlen(s));
-	if (strchr(colon + 1, ':'))
-		return inet_pton(AF_INET6, s, &a6) == 1;
-	return hostname_ok(s, (size_t)(colon - s)) && port_ok(colon + 1);
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
-
-	for (size_t i = 0; i < 3; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static void prefix_mask(struct in6_addr *a, unsigned len)
-{
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
-
-		a->s6_addr[i] &= (uint8_t)(0xff00u >> keep);
-	}
-}
-
-static int parse_prefix(const char *s, struct tunnel_prefix *out, bool *host_bits)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	struct in6_addr masked;
-	uint32_t len;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET6, addr, &out->addr) != 1 || parse_u32(slash + 1, &len) < 0 ||
-	    len > 128)
-		return -EINVAL;
-	out->len = (uint8_t)len;
-	masked = out->addr;
-	prefix_mask(&masked, len);
-	*host_bits = memcmp(&masked, &out->addr, sizeof(masked)) != 0;
-	return 0;
-}
-
-/* "routed = 2001:db8:100::/48, 2001:db8:200::/48" (commas and/or blanks) */
-static int set_routed(struct pctx *p, struct tunnel_conf *tc, const char *v)
-{
-	char *copy = strdup(v), *save = NULL, *tok;
-	char fixed[INET6_ADDRSTRLEN];
-	int rc = 0;
-
-	if (!copy) {
-		config_perr(p, p->lineno, "routed: out of memory");
-		return -1;
-	}
-	tc->nrouted = 0;
-	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		struct tunnel_prefix pfx;
-		bool host_bits;
-
-		if (tc->nrouted == TUNNEL_ROUTED_MAX) {
-			config_perr(p, p->lineno, "routed: more than %d prefixes",
-			            TUNNEL_ROUTED_MAX);
-			rc = -1;
-			break;
-		}
-		if (parse_prefix(tok, &pfx, &host_bits) < 0) {
-			config_perr(p, p->lineno,
-			            "routed: '%s' is not an IPv6 prefix (address/length)", tok);
-			rc = -1;
-			continue;
-		}
-		if (host_bits) {
-			prefix_mask(&pfx.addr, pfx.len);
-			inet_ntop(AF_INET6, &pfx.addr, fixed, sizeof(fixed));
-			config_perr(
-			    p, p->lineno,
-			    "routed: %s has bits set after the prefix length; did you mean %s/%u?",
-			    tok, fixed, pfx.len);
-			rc = -1;
-			continue;
-		}
-		tc->routed[tc->nrouted++] = pfx;
-	}
-	free(copy);
-	return rc;
-}
-
-static int set_string(struct pctx *p, const struct key *k, char *dst, const char *v)
-{
-	size_t n = strlen(v);
-
-	if (n == 0 && !(k->flags & F_EMPTY_OK)) {
-		config_perr(p, p->lineno, "%s must not be empty", k->name);
-		return -1;
-	}
-	if (n >= k->size) {
-		config_perr(p, p->lineno, "%s: value is too long (at most %zu characters)", k->name,
-		            k->size - 1);
-		return -1;
-	}
-	memcpy(dst, v, n + 1);
-	return 0;
-}
-
-static int check_string(struct pctx *p, const struct key *k, const char *v)
-{
-	switch (k->kind) {
-	case K_STR:
-		if (!printable(v, false))
-			break;
-		return 0;
-	case K_SECRET:
-		if (!printable(v, true))
-			break;
-		return 0;
-	case K_ID:
-		if (!id_chars(v))
-			break;
-		return 0;
-	case K_IFNAME:
-		if (!ifname_ok(v)) {
-			config_perr(
-			    p, p->lineno,
-			    "%s: '%s' is not a valid interface name (1..%d characters, no '/', ':' "
-			    "or blanks)",
-			    k->name, v, IFNAMSIZ - 1);
-			return -1;
-		}
-		return 0;
-	case K_SERVER:
-		if (*v && !server_ok(v)) {
-			config_perr(p, p->lineno,
-			            "%s: '%s' is not host[:port] (IPv6: [address]:port)", k->name,
-			            v);
-			return -1;
-		}
-		return 0;
-	case K_ABSPATH:
-		if (*v && *v != '/') {
-			config_perr(p, p->lineno, "%s: '%s' is not an absolute path", k->name, v);
-			return -1;
-		}
-		return 0;
-	default:
-		return 0;
-	}
-	if (k->kind == K_ID)
-		config_perr(p, p->lineno,
-		            "%s: '%s' may only contain letters, digits, '.', '_' and '-'", k->name,
-		            v);
-	else if (k->kind == K_SECRET)
-		config_perr(p, p->lineno, "%s: contains control characters", k->name);
-	else
-		config_perr(p, p->lineno, "%s: contains blanks or control characters", k->name);
-	return -1;
-}
-
-static const char *reserved_table(uint32_t t)
-{
-	switch (t) {
-	case 253:
-		return "default";
-	case 254:
-		return "main";
-	case 255:
-		return "local";
-	default:
-		return NULL;
-	}
-}
-
-static int set_number(struct pctx *p, const struct key *k, void *dst, const char *v)
-{
-	uint32_t n;
-	int err = parse_u32(v, &n);
-
-	if (err == -EINVAL) {
-		config_perr(p, p->lineno, "%s: '%s' is not a number", k->name, v);
-		return -1;
-	}
-	if (k->kind == K_MTU_OVERRIDE && !err && (n == 0 || (n >= k->min && n <= k->max))) {
-		*(uint32_t *)dst = n;
-		return 0;
-	}
-	if (err || n < k->min || n > k->max) {
-		if (k->kind == K_MTU_OVERRIDE)
-			config_perr(p, p->lineno,
-			            "%s: %s is out of range (0 for the broker's, or %u..%u)",
-			            k->name, v, k->min, k->max);
-		else
-			config_perr(p, p->lineno, "%s: %s is out of range %u..%u", k->name, v,
-			            k->min, k->max);
-		return -1;
-	}
-	if (k->kind == K_TABLE && reserved_table(n)) {
-		config_perr(p, p->lineno,
-		            "%s: %u is the kernel's %s table; use 1..252 or 256..4294967295",
-		            k->name, n, reserved_table(n));
-		return -1;
-	}
-	if (k->kind == K_PREFIX_LEN)
-		*(uint8_t *)dst = (uint8_t)n;
-	else
-		*(uint32_t *)dst = n;
-	return 0;
-}
-
-static int set_value(struct pctx *p, const struct key *k, const char *v)
-{
-	void *dst = (char *)p->obj + k->off;
-
-	switch (k->kind) {
-	case K_STR:
-	case K_SECRET:
-	case K_ID:
-	case K_IFNAME:
-	case K_SERVER:
-	case K_ABSPATH:
-	case K_DIR:
-		if (check_string(p, k, v) < 0)
-			return -1;
-		return set_string(p, k, dst, v);
-	case K_BOOL:
-		if (parse_bool(v, dst) < 0) {
-			config_perr(p, p->lineno,
-			            "%s: '%s' is not a boolean (yes/no/true/false/1/0)", k->name,
-			            v);
-			return -1;
-		}
-		return 0;
-	case K_U32:
-	case K_TABLE:
-	case K_MTU_OVERRIDE:
-	case K_PREFIX_LEN:
-		return set_number(p, k, dst, v);
-	case K_IPV6:
-		if (inet_pton(AF_INET6, v, dst) != 1) {
-			config_perr(p, p->lineno, "%s: '%s' is not an IPv6 address", k->name, v);
-			return -1;
-		}
-		return 0;
-	case K_IPV4_LOCAL:
-		if (strcmp(v, "heartbeat") == 0) {
-			memset(dst, 0, sizeof(struct in_addr));
-			return 0;
-		}
-		if (inet_pton(AF_INET, v, dst) != 1) {
-			config_perr(p, p->lineno,
-			            "%s: '%s' is neither 'heartbeat' nor an IPv4 address", k->name,
-			            v);
-			return -1;
-		}
-		return 0;
-	case K_IPV4:
-		if (inet_pton(AF_INET, v, dst) != 1) {
-			config_perr(p, p->lineno, "%s: '%s' is not an IPv4 address", k->name, v);
-			return -1;
-		}
-		return 0;
-	case K_TYPE:
-		if (tunnel_type_parse(v, dst) < 0) {
-			config_perr(
-			    p, p->lineno,
-			    "%s: '%s' is not a tunnel type (ayiya, 6in4-heartbeat, 6in4-static)",
-			    k->name, v);
-			return -1;
-		}
-		return 0;
-	case K_DATAPATH:
-		if (tunnel_datapath_parse(v, dst) < 0) {
-			config_perr(p, p->lineno, "%s: '%s' is not auto, kernel or userspace",
-			            k->name, v);
-			return -1;
-		}
-		return 0;
-	case K_LIVENESS:
-		if (strcmp(v, "none") == 0 || strcmp(v, "icmp") == 0) {
-			*(enum tunnel_liveness *)dst = *v == 'n' ? LIVENESS_NONE : LIVENESS_ICMP;
-			return 0;
-		}
-		config_perr(p, p->lineno, "%s: '%s' is not none or icmp", k->name, v);
-		return -1;
-	case K_HB_IPV4:
-		if (strcmp(v, "sender") == 0 || strcmp(v, "local") == 0) {
-			*(enum tunnel_heartbeat_ipv4 *)dst =
-			    *v == 's' ? HEARTBEAT_IPV4_SENDER : HEARTBEAT_IPV4_LOCAL;
-			return 0;
-		}
-		config_perr(p, p->lineno, "%s: '%s' is not sender or local", k->name, v);
-		return -1;
-	case K_ROUTED:
-		return set_routed(p, p->obj, v);
-	}
-	return -1;
-}
-
 /* ---- feeding inih ---- */
 
 /* inih's rule for where a value or name ends: a char of chars, or an inline ';' after a blank. */
@@ -752,7 +355,7 @@ static int on_value(void *user, const char *section, const char *name, const cha
 		return 1;
 	}
 	p->key_line[i] = p->lineno;
-	if (set_value(p, &p->keys[i], value) < 0)
+	if (config_kind_set(p, &p->keys[i], value) < 0)
 		p->key_bad[i] = true;
 	return 1; /* we collect our own errors; never make inih record one */
 }
@@ -872,8 +475,8 @@ static void check_addresses(struct pctx *p, const struct tunnel_params *tp)
 	char use[INET6_ADDRSTRLEN];
 	unsigned len = tp->prefix_len;
 
-	prefix_mask(&net, len);
-	prefix_mask(&other, len);
+	config_prefix_mask(&net, len);
+	config_prefix_mask(&other, len);
 	inet_ntop(AF_INET6, &tp->ipv6_local, local, sizeof(local));
 	inet_ntop(AF_INET6, &tp->ipv6_pop, pop, sizeof(pop));
 	inet_ntop(AF_INET6, &net, prefix, sizeof(prefix));
@@ -1184,8 +787,8 @@ static void main_defaults(struct config *cfg)
 	snprintf(cfg->tic.server, sizeof(cfg->tic.server), "%s", DEFAULT_TIC_SERVER);
 	cfg->tic.require_tls = true;
 	cfg->cache_max_age = DEFAULT_CACHE_MAX_AGE;
-	cfg->limiter_burst = DEFAULT_LIMITER_BURST;
-	cfg->limiter_refill = DEFAULT_LIMITER_REFILL;
+	cfg->limiter_burst = LIMITER_DEFAULT_BURST; /* the limiter's own defaults */
+	cfg->limiter_refill = LIMITER_DEFAULT_REFILL;
 }
 
 /*
@@ -1238,7 +841,7 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	struct pctx p;
 	struct stat st;
 	size_t len;
-	int err;
+	int err, main_errors;
 
 	main_defaults(cfg);
 	config_pctx_init(&p, cfg->file, config_main_keys, config_main_nkeys, config_main_sections,
@@ -1261,9 +864,19 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	resolve_conf_dir(&p, cfg, dir);
 	check_limiter(&p, cfg);
 	check_secret(&p, &st, config_given(&p, "tic", "password") && cfg->tic.password[0]);
-	if (p.nerr)
+	/*
+	 * The tunnel files are read even when aiccud.conf has errors, so that
+	 * one run reports every file's problems; the verdict stays "not usable"
+	 * and the tunnels are not kept.
+	 */
+	main_errors = p.nerr;
+	if (load_tunnels(cfg, &st, &p, diag) < 0)
 		return -1;
-	return load_tunnels(cfg, &st, &p, diag) < 0 ? -1 : 0;
+	if (main_errors) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
 }
 
 void config_free(struct config *cfg)
@@ -1271,23 +884,4 @@ void config_free(struct config *cfg)
 	free(cfg->tunnels);
 	cfg->tunnels = NULL;
 	cfg->ntunnels = 0;
-}
-
-/*
- * A usable tunnel of that name, else the first unusable one (whose error
- * status reports).  Usable names are unique: check_across sees to that.
- */
-const struct tunnel_entry *config_find(const struct config *cfg, const char *name)
-{
-	const struct tunnel_entry *found = NULL;
-
-	for (size_t i = 0; i < cfg->ntunnels; i++) {
-		if (strcmp(cfg->tunnels[i].conf.name, name) != 0)
-			continue;
-		if (cfg->tunnels[i].valid)
-			return &cfg->tunnels[i];
-		if (!found)
-			found = &cfg->tunnels[i];
-	}
-	return found;
 }

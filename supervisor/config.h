@@ -55,19 +55,20 @@ struct config {
 /*
  * Load path (aiccud.conf) and every *.conf in its conf_dir, sorted by name.
  * Returns 0 when aiccud.conf itself is usable (tunnel files may still have
- * failed: see tunnels[i].valid), -1 when it is not.  diag gets every message.
+ * failed: see tunnels[i].valid), -1 when it is not (no tunnels kept then).
+ * diag gets every message, the tunnel files' too when aiccud.conf is not
+ * usable.
  */
 int config_load(struct config *cfg, const char *path, struct config_diag *diag);
 void config_free(struct config *cfg);
 
 /*
- * Parse one tunnel file (used by config_load and the tests).  Its [tic]
+ * Parse one tunnel file alone, as config_load parses each (the unit tests
+ * and the config fuzzer drive the parser through it).  Its [tic]
  * keys apply over the built-in default account (config_load passes
  * aiccud.conf's [tic] instead).  0 when te->valid, -1 when not.
  */
 int config_load_tunnel(const char *path, struct tunnel_entry *te, struct config_diag *diag);
-
-const struct tunnel_entry *config_find(const struct config *cfg, const char *name);
 
 /*
  * Print the configuration normalized (every key with its effective value,

@@ -1,6 +1,7 @@
 /*
  * The configuration code's parts (config.h), shared by its files:
- *   config.c         key tables, value parsers, inih, reading the files
+ *   config.c         key tables, inih, reading the files, validation
+ *   config_kind.c    each kind of value: its parser and its printer
  *   config_across.c  validation across tunnel files
  *   config_print.c   the normalized print-out (aiccud -nv)
  */
@@ -10,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
 
 #include "config.h"
 
@@ -39,6 +42,7 @@ enum kind {
 	K_LIVENESS,     /* enum tunnel_liveness */
 	K_HB_IPV4,      /* enum tunnel_heartbeat_ipv4: sender or local */
 	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
+	K_COUNT
 };
 
 #define F_EMPTY_OK  1u /* "" is a meaningful value */
@@ -61,7 +65,8 @@ extern const size_t config_main_nkeys;
 extern const char *const config_tunnel_sections[];
 extern const struct key config_tunnel_keys[];
 extern const size_t config_tunnel_nkeys;
-enum { TS_TUNNEL, TS_TIC, TS_PARAMS }; /* index in config_tunnel_sections */
+/* The sections code refers to, by index in config_tunnel_sections ([tic] is 1). */
+enum { TS_TUNNEL = 0, TS_PARAMS = 2 };
 
 /* ---- parse state of one file ---- */
 
@@ -94,6 +99,13 @@ void config_perr(struct pctx *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Line where section.name was given, 0 when it was not. */
 int config_given(const struct pctx *p, const char *section, const char *name);
+
+/* config_kind.c: parse v into the key's place in p->obj (0, or -1 after reporting). */
+int config_kind_set(struct pctx *p, const struct key *k, const char *v);
+/* Print the key's value in obj as " value" (nothing for an empty one), as it parses again. */
+void config_kind_print(FILE *out, const struct key *k, const void *obj);
+/* Clear the bits of a past len. */
+void config_prefix_mask(struct in6_addr *a, unsigned len);
 
 /* Where a tunnel file gave the keys that must differ between tunnels. */
 struct tunnel_lines {

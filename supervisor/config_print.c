@@ -4,81 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <arpa/inet.h>
 
-/* ---- printing: the same key tables, so that the output parses again ---- */
-
-static void print_routed(FILE *out, const struct tunnel_conf *tc)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	for (size_t i = 0; i < tc->nrouted; i++) {
-		inet_ntop(AF_INET6, &tc->routed[i].addr, a, sizeof(a));
-		fprintf(out, "%s%s/%u", i ? ", " : " ", a, tc->routed[i].len);
-	}
-}
-
-static void print_value(FILE *out, const struct key *k, const void *obj)
-{
-	const void *v = (const char *)obj + k->off;
-	char a[INET6_ADDRSTRLEN];
-	const char *s = NULL;
-
-	switch (k->kind) {
-	case K_SECRET:
-		s = *(const char *)v ? SECRET_MASK : "";
-		break;
-	case K_STR:
-	case K_ID:
-	case K_IFNAME:
-	case K_SERVER:
-	case K_ABSPATH:
-	case K_DIR:
-		s = v;
-		break;
-	case K_BOOL:
-		s = *(const bool *)v ? "yes" : "no";
-		break;
-	case K_U32:
-	case K_TABLE:
-	case K_MTU_OVERRIDE:
-		fprintf(out, " %u", *(const uint32_t *)v);
-		return;
-	case K_PREFIX_LEN:
-		fprintf(out, " %u", *(const uint8_t *)v);
-		return;
-	case K_IPV6:
-		s = inet_ntop(AF_INET6, v, a, sizeof(a));
-		break;
-	case K_IPV4_LOCAL:
-		if (((const struct in_addr *)v)->s_addr == 0) {
-			s = "heartbeat";
-			break;
-		}
-		/* fall through */
-	case K_IPV4:
-		s = inet_ntop(AF_INET, v, a, sizeof(a));
-		break;
-	case K_TYPE:
-		s = tunnel_type_name(*(const enum tunnel_type *)v);
-		break;
-	case K_DATAPATH:
-		s = tunnel_datapath_name(*(const enum tunnel_datapath *)v);
-		break;
-	case K_LIVENESS:
-		s = *(const enum tunnel_liveness *)v == LIVENESS_ICMP ? "icmp" : "none";
-		break;
-	case K_HB_IPV4:
-		s = *(const enum tunnel_heartbeat_ipv4 *)v == HEARTBEAT_IPV4_LOCAL ? "local"
-		                                                                   : "sender";
-		break;
-	case K_ROUTED:
-		print_routed(out, obj);
-		return;
-	}
-	if (s && *s)
-		fprintf(out, " %s", s);
-}
+/* ---- printing: the same key tables and kinds (config_kind.c), so that the output parses again
+ * ---- */
 
 static void print_section(FILE *out, const struct key *keys, size_t nkeys, const char *sect,
                           const void *obj)
@@ -93,7 +21,7 @@ static void print_section(FILE *out, const struct key *keys, size_t nkeys, const
 			continue;
 		}
 		fprintf(out, "%s =", keys[i].name);
-		print_value(out, &keys[i], obj);
+		config_kind_print(out, &keys[i], obj);
 		fputc('\n', out);
 	}
 	fputc('\n', out);

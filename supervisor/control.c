@@ -21,6 +21,7 @@
 #include <malloc.h>
 
 #include "control_req.h"
+#include "ctlcmd.h"
 #include "log.h"
 
 /* ---- output queue ---- */
@@ -46,6 +47,7 @@ static void client_free(struct client *cl)
 	ev_io_stop(c->d->loop, &cl->wio);
 	ev_timer_stop(c->d->loop, &cl->idle);
 	ev_timer_stop(c->d->loop, &cl->tick);
+	ev_timer_stop(c->d->loop, &cl->deadline);
 	close(cl->fd);
 	free(cl->out);
 	free(cl->w);
@@ -90,6 +92,7 @@ void control_send(struct client *cl, json_t *line, bool final)
 	if (final) {
 		cl->finished = true;
 		ev_timer_stop(c->d->loop, &cl->tick);
+		ev_timer_stop(c->d->loop, &cl->deadline);
 		/* A reader that stalls on the final line is dropped after the idle time. */
 		ev_timer_again(c->d->loop, &cl->idle);
 	}
@@ -119,57 +122,47 @@ static bool may_change(const struct client *cl)
 	return cl->privileged;
 }
 
-struct command {
-	const char *name;
-	bool mutating;
-	int min_args, max_args; /* words after the command */
-	json_t *(*run)(struct client *cl, int argc, char **argv);
-	const char *usage;
+/* The daemon's handler of each command of the table (ctlcmd.h) it serves. */
+static json_t *(*const handlers[CTLCMD_COUNT])(struct client *cl, int argc, char **argv) = {
+    [CTLCMD_STATUS] = control_cmd_status,       [CTLCMD_START] = control_cmd_change,
+    [CTLCMD_STOP] = control_cmd_change,         [CTLCMD_RESTART] = control_cmd_change,
+    [CTLCMD_REFRESH] = control_cmd_change,      [CTLCMD_RELOAD] = control_cmd_reload,
+    [CTLCMD_LIMITER] = control_cmd_limiter,     [CTLCMD_CHECK_CONFIG] = control_cmd_check_config,
+    [CTLCMD_VERSION] = control_cmd_version,     [CTLCMD_WAIT] = control_cmd_wait,
+    [CTLCMD_LOG_LEVEL] = control_cmd_log_level,
 };
 
-static const struct command commands[] = {
-    {"version", false, 0, 0, control_cmd_version, "version"},
-    {"status", false, 0, 1, control_cmd_status, "status [TUNNEL]"},
-    {"limiter", false, 0, 0, control_cmd_limiter, "limiter"},
-    {"check-config", false, 0, 0, control_cmd_check_config, "check-config"},
-    {"reload", true, 0, 0, control_cmd_reload, "reload"},
-    {"start", true, 1, 2, control_cmd_change, "start [--no-wait] TUNNEL|--all"},
-    {"stop", true, 1, 2, control_cmd_change, "stop [--no-wait] TUNNEL|--all"},
-    {"restart", true, 1, 2, control_cmd_change, "restart [--no-wait] TUNNEL|--all"},
-    {"refresh", true, 1, 2, control_cmd_change, "refresh [--no-wait] TUNNEL|--all"},
-};
+json_t *control_unknown_command(const char *name)
+{
+	char names[256];
+
+	ctlcmd_names(CTLCMD_DAEMON, names, sizeof(names));
+	return control_error("usage", "unknown command '%s' (commands: %s)", name, names);
+}
 
 static json_t *dispatch(struct client *cl, int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct command *k = &commands[i];
+	const struct ctlcmd *k = ctlcmd_find(argv[0]);
 
-		if (strcmp(argv[0], k->name) != 0)
-			continue;
-		if (argc - 1 < k->min_args || argc - 1 > k->max_args)
-			return control_error("usage", "usage: %s", k->usage);
-		if (k->mutating && !may_change(cl)) {
-			log_warnx("control: refused '%s' from uid %d gid %d (pid %d): not root "
-			          "and not in control group%s%s",
-			          k->name, (int)cl->cred.uid, (int)cl->cred.gid, (int)cl->cred.pid,
-			          cl->ctl->have_group ? " " : "",
-			          cl->ctl->have_group ? cl->ctl->d->cfg.control_group
-			                              : " (none set)");
-			return control_error(
-			    "permission",
-			    "'%s' needs root or membership of the control group%s%s "
-			    "(control_group in %s)",
-			    k->name, cl->ctl->have_group ? " " : "",
-			    cl->ctl->have_group ? cl->ctl->d->cfg.control_group
-			                        : " (none is configured)",
-			    cl->ctl->d->cfg.file);
-		}
-		return k->run(cl, argc, argv);
+	if (!k || !(k->flags & CTLCMD_DAEMON) || !handlers[k->id])
+		return control_unknown_command(argv[0]);
+	if (argc - 1 < k->min_args || argc - 1 > k->max_args)
+		return control_error("usage", "usage: %s", k->usage);
+	if ((k->flags & CTLCMD_MUTATING) && !may_change(cl)) {
+		log_warnx("control: refused '%s' from uid %d gid %d (pid %d): not root "
+		          "and not in control group%s%s",
+		          k->name, (int)cl->cred.uid, (int)cl->cred.gid, (int)cl->cred.pid,
+		          cl->ctl->have_group ? " " : "",
+		          cl->ctl->have_group ? cl->ctl->d->cfg.control_group : " (none set)");
+		return control_error("permission",
+		                     "'%s' needs root or membership of the control group%s%s "
+		                     "(control_group in %s)",
+		                     k->name, cl->ctl->have_group ? " " : "",
+		                     cl->ctl->have_group ? cl->ctl->d->cfg.control_group
+		                                         : " (none is configured)",
+		                     cl->ctl->d->cfg.file);
 	}
-	return control_error("usage",
-	                     "unknown command '%s' (commands: version, status, limiter, "
-	                     "check-config, reload, start, stop, restart)",
-	                     argv[0]);
+	return handlers[k->id](cl, argc, argv);
 }
 
 static void client_request(struct client *cl)
@@ -414,18 +407,49 @@ static void on_accept(EV_P_ ev_io *io, int revents)
 	cl->idle.repeat = c->nclients > CONTROL_MAX_CONNS / 2 ? CONTROL_IDLE_BUSY : CONTROL_IDLE;
 	ev_init(&cl->tick, control_wait_tick);
 	cl->tick.repeat = CONTROL_TICK;
-	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl;
+	ev_init(&cl->deadline, control_wait_deadline);
+	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl->deadline.data = cl;
 	ev_io_start(EV_A_ & cl->rio);
 	ev_timer_again(EV_A_ & cl->idle);
 }
 
 /* ---- socket set-up ---- */
 
+/*
+ * The lock file is removed at stop (control_close, still holding the
+ * lock): an instance that opened it just before then locks a file that
+ * is no longer there, so a lock counts only while the path still names
+ * the locked file; otherwise take the new one.
+ */
+static int take_lock_once(struct control *c, const char *lock, char *msg, size_t msglen);
+
+static bool lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 static int take_lock(struct control *c, char *msg, size_t msglen)
 {
 	char lock[sizeof(c->path) + 8];
 
 	snprintf(lock, sizeof(lock), "%s.lock", c->path);
+	for (int tries = 0; tries < 5; tries++) {
+		int err = take_lock_once(c, lock, msg, msglen);
+
+		if (err || lock_is_current(c->lock_fd, lock))
+			return err;
+		close(c->lock_fd);
+		c->lock_fd = -1;
+	}
+	snprintf(msg, msglen, "%s: keeps being replaced", lock);
+	return -EAGAIN;
+}
+
+static int take_lock_once(struct control *c, const char *lock, char *msg, size_t msglen)
+{
 	c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (c->lock_fd < 0) {
 		int err = errno;
@@ -576,7 +600,14 @@ void control_close(struct control *c)
 		close(c->fd);
 		unlink(c->path);
 	}
-	if (c->lock_fd >= 0)
+	if (c->lock_fd >= 0) {
+		char lock[sizeof(c->path) + 8];
+
+		/* Ours while we hold it: removed before it is let go (take_lock). */
+		snprintf(lock, sizeof(lock), "%s.lock", c->path);
+		if (c->fd >= 0 && lock_is_current(c->lock_fd, lock))
+			unlink(lock);
 		close(c->lock_fd);
+	}
 	free(c);
 }

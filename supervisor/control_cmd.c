@@ -124,5 +124,33 @@ json_t *control_cmd_reload(struct client *cl, int argc, char **argv)
 		return control_error(
 		    "config", "reload refused, still running on the previous configuration: %s",
 		    msg[0] ? msg : strerror(-err));
+	if (err > 0) {
+		/* Applied, but not all of it: the exit status must say so (systemctl reload). */
+		json_t *r = control_error("config", "reload incomplete: %s", msg);
+
+		json_object_set_new(r, "message", json_string(msg));
+		return r;
+	}
 	return json_pack("{s:b, s:s}", "ok", 1, "message", msg);
+}
+
+/* ---- log level ---- */
+
+json_t *control_cmd_log_level(struct client *cl, int argc, char **argv)
+{
+	int old = log_level_get(), level;
+	char by[64];
+
+	if (argc < 2)
+		return json_pack("{s:b, s:s}", "ok", 1, "level", log_level_name(old));
+	level = log_level_parse(argv[1]);
+	if (level < 0)
+		return control_error("usage",
+		                     "log-level: '%s' is not a level (debug, info, "
+		                     "warning, error)",
+		                     argv[1]);
+	snprintf(by, sizeof(by), "control, uid %d, pid %d", (int)cl->cred.uid, (int)cl->cred.pid);
+	log_level_change(level, by);
+	return json_pack("{s:b, s:s, s:s}", "ok", 1, "level", log_level_name(level), "previous",
+	                 log_level_name(old));
 }

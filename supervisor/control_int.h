@@ -2,7 +2,7 @@
  * The control socket's parts (control.h), shared by its files:
  *   control.c       socket, connections, output queue, dispatch, access
  *   control_cmd.c   status, version, limiter, check-config, reload
- *   control_wait.c  start, stop, restart and their waiting (waiter.h)
+ *   control_wait.c  start, stop, restart, refresh, wait and their waiting (waiter.h)
  *   control_json.c  JSON views of tunnels, limiter and daemon
  */
 #ifndef AICCUD_CONTROL_INT_H
@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "ctlcmd.h"
 #include "daemon.h"
 #include "log.h"
 #include "waiter.h"
@@ -24,13 +25,14 @@
 #define CONTROL_LINE_MAX     512
 #define CONTROL_IDLE         10.0 /* seconds to send the request line */
 #define CONTROL_MAX_CONNS    64
-#define CONTROL_ROOT_RESERVE 8   /* of them only for root: its status always answers */
-#define CONTROL_PER_UID      16  /* most one non-root uid may hold */
-#define CONTROL_IDLE_BUSY    1.0 /* the idle time once more than half are taken */
-#define CONTROL_ARGS_MAX     4
-#define CONTROL_TICK         5.0         /* seconds between "still waiting" lines */
-#define CONTROL_PROGRESS_MAX (64 * 1024) /* queued progress beyond this is dropped */
-#define CONTROL_PEER_GROUPS  64          /* supplementary groups read without malloc */
+#define CONTROL_ROOT_RESERVE 8               /* of them only for root: its status always answers */
+#define CONTROL_PER_UID      16              /* most one non-root uid may hold */
+#define CONTROL_IDLE_BUSY    1.0             /* the idle time once more than half are taken */
+#define CONTROL_ARGS_MAX     CTLCMD_ARGS_MAX /* words in a request (ctlcmd.h) */
+#define WAIT_DEFAULT_TIMEOUT 120.0           /* wait without --timeout */
+#define CONTROL_TICK         5.0             /* seconds between "still waiting" lines */
+#define CONTROL_PROGRESS_MAX (64 * 1024)     /* queued progress beyond this is dropped */
+#define CONTROL_PEER_GROUPS  64              /* supplementary groups read without malloc */
 
 struct client {
 	struct control *ctl;
@@ -50,8 +52,10 @@ struct client {
 	enum change_op op;
 	struct waiter *w;
 	size_t nw;
-	size_t unsettled; /* waiters not settled yet */
-	ev_timer tick;    /* periodic progress while waiting */
+	size_t unsettled;  /* waiters not settled yet */
+	ev_timer tick;     /* periodic progress while waiting */
+	ev_timer deadline; /* wait --timeout: ends the waiting */
+	double wait_timeout;
 };
 
 struct control {
@@ -77,6 +81,8 @@ struct control {
 void control_send(struct client *cl, json_t *line, bool final);
 json_t *control_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 json_t *control_ok(void);
+/* The reply to a command name the daemon does not serve; lists those it does. */
+json_t *control_unknown_command(const char *name);
 
 /* control_json.c */
 json_t *control_daemon_json(const struct control *c);
@@ -88,9 +94,13 @@ json_t *control_cmd_limiter(struct client *cl, int argc, char **argv);
 json_t *control_cmd_status(struct client *cl, int argc, char **argv);
 json_t *control_cmd_check_config(struct client *cl, int argc, char **argv);
 json_t *control_cmd_reload(struct client *cl, int argc, char **argv);
+json_t *control_cmd_log_level(struct client *cl, int argc, char **argv);
 
 /* control_wait.c */
 json_t *control_cmd_change(struct client *cl, int argc, char **argv);
+json_t *control_cmd_wait(struct client *cl, int argc, char **argv);
+/* wait --timeout is over: what is not up by now is reported so. */
+void control_wait_deadline(EV_P_ ev_timer *tm, int revents);
 /* The periodic progress of a waiting client (cl->tick). */
 void control_wait_tick(EV_P_ ev_timer *tm, int revents);
 /* Registry events: the waiters of the tunnel that changed look again. */

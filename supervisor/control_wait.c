@@ -1,7 +1,9 @@
 /*
  * start, stop, restart and refresh on the control socket: issue the operation,
  * then follow the registry's events for the tunnels concerned, sending
- * progress lines until every one has settled (waiter.h decides).
+ * progress lines until every one has settled (waiter.h decides).  wait
+ * issues nothing and follows the tunnels until they are up, or its
+ * timeout is over.
  */
 #include "control_int.h"
 
@@ -71,7 +73,15 @@ static void client_finish_change(struct client *cl)
 		if (cl->w[i].ok)
 			continue;
 		nfailed++;
-		if (off < sizeof(failed))
+		if (cl->op == OP_WAIT && off < sizeof(failed)) {
+			if (!off)
+				off = (size_t)snprintf(failed, sizeof(failed),
+				                       "not up after %.0f s: ", cl->wait_timeout);
+			off += (size_t)snprintf(failed + off, sizeof(failed) - off, "%s%s (%s%s%s)",
+			                        nfailed > 1 ? ", " : "", cl->w[i].name,
+			                        t ? tunnel_state_name(t->state) : "removed",
+			                        t && t->reason[0] ? ": " : "", t ? t->reason : "");
+		} else if (off < sizeof(failed))
 			off += (size_t)snprintf(failed + off, sizeof(failed) - off, "%s%s: %s",
 			                        off ? "; " : "", cl->w[i].name,
 			                        !t ? "removed by a reload"
@@ -154,6 +164,31 @@ static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *
 	case OP_REFRESH:
 		fetch_refresh(cl->ctl->d, t);
 		break;
+	case OP_WAIT:
+		break;
+	}
+}
+
+/* The operation a command of the table (ctlcmd.h) names; -1 for any other name. */
+static int change_op_of(const char *name, enum change_op *op)
+{
+	const struct ctlcmd *k = ctlcmd_find(name);
+
+	switch (k ? k->id : CTLCMD_COUNT) {
+	case CTLCMD_START:
+		*op = OP_START;
+		return 0;
+	case CTLCMD_STOP:
+		*op = OP_STOP;
+		return 0;
+	case CTLCMD_RESTART:
+		*op = OP_RESTART;
+		return 0;
+	case CTLCMD_REFRESH:
+		*op = OP_REFRESH;
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -163,10 +198,8 @@ json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 	const char *target = NULL;
 	bool wait = true, all = false;
 
-	cl->op = strcmp(argv[0], "start") == 0     ? OP_START
-	         : strcmp(argv[0], "stop") == 0    ? OP_STOP
-	         : strcmp(argv[0], "refresh") == 0 ? OP_REFRESH
-	                                           : OP_RESTART;
+	if (change_op_of(argv[0], &cl->op) < 0)
+		return control_unknown_command(argv[0]);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-wait") == 0)
 			wait = false;
@@ -248,4 +281,81 @@ void control_wait_on_change(void *arg, const struct registry_change *c)
 		}
 		client_maybe_finish(cl);
 	}
+}
+
+void control_wait_deadline(EV_P_ ev_timer *tm, int revents)
+{
+	struct client *cl = tm->data;
+
+	(void)loop;
+	(void)revents;
+	/* Whatever has not settled is not up: it settles now, not ok. */
+	for (size_t i = 0; i < cl->nw; i++)
+		cl->w[i].settled = true;
+	cl->unsettled = 0;
+	client_maybe_finish(cl);
+}
+
+/* --timeout S (1..86400) at argv[i + 1]; -1 when it is not a number of seconds. */
+static double wait_seconds(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v >= 1 && v <= 86400 ? (double)v : -1;
+}
+
+/*
+ * wait [--timeout S] [TUNNEL...|--all]: no tunnel named means every one.
+ * Reading only: any user of the socket may wait.
+ */
+json_t *control_cmd_wait(struct client *cl, int argc, char **argv)
+{
+	struct daemon *d = cl->ctl->d;
+	bool all = false;
+	size_t named = 0;
+
+	cl->op = OP_WAIT;
+	cl->wait_timeout = WAIT_DEFAULT_TIMEOUT;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") == 0)
+			all = true;
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc &&
+		         wait_seconds(argv[i + 1]) > 0)
+			cl->wait_timeout = wait_seconds(argv[++i]);
+		else if (argv[i][0] == '-')
+			return control_error(
+			    "usage", "wait: bad option '%s' (--timeout 1..86400, --all)", argv[i]);
+		else if (!registry_find(d->reg, argv[i]))
+			return control_unknown_tunnel(d, argv[i]);
+		else
+			named++;
+	}
+	if (all && named)
+		return control_error("usage", "wait: tunnel names or --all, not both");
+	cl->w = calloc(named ? named : registry_count(d->reg) + 1, sizeof(*cl->w));
+	if (!cl->w)
+		fatalx("out of memory");
+	cl->nw = 0;
+	for (int i = 1; named && i < argc; i++) {
+		if (strcmp(argv[i], "--timeout") == 0)
+			i++;
+		else
+			waiter_begin(&cl->w[cl->nw++], registry_find(d->reg, argv[i]));
+	}
+	if (!named)
+		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+			if (!t->removing)
+				waiter_begin(&cl->w[cl->nw++], t);
+	if (!cl->nw)
+		return json_pack("{s:b, s:[]}", "ok", 1, "tunnels");
+	ev_timer_stop(d->loop, &cl->idle);
+	ev_timer_again(d->loop, &cl->tick);
+	ev_timer_set(&cl->deadline, cl->wait_timeout, 0.);
+	ev_timer_start(d->loop, &cl->deadline);
+	cl->unsettled = cl->nw;
+	for (size_t i = 0; i < cl->nw; i++)
+		waiter_check(cl, &cl->w[i], false);
+	client_maybe_finish(cl);
+	return NULL;
 }

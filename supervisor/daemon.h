@@ -59,7 +59,7 @@ struct daemon {
 	gid_t run_gid;
 	bool shutting_down;
 	struct control *ctl;
-	ev_signal term_w, int_w, hup_w;
+	ev_signal term_w, int_w, hup_w, usr1_w, usr2_w;
 	ev_timer shutdown_w;
 	ev_tstamp shutdown_started;
 	struct limiter limiter;

@@ -63,8 +63,7 @@ void hostcache_note(struct hostcache *hc, int ifindex)
 	hc->nnoted++;
 }
 
-/* Every link noted since the read is one of own's. */
-static bool usable_own(const struct hostcache *hc, const struct hostview_own *own)
+bool hostcache_usable_own(const struct hostcache *hc, const struct hostview_own *own)
 {
 	if (!hc->monitored || !hc->valid || hc->anywhere)
 		return false;
@@ -72,18 +71,6 @@ static bool usable_own(const struct hostcache *hc, const struct hostview_own *ow
 		if (!hostview_own_has(own, hc->noted[i]))
 			return false;
 	return true;
-}
-
-bool hostcache_usable(const struct hostcache *hc, const int *own, size_t nown)
-{
-	struct hostview_own sorted;
-	bool ok;
-
-	if (hostview_own_sort(own, nown, &sorted) < 0)
-		return false; /* cannot tell: read the host */
-	ok = usable_own(hc, &sorted);
-	hostview_own_free(&sorted);
-	return ok;
 }
 
 int hostcache_check(struct hostcache *hc, struct netcfg *nc, const struct tunnel_params *p,
@@ -97,7 +84,7 @@ int hostcache_check(struct hostcache *hc, struct netcfg *nc, const struct tunnel
 		snprintf(err, errlen, "out of memory");
 		return r;
 	}
-	if (!usable_own(hc, &sorted)) {
+	if (!hostcache_usable_own(hc, &sorted)) {
 		/* Marked before the read: what changes during it is noted for the next. */
 		hc->valid = true;
 		hc->anywhere = false;

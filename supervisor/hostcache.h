@@ -40,12 +40,15 @@ void hostcache_free(struct hostcache *hc);
 /* An event on link ifindex; 0 (or less): it may concern any of them. */
 void hostcache_note(struct hostcache *hc, int ifindex);
 
-/* Pure: may the view answer a check that leaves out the links own[] (any order)? */
-bool hostcache_usable(const struct hostcache *hc, const int *own, size_t nown);
+/*
+ * Pure: may the view answer a check that leaves out own's links (sorted:
+ * hostview_own_sort)?  Only when every link noted since the read is one of them.
+ */
+bool hostcache_usable_own(const struct hostcache *hc, const struct hostview_own *own);
 
 /*
- * hostview_check against the view, reading the host first (over nc) when
- * the view may not answer.  Same results as hostview_check, and those of
+ * hostview_check_own against the view, reading the host first (over nc)
+ * when the view may not answer.  Same results as hostview_check_own, and those of
  * hostview_read when the read fails.
  */
 int hostcache_check(struct hostcache *hc, struct netcfg *nc, const struct tunnel_params *p,

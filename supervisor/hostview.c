@@ -157,19 +157,3 @@ out:
 	free(v4);
 	return r;
 }
-
-int hostview_check(const struct hostview *hv, const struct tunnel_params *p,
-                   const struct tunnel_prefix *routed, size_t nrouted, const int *own_ifindex,
-                   size_t nown, enum tpolicy_keys keys, char *err, size_t errlen)
-{
-	struct hostview_own own;
-	int r = hostview_own_sort(own_ifindex, nown, &own);
-
-	if (r < 0) {
-		snprintf(err, errlen, "out of memory");
-		return r;
-	}
-	r = hostview_check_own(hv, p, routed, nrouted, &own, keys, err, errlen);
-	hostview_own_free(&own);
-	return r;
-}

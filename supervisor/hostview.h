@@ -47,15 +47,6 @@ int hostview_read(struct netcfg *nc, struct hostview *hv, char *err, size_t errl
 void hostview_free(struct hostview *hv);
 
 /*
- * Pure: 0 when p (and the routed prefixes) are clear of what hv holds on
- * links other than own_ifindex (nown of them, in any order);
- * -EADDRINUSE with "KEY: why" in err; -ENOMEM.
- */
-int hostview_check(const struct hostview *hv, const struct tunnel_params *p,
-                   const struct tunnel_prefix *routed, size_t nrouted, const int *own_ifindex,
-                   size_t nown, enum tpolicy_keys keys, char *err, size_t errlen);
-
-/*
  * A check's own links, sorted once so that each entry of a large view is
  * looked up, not scanned for.  hostview_own_sort copies own (any order):
  * 0 or -ENOMEM.
@@ -67,7 +58,10 @@ struct hostview_own {
 int hostview_own_sort(const int *own, size_t nown, struct hostview_own *out);
 bool hostview_own_has(const struct hostview_own *own, int ifindex);
 void hostview_own_free(struct hostview_own *own);
-/* hostview_check with the own links already sorted. */
+/*
+ * Pure: 0 when p (and the routed prefixes) are clear of what hv holds on
+ * links other than own's; -EADDRINUSE with "KEY: why" in err.
+ */
 int hostview_check_own(const struct hostview *hv, const struct tunnel_params *p,
                        const struct tunnel_prefix *routed, size_t nrouted,
                        const struct hostview_own *own, enum tpolicy_keys keys, char *err,

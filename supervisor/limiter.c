@@ -131,10 +131,34 @@ static int64_t span_ms(const struct limiter *l)
 	return (int64_t)l->burst * refill_ms(l);
 }
 
-/* Another boot id, or a boot clock behind the last update (impossible within one boot). */
+static bool parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out);
+
+/* The seconds of a "clock-<seconds>" boot id, or -1 for any other id. */
+static int64_t clock_boot_s(const char *id)
+{
+	uint64_t v;
+	size_t n = strlen(id), k = sizeof(LIMITER_CLOCK_ID) - 1;
+
+	if (n <= k || strncmp(id, LIMITER_CLOCK_ID, k) != 0 ||
+	    !parse_u64(id + k, n - k, (uint64_t)MS_MAX, &v))
+		return -1;
+	return (int64_t)v;
+}
+
+bool limiter_same_boot(const char *a, const char *b)
+{
+	int64_t x = clock_boot_s(a), y = clock_boot_s(b);
+
+	if (strcmp(a, b) == 0)
+		return true;
+	return x >= 0 && y >= 0 && x - y <= LIMITER_CLOCK_ID_SLACK_S &&
+	       y - x <= LIMITER_CLOCK_ID_SLACK_S;
+}
+
+/* Another boot, or a boot clock behind the last update (impossible within one boot). */
 static bool unrelated(const struct limiter *l, const struct limiter_now *now)
 {
-	return strcmp(l->boot_id, now->boot_id) != 0 || now->boot_ms < l->stamp_boot_ms;
+	return !limiter_same_boot(l->boot_id, now->boot_id) || now->boot_ms < l->stamp_boot_ms;
 }
 
 /*
@@ -198,20 +222,6 @@ static void quarantine(struct limiter *l, const struct limiter_now *now)
 	penalty_floor(l);
 }
 
-int limiter_reconfigure(struct limiter *l, uint32_t burst, uint32_t refill,
-                        const struct limiter_now *now)
-{
-	if (limiter_check_params(burst, refill, NULL, 0) < 0)
-		return -EINVAL;
-	if (burst == l->burst && refill == l->refill)
-		return 0;
-	sync_now(l, now);
-	l->burst = burst;
-	l->refill = refill;
-	quarantine(l, now);
-	return 1;
-}
-
 bool limiter_take(struct limiter *l, const struct limiter_now *now, double *wait_s)
 {
 	int64_t t = now->boot_ms, wait;
@@ -226,22 +236,6 @@ bool limiter_take(struct limiter *l, const struct limiter_now *now, double *wait
 	l->grants++;
 	l->last_grant_wall_ms = now->wall_ms;
 	return true;
-}
-
-double limiter_next(const struct limiter *l, const struct limiter_now *now)
-{
-	struct limiter c = *l;
-
-	sync_now(&c, now);
-	return (double)next_grant_ms(&c, now->boot_ms) / 1000.0;
-}
-
-unsigned limiter_tokens(const struct limiter *l, const struct limiter_now *now)
-{
-	struct limiter c = *l;
-
-	sync_now(&c, now);
-	return tokens_at(&c, now->boot_ms);
 }
 
 void limiter_penalize(struct limiter *l, const struct limiter_now *now, uint32_t seconds)
@@ -495,7 +489,7 @@ static bool parse_fields(struct cursor *c, struct saved *s)
 /* Values that a limiter of these params could never have written. */
 static bool saved_consistent(const struct saved *s)
 {
-	/* the emptiest a bucket gets: after new params (limiter_reconfigure) */
+	/* the emptiest a bucket gets: after new params (LIMITER_STATE_NEW_PARAMS) */
 	int64_t r = (int64_t)s->refill * 1000,
 	        limit = s->stamp + (int64_t)LIMITER_WINDOW_S * 1000 + (int64_t)s->burst * r;
 
@@ -572,4 +566,15 @@ const char *limiter_empty_why(int load_result)
 		           ? "the limiter's saved state cannot be read: its bucket starts empty"
 		           : NULL;
 	}
+}
+
+void limiter_clock_boot_id(int64_t boot_ms, int64_t wall_ms, char *out, size_t len)
+{
+	int64_t start = (wall_ms - boot_ms) / 1000;
+
+	if (start < 0 || wall_ms < boot_ms) {
+		snprintf(out, len, "%s", "");
+		return;
+	}
+	snprintf(out, len, LIMITER_CLOCK_ID "%" PRId64, start);
 }

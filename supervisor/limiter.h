@@ -56,6 +56,19 @@
 #define LIMITER_STATE_MAX      512         /* a serialized state is always shorter */
 #define LIMITER_BOOT_ID_PATH   "/proc/sys/kernel/random/boot_id"
 
+/*
+ * Where the boot id file cannot be read, the boot's start on the wall
+ * clock stands in for it: "clock-<CLOCK_REALTIME - CLOCK_BOOTTIME, s>".
+ * Two such ids within the slack count as one boot (the wall clock is
+ * slewed by NTP while the boot clock is not; a step beyond the slack
+ * only makes a new boot of it, which is the strict side).  Taking two
+ * boots for one is never less strict either: the boot clock of the later
+ * boot is behind the real time since the earlier boot's stamp, so the
+ * bucket refills by less than the time that really passed.
+ */
+#define LIMITER_CLOCK_ID         "clock-"
+#define LIMITER_CLOCK_ID_SLACK_S 600
+
 /* limiter_parse / limiter_load results besides 0 and -errno. */
 #define LIMITER_STATE_NEW_BOOT   1 /* saved in another boot (or unknown boot id) */
 #define LIMITER_STATE_NEW_PARAMS 2 /* saved with another burst/refill (any boot) */
@@ -106,26 +119,11 @@ int limiter_check_params(uint32_t burst, uint32_t refill, char *msg, size_t len)
 int limiter_init(struct limiter *l, uint32_t burst, uint32_t refill, const struct limiter_now *now);
 
 /*
- * Apply new burst/refill (config reload).  Unchanged: 0, nothing happens.
- * Changed: 1, and no grant before one whole 60 s window plus one refill
- * interval has passed, so no window mixes grants of the old and the new
- * params.  -EINVAL (l untouched) for bad params.
- */
-int limiter_reconfigure(struct limiter *l, uint32_t burst, uint32_t refill,
-                        const struct limiter_now *now);
-
-/*
  * Grant and consume a token: true.  Otherwise false and *wait_s (may be
  * NULL) says how long until the next grant is possible; on a grant *wait_s
  * is 0.  Persist (limiter_save) before using the grant.
  */
 bool limiter_take(struct limiter *l, const struct limiter_now *now, double *wait_s);
-
-/* Seconds until a grant is possible (0: now).  Does not change l. */
-double limiter_next(const struct limiter *l, const struct limiter_now *now);
-
-/* Tokens available now (0..burst).  Does not change l. */
-unsigned limiter_tokens(const struct limiter *l, const struct limiter_now *now);
 
 /*
  * Why the result of limiter_load (or limiter_parse) leaves the bucket
@@ -160,8 +158,10 @@ int limiter_serialize(const struct limiter *l, char *buf, size_t len);
  *                             (penalty, new-params wait) carried over by
  *                             the wall clock; save the state at once so a
  *                             crash does not rebase it again later;
- *   LIMITER_STATE_NEW_PARAMS  as after limiter_reconfigure: empty, and no
- *                             grant before 60 s + one refill interval;
+ *   LIMITER_STATE_NEW_PARAMS  the state was saved with other burst/refill:
+ *                             empty, and no grant before 60 s + one refill
+ *                             interval, so no window mixes grants of the
+ *                             old and the new params;
  *   -EBADMSG                  truncated, corrupt or inconsistent: empty
  *                             bucket starting now (as limiter_init).
  * Never a fuller bucket than the saved one.
@@ -170,6 +170,11 @@ int limiter_parse(struct limiter *l, const char *buf, size_t len, const struct l
 
 /* A boot id as the limiter stores it: 1..36 of [0-9A-Za-z-]. */
 bool limiter_boot_id_ok(const char *s, size_t n);
+/* Whether two boot ids name one boot: equal, or clock ids within the slack. */
+bool limiter_same_boot(const char *a, const char *b);
+/* The clock id (LIMITER_CLOCK_ID) for these clocks into out; "" when the wall clock is before 1970.
+ */
+void limiter_clock_boot_id(int64_t boot_ms, int64_t wall_ms, char *out, size_t len);
 
 /* ---- I/O helpers (limiter_io.c) ---- */
 
@@ -188,8 +193,8 @@ int limiter_boot_id_read(const char *path, char *out, size_t len);
 
 /*
  * CLOCK_BOOTTIME, CLOCK_REALTIME and the boot id.  -errno when the boot id
- * cannot be read (boot_id is then "", which the limiter treats as "another
- * boot" when loading state: conservative); the clocks are set anyway.
+ * cannot be read (hidden, e.g. by systemd's ProcSubset=pid): boot_id is
+ * then the clock id (limiter_clock_boot_id); the clocks are set anyway.
  */
 int limiter_now_read(struct limiter_now *now);
 

@@ -78,5 +78,9 @@ int limiter_now_read(struct limiter_now *now)
 		err = clock_ms(CLOCK_REALTIME, &now->wall_ms);
 	if (err < 0)
 		return err;
-	return limiter_boot_id_read(LIMITER_BOOT_ID_PATH, now->boot_id, sizeof(now->boot_id));
+	err = limiter_boot_id_read(LIMITER_BOOT_ID_PATH, now->boot_id, sizeof(now->boot_id));
+	if (err < 0)
+		limiter_clock_boot_id(now->boot_ms, now->wall_ms, now->boot_id,
+		                      sizeof(now->boot_id));
+	return err;
 }

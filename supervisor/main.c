@@ -2,15 +2,18 @@
  * aiccud: supervisor of SixXS-style IPv6 tunnels.
  *
  *   aiccud [-d] [-v] [-n] [-f aiccud.conf]
+ *   aiccud --help | --version
  *
  * -d stays in the foreground and logs to stderr; -n checks the
- * configuration, prints every problem as file:line: message and exits.
+ * configuration (aiccud.conf and every tunnel file), prints every problem
+ * as file:line: message on stderr, a summary on stdout, and exits.
  * "-W NAME" is internal: the parent execs itself that way for each
  * worker.  The TIC fetcher is a program of its own (aiccud-tic), so that
  * neither the parent nor a worker maps TLS.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,24 +28,80 @@
 #include "parent.h"
 #include "worker.h"
 
-static void usage(void)
+#ifndef AICCUD_VERSION
+#define AICCUD_VERSION "unknown"
+#endif
+
+static void usage(FILE *f, int code)
 {
-	fprintf(stderr, "usage: aiccud [-dnv] [-f config]\n");
-	exit(2);
+	fprintf(f,
+	        "usage: aiccud [-dnv] [-f aiccud.conf]\n"
+	        "       aiccud --help | --version\n\n"
+	        "  -d  stay in the foreground, log to stderr\n"
+	        "  -f  the configuration file (default %s)\n"
+	        "  -n  check the configuration: every problem as file:line: message, then "
+	        "exit\n"
+	        "  -v  more log (repeat for debug); with -n, print the configuration "
+	        "normalized\n",
+	        CONFIG_DEFAULT_FILE);
+	exit(code);
 }
 
-static int report_config(const struct config *cfg, const struct config_diag *diag, bool quiet)
+/* Every message as file:line: message, on stderr; returns whether a tunnel file is unusable. */
+static int report_config(const struct config *cfg, const struct config_diag *diag, bool check)
 {
 	size_t bad = 0;
 
-	for (size_t i = 0; i < diag->count; i++)
-		log_warnx("%s", diag->msgs[i]);
+	for (size_t i = 0; i < diag->count; i++) {
+		if (check)
+			fprintf(stderr, "%s\n", diag->msgs[i]);
+		else
+			log_warnx("%s", diag->msgs[i]);
+	}
 	for (size_t i = 0; i < cfg->ntunnels; i++)
 		if (!cfg->tunnels[i].valid)
 			bad++;
-	if (!quiet)
+	if (!check)
 		log_info("%s: %zu tunnel(s), %zu unusable", cfg->file, cfg->ntunnels, bad);
 	return bad ? 1 : 0;
+}
+
+/* -n's last line, on stdout: which file has errors, never blaming aiccud.conf for a tunnel's. */
+static void check_summary(const struct config *cfg, const char *file, bool main_ok)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < cfg->ntunnels; i++)
+		bad += !cfg->tunnels[i].valid;
+	if (!main_ok) {
+		printf("%s: has errors: aiccud would not start\n", file);
+		return;
+	}
+	if (!bad) {
+		printf("%s: OK, %zu tunnel file(s) OK\n", file, cfg->ntunnels);
+		return;
+	}
+	printf("%s: OK; %zu of %zu tunnel file(s) have errors (those tunnels would not start):",
+	       file, bad, cfg->ntunnels);
+	for (size_t i = 0; i < cfg->ntunnels; i++)
+		if (!cfg->tunnels[i].valid)
+			printf(" %s", cfg->tunnels[i].conf.file);
+	printf("\n");
+}
+
+/* -n: check, print, exit (0: everything usable, 1: some file has errors). */
+static int check_config(struct daemon *d, const char *file)
+{
+	struct config_diag diag = {0};
+	bool main_ok = config_load(&d->cfg, file, &diag) == 0;
+	int rc = report_config(&d->cfg, &diag, true);
+
+	config_diag_free(&diag);
+	if (main_ok && d->verbosity > 0)
+		config_print(&d->cfg, stdout);
+	check_summary(&d->cfg, file, main_ok);
+	config_free(&d->cfg);
+	return main_ok ? rc : 1;
 }
 
 static void daemonize(void)
@@ -67,10 +126,15 @@ int main(int argc, char **argv)
 	struct config_diag diag = {0};
 	const char *file = CONFIG_DEFAULT_FILE, *worker = NULL;
 	bool check = false, to_syslog = false;
+	static const struct option long_options[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
 	ssize_t n;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "df:nsvW:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hnsvW:", long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			d.foreground = true;
@@ -90,31 +154,35 @@ int main(int argc, char **argv)
 		case 'W':
 			worker = optarg;
 			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			printf("aiccud %s\n", AICCUD_VERSION);
+			return 0;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (worker) {
 		log_init(worker, to_syslog, d.verbosity);
 		worker_main(worker, IPC_WORKER_FD);
 	}
 	log_init("aiccud", false, d.verbosity);
+	if (check)
+		return check_config(&d, file);
 	if (config_load(&d.cfg, file, &diag) < 0) {
-		report_config(&d.cfg, &diag, true);
-		log_warnx("%s: not usable; not starting", file);
+		for (size_t i = 0; i < diag.count; i++)
+			log_warnx("%s", diag.msgs[i]);
+		log_errx("%s: not usable; not starting", file);
+		config_diag_free(&diag);
+		config_free(&d.cfg);
 		return 1;
 	}
-	rc = report_config(&d.cfg, &diag, check);
+	report_config(&d.cfg, &diag, false);
 	config_diag_free(&diag);
-	if (check) {
-		if (d.verbosity > 0)
-			config_print(&d.cfg, stdout);
-		printf("%s: %s\n", file, rc ? "has errors" : "OK");
-		config_free(&d.cfg);
-		return rc;
-	}
 	n = readlink("/proc/self/exe", d.self_exe, sizeof(d.self_exe) - 1);
 	if (n < 0)
 		fatal("/proc/self/exe");

@@ -50,6 +50,7 @@ static void on_shutdown_check(EV_P_ ev_timer *t, int revents)
 static void on_signal(EV_P_ ev_signal *s, int revents)
 {
 	struct daemon *d = s->data;
+	int err;
 
 	(void)revents;
 	if (d->shutting_down)
@@ -67,9 +68,10 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	 * hold up the rule removals below for seconds.  Workers whose link is
 	 * gone exit by themselves.
 	 */
-	if (netcfg_group_del(d->nc, WORKERS_LINK_GROUP) < 0)
+	err = netcfg_group_del(d->nc, WORKERS_LINK_GROUP);
+	if (err < 0)
 		log_warnx("cannot remove the tunnel links (group 0x%x): %s", WORKERS_LINK_GROUP,
-		          netcfg_errmsg(d->nc));
+		          netcfg_errmsg(d->nc)[0] ? netcfg_errmsg(d->nc) : strerror(-err));
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 		tunnel_stop(t);
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
@@ -91,14 +93,30 @@ static void on_hup(EV_P_ ev_signal *s, int revents)
 	notify_ready();
 }
 
+/* SIGUSR1: one step more verbose, SIGUSR2: one less (aiccuctl log-level sets one). */
+static void on_usr(EV_P_ ev_signal *s, int revents)
+{
+	int old = log_level_get(), level = log_level_step(s->signum == SIGUSR1 ? 1 : -1);
+	char by[32];
+
+	(void)loop;
+	(void)revents;
+	log_level_set(old); /* log_level_change says it, then sets it */
+	snprintf(by, sizeof(by), "signal %d", s->signum);
+	log_level_change(level, by);
+}
+
 /* systemd's STATUS= line (no-op without $NOTIFY_SOCKET). */
 static void on_registry(void *arg, const struct registry_change *c)
 {
 	const struct daemon *d = arg;
+	char text[480];
 
-	if (c->ev != REG_CHANGED && (c->ev != REG_STATE || c->from != c->to))
-		notify_status("%zu of %zu tunnel(s) up", registry_count_state(d->reg, TS_UP),
-		              registry_count(d->reg));
+	/* A new reason in the same state counts too: it is part of the line. */
+	if (c->ev != REG_CHANGED) {
+		registry_status_text(d->reg, text, sizeof(text));
+		notify_status("%s", text);
+	}
 }
 
 /* Before the loop waits: subscribers see what the callbacks of this round changed. */
@@ -203,6 +221,10 @@ int parent_run(struct daemon *d)
 	ev_signal_start(d->loop, &d->term_w);
 	ev_signal_start(d->loop, &d->int_w);
 	ev_signal_start(d->loop, &d->hup_w);
+	ev_signal_init(&d->usr1_w, on_usr, SIGUSR1);
+	ev_signal_init(&d->usr2_w, on_usr, SIGUSR2);
+	ev_signal_start(d->loop, &d->usr1_w);
+	ev_signal_start(d->loop, &d->usr2_w);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("control socket %s; starting %zu tunnel(s)", d->cfg.control_socket,
 	         registry_count(d->reg));
@@ -214,6 +236,10 @@ int parent_run(struct daemon *d)
 	/* Ready: the control socket answers and every tunnel is on its way. */
 	notify_ready();
 	ev_run(d->loop, 0);
+	/* The operator should know when a setup script did not get to finish. */
+	if (d->hooks && hooks_pending(d->hooks))
+		log_warnx("exiting: %u setup script run(s) still running or queued are killed",
+		          hooks_pending(d->hooks));
 	hooks_free(d->hooks);
 	d->hooks = NULL;
 	heal_close(d);

@@ -98,7 +98,21 @@ static void cache_dir_prepare(const struct daemon *d)
 
 int privsep_init(struct daemon *d)
 {
-	int err = priv_user_lookup(d->cfg.user, &d->run_uid, &d->run_gid);
+	char missing[256];
+	bool no_net_admin;
+	int err;
+
+	/* Before READY: a daemon that cannot make a link must not claim to be ready. */
+	priv_parent_missing(missing, sizeof(missing), &no_net_admin);
+	if (no_net_admin) {
+		log_errx("missing capability CAP_NET_ADMIN (effective set lacks %s): aiccud cannot "
+		         "create tunnel links or routing; not starting.  Run it as root with "
+		         "CAP_NET_ADMIN (systemd: CapabilityBoundingSet of aiccud.service; a "
+		         "container must be given that capability)",
+		         missing);
+		return -1;
+	}
+	err = priv_user_lookup(d->cfg.user, &d->run_uid, &d->run_gid);
 
 	if (err == -ENOENT) {
 		log_warnx(
@@ -133,10 +147,20 @@ void privsep_limit(struct daemon *d)
 	char err[256];
 
 	(void)d;
+	char missing[256];
+	bool no_net_admin;
+
 	if (getuid() != 0)
 		return;
+	/* Read before the limit: CHOWN and FOWNER go with it, and are not asked for. */
+	priv_parent_missing(missing, sizeof(missing), &no_net_admin);
 	if (priv_parent_limit(err, sizeof(err)) < 0)
 		log_warnx("%s; going on with more privilege than needed", err);
+	else if (missing[0])
+		log_warnx("running as root without %s (not in the capability bounding set); "
+		          "what needs it will fail.  Kept: the rest of %s; workers and the TIC "
+		          "fetcher run as %s (uid %u)",
+		          missing, priv_parent_caps_text(), d->cfg.user, (unsigned)d->run_uid);
 	else
 		log_info("running as root with only %s; workers and the TIC fetcher run as %s "
 		         "(uid %u)",
@@ -258,17 +282,25 @@ void privsep_refuse(struct tunnel_rt *t, const struct ipc_priv_req *r, const cha
 
 void privsep_link_reaped(struct tunnel_rt *t)
 {
+	const struct tunnel_conf *tc = &t->entry.conf;
 	struct netcfg *nc = t->d->nc;
 	struct netcfg_link l;
 	struct netcfg_sit s;
-	int err;
+	int ifindex = t->ifindex, err;
 
+	/*
+	 * A worker that died before it reported its link up (a failure after
+	 * creating it, SIGTERM during set-up) left no index: look the link up
+	 * by the tunnel's name, for a tunnel whose worker makes a sit link of
+	 * that name (it takes over any sit link so named at start anyway).
+	 */
+	if (ifindex <= 0 && tc->params.type != TUNNEL_AYIYA && tc->datapath != DATAPATH_USERSPACE)
+		ifindex = netcfg_link_index(nc, tc->name);
 	/* Only a sit link of this tunnel's name at its index: nothing else is ours. */
-	if (t->ifindex <= 0 || netcfg_link_get(nc, t->ifindex, NULL, &l) < 0 ||
-	    strcmp(l.name, t->entry.conf.name) != 0 || netcfg_sit_get(nc, t->ifindex, &s) < 0)
+	if (ifindex <= 0 || netcfg_link_get(nc, ifindex, NULL, &l) < 0 ||
+	    strcmp(l.name, tc->name) != 0 || netcfg_sit_get(nc, ifindex, &s) < 0)
 		return;
-	err = netcfg_link_del(nc, t->ifindex);
+	err = netcfg_link_del(nc, ifindex);
 	if (err < 0 && err != -ENOENT)
-		log_warnx("%s: cannot remove the sit link: %s", t->entry.conf.name,
-		          netcfg_errmsg(nc));
+		log_warnx("%s: cannot remove the sit link: %s", tc->name, netcfg_errmsg(nc));
 }

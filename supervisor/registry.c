@@ -288,8 +288,16 @@ static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fm
 
 	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
 	if (from != s) {
-		log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
-		         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		/* A failure is an error in the journal, a worker that died a warning. */
+		if (s == TS_FAILED)
+			log_errx("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
+			         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		else if (s == TS_BACKOFF)
+			log_warnx("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
+			          tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		else
+			log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
+			         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
 		t->prev_state = from;
 		if (!t->dead) {
 			r->per_state[from]--;
@@ -332,4 +340,44 @@ int tunnel_event(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
 void tunnel_changed(struct tunnel_rt *t)
 {
 	queue_push(t->reg, t, REG_CHANGED, t->state, t->state);
+}
+
+/* Bytes of one tunnel's reason in the STATUS= line. */
+#define STATUS_REASON_MAX 120
+
+void registry_status_text(const struct registry *r, char *out, size_t len)
+{
+	size_t up = 0, total = 0, off, shown = 0, missing = 0;
+	int n;
+
+	for (const struct tunnel_rt *t = registry_first(r); t; t = registry_next(t)) {
+		if (t->removing)
+			continue;
+		total++;
+		up += t->state == TS_UP;
+	}
+	n = snprintf(out, len, "%zu of %zu tunnel(s) up", up, total);
+	off = n < 0 ? 0 : (size_t)n;
+	for (const struct tunnel_rt *t = registry_first(r); t && off < len; t = registry_next(t)) {
+		char item[IFNAMSIZ + 160];
+		bool cut = strlen(t->reason) > STATUS_REASON_MAX;
+
+		if (t->removing || t->state == TS_UP)
+			continue;
+		n = snprintf(item, sizeof(item), "%s%s (%s%s%.*s%s)",
+		             shown ? ", " : "; not up: ", t->entry.conf.name,
+		             tunnel_state_name(t->state), t->reason[0] ? ": " : "",
+		             cut ? STATUS_REASON_MAX - 3 : STATUS_REASON_MAX, t->reason,
+		             cut ? "..." : "");
+		/* Room for this one and a "..." after it. */
+		if (n < 0 || off + (size_t)n + 4 >= len) {
+			missing++;
+			continue;
+		}
+		memcpy(out + off, item, (size_t)n + 1);
+		off += (size_t)n;
+		shown++;
+	}
+	if (missing && off + 4 < len)
+		memcpy(out + off, " ...", 5);
 }

@@ -170,6 +170,14 @@ struct tunnel_rt *registry_next(const struct tunnel_rt *t);
 size_t registry_count(const struct registry *r);
 size_t registry_count_state(const struct registry *r, enum tunnel_state s);
 
+/*
+ * Pure: a one-line summary for systemd's STATUS=, e.g. "2 of 3 tunnel(s)
+ * up; not up: sixxs1 (waiting: no TIC token yet)", cut to fit len (each
+ * reason to 120 bytes, "..." when tunnels are left out).  Tunnels on their
+ * way out of the configuration are not counted.
+ */
+void registry_status_text(const struct registry *r, char *out, size_t len);
+
 /* Callbacks run in the order they subscribed.  0 or -ENOMEM. */
 int registry_subscribe(struct registry *r, registry_cb cb, void *arg);
 void registry_unsubscribe(struct registry *r, registry_cb cb, void *arg);

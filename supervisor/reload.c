@@ -86,7 +86,13 @@ static void tally_name(char *list, size_t len, const char *name)
 	msg_add(list, len, "%s%s", list[0] ? ", " : "", name);
 }
 
-static int load_new(struct daemon *d, struct config *n, char *msg, size_t len)
+/*
+ * problems: what was wrong with a configuration that loaded all the same
+ * (a tunnel file with a syntax error or an unknown key): the first
+ * message (file:line) and how many there were; "" when none.
+ */
+static int load_new(struct daemon *d, struct config *n, char *msg, size_t len, char *problems,
+                    size_t plen)
 {
 	struct config_diag diag = {0};
 	int err;
@@ -95,6 +101,9 @@ static int load_new(struct daemon *d, struct config *n, char *msg, size_t len)
 	err = config_load(n, d->cfg.file, &diag);
 	for (size_t i = 0; i < diag.count; i++)
 		log_warnx("reload: %s", diag.msgs[i]);
+	if (diag.count)
+		snprintf(problems, plen, "%zu problem(s) in the configuration, the first: %s",
+		         diag.count, diag.msgs[0]);
 	if (err < 0) {
 		snprintf(msg, len,
 		         "%s is not usable; still running on the previous configuration: %s%s",
@@ -203,7 +212,7 @@ int daemon_reload(struct daemon *d, char *msg, size_t len)
 {
 	struct config n;
 	struct tally k = {0};
-	char notes[256] = "";
+	char notes[256] = "", problems[CONFIG_ERR_MAX + 128] = "";
 	const struct tunnel_entry **entries;
 	struct tunnel_rt **old;
 	struct reload_plan plan;
@@ -216,7 +225,7 @@ int daemon_reload(struct daemon *d, char *msg, size_t len)
 		snprintf(msg, len, "aiccud is shutting down");
 		return -ECANCELED;
 	}
-	err = load_new(d, &n, msg, len);
+	err = load_new(d, &n, msg, len, problems, sizeof(problems));
 	if (err < 0)
 		goto done;
 	old = old_tunnels(d, &entries, &removing);
@@ -235,8 +244,13 @@ int daemon_reload(struct daemon *d, char *msg, size_t len)
 	d->cfg = n;
 	d->reloads++;
 	report(&k, notes, msg, len);
+	if (problems[0]) {
+		/* Applied where it could be; the caller's exit status says it was not all. */
+		msg_add(msg, len, "; %s", problems);
+		err = 1;
+	}
 done:
-	if (err < 0)
+	if (err)
 		log_warnx("reload: %s", msg);
 	else
 		log_info("%s", msg);

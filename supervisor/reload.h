@@ -24,9 +24,12 @@
 struct daemon;
 
 /*
- * Returns 0 (msg: what was done) or -errno (msg: why nothing was done).
- * Runs on the parent's loop; control calls it for "reload", parent.c for
- * SIGHUP.
+ * Returns 0 (msg: what was done), 1 when it was done but the new
+ * configuration had problems (a tunnel file with a syntax error or an
+ * unknown key: that tunnel keeps its previous configuration, or fails
+ * when it is new; msg names file:line), or -errno (msg: why nothing was
+ * done).  Runs on the parent's loop; control calls it for "reload",
+ * parent.c for SIGHUP.
  */
 int daemon_reload(struct daemon *d, char *msg, size_t len);
 

@@ -13,17 +13,6 @@ static bool account_same(const struct tic_account *a, const struct tic_account *
 	       strcmp(a->ca_file, b->ca_file) == 0;
 }
 
-static bool params_same(const struct tunnel_params *a, const struct tunnel_params *b)
-{
-	return a->type == b->type &&
-	       memcmp(&a->ipv6_local, &b->ipv6_local, sizeof(a->ipv6_local)) == 0 &&
-	       memcmp(&a->ipv6_pop, &b->ipv6_pop, sizeof(a->ipv6_pop)) == 0 &&
-	       a->prefix_len == b->prefix_len && a->ipv4_pop.s_addr == b->ipv4_pop.s_addr &&
-	       a->ipv4_local.s_addr == b->ipv4_local.s_addr &&
-	       strcmp(a->password, b->password) == 0 &&
-	       a->heartbeat_interval == b->heartbeat_interval && a->mtu == b->mtu;
-}
-
 static bool routed_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
 {
 	if (a->nrouted != b->nrouted)
@@ -55,7 +44,7 @@ bool reload_conf_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	if (!account_same(&a->account, &b->account) || !routed_same(a, b))
 		return false;
 	/* A TIC tunnel's params come from the cache at run time, not the file. */
-	return a->tic || params_same(&a->params, &b->params);
+	return a->tic || tunnel_params_same(&a->params, &b->params);
 }
 
 enum reload_action reload_classify(const struct tunnel_entry *old, const struct tunnel_entry *neu)

@@ -19,6 +19,9 @@ bool waiter_settled(enum change_op op, const struct tunnel_rt *t, bool *ok)
 			return waiter_settled(OP_RESTART, t, ok);
 		*ok = t->refresh_result == REFRESH_UNCHANGED || t->refresh_result == REFRESH_CACHED;
 		return true;
+	case OP_WAIT:
+		*ok = t->state == TS_UP;
+		return *ok;
 	case OP_START:
 	case OP_RESTART:
 		/* Stopped with a start promised (after the worker's exit): not yet. */

@@ -12,7 +12,8 @@
 
 #include "registry.h"
 
-enum change_op { OP_START, OP_STOP, OP_RESTART, OP_REFRESH };
+/* OP_WAIT: nothing is done, the tunnels are waited for until they are up. */
+enum change_op { OP_START, OP_STOP, OP_RESTART, OP_REFRESH, OP_WAIT };
 
 struct waiter {
 	struct tunnel_rt *t; /* NULL once a reload removed it */
@@ -46,7 +47,9 @@ enum waiter_note waiter_update(struct waiter *w, enum change_op op, bool tick, b
  * stopped or failed; start and restart, once it is up, failed or stopped
  * without a start still promised (a restart's first half); refresh, once
  * its fetch is over and, when that restarted the tunnel, like a restart
- * (ok: unchanged, or restarted and up, or cached for a stopped tunnel).
+ * (ok: unchanged, or restarted and up, or cached for a stopped tunnel);
+ * wait, once it is up (a failed or stopped tunnel may still come up: a
+ * back-off, an operator's start; the waiting client's timeout ends it).
  */
 bool waiter_settled(enum change_op op, const struct tunnel_rt *t, bool *ok);
 

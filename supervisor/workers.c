@@ -160,11 +160,6 @@ bool tunnel_running(const struct tunnel_rt *t)
 	return t->pid > 0;
 }
 
-bool tunnel_start_pending(const struct tunnel_rt *t)
-{
-	return t->start_pending && !t->d->shutting_down;
-}
-
 static void policy_drop(struct tunnel_rt *t)
 {
 	const char *what = "";

@@ -60,8 +60,6 @@ void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e);
 /* Reload: gone from the configuration; stop it (registry_remove once idle). */
 void tunnel_retire(struct tunnel_rt *t);
 bool tunnel_running(const struct tunnel_rt *t);
-/* A start is promised: after the worker's exit (restart, reconfiguration). */
-bool tunnel_start_pending(const struct tunnel_rt *t);
 /* heal.c: the tunnel's link vanished under a running worker: restart it. */
 void tunnel_link_lost(struct tunnel_rt *t);
 /*

@@ -30,7 +30,8 @@ check "cmake --install with DESTDIR succeeds" test $? -eq 0
 for f in /sbin/aiccud /sbin/aiccuctl /init.d/aiccud /libexec/aiccud/aiccud-tic; do
 	check "$f is installed and executable" test -x "$DEST$(installed $f)"
 done
-for f in /default/aiccud /systemd/system/aiccud.service /tmpfiles.d/aiccud.conf \
+for f in /default/aiccud /systemd/system/aiccud.service /systemd/system/aiccud-wait-online.service \
+	/tmpfiles.d/aiccud.conf \
 	/man8/aiccud.8 /man8/aiccuctl.8 /man5/aiccud.conf.5 /aiccud/aiccud.conf \
 	/examples/sixxs0.conf /rt_protos.d/aiccud.conf; do
 	check "$f is installed" test -f "$DEST$(installed $f)"
@@ -42,10 +43,16 @@ INIT=$DEST$(installed /init.d/aiccud)
 check "conf.d exists next to aiccud.conf" test -d "$DEST$(dirname "$CONF")/conf.d"
 check "no example tunnel in conf.d" test -z "$(ls -A "$DEST$(dirname "$CONF")/conf.d")"
 check "aiccud.conf is 0600" test "$(stat -c %a "$DEST$CONF")" = 600
-check "the unit starts $SBIN/aiccud -d -f $CONF" \
-	grep -qx "ExecStart=$SBIN/aiccud -d -f $CONF" "$UNIT"
+check "the unit starts $SBIN/aiccud -d -f $CONF \$DAEMON_OPTS" \
+	grep -qx "ExecStart=$SBIN/aiccud -d -f $CONF \\\$DAEMON_OPTS" "$UNIT"
+check "the unit reads DAEMON_OPTS from $(installed /default/aiccud)" \
+	grep -qx "EnvironmentFile=-$(installed /default/aiccud)" "$UNIT"
 check "the unit is Type=notify" grep -qx 'Type=notify' "$UNIT"
-check "the unit reloads with SIGHUP" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$UNIT"
+check "the unit reloads through $SBIN/aiccuctl (its exit status counts)" \
+	grep -qx "ExecReload=$SBIN/aiccuctl reload" "$UNIT"
+check "aiccud-wait-online.service runs $SBIN/aiccuctl wait" \
+	grep -qx "ExecStart=$SBIN/aiccuctl wait --all --timeout 120" \
+	"$DEST$(installed /systemd/system/aiccud-wait-online.service)"
 check "the init script runs $SBIN/aiccud" grep -qx "DAEMON=$SBIN/aiccud" "$INIT"
 check "the init script reads $CONF" grep -qx "CONFIG=$CONF" "$INIT"
 check "the init script is valid sh" sh -n "$INIT"

@@ -1,13 +1,19 @@
 #!/bin/sh
 # The systemd unit as configured for installation (BUILD/dist/aiccud.service):
 # systemd-analyze security --offline=yes must rate its overall exposure 3.0
-# or less, and systemd-analyze verify must accept it (verify needs the
-# ExecStart binary to exist: a copy names the one just built).
-#   check-unit.sh UNIT AICCUD-BINARY
+# or less, and systemd-analyze verify must accept it and
+# aiccud-wait-online.service beside it (verify needs the binaries they run
+# to exist: copies name the ones just built).
+# Its CapabilityBoundingSet must be exactly the parent's capabilities
+# (parent_caps in tunnels/privdrop.c) plus those it needs at start only
+# (CAP_CHOWN, CAP_FOWNER: the tunnel cache directory, see privsep.c).
+#   check-unit.sh UNIT AICCUD-BINARY AICCUCTL-BINARY
 # Exits 77 (skipped) only when systemd-analyze is not installed.
 set -u
 UNIT=$1
 BIN=$2
+CTL=$3
+WAIT_UNIT=$(dirname "$UNIT")/aiccud-wait-online.service
 MAX=3.0
 command -v systemd-analyze >/dev/null 2>&1 || { echo "systemd-analyze not installed; skipped"; exit 77; }
 fail=0
@@ -25,13 +31,28 @@ else
 	echo "FAIL - overall exposure $score is above $MAX"
 	fail=1
 fi
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+want=$( (sed -n '/static const int parent_caps\[\]/,/};/p' "$SRC/tunnels/privdrop.c" |
+	grep -o 'CAP_[A-Z_]*'; echo CAP_CHOWN; echo CAP_FOWNER) | sort -u | tr '\n' ' ')
+have=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
+if [ -n "$have" ] && [ "$want" = "$have" ]; then
+	echo "ok   - CapabilityBoundingSet is the parent's set plus CHOWN and FOWNER: $have"
+else
+	echo "FAIL - CapabilityBoundingSet: want '$want', have '$have'"
+	fail=1
+fi
 TMP=$(mktemp -d /tmp/aiccud-unit.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-sed "s|^ExecStart=[^ ]*/aiccud |ExecStart=$BIN |" "$UNIT" >"$TMP/aiccud.service"
+sed -e "s|^ExecStart=[^ ]*/aiccud |ExecStart=$BIN |" \
+	-e "s|^ExecReload=[^ ]*/aiccuctl |ExecReload=$CTL |" "$UNIT" >"$TMP/aiccud.service"
+sed "s|^ExecStart=[^ ]*/aiccuctl |ExecStart=$CTL |" "$WAIT_UNIT" >"$TMP/aiccud-wait-online.service"
 if grep -q "^ExecStart=$BIN " "$TMP/aiccud.service" &&
-	systemd-analyze verify --man=no "$TMP/aiccud.service" >"$TMP/verify.log" 2>&1 &&
-	! grep -q . "$TMP/verify.log"; then
-	echo "ok   - systemd-analyze verify accepts the unit"
+	grep -q "^ExecReload=$CTL " "$TMP/aiccud.service" &&
+	grep -q "^ExecStart=$CTL " "$TMP/aiccud-wait-online.service" &&
+	(cd "$TMP" && systemd-analyze verify --man=no ./aiccud.service \
+		./aiccud-wait-online.service) >"$TMP/verify.log" 2>&1 &&
+	[ -f "$TMP/verify.log" ] && [ ! -s "$TMP/verify.log" ]; then
+	echo "ok   - systemd-analyze verify accepts the unit and aiccud-wait-online.service"
 else
 	cat "$TMP/verify.log"
 	echo "FAIL - systemd-analyze verify"

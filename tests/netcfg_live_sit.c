@@ -5,6 +5,7 @@
  * such kernels and this test still runs where sit exists.
  */
 #include "netcfg.h"
+#include "live_check.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,23 +19,6 @@
 
 #define SIT_NAME  "aiccusit0"
 #define SKIP_CODE 77
-
-static int failures;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!ok)
-		failures++;
-}
 
 static struct in_addr addr4(const char *text)
 {
@@ -54,14 +38,9 @@ static const char *text4(struct in_addr a, char *buf)
 static int ioctl_mtu(const char *name)
 {
 	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int mtu;
+	int err = live_ioctl_link(name, SIOCGIFMTU, &ifr);
 
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	mtu = ioctl(fd, SIOCGIFMTU, &ifr) < 0 ? -errno : ifr.ifr_mtu;
-	close(fd);
-	return mtu;
+	return err < 0 ? err : ifr.ifr_mtu;
 }
 
 static void check_params(struct netcfg *nc, int ifindex, const char *local, const char *remote,
@@ -71,11 +50,11 @@ static void check_params(struct netcfg *nc, int ifindex, const char *local, cons
 	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
 	int err = netcfg_sit_get(nc, ifindex, &s);
 
-	check(err == 0, "sit_get: %s", err ? strerror(-err) : "done");
-	check(s.local.s_addr == addr4(local).s_addr && s.remote.s_addr == addr4(remote).s_addr &&
-	          s.ttl == ttl,
-	      "kernel reports local %s remote %s ttl %u (want %s %s %u)", text4(s.local, l),
-	      text4(s.remote, r), s.ttl, local, remote, ttl);
+	live_check(err == 0, "sit_get: %s", err ? strerror(-err) : "done");
+	live_check(s.local.s_addr == addr4(local).s_addr &&
+	               s.remote.s_addr == addr4(remote).s_addr && s.ttl == ttl,
+	           "kernel reports local %s remote %s ttl %u (want %s %s %u)", text4(s.local, l),
+	           text4(s.remote, r), s.ttl, local, remote, ttl);
 }
 
 int main(void)
@@ -85,7 +64,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	err = netcfg_open(&nc);
-	check(err == 0, "request socket: %s", err ? strerror(-err) : "done");
+	live_check(err == 0, "request socket: %s", err ? strerror(-err) : "done");
 	if (err)
 		return 1;
 
@@ -97,31 +76,31 @@ int main(void)
 		netcfg_close(nc);
 		return SKIP_CODE;
 	}
-	check(ifindex > 0, "sit %s created: %s %s", SIT_NAME,
-	      ifindex < 0 ? strerror(-ifindex) : "done", ifindex < 0 ? netcfg_errmsg(nc) : "");
+	live_check(ifindex > 0, "sit %s created: %s %s", SIT_NAME,
+	           ifindex < 0 ? strerror(-ifindex) : "done", ifindex < 0 ? netcfg_errmsg(nc) : "");
 	if (ifindex <= 0)
 		return 1;
-	check(ioctl_mtu(SIT_NAME) == 1280, "SIOCGIFMTU says %d (want 1280)", ioctl_mtu(SIT_NAME));
+	live_check(ioctl_mtu(SIT_NAME) == 1280, "SIOCGIFMTU says %d (want 1280)",
+	           ioctl_mtu(SIT_NAME));
 	check_params(nc, ifindex, "192.0.2.1", "198.51.100.1", 64);
 
 	again = netcfg_sit_add(nc, SIT_NAME, addr4("192.0.2.1"), addr4("198.51.100.1"), 64, 1280);
-	check(again == ifindex, "added again: same link %d (got %d)", ifindex, again);
+	live_check(again == ifindex, "added again: same link %d (got %d)", ifindex, again);
 
 	err = netcfg_sit_set_local(nc, ifindex, addr4("192.0.2.7"));
-	check(err == 0, "local moved to 192.0.2.7: %s %s", err ? strerror(-err) : "done",
-	      netcfg_errmsg(nc));
+	live_check(err == 0, "local moved to 192.0.2.7: %s %s", err ? strerror(-err) : "done",
+	           netcfg_errmsg(nc));
 	/* The remote and TTL must survive a change that names only the local. */
 	check_params(nc, ifindex, "192.0.2.7", "198.51.100.1", 64);
-	check(ioctl_mtu(SIT_NAME) == 1280, "MTU still %d", ioctl_mtu(SIT_NAME));
+	live_check(ioctl_mtu(SIT_NAME) == 1280, "MTU still %d", ioctl_mtu(SIT_NAME));
 
 	err = netcfg_link_set(nc, ifindex, true, 0);
-	check(err == 0, "sit link up: %s", err ? strerror(-err) : "done");
+	live_check(err == 0, "sit link up: %s", err ? strerror(-err) : "done");
 	err = netcfg_link_del(nc, ifindex);
-	check(err == 0, "sit link deleted: %s", err ? strerror(-err) : "done");
+	live_check(err == 0, "sit link deleted: %s", err ? strerror(-err) : "done");
 	err = netcfg_link_del(nc, ifindex);
-	check(err == -ENOENT, "deleted again: %s (want ENOENT)", strerror(-err));
+	live_check(err == -ENOENT, "deleted again: %s (want ENOENT)", strerror(-err));
 
 	netcfg_close(nc);
-	printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
-	return failures ? 1 : 0;
+	return live_finish();
 }

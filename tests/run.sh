@@ -3,7 +3,14 @@
 #
 #   tests/run.sh demo   build, then bring up the demo lab (simulated broker,
 #                       two AYIYA tunnels), show status and pings, tear down
-#   tests/run.sh test   build with AddressSanitizer/UBSan and run every test
+#   tests/run.sh test   build with AddressSanitizer/UBSan and run every test,
+#                       then the kernel stage, the systemd stage and the fuzzers
+#   tests/run.sh kernel the kernel stage alone: the tests labelled `kernel`
+#                       (RelWithDebInfo build) on Debian 12's kernel, run as
+#                       user-mode-linux (tests/uml/run-uml.sh)
+#   tests/run.sh systemd  the systemd stage alone: the Debian package built
+#                       from this tree, installed and run in a Debian 12
+#                       container booted with systemd (tests/systemd)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${1:-}
@@ -11,7 +18,8 @@ MODE=${1:-}
 PACKAGES="build-essential cmake pkg-config clang-format libev-dev libinih-dev libmnl-dev
 	libgnutls28-dev nettle-dev libjansson-dev libcmocka-dev gnutls-bin iproute2 iputils-ping python3
 	procps util-linux man-db groff-base openssl nftables tshark iperf3 libseccomp-dev
-	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser clang libclang-rt-14-dev systemd"
+	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser clang libclang-rt-14-dev systemd
+	user-mode-linux kmod debootstrap systemd-container"
 
 install_deps() {
 	local missing=()
@@ -51,11 +59,24 @@ test)
 	cd "$ROOT/build-asan"
 	export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 	ctest --output-on-failure -LE bench
+	# The kernel-dependent tests again on Debian 12's kernel (UML cannot run ASan).
+	bash "$ROOT/tests/uml/run-uml.sh" "$ROOT/build"
+	# The package under systemd: a Debian 12 container booted with it.
+	bash "$ROOT/tests/systemd/run-stage.sh" "$ROOT"
 	# libFuzzer: every target built with clang and run for a minute (FUZZ_SECONDS)
 	exec bash "$ROOT/tests/fuzz/run-fuzzers.sh" "${FUZZ_SECONDS:-60}"
 	;;
+kernel)
+	install_deps
+	build "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	exec bash "$ROOT/tests/uml/run-uml.sh" "$ROOT/build"
+	;;
+systemd)
+	install_deps
+	exec bash "$ROOT/tests/systemd/run-stage.sh" "$ROOT"
+	;;
 *)
-	echo "usage: tests/run.sh demo|test" >&2
+	echo "usage: tests/run.sh demo|test|kernel|systemd" >&2
 	exit 2
 	;;
 esac

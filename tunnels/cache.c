@@ -37,16 +37,6 @@ int cache_dir_open(const char *state_dir, bool create)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The path-based API: the id is checked first, then the directory opened. */
-static int with_dir(const char *state_dir, const char *id, bool create, int *dir)
-{
-	/* The id comes from the network: it must not climb out of the directory. */
-	if (!tic_id_valid(id))
-		return -EINVAL;
-	*dir = cache_dir_open(state_dir, create);
-	return *dir < 0 ? *dir : 0;
-}
-
 int cache_format(const struct tic_tunnel *t, time_t fetched, time_t failed, char *buf, size_t len)
 {
 	int n, m;
@@ -85,17 +75,6 @@ static int write_file(int dir, const struct tic_tunnel *t, time_t fetched, time_
 int cache_write_at(int dir, const struct tic_tunnel *t, time_t fetched)
 {
 	return write_file(dir, t, fetched, 0);
-}
-
-int cache_write(const char *state_dir, const struct tic_tunnel *t, time_t fetched)
-{
-	int dir, r = with_dir(state_dir, t->id, true, &dir);
-
-	if (r)
-		return r;
-	r = cache_write_at(dir, t, fetched);
-	close(dir);
-	return r;
 }
 
 static int parse_epoch(const char *s, time_t *out)
@@ -190,26 +169,6 @@ int cache_read_why_at(int dir, const char *id, struct tic_tunnel *t, time_t *fet
 	return failed ? -ESTALE : 0;
 }
 
-int cache_read(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched)
-{
-	char err[TIC_ERR_MAX];
-
-	return cache_read_why(state_dir, id, t, fetched, err, sizeof(err));
-}
-
-int cache_read_why(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched,
-                   char *err, size_t errlen)
-{
-	int dir, r = with_dir(state_dir, id, false, &dir);
-
-	snprintf(err, errlen, "%s", r ? strerror(-r) : "");
-	if (r)
-		return r;
-	r = cache_read_why_at(dir, id, t, fetched, err, errlen);
-	close(dir);
-	return r;
-}
-
 int cache_read_at(int dir, const char *id, struct tic_tunnel *t, time_t *fetched)
 {
 	char err[TIC_ERR_MAX];
@@ -222,15 +181,26 @@ bool cache_fresh(time_t fetched, time_t now, uint32_t max_age)
 	return fetched <= now && (uintmax_t)(now - fetched) <= max_age;
 }
 
-int cache_mark_failed(const char *state_dir, const char *id)
+enum cache_use cache_decide(int dir_err, int read_err, bool fresh, bool fresh_fetch)
 {
-	int dir, r = with_dir(state_dir, id, false, &dir);
+	/* Missing (or no directory yet), unreadable as ours, too old: TIC, once. */
+	bool missing =
+	    dir_err == -ENOENT || (!dir_err && (read_err == -ENOENT || read_err == -EBADMSG));
 
-	if (r)
-		return r;
-	r = cache_mark_failed_at(dir, id);
-	close(dir);
-	return r;
+	if (missing)
+		return fresh_fetch ? CACHE_FAIL : CACHE_ASK_TIC;
+	if (dir_err)
+		return CACHE_FAIL; /* the directory itself: nothing was read */
+	switch (read_err) {
+	case 0:
+		/* Right after a fetch an "old" file is the fetch's (a clock step): use it. */
+		return fresh || fresh_fetch ? CACHE_USE : CACHE_ASK_TIC;
+	case -ESTALE:
+		/* Marked failed: TIC decides; after a fetch that kept them, they stand. */
+		return fresh_fetch ? CACHE_USE : CACHE_ASK_TIC;
+	default:
+		return CACHE_FAIL;
+	}
 }
 
 int cache_mark_failed_at(int dir, const char *id)

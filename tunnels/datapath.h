@@ -57,7 +57,7 @@ void dp_tun_free(struct dp_tun *t);
 /*
  * Read one packet (or super-packet) from the TUN and lay it out as
  * segments at out + i * (headroom + *seg_len) + headroom (see
- * offload_split), SYNs clamped.  Returns the number of segments, 0 when
+ * offload_split_from), SYNs clamped.  Returns the number of segments, 0 when
  * the packet was dropped (counted), -EAGAIN when the TUN is empty, or
  * another -errno.  A super-packet of more segments than fit in room is
  * laid out over several calls: while dp_tun_pending, the next call goes

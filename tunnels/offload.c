@@ -216,17 +216,6 @@ int offload_split_from(const struct offload_vnet *h, const uint8_t *pkt, size_t 
 	return (int)k;
 }
 
-int offload_split(const struct offload_vnet *h, const uint8_t *pkt, size_t len, uint8_t *out,
-                  size_t room, size_t headroom, unsigned max_segs, size_t *seg_len,
-                  size_t *last_len)
-{
-	unsigned total = 0;
-	int n = offload_split_from(h, pkt, len, 0, out, room, headroom, max_segs, seg_len, last_len,
-	                           &total);
-
-	return n >= 0 && (unsigned)n < total ? -ENOSPC : n;
-}
-
 /* ---- coalescing ---- */
 
 struct tcp_view {

@@ -59,19 +59,14 @@ uint32_t offload_pseudo6(const uint8_t *ip6, uint8_t proto, uint32_t len);
  *
  * TCP: sequence numbers advanced, PSH and FIN only on the last segment,
  * CWR only on the first, options copied.  UDP: a length and checksum per
- * datagram.  Returns the number of segments (at most max_segs) and sets
- * *seg_len (full segments) and *last_len; -EINVAL for a malformed or
- * unsupported packet, -ENOSPC when it does not fit.
- */
-int offload_split(const struct offload_vnet *h, const uint8_t *pkt, size_t len, uint8_t *out,
-                  size_t room, size_t headroom, unsigned max_segs, size_t *seg_len,
-                  size_t *last_len);
-/*
- * The same a part at a time, for super-packets of more segments than fit
- * (a connection with a small MSS): writes segments first, first + 1, ...
- * as many as room and max_segs allow, laid out as above from out, and
- * returns how many (0 once first reaches *total, the packet's number of
- * segments).  *last_len is the last written one's length.
+ * datagram.
+ *
+ * A part at a time, for super-packets of more segments than fit (a
+ * connection with a small MSS): writes segments first, first + 1, ... as
+ * many as room and max_segs allow, laid out as above from out, and returns
+ * how many (0 once first reaches *total, the packet's number of segments),
+ * with *seg_len (full segments) and *last_len (the last written one's
+ * length); -EINVAL for a malformed or unsupported packet.
  */
 int offload_split_from(const struct offload_vnet *h, const uint8_t *pkt, size_t len, unsigned first,
                        uint8_t *out, size_t room, size_t headroom, unsigned max_segs,

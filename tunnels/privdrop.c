@@ -47,6 +47,34 @@ const char *priv_parent_caps_text(void)
 	       "cap_dac_read_search";
 }
 
+void priv_parent_missing(char *out, size_t len, bool *net_admin)
+{
+	size_t n = sizeof(parent_caps) / sizeof(parent_caps[0]), used = 0;
+
+	*net_admin = false;
+	out[0] = '\0';
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_process() < 0) {
+		snprintf(out, len, "(capabilities unreadable)");
+		*net_admin = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = capng_capability_to_name((unsigned)parent_caps[i]);
+		int k;
+
+		if (capng_have_capability(CAPNG_EFFECTIVE, (unsigned)parent_caps[i]))
+			continue;
+		if (parent_caps[i] == CAP_NET_ADMIN)
+			*net_admin = true;
+		k = snprintf(out + used, len - used, "%scap_%s", used ? "," : "",
+		             name ? name : "?");
+		if (k < 0 || (size_t)k >= len - used)
+			break;
+		used += (size_t)k;
+	}
+}
+
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -96,10 +124,18 @@ void priv_syscall_name(int32_t nr, uint32_t arch, char *buf, size_t len)
 int priv_parent_limit(char *err, size_t errlen)
 {
 	size_t n = sizeof(parent_caps) / sizeof(parent_caps[0]);
+	bool have[sizeof(parent_caps) / sizeof(parent_caps[0])];
 	int r;
 
+	/* Only those it has: asking for one it lacks would fail the whole change. */
+	capng_clear(CAPNG_SELECT_BOTH);
+	r = capng_get_caps_process();
+	for (size_t i = 0; i < n; i++)
+		have[i] = r < 0 || capng_have_capability(CAPNG_PERMITTED, (unsigned)parent_caps[i]);
 	capng_clear(CAPNG_SELECT_ALL);
 	for (size_t i = 0; i < n; i++) {
+		if (!have[i])
+			continue;
 		r = capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
 		                 (unsigned)parent_caps[i]);
 		if (r < 0)

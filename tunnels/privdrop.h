@@ -23,8 +23,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PRIV_USER_DEFAULT "aiccud"
-
 enum priv_role {
 	PRIV_WORKER = 1, /* data path, heartbeats, liveness probes, IPC */
 	PRIV_FETCHER,    /* one TLS client session and the tunnel cache writes */
@@ -57,6 +55,13 @@ int priv_parent_limit(char *err, size_t errlen);
 
 /* "cap_net_admin,..." of the parent's set, for messages and docs. */
 const char *priv_parent_caps_text(void);
+/*
+ * The parent's capabilities (above) that are not in this process's
+ * effective set, as "cap_net_admin,cap_kill"; "" when it has them all.
+ * *net_admin: whether CAP_NET_ADMIN, without which no tunnel can be set
+ * up, is among them.
+ */
+void priv_parent_missing(char *out, size_t len, bool *net_admin);
 
 /* The user's uid and primary gid.  -ENOENT when there is no such user. */
 int priv_user_lookup(const char *name, uid_t *uid, gid_t *gid);

@@ -3,11 +3,6 @@
 
 #include <string.h>
 
-void replay_init(struct replay *r)
-{
-	memset(r, 0, sizeof(*r));
-}
-
 /* Seconds from b to a, wrap-safe (the epoch is a 32-bit counter). */
 static int32_t age(uint32_t newer, uint32_t older)
 {

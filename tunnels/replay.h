@@ -36,7 +36,7 @@ struct replay {
 	uint32_t epoch[REPLAY_SLOTS];
 };
 
-void replay_init(struct replay *r);
+/* A zeroed struct replay (calloc) is the empty filter. */
 /* Check and, when accepted, remember one datagram (sig: its 20-byte signature). */
 enum replay_verdict replay_check(struct replay *r, const uint8_t sig[20], uint32_t epoch);
 

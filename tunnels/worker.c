@@ -739,6 +739,16 @@ static bool sit_missing(int err)
 	return err == -EOPNOTSUPP || err == -ENODEV || err == -EINVAL || err == -EAFNOSUPPORT;
 }
 
+enum worker_sit_use worker_sit_decide(int sit_add_ret, enum tunnel_datapath want)
+{
+	/* netcfg_sit_add answers the new link's index (> 0) on success. */
+	if (sit_add_ret > 0)
+		return WORKER_SIT_USE;
+	if (sit_add_ret < 0 && want == DATAPATH_AUTO && sit_missing(sit_add_ret))
+		return WORKER_SIT_FALLBACK;
+	return WORKER_SIT_FAIL; /* including 0, which names no link */
+}
+
 /* The TUN of a user-space data path, with offloads unless the tunnel says no. */
 static void tun_open(struct worker *w)
 {
@@ -766,21 +776,25 @@ static void link_create_6in4(struct worker *w)
 		if (!local.s_addr && netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local) < 0)
 			worker_fail(w, "no IPv4 route to the PoP %s", inet_ntoa(p->ipv4_pop));
 		err = netcfg_sit_add(w->nc, tc->name, local, p->ipv4_pop, SIT_TTL, tunnel_mtu(tc));
-		if (err == 0) {
+		switch (worker_sit_decide(err, tc->datapath)) {
+		case WORKER_SIT_USE:
+			/* From here on the clean-up deletes the link, whatever fails next. */
 			w->kernel_sit = true;
+			w->ifindex = err;
 			w->c->datapath = DATAPATH_KERNEL;
 			w->c->local_ipv4 = local;
-			w->ifindex = netcfg_link_index(w->nc, tc->name);
-			if (w->ifindex <= 0)
-				worker_fail(w, "sit link %s vanished after creation", tc->name);
 			return;
-		}
-		if (tc->datapath == DATAPATH_KERNEL || !sit_missing(err))
+		case WORKER_SIT_FAIL:
+			if (err == 0)
+				err = -EPROTO;
 			worker_fail(w, "cannot create sit link %s: %s %s%s", tc->name,
 			            strerror(-err), netcfg_errmsg(w->nc),
 			            sit_missing(err) ? " (this kernel has no sit support; use "
 			                               "datapath = userspace or auto)"
 			                             : "");
+		case WORKER_SIT_FALLBACK:
+			break;
+		}
 		log_info("kernel has no sit support (%s); using user-space proto-41",
 		         strerror(-err));
 	}
@@ -1060,9 +1074,13 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 	char bad[512], msg[TIC_ERR_MAX] = "";
 	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
 	int dir = cache_dir_open(ic->state_dir, false);
+	/* Parameters the fetcher could not cache come with the configuration (ipc.h). */
+	int src = ic->held_len ? 0 : dir;
 	int err = ic->held_len ? held_read(ic, &tt, &fetched, msg, sizeof(msg))
-	          : dir < 0    ? dir
+	          : dir < 0    ? 0
 	                       : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
+	bool fresh = src >= 0 && err == 0 && cache_fresh(fetched, time(NULL), ic->cache_max_age);
+	const char *why;
 
 	if (ic->held_len && err == 0) {
 		w->held = ic->held;
@@ -1075,20 +1093,24 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 	/* Name the cache file and what in it was refused (the policy's key, a bad line). */
 	snprintf(bad, sizeof(bad), "cache file %.100s/" CACHE_DIR "/%.31s refused: %.160s",
 	         ic->state_dir, tc->id, msg);
-	if (err == -ENOENT || err == -ESTALE || err == -EBADMSG ||
-	    (err == 0 && !cache_fresh(fetched, time(NULL), ic->cache_max_age))) {
-		const char *why = err == -ENOENT    ? "no cached parameters"
-		                  : err == -ESTALE  ? "the cached parameters failed before"
-		                  : err == -EBADMSG ? bad
-		                                    : "the cached parameters are too old";
-
-		if (!ic->fresh_fetch)
-			need_tic(w, "%s: %s", tc->id, why);
-		if (err != 0 && err != -ESTALE)
+	why = src == -ENOENT       ? "no cached parameters (no cache directory)"
+	      : src < 0            ? strerror(-src)
+	      : err == -ENOENT     ? "no cached parameters"
+	      : err == -ESTALE     ? "the cached parameters failed before"
+	      : err == -EBADMSG    ? bad
+	      : err == 0 && !fresh ? "the cached parameters are too old"
+	                           : strerror(-err);
+	switch (cache_decide(src < 0 ? src : 0, err, fresh, ic->fresh_fetch)) {
+	case CACHE_ASK_TIC:
+		need_tic(w, "%s: %s", tc->id, why);
+	case CACHE_FAIL:
+		if (ic->fresh_fetch &&
+		    (src == -ENOENT || (src >= 0 && (err == -ENOENT || err == -EBADMSG))))
 			worker_fail(w, "%s: %s even right after a TIC fetch", tc->id, why);
-	} else if (err < 0) {
-		worker_fail(w, "cannot use the cached parameters of %s in %s: %s", tc->id,
-		            ic->state_dir, strerror(-err));
+		worker_fail(w, "cannot use the cached parameters of %s in %s/" CACHE_DIR ": %s",
+		            tc->id, ic->state_dir, why);
+	case CACHE_USE:
+		break;
 	}
 	if (!tt.admin_enabled || !tt.user_enabled)
 		worker_fail(w, "the broker has %s disabled (AdminState '%s', UserState '%s')",
@@ -1096,7 +1118,7 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 	tc->params = tt.params;
 	explicit_bzero(&tt, sizeof(tt));
 	/* From here on a failure is the parameters' fault: mark them (worker_fail). */
-	w->cache_dirfd = dir;
+	w->cache_dirfd = dir >= 0 ? dir : -1;
 }
 
 /*

@@ -1,5 +1,6 @@
 /* aiccuctl's side of the control socket: one request, JSON lines back. */
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +14,57 @@
 
 #define LINE_MAX_BYTES (4 * 1024 * 1024) /* one reply line; status of 256 tunnels fits */
 
-static int ctl_connect(const char *path, int *exit_code)
+/* The "code" of a JSON error object for an exit code of aiccuctl's own. */
+static const char *code_of(int exit_code)
 {
+	switch (exit_code) {
+	case EX_USAGE:
+		return "usage";
+	case EX_NOT_RUNNING:
+		return "not_running";
+	case EX_PERMISSION:
+		return "permission";
+	case EX_TIMEOUT:
+		return "timeout";
+	default:
+		return "protocol";
+	}
+}
+
+/*
+ * A request that got no final reply: say why on stderr and, with --json,
+ * as an error object on stdout (scripts read stdout only), in the shape
+ * of aiccud's own errors.  Sets *exit_code.
+ */
+static void __attribute__((format(printf, 4, 5)))
+fail(const struct ctl *ctl, int *exit_code, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "aiccuctl: %s\n", msg);
+	*exit_code = code;
+	if (ctl->json) {
+		json_t *o = json_pack("{s:b, s:s, s:s, s:s}", "ok", 0, "code", code_of(code),
+		                      "error", msg, "socket", ctl->socket);
+
+		if (o)
+			ctl_print_json(o);
+		json_decref(o);
+	}
+}
+
+static int ctl_connect(const struct ctl *ctl, int *exit_code)
+{
+	const char *path = ctl->socket;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "aiccuctl: socket path too long: %s\n", path);
-		*exit_code = EX_USAGE;
+		fail(ctl, exit_code, EX_USAGE, "socket path too long: %s", path);
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -31,17 +75,15 @@ static int ctl_connect(const char *path, int *exit_code)
 	if (fd >= 0)
 		close(fd);
 	if (err == EACCES || err == EPERM) {
-		fprintf(stderr,
-		        "aiccuctl: no permission to use %s: aiccuctl needs root or membership of "
-		        "aiccud's control group (control_group in aiccud.conf)\n",
-		        path);
-		*exit_code = EX_PERMISSION;
+		fail(ctl, exit_code, EX_PERMISSION,
+		     "no permission to use %s: aiccuctl needs root or membership of aiccud's "
+		     "control group (control_group in aiccud.conf)",
+		     path);
 	} else {
-		fprintf(stderr,
-		        "aiccuctl: aiccud is not running (cannot connect to %s: %s); start it "
-		        "with /etc/init.d/aiccud start or systemctl start aiccud\n",
-		        path, strerror(err));
-		*exit_code = EX_NOT_RUNNING;
+		fail(ctl, exit_code, EX_NOT_RUNNING,
+		     "aiccud is not running (cannot connect to %s: %s); start it with "
+		     "/etc/init.d/aiccud start or systemctl start aiccud",
+		     path, strerror(err));
 	}
 	return -1;
 }
@@ -100,7 +142,7 @@ json_t *ctl_request(const struct ctl *ctl, const char *line, int timeout_s,
 	int fd;
 
 	*exit_code = EX_PROTOCOL;
-	fd = ctl_connect(ctl->socket, exit_code);
+	fd = ctl_connect(ctl, exit_code);
 	if (fd < 0)
 		return NULL;
 	buf = malloc(cap);
@@ -109,8 +151,8 @@ json_t *ctl_request(const struct ctl *ctl, const char *line, int timeout_s,
 		exit(EX_PROTOCOL);
 	}
 	if (send_all(fd, req, strlen(req)) < 0) {
-		fprintf(stderr, "aiccuctl: sending the request to %s: %s\n", ctl->socket,
-		        strerror(errno));
+		fail(ctl, exit_code, EX_PROTOCOL, "sending the request to %s: %s", ctl->socket,
+		     strerror(errno));
 		goto out;
 	}
 	for (;;) {
@@ -122,17 +164,16 @@ json_t *ctl_request(const struct ctl *ctl, const char *line, int timeout_s,
 		if (left <= 0 || poll(&pfd, 1, (int)(left > 60000 ? 60000 : left)) == 0) {
 			if (now_ms() < deadline)
 				continue;
-			fprintf(stderr,
-			        "aiccuctl: no final answer from aiccud within %d s (-t); the "
-			        "request goes on in aiccud: see aiccuctl status\n",
-			        timeout_s);
-			*exit_code = EX_TIMEOUT;
+			fail(ctl, exit_code, EX_TIMEOUT,
+			     "no final answer from aiccud within %d s (-t); the request goes on in "
+			     "aiccud: see aiccuctl status",
+			     timeout_s);
 			goto out;
 		}
 		if (cap - len < 2048) {
 			if (cap >= LINE_MAX_BYTES) {
-				fprintf(stderr, "aiccuctl: reply line longer than %d bytes\n",
-				        LINE_MAX_BYTES);
+				fail(ctl, exit_code, EX_PROTOCOL, "reply line longer than %d bytes",
+				     LINE_MAX_BYTES);
 				goto out;
 			}
 			cap *= 2;
@@ -144,8 +185,9 @@ json_t *ctl_request(const struct ctl *ctl, const char *line, int timeout_s,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "aiccuctl: aiccud closed the connection without a %s\n",
-			        len ? "complete reply" : "reply");
+			fail(ctl, exit_code, EX_PROTOCOL,
+			     "aiccud closed the connection without a %s",
+			     len ? "complete reply" : "reply");
 			goto out;
 		}
 		len += (size_t)n;
@@ -158,6 +200,8 @@ json_t *ctl_request(const struct ctl *ctl, const char *line, int timeout_s,
 			len -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, len);
 			buf[len] = '\0';
+			if (got < 0)
+				fail(ctl, exit_code, EX_PROTOCOL, "unreadable reply from aiccud");
 			if (got != 0)
 				goto out;
 		}

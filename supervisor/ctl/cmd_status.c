@@ -239,6 +239,23 @@ void ctl_status_print(json_t *reply, bool detail)
 	print_limiter(json_object_get(reply, "limiter"));
 }
 
+/*
+ * For monitoring: EX_DONE when every tunnel reported is up (or none is
+ * configured), EX_FAILED when any is not (stopped, waiting, failed ...).
+ */
+int ctl_status_exit(json_t *reply)
+{
+	json_t *list = json_object_get(reply, "tunnels"), *t;
+	size_t i;
+
+	json_array_foreach(list, i, t)
+	{
+		if (strcmp(ctl_str(t, "state"), "up") != 0)
+			return EX_FAILED;
+	}
+	return EX_DONE;
+}
+
 int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
 	char line[128];
@@ -251,7 +268,11 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 	reply = ctl_request(ctl, line, ctl->timeout ? ctl->timeout : 15, NULL, NULL, &rc);
 	if (!reply)
 		return rc;
-	if (!ctl->json && json_is_true(json_object_get(reply, "ok")))
+	if (!json_is_true(json_object_get(reply, "ok")))
+		return ctl_finish(ctl, reply);
+	if (!ctl->json)
 		ctl_status_print(reply, argc == 2);
-	return ctl_finish(ctl, reply);
+	rc = ctl_status_exit(reply);
+	ctl_finish(ctl, reply);
+	return rc;
 }

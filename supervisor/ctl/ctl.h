@@ -1,6 +1,7 @@
 /*
  * aiccuctl: the control client of aiccud.  One file per subcommand
- * (cmd_*.c), dispatched from the table in main.c; client.c talks to the
+ * (cmd_*.c), dispatched in main.c from the command table shared with
+ * aiccud (ctlcmd.h); client.c talks to the
  * socket, output.c holds the shared formatting.  Only the subcommands
  * print; helpers return values.
  */
@@ -32,13 +33,6 @@ struct ctl {
 	bool json;
 };
 
-struct ctl_command {
-	const char *name;
-	int (*run)(struct ctl *ctl, int argc, char **argv); /* argv[0] is the name */
-	const char *usage;                                  /* after "aiccuctl [options] " */
-	const char *summary;
-};
-
 /* Called for each progress line of a reply (may be NULL). */
 typedef void ctl_progress_fn(json_t *line, void *arg);
 
@@ -61,6 +55,8 @@ int ctl_exit_for(json_t *reply);
 int ctl_take_line(const char *line, ctl_progress_fn *progress, void *arg, json_t **final);
 /* cmd_status.c: print a status reply for people (detail: one tunnel in full). */
 void ctl_status_print(json_t *reply, bool detail);
+/* cmd_status.c: the exit code of a successful status reply (aiccuctl(8)). */
+int ctl_status_exit(json_t *reply);
 /*
  * The common end of a subcommand: with --json print the reply, else print
  * its error (if any) to stderr.  Returns ctl_exit_for(reply); frees it.
@@ -89,9 +85,11 @@ int cmd_reload(struct ctl *ctl, int argc, char **argv);
 int cmd_limiter(struct ctl *ctl, int argc, char **argv);
 int cmd_check_config(struct ctl *ctl, int argc, char **argv);
 int cmd_version(struct ctl *ctl, int argc, char **argv);
+int cmd_wait(struct ctl *ctl, int argc, char **argv);
+int cmd_log_level(struct ctl *ctl, int argc, char **argv);
 int cmd_import_aiccu(struct ctl *ctl, int argc, char **argv);
 
-/* Print the usage of one subcommand (or all with NULL) to stderr; returns EX_USAGE. */
+/* After a mistake: the usage of one subcommand (or all with NULL) to stderr; returns EX_USAGE. */
 int ctl_usage(const char *name);
 
 #endif

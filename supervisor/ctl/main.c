@@ -1,8 +1,9 @@
 /*
  * aiccuctl [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARGS]
  *
- * Options may also follow the command.  Exit codes: see ctl.h and
- * aiccuctl(8).
+ * Options may also follow the command.  The commands, their usage and
+ * summaries come from the table shared with aiccud (ctlcmd.h).  Exit
+ * codes: see ctl.h and aiccuctl(8).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,52 +11,87 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctlcmd.h"
 
-static const struct ctl_command commands[] = {
-    {"status", cmd_status, "status [TUNNEL]", "show the tunnels (a table; details with TUNNEL)"},
-    {"start", cmd_change, "start [--no-wait] TUNNEL|--all", "start, wait until up or failed"},
-    {"stop", cmd_change, "stop [--no-wait] TUNNEL|--all", "stop, wait until stopped"},
-    {"restart", cmd_change, "restart [--no-wait] TUNNEL|--all", "stop, then start"},
-    {"refresh", cmd_change, "refresh [--no-wait] TUNNEL|--all",
-     "fetch from TIC now (behind the limiter); restart only if the parameters changed"},
-    {"reload", cmd_reload, "reload", "re-read the configuration, apply what changed"},
-    {"limiter", cmd_limiter, "limiter", "show the TIC connection limiter"},
-    {"check-config", cmd_check_config, "check-config",
-     "have aiccud parse its configuration and report every problem"},
-    {"import-aiccu", cmd_import_aiccu,
-     "import-aiccu [-o FILE] [--table N] [--rule-priority N] [--interface NAME] AICCU.CONF\n"
-     "       import-aiccu -d DIR [--rule-priority N] AICCU.CONF...",
-     "convert AICCU configurations into tunnel files"},
-    {"version", cmd_version, "version", "versions of aiccuctl, aiccud and the protocol"},
+#ifndef AICCUD_VERSION
+#define AICCUD_VERSION "unknown"
+#endif
+
+#define OPTIONS "[-s SOCKET] [-t SECONDS] [--json]"
+
+static int cmd_help(struct ctl *ctl, int argc, char **argv);
+
+/* aiccuctl's handler of each command of the table. */
+static int (*const runs[CTLCMD_COUNT])(struct ctl *ctl, int argc, char **argv) = {
+    [CTLCMD_STATUS] = cmd_status,       [CTLCMD_START] = cmd_change,
+    [CTLCMD_STOP] = cmd_change,         [CTLCMD_RESTART] = cmd_change,
+    [CTLCMD_REFRESH] = cmd_change,      [CTLCMD_RELOAD] = cmd_reload,
+    [CTLCMD_LIMITER] = cmd_limiter,     [CTLCMD_CHECK_CONFIG] = cmd_check_config,
+    [CTLCMD_VERSION] = cmd_version,     [CTLCMD_IMPORT_AICCU] = cmd_import_aiccu,
+    [CTLCMD_HELP] = cmd_help,           [CTLCMD_WAIT] = cmd_wait,
+    [CTLCMD_LOG_LEVEL] = cmd_log_level,
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+/* The whole help text (to stdout when asked for, to stderr after a mistake). */
+static void help_all(FILE *f)
+{
+	fprintf(f, "usage: aiccuctl " OPTIONS " COMMAND [ARGS]\n"
+	           "       aiccuctl --help | --version\n\ncommands:\n");
+	for (size_t i = 0; i < CTLCMD_COUNT; i++)
+		fprintf(f, "  %-58s %s\n", ctlcmd_table[i].usage, ctlcmd_table[i].summary);
+	fprintf(f,
+	        "\noptions:\n"
+	        "  -s SOCKET   aiccud's control socket (default $AICCUD_SOCKET, else %s)\n"
+	        "  -t SECONDS  how long to wait for the final answer\n"
+	        "  --json      print aiccud's replies (and errors) as JSON on stdout\n"
+	        "\nexit codes: 0 done (status: every tunnel up), 1 failed (status: some "
+	        "tunnel not up),\n2 usage, 3 aiccud not running, 4 unknown tunnel, 5 "
+	        "permission denied,\n6 protocol error, 7 timed out (see aiccuctl(8))\n",
+	        CTL_DEFAULT_SOCKET);
+}
+
+static void help_one(FILE *f, const struct ctlcmd *k)
+{
+	fprintf(f, "usage: aiccuctl " OPTIONS " %s\n  %s\n", k->usage, k->summary);
+}
 
 int ctl_usage(const char *name)
 {
-	if (!name)
-		fprintf(stderr,
-		        "usage: aiccuctl [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARGS]\n\n"
-		        "commands:\n");
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (name && strcmp(name, commands[i].name) != 0)
-			continue;
-		if (name)
-			fprintf(stderr, "usage: aiccuctl [-s SOCKET] [-t SECONDS] [--json] %s\n",
-			        commands[i].usage);
-		else
-			fprintf(stderr, "  %-58s %s\n", commands[i].usage, commands[i].summary);
-	}
-	if (!name)
-		fprintf(stderr, "\nexit codes: 0 done, 1 failed, 2 usage, 3 aiccud not running, "
-		                "4 unknown tunnel,\n5 permission denied, 6 protocol error, 7 timed "
-		                "out (see aiccuctl(8))\n");
+	const struct ctlcmd *k = name ? ctlcmd_find(name) : NULL;
+
+	if (k)
+		help_one(stderr, k);
+	else
+		help_all(stderr);
 	return EX_USAGE;
 }
 
-/* Take --json, -s, -t out of argv wherever they are; what stays is the command. */
-static int global_options(struct ctl *ctl, int *argc, char **argv)
+/* aiccuctl help [COMMAND]: asked for, so stdout and exit 0. */
+static int cmd_help(struct ctl *ctl, int argc, char **argv)
 {
+	const struct ctlcmd *k;
+
+	(void)ctl;
+	if (argc == 1) {
+		help_all(stdout);
+		return EX_DONE;
+	}
+	k = argc == 2 ? ctlcmd_find(argv[1]) : NULL;
+	if (!k) {
+		if (argc == 2)
+			fprintf(stderr, "aiccuctl: unknown command '%s'\n", argv[1]);
+		return ctl_usage(argc == 2 ? NULL : "help");
+	}
+	help_one(stdout, k);
+	return EX_DONE;
+}
+
+enum global_verdict { GLOBAL_RUN, GLOBAL_HELP, GLOBAL_VERSION, GLOBAL_BAD };
+
+/* Take --json, -s, -t, -h, --version out of argv wherever they are; what stays is the command. */
+static enum global_verdict global_options(struct ctl *ctl, int *argc, char **argv)
+{
+	enum global_verdict v = GLOBAL_RUN;
 	int out = 0;
 
 	for (int i = 0; i < *argc; i++) {
@@ -72,37 +108,58 @@ static int global_options(struct ctl *ctl, int *argc, char **argv)
 
 				if (*end || t <= 0 || t > 86400) {
 					fprintf(stderr, "aiccuctl: -t wants seconds (1..86400)\n");
-					return -1;
+					return GLOBAL_BAD;
 				}
 				ctl->timeout = (int)t;
 			}
 		} else if (strcmp(a, "-s") == 0 || strcmp(a, "-t") == 0) {
 			fprintf(stderr, "aiccuctl: %s needs a value\n", a);
-			return -1;
+			return GLOBAL_BAD;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			return -1;
+			v = GLOBAL_HELP;
+		} else if (strcmp(a, "--version") == 0) {
+			if (v != GLOBAL_HELP)
+				v = GLOBAL_VERSION;
 		} else {
 			argv[out++] = argv[i];
 		}
 	}
 	*argc = out;
 	argv[out] = NULL;
-	return 0;
+	return v;
 }
 
 int main(int argc, char **argv)
 {
 	struct ctl ctl = {.socket = getenv("AICCUD_SOCKET")};
+	const struct ctlcmd *k;
 
 	if (!ctl.socket || !*ctl.socket)
 		ctl.socket = CTL_DEFAULT_SOCKET;
 	argc--;
 	argv++;
-	if (global_options(&ctl, &argc, argv) < 0 || argc < 1)
+	switch (global_options(&ctl, &argc, argv)) {
+	case GLOBAL_BAD:
 		return ctl_usage(NULL);
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			return commands[i].run(&ctl, argc, argv);
-	fprintf(stderr, "aiccuctl: unknown command '%s'\n", argv[0]);
-	return ctl_usage(NULL);
+	case GLOBAL_HELP:
+		k = argc ? ctlcmd_find(argv[0]) : NULL;
+		if (k)
+			help_one(stdout, k);
+		else
+			help_all(stdout);
+		return EX_DONE;
+	case GLOBAL_VERSION:
+		printf("aiccuctl %s\n", AICCUD_VERSION);
+		return EX_DONE;
+	case GLOBAL_RUN:
+		break;
+	}
+	if (argc < 1)
+		return ctl_usage(NULL);
+	k = ctlcmd_find(argv[0]);
+	if (!k || !runs[k->id]) {
+		fprintf(stderr, "aiccuctl: unknown command '%s'\n", argv[0]);
+		return ctl_usage(NULL);
+	}
+	return runs[k->id](&ctl, argc, argv);
 }

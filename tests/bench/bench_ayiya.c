@@ -69,7 +69,7 @@ static double run_rx(int filter, struct ayiya *ay, uint8_t *pkts, size_t slot, s
 	unsigned long dropped = 0;
 	double t0;
 
-	replay_init(&r);
+	memset(&r, 0, sizeof(r));
 	t0 = now_s();
 	for (long i = 0; i < n; i++) {
 		uint8_t *pkt = pkts + (size_t)(i % RX_PKTS) * slot;

@@ -198,7 +198,7 @@ check "the reload reports $((N - HALF)) added, $HALF unchanged" test $? -eq 0
 
 # ---- stop --all leaves nothing behind; then all up again for the SIGTERM
 left() { # rules routes links
-	echo "$(ip -n "$NS_CLI" -6 rule show | grep -c 'proto 157') $(ip -n "$NS_CLI" -6 route show table all proto 157 | wc -l) $(ip -n "$NS_CLI" -o link show | grep -c ' sixxs')"
+	echo "$(ip -N -n "$NS_CLI" -6 rule show | grep -c 'proto 157') $(ip -n "$NS_CLI" -6 route show table all proto 157 | wc -l) $(ip -n "$NS_CLI" -o link show | grep -c ' sixxs')"
 }
 t0=$(now_ms)
 ctl stop --all >/dev/null
@@ -227,7 +227,7 @@ for line in open(sys.argv[1], errors="replace"):
 print("%.0f ms" % ((t["stopped"] - t["signal 15"]) * 1000) if len(t) == 2 else "?")
 PY
 )"
-left_rules=$(ip -n "$NS_CLI" -6 rule show | grep -c 'proto 157')
+left_rules=$(ip -N -n "$NS_CLI" -6 rule show | grep -c 'proto 157')
 left_routes=$(ip -n "$NS_CLI" -6 route show table all proto 157 | wc -l)
 left_links=$(ip -n "$NS_CLI" -o link show | grep -c ' sixxs')
 left_procs=0
@@ -238,6 +238,6 @@ check_eq "no rule left" 0 "$left_rules"
 check_eq "no route left" 0 "$left_routes"
 check "no link left" lab_wait 10 sh -c "! ip -n $NS_CLI -o link show | grep -q ' sixxs'"
 check_eq "no worker left" 0 "$left_procs"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 say "machine load (1, 5, 15 min) at the end" "$(cut -d' ' -f1-3 /proc/loadavg)"
 finish

@@ -6,6 +6,7 @@
  * coalescer hands every packet on exactly once, within 64 KiB, and what it
  * merged splits back into segments that verify.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -16,6 +17,18 @@
 #define PKTS    8
 
 /* An independent Internet checksum over an IPv6 packet without extension headers. */
+/* The whole packet at once, or -ENOSPC when it does not fit (offload_split_from from 0). */
+static int offload_split(const struct offload_vnet *h, const uint8_t *pkt, size_t len, uint8_t *out,
+                         size_t room, size_t headroom, unsigned max_segs, size_t *seg_len,
+                         size_t *last_len)
+{
+	unsigned total = 0;
+	int n = offload_split_from(h, pkt, len, 0, out, room, headroom, max_segs, seg_len, last_len,
+	                           &total);
+
+	return n >= 0 && (unsigned)n < total ? -ENOSPC : n;
+}
+
 static int l4_ok(const uint8_t *p, size_t len)
 {
 	uint32_t s = 0, l4 = (uint32_t)(len - 40);

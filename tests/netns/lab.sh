@@ -30,6 +30,10 @@ LAB_USER=${LAB_USER:-aiccud-t$$}
 LAB_USER_MADE=
 
 lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# lab_ns_exists NS: the namespace is there.  Checked before every "nothing
+# left" check: in a namespace that is gone, `ip -n` prints nothing and such
+# a check would pass for the wrong reason.
+lab_ns_exists() { ip netns list | awk '{ print $1 }' | grep -qx -- "$1"; }
 
 # lab_aiccud BIN CONF LOG: start aiccud in the foreground mode in the client
 # namespace, in the background; LAB_AICCUD_PID is aiccud's own PID.
@@ -308,7 +312,10 @@ EOF2
 # was sourced first) and SOCK (the daemon's control socket in it), and
 # defines, for a test to use or redefine:
 #   ctl ARGS...        aiccuctl in the client namespace on SOCK
-#   field TUNNEL KEY   one field of that tunnel's status (lab_status_field)
+#   field TUNNEL KEY   one field of that tunnel's status (lab_status_field);
+#                      the one meaning of "field" in the namespace tests
+#   status_eval TUNNEL EXPR  a Python expression over t, that tunnel's status
+#                      object (lab_status_eval), for what one key cannot say
 #   is_up TUNNEL       whether the tunnel is up
 lab_test_begin() {
 	AICCUD=$2
@@ -322,7 +329,21 @@ lab_test_begin() {
 	fi
 	ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" "$@"; }
 	field() { lab_status_field "$AICCUCTL" "$SOCK" "$1" "$2"; }
+	status_eval() { lab_status_eval "$AICCUCTL" "$SOCK" "$1" "$2"; }
 	is_up() { [ "$(field "$1" state)" = up ]; }
+}
+
+# lab_status_eval AICCUCTL SOCK TUNNEL EXPR: print the Python expression EXPR
+# evaluated over t, the tunnel's status object ("" when there is none).
+lab_status_eval() {
+	lab_in "$NS_CLI" "$1" -s "$2" status "$3" --json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    t = json.load(sys.stdin)["tunnels"][0]
+except Exception:
+    print("")
+    sys.exit(0)
+print(eval(sys.argv[1]))' "$4"
 }
 
 lab_status_field() {
@@ -349,7 +370,7 @@ lab_pop_stat() {
 LAB_POP_RX_DROPS='sum(s["drops"][k] for k in ("short", "header", "unknown_tunnel", "clock", "signature", "payload", "inner_source"))'
 
 # lab_rules_for ADDR: number of aiccud (proto 157) rules from ADDR.
-lab_rules_for() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157' | grep -c "from $1 "; }
+lab_rules_for() { ip -N -n "$NS_CLI" -6 rule show | grep 'proto 157' | grep -c "from $1 "; }
 
 # lab_restore_ms CHECK BREAK...: run BREAK (a command line, in the client
 # namespace), then poll CHECK (a bash command; exported functions work) until it succeeds; prints

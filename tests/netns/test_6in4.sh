@@ -18,11 +18,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 lab_test_begin 6in4 "$1" "$2"
 INTERVAL=2
 
-field() { # TUNNEL PYTHON-EXPRESSION-ON-t
-	ctl status "$1" --json 2>/dev/null |
-		python3 -c 'import json,sys; t=json.load(sys.stdin)["tunnels"][0]; print(eval(sys.argv[1]))' "$2"
-}
-is_up() { [ "$(field "$1" 't["state"]')" = up ]; }
 
 cat >"$TMP/pop-6in4.json" <<'JSON'
 {"tunnels": [
@@ -86,7 +81,11 @@ DUMPCAP_PID=$!
 LAB_PIDS+=("$DUMPCAP_PID")
 lab_wait 10 grep -q "Capturing on" "$TMP/dumpcap.log" || fail_now "dumpcap on net0"
 # The PoP loses sixxs0's proto-41 until we lift this: its first packet is gone.
-lab_in "$NS_POP" nft -f - <<'NFT' || fail_now "nft rule at the PoP"
+# nftables where the kernel has it for IPv4; Debian 12's kernel as UML has
+# nf_tables for bridges only, there a tc u32 filter with a drop action
+# (which the build host's kernel, without act_gact, has not).
+echo "# kernel $(uname -r)${AICCUD_UML:+ (user-mode-linux)}"
+if lab_in "$NS_POP" nft -f - 2>"$TMP/nft.err" <<'NFT'; then
 table ip aiccud_test {
 	chain input {
 		type filter hook input priority -150; policy accept;
@@ -94,9 +93,24 @@ table ip aiccud_test {
 	}
 }
 NFT
-lost() { # packets the PoP's rule dropped
-	lab_in "$NS_POP" nft list table ip aiccud_test | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
-}
+	DROP_BY=nft
+	lost() { # packets the PoP's rule dropped
+		lab_in "$NS_POP" nft list table ip aiccud_test | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+	}
+	lift() { lab_in "$NS_POP" nft delete table ip aiccud_test; }
+else
+	sed 's/^/# nft: /' "$TMP/nft.err"
+	DROP_BY=tc
+	tc -n "$NS_POP" qdisc add dev isp0 ingress &&
+		tc -n "$NS_POP" filter add dev isp0 ingress protocol ip prio 1 u32 \
+			match ip protocol 41 0xff match ip src 192.0.2.0/24 \
+			match u32 0x20010db8 0xffffffff at 28 match u32 0x000a0000 0xffffffff at 32 \
+			match u32 0 0xffffffff at 36 match u32 2 0xffffffff at 40 action drop ||
+		fail_now "neither nft nor tc can drop at the PoP"
+	lost() { tc -n "$NS_POP" -s filter show dev isp0 ingress | sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -1; }
+	lift() { tc -n "$NS_POP" qdisc del dev isp0 ingress; }
+fi
+echo "# the PoP drops sixxs0's first proto-41 packets with $DROP_BY"
 
 lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
 check "the heartbeat tunnel comes up" lab_wait 15 is_up sixxs0
@@ -104,42 +118,42 @@ check "the static tunnel comes up" lab_wait 15 is_up sixxs1
 check "the wrong-password tunnel's link comes up too" lab_wait 15 is_up sixxs2
 ctl status
 
-settled() { case "$(field sixxs3 't["state"]')" in up | failed) return 0 ;; esac; return 1; }
+settled() { case "$(status_eval sixxs3 't["state"]')" in up | failed) return 0 ;; esac; return 1; }
 check "the datapath = kernel tunnel settles" lab_wait 15 settled
 if grep -q "kernel has no sit support" "$TMP/aiccud.log"; then
 	echo "# this kernel has no sit: datapath = kernel must fail clearly, once"
-	check_eq "datapath = kernel fails" failed "$(field sixxs3 't["state"]')"
-	reason=$(field sixxs3 't["reason"]')
+	check_eq "datapath = kernel fails" failed "$(status_eval sixxs3 't["state"]')"
+	reason=$(status_eval sixxs3 't["reason"]')
 	echo "# reason: $reason"
 	check "and says the kernel has no sit support" grep -q "no sit support" <<<"$reason"
 	sleep 3
 	check_eq "without being retried (one start, no restarts)" "1 0" \
-		"$(field sixxs3 'str(t["starts"]) + " " + str(t["restarts"])')"
+		"$(status_eval sixxs3 'str(t["starts"]) + " " + str(t["restarts"])')"
 	check_eq "datapath = auto fell back to user space and says so" userspace \
-		"$(field sixxs0 't.get("datapath_in_use")')"
+		"$(status_eval sixxs0 't.get("datapath_in_use")')"
 else
-	check_eq "datapath = auto chose the kernel's sit" kernel "$(field sixxs0 't.get("datapath_in_use")')"
-	check_eq "datapath = kernel comes up on sit" up "$(field sixxs3 't["state"]')"
-	check_eq "and uses the kernel" kernel "$(field sixxs3 't.get("datapath_in_use")')"
+	check_eq "datapath = auto chose the kernel's sit" kernel "$(status_eval sixxs0 't.get("datapath_in_use")')"
+	check_eq "datapath = kernel comes up on sit" up "$(status_eval sixxs3 't["state"]')"
+	check_eq "and uses the kernel" kernel "$(status_eval sixxs3 't.get("datapath_in_use")')"
 fi
 check_eq "datapath = userspace is what the static tunnel uses" userspace \
-	"$(field sixxs1 't.get("datapath_in_use")')"
-check_eq "status shows our IPv4 toward the PoP" 192.0.2.2 "$(field sixxs0 't.get("local_ipv4")')"
-check_eq "and a static tunnel's configured IPv4" 192.0.2.2 "$(field sixxs1 't.get("local_ipv4")')"
+	"$(status_eval sixxs1 't.get("datapath_in_use")')"
+check_eq "status shows our IPv4 toward the PoP" 192.0.2.2 "$(status_eval sixxs0 't.get("local_ipv4")')"
+check_eq "and a static tunnel's configured IPv4" 192.0.2.2 "$(status_eval sixxs1 't.get("local_ipv4")')"
 confirmed() { [ "$(lab_pop_stat T20001 's["confirmed"]')" = True ]; }
-waiting() { [ "$(field sixxs0 't.get("pop_state")')" = "waiting for the PoP" ]; }
+waiting() { [ "$(status_eval sixxs0 't.get("pop_state")')" = "waiting for the PoP" ]; }
 repeated() { [ "$(lost)" -ge 2 ]; }
 echo "# the PoP loses sixxs0's first packets"
 check "our first packet through sixxs0 was lost, and repeated" lab_wait 10 repeated
 check "status: sixxs0 is waiting for the PoP" waiting
 table_waiting() { ctl status | grep -q '^sixxs0 .*up, waiting for the PoP '; }
 check "the status table says so" table_waiting
-check_eq "and it is not confirmed" False "$(field sixxs0 't.get("confirmed")')"
+check_eq "and it is not confirmed" False "$(status_eval sixxs0 't.get("confirmed")')"
 check_eq "the PoP did not confirm it" False "$(lab_pop_stat T20001 's["confirmed"]')"
-lab_in "$NS_POP" nft delete table ip aiccud_test
+lift
 check "the PoP confirms the heartbeat tunnel once a repeated first packet gets through" \
 	lab_wait 10 confirmed
-pop_state_confirmed() { [ "$(field sixxs0 't.get("pop_state")')" = confirmed ]; }
+pop_state_confirmed() { [ "$(status_eval sixxs0 't.get("pop_state")')" = confirmed ]; }
 check "status: sixxs0 is confirmed" lab_wait 5 pop_state_confirmed
 check "the log says what it waited for" grep -q "sixxs0: waiting for the PoP to forward" "$TMP/aiccud.log"
 
@@ -185,22 +199,24 @@ sleep $((INTERVAL * 4 + 1))
 read -r b1 t1 <<<"$(lab_pop_stat T20001 'str(s["heartbeats"]) + " " + str(s["last_heartbeat"])')"
 gap=$(lab_pop_stat T20001 's["last_heartbeat_gap"]')
 echo "# the PoP accepted $((b1 - b0)) heartbeats in $((INTERVAL * 4 + 1)) s, from $t0 to $t1; last gap ${gap} s"
-check "the PoP accepted 4 to 6 heartbeats in $((INTERVAL * 4 + 1)) s" test $((b1 - b0)) -ge 4 -a $((b1 - b0)) -le 6
+# At least 4: a loaded machine only makes the sleep longer (more beats); too
+# many beats is the rate check's job, on the PoP's clock.
+check "the PoP accepted at least 4 heartbeats in $((INTERVAL * 4 + 1)) s" test $((b1 - b0)) -ge 4
 check "one every $INTERVAL s between those beats, by the PoP's clock" \
 	python3 -c "import sys; sys.exit(0 if abs(($t1 - $t0) / ($b1 - $b0) - $INTERVAL) < 0.25 else 1)"
 check "consecutive heartbeats are $INTERVAL s apart" \
 	python3 -c "import sys; sys.exit(0 if abs($gap - $INTERVAL) < 0.5 else 1)"
 check_eq "no heartbeat of the good tunnel failed" "{'address': 0, 'clock': 0, 'hash': 0}" \
 	"$(lab_pop_stat T20001 's["hb_failures"]')"
-check_eq "a static tunnel sends no heartbeats" 0 "$(field sixxs1 't["counters"]["keepalives"]')"
+check_eq "a static tunnel sends no heartbeats" 0 "$(status_eval sixxs1 't["counters"]["keepalives"]')"
 
 echo "# wrong password"
 check "the PoP counts hash failures" test "$(lab_pop_stat T20003 's["hb_failures"]["hash"]')" -ge 3
 check_eq "the PoP never confirmed that tunnel" False "$(lab_pop_stat T20003 's["confirmed"]')"
-check_eq "status: nothing ever came back through it" 0 "$(field sixxs2 't["counters"]["rx_packets"]')"
-check_eq "status: it is not confirmed" False "$(field sixxs2 't.get("confirmed")')"
-check_eq "status: it is waiting for the PoP" "waiting for the PoP" "$(field sixxs2 't.get("pop_state")')"
-check_eq "status: the good one is" True "$(field sixxs0 't.get("confirmed")')"
+check_eq "status: nothing ever came back through it" 0 "$(status_eval sixxs2 't["counters"]["rx_packets"]')"
+check_eq "status: it is not confirmed" False "$(status_eval sixxs2 't.get("confirmed")')"
+check_eq "status: it is waiting for the PoP" "waiting for the PoP" "$(status_eval sixxs2 't.get("pop_state")')"
+check_eq "status: the good one is" True "$(status_eval sixxs0 't.get("confirmed")')"
 check "the wrong-password tunnel's address does not answer" \
 	sh -c "! ip netns exec $NS_POP ping -6 -c 2 -i 0.2 -W 1 2001:db8:c::2"
 
@@ -212,7 +228,7 @@ t0=$(date +%s.%N)
 moved() { [ "$(lab_pop_stat T20001 's["client_ipv4"]')" = 192.0.2.3 ]; }
 check "the next heartbeat carries the new address" lab_wait $((INTERVAL * 3)) moved
 echo "# the PoP learned 192.0.2.3 after $(python3 -c "import time; print(round(time.time() - $t0, 2))") s (interval $INTERVAL s)"
-status_moved() { [ "$(field sixxs0 't.get("local_ipv4")')" = 192.0.2.3 ]; }
+status_moved() { [ "$(status_eval sixxs0 't.get("local_ipv4")')" = 192.0.2.3 ]; }
 check "status shows the new address (counters arrive every second)" lab_wait 5 status_moved
 check "pings through the heartbeat tunnel work again" \
 	lab_wait 10 lab_in "$NS_POP" ping -6 -c 1 -W 1 2001:db8:a::2
@@ -220,9 +236,10 @@ check_eq "no heartbeat was refused for its address" 0 "$(lab_pop_stat T20001 's[
 
 kill -TERM "$LAB_AICCUD_PID"
 check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null"
-check_eq "no aiccud rule left" "" "$(ip -n "$NS_CLI" -6 rule show | grep 'proto 157')"
+check "the client namespace is still there (the checks below can fail)" lab_ns_exists "$NS_CLI"
+check_eq "no aiccud rule left" "" "$(ip -N -n "$NS_CLI" -6 rule show | grep 'proto 157')"
 check "no sixxs link left" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 echo "--- aiccud log"
 cat "$TMP/aiccud.log"
 finish

@@ -50,8 +50,8 @@ lab_pop_start "$TMP" || fail_now "PoP simulator"
 lab_daemon_conf "$TMP"
 auto_file 0
 auto_file 1
-check "the tunnel files name no table and no rule priority" \
-	bash -c "! grep -Eq '^(table|rule_priority) =' '$TMP'/conf.d/*.conf"
+check_absent "the tunnel files name no table and no rule priority" \
+	'^(table|rule_priority) =' "$TMP"/conf.d/*.conf
 check "aiccud -n accepts two tunnels without table and rule_priority" \
 	lab_in "$NS_CLI" "$AICCUD" -n -f "$TMP/aiccud.conf"
 

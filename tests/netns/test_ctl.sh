@@ -84,6 +84,14 @@ check "status: sixxs1 row is up" has_re "$out" '^sixxs1 +ayiya +[a-z]+ +up '
 check "status: sixxs9 failed, and the reason names its file" has "$out" '^sixxs9: failed: .*sixxs9.conf'
 check "status: restarts and route repairs are counted" has_re "$out" '^sixxs0 .* 0 +0$'
 check "status: the TIC limiter" has "$out" '^TIC limiter: '
+ctl status >/dev/null
+check_eq "status with sixxs9 failed: exit 1 (some tunnel not up)" 1 $?
+ctl status sixxs0 >/dev/null
+check_eq "status of an up tunnel: exit 0" 0 $?
+ctl status sixxs9 >/dev/null
+check_eq "status of a failed tunnel: exit 1" 1 $?
+ctl status --json >/dev/null
+check_eq "status --json with sixxs9 failed: exit 1 too" 1 $?
 ctl status --json | is_json
 check_eq "status --json is JSON" 0 $?
 check_eq "status --json: three tunnels" 3 "$(ctl status --json | py 'len(d["tunnels"])')"
@@ -246,7 +254,9 @@ out=$(raw "restart sixxs0" half-close | tail -n 1)
 check_eq "a client that half-closes after its request still gets the reply" true "$(echo "$out" | py 'd["ok"]')"
 out=$(raw frobnicate)
 check_eq "an unknown request gets a JSON error" usage "$(echo "$out" | py 'd["code"]')"
-check "... that lists the commands" has "$out" 'commands: version, status'
+check "... that lists the commands" has "$out" 'commands: status, start, stop, restart, refresh, wait, reload, log-level, limiter, check-config, version'
+out=$(raw "import-aiccu x")
+check "... aiccuctl's own commands are unknown to aiccud" has "$out" "unknown command 'import-aiccu'"
 
 echo "--- reload"
 out=$(ctl reload --json)
@@ -258,8 +268,11 @@ mkdir "$TMP/conf.d/sixxs7.conf"
 ln -s "$TMP/nowhere.conf" "$TMP/conf.d/sixxs6.conf"
 head -c 70000 /dev/zero | tr '\0' '#' >"$TMP/conf.d/sixxs5.conf"
 chmod 600 "$TMP/conf.d/sixxs5.conf"
-ctl reload >/dev/null
-check_eq "reload with three unloadable files: exit 0" 0 $?
+out=$(ctl reload 2>&1)
+check_eq "reload with three unloadable files: exit 1 (the rest is applied)" 1 $?
+check "... naming the first file and why" has "$out" 'sixxs5.conf: cannot read: larger than 64 KiB'
+check "... and what was applied" has "$out" 'reloaded: 3 added'
+
 out=$(ctl status)
 echo "$out"
 check "status: a directory named *.conf is listed as failed" has "$out" '^sixxs7: failed: .*sixxs7.conf: cannot read: not a regular file'
@@ -269,7 +282,10 @@ check_eq "status --json: sixxs7 is failed" failed "$(state_of sixxs7)"
 rmdir "$TMP/conf.d/sixxs7.conf"
 rm -f "$TMP/conf.d/sixxs6.conf" "$TMP/conf.d/sixxs5.conf"
 ctl reload >/dev/null
-gone() { ! ctl status sixxs7 >/dev/null 2>&1; }
+gone() {
+	ctl status sixxs7 >/dev/null 2>&1
+	[ $? -eq 4 ]
+}
 check "once removed and reloaded they are gone" lab_wait 10 gone
 check "the good tunnels stayed up" both_up
 
@@ -277,14 +293,14 @@ echo "--- access"
 out=$(as 65534 65533 "" -- status 2>&1)
 check_eq "a user outside the group cannot even connect (exit 5)" 5 $?
 check "... and is told why" has "$out" 'control group'
-as 65534 "$GID" "" -- status >/dev/null
+as 65534 "$GID" "" -- status sixxs0 >/dev/null
 check_eq "a user whose primary group is the control group may read status" 0 $?
 as 65534 65533 "$GID" -- restart sixxs1 >/dev/null
 check_eq "a supplementary member of the control group may restart" 0 $?
 # With the socket opened to everyone, the daemon's own check still holds.
 chmod 755 "$TMP/run"
 chmod 666 "$SOCK"
-as 65534 65533 "" -- status >/dev/null
+as 65534 65533 "" -- status sixxs0 >/dev/null
 check_eq "outsider on an open socket: status allowed" 0 $?
 out=$(as 65534 65533 "" -- stop sixxs0 --json)
 check_eq "outsider on an open socket: stop refused (exit 5)" 5 $?
@@ -322,7 +338,10 @@ check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $AICCUD_PID"
 ctl status >/dev/null 2>"$TMP/err"
 check_eq "status without a daemon: exit 3" 3 $?
 check "... saying how to start it" grep -q "aiccud is not running" "$TMP/err"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+ctl status --json >"$TMP/out" 2>/dev/null
+check_eq "status --json without a daemon: exit 3" 3 $?
+check_eq "... and a JSON error object on stdout" "not_running" "$(py 'd["code"] if d["ok"] is False else "ok"' <"$TMP/out")"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 
 echo "--- aiccud log (tail)"
 tail -n 40 "$TMP/aiccud.log"

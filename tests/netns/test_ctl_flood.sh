@@ -30,7 +30,12 @@ lab_tunnel_file "$TMP/conf.d/sixxs0.conf" 0
 chmod 755 "$TMP"
 lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
 lab_wait 10 test -S "$SOCK" || fail_now "aiccud start"
-check "status answers before the flood" ctl -t 2 status
+# status answers: exit 0 (every tunnel up) or 1 (some not up yet), not 3 or 7
+answers() {
+	ctl -t "$1" status >/dev/null
+	[ $? -le 1 ]
+}
+check "status answers before the flood" answers 2
 
 # hold ROOT_N connections as root and GROUP_N as nobody:nogroup, idle,
 # until stdin closes; "ready" once they are all open
@@ -83,7 +88,9 @@ all_ready() { [ "$(ls "$TMP/flag" | wc -l)" = 4 ]; }
 check "200 idle connections from four uids of the control group are open" lab_wait 20 all_ready
 all_ready || sed "s/^/#   /" "$TMP/hold.err"
 
-check "root's aiccuctl status answers within 1 s (-t 1)" ctl -t 1 status
+# -t 3, not 1: aiccuctl's own bound on a shared 2-core machine; without
+# root's reserve it would wait for the 10 s idle time or be refused.
+check "root's aiccuctl status answers within 3 s (-t 3)" answers 3
 before=$(wc -l <"$TMP/aiccud.log")
 # 3000 more from the control group's member: over its share, refused
 cat >"$TMP/flood.py" <<'PY'
@@ -108,8 +115,8 @@ while len(closed) < len(socks) and time.time() < deadline:
 print("# %d of 3000 closed by aiccud within 5 s" % len(closed))
 PY
 lab_in "$NS_CLI" setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups /usr/bin/python3 "$TMP/flood.py" "$SOCK" 2>&1 | sed 's/^/#   /'
-check "root's aiccuctl status still answers within 1 s" ctl -t 1 status
-check "and does so again and again while the connections are held" sh -c 'for i in 1 2 3 4 5; do "$@" || exit 1; done' _ ip netns exec "$NS_CLI" "$AICCUCTL" -s "$SOCK" -t 1 status
+check "root's aiccuctl status still answers within 3 s" answers 3
+check "and does so again and again while the connections are held" sh -c 'for i in 1 2 3 4 5; do "$@"; [ $? -le 1 ] || exit 1; done' _ ip netns exec "$NS_CLI" "$AICCUCTL" -s "$SOCK" -t 3 status
 after=$(wc -l <"$TMP/aiccud.log")
 echo "# log lines written during the 3000 connections: $((after - before))"
 sed -n "$((before + 1)),\$p" "$TMP/aiccud.log" | sed 's/^/#   /'
@@ -137,5 +144,5 @@ exec 7>&-
 wait "$HOLDER"
 HOLDER=
 sed 's/^/#   /' "$TMP/hold.err"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 finish

@@ -61,6 +61,7 @@ check "... and the lab's default route is untouched" isp_default
 
 # Stop removes exactly that route; start puts it back.
 ctl stop sixxs0 >/dev/null 2>&1
+check "the client namespace is still there (the checks below can fail)" lab_ns_exists "$NS_CLI"
 check_eq "aiccuctl stop sixxs0: no aiccud default route in main" "" "$(ours)"
 check "... and the lab's default route is untouched" isp_default
 check_eq "... and nothing else in main changed" 1 "$(main_defaults | wc -l)"
@@ -85,6 +86,7 @@ check_eq "sixxs0's default route is still there" \
 # aiccud's exit removes its default route, only its own.
 lab_kill TERM "$PID"
 check "aiccud exits on SIGTERM" lab_wait 20 gone "$PID"
+check "the client namespace is still there (the checks below can fail)" lab_ns_exists "$NS_CLI"
 check_eq "no aiccud default route is left in main" "" "$(ours)"
 check "the lab's default route is still there" isp_default
 finish

@@ -37,6 +37,24 @@ init_as() {
 		sh "$script" "$@"
 }
 init() { init_as "$INIT" "$@"; }
+# As on a systemd host: init-functions that hand start/stop/restart/status
+# to systemctl (Debian 12's 40-systemd in short: the arguments after the
+# action are dropped) unless SYSTEMCTL_SKIP_REDIRECT is set.
+cat >"$TMP/lsb-systemd" <<EOF
+if [ -z "\${SYSTEMCTL_SKIP_REDIRECT:-}" ]; then
+	case "\${1:-}" in
+	start | stop | restart | reload | force-reload | status)
+		echo "\$1 aiccud (via systemctl): aiccud.service."
+		echo "\$*" >>"$TMP/redirected"
+		exit 0
+		;;
+	esac
+fi
+EOF
+init_sd() {
+	lab_in "$NS_CLI" env AICCUD_DEFAULTS="$TMP/default" AICCUD_LSB_FUNCTIONS="$TMP/lsb-systemd" \
+		sh "$INIT" "$@"
+}
 ctl() { lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" "$@"; }
 state_of() { ctl status "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0]["state"])'; }
 is_up() { [ "$(state_of "$1")" = up ]; }
@@ -44,7 +62,7 @@ both_up() { is_up sixxs0 && is_up sixxs1; }
 pid_of_daemon() { ctl version --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["pid"])'; }
 # Exited: no such process, or a zombie its new parent (pid 1) has not reaped.
 gone() { ! kill -0 "$1" 2>/dev/null || grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; }
-our_rules() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157'; }
+our_rules() { ip -N -n "$NS_CLI" -6 rule show | grep 'proto 157'; }
 
 lab_up || fail_now "lab set-up"
 lab_pop_start "$TMP" || fail_now "PoP simulator"
@@ -62,6 +80,10 @@ check_eq "start TUNNEL while not running: 7" 7 $?
 init start >"$TMP/out" 2>&1
 check_eq "start: 0" 0 $?
 cat "$TMP/out"
+check "start: the LSB line is the first and whole (no daemon line inside it)" \
+	sh -c "head -n 1 '$TMP/out' | grep -Eq '^Starting .*: aiccud\.?\$'"
+check_eq "start: no daemon log line on the terminal (a clean configuration)" 0 \
+	"$(grep -c 'aiccud: ' "$TMP/out")"
 PID=$(cat "$PIDFILE" 2>/dev/null)
 [ -n "$PID" ] && LAB_PIDS+=("$PID")
 check "start writes the PID file" test -n "$PID"
@@ -83,11 +105,26 @@ check_eq "stop sixxs0: 0" 0 $?
 check_eq "sixxs0 is stopped" stopped "$(state_of sixxs0)"
 check "sixxs1 is still up" is_up sixxs1
 init status sixxs0 >"$TMP/out" 2>&1
-check_eq "status sixxs0: 0" 0 $?
+check_eq "status sixxs0 (stopped): 3 (LSB: not running)" 3 $?
 check "status sixxs0 shows it stopped" grep -q '^state  *stopped' "$TMP/out"
 init start sixxs0 >"$TMP/out" 2>&1
 check_eq "start sixxs0: 0" 0 $?
 check "start sixxs0 waited until it was up" is_up sixxs0
+# On a systemd host the per-tunnel actions still act on that tunnel only.
+init_sd stop sixxs0 >"$TMP/out" 2>&1
+check_eq "systemd host: stop sixxs0: 0" 0 $?
+check "systemd host: stop sixxs0 is not handed to systemctl" test ! -e "$TMP/redirected"
+check_eq "systemd host: sixxs0 is stopped" stopped "$(state_of sixxs0)"
+check "systemd host: sixxs1 is still up" is_up sixxs1
+init_sd status sixxs0 >"$TMP/out" 2>&1
+check "systemd host: status sixxs0 shows that tunnel" grep -q '^state  *stopped' "$TMP/out"
+init_sd start sixxs0 >/dev/null 2>&1
+check_eq "systemd host: start sixxs0: 0" 0 $?
+check "systemd host: sixxs0 is up again" is_up sixxs0
+check "systemd host: no per-tunnel action went to systemctl" test ! -e "$TMP/redirected"
+init_sd status >/dev/null 2>&1
+check "systemd host: status without a tunnel goes to systemctl (as any init script)" \
+	grep -qx status "$TMP/redirected"
 init restart sixxs1 >/dev/null 2>&1
 check_eq "restart sixxs1: 0" 0 $?
 check "sixxs1 is up again" is_up sixxs1
@@ -122,6 +159,8 @@ check_eq "stop: 0" 0 $?
 cat "$TMP/out"
 check "the daemon is gone" gone "$NEWPID"
 check "the PID file is removed" test ! -e "$PIDFILE"
+check "the control socket's lock file is removed" test ! -e "$SOCK.lock"
+check "the client namespace is still there (the checks below can fail)" lab_ns_exists "$NS_CLI"
 check_eq "no aiccud rule left" "" "$(our_rules)"
 check "no sixxs link left" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
 init status >/dev/null 2>&1

@@ -91,7 +91,7 @@ EOF
 }
 file_tunnel sixxs0 T10001 6in4-heartbeat 1 200 tunnel-secret-1
 file_tunnel sixxs1 T10002 ayiya 2 201 tunnel-secret-2
-check "the heartbeat tunnel file has neither behind_nat nor heartbeat_ipv4" sh -c "! grep -Eq 'behind_nat|heartbeat_ipv4' '$TMP/conf.d/sixxs0.conf'"
+check_absent "the heartbeat tunnel file has neither behind_nat nor heartbeat_ipv4" 'behind_nat|heartbeat_ipv4' "$TMP/conf.d/sixxs0.conf"
 
 # An AICCU user's file, imported as it is.
 AICCU_FILE=$HERE/../data/aiccu/behindnat_false.conf
@@ -176,7 +176,7 @@ echo "# the NAT's flows:"
 lab_nat_flows | grep -E 'dport=(3740|5072)|unknown +41' | sed 's/^/#   /' | head -8
 kill -TERM "$LAB_AICCUD_PID"
 check "aiccud exits on SIGTERM" lab_wait 15 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 if [ "$ASSERT_FAIL" -ne 0 ]; then
 	echo "--- aiccud log"
 	cat "$TMP/aiccud.log"

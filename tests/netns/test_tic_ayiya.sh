@@ -108,7 +108,7 @@ one_round() {
 one_round TLSv1.2 0
 one_round TLSv1.3 2 --tls-max 1.3
 echo "# TIC sessions: $(tls_versions); $(connects) connections, max $(tic_max_window "$TMP/tic.log") in 60 s"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 if [ "$ASSERT_FAIL" -ne 0 ]; then
 	echo "--- aiccud log"
 	cat "$TMP/aiccud.log"

@@ -14,10 +14,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 lab_test_begin tic "$1" "$2"
 N=6
 
-field() { # TUNNEL KEY
-	ctl status "$1" --json 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["tunnels"][0][sys.argv[1]])' "$2"
-}
 limiter_field() {
 	ctl limiter --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["limiter"][sys.argv[1]])' "$1"
 }
@@ -146,7 +142,7 @@ stop_aiccud
 echo "# every connection the TIC server saw:"
 python3 -c 'import json,sys; [print("#  ", e["ts"], e["peer"], "refused" if e.get("refused") else "") for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "connect"]' "$TMP/tic.log"
 echo "# totals: $(connects) connections, max $(tic_max_window "$TMP/tic.log") in a 60 s window"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 echo "--- aiccud log (sixxs0, the fetcher, the limiter)"
 grep -v 'sixxs[1-9]' "$TMP/aiccud.log"
 finish

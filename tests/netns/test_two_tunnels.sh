@@ -17,7 +17,7 @@ pop_counter() { # TUNNEL-ID KEY
 		"$TMP/pop-stats.json" "$1" "$2"
 }
 # Our rules: aiccud marks them with protocol 157.
-our_rules() { ip -n "$NS_CLI" -6 rule show | grep 'proto 157'; }
+our_rules() { ip -N -n "$NS_CLI" -6 rule show | grep 'proto 157'; }
 rules_for() { our_rules | grep -c "from $1 " ; }
 
 lab_up || fail_now "lab set-up"
@@ -118,16 +118,18 @@ out=$(lab_in "$NS_CLI" timeout 10 "$AICCUD" -d -f "$TMP/aiccud.conf" 2>&1)
 rc=$?
 check "a second aiccud refuses to start (rc $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
 check "and says why" sh -c "echo '$out' | grep -q 'another aiccud is running'"
-check "the first one still answers" ctl status
+ctl status >/dev/null 2>&1
+check "the first one still answers (status: 0 or 1, not 3)" test $? -le 1
 
 # SIGTERM: nothing of aiccud's is left behind.
 kill -TERM "$AICCUD_PID"
 check "aiccud exits on SIGTERM" lab_wait 10 sh -c "! kill -0 $AICCUD_PID"
 check "it told systemd it was stopping" grep -q '^STOPPING=1$' "$TMP/notify.log"
+check "the client namespace is still there (the checks below can fail)" lab_ns_exists "$NS_CLI"
 check_eq "no aiccud rule left" "" "$(our_rules)"
 check_eq "no aiccud route left" "" "$(ip -n "$NS_CLI" -6 route show table all proto 157)"
 check "no sixxs link left" sh -c "! ip -n $NS_CLI link show | grep -q sixxs"
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/aiccud.log'"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 
 echo "--- aiccud log"
 cat "$TMP/aiccud.log"

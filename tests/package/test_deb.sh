@@ -52,7 +52,7 @@ if [ "${1:-}" != --inner ]; then
 	rc=$?
 	cat "$TMP/lintian.log"
 	check_eq "lintian: no error, no warning" 0 $rc
-	check "lintian prints no E: or W: tag" bash -c "! grep -Eq '^[EW]: ' '$TMP/lintian.log'"
+	check_absent "lintian prints no E: or W: tag" '^[EW]: ' "$TMP/lintian.log"
 
 	USER_BEFORE=$(getent passwd aiccud)
 	ETC_BEFORE=$(test -e /etc/aiccud && echo present)
@@ -168,12 +168,15 @@ check "the installed aiccud maps no TLS library (only aiccud-tic does)" \
 	sh -c "! ldd /usr/sbin/aiccud | grep -q gnutls && ldd /usr/libexec/aiccud/aiccud-tic | grep -q gnutls"
 /usr/libexec/aiccud/aiccud-tic >/dev/null 2>&1
 check_eq "aiccud-tic run by hand refuses (exit 2)" 2 $?
-for f in /lib/systemd/system/aiccud.service /usr/share/man/man8/aiccud.8.gz \
+for f in /lib/systemd/system/aiccud.service /lib/systemd/system/aiccud-wait-online.service \
+	/usr/share/man/man8/aiccud.8.gz \
 	/usr/share/man/man8/aiccuctl.8.gz /usr/share/man/man5/aiccud.conf.5.gz /etc/default/aiccud; do
 	check "$f is installed" test -f "$f"
 done
 check "the init script is registered (rc2.d start link)" bash -c 'ls /etc/rc2.d/S*aiccud'
 check "the unit is enabled" test -L /etc/systemd/system/multi-user.target.wants/aiccud.service
+check "aiccud-wait-online.service is enabled (multi-user.target wants it)" \
+	test -L /etc/systemd/system/multi-user.target.wants/aiccud-wait-online.service
 check_eq "/etc/aiccud/aiccud.conf is 0600 root" "600 root" "$(stat -c '%a %U' /etc/aiccud/aiccud.conf)"
 check "/etc/aiccud/conf.d exists" test -d /etc/aiccud/conf.d
 check "the aiccud system user exists" getent passwd aiccud

@@ -407,8 +407,13 @@ class PlainSession(ServerCase):
         self.start()
         c = self.connect()
         c.raw(b"username " + USER.encode() + b"\r\nchallenge md5\r\n")
-        time.sleep(0.3)
-        data = c.sock.recv(4096)
+        # Read until the greeting and both replies are in (each recv bounded by the
+        # socket's timeout), instead of sleeping and hoping they arrived.
+        data = b""
+        while data.count(b"\n") < 3:
+            chunk = c.sock.recv(4096)
+            self.assertTrue(chunk, "closed after %r" % data)
+            data += chunk
         self.assertNotIn(b"\r", data)
         lines = data.split(b"\n")
         self.assertEqual(lines[-1], b"")  # ends with LF
@@ -835,11 +840,17 @@ class CommandLine(unittest.TestCase):
         self.assertRegex(c.login(), r"^200 ")
         c.cmd("QUIT")
         c.close()
-        time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGUSR1)
-        time.sleep(0.3)
-        with open(paths["stats"]) as fh:
-            st = json.load(fh)
+        # SIGUSR1 dumps the statistics: ask again until the session is counted (bounded).
+        st, deadline = {}, time.monotonic() + 10
+        while (st.get("connections"), st.get("auth_ok"), st.get("tls_ok")) != (1, 1, 1):
+            self.assertLess(time.monotonic(), deadline, "statistics never counted it: %r" % st)
+            os.kill(proc.pid, signal.SIGUSR1)
+            time.sleep(0.05)
+            try:
+                with open(paths["stats"]) as fh:
+                    st = json.load(fh)
+            except (OSError, ValueError):
+                st = {}  # not written yet, or caught mid-write
         self.assertEqual((st["connections"], st["auth_ok"], st["tls_ok"]), (1, 1, 1))
         self.assertEqual(st["peers"], {"127.0.0.1": 1})
         self.assertEqual(st["accounts"][USER]["sessions"], 1)

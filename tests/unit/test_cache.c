@@ -15,6 +15,49 @@
 #include "cache.h"
 #include "fileio.h"
 
+/*
+ * By path, as the tests use the cache (the product works through the
+ * directory's fd: cache_dir_open, then the *_at functions).
+ */
+static int with_dir(const char *state_dir, bool create, int *dir)
+{
+	*dir = cache_dir_open(state_dir, create);
+	return *dir < 0 ? *dir : 0;
+}
+
+static int cache_write(const char *state_dir, const struct tic_tunnel *t, time_t fetched)
+{
+	int dir, r = with_dir(state_dir, true, &dir);
+
+	if (r)
+		return r;
+	r = cache_write_at(dir, t, fetched);
+	close(dir);
+	return r;
+}
+
+static int cache_read(const char *state_dir, const char *id, struct tic_tunnel *t, time_t *fetched)
+{
+	int dir, r = with_dir(state_dir, false, &dir);
+
+	if (r)
+		return r;
+	r = cache_read_at(dir, id, t, fetched);
+	close(dir);
+	return r;
+}
+
+static int cache_mark_failed(const char *state_dir, const char *id)
+{
+	int dir, r = with_dir(state_dir, false, &dir);
+
+	if (r)
+		return r;
+	r = cache_mark_failed_at(dir, id);
+	close(dir);
+	return r;
+}
+
 struct fixture {
 	char dir[64];
 	char path[128];
@@ -207,8 +250,8 @@ static void test_bad_files(void **state)
 	int n;
 
 	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -ENOENT);
-	assert_int_equal(cache_read(f->dir, "../T4242", &back, &fetched), -EINVAL);
 	assert_int_equal(cache_write(f->dir, &f->t, 100), 0);
+	assert_int_equal(cache_read(f->dir, "../T4242", &back, &fetched), -EINVAL);
 	n = tic_show_format(&f->t, good, sizeof(good));
 	assert_true(n > 0);
 	/* no Fetched line */
@@ -248,6 +291,39 @@ static void test_fresh(void **state)
 	assert_true(cache_fresh(0, 86400 * 365, UINT32_MAX));
 }
 
+/* The worker's choice at start (issue 21.9: a directory error never means "use tt"). */
+static void test_decide(void **state)
+{
+	(void)state;
+	/* a good file */
+	assert_int_equal(cache_decide(0, 0, true, false), CACHE_USE);
+	assert_int_equal(cache_decide(0, 0, true, true), CACHE_USE);
+	/* too old: TIC; right after a fetch it is the fetch's own file */
+	assert_int_equal(cache_decide(0, 0, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(0, 0, false, true), CACHE_USE);
+	/* missing or not ours: TIC once, then a failure (no fetch loop) */
+	assert_int_equal(cache_decide(0, -ENOENT, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(0, -ENOENT, false, true), CACHE_FAIL);
+	assert_int_equal(cache_decide(0, -EBADMSG, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(0, -EBADMSG, false, true), CACHE_FAIL);
+	assert_int_equal(cache_decide(-ENOENT, 0, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(-ENOENT, 0, false, true), CACHE_FAIL);
+	/* marked failed: TIC; after a fetch that kept them, they stand */
+	assert_int_equal(cache_decide(0, -ESTALE, false, false), CACHE_ASK_TIC);
+	assert_int_equal(cache_decide(0, -ESTALE, false, true), CACHE_USE);
+	/* the directory cannot be opened: nothing was read, whatever the errno */
+	for (int fresh_fetch = 0; fresh_fetch <= 1; fresh_fetch++) {
+		assert_int_equal(cache_decide(-ESTALE, 0, false, fresh_fetch), CACHE_FAIL);
+		assert_int_equal(cache_decide(-ESTALE, 0, true, fresh_fetch), CACHE_FAIL);
+		assert_int_equal(cache_decide(-EACCES, 0, false, fresh_fetch), CACHE_FAIL);
+		assert_int_equal(cache_decide(-ELOOP, 0, false, fresh_fetch), CACHE_FAIL);
+		assert_int_equal(cache_decide(-ENOTDIR, -ESTALE, false, fresh_fetch), CACHE_FAIL);
+	}
+	/* other read errors (permissions of the file, I/O) */
+	assert_int_equal(cache_decide(0, -EACCES, false, true), CACHE_FAIL);
+	assert_int_equal(cache_decide(0, -EIO, false, false), CACHE_FAIL);
+}
+
 static void test_failed_marker(void **state)
 {
 	struct fixture *f = *state;
@@ -282,6 +358,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refuse_readable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 	    cmocka_unit_test(test_fresh),
+	    cmocka_unit_test(test_decide),
 	    cmocka_unit_test_setup_teardown(test_failed_marker, setup, teardown),
 	};
 

@@ -26,6 +26,25 @@
 
 #include "config.h"
 
+/*
+ * A usable tunnel of that name, else the first unusable one (whose error
+ * status reports).  Usable names are unique: check_across sees to that.
+ */
+static const struct tunnel_entry *config_find(const struct config *cfg, const char *name)
+{
+	const struct tunnel_entry *found = NULL;
+
+	for (size_t i = 0; i < cfg->ntunnels; i++) {
+		if (strcmp(cfg->tunnels[i].conf.name, name) != 0)
+			continue;
+		if (cfg->tunnels[i].valid)
+			return &cfg->tunnels[i];
+		if (!found)
+			found = &cfg->tunnels[i];
+	}
+	return found;
+}
+
 static char tmp[64]; /* mkdtemp under /tmp: short, so paths built from it fit */
 
 /* ---- helpers ---- */

@@ -38,7 +38,25 @@ static void add6(struct hostview *hv, const char *a, unsigned len, int ifindex)
 static int check(const struct hostview *hv, const struct tunnel_params *p, const int *own,
                  size_t nown, char *err)
 {
-	return hostview_check(hv, p, NULL, 0, own, nown, TPOLICY_KEYS_TIC, err, 256);
+	struct hostview_own sorted;
+	int r;
+
+	assert_int_equal(hostview_own_sort(own, nown, &sorted), 0);
+	r = hostview_check_own(hv, p, NULL, 0, &sorted, TPOLICY_KEYS_TIC, err, 256);
+	hostview_own_free(&sorted);
+	return r;
+}
+
+/* hostcache_usable_own for own links in any order. */
+static bool usable(const struct hostcache *hc, const int *own, size_t nown)
+{
+	struct hostview_own sorted;
+	bool ok;
+
+	assert_int_equal(hostview_own_sort(own, nown, &sorted), 0);
+	ok = hostcache_usable_own(hc, &sorted);
+	hostview_own_free(&sorted);
+	return ok;
 }
 
 /* Entries on the check's own links are aiccud's: they never refuse. */
@@ -79,11 +97,11 @@ static void test_unread_or_unmonitored_is_not_usable(void **state)
 	(void)state;
 	hostcache_init(&hc);
 	hc.monitored = true;
-	assert_false(hostcache_usable(&hc, own, 1)); /* never read */
+	assert_false(usable(&hc, own, 1)); /* never read */
 	hc.valid = true;
-	assert_true(hostcache_usable(&hc, own, 1));
+	assert_true(usable(&hc, own, 1));
 	hc.monitored = false; /* nobody tells it what changed */
-	assert_false(hostcache_usable(&hc, own, 1));
+	assert_false(usable(&hc, own, 1));
 	hostcache_free(&hc);
 }
 
@@ -100,16 +118,16 @@ static void test_notes_decide(void **state)
 	hostcache_note(&hc, 9);
 	hostcache_note(&hc, 4); /* noted once */
 	assert_int_equal(hc.nnoted, 2);
-	assert_true(hostcache_usable(&hc, own, 3));
-	assert_false(hostcache_usable(&hc, own, 1)); /* 4 is not this check's own */
+	assert_true(usable(&hc, own, 3));
+	assert_false(usable(&hc, own, 1)); /* 4 is not this check's own */
 	hostcache_note(&hc, 5);
-	assert_false(hostcache_usable(&hc, own, 3));
+	assert_false(usable(&hc, own, 3));
 	hostcache_free(&hc);
 
 	hostcache_init(&hc);
 	hc.monitored = hc.valid = true;
 	hostcache_note(&hc, 0); /* a multipath route, or lost events */
-	assert_false(hostcache_usable(&hc, own, 3));
+	assert_false(usable(&hc, own, 3));
 	hostcache_free(&hc);
 }
 
@@ -131,9 +149,9 @@ static void test_many_links(void **state)
 		assert_true(hc.noted[i - 1] < hc.noted[i]);
 	for (int i = 0; i < N; i++)
 		own[i] = 10 + 3 * ((i * 7) % N); /* all of them, in another order */
-	assert_true(hostcache_usable(&hc, own, N));
+	assert_true(usable(&hc, own, N));
 	own[500] = 11; /* one noted link is no longer one of ours */
-	assert_false(hostcache_usable(&hc, own, N));
+	assert_false(usable(&hc, own, N));
 	free(own);
 	hostcache_free(&hc);
 }

@@ -127,6 +127,44 @@ static void test_check_params_edges(void **state)
 	assert_int_equal(strlen(msg), 7);
 }
 
+/* Tokens now and seconds until a grant, as the product reads them (limiter_status). */
+static unsigned tokens_now(const struct limiter *l, const struct limiter_now *now)
+{
+	struct limiter_status st;
+
+	limiter_status(l, now, &st);
+	return st.tokens;
+}
+
+static double next_grant_s(const struct limiter *l, const struct limiter_now *now)
+{
+	struct limiter_status st;
+
+	limiter_status(l, now, &st);
+	return st.next_grant_s;
+}
+
+/*
+ * New [limiter] params: what aiccud does with them (reload refuses them,
+ * so it is a restart): the state saved with the old params, loaded with
+ * the new.  1 changed, 0 the same, -EINVAL bad params (l untouched).
+ */
+static int new_params(struct limiter *l, uint32_t burst, uint32_t refill,
+                      const struct limiter_now *now)
+{
+	char b[LIMITER_STATE_MAX];
+	struct limiter n;
+	int r;
+
+	if (limiter_init(&n, burst, refill, now) < 0)
+		return -EINVAL;
+	assert_true(limiter_serialize(l, b, sizeof(b)) > 0);
+	r = limiter_parse(&n, b, strlen(b), now);
+	assert_true(r == 0 || r == LIMITER_STATE_NEW_PARAMS);
+	*l = n;
+	return r == LIMITER_STATE_NEW_PARAMS;
+}
+
 /* ---- basic behaviour ---- */
 
 static void test_init_refuses_bad_params(void **state)
@@ -138,7 +176,7 @@ static void test_init_refuses_bad_params(void **state)
 	assert_int_equal(limiter_init(&l, 1, 15, &n), -EINVAL);
 	assert_int_equal(limiter_init(&l, 0, 30, &n), -EINVAL);
 	assert_int_equal(limiter_init(&l, 1, 30, &n), 0);
-	assert_int_equal(limiter_reconfigure(&l, 1, 10, &n), -EINVAL);
+	assert_int_equal(new_params(&l, 1, 10, &n), -EINVAL);
 	assert_int_equal(l.refill, 30);
 }
 
@@ -150,18 +188,18 @@ static void test_empty_start_waits_one_interval(void **state)
 
 	(void)state;
 	assert_int_equal(limiter_init(&l, 1, 30, &n), 0);
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 0);
 	assert_false(limiter_take(&l, &n, &w));
 	assert_true(fabs(w - 30.0) < 1e-9);
 	n = a(SEC(130) - 1);
 	assert_false(limiter_take(&l, &n, &w));
 	assert_true(fabs(w - 0.001) < 1e-9);
 	n = a(SEC(130));
-	assert_true(limiter_next(&l, &n) == 0.0);
-	assert_int_equal(limiter_tokens(&l, &n), 1);
+	assert_true(next_grant_s(&l, &n) == 0.0);
+	assert_int_equal(tokens_now(&l, &n), 1);
 	assert_true(limiter_take(&l, &n, &w));
 	assert_true(w == 0.0);
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 0);
 	assert_false(limiter_take(&l, &n, NULL));
 }
 
@@ -196,18 +234,18 @@ static void test_burst_refills_and_caps(void **state)
 	(void)state;
 	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
 	n = a(SEC(5 + 30));
-	assert_int_equal(limiter_tokens(&l, &n), 1);
+	assert_int_equal(tokens_now(&l, &n), 1);
 	n = a(SEC(5 + 60));
-	assert_int_equal(limiter_tokens(&l, &n), 2);
+	assert_int_equal(tokens_now(&l, &n), 2);
 	n = a(SEC(1000000));
-	assert_int_equal(limiter_tokens(&l, &n), 2);
+	assert_int_equal(tokens_now(&l, &n), 2);
 	assert_true(limiter_take(&l, &n, NULL));
 	assert_true(limiter_take(&l, &n, NULL));
 	assert_false(limiter_take(&l, &n, &w));
 	assert_true(fabs(w - 30.0) < 1e-9);
 	/* a partly minted token keeps its progress */
 	n = a(SEC(1000000 + 45));
-	assert_int_equal(limiter_tokens(&l, &n), 1);
+	assert_int_equal(tokens_now(&l, &n), 1);
 	assert_true(limiter_take(&l, &n, NULL));
 	assert_false(limiter_take(&l, &n, &w));
 	assert_true(fabs(w - 15.0) < 1e-9);
@@ -224,9 +262,9 @@ static void test_penalty(void **state)
 	(void)state;
 	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
 	n = a(SEC(2000));
-	assert_int_equal(limiter_tokens(&l, &n), 2);
+	assert_int_equal(tokens_now(&l, &n), 2);
 	limiter_penalize(&l, &n, 100); /* raised to 300 */
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 0);
 	limiter_status(&l, &n, &st);
 	assert_true(st.penalty_active);
 	assert_int_equal(st.penalty_until_wall_ms, n.wall_ms + SEC(300));
@@ -234,19 +272,19 @@ static void test_penalty(void **state)
 	/* another refusal restarts the 5 minutes */
 	n = a(SEC(2100));
 	limiter_penalize(&l, &n, 0);
-	assert_true(fabs(limiter_next(&l, &n) - 300.0) < 1e-9);
+	assert_true(fabs(next_grant_s(&l, &n) - 300.0) < 1e-9);
 	/* it survives a restart, even with the wall clock moved by a day */
 	assert_true(limiter_serialize(&l, buf, sizeof(buf)) > 0);
 	n = at(SEC(2200), WALL0 + SEC(2200 + 86400), BOOT_A);
 	assert_int_equal(limiter_init(&l2, 2, 30, &n), 0);
 	assert_int_equal(limiter_parse(&l2, buf, strlen(buf), &n), 0);
-	assert_int_equal(limiter_tokens(&l2, &n), 0);
+	assert_int_equal(tokens_now(&l2, &n), 0);
 	n = at(SEC(2400) - 1, WALL0 + SEC(2400 + 86400) - 1, BOOT_A);
 	assert_false(limiter_take(&l2, &n, &w));
 	assert_true(fabs(w - 0.001) < 1e-9);
 	/* then exactly one token, then the normal rate */
 	n = at(SEC(2400), WALL0 + SEC(2400 + 86400), BOOT_A);
-	assert_int_equal(limiter_tokens(&l2, &n), 1);
+	assert_int_equal(tokens_now(&l2, &n), 1);
 	limiter_status(&l2, &n, &st);
 	assert_false(st.penalty_active);
 	assert_true(limiter_take(&l2, &n, NULL));
@@ -256,10 +294,10 @@ static void test_penalty(void **state)
 	limiter_penalize(&l2, &n, 3600);
 	n = at(SEC(2500), WALL0 + SEC(2500 + 86400), BOOT_A);
 	limiter_penalize(&l2, &n, 300);
-	assert_true(fabs(limiter_next(&l2, &n) - 3500.0) < 1e-9);
+	assert_true(fabs(next_grant_s(&l2, &n) - 3500.0) < 1e-9);
 	/* the longest penalty is capped at LIMITER_PENALTY_MAX */
 	limiter_penalize(&l2, &n, UINT32_MAX);
-	assert_true(fabs(limiter_next(&l2, &n) - LIMITER_PENALTY_MAX) < 1e-9);
+	assert_true(fabs(next_grant_s(&l2, &n) - LIMITER_PENALTY_MAX) < 1e-9);
 }
 
 static void test_wall_clock_jumps_mint_nothing(void **state)
@@ -275,9 +313,9 @@ static void test_wall_clock_jumps_mint_nothing(void **state)
 	assert_true(limiter_take(&l, &n, NULL));
 	for (size_t i = 0; i < sizeof(jumps) / sizeof(jumps[0]); i++) {
 		n = at(SEC(131), WALL0 + SEC(131) + jumps[i], BOOT_A);
-		assert_int_equal(limiter_tokens(&l, &n), 0);
+		assert_int_equal(tokens_now(&l, &n), 0);
 		assert_false(limiter_take(&l, &n, NULL));
-		assert_true(fabs(limiter_next(&l, &n) - 29.0) < 1e-9);
+		assert_true(fabs(next_grant_s(&l, &n) - 29.0) < 1e-9);
 		assert_true(limiter_serialize(&l, buf, sizeof(buf)) > 0);
 		assert_int_equal(limiter_init(&l2, 1, 30, &n), 0);
 		assert_int_equal(limiter_parse(&l2, buf, strlen(buf), &n), 0);
@@ -295,33 +333,95 @@ static void test_reboot_empties_the_bucket(void **state)
 	(void)state;
 	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
 	n = a(SEC(5000));
-	assert_int_equal(limiter_tokens(&l, &n), 2);
+	assert_int_equal(tokens_now(&l, &n), 2);
 	assert_true(limiter_take(&l, &n, NULL));
-	assert_int_equal(limiter_tokens(&l, &n), 1);
+	assert_int_equal(tokens_now(&l, &n), 1);
 	assert_true(limiter_serialize(&l, buf, sizeof(buf)) > 0);
 	/* the new boot's clock is past the old state's: still nothing carries over */
 	n = at(SEC(6000), WALL0 + SEC(9000), BOOT_B);
 	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 0);
 	assert_false(limiter_take(&l, &n, &w));
 	assert_true(fabs(w - 30.0) < 1e-9);
 	/* same boot id, but the boot clock is behind the state: cannot be related */
 	n = at(SEC(4000), WALL0 + SEC(9000), BOOT_A);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 0);
 	/* unknown boot id on either side never proves "same boot" */
 	n = at(SEC(6000), WALL0 + SEC(9000), "");
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 0);
 	n = at(SEC(5000), WALL0, "");
 	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
 	n = at(SEC(6000), WALL0, "");
-	assert_int_equal(limiter_tokens(&l, &n), 2); /* in one process "" is one boot */
+	assert_int_equal(tokens_now(&l, &n), 2); /* in one process "" is one boot */
 	assert_true(limiter_serialize(&l, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\nboot_id unknown\n"));
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 0);
+}
+
+/* Boot ids where the boot id file is hidden (ProcSubset=pid): the boot's start by the wall clock.
+ */
+static void test_clock_boot_ids(void **state)
+{
+	char id[LIMITER_BOOT_ID_LEN + 1];
+
+	(void)state;
+	limiter_clock_boot_id(SEC(10), WALL0 + SEC(10), id, sizeof(id));
+	assert_string_equal(id, "clock-1700000000");
+	assert_true(limiter_boot_id_ok(id, strlen(id)));
+	limiter_clock_boot_id(SEC(10), SEC(5), id, sizeof(id)); /* wall clock before 1970 */
+	assert_string_equal(id, "");
+	assert_true(limiter_same_boot(BOOT_A, BOOT_A));
+	assert_false(limiter_same_boot(BOOT_A, BOOT_B));
+	assert_true(limiter_same_boot("clock-1700000000", "clock-1700000000"));
+	assert_true(limiter_same_boot("clock-1700000000", "clock-1700000600"));
+	assert_true(limiter_same_boot("clock-1700000600", "clock-1700000000"));
+	assert_false(limiter_same_boot("clock-1700000000", "clock-1700000601"));
+	assert_false(limiter_same_boot("clock-1700000601", "clock-1700000000"));
+	/* A real boot id and a clock id are never one boot; nor are malformed ones. */
+	assert_false(limiter_same_boot(BOOT_A, "clock-1700000000"));
+	assert_false(limiter_same_boot("clock-01700000000", "clock-1700000000"));
+	assert_false(limiter_same_boot("clock-", "clock-1"));
+	assert_false(limiter_same_boot("clock-x", "clock-1"));
+	assert_false(limiter_same_boot("", "clock-1"));
+}
+
+/*
+ * A restart of the unit with the boot id hidden keeps the bucket (the
+ * clock ids agree), with the wall clock slewed a little meanwhile; a
+ * clock id far off is another boot.
+ */
+static void test_clock_id_keeps_the_bucket_across_restarts(void **state)
+{
+	struct limiter l;
+	struct limiter_now n;
+	char buf[LIMITER_STATE_MAX], id[LIMITER_BOOT_ID_LEN + 1];
+
+	(void)state;
+	limiter_clock_boot_id(SEC(10), WALL0 + SEC(10), id, sizeof(id));
+	n = at(SEC(10), WALL0 + SEC(10), id);
+	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
+	limiter_clock_boot_id(SEC(5000), WALL0 + SEC(5000), id, sizeof(id));
+	n = at(SEC(5000), WALL0 + SEC(5000), id);
+	assert_int_equal(tokens_now(&l, &n), 2);
+	assert_true(limiter_take(&l, &n, NULL));
+	assert_true(limiter_serialize(&l, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\nboot_id clock-1700000000\n"));
+	/* Restarted 20 s later; the wall clock was slewed by 3 s meanwhile. */
+	limiter_clock_boot_id(SEC(5020), WALL0 + SEC(5023), id, sizeof(id));
+	assert_string_equal(id, "clock-1700000003");
+	n = at(SEC(5020), WALL0 + SEC(5023), id);
+	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
+	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), 0);
+	assert_int_equal(tokens_now(&l, &n), 1); /* the token left, nothing more */
+	/* The same state read with a clock id an hour off: another boot, empty. */
+	limiter_clock_boot_id(SEC(5020), WALL0 + SEC(5020 + 3600), id, sizeof(id));
+	n = at(SEC(5020), WALL0 + SEC(5020 + 3600), id);
+	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
+	assert_int_equal(tokens_now(&l, &n), 0);
 }
 
 static void test_reboot_keeps_penalty_by_wall_clock(void **state)
@@ -341,7 +441,7 @@ static void test_reboot_keeps_penalty_by_wall_clock(void **state)
 	n = at(SEC(20), WALL0 + SEC(1100), BOOT_B);
 	assert_int_equal(limiter_init(&l, 1, 30, &n), 0);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_true(fabs(limiter_next(&l, &n) - 500.0) < 1e-9);
+	assert_true(fabs(next_grant_s(&l, &n) - 500.0) < 1e-9);
 	limiter_status(&l, &n, &st);
 	assert_true(st.penalty_active);
 	assert_int_equal(st.penalty_until_wall_ms, WALL0 + SEC(1600));
@@ -349,12 +449,12 @@ static void test_reboot_keeps_penalty_by_wall_clock(void **state)
 	/* wall clock set back a year: never more than the penalty itself */
 	n = at(SEC(20), WALL0 + SEC(1100) - SEC(86400 * 365), BOOT_B);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_true(fabs(limiter_next(&l, &n) - 600.0) < 1e-9);
+	assert_true(fabs(next_grant_s(&l, &n) - 600.0) < 1e-9);
 
 	/* wall clock far ahead: penalty over, but still an empty bucket */
 	n = at(SEC(20), WALL0 + SEC(86400), BOOT_B);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_true(fabs(limiter_next(&l, &n) - 30.0) < 1e-9);
+	assert_true(fabs(next_grant_s(&l, &n) - 30.0) < 1e-9);
 	limiter_status(&l, &n, &st);
 	assert_false(st.penalty_active);
 }
@@ -377,7 +477,7 @@ static void test_penalty_follows_wall_clock_changes(void **state)
 	n = at(SEC(5), WALL0 + SEC(60 + 3600), BOOT_B);
 	assert_int_equal(limiter_init(&l, 1, 30, &n), 0);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_BOOT);
-	assert_true(fabs(limiter_next(&l, &n) - 290.0) < 1e-9);
+	assert_true(fabs(next_grant_s(&l, &n) - 290.0) < 1e-9);
 }
 
 static void test_new_params_wait_a_whole_window(void **state)
@@ -395,19 +495,19 @@ static void test_new_params_wait_a_whole_window(void **state)
 	assert_true(limiter_serialize(&l, buf, sizeof(buf)) > 0);
 	assert_int_equal(limiter_init(&l, 1, 20, &n), 0);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_PARAMS);
-	assert_true(limiter_next(&l, &n) > 60.0);
+	assert_true(next_grant_s(&l, &n) > 60.0);
 	/* across a reboot too */
 	n = at(SEC(3), WALL0 + SEC(1001), BOOT_B);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), LIMITER_STATE_NEW_PARAMS);
-	assert_true(limiter_next(&l, &n) > 60.0);
+	assert_true(next_grant_s(&l, &n) > 60.0);
 	/* and on a reload in the running daemon */
 	n = a(SEC(1000));
 	assert_int_equal(limiter_init(&l, 4, 61, &n), 0);
 	assert_int_equal(limiter_parse(&l, buf, strlen(buf), &n), 0);
-	assert_int_equal(limiter_reconfigure(&l, 4, 61, &n), 0);
-	assert_int_equal(limiter_reconfigure(&l, 1, 20, &n), 1);
-	assert_true(limiter_next(&l, &n) > 60.0);
-	assert_int_equal(limiter_tokens(&l, &n), 0);
+	assert_int_equal(new_params(&l, 4, 61, &n), 0);
+	assert_int_equal(new_params(&l, 1, 20, &n), 1);
+	assert_true(next_grant_s(&l, &n) > 60.0);
+	assert_int_equal(tokens_now(&l, &n), 0);
 }
 
 /* ---- the state file ---- */
@@ -492,7 +592,7 @@ static int generous_state(char *buf, size_t cap, struct limiter_now *n)
 	*n = a(SEC(100000));
 	limiter_penalize(&l, n, 300);
 	*n = a(SEC(200000));
-	assert_int_equal(limiter_tokens(&l, n), 2);
+	assert_int_equal(tokens_now(&l, n), 2);
 	return limiter_serialize(&l, buf, cap);
 }
 
@@ -500,8 +600,8 @@ static void assert_empty_now(const struct limiter *l, const struct limiter_now *
 {
 	struct limiter c = *l;
 
-	assert_int_equal(limiter_tokens(l, n), 0);
-	assert_true(fabs(limiter_next(l, n) - l->refill) < 1e-9);
+	assert_int_equal(tokens_now(l, n), 0);
+	assert_true(fabs(next_grant_s(l, n) - l->refill) < 1e-9);
 	assert_false(limiter_take(&c, n, NULL));
 }
 
@@ -516,7 +616,7 @@ static void test_truncated_and_flipped_states_are_empty(void **state)
 	assert_true(len > 0);
 	assert_int_equal(limiter_init(&l, 2, 30, &n), 0);
 	assert_int_equal(limiter_parse(&l, buf, (size_t)len, &n), 0);
-	assert_int_equal(limiter_tokens(&l, &n), 2);
+	assert_int_equal(tokens_now(&l, &n), 2);
 	for (int cut = 0; cut < len; cut++) {
 		assert_int_equal(limiter_parse(&l, buf, (size_t)cut, &n), -EBADMSG);
 		assert_empty_now(&l, &n);
@@ -591,7 +691,7 @@ static void test_checksummed_nonsense_is_corrupt(void **state)
 	assert_int_equal(limiter_init(&l, 1, 30, &n), 0);
 	assert_int_equal(limiter_parse(&l, file, len, &n), 0);
 	assert_int_equal(l.grants, UINT64_MAX);
-	assert_true(fabs(limiter_next(&l, &n) - 299.0) < 1e-9);
+	assert_true(fabs(next_grant_s(&l, &n) - 299.0) < 1e-9);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *const *v = bad[i];
@@ -901,7 +1001,7 @@ static void start(struct sim *s)
 	if (s->disk_kind == DISK_MISSING) {
 		trace(s, "start, no state");
 		empty_start(s);
-		assert_int_equal(limiter_tokens(&s->l, &n), 0);
+		assert_int_equal(tokens_now(&s->l, &n), 0);
 		return;
 	}
 	rc = limiter_parse(&s->l, s->disk, s->disk_len, &n);
@@ -936,7 +1036,7 @@ static void start(struct sim *s)
 		empty_start(s);
 	}
 	if (want != 0)
-		assert_int_equal(limiter_tokens(&s->l, &n), 0);
+		assert_int_equal(tokens_now(&s->l, &n), 0);
 	/* as limiter.h asks: anchor a rebased state in this boot at once */
 	if (want != 0 && rnd(&s->rng) % 10 != 0)
 		save(s);
@@ -982,7 +1082,7 @@ static void penalize(struct sim *s)
 	raise_full_by(s, end + (s->burst - 1) * R_ms(s));
 	save(s);
 	trace(s, "penalize");
-	assert_int_equal(limiter_tokens(&s->l, &n), 0);
+	assert_int_equal(tokens_now(&s->l, &n), 0);
 }
 
 /* The daemon needs a TIC connection: take -> save -> connect. */
@@ -1111,7 +1211,7 @@ static void reconfigure(struct sim *s)
 	trace(s, what);
 	if (!s->running)
 		return; /* the next start sees the state's other params */
-	assert_int_equal(limiter_reconfigure(&s->l, s->burst, s->refill, &n), changed ? 1 : 0);
+	assert_int_equal(new_params(&s->l, s->burst, s->refill, &n), changed ? 1 : 0);
 	if (!changed)
 		return;
 	synced(s);
@@ -1127,11 +1227,11 @@ static void check_status(struct sim *s)
 
 	if (!s->running)
 		return;
-	tokens = limiter_tokens(&s->l, &n);
+	tokens = tokens_now(&s->l, &n);
 	limiter_status(&s->l, &n, &st);
 	assert_true(tokens <= s->burst);
 	assert_int_equal(st.tokens, tokens);
-	assert_true(st.next_grant_s == limiter_next(&s->l, &n));
+	assert_true(st.next_grant_s == next_grant_s(&s->l, &n));
 	assert_int_equal(st.next_grant_s == 0.0, tokens > 0);
 	if (tokens == s->burst)
 		assert_true(st.next_token_s == 0.0);
@@ -1286,6 +1386,8 @@ int main(void)
 	    cmocka_unit_test(test_penalty),
 	    cmocka_unit_test(test_wall_clock_jumps_mint_nothing),
 	    cmocka_unit_test(test_reboot_empties_the_bucket),
+	    cmocka_unit_test(test_clock_boot_ids),
+	    cmocka_unit_test(test_clock_id_keeps_the_bucket_across_restarts),
 	    cmocka_unit_test(test_reboot_keeps_penalty_by_wall_clock),
 	    cmocka_unit_test(test_penalty_follows_wall_clock_changes),
 	    cmocka_unit_test(test_new_params_wait_a_whole_window),

@@ -1,7 +1,11 @@
 /*
  * Rate-limited logging: the window arithmetic (log_ratelimit_allow) and
  * what log_ratelimited / log_ratelimit_flush print, read back from stderr.
+ * The line format: sd-daemon priority prefixes and no time of day when
+ * stderr is the journal's stream ($JOURNAL_STREAM), the time otherwise;
+ * the run-time log level.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -173,6 +179,156 @@ static void clock_reading_form_prints(void **state)
 	assert_int_equal(rl.suppressed, 1);
 }
 
+static void journal_stream_value_matches_exactly(void **state)
+{
+	(void)state;
+	assert_true(log_journal_stream_matches("8:1234", 8, 1234));
+	assert_false(log_journal_stream_matches("8:1234", 8, 1235));
+	assert_false(log_journal_stream_matches("9:1234", 8, 1234));
+	assert_false(log_journal_stream_matches("8:1234x", 8, 1234));
+	assert_false(log_journal_stream_matches("8:", 8, 0));
+	assert_false(log_journal_stream_matches(":1234", 0, 1234));
+	assert_false(log_journal_stream_matches("8 1234", 8, 1234));
+	assert_false(log_journal_stream_matches("8:-1", 8, (unsigned long long)-1));
+	assert_false(log_journal_stream_matches("", 0, 0));
+	assert_false(log_journal_stream_matches(NULL, 0, 0));
+}
+
+static void line_format_journal_and_plain(void **state)
+{
+	char out[256];
+	size_t n;
+
+	(void)state;
+	n = log_format_line(out, sizeof(out), LOG_WARNING, true, "", "sixxs0",
+	                    "cannot create TUN link sixxs0", "Operation not permitted");
+	assert_string_equal(out,
+	                    "<4>sixxs0: cannot create TUN link sixxs0: Operation not permitted\n");
+	assert_int_equal(n, strlen(out));
+	log_format_line(out, sizeof(out), LOG_ERR, true, "", "aiccud", "sixxs0: starting -> failed",
+	                NULL);
+	assert_string_equal(out, "<3>aiccud: sixxs0: starting -> failed\n");
+	log_format_line(out, sizeof(out), LOG_INFO, true, "", "aiccud", "up", NULL);
+	assert_string_equal(out, "<6>aiccud: up\n");
+	log_format_line(out, sizeof(out), LOG_DEBUG, true, "", "aiccud", "x", NULL);
+	assert_string_equal(out, "<7>aiccud: x\n");
+	/* The facility bits never leak into the prefix. */
+	log_format_line(out, sizeof(out), LOG_DAEMON | LOG_CRIT, true, "", "aiccud", "x", NULL);
+	assert_string_equal(out, "<2>aiccud: x\n");
+	/* Not the journal: today's format, with the time given. */
+	log_format_line(out, sizeof(out), LOG_WARNING, false, "12:34:56.789", "aiccud", "m", "e");
+	assert_string_equal(out, "12:34:56.789 aiccud: m: e\n");
+	/* Cut to the buffer, still one line. */
+	n = log_format_line(out, 10, LOG_INFO, true, "", "aiccud", "a long message", NULL);
+	assert_int_equal(n, 9);
+	assert_string_equal(out, "<6>aiccu\n");
+}
+
+/* Log one line of each kind. */
+static void one_of_each(void *arg)
+{
+	(void)arg;
+	log_errx("an error");
+	log_warnx("a warning");
+	log_info("an info");
+	log_debug("a debug");
+}
+
+/* log_init with stderr pointed at a file that $JOURNAL_STREAM names (or not). */
+static char *capture_as_journal(bool journal, int verbosity)
+{
+	char path[] = "/tmp/test_log_j.XXXXXX", value[64], *buf = calloc(1, 4096);
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	struct stat st;
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0 && buf && fstat(fd, &st) == 0);
+	snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino + (journal ? 0 : 1));
+	setenv("JOURNAL_STREAM", value, 1);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	log_init("test", false, verbosity);
+	one_of_each(NULL);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	unsetenv("JOURNAL_STREAM");
+	n = pread(fd, buf, 4095, 0);
+	assert_true(n >= 0);
+	close(fd);
+	unlink(path);
+	log_init("test", false, 0); /* stderr is not that file any more */
+	return buf;
+}
+
+static void journal_stream_gets_priorities_and_no_time(void **state)
+{
+	char *out = capture_as_journal(true, 1);
+
+	(void)state;
+	assert_string_equal(out, "<3>test: an error\n"
+	                         "<4>test: a warning\n"
+	                         "<6>test: an info\n"
+	                         "<7>test: a debug\n");
+	free(out);
+}
+
+static void other_stderr_keeps_the_time(void **state)
+{
+	char *out = capture_as_journal(false, 0);
+	const char *p = out;
+
+	(void)state;
+	assert_null(strstr(out, "<4>"));
+	assert_null(strstr(out, "a debug")); /* not -v */
+	/* "HH:MM:SS.mmm test: an error" first */
+	assert_true(strlen(p) > 13 && p[2] == ':' && p[5] == ':' && p[8] == '.' && p[12] == ' ');
+	assert_int_equal(strncmp(p + 13, "test: an error\n", 15), 0);
+	assert_non_null(strstr(out, " test: a warning\n"));
+	assert_non_null(strstr(out, " test: an info\n"));
+	free(out);
+}
+
+static void level_changes_what_is_printed(void **state)
+{
+	char *out;
+
+	(void)state;
+	log_init("test", false, 0);
+	assert_int_equal(log_level_get(), LOG_INFO);
+	assert_int_equal(log_level_set(LOG_WARNING), 0);
+	out = capture_stderr(one_of_each, NULL);
+	assert_non_null(strstr(out, "an error"));
+	assert_non_null(strstr(out, "a warning"));
+	assert_null(strstr(out, "an info"));
+	free(out);
+	assert_int_equal(log_level_set(LOG_ERR), 0);
+	out = capture_stderr(one_of_each, NULL);
+	assert_non_null(strstr(out, "an error"));
+	assert_null(strstr(out, "a warning"));
+	free(out);
+	assert_int_equal(log_level_set(LOG_DEBUG), 0);
+	out = capture_stderr(one_of_each, NULL);
+	assert_non_null(strstr(out, "a debug"));
+	free(out);
+	assert_int_equal(log_level_set(LOG_NOTICE), -EINVAL);
+	assert_int_equal(log_level_get(), LOG_DEBUG);
+	/* Steps stop at the ends. */
+	assert_int_equal(log_level_step(1), LOG_DEBUG);
+	assert_int_equal(log_level_step(-1), LOG_INFO);
+	assert_int_equal(log_level_step(-1), LOG_WARNING);
+	assert_int_equal(log_level_step(-1), LOG_ERR);
+	assert_int_equal(log_level_step(-1), LOG_ERR);
+	assert_int_equal(log_level_step(1), LOG_WARNING);
+	assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
+	assert_int_equal(log_level_parse("warning"), LOG_WARNING);
+	assert_int_equal(log_level_parse("error"), LOG_ERR);
+	assert_int_equal(log_level_parse("info"), LOG_INFO);
+	assert_int_equal(log_level_parse("notice"), -1);
+	assert_string_equal(log_level_name(LOG_WARNING), "warning");
+	log_init("test", false, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +338,11 @@ int main(void)
 	    cmocka_unit_test(printed_lines_are_bounded),
 	    cmocka_unit_test(flush_reports_pending_drops_after_the_window),
 	    cmocka_unit_test(clock_reading_form_prints),
+	    cmocka_unit_test(journal_stream_value_matches_exactly),
+	    cmocka_unit_test(line_format_journal_and_plain),
+	    cmocka_unit_test(journal_stream_gets_priorities_and_no_time),
+	    cmocka_unit_test(other_stderr_keeps_the_time),
+	    cmocka_unit_test(level_changes_what_is_printed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

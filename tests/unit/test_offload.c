@@ -25,6 +25,18 @@
 #define OPTLEN  12 /* NOP NOP timestamp */
 #define HROOM   44
 
+/* The whole packet at once, or -ENOSPC when it does not fit (offload_split_from from 0). */
+static int offload_split(const struct offload_vnet *h, const uint8_t *pkt, size_t len, uint8_t *out,
+                         size_t room, size_t headroom, unsigned max_segs, size_t *seg_len,
+                         size_t *last_len)
+{
+	unsigned total = 0;
+	int n = offload_split_from(h, pkt, len, 0, out, room, headroom, max_segs, seg_len, last_len,
+	                           &total);
+
+	return n >= 0 && (unsigned)n < total ? -ENOSPC : n;
+}
+
 static uint16_t be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);

@@ -253,12 +253,60 @@ static void test_remove_from_a_callback(void **state)
 	registry_free(r);
 }
 
+static void test_status_text_names_the_tunnels_not_up(void **state)
+{
+	struct registry *r = registry_new(fake_clock);
+	struct tunnel_entry e0 = entry("sixxs0", true), e1 = entry("sixxs1", true),
+	                    e2 = entry("sixxs2", true);
+	struct tunnel_rt *t0 = registry_add(r, &e0), *t1 = registry_add(r, &e1),
+	                 *t2 = registry_add(r, &e2);
+	char out[480], small[120];
+
+	(void)state;
+	tunnel_set_state(t0, TS_STARTING, "worker 1 started");
+	tunnel_set_state(t0, TS_UP, "%s", "");
+	tunnel_set_state(t1, TS_WAITING, "waiting for a TIC token (next in 12 s)");
+	tunnel_set_state(t2, TS_STARTING, "worker 2 started");
+	tunnel_set_state(t2, TS_UP, "%s", "");
+	registry_status_text(r, out, sizeof(out));
+	assert_string_equal(out, "2 of 3 tunnel(s) up; not up: sixxs1 (waiting: waiting for a TIC "
+	                         "token (next in 12 s))");
+	tunnel_set_state(t2, TS_FAILED, "cannot create TUN link sixxs2: Operation not permitted");
+	registry_status_text(r, out, sizeof(out));
+	assert_string_equal(out, "1 of 3 tunnel(s) up; not up: sixxs1 (waiting: waiting for a TIC "
+	                         "token (next in 12 s)), sixxs2 (failed: cannot create TUN link "
+	                         "sixxs2: Operation not permitted)");
+	/* Too small for both: the first, then "..." */
+	registry_status_text(r, small, sizeof(small));
+	assert_string_equal(small, "1 of 3 tunnel(s) up; not up: sixxs1 (waiting: waiting for a "
+	                           "TIC token (next in 12 s)) ...");
+	/* A long reason is cut, and says so. */
+	tunnel_set_state(t1, TS_WAITING, "%0150d", 0);
+	registry_status_text(r, out, sizeof(out));
+	assert_non_null(strstr(out, "sixxs1 (waiting: 000000"));
+	assert_non_null(strstr(out, "0000...), sixxs2 (failed: "));
+	assert_int_equal(strstr(out, "...), sixxs2") - strstr(out, "sixxs1 (waiting: ") -
+	                     (long)strlen("sixxs1 (waiting: "),
+	                 117);
+	/* A tunnel leaving the configuration is not counted. */
+	t1->removing = true;
+	registry_status_text(r, out, sizeof(out));
+	assert_string_equal(out, "1 of 2 tunnel(s) up; not up: sixxs2 (failed: cannot create TUN "
+	                         "link sixxs2: Operation not permitted)");
+	tunnel_set_state(t2, TS_STARTING, "again");
+	tunnel_set_state(t2, TS_UP, "%s", "");
+	registry_status_text(r, out, sizeof(out));
+	assert_string_equal(out, "2 of 2 tunnel(s) up");
+	registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_thousand_by_name),
 	    cmocka_unit_test(test_duplicate_names),
 	    cmocka_unit_test(test_transitions_and_clock),
+	    cmocka_unit_test(test_status_text_names_the_tunnels_not_up),
 	    cmocka_unit_test(test_events_deferred_and_ordered),
 	    cmocka_unit_test(test_remove_from_a_callback),
 	};

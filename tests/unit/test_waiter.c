@@ -253,6 +253,46 @@ static void test_refresh(void **state)
 	expect(&f->w, OP_REFRESH, false, WAITER_REFRESH, true, false);
 }
 
+/* wait: a failure or a stop does not end it (a back-off or an operator may still start it). */
+static void test_wait_until_up(void **state)
+{
+	struct fixture *f = *state;
+	struct tunnel_rt *t = f->t;
+	bool ok;
+
+	waiter_begin(&f->w, t);
+	tunnel_event(t, LC_INVALID, "sixxs0.conf:3: table must be given");
+	expect(&f->w, OP_WAIT, false, WAITER_PROGRESS, false, false);
+	assert_false(waiter_settled(OP_WAIT, t, &ok));
+	assert_false(ok);
+	t->pid = 42;
+	assert_int_equal(tunnel_event(t, LC_SPAWN, "worker 42 started"), 0);
+	expect(&f->w, OP_WAIT, false, WAITER_PROGRESS, false, false);
+	assert_int_equal(tunnel_event(t, LC_UP, "%s", ""), 0);
+	expect(&f->w, OP_WAIT, false, WAITER_PROGRESS, true, true);
+	/* Settled once: a later change says nothing more. */
+	assert_int_equal(tunnel_event(t, LC_LOST, "PoP silent"), 0);
+	expect(&f->w, OP_WAIT, false, WAITER_QUIET, false, true);
+}
+
+static void test_wait_for_a_tunnel_already_up(void **state)
+{
+	struct fixture *f = *state;
+
+	make_up(f->t);
+	waiter_begin(&f->w, f->t);
+	expect(&f->w, OP_WAIT, false, WAITER_QUIET, true, true);
+}
+
+static void test_wait_for_a_removed_tunnel_fails(void **state)
+{
+	struct fixture *f = *state;
+
+	waiter_begin(&f->w, f->t);
+	waiter_gone(&f->w);
+	expect(&f->w, OP_WAIT, false, WAITER_QUIET, true, false);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -266,6 +306,9 @@ int main(void)
 	    T(test_removed_by_a_reload),
 	    T(test_reconfiguration_is_a_promised_start),
 	    T(test_refresh),
+	    T(test_wait_until_up),
+	    T(test_wait_for_a_tunnel_already_up),
+	    T(test_wait_for_a_removed_tunnel_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

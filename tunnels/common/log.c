@@ -7,16 +7,30 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 static char log_tag[64] = "aiccud";
 static bool log_syslog;
-static int log_verbosity;
+static bool log_journal; /* stderr is the journal's stream: <N> prefixes, no time */
+static int log_level = LOG_INFO;
+
+static const struct {
+	int prio;
+	const char *name;
+} log_levels[] = {
+    {LOG_ERR, "error"},
+    {LOG_WARNING, "warning"},
+    {LOG_INFO, "info"},
+    {LOG_DEBUG, "debug"},
+};
 
 void log_init(const char *tag, bool to_syslog, int verbosity)
 {
 	log_set_tag(tag);
 	log_syslog = to_syslog;
-	log_verbosity = verbosity;
+	log_level = verbosity > 0 ? LOG_DEBUG : LOG_INFO;
+	log_journal = !to_syslog && log_fd_is_journal(getenv("JOURNAL_STREAM"), STDERR_FILENO);
 	if (to_syslog)
 		openlog("aiccud", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -26,11 +40,120 @@ void log_set_tag(const char *tag)
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);
 }
 
+bool log_journal_stream_matches(const char *value, unsigned long long dev, unsigned long long ino)
+{
+	unsigned long long d, i;
+	char *end;
+
+	if (!value || !*value)
+		return false;
+	errno = 0;
+	d = strtoull(value, &end, 10);
+	if (errno || end == value || *end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	value = end + 1;
+	i = strtoull(value, &end, 10);
+	return !errno && !*end && d == dev && i == ino;
+}
+
+bool log_fd_is_journal(const char *value, int fd)
+{
+	struct stat st;
+
+	if (!value || fstat(fd, &st) < 0)
+		return false;
+	return log_journal_stream_matches(value, (unsigned long long)st.st_dev,
+	                                  (unsigned long long)st.st_ino);
+}
+
+int log_level_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+		if (strcmp(name, log_levels[i].name) == 0)
+			return log_levels[i].prio;
+	return -1;
+}
+
+const char *log_level_name(int prio)
+{
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+		if (prio == log_levels[i].prio)
+			return log_levels[i].name;
+	return "?";
+}
+
+int log_level_get(void)
+{
+	return log_level;
+}
+
+int log_level_set(int prio)
+{
+	if (strcmp(log_level_name(prio), "?") == 0)
+		return -EINVAL;
+	log_level = prio;
+	return 0;
+}
+
+int log_level_step(int delta)
+{
+	size_t n = sizeof(log_levels) / sizeof(log_levels[0]), at = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (log_levels[i].prio == log_level)
+			at = i;
+	if (delta > 0 && at + 1 < n)
+		at++;
+	else if (delta < 0 && at > 0)
+		at--;
+	log_level = log_levels[at].prio;
+	return log_level;
+}
+
+void log_level_change(int prio, const char *by)
+{
+	int old = log_level;
+
+	if (log_level_set(prio) < 0)
+		return;
+	/* Said at the more verbose of the two levels, so that the line is not dropped. */
+	log_level = old > prio ? old : prio;
+	log_warnx("log level %s -> %s (%s)", log_level_name(old), log_level_name(prio), by);
+	log_level = prio;
+}
+
+size_t log_format_line(char *out, size_t len, int prio, bool journal, const char *when,
+                       const char *tag, const char *msg, const char *suffix)
+{
+	int n;
+
+	if (journal)
+		n = snprintf(out, len, "<%d>%s: %s%s%s\n", prio & 7, tag, msg, suffix ? ": " : "",
+		             suffix ? suffix : "");
+	else
+		n = snprintf(out, len, "%s %s: %s%s%s\n", when, tag, msg, suffix ? ": " : "",
+		             suffix ? suffix : "");
+	if (n < 0)
+		n = 0;
+	if (len && (size_t)n >= len) {
+		/* Cut: the line still ends with its newline. */
+		n = (int)len - 1;
+		if (n > 0)
+			out[n - 1] = '\n';
+	}
+	return (size_t)n;
+}
+
 static void __attribute__((format(printf, 2, 0)))
 log_emit(int prio, const char *fmt, va_list ap, const char *suffix)
 {
-	char msg[1024];
+	char msg[1024], line[1200], when[32] = "";
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
 
+	if (prio > log_level)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_syslog) {
 		if (suffix)
@@ -39,18 +162,18 @@ log_emit(int prio, const char *fmt, va_list ap, const char *suffix)
 			syslog(prio, "%s: %s", log_tag, msg);
 		return;
 	}
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
+	if (!log_journal) {
+		char hms[16];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	if (suffix)
-		fprintf(stderr, "%s.%03ld %s: %s: %s\n", when, ts.tv_nsec / 1000000, log_tag, msg,
-		        suffix);
-	else
-		fprintf(stderr, "%s.%03ld %s: %s\n", when, ts.tv_nsec / 1000000, log_tag, msg);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+		snprintf(when, sizeof(when), "%s.%03ld", hms, ts.tv_nsec / 1000000);
+	}
+	n = log_format_line(line, sizeof(line), prio, log_journal, when, log_tag, msg, suffix);
+	/* One write per line: lines of the parent and its workers do not interleave. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
 }
 
 #define LOG_BODY(prio, suffix)                                                                     \
@@ -60,6 +183,11 @@ log_emit(int prio, const char *fmt, va_list ap, const char *suffix)
 		log_emit(prio, fmt, ap, suffix);                                                   \
 		va_end(ap);                                                                        \
 	} while (0)
+
+void log_errx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_ERR, NULL);
+}
 
 void log_warn(const char *fmt, ...)
 {
@@ -80,8 +208,6 @@ void log_info(const char *fmt, ...)
 
 void log_debug(const char *fmt, ...)
 {
-	if (log_verbosity < 1)
-		return;
 	LOG_BODY(LOG_DEBUG, NULL);
 }
 

@@ -3,6 +3,14 @@
  * detached.  Every line carries the process's tag (e.g. "sixxs0") so it
  * names its tunnel.  log_warn appends strerror(errno).
  *
+ * On stderr a line starts with the time of day, unless stderr is the
+ * journal's stream (systemd: $JOURNAL_STREAM names stderr's device and
+ * inode): then it starts with its syslog priority as sd-daemon(3) wants
+ * ("<4>" for a warning) and the journal adds the time itself.
+ *
+ * Lines above the current level (log_level_set; -v: debug, else info)
+ * are dropped; fatal's always go out.
+ *
  * Warnings caused by what arrives from the network (bad packets, a
  * misbehaving peer) go through log_ratelimited so that a flood of them
  * cannot fill the disk or drown the other lines.
@@ -11,11 +19,41 @@
 #define AICCUD_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 void log_init(const char *tag, bool to_syslog, int verbosity);
 void log_set_tag(const char *tag);
 
+/* Levels by syslog priority: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
+int log_level_get(void);
+/* 0, or -EINVAL for another priority. */
+int log_level_set(int prio);
+/* One step more verbose (delta > 0) or less (< 0), within error..debug; the new level. */
+int log_level_step(int delta);
+/* Set the level and log the change (as a warning, whatever the levels), naming by. */
+void log_level_change(int prio, const char *by);
+/* "error", "warning", "info", "debug" <-> the priority; -1 / "?" for anything else. */
+int log_level_parse(const char *name);
+const char *log_level_name(int prio);
+
+/*
+ * Pure: whether a $JOURNAL_STREAM value ("DEV:INODE", decimal) names the
+ * file with that device and inode.
+ */
+bool log_journal_stream_matches(const char *value, unsigned long long dev, unsigned long long ino);
+/* Whether fd is the stream $JOURNAL_STREAM (value) names. */
+bool log_fd_is_journal(const char *value, int fd);
+/*
+ * Pure: one line for stderr into out (len > 0), ending in "\n", cut to
+ * fit: "<N>tag: msg[: suffix]" for the journal (N = prio & 7), else
+ * "when tag: msg[: suffix]".  Returns its length.
+ */
+size_t log_format_line(char *out, size_t len, int prio, bool journal, const char *when,
+                       const char *tag, const char *msg, const char *suffix);
+
+/* A failure the operator must see (a tunnel failed, aiccud cannot start). */
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
