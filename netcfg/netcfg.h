@@ -206,14 +206,13 @@ int netcfg_rule_list(struct netcfg *nc, uint8_t protocol /* 0: any */, netcfg_ru
 /*
  * Monitoring, for the parent's event loop.  A socket of its own (never
  * the request socket), non-blocking, subscribed to links, IPv6 addresses,
- * IPv6 routes, IPv6 rules and IPv4 addresses.  netcfg_monitor_read drains what is queued
- * (at most NETCFG_MONITOR_BATCH datagrams per call, so a flood cannot
- * starve the loop; the fd stays readable), calls the matching callback
- * (NULL callbacks are skipped) and returns the number of events passed on.
- * -ENOBUFS means events were lost: the caller must resync from full lists.
- * Routes and rules the parsers below cannot describe are not passed on,
- * except IPv6 local routes (the kernel's, for each address of the host),
- * which go to the local callback with their address.
+ * IPv6 routes, IPv6 rules, IPv4 addresses and IPv4 routes.  netcfg_monitor_read drains what is
+ * queued (at most NETCFG_MONITOR_BATCH datagrams per call, so a flood cannot starve the loop; the
+ * fd stays readable), calls the matching callback (NULL callbacks are skipped) and returns the
+ * number of events passed on. -ENOBUFS means events were lost: the caller must resync from full
+ * lists. Routes and rules the parsers below cannot describe are not passed on, except IPv6 local
+ * routes (the kernel's, for each address of the host), which go to the local callback with their
+ * address.
  */
 #define NETCFG_MONITOR_BATCH 64
 struct netcfg_monitor;

@@ -799,8 +799,8 @@ int netcfg_rule_list(struct netcfg *nc, uint8_t protocol, netcfg_rule_cb cb, voi
 
 int netcfg_monitor_open(struct netcfg_monitor **out)
 {
-	static const int groups[] = {RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE,
-	                             RTNLGRP_IPV6_RULE, RTNLGRP_IPV4_IFADDR};
+	static const int groups[] = {RTNLGRP_LINK,      RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE,
+	                             RTNLGRP_IPV6_RULE, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE};
 	struct netcfg_monitor *m = calloc(1, sizeof(*m));
 	int size = MONITOR_RCVBUF;
 	int fd, err;

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@
 #define DEFAULT_LIVENESS_MISSES 3
 #define DEFAULT_HEARTBEAT       60
 #define DEFAULT_PARAMS_MTU      1280
+#define DEFAULT_UPDATE_URL      "https://ipv4.tunnelbroker.net/nic/update"
 
 void config_diag_add(struct config_diag *d, const char *fmt, ...)
 {
@@ -85,7 +87,8 @@ void config_diag_free(struct config_diag *d)
 	    KEY("tic", "username", K_STR, type, m.username, 0, 0, F_EMPTY_OK),                     \
 	    KEY("tic", "password", K_SECRET, type, m.password, 0, 0, F_EMPTY_OK),                  \
 	    KEY("tic", "require_tls", K_BOOL, type, m.require_tls, 0, 0, 0),                       \
-	    KEY("tic", "ca_file", K_ABSPATH, type, m.ca_file, 0, 0, F_EMPTY_OK)
+	    KEY("tic", "ca_file", K_ABSPATH, type, m.ca_file, 0, 0, F_EMPTY_OK),                   \
+	    KEY("tic", "tls_min", K_TLS_MIN, type, m.tls_min, 0, 0, 0)
 
 const char *const config_main_sections[] = {"daemon", "tic", "limiter", NULL};
 
@@ -101,7 +104,7 @@ const struct key config_main_keys[] = {
     KEY("limiter", "refill", K_U32, struct config, limiter_refill, 1, 86400, 0),
 };
 
-const char *const config_tunnel_sections[] = {"tunnel", "tic", "params", NULL};
+const char *const config_tunnel_sections[] = {"tunnel", "tic", "params", "update", NULL};
 
 const struct key config_tunnel_keys[] = {
     KEY("tunnel", "interface", K_IFNAME, struct tunnel_conf, name, 0, 0, 0),
@@ -135,6 +138,11 @@ const struct key config_tunnel_keys[] = {
     KEY("params", "mtu", K_U32, struct tunnel_conf, params.mtu, 1280, 65535, 0),
     /* The explicit key that lets a file's tunnel prefix be shorter than /64 (tpolicy.h). */
     KEY("params", "min_prefix_len", K_PREFIX_LEN, struct tunnel_conf, min_prefix_len, 1, 128, 0),
+    KEY("update", "url", K_URL, struct tunnel_conf, update.url, 0, 0, 0),
+    KEY("update", "username", K_STR, struct tunnel_conf, update.username, 0, 0, 0),
+    KEY("update", "key", K_SECRET, struct tunnel_conf, update.key, 0, 0, 0),
+    KEY("update", "hostname", K_ID, struct tunnel_conf, update.hostname, 0, 0, 0),
+    KEY("update", "ca_file", K_ABSPATH, struct tunnel_conf, update.ca_file, 0, 0, F_EMPTY_OK),
 };
 
 const size_t config_main_nkeys = NKEYS(config_main_keys);
@@ -436,6 +444,39 @@ static void check_secret(struct pctx *p, const struct stat *st, bool holds_passw
 		    (unsigned)(st->st_mode & 07777));
 }
 
+/*
+ * Trust, as sshd's StrictModes: a configuration file or directory that
+ * another user owns, or that group or others may write, could make aiccud
+ * (root) run another user's setup script or route another user's
+ * prefixes.  The daemon's own uid (root) must own it, and only it may
+ * write it.  "what" names the object in the message ("" for the file
+ * the message is already about).
+ */
+static const char *user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	snprintf(buf, len, "%s", pw ? pw->pw_name : "no such user");
+	return buf;
+}
+
+static void check_trusted(struct pctx *p, int line, const char *what, const struct stat *st)
+{
+	uid_t me = geteuid();
+	char owner[64], self[64];
+
+	if (st->st_uid != me)
+		config_perr(p, line,
+		            "%s%sowned by uid %u (%s), not by uid %u (%s) that aiccud runs as; "
+		            "refused, as another user could change what aiccud does as root",
+		            what, *what ? " is " : "is ", (unsigned)st->st_uid,
+		            user_name(st->st_uid, owner, sizeof(owner)), (unsigned)me,
+		            user_name(me, self, sizeof(self)));
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		config_perr(p, line, "%s%swritable by group/others (mode %04o); chmod go-w it",
+		            what, *what ? " is " : "is ", (unsigned)(st->st_mode & 07777));
+}
+
 /* ---- tunnel files ---- */
 
 static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *inherit)
@@ -549,12 +590,18 @@ static void validate_params(struct pctx *p, const struct tunnel_conf *tc)
 				            "password must not be empty for %s tunnels", type);
 		} else {
 			require(p, TS_PARAMS, "ipv4_local", why);
-			if (usable(p, "params", "ipv4_local") && tp->ipv4_local.s_addr == 0)
+			if (usable(p, "params", "ipv4_local") && tp->ipv4_local.s_addr == 0 &&
+			    !tc->ipv4_auto)
 				config_perr(
 				    p, config_given(p, "params", "ipv4_local"),
-				    "ipv4_local must be this end's IPv4 address for 6in4-static, "
-				    "not 'heartbeat'");
+				    "ipv4_local must be this end's IPv4 address or 'auto' for "
+				    "6in4-static, not 'heartbeat'");
 		}
+		if (tc->ipv4_auto && tp->type == TUNNEL_AYIYA)
+			config_perr(
+			    p, config_given(p, "params", "ipv4_local"),
+			    "ipv4_local = auto is for 6in4-static and 6in4-heartbeat tunnels; "
+			    "AYIYA finds its way through NAT itself");
 	}
 	if (usable(p, "params", "ipv6_local") && usable(p, "params", "ipv6_pop") &&
 	    usable(p, "params", "prefix_len"))
@@ -581,7 +628,25 @@ static void validate_account(struct pctx *p, const struct tic_account *a, int li
 			    what[i]);
 }
 
-static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const struct stat *st)
+/* [update]: every key but url and ca_file is needed; only for 6in4 tunnels in the file. */
+static void validate_update(struct pctx *p, const struct tunnel_conf *tc)
+{
+	static const char *const req[] = {"username", "key", "hostname"};
+	int line = p->sect_line[TS_UPDATE];
+
+	if (!line)
+		return;
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		require(p, TS_UPDATE, req[i], " (the broker's update needs it)");
+	if (tc->tic)
+		config_perr(p, line,
+		            "[update] needs tic = no: it is for 6in4 brokers without TIC, whose "
+		            "parameters are given in [params]");
+	else if (usable(p, "params", "type") && tc->params.type == TUNNEL_AYIYA)
+		config_perr(p, line, "[update] is for 6in4 tunnels, not ayiya");
+}
+
+static void validate_tunnel(struct pctx *p, struct tunnel_conf *tc, const struct stat *st)
 {
 	int tsect = p->sect_line[TS_TUNNEL], psect = p->sect_line[TS_PARAMS];
 	int tic_line = config_given(p, "tunnel", "tic") ? config_given(p, "tunnel", "tic") : tsect;
@@ -611,9 +676,15 @@ static void validate_tunnel(struct pctx *p, const struct tunnel_conf *tc, const 
 	} else {
 		validate_params(p, tc);
 	}
+	check_trusted(p, 0, "", st);
+	validate_update(p, tc);
+	tc->has_update = p->sect_line[TS_UPDATE] != 0;
+	if (tc->has_update && !tc->update.url[0])
+		snprintf(tc->update.url, sizeof(tc->update.url), "%s", DEFAULT_UPDATE_URL);
 	check_secret(p, st,
 	             (config_given(p, "tic", "password") && tc->account.password[0]) ||
-	                 (config_given(p, "params", "password") && tc->params.password[0]));
+	                 (config_given(p, "params", "password") && tc->params.password[0]) ||
+	                 (config_given(p, "update", "key") && tc->update.key[0]));
 }
 
 /* An unusable file still needs a name for status: its file name without .conf. */
@@ -786,6 +857,7 @@ static void main_defaults(struct config *cfg)
 	snprintf(cfg->user, sizeof(cfg->user), "%s", CONFIG_DEFAULT_USER);
 	snprintf(cfg->tic.server, sizeof(cfg->tic.server), "%s", DEFAULT_TIC_SERVER);
 	cfg->tic.require_tls = true;
+	cfg->tic.tls_min = TUNNEL_TLS_MIN;
 	cfg->cache_max_age = DEFAULT_CACHE_MAX_AGE;
 	cfg->limiter_burst = LIMITER_DEFAULT_BURST; /* the limiter's own defaults */
 	cfg->limiter_refill = LIMITER_DEFAULT_REFILL;
@@ -821,6 +893,18 @@ static void resolve_conf_dir(struct pctx *p, struct config *cfg, const char *dir
 	    (int)sizeof(cfg->conf_dir))
 		config_perr(p, config_given(p, "daemon", "conf_dir"), "conf_dir: %s/%s is too long",
 		            dir, given_dir);
+}
+
+/* conf_dir: whoever may add or replace a file there chooses what aiccud runs. */
+static void check_conf_dir(struct pctx *p, struct config *cfg)
+{
+	char what[TUNNEL_PATH_MAX + 16];
+	struct stat st;
+
+	if (stat(cfg->conf_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return; /* load_tunnels says why it cannot list it */
+	snprintf(what, sizeof(what), "conf_dir %s", cfg->conf_dir);
+	check_trusted(p, config_given(p, "daemon", "conf_dir"), what, &st);
 }
 
 /* aiccud.conf's absolute path: the daemon chdirs to / and reloads later. */
@@ -863,6 +947,8 @@ int config_load(struct config *cfg, const char *path, struct config_diag *diag)
 	*(slash == dir ? slash + 1 : slash) = '\0';
 	resolve_conf_dir(&p, cfg, dir);
 	check_limiter(&p, cfg);
+	check_trusted(&p, 0, "", &st);
+	check_conf_dir(&p, cfg);
 	check_secret(&p, &st, config_given(&p, "tic", "password") && cfg->tic.password[0]);
 	/*
 	 * The tunnel files are read even when aiccud.conf has errors, so that

@@ -18,7 +18,7 @@
 
 #define SECRET_MASK "********"
 #define NKEYS(t)    (sizeof(t) / sizeof((t)[0]))
-#define MAX_KEYS    32
+#define MAX_KEYS    48
 #define MAX_SECT    4
 
 enum kind {
@@ -36,11 +36,13 @@ enum kind {
 	K_PREFIX_LEN,   /* uint8_t 0..128 */
 	K_IPV6,         /* struct in6_addr */
 	K_IPV4,         /* struct in_addr */
-	K_IPV4_LOCAL,   /* struct in_addr, "heartbeat" = 0.0.0.0 */
+	K_IPV4_LOCAL,   /* struct in_addr, "heartbeat" = 0.0.0.0; "auto": tunnel_conf.ipv4_auto */
+	K_URL,          /* https://host[:port]/path, no blanks */
 	K_TYPE,         /* enum tunnel_type */
 	K_DATAPATH,     /* enum tunnel_datapath */
 	K_LIVENESS,     /* enum tunnel_liveness */
 	K_HB_IPV4,      /* enum tunnel_heartbeat_ipv4: sender or local */
+	K_TLS_MIN,      /* uint8_t 10..13 for TLS 1.0..1.3 */
 	K_ROUTED,       /* tunnel_conf.routed[] and nrouted; off is unused */
 	K_COUNT
 };
@@ -66,7 +68,7 @@ extern const char *const config_tunnel_sections[];
 extern const struct key config_tunnel_keys[];
 extern const size_t config_tunnel_nkeys;
 /* The sections code refers to, by index in config_tunnel_sections ([tic] is 1). */
-enum { TS_TUNNEL = 0, TS_PARAMS = 2 };
+enum { TS_TUNNEL = 0, TS_PARAMS = 2, TS_UPDATE = 3 };
 
 /* ---- parse state of one file ---- */
 

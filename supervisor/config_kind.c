@@ -110,6 +110,25 @@ static bool server_ok(const char *s)
 	return hostname_ok(s, (size_t)(colon - s)) && port_ok(colon + 1);
 }
 
+/* https://host[:port]/path: what the update request (dyndns.h) can use. */
+static bool url_ok(const char *s)
+{
+	char server[TUNNEL_HOST_MAX];
+	const char *rest, *slash;
+	size_t n;
+
+	if (strncmp(s, "https://", 8) != 0 || !printable(s, false) || strpbrk(s, "?#@"))
+		return false;
+	rest = s + 8;
+	slash = strchr(rest, '/');
+	n = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (n == 0 || n >= sizeof(server))
+		return false;
+	memcpy(server, rest, n);
+	server[n] = '\0';
+	return server_ok(server);
+}
+
 static int parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
@@ -257,6 +276,15 @@ static int check_string(struct pctx *p, const struct key *k, const char *v)
 			return -1;
 		}
 		return 0;
+	case K_URL:
+		if (!url_ok(v)) {
+			config_perr(p, p->lineno,
+			            "%s: '%s' is not https://host[:port]/path (no blanks, no user "
+			            "or query part)",
+			            k->name, v);
+			return -1;
+		}
+		return 0;
 	default:
 		return 0;
 	}
@@ -395,25 +423,32 @@ static void print_ipv4(FILE *out, const void *v)
 	fprintf(out, " %s", inet_ntop(AF_INET, v, a, sizeof(a)));
 }
 
+/* Only the tunnel table has this kind: p->obj is a tunnel_conf ("auto" sets ipv4_auto). */
 static int parse_ipv4_local(struct pctx *p, const struct key *k, void *dst, const char *v)
 {
-	if (strcmp(v, "heartbeat") == 0) {
+	((struct tunnel_conf *)p->obj)->ipv4_auto = strcmp(v, "auto") == 0;
+	if (strcmp(v, "heartbeat") == 0 || strcmp(v, "auto") == 0) {
 		memset(dst, 0, sizeof(struct in_addr));
 		return 0;
 	}
 	if (inet_pton(AF_INET, v, dst) == 1)
 		return 0;
-	config_perr(p, p->lineno, "%s: '%s' is neither 'heartbeat' nor an IPv4 address", k->name,
-	            v);
+	config_perr(p, p->lineno, "%s: '%s' is neither 'heartbeat', 'auto' nor an IPv4 address",
+	            k->name, v);
 	return -1;
 }
 
-static void print_ipv4_local(FILE *out, const void *v)
+/* ipv4_local: the whole tunnel_conf (auto is a flag beside the address). */
+static void print_ipv4_local(FILE *out, const void *obj)
 {
-	if (((const struct in_addr *)v)->s_addr == 0)
+	const struct tunnel_conf *tc = obj;
+
+	if (tc->ipv4_auto)
+		fprintf(out, " auto");
+	else if (tc->params.ipv4_local.s_addr == 0)
 		fprintf(out, " heartbeat");
 	else
-		print_ipv4(out, v);
+		print_ipv4(out, &tc->params.ipv4_local);
 }
 
 static int parse_type(struct pctx *p, const struct key *k, void *dst, const char *v)
@@ -477,6 +512,22 @@ static void print_hb_ipv4(FILE *out, const void *v)
 	                                                                       : "sender");
 }
 
+/* tls_min: "1.0".."1.3", kept as 10..13 */
+static int parse_tls_min(struct pctx *p, const struct key *k, void *dst, const char *v)
+{
+	if (strlen(v) == 3 && v[0] == '1' && v[1] == '.' && v[2] >= '0' && v[2] <= '3') {
+		*(uint8_t *)dst = (uint8_t)(10 + (v[2] - '0'));
+		return 0;
+	}
+	config_perr(p, p->lineno, "%s: '%s' is not 1.0, 1.1, 1.2 or 1.3", k->name, v);
+	return -1;
+}
+
+static void print_tls_min(FILE *out, const void *v)
+{
+	fprintf(out, " 1.%u", (unsigned)(*(const uint8_t *)v % 10));
+}
+
 /* routed: the whole tunnel_conf, not one field (the key's off is unused). */
 static int parse_routed(struct pctx *p, const struct key *k, void *dst, const char *v)
 {
@@ -500,7 +551,8 @@ static void print_routed(FILE *out, const void *obj)
 
 struct kind_ops {
 	int (*parse)(struct pctx *p, const struct key *k, void *dst, const char *v);
-	void (*print)(FILE *out, const void *v); /* v: the value; K_ROUTED: the object */
+	/* v: the value; K_ROUTED and K_IPV4_LOCAL: the object */
+	void (*print)(FILE *out, const void *v);
 };
 
 static const struct kind_ops kinds[] = {
@@ -511,6 +563,7 @@ static const struct kind_ops kinds[] = {
     [K_SERVER] = {parse_string, print_string},
     [K_ABSPATH] = {parse_string, print_string},
     [K_DIR] = {parse_string, print_string},
+    [K_URL] = {parse_string, print_string},
     [K_BOOL] = {parse_bool_value, print_bool},
     [K_U32] = {set_number, print_u32},
     [K_TABLE] = {set_number, print_u32},
@@ -523,6 +576,7 @@ static const struct kind_ops kinds[] = {
     [K_DATAPATH] = {parse_datapath, print_datapath},
     [K_LIVENESS] = {parse_liveness, print_liveness},
     [K_HB_IPV4] = {parse_hb_ipv4, print_hb_ipv4},
+    [K_TLS_MIN] = {parse_tls_min, print_tls_min},
     [K_ROUTED] = {parse_routed, print_routed},
 };
 
@@ -539,5 +593,6 @@ void config_kind_print(FILE *out, const struct key *k, const void *obj)
 {
 	if ((unsigned)k->kind >= K_COUNT || !kinds[k->kind].print)
 		return;
-	kinds[k->kind].print(out, k->kind == K_ROUTED ? obj : (const char *)obj + k->off);
+	kinds[k->kind].print(
+	    out, k->kind == K_ROUTED || k->kind == K_IPV4_LOCAL ? obj : (const char *)obj + k->off);
 }

@@ -39,6 +39,8 @@ static void print_tunnel(FILE *out, const struct tunnel_entry *te)
 	print_section(out, config_tunnel_keys, config_tunnel_nkeys, "tunnel", tc);
 	/* Only the part that is used: the account with tic, the parameters without. */
 	print_section(out, config_tunnel_keys, config_tunnel_nkeys, tc->tic ? "tic" : "params", tc);
+	if (tc->has_update)
+		print_section(out, config_tunnel_keys, config_tunnel_nkeys, "update", tc);
 }
 
 int config_print(const struct config *cfg, FILE *out)

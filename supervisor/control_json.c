@@ -8,6 +8,7 @@
 #include "datapath.h"
 #include "fetch.h"
 #include "log.h"
+#include "update.h"
 
 /* ---- JSON views of the daemon's state ---- */
 
@@ -131,6 +132,8 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	if (t->up_latency >= 0 && t->state == TS_UP)
 		json_object_set_new(o, "up_latency_ms", json_real(t->up_latency * 1000.0));
 	json_object_set_new(o, "counters", counters_json(&t->counters));
+	if (update_has(t))
+		json_object_set_new(o, "update", update_json(t->d, t));
 	supervision_json(o, t);
 	return o;
 }

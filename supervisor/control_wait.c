@@ -13,12 +13,13 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "update.h"
 #include "workers.h"
 
 /* A refresh's own progress (its fetch while the tunnel runs on). */
 static void send_refresh(struct client *cl, const struct tunnel_rt *t)
 {
-	char text[512];
+	char text[sizeof(t->refresh_msg) + IFNAMSIZ + 2];
 
 	snprintf(text, sizeof(text), "%s: %s", t->entry.conf.name, t->refresh_msg);
 	control_send(cl,
@@ -147,6 +148,23 @@ static bool refreshable(const struct tunnel_rt *t)
 	return t->entry.valid && t->entry.conf.tic;
 }
 
+/*
+ * refresh of a tunnel whose broker takes endpoint updates (update.h): its
+ * parameters come from its file, so a stopped update may go again.  The
+ * reply says what became of it at once; status follows the request.
+ */
+static json_t *update_refresh_reply(struct client *cl, struct tunnel_rt *t)
+{
+	json_t *r = control_ok(), *list = json_array();
+
+	log_info("control: refresh %s: endpoint update (uid %d, pid %d)", t->entry.conf.name,
+	         (int)cl->cred.uid, (int)cl->cred.pid);
+	update_refresh(cl->ctl->d, t);
+	json_array_append_new(list, control_tunnel_json(t));
+	json_object_set_new(r, "tunnels", list);
+	return r;
+}
+
 /* Begin the operation on t and fill in its waiter w. */
 static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *w)
 {
@@ -218,6 +236,9 @@ json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 		return control_error("usage", "'%s' needs a tunnel name or --all", argv[0]);
 	if (target && !registry_find(d->reg, target))
 		return control_unknown_tunnel(d, target);
+	if (target && cl->op == OP_REFRESH && update_has(registry_find(d->reg, target)) &&
+	    !registry_find(d->reg, target)->entry.conf.tic)
+		return update_refresh_reply(cl, registry_find(d->reg, target));
 	if (target && cl->op == OP_REFRESH && !refreshable(registry_find(d->reg, target)))
 		return control_error("failed",
 		                     "%s: nothing to refresh: its parameters come from its file "
@@ -233,6 +254,10 @@ json_t *control_cmd_change(struct client *cl, int argc, char **argv)
 		size_t i = 0;
 
 		/* Tunnels on their way out of the configuration are not started or waited for. */
+		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+			if (!t->removing && cl->op == OP_REFRESH && update_has(t) &&
+			    !t->entry.conf.tic)
+				update_refresh(d, t); /* no waiter: its reply is its status */
 		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 			if (!t->removing && (cl->op != OP_REFRESH || refreshable(t)))
 				change_begin(cl, t, &cl->w[i++]);

@@ -7,7 +7,8 @@
  *   control   -> reload, workers, registry       (views of everything)
  *   reload    -> workers, registry, config
  *   fetch     -> workers, child, registry
- *   heal      -> workers, registry, policy, hostcache, netcfg
+ *   heal      -> workers, registry, policy, hostcache, netcfg, update
+ *   update    -> child, registry, netcfg, limiter
  *   workers   -> child, registry, policy, hook, hostcache, netcfg
  * Upwards only through registry_subscribe: control's waiters, reload's
  * removals, fetch's scheduler, heal's bookkeeping and sd_notify react to
@@ -44,6 +45,7 @@ struct fetch_rt {
 };
 
 struct heal;
+struct updates;
 
 struct daemon {
 	struct ev_loop *loop;
@@ -68,6 +70,7 @@ struct daemon {
 	struct fetch_rt fetch;
 	struct hooks *hooks; /* setup scripts (hook.c) */
 	struct heal *heal;
+	struct updates *upd; /* endpoint updates of 6in4 brokers (update.c) */
 	struct hostcache
 	    hostcache;         /* the host's routes for the overlap check, fed by heal's monitor */
 	unsigned reloads;      /* successful reloads */

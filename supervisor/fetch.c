@@ -185,12 +185,10 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 		         f->server);
 	} else if (t->fetch_err) {
 		t->refresh_result = REFRESH_FAILED;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh failed: TIC %.40s: %.100s; left on its cached parameters",
-		         f->server,
-		         t->fetch_reason[0] ? t->fetch_reason
-		         : f->reason[0]     ? f->reason
-		                            : "no answer for this tunnel");
+		fetch_plan_refresh_failed(t->refresh_msg, sizeof(t->refresh_msg), f->server,
+		                          t->fetch_reason[0] ? t->fetch_reason
+		                          : f->reason[0]     ? f->reason
+		                                             : "no answer for this tunnel");
 	} else if (!t->refresh_changed) {
 		t->refresh_result = REFRESH_UNCHANGED;
 		snprintf(t->refresh_msg, sizeof(t->refresh_msg),

@@ -53,3 +53,9 @@ enum fetch_outcome fetch_plan_outcome(bool refused, int fetch_err, bool cache_us
 		return FETCH_START;
 	return FETCH_FAIL; /* no retry storm: a failed fetch waits for an operator's start */
 }
+
+void fetch_plan_refresh_failed(char *buf, size_t len, const char *server, const char *reason)
+{
+	snprintf(buf, len, "refresh failed: TIC %s: %s; left on its cached parameters", server,
+	         reason);
+}

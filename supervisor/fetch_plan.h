@@ -48,4 +48,10 @@ enum fetch_outcome {
 /* A fetched tunnel's fate, from the session's refusal, its own result and the cache. */
 enum fetch_outcome fetch_plan_outcome(bool refused, int fetch_err, bool cache_usable);
 
+/*
+ * A failed refresh's message: the server and the whole reason (a refusal's
+ * text is never cut short; buf has room for TUNNEL_HOST_MAX + 256 + 96).
+ */
+void fetch_plan_refresh_failed(char *buf, size_t len, const char *server, const char *reason);
+
 #endif

@@ -21,6 +21,7 @@
 #include "netcfg.h"
 #include "policy.h"
 #include "reconcile.h"
+#include "update.h"
 #include "workers.h"
 
 /* Events come in bursts (an address takes its routes with it): look once. */
@@ -138,6 +139,8 @@ static void ev_changed(int ifindex, void *arg)
 	struct daemon *d = arg;
 
 	hostcache_note(&d->hostcache, ifindex);
+	/* The IPv4 source toward a 6in4 PoP may have moved (update.h). */
+	update_host_changed(d);
 }
 
 static const struct netcfg_monitor_ops monitor_ops = {.link = ev_link,

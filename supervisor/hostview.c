@@ -37,14 +37,20 @@ int hostview_add6(struct hostview *hv, const struct in6_addr *a, uint8_t len, in
 	return 0;
 }
 
-int hostview_add4(struct hostview *hv, struct in_addr a, int ifindex)
+int hostview_add4_net(struct hostview *hv, struct in_addr a, uint8_t len, int ifindex)
 {
 	if (grow((void **)&hv->v4, &hv->cap4, hv->n4, sizeof(*hv->v4)) < 0)
 		return -ENOMEM;
 	hv->v4[hv->n4].addr = a;
 	hv->v4[hv->n4].ifindex = ifindex;
+	hv->v4[hv->n4].len = len;
 	hv->n4++;
 	return 0;
+}
+
+int hostview_add4(struct hostview *hv, struct in_addr a, int ifindex)
+{
+	return hostview_add4_net(hv, a, 32, ifindex);
 }
 
 void hostview_free(struct hostview *hv)
@@ -74,7 +80,7 @@ static int on_addr(const struct netcfg_addr *a, void *arg)
 
 static int on_addr4(const struct netcfg_addr4 *a, void *arg)
 {
-	return hostview_add4(arg, a->addr, a->ifindex);
+	return hostview_add4_net(arg, a->addr, a->prefix_len, a->ifindex);
 }
 
 int hostview_read(struct netcfg *nc, struct hostview *hv, char *err, size_t errlen)
@@ -135,25 +141,30 @@ int hostview_check_own(const struct hostview *hv, const struct tunnel_params *p,
 {
 	struct tunnel_prefix *pfx = malloc((hv->n6 ? hv->n6 : 1) * sizeof(*pfx));
 	struct in_addr *v4 = malloc((hv->n4 ? hv->n4 : 1) * sizeof(*v4));
+	struct tpolicy_net4 *nets4 = malloc((hv->n4 ? hv->n4 : 1) * sizeof(*nets4));
 	size_t n6 = 0, n4 = 0;
 	int r = -ENOMEM;
 
-	if (!pfx || !v4) {
+	if (!pfx || !v4 || !nets4) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < hv->n6; i++)
 		if (!hostview_own_has(own, hv->v6[i].ifindex))
 			pfx[n6++] = hv->v6[i].pfx;
-	for (size_t i = 0; i < hv->n4; i++)
+	for (size_t i = 0; i < hv->n4; i++) {
+		nets4[n4].addr = hv->v4[i].addr;
+		nets4[n4].len = hv->v4[i].len;
 		v4[n4++] = hv->v4[i].addr; /* no tunnel link has IPv4 addresses of its own */
+	}
 	{
-		struct tpolicy_host host = {pfx, n6, v4, n4};
+		struct tpolicy_host host = {pfx, n6, v4, n4, nets4, n4};
 
 		r = tpolicy_check_host(p, routed, nrouted, &host, keys, err, errlen);
 	}
 out:
 	free(pfx);
 	free(v4);
+	free(nets4);
 	return r;
 }

@@ -30,6 +30,7 @@ struct hostview_prefix {
 struct hostview_ipv4 {
 	struct in_addr addr;
 	int ifindex;
+	uint8_t len; /* its prefix length (32 when added by hostview_add4) */
 };
 
 struct hostview {
@@ -70,5 +71,7 @@ int hostview_check_own(const struct hostview *hv, const struct tunnel_params *p,
 /* Pure, for building views in tests and readers: add one entry.  0 or -ENOMEM. */
 int hostview_add6(struct hostview *hv, const struct in6_addr *a, uint8_t len, int ifindex);
 int hostview_add4(struct hostview *hv, struct in_addr a, int ifindex);
+/* The same with the address's prefix length, whose broadcast the PoP must not be. */
+int hostview_add4_net(struct hostview *hv, struct in_addr a, uint8_t len, int ifindex);
 
 #endif

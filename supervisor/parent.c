@@ -23,6 +23,7 @@
 #include "notify.h"
 #include "privsep.h"
 #include "reload.h"
+#include "update.h"
 #include "workers.h"
 
 /* Workers get this long to exit on shutdown (each is SIGKILLed after 5 s). */
@@ -59,6 +60,7 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	d->shutting_down = true;
 	notify_stopping();
 	fetch_shutdown(d);
+	update_shutdown(d);
 	/* Nothing is repaired any more; the links' going makes a flood of events. */
 	heal_close(d);
 	/*
@@ -200,6 +202,11 @@ int parent_run(struct daemon *d)
 	}
 	if (privsep_init(d) < 0)
 		return 1;
+	err = update_init(d);
+	if (err < 0) {
+		log_warnx("endpoint updates: %s", strerror(-err));
+		return 1;
+	}
 	err = control_open(d, &d->ctl, msg, sizeof(msg));
 	if (err < 0) {
 		log_warnx("%s", msg);
@@ -243,6 +250,7 @@ int parent_run(struct daemon *d)
 	hooks_free(d->hooks);
 	d->hooks = NULL;
 	heal_close(d);
+	update_free(d);
 	hostcache_free(&d->hostcache);
 	control_close(d->ctl);
 	d->ctl = NULL;

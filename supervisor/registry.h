@@ -96,7 +96,8 @@ struct tunnel_rt {
 	bool refreshing;      /* in the running fetch */
 	bool refresh_changed; /* the fetch found other parameters than the cache held */
 	enum refresh_result refresh_result; /* how the last refresh ended */
-	char refresh_msg[200];              /* its message, for status and aiccuctl */
+	/* its message, for status and aiccuctl: room for the server and the whole fetch_reason */
+	char refresh_msg[TUNNEL_HOST_MAX + 256 + 96];
 
 	/* Restarts of workers that died (backoff.h). */
 	struct backoff backoff;

@@ -10,7 +10,16 @@ static bool account_same(const struct tic_account *a, const struct tic_account *
 {
 	return strcmp(a->server, b->server) == 0 && strcmp(a->username, b->username) == 0 &&
 	       strcmp(a->password, b->password) == 0 && a->require_tls == b->require_tls &&
-	       strcmp(a->ca_file, b->ca_file) == 0;
+	       a->tls_min == b->tls_min && strcmp(a->ca_file, b->ca_file) == 0;
+}
+
+static bool update_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
+{
+	const struct tunnel_update *x = &a->update, *y = &b->update;
+
+	return a->has_update == b->has_update && strcmp(x->url, y->url) == 0 &&
+	       strcmp(x->username, y->username) == 0 && strcmp(x->key, y->key) == 0 &&
+	       strcmp(x->hostname, y->hostname) == 0 && strcmp(x->ca_file, y->ca_file) == 0;
 }
 
 static bool routed_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
@@ -39,9 +48,9 @@ bool reload_conf_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	    a->liveness_misses != b->liveness_misses || a->mss_clamp != b->mss_clamp ||
 	    a->offload != b->offload || strcmp(a->setup_script, b->setup_script) != 0 ||
 	    a->default_route != b->default_route ||
-	    a->default_route_metric != b->default_route_metric)
+	    a->default_route_metric != b->default_route_metric || a->ipv4_auto != b->ipv4_auto)
 		return false;
-	if (!account_same(&a->account, &b->account) || !routed_same(a, b))
+	if (!account_same(&a->account, &b->account) || !routed_same(a, b) || !update_same(a, b))
 		return false;
 	/* A TIC tunnel's params come from the cache at run time, not the file. */
 	return a->tic || tunnel_params_same(&a->params, &b->params);

@@ -189,8 +189,10 @@ char *tabmap_format(const struct tabmap *m)
 
 	if (!v)
 		return NULL;
-	memcpy(v, m->v, m->n * sizeof(*v));
-	qsort(v, m->n, sizeof(*v), by_table_cmp);
+	if (m->n) { /* an empty map may have no array at all (memcpy's NULL is undefined) */
+		memcpy(v, m->v, m->n * sizeof(*v));
+		qsort(v, m->n, sizeof(*v), by_table_cmp);
+	}
 	f = open_memstream(&text, &size);
 	if (f) {
 		fprintf(f, "# aiccud's automatic routing tables (interface table); "

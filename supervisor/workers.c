@@ -802,6 +802,8 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 
 	memset(&ic, 0, sizeof(ic));
 	ic.conf = t->entry.conf;
+	/* The broker's Update Key is the parent's business (update.c), not the worker's. */
+	explicit_bzero(ic.conf.update.key, sizeof(ic.conf.update.key));
 	snprintf(ic.state_dir, sizeof(ic.state_dir), "%s", t->d->cfg.state_dir);
 	ic.cache_max_age = t->d->cfg.cache_max_age;
 	ic.fresh_fetch = t->fresh_fetch;

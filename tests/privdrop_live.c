@@ -17,11 +17,22 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "ipc.h"
 #include "privdrop.h"
 
+#ifdef AICCUD_SANITIZE
+#include <sanitizer/common_interface_defs.h>
+
+/* Where ACT_SAN_REPORT's child writes its report (a directory of its own). */
+static char san_dir[] = "/tmp/privdrop-live-log.XXXXXX";
+static char san_path[sizeof(san_dir) + 8];
+#endif
+
 static int failures;
+static bool fs_confined; /* the kernel has Landlock: priv_drop confines the file system */
 static uid_t nobody_uid;
 static gid_t nobody_gid;
 static char tmpdir[] = "/tmp/privdrop-live.XXXXXX";
@@ -48,7 +59,23 @@ enum act {
 	ACT_DIR_WRITE,
 	ACT_MMAP_EXEC,
 	ACT_EXIT, /* exit(), not _exit(): atexit handlers (and a sanitizer's leak check) run */
+	/* issue 20: the escapes of a compromised child */
+	ACT_HDRINCL,     /* IP_HDRINCL on a raw socket opened before the drop */
+	ACT_HDRINCL6,    /* IPV6_HDRINCL on a raw IPv6 socket opened before the drop */
+	ACT_SOCKOPT_ANY, /* an option no child uses: SO_BROADCAST */
+	ACT_ABS_WRITE,   /* openat(cache dir, "/tmp/...", O_CREAT) */
+	ACT_DOTDOT,      /* openat(cache dir, "../...", O_CREAT) */
+	ACT_RENAME_OUT,  /* renameat of a cache file to an absolute path */
+	ACT_UDP_BIND,    /* bind a fresh UDP socket */
+	ACT_SOCKOPT_OK,  /* TCP_NODELAY on a TCP socket: what the fetcher does */
+	ACT_SAN_REPORT,  /* sanitizer builds: a report to log_path after the drop */
 };
+
+static int raw4 = -1, raw6 = -1; /* opened as root before the fork */
+static char abs_path[64];        /* ACT_ABS_WRITE and ACT_RENAME_OUT's target */
+
+/* The target of ACT_DOTDOT: beside the cache directory, outside it. */
+#define DOTDOT_NAME "privdrop-live-dotdot"
 
 static void act(enum act a, int dir)
 {
@@ -83,6 +110,44 @@ static void act(enum act a, int dir)
 		break;
 	case ACT_DIR_WRITE:
 		fd = openat(dir, "cache-file", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		break;
+	case ACT_HDRINCL:
+		fd = setsockopt(raw4, IPPROTO_IP, IP_HDRINCL, &(int){1}, sizeof(int));
+		break;
+	case ACT_HDRINCL6:
+		fd = setsockopt(raw6, IPPROTO_IPV6, IPV6_HDRINCL, &(int){1}, sizeof(int));
+		break;
+	case ACT_SOCKOPT_ANY:
+		fd = setsockopt(raw4, SOL_SOCKET, SO_BROADCAST, &(int){1}, sizeof(int));
+		break;
+	case ACT_SOCKOPT_OK:
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd >= 0)
+			fd = setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+		break;
+	case ACT_ABS_WRITE:
+		fd = openat(dir, abs_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		break;
+	case ACT_DOTDOT:
+		fd = openat(dir, "../" DOTDOT_NAME, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		break;
+	case ACT_RENAME_OUT:
+		fd = openat(dir, "to-move", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			fd = renameat(dir, "to-move", dir, abs_path);
+		break;
+	case ACT_UDP_BIND: {
+		struct sockaddr_in sin = {.sin_family = AF_INET};
+
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			fd = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+		break;
+	}
+	case ACT_SAN_REPORT:
+#ifdef AICCUD_SANITIZE
+		__sanitizer_report_error_summary("privdrop-live: a report after the drop");
+#endif
 		break;
 	case ACT_MMAP_EXEC:
 		fd = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
@@ -161,6 +226,16 @@ static int run(enum priv_role role, bool trap, enum act a, int *reported)
 
 		/* A child that hangs instead of dying is a failure too (SIGALRM). */
 		alarm(20);
+#ifdef AICCUD_SANITIZE
+		if (a == ACT_SAN_REPORT) {
+			char opts[sizeof(san_path) + 32];
+
+			/* as ASAN_OPTIONS=log_path=... would at start-up */
+			snprintf(opts, sizeof(opts), "log_path=%s", san_path);
+			setenv("UBSAN_OPTIONS", opts, 1);
+			__sanitizer_set_report_path(san_path);
+		}
+#endif
 		if (priv_drop(&sb, err, sizeof(err)) < 0) {
 			fprintf(stderr, "priv_drop: %s\n", err);
 			_exit(3);
@@ -196,6 +271,84 @@ static bool killed(int status)
 	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS;
 }
 
+static bool exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* Refused (the call failed) or killed (SIGSYS), either way without effect. */
+static void expect_refused(enum priv_role role, enum act a, const char *what)
+{
+	int rep, st = run(role, false, a, &rep);
+
+	CHECK(killed(st) || (WIFEXITED(st) && WEXITSTATUS(st) == 2),
+	      "%s: must be refused or killed, but status 0x%x", what, st);
+}
+
+/* The escapes of issue 20, finding 4, in a worker and in the fetcher. */
+static void escapes(enum priv_role role, const char *who)
+{
+	char what[128], dotdot[sizeof(tmpdir) + 32], *slash;
+
+	snprintf(abs_path, sizeof(abs_path), "/tmp/privdrop-live-abs.%d", (int)getpid());
+	snprintf(dotdot, sizeof(dotdot), "%s", tmpdir);
+	slash = strrchr(dotdot, '/');
+	snprintf(slash + 1, sizeof(dotdot) - (size_t)(slash + 1 - dotdot), "%s", DOTDOT_NAME);
+#define ESCAPE(act, text)                                                                          \
+	do {                                                                                       \
+		snprintf(what, sizeof(what), "%s: %s", who, text);                                 \
+		expect_refused(role, act, what);                                                   \
+	} while (0)
+	ESCAPE(ACT_HDRINCL, "setsockopt(IP_HDRINCL) on a raw socket");
+	ESCAPE(ACT_HDRINCL6, "setsockopt(IPV6_HDRINCL) on a raw socket");
+	ESCAPE(ACT_SOCKOPT_ANY, "setsockopt(SO_BROADCAST)");
+	if (!fs_confined) {
+		printf("SKIP %s: the kernel has no Landlock: absolute and .. paths not tested\n",
+		       who);
+	} else {
+		ESCAPE(ACT_ABS_WRITE, "openat(cache dir, absolute path, O_CREAT)");
+		CHECK(!exists(abs_path), "%s: %s was created", who, abs_path);
+		ESCAPE(ACT_DOTDOT, "openat(cache dir, \"../\", O_CREAT)");
+		CHECK(!exists(dotdot), "%s: %s was created", who, dotdot);
+		ESCAPE(ACT_RENAME_OUT, "renameat of a cache file to an absolute path");
+		CHECK(!exists(abs_path), "%s: %s was created by a rename", who, abs_path);
+	}
+	if (role == PRIV_WORKER)
+		ESCAPE(ACT_UDP_BIND, "bind of a UDP socket");
+#undef ESCAPE
+	unlink(abs_path);
+	unlink(dotdot);
+}
+
+#ifdef AICCUD_SANITIZE
+/* Issue 20: with log_path set, a child's sanitizer report survives its filter. */
+static void sanitizer_report(void)
+{
+	enum priv_role roles[] = {PRIV_WORKER, PRIV_FETCHER};
+
+	if (!mkdtemp(san_dir) || chown(san_dir, nobody_uid, nobody_gid) < 0) {
+		CHECK(0, "sanitizer log directory: %s", strerror(errno));
+		return;
+	}
+	snprintf(san_path, sizeof(san_path), "%s/san", san_dir);
+	for (int i = 0; i < 2; i++) {
+		char cmd[sizeof(san_dir) + 64];
+		int rep, st = run(roles[i], false, ACT_SAN_REPORT, &rep);
+
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "%s: a sanitizer report after the drop: status 0x%x",
+		      i ? "fetcher" : "worker", st);
+		snprintf(cmd, sizeof(cmd), "grep -qs 'privdrop-live: a report' %s/san.*", san_dir);
+		CHECK(system(cmd) == 0, "%s: the report is not in %s/san.PID",
+		      i ? "fetcher" : "worker", san_dir);
+		snprintf(cmd, sizeof(cmd), "rm -f %s/san.*", san_dir);
+		if (system(cmd) != 0)
+			CHECK(0, "cannot clean %s", san_dir);
+	}
+	rmdir(san_dir);
+}
+#endif
+
 static void expect(enum priv_role role, enum act a, bool allowed, const char *what)
 {
 	int rep, st = run(role, false, a, &rep);
@@ -223,6 +376,16 @@ int main(void)
 		perror("privdrop_live: chown of the temporary directory");
 		return 1;
 	}
+	raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IPV6);
+	raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (raw4 < 0 || raw6 < 0) {
+		perror("privdrop_live: raw sockets");
+		return 1;
+	}
+	/* Landlock where the kernel has it (Linux 5.13+, enabled); said either way. */
+	fs_confined = priv_landlock_abi() > 0;
+	printf("privdrop_live: Landlock ABI %d\n", priv_landlock_abi());
+	fflush(stdout);
 	expect(PRIV_WORKER, ACT_NOTHING, true, "worker: nothing");
 	expect(PRIV_WORKER, ACT_UDP, true, "worker: UDP socket");
 	expect(PRIV_WORKER, ACT_EXIT, true, "worker: exit()");
@@ -237,6 +400,13 @@ int main(void)
 	expect(PRIV_FETCHER, ACT_NOTHING, true, "fetcher: nothing");
 	expect(PRIV_FETCHER, ACT_OPEN_READ, true, "fetcher: open for reading");
 	expect(PRIV_FETCHER, ACT_DIR_WRITE, true, "fetcher: create in its directory");
+	expect(PRIV_WORKER, ACT_DIR_WRITE, true, "worker: create in its directory");
+	expect(PRIV_FETCHER, ACT_SOCKOPT_OK, true, "fetcher: TCP_NODELAY");
+	escapes(PRIV_WORKER, "worker");
+	escapes(PRIV_FETCHER, "fetcher");
+#ifdef AICCUD_SANITIZE
+	sanitizer_report();
+#endif
 	expect(PRIV_FETCHER, ACT_OPEN_WRITE, false, "fetcher: create elsewhere");
 	expect(PRIV_FETCHER, ACT_EXECVE, false, "fetcher: execve");
 	expect(PRIV_FETCHER, ACT_PACKET, false, "fetcher: AF_PACKET socket");
@@ -257,6 +427,8 @@ int main(void)
 		char f[sizeof(tmpdir) + 16];
 
 		snprintf(f, sizeof(f), "%s/cache-file", tmpdir);
+		unlink(f);
+		snprintf(f, sizeof(f), "%s/to-move", tmpdir);
 		unlink(f);
 		rmdir(tmpdir);
 	}

@@ -146,6 +146,19 @@ static int read_file(int dir, const char *id, struct tic_tunnel *t, time_t *fetc
 		return -EINVAL;
 	/* It holds the tunnel password: refuse a file others may read. */
 	r = file_read_small_at(dir, id, CACHE_FILE_MAX, 1, &buf, &len);
+	if (r == -EPERM) {
+		struct stat st;
+
+		if (fstatat(dir, id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			snprintf(err, errlen,
+			         "readable by group/others (mode %04o), and it holds the tunnel "
+			         "password: only the aiccud user may read it",
+			         (unsigned)(st.st_mode & 07777));
+		else
+			snprintf(err, errlen,
+			         "readable by group/others, and it holds the tunnel "
+			         "password: only the aiccud user may read it");
+	}
 	if (r)
 		return r;
 	r = cache_parse(buf, len, t, fetched, failed, err, errlen);

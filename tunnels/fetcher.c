@@ -13,6 +13,9 @@
 #include "privdrop.h"
 #include "tic.h"
 #include "tic_io.h"
+#ifdef AICCUD_TEST_HOOKS
+#include "testhooks.h"
+#endif
 
 static void request_receive(int fd, struct ipc_fetch *req)
 {
@@ -129,7 +132,9 @@ static int privileges_drop(int ipc_fd, const struct ipc_fetch *req, struct tic_i
 	                          .trap = req->drop.trap,
 	                          .ipc_fd = ipc_fd};
 	char err[256];
+	bool confined = false;
 
+	sb.fs_confined = &confined;
 	sb.dir_fd = cache_dir_open(req->state_dir, false);
 	if (sb.dir_fd < 0) {
 		snprintf(err, sizeof(err), "tunnel cache directory %.180s/" CACHE_DIR ": %s",
@@ -142,8 +147,10 @@ static int privileges_drop(int ipc_fd, const struct ipc_fetch *req, struct tic_i
 	opts->cred_error = cred_err;
 	if (priv_drop(&sb, err, sizeof(err)) < 0)
 		give_up(ipc_fd, err);
-	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded",
-	          (unsigned)sb.uid, (unsigned)sb.gid);
+	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded, %s",
+	          (unsigned)sb.uid, (unsigned)sb.gid,
+	          confined ? "file system confined to the cache directory and /etc (Landlock)"
+	                   : "no Landlock in this kernel: files fenced by seccomp only");
 	return sb.dir_fd;
 }
 
@@ -163,6 +170,9 @@ void fetcher_main(int ipc_fd)
 		ids[i] = req.ids[i];
 	memset(&opts, 0, sizeof(opts));
 	dir = privileges_drop(ipc_fd, &req, &opts, cred_err, sizeof(cred_err));
+#ifdef AICCUD_TEST_HOOKS
+	testhooks_escapes(ipc_fd, dir);
+#endif
 	opts.warn = keep_warning;
 	opts.warn_ctx = &done;
 	opts.info = log_progress;

@@ -12,5 +12,7 @@
 #define AICCUD_FETCHER_H
 
 void fetcher_main(int ipc_fd) __attribute__((noreturn));
+/* aiccud-tic -U: one endpoint update (updater.c). */
+void updater_main(int ipc_fd) __attribute__((noreturn));
 
 #endif

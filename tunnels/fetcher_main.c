@@ -1,8 +1,8 @@
 /*
  * aiccud-tic: the TIC fetcher's program (fetcher.h).  Only aiccud runs
- * it, as "aiccud-tic [-d|-s] [-v] -F" with its end of a socketpair on
- * IPC_WORKER_FD; it is a program of its own so that TLS is mapped into
- * this one short-lived process and never into the parent or a worker.
+ * it, as "aiccud-tic [-d|-s] [-v] -F" (a TIC session) or "-U" (an endpoint
+ * update, updater.c) with its end of a socketpair on IPC_WORKER_FD; it is a program of its own so
+ * that TLS is mapped into this one short-lived process and never into the parent or a worker.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,22 +22,26 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	bool to_syslog = false, fetch = false;
+	bool to_syslog = false, fetch = false, update = false;
 	int verbosity = 0, ch;
 
 	/* -d (log to stderr) is the default; it is accepted as aiccud passes it. */
-	while ((ch = getopt(argc, argv, "dsvF")) != -1) {
+	while ((ch = getopt(argc, argv, "dsvFU")) != -1) {
 		if (ch == 's')
 			to_syslog = true;
 		else if (ch == 'v')
 			verbosity++;
 		else if (ch == 'F')
 			fetch = true;
+		else if (ch == 'U')
+			update = true;
 		else if (ch != 'd')
 			return usage();
 	}
-	if (!fetch || optind != argc)
+	if (fetch == update || optind != argc)
 		return usage();
-	log_init("tic", to_syslog, verbosity);
+	log_init(fetch ? "tic" : "update", to_syslog, verbosity);
+	if (update)
+		updater_main(IPC_WORKER_FD);
 	fetcher_main(IPC_WORKER_FD);
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <linux/landlock.h>
 #include <linux/netlink.h>
 
 #include <cap-ng.h>
@@ -262,10 +267,7 @@ static const int base_calls[] = {
     SCMP_SYS(recvmmsg),
     SCMP_SYS(getsockname),
     SCMP_SYS(getpeername),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(connect),
-    SCMP_SYS(bind),
+    SCMP_SYS(connect), /* UDP source look-ups, TCP to TIC; sockets by family: allow_socket */
     SCMP_SYS(shutdown),
     SCMP_SYS(sched_yield),
     SCMP_SYS(fsync),
@@ -332,6 +334,24 @@ static int allow_socket(scmp_filter_ctx ctx, int family, int type)
 	              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)type));
 }
 
+/* A socket option as (level, name): setsockopt and getsockopt take only the listed ones. */
+struct sockopt {
+	int level, name;
+};
+
+static int allow_sockopts(scmp_filter_ctx ctx, int nr, const struct sockopt *o, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && !r; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, ARG_EQ(1, o[i].level),
+		                     ARG_EQ(2, o[i].name));
+	return r;
+}
+
+#define ALLOW_SOCKOPTS(ctx, name, list)                                                            \
+	allow_sockopts(ctx, SCMP_SYS(name), list, sizeof(list) / sizeof(list[0]))
+
 /*
  * The cache directory: files are created, replaced and removed only
  * there (openat, renameat and unlinkat relative to its fd).
@@ -360,12 +380,32 @@ static int allow_dir_writes(scmp_filter_ctx ctx, int dir_fd)
  * (batched), sends heartbeats from fresh UDP sockets (and finds its
  * source address with a connected one), logs to syslog over AF_UNIX.
  */
+/*
+ * The socket options a worker sets after the drop: UDP GSO/GRO when its
+ * AYIYA socket is opened again.  Nothing else: above all no IP_HDRINCL on
+ * the raw proto-41 socket (it would send any IPv4 header) and no
+ * IPV6_HDRINCL.  No bind either: its sockets are bound before the drop.
+ */
+static const struct sockopt worker_setsockopts[] = {
+    {SOL_UDP, UDP_SEGMENT},
+    {SOL_UDP, UDP_GRO},
+    {SOL_SOCKET, SO_SNDBUF},
+    {SOL_SOCKET, SO_RCVBUF},
+};
+static const struct sockopt worker_getsockopts[] = {
+    {SOL_SOCKET, SO_ERROR},
+};
+
 static int worker_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
 {
 	int r = allow_socket(ctx, AF_INET, SOCK_DGRAM);
 
 	if (!r)
 		r = allow_socket(ctx, AF_UNIX, SOCK_DGRAM);
+	if (!r)
+		r = ALLOW_SOCKOPTS(ctx, setsockopt, worker_setsockopts);
+	if (!r)
+		r = ALLOW_SOCKOPTS(ctx, getsockopt, worker_getsockopts);
 	if (!r)
 		r = allow_dir_writes(ctx, sb->dir_fd);
 	return r;
@@ -390,10 +430,25 @@ static int allow_read_only_open(scmp_filter_ctx ctx)
  * cache files in its directory.  Reading files is left to the file
  * permissions of the aiccud user (resolv.conf, hosts, nsswitch.conf).
  */
+static const struct sockopt fetcher_setsockopts[] = {
+    {IPPROTO_TCP, TCP_NODELAY}, /* the TIC connection (tic_io.c) */
+    {SOL_IP, IP_RECVERR},       /* the resolver's UDP sockets (glibc res_send) */
+    {SOL_IPV6, IPV6_RECVERR},   /* the same over IPv6 */
+    {SOL_IPV6, IPV6_V6ONLY},    /* glibc's getaddrinfo source address sorting */
+};
+static const struct sockopt fetcher_getsockopts[] = {
+    {SOL_SOCKET, SO_ERROR}, /* the outcome of a non-blocking connect */
+};
+
 static int fetcher_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
 {
-	int r = 0;
+	int r = ALLOW_SOCKOPTS(ctx, setsockopt, fetcher_setsockopts);
 
+	if (!r)
+		r = ALLOW_SOCKOPTS(ctx, getsockopt, fetcher_getsockopts);
+	/* bind: the resolver's netlink query of the local addresses */
+	if (!r)
+		r = ALLOW(ctx, bind);
 	for (int fam = 0; fam < 2 && !r; fam++) {
 		int family = fam ? AF_INET6 : AF_INET;
 
@@ -431,6 +486,21 @@ static int seccomp_install(const struct priv_sandbox *sb, char *err, size_t errl
 		             sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]));
 	if (!r && sb->role != PRIV_FETCHER)
 		r = allow_read_only_open(ctx);
+	/*
+	 * A report to log_path: the runtime creates its file when the report
+	 * starts (O_WRONLY | O_CREAT | O_TRUNC); Landlock keeps that to the
+	 * log's directory (landlock_sanitizer).  Without this the filter
+	 * killed the child in the middle of its own report.
+	 */
+	if (!r)
+		r = ALLOW1(ctx, openat,
+		           SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+		                   O_WRONLY | O_CREAT | O_TRUNC));
+	/* gcc's runtime uses the old open(2) for it */
+	if (!r)
+		r = ALLOW1(ctx, open,
+		           SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+		                   O_WRONLY | O_CREAT | O_TRUNC));
 #endif
 	if (!r)
 		r = sb->role == PRIV_FETCHER ? fetcher_rules(ctx, sb) : worker_rules(ctx, sb);
@@ -441,6 +511,147 @@ static int seccomp_install(const struct priv_sandbox *sb, char *err, size_t errl
 	seccomp_release(ctx);
 	if (r < 0)
 		return fail(err, errlen, r, "cannot load the seccomp filter: %s", strerror(-r));
+	return 0;
+}
+
+/* ---- the file system (Landlock) ---- */
+
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3, Linux 6.2 */
+#endif
+
+/* Every right of ABI 1 (Linux 5.13): what the ruleset forbids unless a rule grants it. */
+#define FS_ABI1 ((LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1)
+#define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+/* The cache directory: its files are read, written, replaced and removed. */
+#define FS_CACHE                                                                                   \
+	(FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |                   \
+	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
+
+int priv_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+
+	return abi < 0 ? 0 : (int)abi;
+}
+
+/* Grant access under the directory open on fd (O_PATH or O_DIRECTORY). */
+static int landlock_allow_fd(int ruleset, int fd, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb = {.allowed_access = access, .parent_fd = fd};
+
+	return syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0
+	           ? -errno
+	           : 0;
+}
+
+/* The same for a path; one that does not exist is skipped. */
+static int landlock_allow_path(int ruleset, const char *path, uint64_t access)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = landlock_allow_fd(ruleset, fd, access);
+	close(fd);
+	return r;
+}
+
+/*
+ * What the fetcher reads while resolving the TIC server's name: /etc
+ * (resolv.conf, hosts, nsswitch.conf, gai.conf, host.conf) and where
+ * resolv.conf really lives when it is a link (systemd-resolved, resolvconf).
+ */
+static int landlock_fetcher_reads(int ruleset)
+{
+	char real[PATH_MAX];
+	int r = landlock_allow_path(ruleset, "/etc", FS_READ);
+
+	if (!r && realpath("/etc/resolv.conf", real)) {
+		char *slash = strrchr(real, '/');
+
+		if (slash && slash != real) {
+			*slash = '\0';
+			r = landlock_allow_path(ruleset, real, FS_READ);
+		}
+	}
+	return r;
+}
+
+#ifdef AICCUD_SANITIZE
+/*
+ * Sanitizer builds only: the runtime reads /proc and the binaries for its
+ * reports and writes them where log_path (ASAN_OPTIONS, UBSAN_OPTIONS)
+ * says; a report that cannot be written would be lost with the child.
+ */
+static int landlock_sanitizer(int ruleset, uint64_t handled)
+{
+	static const char *const vars[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
+	int r = landlock_allow_path(ruleset, "/", FS_READ);
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]) && !r; i++) {
+		const char *o = getenv(vars[i]), *p = o ? strstr(o, "log_path=") : NULL;
+		char dir[PATH_MAX];
+		size_t n;
+		char *slash;
+
+		if (!p)
+			continue;
+		p += strlen("log_path=");
+		n = strcspn(p, ":");
+		if (n == 0 || n >= sizeof(dir) || *p != '/')
+			continue;
+		memcpy(dir, p, n);
+		dir[n] = '\0';
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		r = landlock_allow_path(ruleset, dir, FS_CACHE & handled);
+	}
+	return r;
+}
+#endif
+
+/*
+ * Confine the child's file system to its cache directory (and, for the
+ * fetcher, what name resolution reads): an absolute path or ".." given to
+ * openat, renameat or unlinkat on the cache directory's fd cannot leave
+ * it.  Landlock (Linux 5.13, ABI 1; needs no_new_privs, which is set)
+ * checks the path itself, which seccomp cannot.  Files already open (the
+ * TUN device, the sockets, the CA file read before the drop) are not
+ * affected.  0 when confined, 1 when the kernel has no Landlock (the
+ * seccomp rules on the directory fd then stay the only fence), -errno.
+ */
+static int fs_confine(const struct priv_sandbox *sb, char *err, size_t errlen)
+{
+	int abi = priv_landlock_abi(), ruleset, r = 0;
+	struct landlock_ruleset_attr attr = {.handled_access_fs = FS_ABI1};
+
+	if (abi < 1)
+		return 1;
+	if (abi >= 2)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (ruleset < 0)
+		return fail(err, errlen, -errno, "landlock_create_ruleset: %s", strerror(errno));
+	if (sb->dir_fd >= 0)
+		r = landlock_allow_fd(ruleset, sb->dir_fd, FS_CACHE & attr.handled_access_fs);
+	if (!r && sb->role == PRIV_FETCHER)
+		r = landlock_fetcher_reads(ruleset);
+#ifdef AICCUD_SANITIZE
+	if (!r)
+		r = landlock_sanitizer(ruleset, attr.handled_access_fs);
+#endif
+	if (!r && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		r = -errno;
+	close(ruleset);
+	if (r < 0)
+		return fail(err, errlen, r, "cannot confine the file system (Landlock): %s",
+		            strerror(-r));
 	return 0;
 }
 
@@ -473,6 +684,7 @@ static int become_user(const struct priv_sandbox *sb, char *err, size_t errlen)
 
 int priv_drop(const struct priv_sandbox *sb, char *err, size_t errlen)
 {
+	pid_t parent = getppid();
 	int r;
 
 	/* What libc reads lazily must be read now, while files can be opened. */
@@ -480,7 +692,20 @@ int priv_drop(const struct priv_sandbox *sb, char *err, size_t errlen)
 	r = become_user(sb, err, errlen);
 	if (r < 0)
 		return r;
+	/*
+	 * The new uid cleared the parent-death signal (child.c set it before
+	 * the exec): set it again, and if the parent went in between, go too.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return fail(err, errlen, -errno, "parent-death signal: %s", strerror(errno));
+	if (getppid() != parent)
+		return fail(err, errlen, -ESRCH, "the parent (pid %d) is gone", (int)parent);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return fail(err, errlen, -errno, "no-new-privs: %s", strerror(errno));
+	r = fs_confine(sb, err, errlen);
+	if (r < 0)
+		return r;
+	if (sb->fs_confined)
+		*sb->fs_confined = r == 0;
 	return seccomp_install(sb, err, errlen);
 }

@@ -32,9 +32,10 @@ struct priv_sandbox {
 	enum priv_role role;
 	uid_t uid;
 	gid_t gid;
-	bool trap;  /* report forbidden calls to the parent before dying */
-	int ipc_fd; /* where the trap report goes */
-	int dir_fd; /* the tunnel cache directory: files are written only here; -1: none */
+	bool trap;         /* report forbidden calls to the parent before dying */
+	int ipc_fd;        /* where the trap report goes */
+	int dir_fd;        /* the tunnel cache directory: files are written only here; -1: none */
+	bool *fs_confined; /* if not NULL: whether Landlock confines the file system */
 };
 
 /*
@@ -44,6 +45,9 @@ struct priv_sandbox {
  * caller must not go on after a failure.
  */
 int priv_drop(const struct priv_sandbox *sb, char *err, size_t errlen);
+
+/* The kernel's Landlock ABI version; 0 when it has none (before 5.13, or not enabled). */
+int priv_landlock_abi(void);
 
 /*
  * The parent: keep only PRIV_PARENT_CAPS in the effective, permitted and

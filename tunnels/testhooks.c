@@ -1,10 +1,14 @@
 #include "testhooks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "log.h"
 
@@ -42,4 +46,72 @@ void testhooks_start(struct ev_loop *loop)
 	ev_signal_init(&usr2_w, on_usr2, SIGUSR2);
 	ev_signal_start(loop, &usr1_w);
 	ev_signal_start(loop, &usr2_w);
+}
+
+/* ---- the escapes of issue 20 (finding 4), for workers and the fetcher ---- */
+
+static int escape_sock = -1, escape_dir = -1;
+static char escape_path[256], escape_dotdot[256];
+
+/* Async-signal-safe: what the call did, as one line on stderr. */
+static void escape_said(const char *what, int r, int err)
+{
+	char line[160];
+	int n = snprintf(line, sizeof(line), "test hook: %s: %s (%d)\n", what,
+	                 r < 0 ? "refused" : "done", r < 0 ? err : 0);
+	ssize_t w = write(STDERR_FILENO, line, n > 0 ? (size_t)n : 0);
+
+	(void)w;
+}
+
+static void on_escape(int sig)
+{
+	int saved = errno, r = -1;
+	const char *what = "?";
+
+	if (sig == SIGRTMIN + 1) {
+		what = "setsockopt(IP_HDRINCL)";
+		r = setsockopt(escape_sock, IPPROTO_IP, IP_HDRINCL, &(int){1}, sizeof(int));
+	} else if (sig == SIGRTMIN + 2) {
+		what = "openat(cache dir, absolute path, O_CREAT)";
+		r = openat(escape_dir, escape_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	} else if (sig == SIGRTMIN + 3) {
+		what = "openat(cache dir, \"../\" path, O_CREAT)";
+		r = openat(escape_dir, escape_dotdot, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	} else if (sig == SIGRTMIN + 4) {
+		struct sockaddr_in sin = {.sin_family = AF_INET};
+
+		what = "bind(UDP socket)";
+		r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (r >= 0) {
+			int fd = r;
+
+			r = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+			close(fd);
+		}
+	}
+	escape_said(what, r, errno);
+	if (r >= 0 && sig != SIGRTMIN + 4)
+		close(r);
+	errno = saved;
+}
+
+void testhooks_escapes(int sock, int dir)
+{
+	const char *path = getenv("AICCUD_TEST_ESCAPE_PATH");
+	const char *dotdot = getenv("AICCUD_TEST_ESCAPE_DOTDOT");
+	struct sigaction sa;
+
+	escape_sock = sock;
+	escape_dir = dir;
+	snprintf(escape_path, sizeof(escape_path), "%s",
+	         path && *path == '/' ? path : "/tmp/aiccud-testhook-escape");
+	snprintf(escape_dotdot, sizeof(escape_dotdot), "%s",
+	         dotdot && !strncmp(dotdot, "../", 3) ? dotdot : "../escaped");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_escape;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 1; i <= 4; i++)
+		sigaction(SIGRTMIN + i, &sa, NULL);
 }

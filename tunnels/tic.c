@@ -33,6 +33,8 @@ void tic_lines_init(struct tic_lines *l)
 	l->start = 0;
 	l->len = 0;
 	l->error = 0;
+	l->skip_long = false;
+	l->skipping = false;
 }
 
 size_t tic_lines_room(struct tic_lines *l)
@@ -61,6 +63,16 @@ size_t tic_lines_pending(const struct tic_lines *l)
 	return l->len - l->start;
 }
 
+/* An over-long line: fatal, or (skip_long) dropped up to its LF. */
+static int lines_too_long(struct tic_lines *l, bool complete)
+{
+	if (!l->skip_long)
+		return l->error = -EMSGSIZE;
+	l->skipping = !complete;
+	l->start = complete ? l->start : l->len;
+	return -EMSGSIZE;
+}
+
 int tic_lines_pop(struct tic_lines *l, const char **line)
 {
 	char *p = l->buf + l->start, *nl;
@@ -69,10 +81,16 @@ int tic_lines_pop(struct tic_lines *l, const char **line)
 	if (l->error)
 		return l->error;
 	nl = memchr(p, '\n', avail);
+	if (l->skipping) {
+		/* The rest of a line already reported too long: drop it. */
+		l->start = nl ? (size_t)(nl + 1 - l->buf) : l->len;
+		l->skipping = !nl;
+		return nl ? tic_lines_pop(l, line) : 0;
+	}
 	if (!nl) {
 		/* Room for TIC_LINE_MAX bytes and a CR, still no LF: too long. */
 		if (avail > TIC_LINE_MAX + 1)
-			l->error = -EMSGSIZE;
+			return lines_too_long(l, false);
 		return l->error;
 	}
 	n = (size_t)(nl - p);
@@ -81,7 +99,7 @@ int tic_lines_pop(struct tic_lines *l, const char **line)
 	if (n && p[n - 1] == '\r')
 		p[--n] = '\0';
 	if (n > TIC_LINE_MAX)
-		l->error = -EMSGSIZE;
+		return lines_too_long(l, true);
 	else if (memchr(p, '\0', n))
 		l->error = -EBADMSG;
 	if (l->error)
@@ -559,6 +577,19 @@ int tic_show_format(const struct tic_tunnel *t, char *buf, size_t len)
 
 /* ---- the server's name ---- */
 
+/* What a host name or an address literal (with an IPv6 zone) is made of. */
+static bool host_chars_ok(const char *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = h[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_' || c == ':' || c == '%'))
+			return false;
+	}
+	return true;
+}
+
 int tic_server_parse(const char *server, char *host, size_t hostlen, char *port, size_t portlen)
 {
 	const char *h = server, *p = NULL, *colon = strchr(server, ':');
@@ -579,7 +610,7 @@ int tic_server_parse(const char *server, char *host, size_t hostlen, char *port,
 	} else {
 		hl = strlen(server); /* a name, or an IPv6 address without a port */
 	}
-	if (!hl || hl >= hostlen || has_space_or_control(server))
+	if (!hl || hl >= hostlen || has_space_or_control(server) || !host_chars_ok(h, hl))
 		return -EINVAL;
 	if (p && (parse_u32(p, &n) < 0 || n < 1 || n > 65535))
 		return -EINVAL;
@@ -965,6 +996,15 @@ enum tic_action tic_session_feed(struct tic_session *s, const char *line, time_t
 	default:
 		return on_single(s, &r, line, now);
 	}
+}
+
+enum tic_action tic_session_line_too_long(struct tic_session *s)
+{
+	if (s->state != TIC_S_SHOW_BODY)
+		return sess_fail(s, -EMSGSIZE, "a reply line longer than %d bytes", TIC_LINE_MAX);
+	if (!s->show.error)
+		show_fail(&s->show, -EMSGSIZE, "a line longer than %d bytes", TIC_LINE_MAX);
+	return TIC_ACT_READ;
 }
 
 enum tic_action tic_session_tls_done(struct tic_session *s)

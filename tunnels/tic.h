@@ -64,9 +64,11 @@ static inline bool tic_code_ok(int code)
  */
 struct tic_lines {
 	char buf[2 * (TIC_LINE_MAX + 2)];
-	size_t start; /* first byte not yet popped */
-	size_t len;   /* bytes in buf */
-	int error;    /* sticky: once a line was bad, the stream is unusable */
+	size_t start;   /* first byte not yet popped */
+	size_t len;     /* bytes in buf */
+	int error;      /* sticky: once a line was bad, the stream is unusable */
+	bool skip_long; /* set by the caller: an over-long line is skipped, not fatal */
+	bool skipping;  /* inside a skipped line: drop bytes up to its LF */
 };
 
 void tic_lines_init(struct tic_lines *l);
@@ -81,7 +83,9 @@ size_t tic_lines_push(struct tic_lines *l, const void *data, size_t len);
  * Take the next complete line (LF or CRLF stripped, NUL-terminated, valid
  * until the next push).  1 with *line set, 0 when no complete line is
  * buffered yet, -EMSGSIZE when a line is longer than TIC_LINE_MAX, -EBADMSG
- * when a line holds a NUL byte.  Errors are sticky.
+ * when a line holds a NUL byte.  Errors are sticky, except -EMSGSIZE while
+ * skip_long is set: the long line is then dropped up to its LF (once that
+ * arrives) and the lines after it come out as usual.
  */
 int tic_lines_pop(struct tic_lines *l, const char **line);
 /* Bytes buffered that are not yet part of a popped line. */
@@ -250,6 +254,13 @@ int tic_session_init(struct tic_session *s, const struct tic_session_cfg *cfg);
  * Per-tunnel problems do not stop the session; they land in out[i].
  */
 enum tic_action tic_session_feed(struct tic_session *s, const char *line, time_t now);
+/*
+ * The line splitter dropped a line longer than TIC_LINE_MAX.  Inside a
+ * "tunnel show" answer only that tunnel fails (a hostile tunnel's value
+ * must not cost the account's other tunnels their fetch); anywhere else
+ * the session does.
+ */
+enum tic_action tic_session_line_too_long(struct tic_session *s);
 /* The TLS handshake succeeded: next action (send the username). */
 enum tic_action tic_session_tls_done(struct tic_session *s);
 /* Mark the session failed by the I/O edge (EOF, timeout, TLS error). */

@@ -317,11 +317,20 @@ static enum tic_action do_read(struct fetch *f)
 	const char *line;
 
 	for (;;) {
-		int r = tic_lines_pop(&f->lines, &line);
+		int r;
 		ssize_t n;
 
+		/* Inside one tunnel's show answer a line too long costs only that tunnel. */
+		f->lines.skip_long = f->sess.state == TIC_S_SHOW_BODY;
+		r = tic_lines_pop(&f->lines, &line);
 		if (r == 1)
 			return tic_session_feed(&f->sess, line, wall_now(f));
+		if (r == -EMSGSIZE && f->lines.skip_long) {
+			a = tic_session_line_too_long(&f->sess);
+			if (a != TIC_ACT_READ)
+				return a;
+			continue;
+		}
 		if (r == -EMSGSIZE)
 			return tic_session_fail(&f->sess, r,
 			                        "%s: a reply line longer than %d bytes",
@@ -448,6 +457,35 @@ static enum tic_action trust_get(struct fetch *f, gnutls_certificate_credentials
 	return TIC_ACT_STARTTLS;
 }
 
+/*
+ * The system's default priorities with every TLS version below the
+ * account's tls_min taken out (and those from it on put in): TLS 1.2 unless
+ * [tic] tls_min allows an old broker an older one.
+ */
+static int tls_priority_set(struct fetch *f, const char **errpos)
+{
+	static const char *const vers[] = {"TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
+	unsigned floor = f->acct->tls_min ? f->acct->tls_min : TUNNEL_TLS_MIN;
+	char prio[96];
+	size_t n = 0;
+
+	if (f->opts->tls_priority)
+		return gnutls_priority_set_direct(f->tls, f->opts->tls_priority, errpos);
+	for (unsigned i = 0; i < 4; i++)
+		n += (size_t)snprintf(prio + n, sizeof(prio) - n, "%s%cVERS-%s", i ? ":" : "",
+		                      10 + i < floor ? '-' : '+', vers[i]);
+	return gnutls_set_default_priority_append(f->tls, prio, errpos, 0);
+}
+
+/* "1.2" for a tls_min value */
+static const char *tls_min_text(const struct tic_account *acct)
+{
+	static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
+	unsigned v = acct->tls_min ? acct->tls_min : TUNNEL_TLS_MIN;
+
+	return v >= 10 && v <= 13 ? names[v - 10] : "?";
+}
+
 static enum tic_action tls_setup(struct fetch *f)
 {
 	gnutls_certificate_credentials_t cred = NULL;
@@ -463,10 +501,7 @@ static enum tic_action tls_setup(struct fetch *f)
 		f->tls = NULL;
 		return tls_error(f, r);
 	}
-	if (f->opts->tls_priority)
-		r = gnutls_priority_set_direct(f->tls, f->opts->tls_priority, &errpos);
-	else
-		r = gnutls_set_default_priority(f->tls);
+	r = tls_priority_set(f, &errpos);
 	if (r < 0)
 		return tic_session_fail(&f->sess, -EINVAL, "starttls: TLS priority '%s': %s",
 		                        errpos ? errpos : "(default)", gnutls_strerror(r));
@@ -594,6 +629,14 @@ static enum tic_action do_starttls(struct fetch *f)
 		}
 		if (!gnutls_error_is_fatal(r))
 			continue;
+		if (r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+		    r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_NO_CIPHER_SUITES ||
+		    r == GNUTLS_E_INSUFFICIENT_SECURITY)
+			return tic_session_fail(
+			    &f->sess, -EPROTO,
+			    "starttls: TLS handshake: %s (this client offers TLS "
+			    "%s and newer; [tic] tls_min allows older versions)",
+			    gnutls_strerror(r), tls_min_text(f->acct));
 		return tic_session_fail(&f->sess, -EPROTO, "starttls: TLS handshake: %s",
 		                        gnutls_strerror(r));
 	}

@@ -168,6 +168,17 @@ static const struct tunnel_prefix *host_overlap(const struct tunnel_prefix *p,
 	return NULL;
 }
 
+/* a is n's broadcast address (a /31 or /32 has none; /0 is no network of the host's). */
+static bool is_broadcast4(const struct tpolicy_net4 *n, struct in_addr a)
+{
+	uint32_t host_bits;
+
+	if (n->len == 0 || n->len >= 31)
+		return false;
+	host_bits = ~0u >> n->len;
+	return (ntohl(n->addr.s_addr) | host_bits) == ntohl(a.s_addr);
+}
+
 int tpolicy_check_host(const struct tunnel_params *p, const struct tunnel_prefix *routed,
                        size_t nrouted, const struct tpolicy_host *host, enum tpolicy_keys keys,
                        char *err, size_t errlen)
@@ -186,6 +197,18 @@ int tpolicy_check_host(const struct tunnel_params *p, const struct tunnel_prefix
 			inet_ntop(AF_INET, &p->ipv4_pop, a, sizeof(a));
 			return fail(err, errlen, -EADDRINUSE, key(keys, F_POP4),
 			            "%s is one of this host's own addresses", a);
+		}
+	for (size_t i = 0; i < host->nnets4; i++)
+		if (is_broadcast4(&host->nets4[i], p->ipv4_pop)) {
+			char net[INET_ADDRSTRLEN];
+			struct in_addr n = {host->nets4[i].addr.s_addr &
+			                    htonl(~0u << (32 - host->nets4[i].len))};
+
+			inet_ntop(AF_INET, &p->ipv4_pop, a, sizeof(a));
+			inet_ntop(AF_INET, &n, net, sizeof(net));
+			return fail(err, errlen, -EADDRINUSE, key(keys, F_POP4),
+			            "%s is the broadcast address of this host's network %s/%u", a,
+			            net, (unsigned)host->nets4[i].len);
 		}
 	return 0;
 }

@@ -60,18 +60,27 @@ int tpolicy_check_params(const struct tunnel_params *p, const struct tpolicy_lim
 /* Whether a and b overlap: one contains, equals or lies inside the other. */
 bool tpolicy_prefix_overlap(const struct tunnel_prefix *a, const struct tunnel_prefix *b);
 
+/* One of the host's IPv4 addresses with its prefix length. */
+struct tpolicy_net4 {
+	struct in_addr addr;
+	uint8_t len;
+};
+
 /* What the host has that aiccud does not own (filled by the parent from a netlink dump). */
 struct tpolicy_host {
 	const struct tunnel_prefix *prefixes; /* routes' destinations and addresses' prefixes */
 	size_t nprefixes;
 	const struct in_addr *ipv4; /* the host's own IPv4 addresses */
 	size_t nipv4;
+	const struct tpolicy_net4 *nets4; /* the same with their prefixes (their broadcasts) */
+	size_t nnets4;
 };
 
 /*
  * The tunnel's prefix (ipv6_local/prefix_len), each routed prefix and the
  * IPv6 Endpoint itself must not overlap any host prefix (::/0 excepted),
- * and the IPv4 POP must not be one of the host's addresses.  0, or
+ * and the IPv4 POP must not be one of the host's addresses nor the
+ * broadcast address of one of its networks (/30 and shorter).  0, or
  * -EADDRINUSE with "KEY: why" in err.
  */
 int tpolicy_check_host(const struct tunnel_params *p, const struct tunnel_prefix *routed,

@@ -80,6 +80,7 @@ struct worker {
 	unsigned confirm_tries;
 	ev_io confirm_w;
 	ev_timer confirm_t;
+	ev_timer source_w; /* ipv4_local = auto: our IPv4 source toward the PoP, looked at */
 	struct ev_loop *loop;
 	/* liveness = icmp: an echo to the PoP's tunnel address every interval */
 	int probe_fd;
@@ -239,6 +240,26 @@ static void local_ipv4_changed(struct worker *w, struct in_addr now)
 			log_warnx("cannot move %s's local address to %s: %s %s", w->tc->name, is,
 			          strerror(-err), netcfg_errmsg(w->nc));
 	}
+}
+
+/*
+ * ipv4_local = auto (issue 23): the tunnel's local address follows the
+ * host's IPv4 source toward the PoP.  A sit link's is moved (by the parent,
+ * on our request, once privileges are gone); the user-space path's raw
+ * socket is not bound, so its packets leave from the new source anyway.
+ */
+#define WORKER_SOURCE_PERIOD 1.0
+
+static void on_source(EV_P_ ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	struct in_addr now;
+
+	(void)loop;
+	(void)revents;
+	if (netcfg_ipv4_source(w->tc->params.ipv4_pop, HEARTBEAT_PORT, &now) == 0 &&
+	    now.s_addr != w->c->local_ipv4.s_addr)
+		local_ipv4_changed(w, now);
 }
 
 /* PROTOCOLS.md section 2: a fresh socket (and source port) per beat. */
@@ -975,6 +996,10 @@ static void loop_run(struct worker *w)
 	ev_signal_init(&w->term_w, on_term, SIGTERM);
 	ev_signal_init(&w->int_w, on_term, SIGINT);
 	ev_timer_init(&w->confirm_t, on_confirm_timer, 0., 0.);
+	ev_timer_init(&w->source_w, on_source, 0., WORKER_SOURCE_PERIOD);
+	w->source_w.data = w;
+	if (w->tc->ipv4_auto)
+		ev_timer_start(loop, &w->source_w);
 	w->tun_w.data = w->wire_w.data = w->ipc_w.data = w;
 	w->keepalive_w.data = w->counters_w.data = w->confirm_t.data = w;
 	w->loop = loop;
@@ -1004,6 +1029,7 @@ static void loop_run(struct worker *w)
 	ev_signal_start(loop, &w->int_w);
 #ifdef AICCUD_TEST_HOOKS
 	testhooks_start(loop);
+	testhooks_escapes(w->wire_fd, w->cache_dirfd);
 #endif
 	ev_run(loop, 0);
 }
@@ -1093,13 +1119,14 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 	/* Name the cache file and what in it was refused (the policy's key, a bad line). */
 	snprintf(bad, sizeof(bad), "cache file %.100s/" CACHE_DIR "/%.31s refused: %.160s",
 	         ic->state_dir, tc->id, msg);
-	why = src == -ENOENT       ? "no cached parameters (no cache directory)"
-	      : src < 0            ? strerror(-src)
-	      : err == -ENOENT     ? "no cached parameters"
-	      : err == -ESTALE     ? "the cached parameters failed before"
-	      : err == -EBADMSG    ? bad
-	      : err == 0 && !fresh ? "the cached parameters are too old"
-	                           : strerror(-err);
+	why = src == -ENOENT            ? "no cached parameters (no cache directory)"
+	      : src < 0                 ? strerror(-src)
+	      : err == -ENOENT          ? "no cached parameters"
+	      : err == -ESTALE          ? "the cached parameters failed before"
+	      : err == -EBADMSG         ? bad
+	      : err == 0 && !fresh      ? "the cached parameters are too old"
+	      : err == -EPERM && msg[0] ? msg /* readable by others: say so, with its mode */
+	                                : strerror(-err);
 	switch (cache_decide(src < 0 ? src : 0, err, fresh, ic->fresh_fetch)) {
 	case CACHE_ASK_TIC:
 		need_tic(w, "%s: %s", tc->id, why);
@@ -1107,8 +1134,9 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 		if (ic->fresh_fetch &&
 		    (src == -ENOENT || (src >= 0 && (err == -ENOENT || err == -EBADMSG))))
 			worker_fail(w, "%s: %s even right after a TIC fetch", tc->id, why);
-		worker_fail(w, "cannot use the cached parameters of %s in %s/" CACHE_DIR ": %s",
-		            tc->id, ic->state_dir, why);
+		worker_fail(
+		    w, "cannot use the cached parameters of %s: cache file %s/" CACHE_DIR "/%s: %s",
+		    tc->id, ic->state_dir, tc->id, why);
 	case CACHE_USE:
 		break;
 	}
@@ -1136,8 +1164,10 @@ static void privileges_drop(struct worker *w)
 	                          .ipc_fd = w->ipc_fd,
 	                          .dir_fd = w->cache_dirfd};
 	char err[256];
+	bool confined = false;
 	int fd;
 
+	sb.fs_confined = &confined;
 	/* Without liveness probes nobody reads its replies. */
 	w->probe_fd = probe_open(w, w->tc->liveness == LIVENESS_ICMP);
 	if (w->probe_fd < 0)
@@ -1156,8 +1186,10 @@ static void privileges_drop(struct worker *w)
 		worker_fail(w, "%s: cannot drop privileges: %s", w->tc->name, err);
 	}
 	w->dropped = true;
-	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded",
-	          (unsigned)w->drop->uid, (unsigned)w->drop->gid);
+	log_debug("running as uid %u gid %u, no capabilities, seccomp filter loaded, %s",
+	          (unsigned)w->drop->uid, (unsigned)w->drop->gid,
+	          confined ? "file system confined to the cache directory (Landlock)"
+	                   : "no Landlock in this kernel: files fenced by seccomp only");
 }
 
 /*
@@ -1169,7 +1201,8 @@ static void privileges_drop(struct worker *w)
  */
 #define PARAMS_CHECK_WAIT_MS 10000
 
-static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
+static void params_check_host(struct worker *w, const struct tunnel_conf *tc,
+                              const struct ipc_conf *ic)
 {
 	struct ipc_up q = {0};
 	struct ipc_verdict v = {0};
@@ -1196,9 +1229,16 @@ static void params_check_host(struct worker *w, const struct tunnel_conf *tc)
 			            tc->name, type < 0 ? strerror(-type) : "another message");
 		worker_fail(w, "%s", v.reason);
 	}
+	/* Say where the values were read: a fetch just now, or the cache file from before. */
+	if (v.err < 0 && tc->tic && ic->fresh_fetch)
+		worker_fail(w,
+		            "refused the parameters of %s from TIC server %s (cache file "
+		            "%s/" CACHE_DIR "/%s): %s",
+		            tc->id, tc->account.server, ic->state_dir, tc->id, v.reason);
 	if (v.err < 0 && tc->tic)
-		worker_fail(w, "refused the parameters of %s from TIC server %s: %s", tc->id,
-		            tc->account.server, v.reason);
+		worker_fail(
+		    w, "refused the parameters of %s from the cache file %s/" CACHE_DIR "/%s: %s",
+		    tc->id, ic->state_dir, tc->id, v.reason);
 	if (v.err < 0)
 		worker_fail(w, "refused the parameters of %s: %s", tc->file, v.reason);
 }
@@ -1256,7 +1296,7 @@ void worker_main(const char *name, int ipc_fd)
 		fatalx("parent sent tunnel %s to the worker of %s", tc->name, name);
 	if (tc->tic)
 		params_from_cache(&w, tc, &ic);
-	params_check_host(&w, tc);
+	params_check_host(&w, tc, &ic);
 	link_configure(&w);
 	datapath_start(&w);
 	privileges_drop(&w);

@@ -126,6 +126,34 @@ static void row_of(json_t *t, char row[NCOLS][CELL])
 	fmt_opt_int(t, "repairs", row[C_REPAIRS], CELL);
 }
 
+/*
+ * The endpoint update (issue 23): its state, and the last request: when,
+ * which address, the broker's answer.
+ */
+static void fmt_update(json_t *u, char *out, size_t len)
+{
+	char when[32];
+	long long at = ctl_int(u, "last_at");
+
+	if (!at) {
+		snprintf(out, len, "%s (%s), no request yet", ctl_str(u, "state"),
+		         ctl_str(u, "address"));
+		return;
+	}
+	ctl_fmt_since(at, true, when, sizeof(when));
+	snprintf(out, len, "%s; last request %s for %s: %s%s%s", ctl_str(u, "state"), when,
+	         ctl_str(u, "last_address"), ctl_str(u, "last_answer"),
+	         strcmp(ctl_str(u, "last_reason"), "-") && strcmp(ctl_str(u, "last_reason"), "")
+	             ? " ("
+	             : "",
+	         strcmp(ctl_str(u, "last_reason"), "-") && strcmp(ctl_str(u, "last_reason"), "")
+	             ? ctl_str(u, "last_reason")
+	             : "");
+	if (strcmp(ctl_str(u, "last_reason"), "-") && strcmp(ctl_str(u, "last_reason"), "") &&
+	    strlen(out) + 2 < len)
+		strcat(out, ")");
+}
+
 static void print_table(json_t *list)
 {
 	size_t n = json_array_size(list), width[NCOLS];
@@ -165,11 +193,17 @@ static void print_table(json_t *list)
 			fmt_drops(drops, text, sizeof(text));
 			printf("%s: dropped %s\n", ctl_str(t, "name"), text);
 		}
+		if (json_object_get(t, "update")) {
+			fmt_update(json_object_get(t, "update"), text, sizeof(text));
+			printf("%s: update: %s\n", ctl_str(t, "name"), text);
+		}
 	}
 }
 
 static void print_detail(json_t *t)
 {
+	char upd[512];
+
 	json_t *k = json_object_get(t, "counters");
 	char row[NCOLS][CELL], when[32], drops[512];
 
@@ -199,6 +233,12 @@ static void print_detail(json_t *t)
 		    ctl_int(k, "mss_clamped_tx"), ctl_int(k, "mss_clamped_rx"));
 	printf("restarts    %s, route repairs %s, starts %lld\n", row[C_RESTARTS], row[C_REPAIRS],
 	       ctl_int(t, "starts"));
+	if (json_object_get(t, "update")) {
+		fmt_update(json_object_get(t, "update"), upd, sizeof(upd));
+		printf("update      %s (hostname %s); %s\n",
+		       ctl_str(json_object_get(t, "update"), "url"),
+		       ctl_str(json_object_get(t, "update"), "hostname"), upd);
+	}
 }
 
 static void print_limiter(json_t *l)

@@ -18,6 +18,7 @@ static void parse_one(const struct nlmsghdr *nlh)
 	struct netcfg_route_dst d;
 	struct netcfg_rule u;
 	struct netcfg_addr a;
+	struct netcfg_addr4 a4;
 	struct netcfg_link l;
 	struct netcfg_sit s;
 	const char *msg = NULL;
@@ -31,6 +32,9 @@ static void parse_one(const struct nlmsghdr *nlh)
 		FUZZ_CHECK(u.src_len <= 128);
 	if (netcfg_parse_addr(nlh, &a) == 0)
 		FUZZ_CHECK(a.prefix_len <= 128);
+	/* the host's IPv4 addresses: the PoP policy computes their broadcast from it */
+	if (netcfg_parse_addr4(nlh, &a4) == 0)
+		FUZZ_CHECK(a4.prefix_len <= 32);
 	if (netcfg_parse_link(nlh, &l) == 0)
 		FUZZ_CHECK(memchr(l.name, '\0', sizeof(l.name)) != NULL);
 	(void)netcfg_parse_sit(nlh, &s);
@@ -60,6 +64,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* An IPv4 RTM_NEWADDR as the kernel sends it (netcfg has no builder: it never adds one). */
+static struct nlmsghdr *addr4_message(void *buf, uint32_t seq, struct in_addr a, uint8_t len)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_seq = seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = len;
+	ifa->ifa_index = 2;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(a), &a);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(a), &a);
+	mnl_attr_put_u32(nlh, IFA_FLAGS, 0);
+	return nlh;
+}
+
 /* What a dump could answer: messages the builders make, as the kernel would send them. */
 size_t fuzz_make_valid(uint32_t seed, uint8_t *buf, size_t cap)
 {
@@ -78,7 +100,7 @@ size_t fuzz_make_valid(uint32_t seed, uint8_t *buf, size_t cap)
 	r.dst.s6_addr[0] = 0x20;
 	u.src.s6_addr[0] = 0x20;
 	a.addr.s6_addr[0] = 0x20;
-	switch (seed % 5) {
+	switch (seed % 6) {
 	case 0:
 		nlh = netcfg_build_route(msg, seed, RTM_NEWROUTE, 0, &r);
 		break;
@@ -90,6 +112,9 @@ size_t fuzz_make_valid(uint32_t seed, uint8_t *buf, size_t cap)
 		break;
 	case 3:
 		nlh = netcfg_build_sit(msg, seed, "sixxs0", l4, r4, 64, 1280);
+		break;
+	case 4:
+		nlh = addr4_message(msg, seed, l4, (uint8_t)(seed % 33));
 		break;
 	default:
 		nlh = netcfg_build_link(msg, seed, 3, true, 1280);

@@ -130,6 +130,10 @@ check "after the host routes 2001:db8:8::/48, a restart of sixxs7 fails" lab_wai
 reason7=$(field sixxs7 reason)
 echo "# sixxs7: $reason7"
 check "... because its prefix overlaps that new route" grep -qF "overlaps 2001:db8:8::/48" <<<"$reason7"
+# A restart reads the cache, not TIC (issue 20): the reason says so.
+check "... values the reason says came from the cache file, with its path" \
+	grep -qF "from the cache file $TMP/state/tunnels/T10008:" <<<"$reason7"
+check "... not from the TIC server" test "${reason7/from TIC server/}" = "$reason7"
 check "... and it has no link" sh -c "! ip -n $NS_CLI link show sixxs7 2>/dev/null"
 ip -n "$NS_CLI" -6 route del 2001:db8:8::/48 dev net0 || fail_now "host route removal"
 ctl start sixxs7 >/dev/null 2>&1

@@ -19,6 +19,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 lab_test_begin privsep "$1" "$2"
 HOOKS=${3:-0}
+# Where the test hooks' absolute-path escape aims (outside the cache directory)
+# Where the test hooks' escapes aim: /tmp, which the aiccud user could
+# write to were it not for its sandbox; ../ all the way up from the cache directory.
+ESCAPE=/tmp/aiccud-escape-abs.$$
+ESCAPE_DD=/tmp/aiccud-escape-dotdot.$$
+export AICCUD_TEST_ESCAPE_PATH=$ESCAPE
+export AICCUD_TEST_ESCAPE_DOTDOT=../../../../../../../../../../../..$ESCAPE_DD
+trap 'lab_down; lab_tic_down; rm -rf "$TMP" "$ESCAPE" "$ESCAPE_DD"' EXIT
 # CAP_DAC_READ_SEARCH(2) KILL(5) SETGID(6) SETUID(7) SETPCAP(8) NET_ADMIN(12) NET_RAW(13)
 PARENT_CAPS=00000000000031e4
 
@@ -157,6 +165,23 @@ if [ "$HOOKS" = 1 ]; then
 	check "a new AYIYA worker starts" lab_wait 20 has_new_worker sixxs0 "$W0"
 	check "and the tunnel is up again" lab_wait 20 is_up sixxs0
 	check "pings go through it again" lab_wait 10 ping_through 2001:db8:a::2 2001:db8:a::1
+
+	echo "# issue 20: the escapes of a compromised worker (test hooks)"
+	W0=$(worker sixxs0)
+	W1=$(worker sixxs1)
+	kill -s RTMIN+4 "$W0"
+	check "bind of a UDP socket kills the worker" lab_wait 10 sh -c "! kill -0 $W0"
+	check "the log says it was its seccomp filter" lab_wait 10 sh -c \
+		"test \$(grep -c 'sixxs0: worker killed by signal 31' '$TMP/aiccud.log') -ge 2"
+	check_absent "no bind was done" 'test hook: bind\(UDP socket\): done' "$TMP/aiccud.log"
+	kill -s RTMIN+1 "$W1"
+	check "IP_HDRINCL on the raw proto-41 socket kills the 6in4 worker" lab_wait 10 sh -c "! kill -0 $W1"
+	check "the log says it was its seccomp filter" lab_wait 10 \
+		logged "sixxs1: worker killed by signal 31"
+	check_absent "IP_HDRINCL was never set" 'test hook: setsockopt\(IP_HDRINCL\): done' \
+		"$TMP/aiccud.log"
+	both_up() { is_up sixxs0 && is_up sixxs1; }
+	check "both tunnels come back" lab_wait 30 both_up
 fi
 stop_aiccud
 check "a stop removes every tunnel link" sh -c "! ip -n $NS_CLI link show sixxs0 && ! ip -n $NS_CLI link show sixxs1"
@@ -195,6 +220,17 @@ W0=$(worker sixxs0)
 [ -n "$W0" ] && unprivileged "the TIC tunnel's worker" "$W0"
 check "pings go through the TIC tunnel" lab_wait 10 ping_through 2001:db8:1::2 2001:db8:1::1
 if [ "$HOOKS" = 1 ]; then
+	echo "# issue 20: a TIC worker's cache directory fd does not reach the rest of the file system"
+	rm -f "$ESCAPE" "$ESCAPE_DD"
+	kill -s RTMIN+2 "$W0"
+	check "an absolute path on the cache directory's fd is refused" lab_wait 10 \
+		logged "test hook: openat(cache dir, absolute path, O_CREAT): refused"
+	check "and created nothing" test ! -e "$ESCAPE"
+	kill -s RTMIN+3 "$W0"
+	check "a ../ path on the cache directory's fd is refused" lab_wait 10 \
+		logged 'test hook: openat(cache dir, "../" path, O_CREAT): refused'
+	check "and created nothing" test ! -e "$ESCAPE_DD"
+	check "the worker lives on after refused calls" kill -0 "$W0"
 	echo "# the filter bites: execve from a worker under -v names the call"
 	kill -USR1 "$W0"
 	check "the log names the forbidden call" lab_wait 10 \

@@ -299,8 +299,12 @@ class PopServer:
     every tunnel's TUN, signals, and the timer marking tunnels down."""
 
     def __init__(self, tunnels, listen, log, stats_path=None, clock_offset=0.0,
-                 down_after=DOWN_AFTER):
+                 down_after=DOWN_AFTER, endpoints_path=None):
         self.tunnels = tunnels
+        # A broker's endpoint updates (update.py): static tunnels' client
+        # IPv4 addresses, read again on SIGUSR2.
+        self.endpoints_path = endpoints_path
+        self.reload_endpoints = False
         self.listen = listen
         self.log = log
         self.stats_path = stats_path
@@ -368,7 +372,33 @@ class PopServer:
         signal.signal(signal.SIGTERM, self.on_signal)
         signal.signal(signal.SIGINT, self.on_signal)
         signal.signal(signal.SIGUSR1, self.on_signal)
+        signal.signal(signal.SIGUSR2, self.on_signal)
+        self.load_endpoints()
         self.write_stats()
+
+    def load_endpoints(self):
+        """{"<tunnel id>": "<client IPv4>"}: the update server's word on
+        where a static tunnel's client now is (the broker moves its end)."""
+        self.reload_endpoints = False
+        if not self.endpoints_path:
+            return
+        try:
+            with open(self.endpoints_path) as fh:
+                moved = json.load(fh)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as e:
+            self.log.line("endpoints %s: %s" % (self.endpoints_path, e))
+            return
+        for t in self.tunnels:
+            if t.type == TYPE_STATIC and t.id in moved:
+                new = ipaddress.IPv4Address(moved[t.id])
+                if new != t.client_ipv4:
+                    self.log.line("%s: client IPv4 now %s (was %s), by an endpoint update" % (
+                        t.id, new, t.client_ipv4))
+                    t.client_ipv4 = new
+                    t.stats["client_ipv4"] = str(new)
+                    self.dirty = True
 
     def setup_heartbeat(self):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -405,6 +435,8 @@ class PopServer:
     def on_signal(self, signum, _frame):
         if signum == signal.SIGUSR1:
             self.dump_now = True
+        elif signum == signal.SIGUSR2:
+            self.reload_endpoints = True
         else:
             self.stop = True
 
@@ -791,6 +823,8 @@ class PopServer:
                 key.data()
                 if self.stop:
                     break
+            if self.reload_endpoints:
+                self.load_endpoints()
             if self.dump_now or (
                 self.dirty and time.monotonic() - self.last_stats_write >= STATS_MIN_INTERVAL
             ):
@@ -843,6 +877,9 @@ def parse_args(argv):
     p.add_argument("--stats", help="JSON counters file, rewritten atomically")
     p.add_argument("--pidfile", help="written once set-up is complete")
     p.add_argument("--log", help="log file (default stderr)")
+    p.add_argument("--endpoints", metavar="FILE",
+                   help="JSON {tunnel id: client IPv4} of static tunnels, read at start and "
+                   "again on SIGUSR2 (written by update.py)")
     p.add_argument("--clock-offset", type=float, default=0.0,
                    help="seconds added to the PoP's clock (to test clock skew)")
     p.add_argument("--down-after", type=float, default=DOWN_AFTER, metavar="SECONDS",
@@ -861,7 +898,7 @@ def main(argv=None):
     try:
         tunnels = load_tunnels(args.tunnels, log)
         server = PopServer(tunnels, args.listen, log, args.stats, args.clock_offset,
-                           args.down_after)
+                           args.down_after, args.endpoints)
         server.setup()
         if args.pidfile:
             write_pidfile(args.pidfile)

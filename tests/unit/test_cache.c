@@ -47,6 +47,18 @@ static int cache_read(const char *state_dir, const char *id, struct tic_tunnel *
 	return r;
 }
 
+static int cache_read_why(const char *state_dir, const char *id, struct tic_tunnel *t,
+                          time_t *fetched, char *why, size_t whylen)
+{
+	int dir, r = with_dir(state_dir, false, &dir);
+
+	if (r)
+		return r;
+	r = cache_read_why_at(dir, id, t, fetched, why, whylen);
+	close(dir);
+	return r;
+}
+
 static int cache_mark_failed(const char *state_dir, const char *id)
 {
 	int dir, r = with_dir(state_dir, false, &dir);
@@ -222,10 +234,15 @@ static void test_refuse_readable(void **state)
 	struct fixture *f = *state;
 	struct tic_tunnel back;
 	time_t fetched;
+	char why[TIC_ERR_MAX];
 
 	assert_int_equal(cache_write(f->dir, &f->t, 100), 0);
 	assert_int_equal(chmod(f->path, 0644), 0);
 	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EPERM);
+	/* issue 20: say what is wrong, not "Operation not permitted" */
+	assert_int_equal(cache_read_why(f->dir, "T4242", &back, &fetched, why, sizeof(why)),
+	                 -EPERM);
+	assert_non_null(strstr(why, "readable by group/others (mode 0644)"));
 	assert_int_equal(chmod(f->path, 0640), 0);
 	assert_int_equal(cache_read(f->dir, "T4242", &back, &fetched), -EPERM);
 	assert_int_equal(chmod(f->path, 0400), 0);

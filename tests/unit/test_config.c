@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -416,11 +417,11 @@ static void test_out_of_range(void **state)
 static void test_bad_address(void **state)
 {
 	(void)state;
-	TUNNEL_CASE("bad_address.conf",
-	            "@F@:8: ipv6_local: '2001:db8:a::2::3' is not an IPv6 address",
-	            "@F@:9: ipv6_pop: '2001:db8:g::1' is not an IPv6 address",
-	            "@F@:11: ipv4_pop: '192.0.2.256' is not an IPv4 address",
-	            "@F@:12: ipv4_local: 'dynamic' is neither 'heartbeat' nor an IPv4 address");
+	TUNNEL_CASE(
+	    "bad_address.conf", "@F@:8: ipv6_local: '2001:db8:a::2::3' is not an IPv6 address",
+	    "@F@:9: ipv6_pop: '2001:db8:g::1' is not an IPv6 address",
+	    "@F@:11: ipv4_pop: '192.0.2.256' is not an IPv4 address",
+	    "@F@:12: ipv4_local: 'dynamic' is neither 'heartbeat', 'auto' nor an IPv4 address");
 }
 
 static void test_missing_required(void **state)
@@ -458,8 +459,8 @@ static void test_other_prefix(void **state)
 static void test_static_needs_ipv4_local(void **state)
 {
 	(void)state;
-	TUNNEL_CASE("static.conf", "@F@:15: ipv4_local must be this end's IPv4 address for "
-	                           "6in4-static, not 'heartbeat'");
+	TUNNEL_CASE("static.conf", "@F@:15: ipv4_local must be this end's IPv4 address or 'auto' "
+	                           "for 6in4-static, not 'heartbeat'");
 }
 
 /* Everything wrong in one file comes out in one run, and nothing else. */
@@ -492,6 +493,82 @@ static void test_all_errors_in_one_run(void **state)
 	assert_string_equal(te.conf.name, "many_errors");
 	assert_int_equal(te.conf.table, 200);
 	config_diag_free(&diag);
+}
+
+/* Issue 20: as sshd's StrictModes, files and conf_dir must be aiccud's own and only its own to
+ * write. */
+static const char plain_tunnel[] = "[tunnel]\ninterface = sixxs5\nid = T10005\ntic = no\n"
+                                   "table = 205\nrule_priority = 1005\n[params]\n"
+                                   "type = 6in4-static\nipv6_local = 2001:db8:5::2\n"
+                                   "ipv6_pop = 2001:db8:5::1\nprefix_len = 64\n"
+                                   "ipv4_pop = 192.0.2.1\nipv4_local = 192.0.2.2\n";
+
+static void test_untrusted_tunnel_file(void **state)
+{
+	struct tunnel_entry te;
+	struct config_diag diag = {0};
+	const char *path = in_tmp("plain.conf");
+	char want[256];
+
+	(void)state;
+	put_file(path, plain_tunnel, 0644);
+	assert_int_equal(config_load_tunnel(path, &te, &diag), 0);
+	expect_diag_v(&diag, path, NULL, 0);
+	for (mode_t m = 0664; m; m = m == 0664 ? 0646 : 0) {
+		assert_int_equal(chmod(path, m), 0);
+		assert_int_equal(config_load_tunnel(path, &te, &diag), -1);
+		snprintf(want, sizeof(want),
+		         "@F@: is writable by group/others (mode %04o); chmod go-w it",
+		         (unsigned)m);
+		expect_diag(&diag, path, want);
+		assert_false(te.valid);
+		config_diag_free(&diag);
+	}
+	assert_int_equal(chmod(path, 0644), 0);
+	if (geteuid() != 0) /* only root can give a file to another user */
+		return;
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(config_load_tunnel(path, &te, &diag), -1);
+	snprintf(want, sizeof(want),
+	         "@F@: is owned by uid 65534 (%s), not by uid 0 (root) that aiccud runs as; "
+	         "refused, as another user could change what aiccud does as root",
+	         getpwuid(65534) ? getpwuid(65534)->pw_name : "no such user");
+	expect_diag(&diag, path, want);
+	config_diag_free(&diag);
+}
+
+static void test_untrusted_main_and_conf_dir(void **state)
+{
+	struct config cfg;
+	struct config_diag diag = {0};
+	const char *main_path;
+	char main_file[PATH_MAX], want[PATH_MAX + 128];
+
+	(void)state;
+	make_dir("conf.d");
+	put_file(in_tmp("conf.d/plain.conf"), plain_tunnel, 0644);
+	main_path = in_tmp("aiccud.conf");
+	snprintf(main_file, sizeof(main_file), "%s", main_path);
+	put_file(main_file, "[daemon]\nconf_dir = conf.d\n", 0644);
+	assert_int_equal(config_load(&cfg, main_file, &diag), 0);
+	assert_int_equal(cfg.ntunnels, 1);
+	config_free(&cfg);
+	/* a conf_dir anyone may write: anyone chooses the tunnels */
+	assert_int_equal(chmod(in_tmp("conf.d"), 0777), 0);
+	assert_int_equal(config_load(&cfg, main_file, &diag), -1);
+	snprintf(want, sizeof(want),
+	         "@F@:2: conf_dir %s/conf.d is writable by group/others (mode 0777); chmod go-w it",
+	         tmp);
+	expect_diag(&diag, main_file, want);
+	config_diag_free(&diag);
+	config_free(&cfg);
+	assert_int_equal(chmod(in_tmp("conf.d"), 0755), 0);
+	assert_int_equal(chmod(main_file, 0620), 0);
+	assert_int_equal(config_load(&cfg, main_file, &diag), -1);
+	expect_diag(&diag, main_file,
+	            "@F@: is writable by group/others (mode 0620); chmod go-w it");
+	config_diag_free(&diag);
+	config_free(&cfg);
 }
 
 static void test_tunnel_password_readable(void **state)
@@ -1247,6 +1324,89 @@ static void test_print_full(void **state)
 	config_free(&cfg);
 }
 
+/* Issue 23: [update] and ipv4_local = auto, and what they refuse. */
+static void test_update_refused(void **state)
+{
+	(void)state;
+	TUNNEL_CASE("update_bad.conf",
+	            "@F@:12: url: 'http://ipv4.tunnelbroker.net/nic/update' is not "
+	            "https://host[:port]/path (no blanks, no user or query part)",
+	            "@F@:13: hostname: '12 34' may only contain letters, digits, '.', '_' and '-'",
+	            "@F@:11: [update] is missing required key 'username' (the broker's update "
+	            "needs it)",
+	            "@F@:11: [update] is missing required key 'key' (the broker's update needs it)",
+	            "@F@:11: [update] needs tic = no: it is for 6in4 brokers without TIC, whose "
+	            "parameters are given in [params]");
+	TUNNEL_CASE("update_ayiya_auto.conf",
+	            "@F@:7: ipv4_local = auto is for 6in4-static and 6in4-heartbeat tunnels; AYIYA "
+	            "finds its way through NAT itself");
+}
+
+static const char *const update_files[] = {"he0.conf", "he1.conf", "hb0.conf"};
+
+static const char *install_update(mode_t mode)
+{
+	copy_in(fixture("update/aiccud.conf"), "aiccud.conf", 0600);
+	install_dir("update/tunnels.d", "tunnels.d", update_files,
+	            sizeof(update_files) / sizeof(update_files[0]));
+	for (size_t i = 0; i < sizeof(update_files) / sizeof(update_files[0]); i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "tunnels.d/%s", update_files[i]);
+		assert_int_equal(chmod(in_tmp(path), mode), 0);
+	}
+	return in_tmp("aiccud.conf");
+}
+
+static void test_update_loaded(void **state)
+{
+	struct config cfg;
+	struct config_diag diag = {0};
+	const struct tunnel_conf *t;
+	char *printed;
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, install_update(0600), &diag), 0);
+	expect_diag_v(&diag, NULL, NULL, 0);
+	t = &config_find(&cfg, "he0")->conf;
+	assert_true(t->ipv4_auto);
+	assert_true(t->has_update);
+	assert_int_equal(t->params.ipv4_local.s_addr, 0);
+	assert_string_equal(t->update.url, "https://ipv4.tunnelbroker.net/nic/update");
+	assert_string_equal(t->update.username, "example-user");
+	assert_string_equal(t->update.key, "the-update-key");
+	assert_string_equal(t->update.hostname, "123456");
+	assert_string_equal(t->update.ca_file, "");
+	t = &config_find(&cfg, "he1")->conf;
+	assert_false(t->ipv4_auto);
+	assert_string_equal(t->update.ca_file, "/etc/aiccud/update-ca.pem");
+	t = &config_find(&cfg, "hb0")->conf;
+	assert_true(t->ipv4_auto);
+	assert_false(t->has_update);
+	printed = print_normalized(&cfg, tmp);
+	compare_golden(printed, "golden/update.out");
+	check_round_trip(printed, "tunnels.d");
+	free(printed);
+	config_free(&cfg);
+}
+
+/* The Update Key is a secret like a password: refused when others can read it. */
+static void test_update_key_readable(void **state)
+{
+	struct config cfg;
+	struct config_diag diag = {0};
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, install_update(0644), &diag), 0);
+	assert_false(config_find(&cfg, "he0")->valid);
+	assert_non_null(strstr(config_find(&cfg, "he0")->error,
+	                       "holds a password but is readable by group/others (mode 0644)"));
+	/* no secret in it: loads */
+	assert_true(config_find(&cfg, "hb0")->valid == false); /* its password */
+	config_diag_free(&diag);
+	config_free(&cfg);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /*
@@ -1300,6 +1460,8 @@ int main(void)
 	    T(test_heartbeat_ipv4),
 	    T(test_all_errors_in_one_run),
 	    T(test_tunnel_password_readable),
+	    T(test_untrusted_tunnel_file),
+	    T(test_untrusted_main_and_conf_dir),
 	    T(test_unreadable_tunnel_file),
 	    T(test_syntax_variants),
 	    T(test_value_boundaries),
@@ -1319,6 +1481,9 @@ int main(void)
 	    T(test_account_inherited),
 	    T(test_print_examples),
 	    T(test_print_full),
+	    T(test_update_refused),
+	    T(test_update_loaded),
+	    T(test_update_key_readable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,12 +164,42 @@ static void test_refresh_joins_the_batch(void **state)
 	registry_free(r);
 }
 
+/* Issue 20: a refusal's text reached status cut before its closing parenthesis. */
+static void test_refresh_failed_keeps_the_whole_reason(void **state)
+{
+	struct tunnel_rt t;
+	char reason[sizeof(t.fetch_reason)], server[TUNNEL_HOST_MAX];
+	size_t n;
+
+	(void)state;
+	memset(reason, 'r', sizeof(reason) - 2);
+	reason[sizeof(reason) - 2] = ')';
+	reason[sizeof(reason) - 1] = '\0';
+	memset(server, 's', sizeof(server) - 1);
+	server[sizeof(server) - 1] = '\0';
+	fetch_plan_refresh_failed(t.refresh_msg, sizeof(t.refresh_msg), server, reason);
+	n = strlen(t.refresh_msg);
+	assert_true(n < sizeof(t.refresh_msg) - 1);
+	assert_non_null(strstr(t.refresh_msg, reason));
+	assert_non_null(strstr(t.refresh_msg, server));
+	assert_string_equal(t.refresh_msg + n - strlen("); left on its cached parameters"),
+	                    "); left on its cached parameters");
+	fetch_plan_refresh_failed(t.refresh_msg, sizeof(t.refresh_msg), "tic.test",
+	                          "tunnel show T10002: IPv6 PrefixLength: /1 is outside /64..128 "
+	                          "(a tunnel may only own its own prefix)");
+	assert_string_equal(t.refresh_msg,
+	                    "refresh failed: TIC tic.test: tunnel show T10002: IPv6 PrefixLength: "
+	                    "/1 is outside /64..128 (a tunnel may only own its own prefix); left "
+	                    "on its cached parameters");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_batch_is_one_account_in_order),
 	    cmocka_unit_test(test_token_waits_and_grants),
 	    cmocka_unit_test(test_outcomes),
+	    cmocka_unit_test(test_refresh_failed_keeps_the_whole_reason),
 	    cmocka_unit_test(test_refresh_joins_the_batch),
 	};
 

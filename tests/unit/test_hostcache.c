@@ -87,6 +87,13 @@ static void test_view_leaves_out_own_links(void **state)
 	assert_int_equal(check(&hv, &p, own, 20, err), -EADDRINUSE);
 	assert_non_null(strstr(err, "192.0.2.1"));
 	hostview_free(&hv);
+	/* nor its LAN's broadcast address (issue 20) */
+	inet_pton(AF_INET, "192.0.2.1", &v4);
+	assert_int_equal(hostview_add4_net(&hv, v4, 24, 7), 0);
+	inet_pton(AF_INET, "192.0.2.255", &p.ipv4_pop);
+	assert_int_equal(check(&hv, &p, own, 20, err), -EADDRINUSE);
+	assert_non_null(strstr(err, "broadcast address of this host's network 192.0.2.0/24"));
+	hostview_free(&hv);
 }
 
 static void test_unread_or_unmonitored_is_not_usable(void **state)

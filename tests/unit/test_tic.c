@@ -174,6 +174,25 @@ static void test_lines_limits(void **state)
 	push_all(&l, "\n200 ok\n", 8);
 	assert_int_equal(tic_lines_pop(&l, &line), -EMSGSIZE);
 
+	/* skip_long (issue 20): the long line is dropped, the next one comes out */
+	tic_lines_init(&l);
+	l.skip_long = true;
+	push_all(&l, big, TIC_LINE_MAX + 2); /* complete, LF included */
+	push_all(&l, "200 ok\n", 7);
+	assert_int_equal(tic_lines_pop(&l, &line), -EMSGSIZE);
+	assert_int_equal(tic_lines_pop(&l, &line), 1);
+	assert_string_equal(line, "200 ok");
+	tic_lines_init(&l);
+	l.skip_long = true;
+	push_all(&l, big, TIC_LINE_MAX + 1); /* no LF yet */
+	push_all(&l, "xx", 2);
+	assert_int_equal(tic_lines_pop(&l, &line), -EMSGSIZE);
+	push_all(&l, "more of it", 10);
+	assert_int_equal(tic_lines_pop(&l, &line), 0);
+	push_all(&l, "end\r\n201 next\r\n", 15);
+	assert_int_equal(tic_lines_pop(&l, &line), 1);
+	assert_string_equal(line, "201 next");
+
 	/* a NUL inside a line */
 	tic_lines_init(&l);
 	push_all(&l, "200 a\0b\n", 8);
@@ -639,8 +658,11 @@ static void test_server_parse(void **state)
 	assert_string_equal(h, "2001:db8::1");
 	assert_string_equal(p, "3874");
 	assert_int_equal(tic_server_parse("[2001:db8::1]", h, sizeof(h), p, sizeof(p)), 0);
-	const char *bad[] = {"",       ":3874",        "host:",  "host:0", "host:65536",
-	                     "host:x", "[2001:db8::1", "[::1]x", "a b"};
+	const char *bad[] = {"", ":3874", "host:", "host:0", "host:65536", "host:x", "[2001:db8::1",
+	                     "[::1]x", "a b",
+	                     /* issue 20 (found by fuzz_tic_server): no brackets or bytes
+	                        outside ASCII inside the host */
+	                     "[[::1]]:1", "x]:1", "2001:db8::]", "t\303\257c.example"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (tic_server_parse(bad[i], h, sizeof(h), p, sizeof(p)) != -EINVAL)
 			fail_msg("'%s' was accepted", bad[i]);
@@ -1352,6 +1374,50 @@ static void test_io_oversized_line(void **state)
 	                  "welcome: a reply line longer than 1024 bytes");
 }
 
+/* Issue 20: one tunnel's over-long line costs that tunnel, not the session. */
+static void test_io_long_line_one_tunnel(void **state)
+{
+	static char t1[TIC_LINE_MAX * 3 + 256];
+	const struct fake_step script[] = {
+	    LOGIN_PLAIN,
+	    {F_SEND, "200 logged in\r\n"},
+	    {F_EXPECT, "tunnel list"},
+	    {F_SEND, "201 Listing\r\nT1 2001:db8:1::2 heartbeat nlams01\r\n"
+	             "T2 2001:db8:2::2 heartbeat nlams01\r\n202 done\r\n"},
+	    {F_EXPECT, "tunnel show T1"},
+	    {F_SEND, t1},
+	    {F_EXPECT, "tunnel show T2"},
+	    {F_SEND, "201 Showing\r\nTunnelId: T2\r\nType: 6in4-static\r\n"
+	             "IPv6 Endpoint: 2001:db8:2::2\r\nIPv6 POP: 2001:db8:2::1\r\n"
+	             "IPv6 PrefixLength: 64\r\nIPv4 Endpoint: 192.0.2.2\r\n"
+	             "IPv4 POP: 198.51.100.1\r\nUserState: enabled\r\nAdminState: enabled\r\n"
+	             "202 Done\r\n"},
+	    {F_EXPECT, "QUIT"},
+	    {F_END, NULL},
+	};
+	const char *ids[] = {"T1", "T2"};
+	struct tic_tunnel out[2];
+	struct tic_account acct;
+	struct fake f;
+	char err[TIC_ERR_MAX * 2];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(t1, sizeof(t1), "201 Showing\r\nTunnelId: T1\r\nTunnel Name: ");
+	memset(t1 + n, 'x', TIC_LINE_MAX * 3);
+	snprintf(t1 + n + TIC_LINE_MAX * 3, sizeof(t1) - n - TIC_LINE_MAX * 3,
+	         "\r\nType: ayiya\r\n202 Done\r\n");
+	fake_start(&f, script);
+	account(&acct, &f, false);
+	if (tic_fetch(&acct, ids, 2, NULL, out, err, sizeof(err)) != 0)
+		fail_msg("the session failed: %s", err);
+	assert_int_equal(fake_stop(&f, false), 0);
+	assert_int_equal(out[0].fetch_err, -EMSGSIZE);
+	assert_contains(out[0].fetch_msg, "tunnel show T1: a line longer than 1024 bytes");
+	assert_int_equal(out[1].fetch_err, 0);
+	assert_int_equal(out[1].params.type, TUNNEL_6IN4_STATIC);
+}
+
 static void test_io_refused_welcome(void **state)
 {
 	const struct fake_step refuse[] = {
@@ -1535,7 +1601,7 @@ static void use_cert(const char *name)
 	snprintf(fake_key, sizeof(fake_key), "%s/%s.key", tls_dir, name);
 }
 
-static void tls_session(const char *server_prio, const char *client_prio)
+static void tls_session_min(const char *server_prio, const char *client_prio, uint8_t tls_min)
 {
 	const struct fake_step script[] = {
 	    {F_SEND, "200 TIC Service on fake ready\r\n"},
@@ -1574,6 +1640,7 @@ static void tls_session(const char *server_prio, const char *client_prio)
 	use_cert("server");
 	fake_start(&f, script);
 	account(&acct, &f, true);
+	acct.tls_min = tls_min;
 	snprintf(acct.ca_file, sizeof(acct.ca_file), "%s/ca.pem", tls_dir);
 	r = tic_fetch(&acct, ids, 1, &opts, out, err, sizeof(err));
 	if (r)
@@ -1582,6 +1649,60 @@ static void tls_session(const char *server_prio, const char *client_prio)
 	assert_int_equal(out[0].fetch_err, 0);
 	assert_int_equal(out[0].params.type, TUNNEL_6IN4_STATIC);
 	assert_string_equal(warnings, "");
+}
+
+static void tls_session(const char *server_prio, const char *client_prio)
+{
+	tls_session_min(server_prio, client_prio, 0);
+}
+
+/* A server that offers only TLS 1.0 and 1.1 */
+#define OLD_SERVER "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0"
+
+/* Issue 20: TLS 1.2 is the floor unless [tic] tls_min says otherwise. */
+static void test_tls_old_server_refused(void **state)
+{
+	const struct fake_step script[] = {
+	    {F_SEND, "200 hi\r\n"},
+	    {F_EXPECT, "client "},
+	    {F_SEND, "200 ok\r\n"},
+	    {F_EXPECT, "get unixtime"},
+	    {F_SEND, "200 @TIME@\r\n"},
+	    {F_EXPECT, "starttls"},
+	    {F_SEND, "200 Starting TLS\r\n"},
+	    {F_TLS, OLD_SERVER},
+	    {F_STALL, NULL},
+	    {F_END, NULL},
+	};
+	const char *ids[] = {"T1"};
+	struct tic_tunnel out[1];
+	struct tic_account acct;
+	struct fake f;
+	char err[TIC_ERR_MAX * 2];
+	uint8_t floors[] = {0, 12, 13};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(floors); i++) {
+		use_cert("server");
+		fake_start(&f, script);
+		account(&acct, &f, true);
+		acct.tls_min = floors[i];
+		snprintf(acct.ca_file, sizeof(acct.ca_file), "%s/ca.pem", tls_dir);
+		assert_int_equal(tic_fetch(&acct, ids, 1, NULL, out, err, sizeof(err)), -EPROTO);
+		/* the server's handshake failed: it never got to the TIC commands */
+		assert_int_not_equal(fake_stop(&f, false), 0);
+		assert_contains(err, "starttls: TLS handshake");
+		assert_contains(err, floors[i] == 13 ? "offers TLS 1.3 and newer"
+		                                     : "offers TLS 1.2 and newer");
+		assert_contains(err, "[tic] tls_min allows older versions");
+	}
+}
+
+static void test_tls_old_server_allowed(void **state)
+{
+	(void)state;
+	tls_session_min(OLD_SERVER, NULL, 10);
+	tls_session_min("NORMAL:-VERS-ALL:+VERS-TLS1.1", NULL, 11);
 }
 
 static void test_tls13_with_tickets(void **state)
@@ -1715,6 +1836,9 @@ int main(void)
 	const struct CMUnitTest tls_tests[] = {
 	    cmocka_unit_test_setup(test_tls13_with_tickets, io_setup),
 	    cmocka_unit_test_setup(test_tls12, io_setup),
+	    cmocka_unit_test_setup(test_io_long_line_one_tunnel, io_setup),
+	    cmocka_unit_test_setup(test_tls_old_server_refused, io_setup),
+	    cmocka_unit_test_setup(test_tls_old_server_allowed, io_setup),
 	    cmocka_unit_test_setup(test_tls_wrong_name, io_setup),
 	    cmocka_unit_test_setup(test_tls_unknown_ca, io_setup),
 	    cmocka_unit_test_setup(test_tls_missing_ca_file, io_setup),

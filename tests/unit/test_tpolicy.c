@@ -120,7 +120,7 @@ static void test_host(void **state)
 	struct tunnel_prefix routes[] = {pfx("::", 0), pfx("2001:db8:ffff::", 64),
 	                                 pfx("2001:db8:fffe::5", 128)};
 	struct in_addr own[2];
-	struct tpolicy_host host = {routes, 3, own, 2};
+	struct tpolicy_host host = {routes, 3, own, 2, NULL, 0};
 	struct tunnel_prefix routed[2] = {pfx("2001:db8:100::", 48), pfx("2001:db8:fffe::", 120)};
 	struct tunnel_params p;
 	char err[256];
@@ -156,6 +156,47 @@ static void test_host(void **state)
 	assert_contains(err, "IPv4 POP: 203.0.113.9 is one of this host's own addresses");
 }
 
+/* Issue 20: a PoP at the broadcast address of the host's LAN would broadcast the tunnel. */
+static void test_host_broadcast(void **state)
+{
+	struct tpolicy_net4 nets[3];
+	struct in_addr own[3];
+	struct tpolicy_host host = {NULL, 0, own, 3, nets, 3};
+	struct tunnel_params p;
+	char err[256];
+	static const char *const fine[] = {"198.51.100.254", "198.51.100.0", "203.0.113.1",
+	                                   "203.0.113.3",    "192.0.2.6",    "192.0.2.8"};
+
+	(void)state;
+	inet_pton(AF_INET, "198.51.100.2", &own[0]);
+	inet_pton(AF_INET, "203.0.113.2", &own[1]);
+	inet_pton(AF_INET, "192.0.2.5", &own[2]);
+	for (int i = 0; i < 3; i++)
+		nets[i].addr = own[i];
+	nets[0].len = 24;
+	nets[1].len = 31; /* a point-to-point /31 has no broadcast address */
+	nets[2].len = 30;
+	good(&p);
+	inet_pton(AF_INET, "198.51.100.255", &p.ipv4_pop);
+	assert_int_equal(tpolicy_check_host(&p, NULL, 0, &host, TPOLICY_KEYS_TIC, err, sizeof(err)),
+	                 -EADDRINUSE);
+	assert_contains(err, "IPv4 POP: 198.51.100.255 is the broadcast address of this host's "
+	                     "network 198.51.100.0/24");
+	inet_pton(AF_INET, "192.0.2.7", &p.ipv4_pop);
+	nets[2].len = 29;
+	assert_int_equal(
+	    tpolicy_check_host(&p, NULL, 0, &host, TPOLICY_KEYS_FILE, err, sizeof(err)),
+	    -EADDRINUSE);
+	assert_contains(err, "ipv4_pop: 192.0.2.7 is the broadcast address of this host's network "
+	                     "192.0.2.0/29");
+	nets[2].len = 30;
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		inet_pton(AF_INET, fine[i], &p.ipv4_pop);
+		if (tpolicy_check_host(&p, NULL, 0, &host, TPOLICY_KEYS_TIC, err, sizeof(err)))
+			fail_msg("%s refused: %s", fine[i], err);
+	}
+}
+
 static void test_scrub(void **state)
 {
 	char s[] = "a\x1b[31mb\x7f\n";
@@ -168,9 +209,9 @@ static void test_scrub(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_params),  cmocka_unit_test(test_ipv4_pop),
-	    cmocka_unit_test(test_overlap), cmocka_unit_test(test_host),
-	    cmocka_unit_test(test_scrub),
+	    cmocka_unit_test(test_params),         cmocka_unit_test(test_ipv4_pop),
+	    cmocka_unit_test(test_overlap),        cmocka_unit_test(test_host),
+	    cmocka_unit_test(test_host_broadcast), cmocka_unit_test(test_scrub),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

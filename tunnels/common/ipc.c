@@ -39,6 +39,10 @@ ssize_t ipc_payload_len(uint16_t type)
 		return sizeof(struct ipc_repair);
 	case IPC_W_REPAIRED:
 		return sizeof(struct ipc_repaired);
+	case IPC_P_UPDATE:
+		return sizeof(struct ipc_update);
+	case IPC_U_RESULT:
+		return sizeof(struct ipc_update_result);
 	default:
 		return -1;
 	}
@@ -90,6 +94,8 @@ const char *ipc_type_name(int type)
 	    [IPC_W_CHECK] = "IPC_W_CHECK",
 	    [IPC_P_CHECKED] = "IPC_P_CHECKED",
 	    [IPC_P_ROUTED] = "IPC_P_ROUTED",
+	    [IPC_P_UPDATE] = "IPC_P_UPDATE",
+	    [IPC_U_RESULT] = "IPC_U_RESULT",
 	};
 
 	return type > 0 && type < IPC_TYPE_MAX && names[type] ? names[type] : "unknown";

@@ -31,6 +31,8 @@ enum ipc_type {
 	IPC_W_REPAIRED, /* worker: what it restored, or why not (struct ipc_repaired) */
 	IPC_W_CHECK,    /* worker: may my link get these parameters? (struct ipc_up) */
 	IPC_P_CHECKED,  /* parent: the answer (struct ipc_verdict) */
+	IPC_P_UPDATE,   /* parent -> aiccud-tic -U: one endpoint update (struct ipc_update) */
+	IPC_U_RESULT,   /* aiccud-tic -U: its outcome (struct ipc_update_result), last */
 	IPC_P_ROUTED,   /* parent: link-up accepted, the tunnel's table and rule are in (no payload)
 	                 */
 	IPC_TYPE_MAX
@@ -112,6 +114,29 @@ struct ipc_fetch_done {
 	char warning[256]; /* e.g. plain-text TIC; "" if none */
 };
 
+/*
+ * An endpoint update (dyndns2, PROTOCOLS.md 8), made by the fetcher's
+ * program in its update mode: one request, one result, exit.
+ */
+struct ipc_update {
+	char name[IFNAMSIZ]; /* the tunnel, for the log */
+	struct tunnel_update update;
+	struct in_addr myip; /* sent as myip when send_myip */
+	uint8_t send_myip;
+	uint8_t pad[3];
+	struct ipc_drop drop;
+};
+
+/* What the fetcher made of the answer; the parent checks every field. */
+struct ipc_update_result {
+	int32_t err;         /* 0: the server answered (verdict says how); -errno: no answer */
+	int32_t verdict;     /* enum dyndns_verdict (err 0); DYNDNS_RETRY or _STOP otherwise */
+	int32_t http_status; /* 0: none */
+	char word[64];       /* the broker's word ("good", "badauth"); "" when none */
+	struct in_addr addr; /* the address after good/nochg; 0.0.0.0 if none */
+	char reason[256];    /* what went wrong, naming the server */
+};
+
 struct ipc_failed {
 	char reason[256];
 };
@@ -184,7 +209,7 @@ struct ipc_priv_res {
 #define IPC_MSG_MAX                                                                                \
 	(sizeof(struct ipc_hdr) +                                                                  \
 	 IPC_MAX_(IPC_MAX_(sizeof(struct ipc_conf), sizeof(struct ipc_fetch)),                     \
-	          sizeof(struct ipc_fetch_result)))
+	          IPC_MAX_(sizeof(struct ipc_fetch_result), sizeof(struct ipc_update))))
 /* The worker is exec()ed with its end of the socketpair on this fd. */
 #define IPC_WORKER_FD 3
 

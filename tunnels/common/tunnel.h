@@ -17,6 +17,7 @@
 #define TUNNEL_HOST_MAX     128
 #define TUNNEL_USER_MAX     64
 #define TUNNEL_ROUTED_MAX   8
+#define TUNNEL_URL_MAX      256
 
 enum tunnel_type {
 	TUNNEL_AYIYA = 1,
@@ -50,7 +51,11 @@ struct tic_account {
 	char password[TUNNEL_PASSWORD_MAX];
 	bool require_tls;              /* default yes; plain text only when "no" */
 	char ca_file[TUNNEL_PATH_MAX]; /* "": the system trust store */
+	uint8_t tls_min;               /* lowest TLS version 1.x as 10 + x; 0: TUNNEL_TLS_MIN */
 };
+
+/* The lowest TLS version of a TIC session unless [tic] tls_min says otherwise: 1.2. */
+#define TUNNEL_TLS_MIN 12
 
 struct tunnel_prefix {
 	struct in6_addr addr;
@@ -61,6 +66,18 @@ struct tunnel_prefix {
 enum tunnel_heartbeat_ipv4 {
 	HEARTBEAT_IPV4_SENDER = 0, /* the word "sender": the PoP takes the datagram's source */
 	HEARTBEAT_IPV4_LOCAL,      /* our own IPv4 toward the PoP: only right when it is public */
+};
+
+/*
+ * [update]: how a 6in4 broker is told our IPv4 endpoint (dyndns2, as
+ * Hurricane Electric's tunnelbroker; PROTOCOLS.md 8).  url[0] == '\0': none.
+ */
+struct tunnel_update {
+	char url[TUNNEL_URL_MAX];       /* https://host[:port]/path */
+	char username[TUNNEL_USER_MAX]; /* the broker account's name */
+	char key[TUNNEL_PASSWORD_MAX];  /* the tunnel's Update Key */
+	char hostname[TUNNEL_HOST_MAX]; /* the broker's tunnel id */
+	char ca_file[TUNNEL_PATH_MAX];  /* "": the system trust store */
 };
 
 enum tunnel_liveness {
@@ -96,6 +113,11 @@ struct tunnel_conf {
 	uint8_t nrouted;
 	bool default_route;            /* also the main table's default route via the tunnel */
 	uint32_t default_route_metric; /* its metric; 0: the kernel's default, 1024 */
+	/* ipv4_local = auto: follow the host's IPv4 source toward ipv4_pop
+	 * (params.ipv4_local is then 0.0.0.0) */
+	bool ipv4_auto;
+	bool has_update;             /* the file has an [update] section */
+	struct tunnel_update update; /* [update]; the key never goes to a worker */
 };
 
 const char *tunnel_type_name(enum tunnel_type t);
