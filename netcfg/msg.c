@@ -179,7 +179,8 @@ struct nlmsghdr *netcfg_build_addr(void *buf, uint32_t seq, uint16_t type, uint1
 {
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	uint32_t aflags = a->nodad ? IFA_F_NODAD : 0;
+	uint32_t aflags =
+	    (a->nodad ? IFA_F_NODAD : 0) | (a->noprefixroute ? IFA_F_NOPREFIXROUTE : 0);
 
 	if (!prefix_len_ok(a->prefix_len))
 		return NULL;
@@ -517,6 +518,7 @@ int netcfg_parse_addr(const struct nlmsghdr *nlh, struct netcfg_addr *a)
 	memcpy(&a->addr, addr, sizeof(a->addr));
 	a->prefix_len = ifa->ifa_prefixlen;
 	a->nodad = (flags & IFA_F_NODAD) != 0;
+	a->noprefixroute = (flags & IFA_F_NOPREFIXROUTE) != 0;
 	return 0;
 }
 
@@ -554,6 +556,8 @@ static int parse_link_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb
 	return attrs_parse(nlh, sizeof(*ifi), link_policy, IFLA_MAX, tb);
 }
 
+static void link_kind(const struct nlattr *linkinfo, char *out, size_t len);
+
 int netcfg_parse_link(const struct nlmsghdr *nlh, struct netcfg_link *l)
 {
 	const struct nlattr *tb[IFLA_MAX + 1];
@@ -571,6 +575,8 @@ int netcfg_parse_link(const struct nlmsghdr *nlh, struct netcfg_link *l)
 	strcpy(l->name, mnl_attr_get_str(tb[IFLA_IFNAME]));
 	l->up = (ifi->ifi_flags & IFF_UP) != 0;
 	l->running = (ifi->ifi_flags & IFF_RUNNING) != 0;
+	if (tb[IFLA_LINKINFO])
+		link_kind(tb[IFLA_LINKINFO], l->kind, sizeof(l->kind));
 	return 0;
 }
 
@@ -594,6 +600,22 @@ static bool kind_is(const struct nlattr *kind, const char *want)
 	if (len > 0 && s[len - 1] == '\0')
 		len--;
 	return len == strlen(want) && memcmp(s, want, len) == 0;
+}
+
+/* The link's kind, "" when its link info is malformed or names none (too long: cut). */
+static void link_kind(const struct nlattr *linkinfo, char *out, size_t len)
+{
+	const struct nlattr *info[IFLA_INFO_MAX + 1];
+	size_t n;
+
+	out[0] = '\0';
+	if (attrs_parse_nested(linkinfo, linkinfo_policy, IFLA_INFO_MAX, info) < 0 ||
+	    !info[IFLA_INFO_KIND])
+		return;
+	n = mnl_attr_get_payload_len(info[IFLA_INFO_KIND]);
+	n = n < len ? n : len - 1;
+	memcpy(out, mnl_attr_get_payload(info[IFLA_INFO_KIND]), n);
+	out[n] = '\0';
 }
 
 int netcfg_parse_sit(const struct nlmsghdr *nlh, struct netcfg_sit *s)

@@ -60,7 +60,8 @@ struct netcfg_addr {
 	int ifindex;
 	struct in6_addr addr;
 	uint8_t prefix_len;
-	bool nodad; /* IFA_F_NODAD: usable at once */
+	bool nodad;         /* IFA_F_NODAD: usable at once */
+	bool noprefixroute; /* IFA_F_NOPREFIXROUTE: no kernel prefix route in main */
 };
 
 /* An IPv4 address of the host (the overlap check's: is the PoP one of ours?). */
@@ -73,8 +74,9 @@ struct netcfg_addr4 {
 struct netcfg_link {
 	int ifindex;
 	char name[IFNAMSIZ];
-	bool up;      /* IFF_UP: administratively up */
-	bool running; /* IFF_RUNNING: operationally up */
+	bool up;       /* IFF_UP: administratively up */
+	bool running;  /* IFF_RUNNING: operationally up */
+	char kind[16]; /* IFLA_INFO_KIND ("tun", "sit", "veth"...), "" if the kernel names none */
 };
 
 /* Parameters of a sit (6in4) link, as read back from the kernel. */
@@ -118,6 +120,13 @@ int netcfg_tun_open(const char *ifname, unsigned qlen, int *ifindex);
  * plain TUN (*offloads 0), so the caller picks its path from *offloads.
  */
 int netcfg_tun_open_offload(const char *ifname, unsigned qlen, int *ifindex, unsigned *offloads);
+
+/*
+ * One IPv6 setting of one link, /proc/sys/net/ipv6/conf/IFNAME/KEY (e.g.
+ * accept_ra = "0").  Needs root (the files are root's).  0 or -errno;
+ * -EINVAL for a name or key that is not a single path element.
+ */
+int netcfg_ipv6_conf_set(const char *ifname, const char *key, const char *value);
 
 /* Links */
 int netcfg_link_index(struct netcfg *nc, const char *ifname); /* >0 or -errno (-ENODEV) */

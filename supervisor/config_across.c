@@ -31,7 +31,7 @@ static size_t clashes(const struct tunnel_entry *a, const struct tunnel_lines *l
                       const struct tunnel_entry *b, const struct tunnel_lines *lb, struct pctx *p)
 {
 	const struct tunnel_conf *x = &a->conf, *y = &b->conf;
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], what[2 * INET6_ADDRSTRLEN + 16];
 	size_t before = p->nerr;
 
 	if (strcmp(x->name, y->name) == 0)
@@ -51,6 +51,13 @@ static size_t clashes(const struct tunnel_entry *a, const struct tunnel_lines *l
 		inet_ntop(AF_INET6, &y->params.ipv6_local, addr, sizeof(addr));
 		config_perr(p, lb->ipv6_local, "ipv6_local %s is already used by %s:%d", addr,
 		            x->file, la->ipv6_local);
+	} else if (tunnel_claims_overlap(y->tic ? NULL : &y->params, y->routed, y->nrouted,
+	                                 x->tic ? NULL : &x->params, x->routed, x->nrouted, what,
+	                                 sizeof(what))) {
+		/* A TIC tunnel's prefix is known only once fetched: checked then (workers.c). */
+		config_perr(p, line_or(lb->ipv6_local, lb->sect),
+		            "tunnel %s claims prefixes that overlap those of tunnel %s (%s:%d): %s",
+		            y->name, x->name, x->file, line_or(la->ipv6_local, la->sect), what);
 	}
 	if (x->tic && y->tic && strcmp(x->id, y->id) == 0 &&
 	    strcmp(x->account.server, y->account.server) == 0)

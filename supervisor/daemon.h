@@ -39,6 +39,10 @@ struct fetch_rt {
 	int err;      /* the session's -errno (IPC_F_DONE); -ECHILD: no outcome came */
 	char server[TUNNEL_HOST_MAX];
 	char reason[256];
+	int phase;                  /* enum fetch_phase (fetch.h) */
+	struct log_ratelimit rl;    /* every line the fetcher can cause */
+	struct ipc_seccomp seccomp; /* its seccomp report, believed only if it died by SIGSYS */
+	bool seccomp_said;
 };
 
 struct heal;

@@ -13,6 +13,7 @@
  * file's age (stat) and the fetcher's flat result messages.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@
 #define FETCH_DEADLINE 120.0
 /* When saving the limiter state fails we must not connect: retry later. */
 #define FETCH_SAVE_RETRY 5.0
+/* The lines a fetcher can cause: at most this many per minute (workers.c's rule). */
+#define FETCH_LOG_BURST 40
 
 static void limiter_persist(struct daemon *d, const char *why)
 {
@@ -97,6 +100,7 @@ int fetch_init(struct daemon *d)
 
 	d->fetch.pid = 0;
 	d->fetch.fd = -1;
+	d->fetch.rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(60.0, FETCH_LOG_BURST);
 	ev_init(&d->token_w, NULL);
 	snprintf(d->limiter_path, sizeof(d->limiter_path), "%s/limiter", d->cfg.state_dir);
 	if (mkdir(d->cfg.state_dir, 0700) < 0 && errno != EEXIST)
@@ -267,7 +271,8 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 	const struct fetch_rt *f = &d->fetch;
 	char why[400];
 	const char *hint;
-	bool usable = !f->refused && tunnel_cache_usable(d, t);
+	/* Held: fetched, not cached (the cache could not be written), given to the worker. */
+	bool usable = !f->refused && (t->held || tunnel_cache_usable(d, t));
 
 	snprintf(why, sizeof(why), "TIC %s: %s", f->server,
 	         t->fetch_reason[0] && t->fetch_err != -ECANCELED ? t->fetch_reason
@@ -311,6 +316,9 @@ static void fetch_finished(struct daemon *d, int status)
 	ev_timer_stop(d->loop, &f->deadline);
 	close(f->fd);
 	f->fd = -1;
+	privsep_seccomp_verdict("TIC fetcher", f->pid, f->seccomp_said ? &f->seccomp : NULL, status,
+	                        &f->rl, ev_now(d->loop));
+	f->seccomp_said = false;
 	f->pid = 0;
 	if (!f->reason[0] && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		snprintf(f->reason, sizeof(f->reason), "TIC fetcher %s %d",
@@ -346,35 +354,98 @@ static struct tunnel_rt *find_by_id(struct daemon *d, const char *id)
 	return NULL;
 }
 
-static void on_fetch_result(struct daemon *d, const struct ipc_fetch_result *r)
+/* The fetcher broke its boundary's rules: it is killed, and its session counts as failed. */
+static void fetcher_refuse(struct daemon *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void fetcher_refuse(struct daemon *d, const char *fmt, ...)
 {
+	struct fetch_rt *f = &d->fetch;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	va_end(ap);
+	log_ratelimited_at(&f->rl, ev_now(d->loop), "refused TIC fetcher %d: %s; killing it",
+	                   (int)f->pid, f->reason);
+	ev_io_stop(d->loop, &f->io);
+	if (f->pid > 0)
+		kill(f->pid, SIGKILL);
+}
+
+/* A fetcher's line through its rate limit (info unless warn). */
+static void fetcher_log(struct daemon *d, bool warn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fetcher_log(struct daemon *d, bool warn, const char *fmt, ...)
+{
+	char line[512];
+	uint64_t dropped;
+	va_list ap;
+
+	if (!log_ratelimit_allow(&d->fetch.rl, ev_now(d->loop), &dropped))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (warn)
+		log_warnx("%s%s", line, dropped ? " (after lines of the fetcher not logged)" : "");
+	else
+		log_info("%s%s", line, dropped ? " (after lines of the fetcher not logged)" : "");
+}
+
+static void on_fetch_result(void *ctx, const void *p)
+{
+	struct daemon *d = ctx;
+	const struct ipc_fetch_result *r = p;
 	char id[TUNNEL_ID_MAX];
 	struct tunnel_rt *t;
 
-	snprintf(id, sizeof(id), "%.*s", (int)sizeof(r->id), r->id);
+	ipc_text(id, sizeof(id), r->id, sizeof(r->id));
 	t = find_by_id(d, id);
-	if (!t)
+	if (!t) {
+		fetcher_refuse(d, "it sent a result for tunnel '%s', which it was not asked for",
+		               id);
 		return;
-	t->fetch_err = r->err;
+	}
+	/* 0 or a negative errno; anything else is not an outcome. */
+	t->fetch_err = r->err <= 0 && r->err > -4096 ? r->err : -EPROTO;
 	t->refresh_changed = r->changed != 0;
-	snprintf(t->fetch_reason, sizeof(t->fetch_reason), "%.*s", (int)sizeof(r->reason),
-	         r->reason);
-	if (r->err)
-		log_warnx("%s: TIC: %s", t->entry.conf.name, t->fetch_reason);
+	ipc_text(t->fetch_reason, sizeof(t->fetch_reason), r->reason, sizeof(r->reason));
+	if (!t->fetch_err && r->cache_err) {
+		if (r->cache_err >= 0 || r->held_len == 0 || r->held_len > sizeof(r->held)) {
+			fetcher_refuse(d, "its result for %s holds no usable uncached parameters",
+			               id);
+			return;
+		}
+		workers_hold(t, r->held, r->held_len, r->cache_err);
+		fetcher_log(d, true, "%s: %s; running on the fetched parameters from memory",
+		            t->entry.conf.name, t->fetch_reason);
+		return;
+	}
+	if (!t->fetch_err)
+		workers_hold(t, NULL, 0, 0); /* the cache has them now */
+	if (t->fetch_err)
+		fetcher_log(d, true, "%s: TIC: %s", t->entry.conf.name, t->fetch_reason);
 	else
-		log_info("%s: parameters of %s fetched from TIC and cached", t->entry.conf.name,
-		         id);
+		fetcher_log(d, false, "%s: parameters of %s fetched from TIC and cached",
+		            t->entry.conf.name, id);
 }
 
-static void on_fetch_done(struct daemon *d, const struct ipc_fetch_done *done)
+static void on_fetch_done(void *ctx, const void *p)
 {
+	struct daemon *d = ctx;
+	const struct ipc_fetch_done *done = p;
 	struct fetch_rt *f = &d->fetch;
 	struct limiter_now now;
+	char warning[sizeof(done->warning)];
 
-	snprintf(f->reason, sizeof(f->reason), "%.*s", (int)sizeof(done->reason), done->reason);
+	f->phase = FETCH_PHASE_DONE;
+	ipc_text(f->reason, sizeof(f->reason), done->reason, sizeof(done->reason));
 	f->err = done->err;
-	if (done->warning[0])
-		log_warnx("TIC %s: %.*s", f->server, (int)sizeof(done->warning), done->warning);
+	ipc_text(warning, sizeof(warning), done->warning, sizeof(done->warning));
+	if (warning[0])
+		log_warnx("TIC %s: %s", f->server, warning);
 	if (done->err)
 		log_warnx("TIC %s: %s", f->server, f->reason);
 	if (done->refused) {
@@ -387,23 +458,56 @@ static void on_fetch_done(struct daemon *d, const struct ipc_fetch_done *done)
 	}
 }
 
+/* Believed only if the fetcher then dies by SIGSYS (fetch_finished). */
+static void on_fetch_seccomp(void *ctx, const void *p)
+{
+	struct daemon *d = ctx;
+
+	memcpy(&d->fetch.seccomp, p, sizeof(d->fetch.seccomp));
+	d->fetch.seccomp_said = true;
+}
+
+#define F_ANY (IPC_IN(FETCH_PHASE_RESULTS) | IPC_IN(FETCH_PHASE_DONE))
+
+/* What a fetcher may send: results for the tunnels asked, one outcome, last. */
+static const struct ipc_route fetch_routes[] = {
+    {IPC_F_RESULT, IPC_IN(FETCH_PHASE_RESULTS), on_fetch_result},
+    {IPC_F_DONE, IPC_IN(FETCH_PHASE_RESULTS), on_fetch_done},
+    {IPC_C_SECCOMP, F_ANY, on_fetch_seccomp},
+};
+
+const struct ipc_route *fetch_ipc_routes(size_t *n)
+{
+	*n = sizeof(fetch_routes) / sizeof(fetch_routes[0]);
+	return fetch_routes;
+}
+
 static void on_fetch_msg(EV_P_ ev_io *io, int revents)
 {
 	struct daemon *d = io->data;
 	unsigned char buf[IPC_MSG_MAX];
 	const void *p;
-	int type;
+	int type = -EAGAIN, why;
 
 	(void)revents;
-	while ((type = ipc_recv(d->fetch.fd, buf, sizeof(buf), &p)) > 0) {
-		if (type == IPC_F_RESULT)
-			on_fetch_result(d, p);
-		else if (type == IPC_F_DONE)
-			on_fetch_done(d, p);
-		else if (type == IPC_C_SECCOMP)
-			privsep_seccomp_report("TIC fetcher", d->fetch.pid, p);
+	while (ev_is_active(io) && (type = ipc_recv(d->fetch.fd, buf, sizeof(buf), &p)) > 0) {
+		size_t n = 0;
+		const struct ipc_route *tab = fetch_ipc_routes(&n);
+		const struct ipc_route *r =
+		    ipc_route_find(tab, n, type, (unsigned)d->fetch.phase, &why);
+
+		if (r)
+			r->handle(d, p);
+		else
+			fetcher_refuse(d, "it sent %s (type %d) %s", ipc_type_name(type), type,
+			               why == -EPERM ? "after its outcome"
+			                             : "which no fetcher sends");
 	}
-	if (type == 0 || (type < 0 && type != -EAGAIN))
+	if (!ev_is_active(io))
+		return;
+	if (type == -EBADMSG)
+		fetcher_refuse(d, "a malformed message (its length does not match its type)");
+	else if (type == 0 || (type < 0 && type != -EAGAIN))
 		ev_io_stop(EV_A_ io); /* EOF: ev_child reports the exit */
 }
 
@@ -471,6 +575,8 @@ static int fetch_spawn(struct daemon *d, const struct fetch_batch *b)
 	f->refused = false;
 	f->err = -ECHILD;
 	f->reason[0] = '\0';
+	f->phase = FETCH_PHASE_RESULTS;
+	f->seccomp_said = false;
 	snprintf(f->server, sizeof(f->server), "%s", acct->server);
 	ev_io_init(&f->io, on_fetch_msg, f->fd, EV_READ);
 	ev_child_init(&f->child, on_fetch_child, pid, 0);

@@ -5,8 +5,20 @@
 #ifndef AICCUD_FETCH_H
 #define AICCUD_FETCH_H
 
+#include <stddef.h>
+
+#include "ipc.h"
+
 struct daemon;
 struct tunnel_rt;
+
+/* The fetcher's phase, the state of the fetcher -> parent message table. */
+enum fetch_phase {
+	FETCH_PHASE_RESULTS = 0, /* asked: per-tunnel results, then the session's outcome */
+	FETCH_PHASE_DONE,        /* the outcome came: nothing more but its exit */
+};
+/* The fetcher -> parent message table (n entries), for the tests. */
+const struct ipc_route *fetch_ipc_routes(size_t *n);
 
 /* Limiter state, and the registry subscription.  0 or -errno. */
 int fetch_init(struct daemon *d);

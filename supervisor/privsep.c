@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cache.h"
 #include "daemon.h"
@@ -22,6 +23,34 @@
 #include "netcfg.h"
 #include "privdrop.h"
 #include "privreq.h"
+#include "workers.h"
+
+/*
+ * One cache file to the user: only a regular file with no other name.  The
+ * directory is the user's, so a name in it may be a hard link to any file
+ * of the host (/etc/shadow): the file is opened (never following a
+ * symlink), its own inode checked and changed through that descriptor, so
+ * a name swapped meanwhile changes nothing else.
+ */
+static void cache_file_chown(int dir, const char *name, uid_t uid, gid_t gid)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0) {
+		log_warn("tunnel cache file %s", name);
+		return;
+	}
+	if (fstat(fd, &st) < 0)
+		log_warn("tunnel cache file %s", name);
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		log_warnx("tunnel cache file %s is not a regular file with one name (%lu links); "
+		          "not handing it to uid %u",
+		          name, (unsigned long)st.st_nlink, (unsigned)uid);
+	else if ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
+		log_warn("cannot hand the tunnel cache file %s to uid %u", name, (unsigned)uid);
+	close(fd);
+}
 
 /*
  * Existing cache files (an older aiccud wrote them as root) go to the
@@ -39,10 +68,8 @@ static void cache_files_chown(int dir, uid_t uid, gid_t gid)
 		return;
 	}
 	while ((e = readdir(dp)))
-		if (e->d_type == DT_REG &&
-		    fchownat(dir, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			log_warn("cannot hand the tunnel cache file %s to uid %u", e->d_name,
-			         (unsigned)uid);
+		if (e->d_type == DT_REG)
+			cache_file_chown(dir, e->d_name, uid, gid);
 	closedir(dp);
 }
 
@@ -149,12 +176,23 @@ void privsep_fill(const struct daemon *d, struct ipc_drop *out)
 	out->trap = d->verbosity > 0;
 }
 
-void privsep_seccomp_report(const char *who, pid_t pid, const struct ipc_seccomp *m)
+void privsep_seccomp_verdict(const char *who, pid_t pid, const struct ipc_seccomp *m, int status,
+                             struct log_ratelimit *rl, double now)
 {
 	char name[64];
 
+	if (!m)
+		return;
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS) {
+		log_ratelimited_at(
+		    rl, now,
+		    "%s: process %d reported a forbidden system call but did not die "
+		    "by SIGSYS; report not believed",
+		    who, (int)pid);
+		return;
+	}
 	priv_syscall_name(m->nr, m->arch, name, sizeof(name));
-	log_warnx("%s: process %d made a forbidden system call: %s; its seccomp filter kills it",
+	log_warnx("%s: process %d made a forbidden system call: %s; its seccomp filter killed it",
 	          who, (int)pid, name);
 }
 
@@ -184,7 +222,8 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 	struct netcfg_addr a = {.ifindex = t->ifindex,
 	                        .addr = t->entry.conf.params.ipv6_local,
 	                        .prefix_len = t->entry.conf.params.prefix_len,
-	                        .nodad = true};
+	                        .nodad = true,
+	                        .noprefixroute = true};
 	struct in_addr src = {0};
 	int err = netcfg_link_get(nc, t->ifindex, NULL, &l);
 
@@ -223,11 +262,20 @@ void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r)
 	res.err = err;
 	snprintf(res.reason, sizeof(res.reason), "%s", why);
 	if (err < 0)
-		log_warnx("%s: the worker's request to %s was not done: %s", t->entry.conf.name,
-		          privreq_op_name(r->op), why);
+		workers_child_log(t, true, "the worker's request to %s was not done: %s",
+		                  privreq_op_name(r->op), why);
 	else
-		log_info("%s: did the worker's request to %s", t->entry.conf.name,
-		         privreq_op_name(r->op));
+		workers_child_log(t, false, "did the worker's request to %s",
+		                  privreq_op_name(r->op));
+	if (t->ipc_fd >= 0 && ipc_send(t->ipc_fd, IPC_P_PRIV, &res, sizeof(res)) < 0)
+		log_debug("%s: the answer to the worker was not sent", t->entry.conf.name);
+}
+
+void privsep_refuse(struct tunnel_rt *t, const struct ipc_priv_req *r, const char *why)
+{
+	struct ipc_priv_res res = {.op = r->op, .what = r->what, .err = -ESRCH};
+
+	snprintf(res.reason, sizeof(res.reason), "%s", why);
 	if (t->ipc_fd >= 0 && ipc_send(t->ipc_fd, IPC_P_PRIV, &res, sizeof(res)) < 0)
 		log_debug("%s: the answer to the worker was not sent", t->entry.conf.name);
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "ipc.h"
+#include "log.h"
 
 struct daemon;
 struct tunnel_rt;
@@ -25,10 +26,18 @@ int privsep_init(struct daemon *d);
 void privsep_limit(struct daemon *d);
 /* Who a child becomes (into ipc_conf.drop / ipc_fetch.drop). */
 void privsep_fill(const struct daemon *d, struct ipc_drop *out);
-/* A child's seccomp filter trapped a call: log it by name. */
-void privsep_seccomp_report(const char *who, pid_t pid, const struct ipc_seccomp *m);
+/*
+ * A child has exited with status; m is the seccomp report it sent before
+ * (NULL: none).  The report is believed, and the call logged by name, only
+ * when the child died by SIGSYS; else that it lied, through rl (now:
+ * monotonic seconds).
+ */
+void privsep_seccomp_verdict(const char *who, pid_t pid, const struct ipc_seccomp *m, int status,
+                             struct log_ratelimit *rl, double now);
 /* A worker's IPC_W_PRIV: check it against its tunnel, do it, answer. */
 void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r);
+/* Answer a worker's IPC_W_PRIV with a refusal, doing nothing. */
+void privsep_refuse(struct tunnel_rt *t, const struct ipc_priv_req *r, const char *why);
 /* The worker is gone: remove its kernel sit link (TUN links go with their fd). */
 void privsep_link_reaped(struct tunnel_rt *t);
 

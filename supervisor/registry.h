@@ -28,6 +28,7 @@
 #include "counters.h"
 #include "ipc.h"
 #include "lifecycle.h"
+#include "log.h"
 
 struct daemon;
 struct registry;
@@ -78,10 +79,24 @@ struct tunnel_rt {
 	bool start_pending; /* start again once the worker has exited (restart) */
 	struct tunnel_entry *next_entry; /* reload: replaces entry once the worker exited */
 	bool removing;                   /* reload: gone from the configuration, leaves once idle */
+	struct log_ratelimit child_rl;   /* every line this tunnel's worker can cause */
+	char refused[192]; /* why the parent ended the worker (a message it refused); "" if not */
+	struct ipc_seccomp
+	    seccomp;       /* the worker's seccomp report, believed only if it died by SIGSYS */
+	bool seccomp_said; /* a report came from this worker */
+	/* What its worker's parameter check was granted (password cleared): while
+	 * claimed, no other tunnel may take it (workers.c). */
+	struct tunnel_params claim;
+	bool claimed;
 
 	/* fetch.c */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */
 	char fetch_reason[256]; /* its message */
+	/* Fetched but not cached (a full disk): the cache file's text, which the
+	 * parent never reads, for the workers to run on and write (ipc.h). */
+	char *held;
+	size_t held_len;
+	int held_err; /* -errno of the failed cache write */
 	/* aiccuctl refresh (fetch_refresh): TIC asked again while the tunnel runs */
 	bool refresh;         /* asked for: fetch at the next token */
 	bool refreshing;      /* in the running fetch */

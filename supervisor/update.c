@@ -57,6 +57,9 @@ struct upd {
 	struct in_addr sent;
 	bool got_result;
 	struct ipc_update_result res;
+	struct ipc_seccomp seccomp; /* its seccomp report, believed only if it died by SIGSYS */
+	bool seccomp_said;
+	struct log_ratelimit rl; /* the lines this update's children can cause */
 };
 
 struct updates {
@@ -255,6 +258,11 @@ static void child_done(struct upd *u, int status)
 	if (u->fd >= 0)
 		close(u->fd);
 	u->fd = -1;
+	if (!u->rl.interval)
+		u->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(60.0, 10);
+	privsep_seccomp_verdict("update program", u->pid, u->seccomp_said ? &u->seccomp : NULL,
+	                        status, &u->rl, ev_now(d->loop));
+	u->seccomp_said = false;
 	u->pid = 0;
 	if (!u->got_result || !update_result_check(&u->res)) {
 		memset(&u->res, 0, sizeof(u->res));
@@ -293,7 +301,9 @@ static void on_msg(EV_P_ ev_io *io, int revents)
 			memcpy(&u->res, p, sizeof(u->res));
 			u->got_result = true;
 		} else if (type == IPC_C_SECCOMP) {
-			privsep_seccomp_report("update program", u->pid, p);
+			/* Believed only if it dies by SIGSYS (child_done). */
+			memcpy(&u->seccomp, p, sizeof(u->seccomp));
+			u->seccomp_said = true;
 		} else {
 			log_warnx("%s: update program %d sent message %d; killing it", u->name,
 			          (int)u->pid, type);

@@ -44,8 +44,17 @@
 #define WATCHDOG_INTERVAL 2.0
 #define WATCHDOG_MISSES   3
 #define WATCHDOG_RATE     100.0
+/*
+ * Every line a worker's messages can make the parent log goes through its
+ * tunnel's own limit: at most CHILD_LOG_BURST lines per CHILD_LOG_INTERVAL
+ * seconds, so a flooding worker neither fills the disk nor drowns the
+ * other tunnels' lines (the count of dropped lines comes with the next).
+ */
+#define CHILD_LOG_INTERVAL 60.0
+#define CHILD_LOG_BURST    10
 
 static void on_worker_msg(EV_P_ ev_io *io, int revents);
+static void counters_hint(struct tunnel_rt *t, const struct tunnel_counters *k);
 static void on_child(EV_P_ ev_child *c, int revents);
 static void on_kill_timeout(EV_P_ ev_timer *w, int revents);
 static void on_backoff(EV_P_ ev_timer *w, int revents);
@@ -71,15 +80,59 @@ void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
 	ev_init(&t->watchdog_w, on_watchdog);
 	ev_init(&t->stale_w, NULL); /* fetch.c's */
 	t->watchdog_w.repeat = WATCHDOG_INTERVAL;
+	t->child_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(CHILD_LOG_INTERVAL, CHILD_LOG_BURST);
 	t->backoff_w.data = t->kill_w.data = t->watchdog_w.data = t;
+}
+
+void workers_hold(struct tunnel_rt *t, const char *text, size_t len, int cache_err)
+{
+	if (t->held) {
+		explicit_bzero(t->held, t->held_len);
+		free(t->held);
+	}
+	t->held = NULL;
+	t->held_len = 0;
+	t->held_err = 0;
+	if (!text || !len)
+		return;
+	t->held = malloc(len);
+	if (!t->held)
+		fatalx("out of memory");
+	memcpy(t->held, text, len);
+	t->held_len = len;
+	t->held_err = cache_err;
 }
 
 void tunnel_release(struct tunnel_rt *t)
 {
+	workers_hold(t, NULL, 0, 0);
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_stop(t->d->loop, &t->watchdog_w);
 	ev_timer_stop(t->d->loop, &t->stale_w);
+}
+
+void workers_child_log(struct tunnel_rt *t, bool warn, const char *fmt, ...)
+{
+	char line[512];
+	uint64_t dropped;
+	va_list ap;
+
+	if (!log_ratelimit_allow(&t->child_rl, ev_now(t->d->loop), &dropped))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (warn && dropped)
+		log_warnx("%s: %s (and %llu more line(s) of this worker's not logged)",
+		          t->entry.conf.name, line, (unsigned long long)dropped);
+	else if (warn)
+		log_warnx("%s: %s", t->entry.conf.name, line);
+	else if (dropped)
+		log_info("%s: %s (and %llu more line(s) of this worker's not logged)",
+		         t->entry.conf.name, line, (unsigned long long)dropped);
+	else
+		log_info("%s: %s", t->entry.conf.name, line);
 }
 
 bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
@@ -183,6 +236,39 @@ static int *own_links(const struct tunnel_rt *t, int self, size_t *n)
 }
 
 /*
+ * One tunnel never claims what another one does.  The host check cannot
+ * see it (hostview drops every tunnel link's routes from its view), so the
+ * others' prefixes are taken from what the parent knows itself: a file
+ * tunnel's from its file, a TIC tunnel's from the moment its worker's
+ * parameter check passed (the checks are serial: two workers starting
+ * together cannot both win the same prefix) until that worker has gone.
+ */
+static int claims_check(const struct tunnel_rt *t, const struct tunnel_params *p, char *err,
+                        size_t errlen)
+{
+	const struct tunnel_conf *tc = &t->entry.conf;
+	char what[128];
+
+	for (const struct tunnel_rt *o = registry_first(t->reg); o; o = registry_next(o)) {
+		const struct tunnel_conf *oc = &o->entry.conf;
+
+		if (o == t || !o->entry.valid || (oc->tic && !o->claimed))
+			continue;
+		if (!tunnel_claims_overlap(p, tc->routed, tc->nrouted,
+		                           oc->tic ? &o->claim : &oc->params, oc->routed,
+		                           oc->nrouted, what, sizeof(what)))
+			continue;
+		/* Cut if need be: the names come first. */
+		if (snprintf(err, errlen, "its prefixes overlap those of tunnel %s (%s %.100s): %s",
+		             oc->name, oc->tic ? "from TIC, id" : "tunnel file",
+		             oc->tic ? oc->id : oc->file, what) < 0)
+			err[0] = '\0';
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+/*
  * The parameters a worker reports go through the same policy as where
  * they entered (tpolicy.h), now against the host's addresses and routes
  * (the kept view, hostcache.h): before the worker gives its link an
@@ -201,6 +287,8 @@ static int params_recheck(const struct tunnel_rt *t, int self, const struct tunn
 
 	tpolicy_conf_limits(tc, &lim);
 	r = tpolicy_check_params(p, &lim, keys, err, errlen);
+	if (r == 0)
+		r = claims_check(t, p, err, errlen);
 	if (r < 0)
 		return r;
 	own = own_links(t, self, &nown);
@@ -215,6 +303,56 @@ static int params_recheck(const struct tunnel_rt *t, int self, const struct tunn
 }
 
 /*
+ * The tunnel's link as the parent finds it itself: the link of the name it
+ * expects, of a kind the tunnel's data path makes (tunnel_link_kind_ok).
+ * A worker's ifindex is believed only when it is that link's.  Returns
+ * the index, or -errno with the reason in why.
+ */
+static int own_link_verify(struct tunnel_rt *t, int claimed, char *why, size_t len)
+{
+	const char *name = t->entry.conf.name;
+	struct netcfg_link l;
+	int err = netcfg_link_get(t->d->nc, 0, name, &l);
+
+	if (err < 0) {
+		snprintf(why, len, "no link named %s (%s)", name, strerror(-err));
+		return err;
+	}
+	if (!tunnel_link_kind_ok(&t->entry.conf, l.kind)) {
+		snprintf(why, len, "link %s (ifindex %d) is of kind '%s', not the tunnel's", name,
+		         l.ifindex, l.kind);
+		return -EMEDIUMTYPE;
+	}
+	if (l.ifindex != claimed) {
+		snprintf(why, len, "it named ifindex %d, but link %s is ifindex %d", claimed, name,
+		         l.ifindex);
+		return -EPERM;
+	}
+	return l.ifindex;
+}
+
+/* The worker broke the rules of its boundary: it is killed (and restarted,
+ * unless it was going anyway), with the reason in its exit text. */
+static void worker_refuse(struct tunnel_rt *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void worker_refuse(struct tunnel_rt *t, const char *fmt, ...)
+{
+	bool restart = t->state == TS_STARTING || t->state == TS_UP;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->refused, sizeof(t->refused), fmt, ap);
+	va_end(ap);
+	workers_child_log(t, true, "refused worker %d: %s; %s", (int)t->pid, t->refused,
+	                  restart ? "killing and restarting it" : "killing it");
+	policy_drop(t);
+	ev_io_stop(t->d->loop, &t->ipc_w); /* nothing more from it */
+	if (t->pid > 0)
+		kill(t->pid, SIGKILL);
+}
+
+/*
  * A worker about to give its link an address asks first (IPC_W_CHECK):
  * the same checks as at link-up, so a refused prefix never gets even the
  * kernel's prefix route.  The worker reports a refusal as its failure.
@@ -222,19 +360,23 @@ static int params_recheck(const struct tunnel_rt *t, int self, const struct tunn
 static void params_check(struct tunnel_rt *t, const struct ipc_up *q)
 {
 	struct ipc_verdict v = {0};
-	struct netcfg_link l;
 	const char *what = "";
+	char why[128];
 	int self = 0;
 
-	/* A link it names is its own only if the link carries the tunnel's name. */
-	if (q->ifindex > 0 && netcfg_link_get(t->d->nc, q->ifindex, NULL, &l) == 0 &&
-	    strcmp(l.name, t->entry.conf.name) == 0)
+	/* A link it names is its own only if it is the tunnel's link (own_link_verify). */
+	if (q->ifindex > 0 && own_link_verify(t, q->ifindex, why, sizeof(why)) > 0)
 		self = q->ifindex;
 	if (!params_acceptable(t, &q->params, &what)) {
 		v.err = -EINVAL;
 		snprintf(v.reason, sizeof(v.reason), "%s", what);
 	} else {
 		v.err = params_recheck(t, self, &q->params, v.reason, sizeof(v.reason));
+	}
+	if (v.err == 0) {
+		t->claim = q->params;
+		explicit_bzero(t->claim.password, sizeof(t->claim.password));
+		t->claimed = true;
 	}
 	if (ipc_send(t->ipc_fd, IPC_P_CHECKED, &v, sizeof(v)) < 0)
 		log_debug("%s: cannot answer the worker's parameter check", t->entry.conf.name);
@@ -246,15 +388,19 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	char saved_password[TUNNEL_PASSWORD_MAX];
 	const char *what = "";
 	unsigned pruned = 0;
-	int err;
+	int err = own_link_verify(t, up->ifindex, refusal, sizeof(refusal));
 
-	t->ifindex = up->ifindex;
+	if (err < 0) {
+		worker_refuse(t, "its link-up report: %s", refusal);
+		return;
+	}
+	t->ifindex = err;
 	if (!params_acceptable(t, &up->params, &what)) {
 		char a[INET6_ADDRSTRLEN];
 
 		inet_ntop(AF_INET6, &up->params.ipv6_local, a, sizeof(a));
-		log_warnx("%s: worker reported unusable parameters (%s/%u): %s", t->entry.conf.name,
-		          a, up->params.prefix_len, what);
+		workers_child_log(t, true, "worker reported unusable parameters (%s/%u): %s", a,
+		                  up->params.prefix_len, what);
 		tunnel_stop(t);
 		tunnel_event(t, LC_FAIL, "unusable tunnel parameters %s/%u: %s", a,
 		             up->params.prefix_len, what);
@@ -269,7 +415,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 			         tc->account.server);
 		else
 			snprintf(src, sizeof(src), "tunnel file %s", tc->file);
-		log_warnx("%s: refused the parameters of %s: %s", tc->name, src, refusal);
+		workers_child_log(t, true, "refused the parameters of %s: %s", src, refusal);
 		tunnel_stop(t);
 		tunnel_event(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
 		return;
@@ -279,15 +425,20 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	t->entry.conf.params = up->params;
 	memcpy(t->entry.conf.params.password, saved_password, sizeof(saved_password));
 	explicit_bzero(saved_password, sizeof(saved_password));
+	t->claim = up->params; /* the report carries no password */
+	t->claimed = true;
 	err = policy_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0) {
-		log_warnx("%s: cannot install %s in table %u: %s %s", t->entry.conf.name, what,
-		          t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
+		workers_child_log(t, true, "cannot install %s in table %u: %s %s", what,
+		                  t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
 		tunnel_stop(t);
 		tunnel_event(t, LC_FAIL, "cannot install %s: %s", what, strerror(-err));
 		return;
 	}
 	t->policy_installed = true;
+	/* Only now may the worker send from the tunnel's address: its table routes it. */
+	if (ipc_send(t->ipc_fd, IPC_P_ROUTED, NULL, 0) < 0)
+		log_debug("%s: cannot tell the worker its routing is in", t->entry.conf.name);
 	/* For shutdown's batch removal (parent.c); without it the worker's exit removes it. */
 	if (netcfg_link_set_group(t->d->nc, t->ifindex, WORKERS_LINK_GROUP) < 0)
 		log_debug("%s: cannot put link %s in group 0x%x: %s", t->entry.conf.name,
@@ -315,7 +466,12 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	t->on_stale = t->stale_ok;
 	t->stale_ok = false;
 	t->up_at = time(NULL);
-	if (t->on_stale)
+	if (t->held)
+		tunnel_event(t, LC_UP,
+		             "on parameters fetched from TIC that could not be cached (%s); the "
+		             "worker writes them once it can",
+		             strerror(-t->held_err));
+	else if (t->on_stale)
 		tunnel_event(t, LC_UP,
 		             "on cached parameters older than cache_max_age (TIC cannot be "
 		             "reached); asking TIC again in the background");
@@ -324,11 +480,27 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	run_hook(t, HOOK_UP);
 }
 
-static void need_tic(struct tunnel_rt *t, const struct ipc_failed *why)
+/* ---- the worker -> parent boundary: its handlers and their table ---- */
+
+static void on_w_check(void *ctx, const void *p)
 {
+	params_check(ctx, p);
+}
+
+static void on_w_up(void *ctx, const void *p)
+{
+	on_link_up(ctx, p);
+}
+
+static void on_w_need_tic(void *ctx, const void *p)
+{
+	struct tunnel_rt *t = ctx;
+	const struct ipc_failed *why = p;
+
 	t->need_tic = true;
 	t->cache_stale = why->kind == IPC_NEED_TIC_STALE;
-	snprintf(t->reason, sizeof(t->reason), "%.*s", (int)sizeof(why->reason), why->reason);
+	ipc_text(t->reason, sizeof(t->reason), why->reason, sizeof(why->reason));
+	workers_hold(t, NULL, 0, 0); /* too old: TIC again */
 }
 
 /*
@@ -336,31 +508,97 @@ static void need_tic(struct tunnel_rt *t, const struct ipc_failed *why)
  * a person; a transient one (IPC_FAIL_TRANSIENT) is retried with back-off
  * once the worker has exited (worker_reaped), as after a crash.
  */
-static void worker_failed(struct tunnel_rt *t, const struct ipc_failed *f)
+static void on_w_failed(void *ctx, const void *p)
 {
+	struct tunnel_rt *t = ctx;
+	const struct ipc_failed *f = p;
+	char reason[sizeof(f->reason)];
+
+	ipc_text(reason, sizeof(reason), f->reason, sizeof(f->reason));
+	workers_hold(t, NULL, 0, 0); /* they failed: not again */
 	/* The routing goes before the link does. */
 	policy_drop(t);
 	if (f->kind == IPC_FAIL_TRANSIENT && t->state != TS_STOPPING) {
 		t->retry_failed = true;
-		snprintf(t->last_exit, sizeof(t->last_exit), "%.*s", (int)sizeof(f->reason),
-		         f->reason);
+		snprintf(t->last_exit, sizeof(t->last_exit), "%s", reason);
 		return;
 	}
-	tunnel_event(t, LC_FAIL, "%.*s", (int)sizeof(f->reason), f->reason);
+	tunnel_event(t, LC_FAIL, "%s", reason);
+}
+
+static void on_w_counters(void *ctx, const void *p)
+{
+	struct tunnel_rt *t = ctx;
+	struct tunnel_counters k;
+
+	memcpy(&k, p, sizeof(k)); /* the payload is not aligned */
+	counters_hint(t, &k);
+	t->counters = k;
+	t->wd_unanswered = 0;
+	t->wd_heard_at = ev_now(t->d->loop);
 }
 
 /* The worker restored (or not) what heal.c asked for: heal.c learns it as an event. */
-static void repair_answered(struct tunnel_rt *t, const struct ipc_repaired *r)
+static void on_w_repaired(void *ctx, const void *p)
 {
+	struct tunnel_rt *t = ctx;
+	const struct ipc_repaired *r = p;
+	unsigned what = r->what & IPC_REPAIR_ALL; /* nothing heal.c never asks for */
+
 	/* Bits, not the message: answers may arrive faster than heal.c hears of them. */
 	if (r->err) {
-		t->repair_failed |= r->what;
-		snprintf(t->repair_reason, sizeof(t->repair_reason), "%.*s", (int)sizeof(r->reason),
-		         r->reason);
+		t->repair_failed |= what;
+		ipc_text(t->repair_reason, sizeof(t->repair_reason), r->reason, sizeof(r->reason));
 	} else {
-		t->repair_done |= r->what;
+		t->repair_done |= what;
 	}
 	tunnel_changed(t);
+}
+
+static void on_w_priv(void *ctx, const void *p)
+{
+	struct tunnel_rt *t = ctx;
+
+	/* A worker being stopped may still ask; its link is no longer to be changed. */
+	if (t->state == TS_UP)
+		privsep_request(t, p);
+	else
+		privsep_refuse(t, p, "the tunnel is stopping");
+}
+
+/* Believed only if the worker then dies by SIGSYS (worker_reaped). */
+static void on_c_seccomp(void *ctx, const void *p)
+{
+	struct tunnel_rt *t = ctx;
+
+	memcpy(&t->seccomp, p, sizeof(t->seccomp));
+	t->seccomp_said = true;
+}
+
+/* A worker still running while its tunnel stops or has failed: what it may still say. */
+#define W_LEAVING (IPC_IN(TS_STOPPING) | IPC_IN(TS_FAILED))
+
+/*
+ * What a worker may send, in which of its tunnel's states.  Setting up
+ * (TS_STARTING): the parameter check, then link-up, or "ask TIC"; in its
+ * loop (TS_UP): counters, requests to the parent, repair answers; a
+ * failure or a seccomp report at any time it runs.
+ */
+static const struct ipc_route worker_routes[] = {
+    {IPC_W_CHECK, IPC_IN(TS_STARTING), on_w_check},
+    {IPC_W_UP, IPC_IN(TS_STARTING), on_w_up},
+    {IPC_W_NEED_TIC, IPC_IN(TS_STARTING), on_w_need_tic},
+    {IPC_W_FAILED, IPC_IN(TS_STARTING) | IPC_IN(TS_UP) | W_LEAVING, on_w_failed},
+    {IPC_W_COUNTERS, IPC_IN(TS_UP) | W_LEAVING, on_w_counters},
+    {IPC_W_PRIV, IPC_IN(TS_UP) | W_LEAVING, on_w_priv},
+    {IPC_W_REPAIRED, IPC_IN(TS_UP) | W_LEAVING, on_w_repaired},
+    {IPC_C_SECCOMP, IPC_IN(TS_STARTING) | IPC_IN(TS_UP) | W_LEAVING, on_c_seccomp},
+};
+
+const struct ipc_route *workers_ipc_routes(size_t *n)
+{
+	*n = sizeof(worker_routes) / sizeof(worker_routes[0]);
+	return worker_routes;
 }
 
 int tunnel_request_repair(struct tunnel_rt *t, unsigned what)
@@ -429,45 +667,37 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 	struct tunnel_rt *t = io->data;
 	unsigned char buf[IPC_MSG_MAX];
 	const void *p;
-	int type;
+	int type = -EAGAIN, why;
 
 	(void)revents;
-	while ((type = ipc_recv(t->ipc_fd, buf, sizeof(buf), &p)) > 0) {
-		if (type == IPC_W_UP && t->state == TS_STARTING)
-			on_link_up(t, p);
-		else if (type == IPC_W_CHECK && t->state == TS_STARTING)
-			params_check(t, p);
-		else if (type == IPC_W_FAILED)
-			worker_failed(t, p);
-		else if (type == IPC_W_NEED_TIC && t->state == TS_STARTING)
-			need_tic(t, p);
-		else if (type == IPC_W_COUNTERS) {
-			struct tunnel_counters k;
+	while (ev_is_active(io) && (type = ipc_recv(t->ipc_fd, buf, sizeof(buf), &p)) > 0) {
+		size_t n = 0;
+		const struct ipc_route *tab = workers_ipc_routes(&n);
+		const struct ipc_route *r = ipc_route_find(tab, n, type, t->state, &why);
 
-			memcpy(&k, p, sizeof(k)); /* the payload is not aligned */
-			counters_hint(t, &k);
-			t->counters = k;
-			t->wd_unanswered = 0;
-			t->wd_heard_at = ev_now(EV_A);
-		} else if (type == IPC_W_REPAIRED)
-			repair_answered(t, p);
-		else if (type == IPC_W_PRIV && t->state == TS_UP)
-			privsep_request(t, p);
-		else if (type == IPC_C_SECCOMP)
-			privsep_seccomp_report(t->entry.conf.name, t->pid, p);
+		if (r)
+			r->handle(t, p);
+		else
+			worker_refuse(t, "it sent %s (type %d) %s %s", ipc_type_name(type), type,
+			              why == -EPERM ? "in state" : "which no worker sends; state",
+			              tunnel_state_name(t->state));
 	}
-	if (type == 0 || (type < 0 && type != -EAGAIN)) {
-		if (type == -EBADMSG)
-			log_warnx("%s: malformed message from the worker", t->entry.conf.name);
-		/* EOF: the worker is exiting; ev_child reports how. */
-		ev_io_stop(EV_A_ io);
-	}
+	if (!ev_is_active(io))
+		return; /* refused: killed */
+	if (type == -EBADMSG)
+		worker_refuse(t, "a malformed message (its length does not match its type)");
+	else if (type == 0 || (type < 0 && type != -EAGAIN))
+		ev_io_stop(EV_A_ io); /* EOF: the worker is exiting; ev_child reports how. */
 }
 
 static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t len)
 {
+	if (t->refused[0]) {
+		snprintf(buf, len, "worker killed: %.100s", t->refused);
+		return;
+	}
 	if (t->retry_failed || t->pop_silent)
-		return; /* the words are in buf already (worker_failed, pop_silence_check) */
+		return; /* the words are in buf already (on_w_failed, pop_silence_check) */
 	if (t->hung) {
 		snprintf(buf, len,
 		         "worker hung: no answer to %d counters requests in %.0f s; killed",
@@ -563,6 +793,8 @@ static void start_again(struct tunnel_rt *t)
 
 static void worker_reaped(struct tunnel_rt *t, int status)
 {
+	pid_t pid = t->pid;
+
 	ev_io_stop(t->d->loop, &t->ipc_w);
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_stop(t->d->loop, &t->watchdog_w);
@@ -573,6 +805,11 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 	privsep_link_reaped(t);
 	t->ifindex = 0;
 	exit_text(t, status, t->last_exit, sizeof(t->last_exit));
+	privsep_seccomp_verdict(t->entry.conf.name, pid, t->seccomp_said ? &t->seccomp : NULL,
+	                        status, &t->child_rl, ev_now(t->d->loop));
+	t->seccomp_said = false;
+	t->claimed = false;
+	t->refused[0] = '\0';
 	t->link_lost = false;
 	t->hung = false;
 	t->retry_failed = false;
@@ -666,6 +903,10 @@ static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
 	ic.cache_max_age = t->d->cfg.cache_max_age;
 	ic.fresh_fetch = t->fresh_fetch;
 	ic.stale_ok = t->stale_ok;
+	if (t->held && t->held_len <= sizeof(ic.held)) {
+		memcpy(ic.held, t->held, t->held_len);
+		ic.held_len = (uint32_t)t->held_len;
+	}
 	privsep_fill(t->d, &ic.drop);
 	return &ic;
 }

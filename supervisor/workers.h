@@ -17,6 +17,22 @@
  */
 #define WORKERS_LINK_GROUP 0x61696363u
 
+/*
+ * A line the tunnel's worker caused (its messages, its requests): through
+ * the tunnel's own rate limit, so a flooding worker cannot flood the log.
+ * warn: log_warnx, else log_info; the tunnel's name comes first.
+ */
+void workers_child_log(struct tunnel_rt *t, bool warn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Parameters fetched but not cached (text: the cache file's, len bytes,
+ * never read by the parent; cache_err: why the write failed): the next
+ * workers run on them and write them.  NULL forgets them.
+ */
+void workers_hold(struct tunnel_rt *t, const char *text, size_t len, int cache_err);
+/* The worker -> parent message table (n entries), for the tests. */
+const struct ipc_route *workers_ipc_routes(size_t *n);
+
 /* Set up the watchers of a fresh registry entry (not started). */
 void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d);
 /* Stop its timers: before registry_remove (no worker may run). */

@@ -37,29 +37,36 @@ int cache_dir_open(const char *state_dir, bool create)
 	return fd < 0 ? -errno : fd;
 }
 
-static int write_file(int dir, const struct tic_tunnel *t, time_t fetched, time_t failed)
+int cache_format(const struct tic_tunnel *t, time_t fetched, time_t failed, char *buf, size_t len)
 {
-	char buf[CACHE_FILE_MAX];
-	int n, m, r;
+	int n, m;
 
 	/* The id comes from the network: it must not climb out of the directory. */
 	if (t->fetch_err || !tic_id_valid(t->id))
 		return -EINVAL;
-	n = tic_show_format(t, buf, sizeof(buf));
+	n = tic_show_format(t, buf, len);
 	if (n < 0)
 		return n;
-	m = snprintf(buf + n, sizeof(buf) - (size_t)n, "Fetched: %" PRIdMAX "\n",
-	             (intmax_t)fetched);
-	if (m < 0 || (size_t)m >= sizeof(buf) - (size_t)n)
+	m = snprintf(buf + n, len - (size_t)n, "Fetched: %" PRIdMAX "\n", (intmax_t)fetched);
+	if (m < 0 || (size_t)m >= len - (size_t)n)
 		return -ENOSPC;
 	n += m;
 	if (failed) {
-		m = snprintf(buf + n, sizeof(buf) - (size_t)n, "Failed: %" PRIdMAX "\n",
-		             (intmax_t)failed);
-		if (m < 0 || (size_t)m >= sizeof(buf) - (size_t)n)
+		m = snprintf(buf + n, len - (size_t)n, "Failed: %" PRIdMAX "\n", (intmax_t)failed);
+		if (m < 0 || (size_t)m >= len - (size_t)n)
 			return -ENOSPC;
 		n += m;
 	}
+	return n;
+}
+
+static int write_file(int dir, const struct tic_tunnel *t, time_t fetched, time_t failed)
+{
+	char buf[CACHE_FILE_MAX];
+	int n = cache_format(t, fetched, failed, buf, sizeof(buf)), r;
+
+	if (n < 0)
+		return n;
 	r = file_write_atomic_at(dir, t->id, buf, (size_t)n, 0600);
 	explicit_bzero(buf, sizeof(buf));
 	return r;

@@ -22,6 +22,12 @@
 /* "<state_dir>/tunnels/<id>".  0, -EINVAL (id not a safe file name) or -ENAMETOOLONG. */
 int cache_path(const char *state_dir, const char *id, char *buf, size_t len);
 /*
+ * Pure: the file's text for t (fetch_err 0) fetched at `fetched` (failed:
+ * its Failed: time, 0 for none) into buf.  Its length, or -errno
+ * (-ENOSPC: more than len bytes).
+ */
+int cache_format(const struct tic_tunnel *t, time_t fetched, time_t failed, char *buf, size_t len);
+/*
  * Pure: parse a cache file's text (buf[len] must be its NUL terminator;
  * lines are split in place).  0, or -EBADMSG with err saying why.
  * *failed is the Failed: time, 0 when unmarked.

@@ -46,10 +46,29 @@ static bool cache_differs(int dir, const struct tic_tunnel *t)
 	return differs;
 }
 
+_Static_assert(CACHE_FILE_MAX <= IPC_CACHE_TEXT_MAX, "a cache file fits in a fetch result");
+
+/*
+ * The cache could not be written (a full disk): the parameters are not
+ * thrown away but go to the parent as the file's text, for the worker to
+ * run on and to write once it can.  0, or the write's error when even
+ * that is not possible.
+ */
+static int hold_uncached(struct ipc_fetch_result *r, const struct tic_tunnel *t, int werr)
+{
+	int n = cache_format(t, time(NULL), 0, r->held, sizeof(r->held));
+
+	if (n <= 0)
+		return werr;
+	r->cache_err = werr;
+	r->held_len = (uint32_t)n;
+	return 0;
+}
+
 static void report(int fd, int dir, const struct ipc_fetch *req, const struct tic_tunnel *out)
 {
 	for (uint32_t i = 0; i < req->nids; i++) {
-		struct ipc_fetch_result r;
+		static struct ipc_fetch_result r;
 
 		memset(&r, 0, sizeof(r));
 		snprintf(r.id, sizeof(r.id), "%s", req->ids[i]);
@@ -62,7 +81,7 @@ static void report(int fd, int dir, const struct ipc_fetch *req, const struct ti
 			r.changed = cache_differs(dir, &out[i]);
 			werr = dir < 0 ? dir : cache_write_at(dir, &out[i], time(NULL));
 
-			r.err = werr;
+			r.err = werr ? hold_uncached(&r, &out[i], werr) : 0;
 			if (werr)
 				snprintf(r.reason, sizeof(r.reason),
 				         "cannot write the tunnel cache in %.180s: %s",
@@ -70,6 +89,7 @@ static void report(int fd, int dir, const struct ipc_fetch *req, const struct ti
 		}
 		if (ipc_send(fd, IPC_F_RESULT, &r, sizeof(r)) < 0)
 			fatal("reporting to the parent");
+		explicit_bzero(&r, sizeof(r));
 	}
 }
 

@@ -19,6 +19,7 @@
 #include "ayiya.h"
 #include "beat.h"
 #include "cache.h"
+#include "fileio.h"
 #include "datapath.h"
 #include "heartbeat.h"
 #include "ipc.h"
@@ -29,12 +30,15 @@
 #include "proto41.h"
 #ifdef AICCUD_TEST_HOOKS
 #include "testhooks.h"
+#include "testhooks_ipc.h"
 #endif
 
 /* The TUN queue: the real client's 500 packets lost bursts. */
 #define WORKER_TUN_QLEN       1000
 #define WORKER_COUNTER_PERIOD 1.0
-#define SIT_TTL               64
+/* How often the worker tries to write parameters the fetcher could not cache. */
+#define WORKER_CACHE_RETRY 5.0
+#define SIT_TTL            64
 
 struct worker {
 	const struct tunnel_conf *tc;
@@ -59,9 +63,14 @@ struct worker {
 	uint64_t drops_seen[DROP_REASON_COUNT]; /* already reported */
 	uint64_t sig_seen;                      /* signature drops already hinted at */
 	/* Warnings triggered by network input, rate-limited. */
-	struct log_ratelimit rx_rl, drop_rl, sig_rl;
+	struct log_ratelimit rx_rl, drop_rl, ipc_rl, sig_rl;
 	ev_io tun_w, wire_w, ipc_w;
 	ev_timer keepalive_w, counters_w;
+	/* TIC parameters the fetcher could not cache (ipc.h): written when the disk lets us. */
+	const char *held;
+	size_t held_len;
+	ev_timer held_w;
+	struct log_ratelimit held_rl;
 	ev_prepare activity_w; /* before the loop waits: restarts counters_w if something changed */
 	/*
 	 * Heartbeat tunnels: the PoP's confirmation (beat.h).  An ICMPv6 socket
@@ -746,29 +755,67 @@ static void priv_answer(struct worker *w, const struct ipc_priv_res *r)
 		log_warn("sending the repair result");
 }
 
+/*
+ * The parent -> worker boundary.  Setting up, the worker waits for exactly
+ * one type at a time (IPC_P_CONF, then IPC_P_CHECKED: ipc_recv_wait);
+ * in its loop (its only state here) the parent may send these.
+ */
+enum { WORKER_IN_LOOP = 0 };
+
+static void on_p_counters_req(void *ctx, const void *p)
+{
+	(void)p;
+	send_counters(ctx);
+}
+
+static void on_p_repair(void *ctx, const void *p)
+{
+	worker_repair(ctx, p);
+}
+
+static void on_p_priv(void *ctx, const void *p)
+{
+	priv_answer(ctx, p);
+}
+
+static const struct ipc_route parent_routes[] = {
+    {IPC_P_COUNTERS_REQ, IPC_IN(WORKER_IN_LOOP), on_p_counters_req},
+    {IPC_P_REPAIR, IPC_IN(WORKER_IN_LOOP), on_p_repair},
+    {IPC_P_PRIV, IPC_IN(WORKER_IN_LOOP), on_p_priv},
+};
+
+const struct ipc_route *worker_ipc_routes(size_t *n)
+{
+	*n = sizeof(parent_routes) / sizeof(parent_routes[0]);
+	return parent_routes;
+}
+
 static void on_ipc(EV_P_ ev_io *io, int revents)
 {
 	struct worker *w = io->data;
 	unsigned char buf[IPC_MSG_MAX];
 	const void *payload;
-	int type;
+	int type, why;
 
 	(void)revents;
 	while ((type = ipc_recv(w->ipc_fd, buf, sizeof(buf), &payload)) != -EAGAIN) {
+		size_t n = 0;
+		const struct ipc_route *tab, *r;
+
 		if (type == 0 || (type < 0 && type != -EBADMSG)) {
 			/* The parent is gone: nobody owns our routing any more. */
 			log_warnx("lost the parent; stopping");
 			ev_break(EV_A_ EVBREAK_ALL);
 			return;
 		}
-		if (type == IPC_P_COUNTERS_REQ)
-			send_counters(w);
-		else if (type == IPC_P_REPAIR)
-			worker_repair(w, payload);
-		else if (type == IPC_P_PRIV)
-			priv_answer(w, payload);
+		tab = worker_ipc_routes(&n);
+		r = type < 0 ? NULL : ipc_route_find(tab, n, type, WORKER_IN_LOOP, &why);
+		/* The parent is trusted: its mistake is a bug, logged, not a reason to go. */
+		if (r)
+			r->handle(w, payload);
 		else
-			log_warnx("unexpected message %d from the parent", type);
+			log_ratelimited(&w->ipc_rl, "unexpected message %s (%d) from the parent",
+			                ipc_type_name(type), type);
 	}
 }
 
@@ -853,10 +900,44 @@ static void link_create_6in4(struct worker *w)
 	tun_open(w);
 }
 
+/*
+ * A tunnel link is point-to-point to the PoP: nothing arriving on it may
+ * configure the host.  No router advertisements (the default route and
+ * SLAAC addresses a spoofed one installs), no redirects, no autoconfigured
+ * addresses, no router solicitations, and no duplicate address detection
+ * (the tunnel address is added nodad; DAD would let a forged neighbour
+ * advertisement take it away).  The worker sets them: it owns the link and
+ * is still root here, before the link has an address or is up, so no
+ * packet can arrive first; the parent would need a round trip in the
+ * middle of the link's set-up and could only do it after the link exists
+ * anyway.
+ */
+static const struct {
+	const char *key, *value;
+} link_ipv6_settings[] = {
+    {"accept_ra", "0"},  {"accept_redirects", "0"},     {"autoconf", "0"},
+    {"accept_dad", "0"}, {"router_solicitations", "0"},
+};
+
+static void link_isolate(struct worker *w)
+{
+	for (size_t i = 0; i < sizeof(link_ipv6_settings) / sizeof(link_ipv6_settings[0]); i++) {
+		int err = netcfg_ipv6_conf_set(w->tc->name, link_ipv6_settings[i].key,
+		                               link_ipv6_settings[i].value);
+
+		if (err < 0)
+			worker_fail(w, "cannot set /proc/sys/net/ipv6/conf/%s/%s to %s: %s",
+			            w->tc->name, link_ipv6_settings[i].key,
+			            link_ipv6_settings[i].value, strerror(-err));
+	}
+}
+
 static void link_configure(struct worker *w)
 {
 	const struct tunnel_conf *tc = w->tc;
-	struct netcfg_addr a = {.prefix_len = tc->params.prefix_len, .nodad = true};
+	/* No prefix route in main: the tunnel's table routes its prefix (workers.c). */
+	struct netcfg_addr a = {
+	    .prefix_len = tc->params.prefix_len, .nodad = true, .noprefixroute = true};
 	uint32_t mtu = tunnel_mtu(tc);
 	int err;
 
@@ -870,6 +951,7 @@ static void link_configure(struct worker *w)
 		link_create_6in4(w);
 	}
 	a.ifindex = w->ifindex;
+	link_isolate(w);
 	err = netcfg_link_set(w->nc, w->ifindex, false, mtu);
 	if (err < 0)
 		worker_retry(w, "cannot set MTU %u on %s: %s %s", mtu, tc->name, strerror(-err),
@@ -880,6 +962,7 @@ static void link_configure(struct worker *w)
 		/* TUN links have no link-local address of their own. */
 		worker_link_local(&tc->params.ipv6_local, &a.addr);
 		a.prefix_len = 64;
+		a.noprefixroute = false; /* fe80::/64 on this link only */
 		err = netcfg_addr_add(w->nc, &a);
 	}
 	if (err < 0)
@@ -953,6 +1036,25 @@ static void confirm_watch(struct worker *w, struct ev_loop *loop)
 	ev_io_start(loop, &w->confirm_w);
 }
 
+/* Write the parameters the fetcher could not cache, until the disk takes them. */
+static void on_held_retry(EV_P_ ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	int err = file_write_atomic_at(w->cache_dirfd, w->tc->id, w->held, w->held_len, 0600);
+
+	(void)revents;
+	if (err < 0) {
+		log_ratelimited(&w->held_rl,
+		                "cannot write the fetched parameters to the tunnel "
+		                "cache yet: %s; trying again every %.0f s",
+		                strerror(-err), WORKER_CACHE_RETRY);
+		return;
+	}
+	log_info("the fetched parameters of %s are in the tunnel cache now", w->tc->id);
+	w->held_len = 0;
+	ev_timer_stop(EV_A_ t);
+}
+
 static void loop_run(struct worker *w)
 {
 	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
@@ -993,6 +1095,11 @@ static void loop_run(struct worker *w)
 	probe_watch(w, loop, interval);
 	if (w->tc->liveness == LIVENESS_ICMP && w->tc->liveness_misses > 0)
 		probe_start(w, loop, interval);
+	if (w->held_len && w->cache_dirfd >= 0) {
+		ev_timer_init(&w->held_w, on_held_retry, 0., WORKER_CACHE_RETRY);
+		w->held_w.data = w;
+		ev_timer_start(loop, &w->held_w);
+	}
 	ev_signal_start(loop, &w->term_w);
 	ev_signal_start(loop, &w->int_w);
 #ifdef AICCUD_TEST_HOOKS
@@ -1042,24 +1149,60 @@ static void need_tic(struct worker *w, enum ipc_fail_kind kind, const char *fmt,
  * which then is a failure: no fetch loop).  Stale ones still serve when
  * the parent says TIC cannot be reached (stale_ok).
  */
+/*
+ * The parameters the fetcher could not cache, from the text the file would
+ * have held: parsed and checked exactly as the file would be.
+ */
+static int held_read(const struct ipc_conf *ic, struct tic_tunnel *tt, time_t *fetched, char *msg,
+                     size_t len)
+{
+	static char buf[IPC_CACHE_TEXT_MAX + 1];
+	time_t failed = 0;
+	int r;
+
+	if (ic->held_len == 0 || ic->held_len > sizeof(ic->held))
+		return -EINVAL;
+	memcpy(buf, ic->held, ic->held_len);
+	buf[ic->held_len] = '\0';
+	r = cache_parse(buf, ic->held_len, tt, fetched, &failed, msg, len);
+	explicit_bzero(buf, sizeof(buf));
+	if (!r && strcmp(tt->id, ic->conf.id) != 0) {
+		snprintf(msg, len, "they are for tunnel %s", tt->id);
+		r = -EBADMSG;
+	}
+	return r;
+}
+
 static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const struct ipc_conf *ic)
 {
-	struct tic_tunnel tt;
+	struct tic_tunnel tt = {0};
 	time_t fetched = 0;
 	char bad[512], msg[TIC_ERR_MAX] = "";
 	/* The fetcher's directory and files: root reads them with CAP_DAC_READ_SEARCH. */
 	int dir = cache_dir_open(ic->state_dir, false);
-	int err = dir < 0 ? 0 : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
-	bool fresh = dir >= 0 && err == 0 && cache_fresh(fetched, time(NULL), ic->cache_max_age);
+	/* Parameters the fetcher could not cache come with the configuration (ipc.h). */
+	int src = ic->held_len ? 0 : dir;
+	int err = ic->held_len ? held_read(ic, &tt, &fetched, msg, sizeof(msg))
+	          : dir < 0    ? 0
+	                       : cache_read_why_at(dir, tc->id, &tt, &fetched, msg, sizeof(msg));
+	bool fresh = src >= 0 && err == 0 && cache_fresh(fetched, time(NULL), ic->cache_max_age);
 	/* Only too old: what serves while TIC cannot be reached (stale_ok). */
-	bool stale = dir >= 0 && err == 0 && !fresh;
+	bool stale = src >= 0 && err == 0 && !fresh;
 	const char *why;
+
+	if (ic->held_len && err == 0) {
+		w->held = ic->held;
+		w->held_len = ic->held_len;
+		log_info("%s: running on parameters fetched from TIC that could not be cached; "
+		         "writing them once the disk lets us",
+		         tc->id);
+	}
 
 	/* Name the cache file and what in it was refused (the policy's key, a bad line). */
 	snprintf(bad, sizeof(bad), "cache file %.100s/" CACHE_DIR "/%.31s refused: %.160s",
 	         ic->state_dir, tc->id, msg);
-	why = dir == -ENOENT            ? "no cached parameters (no cache directory)"
-	      : dir < 0                 ? strerror(-dir)
+	why = src == -ENOENT            ? "no cached parameters (no cache directory)"
+	      : src < 0                 ? strerror(-src)
 	      : err == -ENOENT          ? "no cached parameters"
 	      : err == -ESTALE          ? "the cached parameters failed before"
 	      : err == -EBADMSG         ? bad
@@ -1070,13 +1213,13 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 		log_warnx("%s: the cached parameters are older than cache_max_age (%u s); using "
 		          "them while TIC cannot be reached",
 		          tc->id, (unsigned)ic->cache_max_age);
-	switch (cache_decide(dir < 0 ? dir : 0, err, fresh || (stale && ic->stale_ok),
+	switch (cache_decide(src < 0 ? src : 0, err, fresh || (stale && ic->stale_ok),
 	                     ic->fresh_fetch)) {
 	case CACHE_ASK_TIC:
 		need_tic(w, stale ? IPC_NEED_TIC_STALE : IPC_FAIL_FINAL, "%s: %s", tc->id, why);
 	case CACHE_FAIL:
 		if (ic->fresh_fetch &&
-		    (dir == -ENOENT || (dir >= 0 && (err == -ENOENT || err == -EBADMSG))))
+		    (src == -ENOENT || (src >= 0 && (err == -ENOENT || err == -EBADMSG))))
 			worker_fail(w, "%s: %s even right after a TIC fetch", tc->id, why);
 		worker_fail(
 		    w, "cannot use the cached parameters of %s: cache file %s/" CACHE_DIR "/%s: %s",
@@ -1090,7 +1233,7 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
 	tc->params = tt.params;
 	explicit_bzero(&tt, sizeof(tt));
 	/* From here on a failure is the parameters' fault: mark them (worker_fail). */
-	w->cache_dirfd = dir;
+	w->cache_dirfd = dir >= 0 ? dir : -1;
 }
 
 /*
@@ -1192,6 +1335,31 @@ static void params_check_host(struct worker *w, const struct tunnel_conf *tc,
 		worker_fail(w, "refused the parameters of %s: %s", tc->file, v.reason);
 }
 
+/*
+ * The tunnel's prefix has no route in the main table (its address is added
+ * without one): packets from the tunnel's address reach the link only
+ * through the tunnel's table and rule, which the parent installs on our
+ * link-up.  No keep-alive, probe or forwarded packet before that.
+ */
+#define ROUTING_WAIT_MS 10000
+
+static void routing_wait(struct worker *w)
+{
+	char none;
+	int type = ipc_recv_wait(w->ipc_fd, IPC_P_ROUTED, &none, 0, ROUTING_WAIT_MS);
+
+	if (type == IPC_P_ROUTED)
+		return;
+	if (w->cache_dirfd >= 0)
+		close(w->cache_dirfd);
+	w->cache_dirfd = -1; /* not the parameters' fault: keep the cache */
+	if (type == -ETIMEDOUT)
+		worker_fail(w, "%s: the parent did not install the tunnel's routing within %d s",
+		            w->tc->name, ROUTING_WAIT_MS / 1000);
+	worker_fail(w, "%s: the parent did not confirm the tunnel's routing (%s)", w->tc->name,
+	            type < 0 ? strerror(-type) : ipc_type_name(type));
+}
+
 void worker_main(const char *name, int ipc_fd)
 {
 	static struct ipc_conf ic;
@@ -1206,6 +1374,8 @@ void worker_main(const char *name, int ipc_fd)
 	                   .probe_fd = -1,
 	                   .confirm_fd = -1,
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
+	                   .ipc_rl = LOG_RATELIMIT_INIT(60, 3),
+	                   .held_rl = LOG_RATELIMIT_INIT(600, 1),
 	                   .drop_rl = LOG_RATELIMIT_INIT(60, 3),
 	                   .sig_rl = LOG_RATELIMIT_INIT(600, 1)};
 	struct ipc_up up = {0};
@@ -1228,11 +1398,16 @@ void worker_main(const char *name, int ipc_fd)
 #endif
 	privileges_drop(&w);
 	up.ifindex = w.ifindex;
+#ifdef AICCUD_TEST_HOOKS
+	up.ifindex = testhooks_up_ifindex(tc->name, up.ifindex);
+	testhooks_before_up(tc->name, ipc_fd);
+#endif
 	snprintf(up.ifname, sizeof(up.ifname), "%s", tc->name);
 	up.params = tc->params;
 	explicit_bzero(up.params.password, sizeof(up.params.password));
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");
+	routing_wait(&w);
 	/* What setting up needed (the seccomp filter's build, netlink buffers)
 	 * is freed: give it back, a thousand workers each keep only their own. */
 	malloc_trim(0);

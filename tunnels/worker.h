@@ -10,6 +10,10 @@
 #ifndef AICCUD_WORKER_H
 #define AICCUD_WORKER_H
 
+#include <stddef.h>
+
+#include "ipc.h"
+
 #include "tunnel.h"
 
 /*
@@ -26,6 +30,8 @@
  * the PoP stopped answering.
  */
 void worker_main(const char *name, int ipc_fd) __attribute__((noreturn));
+/* The parent -> worker message table (n entries) of a worker in its loop, for the tests. */
+const struct ipc_route *worker_ipc_routes(size_t *n);
 
 /*
  * What the worker does with netcfg_sit_add's answer (pure): use the sit

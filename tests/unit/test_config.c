@@ -1017,6 +1017,26 @@ static void test_duplicates(void **state)
 	config_diag_free(&diag);
 }
 
+/* Issue 20, finding 3: one file tunnel's prefix inside another's is refused at load. */
+static void test_prefix_overlap(void **state)
+{
+	static const char *const files[] = {"a.conf", "g.conf"};
+	struct config cfg;
+	struct config_diag diag = {0};
+
+	(void)state;
+	install_dir("dup", "conf.d", files, 2);
+	assert_int_equal(load_main_fixture("password.conf", 0600, &cfg, &diag), 0);
+	expect_diag(&diag, NULL,
+	            "@D@/conf.d/g.conf:10: tunnel sixxs6 claims prefixes that overlap those of "
+	            "tunnel sixxs0 (@D@/conf.d/a.conf:9): 2001:db8:a::5/64 and 2001:db8:a::2/64");
+	assert_int_equal(cfg.ntunnels, 2);
+	assert_true(cfg.tunnels[0].valid);
+	assert_false(cfg.tunnels[1].valid);
+	config_free(&cfg);
+	config_diag_free(&diag);
+}
+
 static char *print_normalized(const struct config *cfg, const char *dir);
 
 /* No table: 0 (aiccud assigns one); priorities shared; default_route metrics unique. */
@@ -1454,6 +1474,7 @@ int main(void)
 	    T(test_main_password_readable),
 	    T(test_main_missing),
 	    T(test_duplicates),
+	    T(test_prefix_overlap),
 	    T(test_routes),
 	    T(test_bad_file_does_not_stop_others),
 	    T(test_many_tunnel_files),

@@ -915,6 +915,22 @@ static void test_parse_sit(void **state)
 
 	assert_int_equal(netcfg_parse_sit(kernel_sit("tun", true), &s), -EMEDIUMTYPE);
 	assert_int_equal(netcfg_parse_sit(kernel_sit("sitx", true), &s), -EMEDIUMTYPE);
+	/* The link's kind (the parent's check of a worker's link, issue 20). */
+	{
+		struct netcfg_link l;
+
+		assert_int_equal(netcfg_parse_link(kernel_sit("sit", false), &l), 0);
+		assert_string_equal(l.kind, "sit");
+		assert_int_equal(netcfg_parse_link(kernel_sit("tun", true), &l), 0);
+		assert_string_equal(l.kind, "tun");
+		assert_int_equal(netcfg_parse_link(kernel_sit("a-very-long-kind-name", true), &l),
+		                 0);
+		assert_string_equal(l.kind, "a-very-long-kin"); /* cut, terminated */
+		nlh = kernel_link(RTM_NEWLINK, &ifi);
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, "net0");
+		assert_int_equal(netcfg_parse_link(nlh, &l), 0);
+		assert_string_equal(l.kind, "");
+	}
 	nlh = kernel_link(RTM_NEWLINK, &ifi);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, "lo");
 	assert_int_equal(netcfg_parse_sit(nlh, &s), -EMEDIUMTYPE);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <cmocka.h>
 
 #include "tunnel.h"
@@ -120,12 +122,57 @@ static void test_params_same(void **state)
 	assert_false(tunnel_params_same(&a, &b));
 }
 
+static void set_prefix(struct tunnel_prefix *p, const char *a, unsigned len)
+{
+	assert_int_equal(inet_pton(AF_INET6, a, &p->addr), 1);
+	p->len = (uint8_t)len;
+}
+
+/* Issue 20, finding 3: what one tunnel claims against another's claims. */
+static void test_claims_overlap(void **state)
+{
+	struct tunnel_params a, b;
+	struct tunnel_prefix ra[2], rb[1];
+	char what[128];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:a::2", &a.ipv6_local), 1);
+	a.prefix_len = 64;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:b::2", &b.ipv6_local), 1);
+	b.prefix_len = 64;
+	assert_false(tunnel_claims_overlap(&a, NULL, 0, &b, NULL, 0, what, sizeof(what)));
+	/* the same /64, another address */
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:a::9", &b.ipv6_local), 1);
+	assert_true(tunnel_claims_overlap(&a, NULL, 0, &b, NULL, 0, what, sizeof(what)));
+	assert_string_equal(what, "2001:db8:a::2/64 and 2001:db8:a::9/64");
+	/* a /128 inside the other's /64, either way round */
+	b.prefix_len = 128;
+	assert_true(tunnel_claims_overlap(&b, NULL, 0, &a, NULL, 0, what, sizeof(what)));
+	/* routed prefixes: a's /48 holds b's tunnel prefix */
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:c::2", &b.ipv6_local), 1);
+	b.prefix_len = 64;
+	set_prefix(&ra[0], "2001:db8:1::", 48);
+	set_prefix(&ra[1], "2001:db8:c::", 48);
+	assert_true(tunnel_claims_overlap(&a, ra, 2, &b, NULL, 0, what, sizeof(what)));
+	assert_string_equal(what, "2001:db8:c::/48 and 2001:db8:c::2/64");
+	assert_false(tunnel_claims_overlap(&a, ra, 1, &b, NULL, 0, what, sizeof(what)));
+	/* routed against routed, no params (TIC tunnels not fetched yet) */
+	set_prefix(&rb[0], "2001:db8:1:5::", 64);
+	assert_true(tunnel_claims_overlap(NULL, ra, 1, NULL, rb, 1, what, sizeof(what)));
+	assert_false(tunnel_claims_overlap(NULL, ra + 1, 1, NULL, rb, 1, what, sizeof(what)));
+	/* a prefix length over 128 claims nothing */
+	b.prefix_len = 200;
+	assert_false(tunnel_claims_overlap(&a, NULL, 0, &b, NULL, 0, what, sizeof(what)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_type_names),     cmocka_unit_test(test_type_parse_rejects),
 	    cmocka_unit_test(test_datapath_names), cmocka_unit_test(test_mtu),
-	    cmocka_unit_test(test_params_same),
+	    cmocka_unit_test(test_params_same),    cmocka_unit_test(test_claims_overlap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

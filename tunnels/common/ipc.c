@@ -19,6 +19,7 @@ ssize_t ipc_payload_len(uint16_t type)
 	case IPC_W_COUNTERS:
 		return sizeof(struct tunnel_counters);
 	case IPC_P_COUNTERS_REQ:
+	case IPC_P_ROUTED:
 		return 0;
 	case IPC_P_CONF:
 		return sizeof(struct ipc_conf);
@@ -45,6 +46,59 @@ ssize_t ipc_payload_len(uint16_t type)
 	default:
 		return -1;
 	}
+}
+
+const struct ipc_route *ipc_route_find(const struct ipc_route *tab, size_t n, int type,
+                                       unsigned state, int *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (tab[i].type != type)
+			continue;
+		if (state < 32 && (tab[i].states & IPC_IN(state))) {
+			*why = 0;
+			return &tab[i];
+		}
+		*why = -EPERM;
+		return NULL;
+	}
+	*why = -EPROTO;
+	return NULL;
+}
+
+void ipc_text(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	size_t i;
+
+	for (i = 0; i < srclen && i + 1 < dstlen && src[i]; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+const char *ipc_type_name(int type)
+{
+	static const char *const names[IPC_TYPE_MAX] = {
+	    [IPC_W_UP] = "IPC_W_UP",
+	    [IPC_W_FAILED] = "IPC_W_FAILED",
+	    [IPC_W_COUNTERS] = "IPC_W_COUNTERS",
+	    [IPC_P_COUNTERS_REQ] = "IPC_P_COUNTERS_REQ",
+	    [IPC_P_CONF] = "IPC_P_CONF",
+	    [IPC_P_FETCH] = "IPC_P_FETCH",
+	    [IPC_F_RESULT] = "IPC_F_RESULT",
+	    [IPC_F_DONE] = "IPC_F_DONE",
+	    [IPC_W_NEED_TIC] = "IPC_W_NEED_TIC",
+	    [IPC_C_SECCOMP] = "IPC_C_SECCOMP",
+	    [IPC_W_PRIV] = "IPC_W_PRIV",
+	    [IPC_P_PRIV] = "IPC_P_PRIV",
+	    [IPC_P_REPAIR] = "IPC_P_REPAIR",
+	    [IPC_W_REPAIRED] = "IPC_W_REPAIRED",
+	    [IPC_W_CHECK] = "IPC_W_CHECK",
+	    [IPC_P_CHECKED] = "IPC_P_CHECKED",
+	    [IPC_P_ROUTED] = "IPC_P_ROUTED",
+	    [IPC_P_UPDATE] = "IPC_P_UPDATE",
+	    [IPC_U_RESULT] = "IPC_U_RESULT",
+	};
+
+	return type > 0 && type < IPC_TYPE_MAX && names[type] ? names[type] : "unknown";
 }
 
 int ipc_send(int fd, uint16_t type, const void *payload, size_t len)

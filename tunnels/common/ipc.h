@@ -33,6 +33,8 @@ enum ipc_type {
 	IPC_P_CHECKED,  /* parent: the answer (struct ipc_verdict) */
 	IPC_P_UPDATE,   /* parent -> aiccud-tic -U: one endpoint update (struct ipc_update) */
 	IPC_U_RESULT,   /* aiccud-tic -U: its outcome (struct ipc_update_result), last */
+	IPC_P_ROUTED,   /* parent: link-up accepted, the tunnel's table and rule are in (no payload)
+	                 */
 	IPC_TYPE_MAX
 };
 
@@ -40,6 +42,15 @@ struct ipc_hdr {
 	uint16_t type;
 	uint16_t len; /* payload bytes after the header */
 };
+
+/*
+ * Parameters fetched from TIC that the fetcher could not cache (a full
+ * disk): the cache file's text it could not write (cache.h's format,
+ * CACHE_FILE_MAX bytes at most), carried to the worker through the parent,
+ * which never reads it.  The worker parses it as it would the file and
+ * writes it when the disk lets it.
+ */
+#define IPC_CACHE_TEXT_MAX 4096
 
 /*
  * Who a child becomes once its privileged set-up is done (privdrop.h):
@@ -60,6 +71,8 @@ struct ipc_conf {
 	uint8_t stale_ok;       /* TIC is unreachable: cached parameters too old still serve */
 	uint8_t pad[2];
 	struct ipc_drop drop;
+	uint32_t held_len; /* >0: run on held (fetched, not cached), and cache it */
+	char held[IPC_CACHE_TEXT_MAX];
 };
 
 /*
@@ -88,6 +101,10 @@ struct ipc_fetch_result {
 	int32_t err; /* 0: cached; else -errno */
 	char reason[256];
 	uint8_t changed; /* err 0: the cache held other parameters (or none) before */
+	uint8_t pad[3];
+	int32_t cache_err; /* err 0: -errno of the cache write, 0 if cached */
+	uint32_t held_len; /* cache_err: bytes of held, 1..IPC_CACHE_TEXT_MAX */
+	char held[IPC_CACHE_TEXT_MAX];
 };
 
 struct ipc_fetch_done {
@@ -210,9 +227,42 @@ struct ipc_priv_res {
 #define IPC_MSG_MAX                                                                                \
 	(sizeof(struct ipc_hdr) +                                                                  \
 	 IPC_MAX_(IPC_MAX_(sizeof(struct ipc_conf), sizeof(struct ipc_fetch)),                     \
-	          sizeof(struct ipc_update)))
+	          IPC_MAX_(sizeof(struct ipc_fetch_result), sizeof(struct ipc_update))))
 /* The worker is exec()ed with its end of the socketpair on this fd. */
 #define IPC_WORKER_FD 3
+
+/*
+ * One boundary's message table (worker -> parent, parent -> worker,
+ * fetcher <-> parent): each type its peer may send, the receiver's states
+ * in which it may (a bit per state: IPC_IN(state)), and its handler (ctx:
+ * the receiver's object for that peer).  A type not in the table, or not
+ * in its states, is the peer's bug or an attack: the receiver logs it
+ * (rate-limited) and ends the peer.  Lengths are not the table's business:
+ * ipc_parse has checked them before.
+ */
+#define IPC_IN(state) (1u << (state))
+struct ipc_route {
+	uint16_t type;
+	uint32_t states;
+	void (*handle)(void *ctx, const void *payload);
+};
+
+/*
+ * Pure: the entry of tab (n entries) for type, received in state.  NULL
+ * when refused, with *why -EPROTO (a type this peer never sends) or -EPERM
+ * (not in this state).
+ */
+const struct ipc_route *ipc_route_find(const struct ipc_route *tab, size_t n, int type,
+                                       unsigned state, int *why);
+/* The type's name for log lines ("IPC_W_UP"), "unknown" for others. */
+const char *ipc_type_name(int type);
+
+/*
+ * A child's text field (a reason) made fit for a log line: at most srclen
+ * bytes up to its first NUL, anything but printable ASCII as '?', always
+ * terminated within dstlen (> 0).
+ */
+void ipc_text(char *dst, size_t dstlen, const char *src, size_t srclen);
 
 /* Expected payload length of a type, or -1 for an unknown type. */
 ssize_t ipc_payload_len(uint16_t type);

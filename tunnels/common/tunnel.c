@@ -2,7 +2,9 @@
 #include "tunnel.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #define TUNNEL_DEFAULT_MTU 1280 /* the IPv6 minimum: always safe */
 
@@ -66,6 +68,17 @@ const char *tunnel_datapath_name(enum tunnel_datapath d)
 	return map_name(datapath_names, NMAP(datapath_names), (int)d);
 }
 
+bool tunnel_link_kind_ok(const struct tunnel_conf *tc, const char *kind)
+{
+	bool tun = strcmp(kind, "tun") == 0, sit = strcmp(kind, "sit") == 0;
+
+	if (tc->params.type == TUNNEL_AYIYA || tc->datapath == DATAPATH_USERSPACE)
+		return tun;
+	if (tc->datapath == DATAPATH_KERNEL)
+		return sit;
+	return tun || sit;
+}
+
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out)
 {
 	int v, err = map_parse(datapath_names, NMAP(datapath_names), s, &v);
@@ -102,4 +115,50 @@ bool tunnel_prefix_contains(const struct in6_addr *net, unsigned len, const stru
 	if (len > 128 || memcmp(net, a, full) != 0)
 		return false;
 	return !rest || ((net->s6_addr[full] ^ a->s6_addr[full]) & (0xff00u >> rest) & 0xff) == 0;
+}
+
+static bool prefixes_overlap(const struct tunnel_prefix *a, const struct tunnel_prefix *b)
+{
+	return a->len <= b->len ? tunnel_prefix_contains(&a->addr, a->len, &b->addr)
+	                        : tunnel_prefix_contains(&b->addr, b->len, &a->addr);
+}
+
+static void prefix_text(const struct tunnel_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &p->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, p->len);
+}
+
+bool tunnel_claims_overlap(const struct tunnel_params *pa, const struct tunnel_prefix *ra,
+                           size_t na, const struct tunnel_params *pb,
+                           const struct tunnel_prefix *rb, size_t nb, char *what, size_t len)
+{
+	struct tunnel_prefix a[1 + TUNNEL_ROUTED_MAX], b[1 + TUNNEL_ROUTED_MAX];
+	size_t n = 0, m = 0;
+	char x[INET6_ADDRSTRLEN + 4], y[INET6_ADDRSTRLEN + 4];
+
+	if (pa) {
+		a[n].addr = pa->ipv6_local;
+		a[n++].len = pa->prefix_len;
+	}
+	for (size_t i = 0; i < na && n < sizeof(a) / sizeof(a[0]); i++)
+		a[n++] = ra[i];
+	if (pb) {
+		b[m].addr = pb->ipv6_local;
+		b[m++].len = pb->prefix_len;
+	}
+	for (size_t i = 0; i < nb && m < sizeof(b) / sizeof(b[0]); i++)
+		b[m++] = rb[i];
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < m; j++) {
+			if (a[i].len > 128 || b[j].len > 128 || !prefixes_overlap(&a[i], &b[j]))
+				continue;
+			prefix_text(&a[i], x, sizeof(x));
+			prefix_text(&b[j], y, sizeof(y));
+			snprintf(what, len, "%s and %s", x, y);
+			return true;
+		}
+	return false;
 }

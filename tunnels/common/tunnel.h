@@ -128,6 +128,12 @@ struct tunnel_conf {
 const char *tunnel_type_name(enum tunnel_type t);
 int tunnel_type_parse(const char *s, enum tunnel_type *out);
 const char *tunnel_datapath_name(enum tunnel_datapath d);
+/*
+ * Whether a link of this kind (IFLA_INFO_KIND) can be the tunnel's link:
+ * "tun" for AYIYA and user-space 6in4, "sit" for kernel 6in4, either with
+ * datapath auto (the worker falls back to a TUN without sit support).
+ */
+bool tunnel_link_kind_ok(const struct tunnel_conf *tc, const char *kind);
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
 /* The MTU to use: the file's override, else the broker's, else 1280. */
 uint32_t tunnel_mtu(const struct tunnel_conf *tc);
@@ -135,5 +141,14 @@ uint32_t tunnel_mtu(const struct tunnel_conf *tc);
 bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_params *b);
 /* a lies inside net/len; false for a len over 128. */
 bool tunnel_prefix_contains(const struct in6_addr *net, unsigned len, const struct in6_addr *a);
+/*
+ * Whether what two tunnels claim overlaps: the tunnel prefix of each one's
+ * address (ipv6_local/prefix_len) and each one's routed prefixes.  On
+ * overlap, what says which two prefixes ("2001:db8:a::/64 and
+ * 2001:db8:a::/64").  Pure.
+ */
+bool tunnel_claims_overlap(const struct tunnel_params *pa, const struct tunnel_prefix *ra,
+                           size_t na, const struct tunnel_params *pb,
+                           const struct tunnel_prefix *rb, size_t nb, char *what, size_t len);
 
 #endif
