@@ -154,7 +154,7 @@ heals() { # NAME CHECK BREAK...
 	echo "     $name: restored after $ms ms"
 	check "$name is restored" test "$ms" != timeout -a "$ms" != break-failed
 }
-export -f has_rule has_route has_addr CLI
+export -f has_rule has_route has_addr CLI CLIN
 export NS_CLI
 heals "sixxs0's rule" "has_rule a 200" ip -6 rule del from 2001:db8:a::2 table 200 priority 1000
 check_eq "exactly one aiccud rule for sixxs0" 1 "$(lab_rules_for 2001:db8:a::2)"
