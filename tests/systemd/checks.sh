@@ -410,6 +410,15 @@ verdict "systemctl stop leaves no link, rule or route" "$ev" \
 # systemctl that /lib/lsb/init-functions.d/40-systemd makes)
 
 sysv() { ct env SYSTEMCTL_SKIP_REDIRECT=1 /etc/init.d/aiccud "$@"; }
+# nspawn (with --network-namespace-path) leaves the container's
+# /proc/sys/net read-only, which a host's is not: the unit gets its tunnel
+# links' IPv6 settings through ReadWritePaths=, a SysV-started daemon has no
+# such help.  Give the container the host's view (a writable bind of
+# /proc/sys/net in its init's mount namespace) before the SysV start.
+ct sh -c 'mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net'
+verdict "the container's /proc/sys/net is writable for the SysV path, as a host's" \
+	"$(ct sh -c 'test -w /proc/sys/net/ipv6/conf/default/accept_ra && echo writable || echo read-only')" \
+	ct test -w /proc/sys/net/ipv6/conf/default/accept_ra
 out=$(sysv start 2>&1)
 rc=$?
 # The LSB line is "Starting <DESC>: aiccud" and its end ("." or
@@ -420,6 +429,12 @@ verdict "defect 10: the SysV start line holds no daemon log line" "exit $rc: '$(
 	_ $rc "$lsb"
 lab_wait 60 both_up
 verdict "the SysV-started daemon brings both tunnels up" "$(states)" both_up
+both_up || {
+	echo "#   aiccuctl status: $(ct aiccuctl status 2>&1 | head -n 8 | tr '\n' ' ')"
+	echo "#   its processes: $(ct pgrep -a aiccud | tr '\n' ' ')"
+	echo "#   the journal's last lines:"
+	ct journalctl -n 40 --no-pager -o cat | sed 's/^/#     /'
+}
 out=$(sysv stop 2>&1)
 rc=$?
 lk=$(ct ls -A /run/aiccud 2>&1 | tr '\n' ' ')
