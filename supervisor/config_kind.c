@@ -36,12 +36,15 @@ static bool id_chars(const char *s)
 	return true;
 }
 
-/* What the kernel's dev_valid_name() accepts. */
+/*
+ * What the kernel's dev_valid_name() accepts, less a leading '#': the
+ * state directory's tables file would read such a name as a comment.
+ */
 static bool ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+	if (n == 0 || n >= IFNAMSIZ || s[0] == '#' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
 	for (; *s; s++)
 		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
@@ -257,7 +260,7 @@ static int check_string(struct pctx *p, const struct key *k, const char *v)
 			config_perr(
 			    p, p->lineno,
 			    "%s: '%s' is not a valid interface name (1..%d characters, no '/', ':' "
-			    "or blanks)",
+			    "or blanks, no '#' first)",
 			    k->name, v, IFNAMSIZ - 1);
 			return -1;
 		}

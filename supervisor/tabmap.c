@@ -50,13 +50,19 @@ static bool name_ok(const char *s)
 	return n >= 1 && n < IFNAMSIZ && !strpbrk(s, "/:");
 }
 
-/* One line: "name table", blanks around; anything else is skipped. */
+/*
+ * One line: "name table", blanks around; anything else is skipped.  A
+ * comment is a line whose first non-blank is '#', so no name begins with
+ * one (the configuration refuses such interface names): what is read
+ * formats back to lines that read the same.
+ */
 static int parse_line(struct tabmap *m, const char *line, unsigned *skipped)
 {
 	char name[64], tail[2];
 	unsigned long long t;
+	char first = line[strspn(line, " \t")];
 
-	if (line[0] == '#' || line[strspn(line, " \t")] == '\0')
+	if (first == '#' || first == '\0')
 		return 0;
 	if (sscanf(line, " %63s %llu %1s", name, &t, tail) != 2 || !name_ok(name) || !in_range(t) ||
 	    by_name(m, name) || by_table(m, (uint32_t)t)) {

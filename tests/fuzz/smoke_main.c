@@ -4,8 +4,11 @@
  * fuzz targets' properties under ctest.
  *
  *     <target>_smoke [ITERATIONS]        run (default 20000)
+ *     <target>_smoke --replay DIR [ITER] first every file of DIR (the seed
+ *                                        corpus, with past findings), then run
  *     <target>_smoke --corpus DIR [N]    write N well-formed seeds for libFuzzer
  */
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 
@@ -76,6 +79,41 @@ static int write_corpus(const char *dir, unsigned long n)
 	return 0;
 }
 
+/* Every regular file of dir, whole, as one input each: the count, or -1. */
+static long replay(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	long n = 0;
+
+	if (!d) {
+		fprintf(stderr, "%s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		static uint8_t buf[1 << 16];
+		char path[4096];
+		size_t len;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		if (!f) {
+			fprintf(stderr, "%s: %s\n", path, strerror(errno));
+			closedir(d);
+			return -1;
+		}
+		len = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		run_exact(buf, len);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t buf[SMOKE_MAX];
@@ -84,6 +122,15 @@ int main(int argc, char **argv)
 
 	if (argc > 2 && strcmp(argv[1], "--corpus") == 0)
 		return write_corpus(argv[2], argc > 3 ? strtoul(argv[3], NULL, 10) : 64);
+	if (argc > 2 && strcmp(argv[1], "--replay") == 0) {
+		long n = replay(argv[2]);
+
+		if (n < 0)
+			return 1;
+		printf("%ld corpus inputs from %s: no property failed\n", n, argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc > 1)
 		iters = strtoul(argv[1], NULL, 10);
 	for (unsigned long i = 0; i < iters; i++) {

@@ -476,7 +476,7 @@ static void test_all_errors_in_one_run(void **state)
 	expect_diag(
 	    &diag, path,
 	    "@F@:3: interface: 'this-name-is-far-too-long' is not a valid interface name "
-	    "(1..15 characters, no '/', ':' or blanks)",
+	    "(1..15 characters, no '/', ':' or blanks, no '#' first)",
 	    "@F@:5: duplicate key 'table' in [tunnel] (first on line 4)",
 	    "@F@:7: datapath: 'turbo' is not auto, kernel or userspace",
 	    "@F@:8: routed: 2001:db8:100::1/48 has bits set after the prefix length; did "
@@ -677,6 +677,17 @@ static void test_syntax_variants(void **state)
 	assert_false(te.conf.tic);
 	assert_string_equal(te.conf.params.password, "pass;word");
 	assert_int_equal(te.conf.params.type, TUNNEL_AYIYA);
+}
+
+/* A name the kernel takes but the tables state file would read as a comment. */
+static void test_ifname_hash(void **state)
+{
+	struct tunnel_entry te;
+
+	(void)state;
+	assert_int_equal(load_text("[tunnel]\ninterface = #x\ntic = no\n" PARAMS_OK, &te), -1);
+	assert_int_equal(load_text("[tunnel]\ninterface = x#\ntic = no\n" PARAMS_OK, &te), 0);
+	assert_string_equal(te.conf.name, "x#");
 }
 
 static void test_value_boundaries(void **state)
@@ -1464,6 +1475,7 @@ int main(void)
 	    T(test_untrusted_main_and_conf_dir),
 	    T(test_unreadable_tunnel_file),
 	    T(test_syntax_variants),
+	    T(test_ifname_hash),
 	    T(test_value_boundaries),
 	    T(test_server_forms),
 	    T(test_prefix_rules),

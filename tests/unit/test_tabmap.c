@@ -123,6 +123,16 @@ static void test_damaged_file(void **state)
 	assert_int_equal(w[1].table, 1570005);
 	assert_int_equal(w[2].table, TABMAP_FIRST);
 	tabmap_free(&m);
+	/*
+	 * An indented '#' starts a comment too, not a name "#x": formatted, it
+	 * would come back a comment and the assignment would be lost (a
+	 * finding of fuzz_tabmap).
+	 */
+	skipped = 0;
+	assert_int_equal(tabmap_parse(&m, " #x 1570003\n\t# 1570004\n", 23, &skipped), 0);
+	assert_int_equal(m.n, 0);
+	assert_int_equal(skipped, 0);
+	tabmap_free(&m);
 	/* NUL bytes: the line is skipped, the rest is read. */
 	assert_int_equal(tabmap_parse(&m, "a 1570000\nb\0 1570001\nc 1570002\n", 31, &skipped), 0);
 	assert_int_equal(m.n, 2);
