@@ -690,6 +690,41 @@ struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in
 	return nlh;
 }
 
+struct nlmsghdr *netcfg_build_route_get4(void *buf, uint32_t seq, struct in_addr dst)
+{
+	struct nlmsghdr *nlh = request_header(buf, seq, RTM_GETROUTE, 0);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	return nlh;
+}
+
+/* Only the attribute looked at is checked; the kernel adds others (table, uid, cache info). */
+static const struct attr_policy route4_policy[RTA_MAX + 1] = {
+    [RTA_PREFSRC] = {MNL_TYPE_BINARY, sizeof(struct in_addr)},
+};
+
+int netcfg_parse_route_src4(const struct nlmsghdr *nlh, struct in_addr *src)
+{
+	const struct nlattr *tb[RTA_MAX + 1];
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+		return -EINVAL;
+	if (rtm->rtm_family != AF_INET)
+		return -ENOENT;
+	if (attrs_parse(nlh, sizeof(*rtm), route4_policy, RTA_MAX, tb) < 0)
+		return -EINVAL;
+	if (!tb[RTA_PREFSRC])
+		return -ENOENT;
+	if (mnl_attr_get_payload_len(tb[RTA_PREFSRC]) != sizeof(*src))
+		return -EINVAL;
+	memcpy(src, mnl_attr_get_payload(tb[RTA_PREFSRC]), sizeof(*src));
+	return 0;
+}
+
 int netcfg_event_ifindex(const struct nlmsghdr *nlh)
 {
 	const struct nlattr *attr;

@@ -261,6 +261,9 @@ struct nlmsghdr *netcfg_build_sit_change(void *buf, uint32_t seq, int ifindex,
 /* RTM_GETROUTE for dst (a host route lookup), with NLM_F_ACK. */
 struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in6_addr *dst);
 
+/* RTM_GETROUTE for an IPv4 destination (which source the kernel would use). */
+struct nlmsghdr *netcfg_build_route_get4(void *buf, uint32_t seq, struct in_addr dst);
+
 /*
  * Pure parsers of kernel messages (dump replies and monitor events).
  * -EINVAL for a truncated or malformed message or attribute; -ENOENT for
@@ -281,6 +284,9 @@ int netcfg_parse_link(const struct nlmsghdr *nlh, struct netcfg_link *l);
 int netcfg_event_ifindex(const struct nlmsghdr *nlh);
 /* -EMEDIUMTYPE if the link is not a sit link */
 int netcfg_parse_sit(const struct nlmsghdr *nlh, struct netcfg_sit *s);
+/* The source address (RTA_PREFSRC) of an IPv4 RTM_GETROUTE answer; -ENOENT without one. */
+int netcfg_parse_route_src4(const struct nlmsghdr *nlh, struct in_addr *src);
+
 /*
  * NLMSG_ERROR: returns 0 for an ACK, else the (negative) errno; *msg gets
  * the kernel's extended-ACK text (NLMSGERR_ATTR_MSG) or NULL.  -EBADMSG if
@@ -293,5 +299,13 @@ int netcfg_parse_ack(const struct nlmsghdr *nlh, const char **msg);
  * the routing table picks it now.  Needs no privilege.  0 or -errno.
  */
 int netcfg_ipv4_source(struct in_addr dst, uint16_t port, struct in_addr *out);
+
+/*
+ * The same through rtnetlink (RTM_GETROUTE) on nc: no socket connected,
+ * nothing sent but the query on nc's socket, so it works under a filter
+ * that refuses connect() (a worker after its privilege drop; nc opened
+ * before it, read-only without CAP_NET_ADMIN).  0 or -errno.
+ */
+int netcfg_route_source4(struct netcfg *nc, struct in_addr dst, struct in_addr *out);
 
 #endif

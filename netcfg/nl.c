@@ -209,7 +209,9 @@ static int exchange(struct netcfg *nc, const struct nlmsghdr *nlh, mnl_cb_t data
 
 	nc->errmsg[0] = '\0';
 	flush_socket(nc);
-	if (mnl_socket_sendto(nc->sk, nlh, nlh->nlmsg_len) < 0)
+	/* send(), not sendto(): no address (the kernel is the socket's default peer),
+	 * so a worker's filter, which refuses sendto with an address, lets it pass. */
+	if (send(mnl_socket_get_fd(nc->sk), nlh, nlh->nlmsg_len, 0) < 0)
 		return set_errmsg(nc, -errno, "rtnetlink send failed");
 	while (!x.done) {
 		n = mnl_socket_recvfrom(nc->sk, nc->rbuf, sizeof(nc->rbuf));
@@ -242,6 +244,30 @@ static int route_kind_cb(const struct nlmsghdr *nlh, void *arg)
 	if (nlh->nlmsg_type == RTM_NEWROUTE && nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*rtm)))
 		*(int *)arg = rtm->rtm_type;
 	return MNL_CB_OK;
+}
+
+static int route_src4_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct in_addr src;
+
+	if (nlh->nlmsg_type == RTM_NEWROUTE && netcfg_parse_route_src4(nlh, &src) == 0)
+		*(struct in_addr *)arg = src;
+	return MNL_CB_OK;
+}
+
+int netcfg_route_source4(struct netcfg *nc, struct in_addr dst, struct in_addr *out)
+{
+	char buf[NETCFG_MSG_MAX];
+	struct in_addr src = {0};
+	int err;
+
+	err = exchange(nc, netcfg_build_route_get4(buf, ++nc->seq, dst), route_src4_cb, &src);
+	if (err < 0)
+		return err;
+	if (!src.s_addr)
+		return set_errmsg(nc, -EADDRNOTAVAIL, "no source address in the kernel's route");
+	*out = src;
+	return 0;
 }
 
 int netcfg_route_kind(struct netcfg *nc, const struct in6_addr *dst)

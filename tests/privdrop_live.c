@@ -66,12 +66,19 @@ enum act {
 	ACT_ABS_WRITE,   /* openat(cache dir, "/tmp/...", O_CREAT) */
 	ACT_DOTDOT,      /* openat(cache dir, "../...", O_CREAT) */
 	ACT_RENAME_OUT,  /* renameat of a cache file to an absolute path */
-	ACT_UDP_BIND,    /* bind a fresh UDP socket */
+	ACT_UDP_BIND,    /* bind a UDP socket opened before the drop */
 	ACT_SOCKOPT_OK,  /* TCP_NODELAY on a TCP socket: what the fetcher does */
 	ACT_SAN_REPORT,  /* sanitizer builds: a report to log_path after the drop */
+	/* A worker's UDP socket opened before the drop: where can it still send? */
+	ACT_UDP_CONNECT, /* connect (AF_UNSPEC: no packet even if it were allowed) */
+	ACT_UDP_SENDTO,  /* sendto with an address (AF_UNIX: fails in the kernel if let through) */
+	ACT_UDP_SENDMSG, /* sendmsg on a socket not listed in msg_fds */
+	ACT_UDP_SEND, /* send (no address) on it: allowed (nothing connected: ENOTCONN/EDESTADDRREQ)
+	               */
 };
 
 static int raw4 = -1, raw6 = -1; /* opened as root before the fork */
+static int udp4 = -1;            /* likewise, not listed in the worker's msg_fds */
 static char abs_path[64];        /* ACT_ABS_WRITE and ACT_RENAME_OUT's target */
 
 /* The target of ACT_DOTDOT: beside the cache directory, outside it. */
@@ -139,11 +146,36 @@ static void act(enum act a, int dir)
 	case ACT_UDP_BIND: {
 		struct sockaddr_in sin = {.sin_family = AF_INET};
 
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0)
-			fd = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+		/* A socket from before the drop: a worker may make none after it. */
+		fd = bind(udp4, (struct sockaddr *)&sin, sizeof(sin));
 		break;
 	}
+	case ACT_UDP_CONNECT: {
+		struct sockaddr sa = {.sa_family = AF_UNSPEC};
+
+		fd = connect(udp4, &sa, sizeof(sa));
+		break;
+	}
+	case ACT_UDP_SENDTO: {
+		struct sockaddr sa = {.sa_family = AF_UNIX};
+
+		fd = (int)sendto(udp4, "x", 1, 0, &sa, sizeof(sa));
+		break;
+	}
+	case ACT_UDP_SENDMSG: {
+		struct sockaddr sa = {.sa_family = AF_UNIX};
+		struct iovec iov = {.iov_base = "x", .iov_len = 1};
+		struct msghdr m = {
+		    .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1};
+
+		fd = (int)sendmsg(udp4, &m, 0);
+		break;
+	}
+	case ACT_UDP_SEND:
+		/* Not killed: the filter let it through and the kernel said why it cannot send. */
+		fd = send(udp4, "x", 1, 0) < 0 && (errno == EDESTADDRREQ || errno == ENOTCONN) ? 0
+		                                                                               : -1;
+		break;
 	case ACT_SAN_REPORT:
 #ifdef AICCUD_SANITIZE
 		__sanitizer_report_error_summary("privdrop-live: a report after the drop");
@@ -221,7 +253,9 @@ static int run(enum priv_role role, bool trap, enum act a, int *reported)
 		                          .gid = nobody_gid,
 		                          .trap = trap,
 		                          .ipc_fd = sv[1],
-		                          .dir_fd = dir};
+		                          .dir_fd = dir,
+		                          .msg_fds = {-1, -1},
+		                          .addr_fds = {-1, -1}};
 		char err[256];
 
 		/* A child that hangs instead of dying is a failure too (SIGALRM). */
@@ -378,7 +412,8 @@ int main(void)
 	}
 	raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IPV6);
 	raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (raw4 < 0 || raw6 < 0) {
+	udp4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (raw4 < 0 || raw6 < 0 || udp4 < 0) {
 		perror("privdrop_live: raw sockets");
 		return 1;
 	}
@@ -387,7 +422,13 @@ int main(void)
 	printf("privdrop_live: Landlock ABI %d\n", priv_landlock_abi());
 	fflush(stdout);
 	expect(PRIV_WORKER, ACT_NOTHING, true, "worker: nothing");
-	expect(PRIV_WORKER, ACT_UDP, true, "worker: UDP socket");
+	/* Issue 20: every network socket a worker uses is open before its drop. */
+	expect(PRIV_WORKER, ACT_UDP, false, "worker: a new UDP socket");
+	expect(PRIV_FETCHER, ACT_UDP, true, "fetcher: a UDP socket (the resolver)");
+	expect(PRIV_WORKER, ACT_UDP_CONNECT, false, "worker: connect after the drop");
+	expect(PRIV_WORKER, ACT_UDP_SENDTO, false, "worker: sendto with an address");
+	expect(PRIV_WORKER, ACT_UDP_SENDMSG, false, "worker: sendmsg on an unlisted socket");
+	expect(PRIV_WORKER, ACT_UDP_SEND, true, "worker: send without an address");
 	expect(PRIV_WORKER, ACT_EXIT, true, "worker: exit()");
 	expect(PRIV_FETCHER, ACT_EXIT, true, "fetcher: exit()");
 	st = run(PRIV_FETCHER, true, ACT_EXIT, &rep);

@@ -226,7 +226,6 @@ static const int base_calls[] = {
     SCMP_SYS(fstat),
     SCMP_SYS(newfstatat),
     SCMP_SYS(lseek),
-    SCMP_SYS(fcntl),
     SCMP_SYS(brk),
     SCMP_SYS(munmap),
     SCMP_SYS(mremap),
@@ -259,15 +258,11 @@ static const int base_calls[] = {
     SCMP_SYS(epoll_pwait),
     SCMP_SYS(eventfd2),
     SCMP_SYS(pipe2),
-    SCMP_SYS(sendto),
     SCMP_SYS(recvfrom),
-    SCMP_SYS(sendmsg),
     SCMP_SYS(recvmsg),
-    SCMP_SYS(sendmmsg),
     SCMP_SYS(recvmmsg),
     SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(connect), /* UDP source look-ups, TCP to TIC; sockets by family: allow_socket */
+    SCMP_SYS(getpeername), /* sendto, sendmsg, sendmmsg, connect, fcntl: by role */
     SCMP_SYS(shutdown),
     SCMP_SYS(sched_yield),
     SCMP_SYS(fsync),
@@ -295,6 +290,7 @@ static const int sanitizer_calls[] = {
     SCMP_SYS(dup3),       SCMP_SYS(kill),
     SCMP_SYS(tgkill),     SCMP_SYS(set_robust_list),
     SCMP_SYS(rseq),       SCMP_SYS(statx),
+    SCMP_SYS(fcntl),
 };
 #endif
 
@@ -376,9 +372,22 @@ static int allow_dir_writes(scmp_filter_ctx ctx, int dir_fd)
 }
 
 /*
- * Worker: its TUN and wire sockets are open; it reads and writes them
- * (batched), sends heartbeats from fresh UDP sockets (and finds its
- * source address with a connected one), logs to syslog over AF_UNIX.
+ * Worker: its TUN, wire, heartbeat, ICMPv6 and rtnetlink sockets are
+ * open; it reads and writes them (batched), finds its IPv4 source with an
+ * rtnetlink route query, logs to syslog over AF_UNIX.  Where its packets
+ * may go (issue 20, finding 4):
+ *   - no new network socket: socket() only for AF_UNIX datagrams (syslog);
+ *   - no bind; connect only below sb->connect_below, where no network
+ *     socket is (glibc's syslog re-opening /dev/log);
+ *   - sendto without an address anywhere (send(2): connected sockets,
+ *     the rtnetlink socket whose peer is the kernel, the IPC and syslog);
+ *   - sendmsg and sendmmsg (which can carry an address the filter
+ *     cannot read) only on sb->msg_fds: the wire socket (proto-41 names
+ *     the PoP in each message) and the heartbeat socket; sendto with an
+ *     address only on sb->addr_fds, the ICMPv6 sockets bound to the
+ *     tunnel link;
+ *   - fcntl without F_DUPFD (a duplicate below connect_below would reopen
+ *     connect to a network socket).
  */
 /*
  * The socket options a worker sets after the drop: UDP GSO/GRO when its
@@ -396,12 +405,32 @@ static const struct sockopt worker_getsockopts[] = {
     {SOL_SOCKET, SO_ERROR},
 };
 
+static const int worker_fcntl_cmds[] = {F_GETFD, F_SETFD, F_GETFL, F_SETFL};
+
 static int worker_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
 {
-	int r = allow_socket(ctx, AF_INET, SOCK_DGRAM);
+	int r = allow_socket(ctx, AF_UNIX, SOCK_DGRAM);
 
 	if (!r)
-		r = allow_socket(ctx, AF_UNIX, SOCK_DGRAM);
+		r = ALLOW1(ctx, sendto, ARG_EQ(4, 0));
+	for (size_t i = 0; i < sizeof(sb->msg_fds) / sizeof(sb->msg_fds[0]) && !r; i++) {
+		if (sb->msg_fds[i] < 0)
+			continue;
+		r = ALLOW1(ctx, sendmsg, ARG_EQ(0, sb->msg_fds[i]));
+		if (!r)
+			r = ALLOW1(ctx, sendmmsg, ARG_EQ(0, sb->msg_fds[i]));
+	}
+	for (size_t i = 0; i < sizeof(sb->addr_fds) / sizeof(sb->addr_fds[0]) && !r; i++)
+		if (sb->addr_fds[i] >= 0)
+			r = ALLOW1(ctx, sendto, ARG_EQ(0, sb->addr_fds[i]));
+	if (!r && sb->connect_below > 0)
+		r = ALLOW1(ctx, connect,
+		           ((struct scmp_arg_cmp){.arg = 0,
+		                                  .op = SCMP_CMP_LT,
+		                                  .datum_a = (scmp_datum_t)sb->connect_below,
+		                                  .datum_b = 0}));
+	for (size_t i = 0; i < sizeof(worker_fcntl_cmds) / sizeof(worker_fcntl_cmds[0]) && !r; i++)
+		r = ALLOW1(ctx, fcntl, ARG_EQ(1, worker_fcntl_cmds[i]));
 	if (!r)
 		r = ALLOW_SOCKOPTS(ctx, setsockopt, worker_setsockopts);
 	if (!r)
@@ -446,6 +475,17 @@ static int fetcher_rules(scmp_filter_ctx ctx, const struct priv_sandbox *sb)
 
 	if (!r)
 		r = ALLOW_SOCKOPTS(ctx, getsockopt, fetcher_getsockopts);
+	/* The resolver's and TIC's sockets: connect, send to the name server, fcntl */
+	if (!r)
+		r = ALLOW(ctx, connect);
+	if (!r)
+		r = ALLOW(ctx, sendto);
+	if (!r)
+		r = ALLOW(ctx, sendmsg);
+	if (!r)
+		r = ALLOW(ctx, sendmmsg);
+	if (!r)
+		r = ALLOW(ctx, fcntl);
 	/* bind: the resolver's netlink query of the local addresses */
 	if (!r)
 		r = ALLOW(ctx, bind);

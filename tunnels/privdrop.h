@@ -36,6 +36,18 @@ struct priv_sandbox {
 	int ipc_fd;        /* where the trap report goes */
 	int dir_fd;        /* the tunnel cache directory: files are written only here; -1: none */
 	bool *fs_confined; /* if not NULL: whether Landlock confines the file system */
+	/*
+	 * Workers: the sockets that may name a destination, each only with
+	 * the call it uses: sendmsg/sendmmsg (whose address the filter cannot
+	 * read) on msg_fds (the wire socket, the heartbeat socket), sendto with
+	 * an address on addr_fds (the ICMPv6 sockets bound to the tunnel
+	 * link); -1: none.  Every other send goes without an address.
+	 * connect_below: connect only on fds below it (glibc's syslog socket;
+	 * 0: never).
+	 */
+	int msg_fds[2];
+	int addr_fds[2];
+	int connect_below;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include "log.h"
 
@@ -53,6 +54,8 @@ void testhooks_start(struct ev_loop *loop)
 
 static int escape_sock = -1, escape_dir = -1;
 static char escape_path[256], escape_dotdot[256];
+/* Where the connect and sendto escapes aim: AICCUD_TEST_ESCAPE_TO (IPv4:port). */
+static struct sockaddr_in escape_to = {.sin_family = AF_INET};
 
 /* Async-signal-safe: what the call did, as one line on stderr. */
 static void escape_said(const char *what, int r, int err)
@@ -82,17 +85,19 @@ static void on_escape(int sig)
 	} else if (sig == SIGRTMIN + 4) {
 		struct sockaddr_in sin = {.sin_family = AF_INET};
 
+		/* The worker makes no new UDP socket after the drop: its own wire socket. */
 		what = "bind(UDP socket)";
-		r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (r >= 0) {
-			int fd = r;
-
-			r = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
-			close(fd);
-		}
+		r = bind(escape_sock, (struct sockaddr *)&sin, sizeof(sin));
+	} else if (sig == SIGRTMIN + 5) {
+		what = "connect(wire socket, another address)";
+		r = connect(escape_sock, (struct sockaddr *)&escape_to, sizeof(escape_to));
+	} else if (sig == SIGRTMIN + 6) {
+		what = "sendto(wire socket, another address)";
+		r = (int)sendto(escape_sock, "x", 1, 0, (struct sockaddr *)&escape_to,
+		                sizeof(escape_to));
 	}
 	escape_said(what, r, errno);
-	if (r >= 0 && sig != SIGRTMIN + 4)
+	if (r >= 0 && (sig == SIGRTMIN + 2 || sig == SIGRTMIN + 3))
 		close(r);
 	errno = saved;
 }
@@ -101,6 +106,8 @@ void testhooks_escapes(int sock, int dir)
 {
 	const char *path = getenv("AICCUD_TEST_ESCAPE_PATH");
 	const char *dotdot = getenv("AICCUD_TEST_ESCAPE_DOTDOT");
+	const char *to, *colon;
+	char host[INET_ADDRSTRLEN];
 	struct sigaction sa;
 
 	escape_sock = sock;
@@ -113,7 +120,15 @@ void testhooks_escapes(int sock, int dir)
 	sa.sa_handler = on_escape;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 1; i <= 4; i++)
+	to = getenv("AICCUD_TEST_ESCAPE_TO");
+	colon = to ? strrchr(to, ':') : NULL;
+	if (colon && (size_t)(colon - to) < sizeof(host)) {
+		memcpy(host, to, (size_t)(colon - to));
+		host[colon - to] = '\0';
+		if (inet_pton(AF_INET, host, &escape_to.sin_addr) == 1)
+			escape_to.sin_port = htons((uint16_t)atoi(colon + 1));
+	}
+	for (int i = 1; i <= 6; i++)
 		sigaction(SIGRTMIN + i, &sa, NULL);
 }
 

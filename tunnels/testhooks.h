@@ -9,7 +9,9 @@
  *   SIGRTMIN+1  setsockopt(sock, IP_HDRINCL)
  *   SIGRTMIN+2  openat(dir, $AICCUD_TEST_ESCAPE_PATH, O_CREAT), an absolute path
  *   SIGRTMIN+3  openat(dir, $AICCUD_TEST_ESCAPE_DOTDOT (default "../escaped"), O_CREAT)
- *   SIGRTMIN+4  bind of a fresh UDP socket
+ *   SIGRTMIN+4  bind(sock) (workers make no UDP socket after the drop)
+ *   SIGRTMIN+5  connect(sock, $AICCUD_TEST_ESCAPE_TO (IPv4:port))
+ *   SIGRTMIN+6  sendto(sock, one byte, 0, $AICCUD_TEST_ESCAPE_TO)
  * And a pause point in a worker's set-up, so a test can change the host
  * at a given moment of it (testhooks_pause).
  */

@@ -39,6 +39,7 @@
 /* How often the worker tries to write parameters the fetcher could not cache. */
 #define WORKER_CACHE_RETRY 5.0
 #define SIT_TTL            64
+#define WORKER_FD_SCAN     1024 /* fds looked at for the connect bound (lowest_net_socket) */
 
 struct worker {
 	const struct tunnel_conf *tc;
@@ -50,6 +51,7 @@ struct worker {
 	int ipc_fd;
 	int tun_fd;  /* AYIYA and user-space 6in4; -1 with kernel sit */
 	int wire_fd; /* AYIYA: UDP to the PoP; user-space 6in4: raw proto-41 */
+	int hb_fd;   /* heartbeat tunnels: the UDP socket the beats leave from */
 	int ifindex;
 	unsigned tun_offloads; /* NETCFG_TUN_* the TUN got (offload = yes) */
 	bool kernel_sit;
@@ -110,7 +112,7 @@ void worker_link_local(const struct in6_addr *tunnel_addr, struct in6_addr *out)
 
 static void worker_cleanup(struct worker *w)
 {
-	if (w->kernel_sit && w->ifindex > 0 && w->nc)
+	if (w->kernel_sit && w->ifindex > 0 && w->nc && !w->dropped)
 		netcfg_link_del(w->nc, w->ifindex);
 	/* Closing the TUN fd removes the link and with it its addresses. */
 	if (w->tun_fd >= 0)
@@ -287,23 +289,30 @@ static void on_source(EV_P_ ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (netcfg_ipv4_source(w->tc->params.ipv4_pop, HEARTBEAT_PORT, &now) == 0 &&
+	if (netcfg_route_source4(w->nc, w->tc->params.ipv4_pop, &now) == 0 &&
 	    now.s_addr != w->c->local_ipv4.s_addr)
 		local_ipv4_changed(w, now);
 }
 
-/* PROTOCOLS.md section 2: a fresh socket (and source port) per beat. */
+/*
+ * PROTOCOLS.md section 2.  One socket for the worker's life, opened before
+ * the privilege drop (after it the filter allows no new UDP socket, no
+ * connect, and sendmsg only on this socket and the wire socket).  Not connected: each beat leaves
+ * from the source the routing picks now, so a change of the host's IPv4 address needs no new
+ * socket.  The real client used a fresh port per beat; the PoP takes the
+ * address from the datagram either way.
+ */
 static int heartbeat_send_one(struct worker *w, const char *text, size_t len)
 {
 	struct sockaddr_in pop = {.sin_family = AF_INET,
 	                          .sin_port = htons(HEARTBEAT_PORT),
 	                          .sin_addr = w->tc->params.ipv4_pop};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+	struct iovec iov = {.iov_base = (void *)text, .iov_len = len};
+	struct msghdr m = {
+	    .msg_name = &pop, .msg_namelen = sizeof(pop), .msg_iov = &iov, .msg_iovlen = 1};
+	int err;
 
-	if (fd < 0)
-		return -errno;
-	err = sendto(fd, text, len, 0, (struct sockaddr *)&pop, sizeof(pop)) < 0 ? -errno : 0;
-	close(fd);
+	err = w->hb_fd < 0 ? -EBADF : sendmsg(w->hb_fd, &m, 0) < 0 ? -errno : 0;
 	if (err < 0) {
 		w->c->drops[DROP_SEND]++;
 		return err;
@@ -326,7 +335,7 @@ static int heartbeat_send(struct worker *w, unsigned copies)
 	char text[256];
 	int len, err;
 
-	err = netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local);
+	err = netcfg_route_source4(w->nc, p->ipv4_pop, &local);
 	if (err < 0)
 		return err;
 	if (local.s_addr != w->c->local_ipv4.s_addr)
@@ -866,7 +875,7 @@ static void link_create_6in4(struct worker *w)
 	int err;
 
 	if (tc->datapath != DATAPATH_USERSPACE) {
-		if (!local.s_addr && netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local) < 0)
+		if (!local.s_addr && netcfg_route_source4(w->nc, p->ipv4_pop, &local) < 0)
 			worker_retry(w, "no IPv4 route to the PoP %s", inet_ntoa(p->ipv4_pop));
 		err = netcfg_sit_add(w->nc, tc->name, local, p->ipv4_pop, SIT_TTL, tunnel_mtu(tc));
 		switch (worker_sit_decide(err, tc->datapath)) {
@@ -1242,6 +1251,36 @@ static void params_from_cache(struct worker *w, struct tunnel_conf *tc, const st
  * user with no capabilities under its seccomp filter; what it still needs
  * done to its link it asks the parent for (ask_parent).
  */
+/*
+ * connect() after the drop: only glibc's syslog re-opening its AF_UNIX
+ * socket needs it.  Every network socket is open by now and none can be
+ * made later (the filter allows AF_UNIX datagram sockets only, and no dup),
+ * so the lowest fd of a non-AF_UNIX socket bounds where a connect may go:
+ * the syslog socket opened at start-up lies below it, and a re-opened one
+ * takes the lowest free fd, which does too.
+ */
+static int lowest_net_socket(void)
+{
+	for (int fd = 0; fd < WORKER_FD_SCAN; fd++) {
+		int domain;
+		socklen_t len = sizeof(domain);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain != AF_UNIX)
+			return fd;
+	}
+	return WORKER_FD_SCAN;
+}
+
+/* The heartbeat socket (heartbeat_send_one): before the drop, since no UDP socket is made after. */
+static void heartbeat_open(struct worker *w)
+{
+	if (w->tc->params.type != TUNNEL_6IN4_HEARTBEAT)
+		return;
+	w->hb_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (w->hb_fd < 0)
+		worker_retry(w, "cannot open the heartbeat socket: %s", strerror(errno));
+}
+
 static void privileges_drop(struct worker *w)
 {
 	struct priv_sandbox sb = {.role = PRIV_WORKER,
@@ -1249,7 +1288,8 @@ static void privileges_drop(struct worker *w)
 	                          .gid = w->drop->gid,
 	                          .trap = w->drop->trap,
 	                          .ipc_fd = w->ipc_fd,
-	                          .dir_fd = w->cache_dirfd};
+	                          .dir_fd = w->cache_dirfd,
+	                          .msg_fds = {w->wire_fd, -1}};
 	char err[256];
 	bool confined = false;
 	int fd;
@@ -1263,12 +1303,20 @@ static void privileges_drop(struct worker *w)
 		             strerror(-w->probe_fd));
 	if (beat_needs_confirm(w->tc->params.type))
 		confirm_open(w);
+	heartbeat_open(w);
+	/* The ICMPv6 sockets name the PoP in each echo: bound to our link and address,
+	 * and unconnected (no route to the PoP before the parent's table is in). */
+	sb.msg_fds[1] = w->hb_fd;
+	sb.addr_fds[0] = w->probe_fd;
+	sb.addr_fds[1] = w->confirm_fd;
 #ifdef AICCUD_TEST_HOOKS
 	testhooks_pause(w->state_dir, w->tc->name, "sockets");
 #endif
-	/* Without CAP_NET_ADMIN the rtnetlink socket could only read. */
-	netcfg_close(w->nc);
-	w->nc = NULL;
+	/*
+	 * The rtnetlink socket stays: without CAP_NET_ADMIN it can only read,
+	 * which is what the source look-ups (netcfg_route_source4) need.
+	 */
+	sb.connect_below = lowest_net_socket();
 	if (priv_drop(&sb, err, sizeof(err)) < 0) {
 		fd = w->cache_dirfd;
 		w->cache_dirfd = -1; /* the parameters are not to blame */
@@ -1371,6 +1419,7 @@ void worker_main(const char *name, int ipc_fd)
 	                   .ipc_fd = ipc_fd,
 	                   .tun_fd = -1,
 	                   .wire_fd = -1,
+	                   .hb_fd = -1,
 	                   .probe_fd = -1,
 	                   .confirm_fd = -1,
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
@@ -1423,6 +1472,8 @@ void worker_main(const char *name, int ipc_fd)
 		close(w.probe_fd);
 	if (w.confirm_fd >= 0)
 		close(w.confirm_fd);
+	if (w.hb_fd >= 0)
+		close(w.hb_fd);
 	if (w.cache_dirfd >= 0)
 		close(w.cache_dirfd);
 	explicit_bzero(tc->params.password, sizeof(tc->params.password));

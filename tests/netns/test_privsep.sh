@@ -26,6 +26,9 @@ ESCAPE=/tmp/aiccud-escape-abs.$$
 ESCAPE_DD=/tmp/aiccud-escape-dotdot.$$
 export AICCUD_TEST_ESCAPE_PATH=$ESCAPE
 export AICCUD_TEST_ESCAPE_DOTDOT=../../../../../../../../../../../..$ESCAPE_DD
+# Where the connect and sendto escapes aim: the PoP host, reachable, another port
+# (with the filter open the calls succeed, so "done" would show)
+export AICCUD_TEST_ESCAPE_TO=192.0.2.1:9
 trap 'lab_down; lab_tic_down; rm -rf "$TMP" "$ESCAPE" "$ESCAPE_DD"' EXIT
 # CAP_DAC_READ_SEARCH(2) KILL(5) SETGID(6) SETUID(7) SETPCAP(8) NET_ADMIN(12) NET_RAW(13)
 PARENT_CAPS=00000000000031e4
@@ -182,6 +185,28 @@ if [ "$HOOKS" = 1 ]; then
 		"$TMP/aiccud.log"
 	both_up() { is_up sixxs0 && is_up sixxs1; }
 	check "both tunnels come back" lab_wait 30 both_up
+
+	echo "# issue 20: connect and sendto with an address after the drop (test hooks)"
+	W0=$(worker sixxs0)
+	W1=$(worker sixxs1)
+	kill -s RTMIN+5 "$W0"
+	check "connect of the AYIYA socket to another address kills the worker" lab_wait 10 \
+		sh -c "! kill -0 $W0"
+	check "the log says it was its seccomp filter" lab_wait 10 sh -c \
+		"test \$(grep -c 'sixxs0: worker killed by signal 31' '$TMP/aiccud.log') -ge 3"
+	check_absent "no connect was done" 'test hook: connect\(wire socket, another address\): done' \
+		"$TMP/aiccud.log"
+	kill -s RTMIN+6 "$W1"
+	check "sendto with an address from the 6in4 worker kills it" lab_wait 10 sh -c "! kill -0 $W1"
+	check "the log says it was its seccomp filter" lab_wait 10 sh -c \
+		"test \$(grep -c 'sixxs1: worker killed by signal 31' '$TMP/aiccud.log') -ge 2"
+	check_absent "no sendto was done" 'test hook: sendto\(wire socket, another address\): done' \
+		"$TMP/aiccud.log"
+	check "both tunnels come back" lab_wait 30 both_up
+	check "pings go through the AYIYA worker (no connect after the drop)" lab_wait 10 \
+		ping_through 2001:db8:a::2 2001:db8:a::1
+	check "pings go through the heartbeat worker (beats from its one socket)" lab_wait 10 \
+		ping_through 2001:db8:b::2 2001:db8:b::1
 fi
 stop_aiccud
 check "a stop removes every tunnel link" sh -c "! ip -n $NS_CLI link show sixxs0 && ! ip -n $NS_CLI link show sixxs1"
@@ -231,6 +256,13 @@ if [ "$HOOKS" = 1 ]; then
 		logged 'test hook: openat(cache dir, "../" path, O_CREAT): refused'
 	check "and created nothing" test ! -e "$ESCAPE_DD"
 	check "the worker lives on after refused calls" kill -0 "$W0"
+	echo "# connect after the drop, under -v, names the call"
+	kill -s RTMIN+5 "$W0"
+	check "the log names connect as the forbidden call" lab_wait 10 \
+		logged "sixxs0: process $W0 made a forbidden system call: connect ("
+	check "a new worker starts from the cache" lab_wait 20 has_new_worker sixxs0 "$W0"
+	check "and the tunnel is up again" lab_wait 20 is_up sixxs0
+	W0=$(worker sixxs0)
 	echo "# the filter bites: execve from a worker under -v names the call"
 	kill -USR1 "$W0"
 	check "the log names the forbidden call" lab_wait 10 \

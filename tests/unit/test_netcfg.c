@@ -425,6 +425,56 @@ static struct nlmsghdr *kernel_route(uint8_t family, uint8_t type, struct rtmsg 
 	return nlh;
 }
 
+/* Issue 20: a worker finds its IPv4 source with RTM_GETROUTE, not a UDP connect. */
+static void test_build_route_get4(void **state)
+{
+	struct in_addr dst = addr4("192.0.2.1");
+	struct nlmsghdr *nlh = netcfg_build_route_get4(buf, 9, dst);
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct tb t;
+
+	(void)state;
+	assert_request(nlh, RTM_GETROUTE, 0, 9);
+	assert_int_equal(rtm->rtm_family, AF_INET);
+	assert_int_equal(rtm->rtm_dst_len, 32);
+	tb_parse(nlh, sizeof(*rtm), &t);
+	assert_int_equal(t.count, 1);
+	assert_bin_attr(t.a[RTA_DST], &dst, sizeof(dst));
+}
+
+static void test_parse_route_src4(void **state)
+{
+	struct in_addr dst = addr4("192.0.2.1"), src = addr4("198.51.100.2"), got = {0};
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	(void)state;
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, 2);
+	mnl_attr_put(nlh, RTA_PREFSRC, sizeof(src), &src);
+	mnl_attr_put_u32(nlh, RTA_MAX + 5, 1); /* from a newer kernel: ignored */
+	assert_int_equal(netcfg_parse_route_src4(nlh, &got), 0);
+	assert_memory_equal(&got, &src, sizeof(src));
+	/* No source in the answer */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	assert_int_equal(netcfg_parse_route_src4(nlh, &got), -ENOENT);
+	/* A source of the wrong size */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	mnl_attr_put_u16(nlh, RTA_PREFSRC, 1);
+	assert_int_equal(netcfg_parse_route_src4(nlh, &got), -EINVAL);
+	/* IPv6 */
+	nlh = kernel_route(AF_INET6, RTN_UNICAST, &rtm);
+	assert_int_equal(netcfg_parse_route_src4(nlh, &got), -ENOENT);
+	/* Truncated */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	nlh->nlmsg_len = sizeof(*nlh) + 2;
+	assert_int_equal(netcfg_parse_route_src4(nlh, &got), -EINVAL);
+}
+
 static void test_parse_route(void **state)
 {
 	struct in6_addr dst = addr6("2001:db8:5::");
@@ -1048,6 +1098,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_build_route),
 	    cmocka_unit_test(test_build_route_get),
+	    cmocka_unit_test(test_build_route_get4),
+	    cmocka_unit_test(test_parse_route_src4),
 	    cmocka_unit_test(test_build_route_prefix_big_table_no_options),
 	    cmocka_unit_test(test_build_rule),
 	    cmocka_unit_test(test_build_rule_defaults),
