@@ -42,6 +42,14 @@ enum refresh_result {
 };
 
 /* One tunnel: what the supervisor knows about its worker, link and routing. */
+/* Where a worker's parameters came from, set when it is spawned (refusal texts). */
+enum tunnel_origin {
+	ORIGIN_FILE,    /* the tunnel file */
+	ORIGIN_FETCHED, /* TIC, fetched just before the spawn and cached */
+	ORIGIN_HELD,    /* TIC, fetched but not cached (a full disk) */
+	ORIGIN_CACHE,   /* the cache file from an earlier fetch */
+};
+
 struct tunnel_rt {
 	struct daemon *d;
 	struct registry *reg;
@@ -68,12 +76,13 @@ struct tunnel_rt {
 	ev_tstamp spawned_at; /* monotonic */
 	double up_latency;    /* seconds from spawn to policy installed; <0: n/a */
 	unsigned starts;
-	bool need_tic;      /* the worker found the cache unusable: fetch, then start */
-	bool cache_stale;   /* ... only too old (IPC_NEED_TIC_STALE): usable if TIC is not */
-	bool fresh_fetch;   /* the next worker starts right after a fetch */
-	bool stale_ok;      /* the next worker may use a too old cache (TIC unreachable) */
-	bool on_stale;      /* it runs on cached parameters older than cache_max_age */
-	bool retry_failed;  /* the worker's set-up failed for a reason that can go away */
+	bool need_tic;             /* the worker found the cache unusable: fetch, then start */
+	bool cache_stale;          /* ... only too old (IPC_NEED_TIC_STALE): usable if TIC is not */
+	bool fresh_fetch;          /* the next worker starts right after a fetch */
+	enum tunnel_origin origin; /* where the running worker's parameters came from */
+	bool stale_ok;             /* the next worker may use a too old cache (TIC unreachable) */
+	bool on_stale;             /* it runs on cached parameters older than cache_max_age */
+	bool retry_failed;         /* the worker's set-up failed for a reason that can go away */
 	bool pop_silent;    /* the PoP said nothing for pop_silence: the worker was told to go */
 	time_t up_at;       /* wall clock of the last IPC_W_UP (pop_silence counts from it) */
 	bool start_pending; /* start again once the worker has exited (restart) */

@@ -382,6 +382,38 @@ static void params_check(struct tunnel_rt *t, const struct ipc_up *q)
 		log_debug("%s: cannot answer the worker's parameter check", t->entry.conf.name);
 }
 
+enum tunnel_origin workers_origin(bool tic, bool held, bool fresh_fetch)
+{
+	if (!tic)
+		return ORIGIN_FILE;
+	if (held)
+		return ORIGIN_HELD;
+	return fresh_fetch ? ORIGIN_FETCHED : ORIGIN_CACHE;
+}
+
+void workers_origin_text(const struct tunnel_conf *tc, enum tunnel_origin o, const char *state_dir,
+                         char *buf, size_t len)
+{
+	switch (tc->tic ? o : ORIGIN_FILE) {
+	case ORIGIN_FILE:
+		snprintf(buf, len, "tunnel file %s", tc->file);
+		break;
+	case ORIGIN_FETCHED:
+		snprintf(buf, len, "%s from TIC server %s (cache file %s/" CACHE_DIR "/%s)", tc->id,
+		         tc->account.server, state_dir, tc->id);
+		break;
+	case ORIGIN_HELD:
+		snprintf(buf, len, "%s from TIC server %s (not cached)", tc->id,
+		         tc->account.server);
+		break;
+	case ORIGIN_CACHE:
+	default:
+		snprintf(buf, len, "%s from the cache file %s/" CACHE_DIR "/%s", tc->id, state_dir,
+		         tc->id);
+		break;
+	}
+}
+
 static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 {
 	char refusal[256];
@@ -407,14 +439,10 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		return;
 	}
 	if (params_recheck(t, t->ifindex, &up->params, refusal, sizeof(refusal)) < 0) {
-		char src[300];
-		const struct tunnel_conf *tc = &t->entry.conf;
+		char src[600];
 
-		if (tc->tic)
-			snprintf(src, sizeof(src), "%s from TIC server %s", tc->id,
-			         tc->account.server);
-		else
-			snprintf(src, sizeof(src), "tunnel file %s", tc->file);
+		workers_origin_text(&t->entry.conf, t->origin, t->d->cfg.state_dir, src,
+		                    sizeof(src));
 		workers_child_log(t, true, "refused the parameters of %s: %s", src, refusal);
 		tunnel_stop(t);
 		tunnel_event(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
@@ -950,6 +978,9 @@ int tunnel_spawn(struct tunnel_rt *t)
 	t->link_lost = false;
 	t->link_missing = false;
 	memset(&t->counters, 0, sizeof(t->counters));
+	/* As worker_conf hands them over: held text first, then a fetch just made. */
+	t->origin = workers_origin(t->entry.conf.tic, t->held && t->held_len <= IPC_CACHE_TEXT_MAX,
+	                           t->fresh_fetch);
 	err = worker_spawn(t);
 	t->fresh_fetch = false;
 	if (tunnel_event(t, LC_SPAWN, "worker %d started", (int)t->pid) < 0)

@@ -30,6 +30,15 @@ void workers_child_log(struct tunnel_rt *t, bool warn, const char *fmt, ...)
  * workers run on them and write them.  NULL forgets them.
  */
 void workers_hold(struct tunnel_rt *t, const char *text, size_t len, int cache_err);
+/* Where a worker spawned now takes its parameters from (worker_conf's order). */
+enum tunnel_origin workers_origin(bool tic, bool held, bool fresh_fetch);
+/*
+ * "tunnel file F", "T1 from TIC server S (cache file D/tunnels/T1)", "T1
+ * from TIC server S (not cached)" or "T1 from the cache file
+ * D/tunnels/T1": where parameters refused in a message came from.
+ */
+void workers_origin_text(const struct tunnel_conf *tc, enum tunnel_origin o, const char *state_dir,
+                         char *buf, size_t len);
 /* The worker -> parent message table (n entries), for the tests. */
 const struct ipc_route *workers_ipc_routes(size_t *n);
 

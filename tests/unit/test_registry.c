@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "registry.h"
+#include "workers.h"
 
 static time_t fake_now = 1000;
 
@@ -300,6 +301,38 @@ static void test_status_text_names_the_tunnels_not_up(void **state)
 	registry_free(r);
 }
 
+/* Issue 20 (11): a refusal names where the values came from, the cache file above all. */
+static void test_origin_text(void **state)
+{
+	struct tunnel_conf tc;
+	char buf[600];
+
+	(void)state;
+	memset(&tc, 0, sizeof(tc));
+	snprintf(tc.id, sizeof(tc.id), "T1234");
+	snprintf(tc.account.server, sizeof(tc.account.server), "tic.example.net");
+	snprintf(tc.file, sizeof(tc.file), "/etc/aiccud/conf.d/sixxs0.conf");
+	tc.tic = true;
+	/* Started on the cache (no fetch just before): never "from TIC server". */
+	assert_int_equal(workers_origin(true, false, false), ORIGIN_CACHE);
+	workers_origin_text(&tc, workers_origin(true, false, false), "/var/lib/aiccud", buf,
+	                    sizeof(buf));
+	assert_string_equal(buf, "T1234 from the cache file /var/lib/aiccud/tunnels/T1234");
+	workers_origin_text(&tc, workers_origin(true, false, true), "/var/lib/aiccud", buf,
+	                    sizeof(buf));
+	assert_string_equal(buf, "T1234 from TIC server tic.example.net (cache file "
+	                         "/var/lib/aiccud/tunnels/T1234)");
+	/* Held (not cached) wins over the fetch flag: the worker runs on the held text. */
+	assert_int_equal(workers_origin(true, true, true), ORIGIN_HELD);
+	workers_origin_text(&tc, ORIGIN_HELD, "/var/lib/aiccud", buf, sizeof(buf));
+	assert_string_equal(buf, "T1234 from TIC server tic.example.net (not cached)");
+	tc.tic = false;
+	assert_int_equal(workers_origin(false, true, true), ORIGIN_FILE);
+	/* A file tunnel is its file whatever the origin says. */
+	workers_origin_text(&tc, ORIGIN_CACHE, "/var/lib/aiccud", buf, sizeof(buf));
+	assert_string_equal(buf, "tunnel file /etc/aiccud/conf.d/sixxs0.conf");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +342,7 @@ int main(void)
 	    cmocka_unit_test(test_status_text_names_the_tunnels_not_up),
 	    cmocka_unit_test(test_events_deferred_and_ordered),
 	    cmocka_unit_test(test_remove_from_a_callback),
+	    cmocka_unit_test(test_origin_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
