@@ -127,6 +127,15 @@ int netcfg_tun_open_offload(const char *ifname, unsigned qlen, int *ifindex, uns
  * -EINVAL for a name or key that is not a single path element.
  */
 int netcfg_ipv6_conf_set(const char *ifname, const char *key, const char *value);
+/*
+ * The same under root (NETCFG_PROC_SYS, or a test's directory), for a
+ * /proc/sys that may be read-only (a container): when the write is
+ * refused (EROFS, EACCES, EPERM) but the file already holds value, 1 with
+ * *write_err the refusal; 0 when written; else -errno (the write's).
+ */
+#define NETCFG_PROC_SYS "/proc/sys"
+int netcfg_ipv6_conf_set_at(const char *root, const char *ifname, const char *key,
+                            const char *value, int *write_err);
 
 /* Links */
 int netcfg_link_index(struct netcfg *nc, const char *ifname); /* >0 or -errno (-ENODEV) */

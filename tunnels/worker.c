@@ -931,13 +931,17 @@ static const struct {
 static void link_isolate(struct worker *w)
 {
 	for (size_t i = 0; i < sizeof(link_ipv6_settings) / sizeof(link_ipv6_settings[0]); i++) {
-		int err = netcfg_ipv6_conf_set(w->tc->name, link_ipv6_settings[i].key,
-		                               link_ipv6_settings[i].value);
+		const char *key = link_ipv6_settings[i].key, *value = link_ipv6_settings[i].value;
+		int werr,
+		    err = netcfg_ipv6_conf_set_at(NETCFG_PROC_SYS, w->tc->name, key, value, &werr);
 
-		if (err < 0)
-			worker_fail(w, "cannot set /proc/sys/net/ipv6/conf/%s/%s to %s: %s",
-			            w->tc->name, link_ipv6_settings[i].key,
-			            link_ipv6_settings[i].value, strerror(-err));
+		/* Only a value we cannot make right fails the tunnel. */
+		if (err == 1)
+			log_debug("%s/net/ipv6/conf/%s/%s cannot be written (%s) but is already %s",
+			          NETCFG_PROC_SYS, w->tc->name, key, strerror(-werr), value);
+		else if (err < 0)
+			worker_fail(w, "cannot set %s/net/ipv6/conf/%s/%s to %s: %s",
+			            NETCFG_PROC_SYS, w->tc->name, key, value, strerror(-err));
 	}
 }
 

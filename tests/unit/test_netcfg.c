@@ -13,7 +13,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
@@ -473,6 +479,76 @@ static void test_parse_route_src4(void **state)
 	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
 	nlh->nlmsg_len = sizeof(*nlh) + 2;
 	assert_int_equal(netcfg_parse_route_src4(nlh, &got), -EINVAL);
+}
+
+/*
+ * Issue 20 (5): a read-only /proc/sys (a container) is fine where the value
+ * is already right; only a value that cannot be made right fails, and the
+ * file is named.  A fake tree, made read-only by a bind mount in a mount
+ * namespace of this test's own (root only: root writes through file modes).
+ */
+static char conf_root[64];
+
+static void conf_file(const char *key, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/net/ipv6/conf/tun0/%s", conf_root, key);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_ipv6_conf_read_only(void **state)
+{
+	char path[256];
+	int werr = 0;
+
+	(void)state;
+	snprintf(conf_root, sizeof(conf_root), "/tmp/netcfg-conf.XXXXXX");
+	assert_non_null(mkdtemp(conf_root));
+	snprintf(path, sizeof(path), "%s/net", conf_root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/net/ipv6", conf_root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/net/ipv6/conf", conf_root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/net/ipv6/conf/tun0", conf_root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	conf_file("accept_ra", "1\n");
+	conf_file("autoconf", "0\n");
+	/* Writable: written. */
+	assert_int_equal(netcfg_ipv6_conf_set_at(conf_root, "tun0", "accept_ra", "0", &werr), 0);
+	assert_int_equal(werr, 0);
+	conf_file("accept_ra", "1\n");
+	assert_int_equal(netcfg_ipv6_conf_set_at(conf_root, "tun0", "nokey", "0", &werr), -ENOENT);
+	assert_int_equal(netcfg_ipv6_conf_set_at(conf_root, "../x", "accept_ra", "0", &werr),
+	                 -EINVAL);
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(conf_root, conf_root, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, conf_root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+		fprintf(stderr, "read-only case needs root and a mount namespace: %s\n",
+		        strerror(errno));
+		snprintf(path, sizeof(path), "rm -rf '%s'", conf_root);
+		if (system(path) != 0)
+			fprintf(stderr, "cannot remove %s\n", conf_root);
+		skip();
+	}
+	/* Read-only, already right: 1, and the refusal is said. */
+	assert_int_equal(netcfg_ipv6_conf_set_at(conf_root, "tun0", "autoconf", "0", &werr), 1);
+	assert_int_equal(werr, -EROFS);
+	/* Read-only and wrong: the write's error. */
+	assert_int_equal(netcfg_ipv6_conf_set_at(conf_root, "tun0", "accept_ra", "0", &werr),
+	                 -EROFS);
+	/* The whole value must match: "" is not "1" */
+	assert_int_equal(netcfg_ipv6_conf_set_at(conf_root, "tun0", "accept_ra", "", &werr),
+	                 -EROFS);
+	assert_int_equal(umount(conf_root), 0);
+	snprintf(path, sizeof(path), "rm -rf '%s'", conf_root);
+	assert_int_equal(system(path), 0);
 }
 
 static void test_parse_route(void **state)
@@ -1100,6 +1176,7 @@ int main(void)
 	    cmocka_unit_test(test_build_route_get),
 	    cmocka_unit_test(test_build_route_get4),
 	    cmocka_unit_test(test_parse_route_src4),
+	    cmocka_unit_test(test_ipv6_conf_read_only),
 	    cmocka_unit_test(test_build_route_prefix_big_table_no_options),
 	    cmocka_unit_test(test_build_rule),
 	    cmocka_unit_test(test_build_rule_defaults),
