@@ -288,31 +288,80 @@ static void on_child(EV_P_ ev_child *c, int revents)
 	child_done(c->data, c->rstatus);
 }
 
+/* IPC_U_RESULT: the child's one outcome (checked in child_done). */
+static void on_upd_result(void *ctx, const void *p)
+{
+	struct upd *u = ctx;
+
+	memcpy(&u->res, p, sizeof(u->res));
+	u->got_result = true;
+}
+
+/* Believed only if it dies by SIGSYS (child_done). */
+static void on_upd_seccomp(void *ctx, const void *p)
+{
+	struct upd *u = ctx;
+
+	memcpy(&u->seccomp, p, sizeof(u->seccomp));
+	u->seccomp_said = true;
+}
+
+/* What an update child may send: one result, then nothing but a seccomp report. */
+static const struct ipc_route upd_routes[] = {
+    {IPC_U_RESULT, IPC_IN(UPDATE_PHASE_RESULT), on_upd_result},
+    {IPC_C_SECCOMP, IPC_IN(UPDATE_PHASE_RESULT) | IPC_IN(UPDATE_PHASE_DONE), on_upd_seccomp},
+};
+
+const struct ipc_route *update_ipc_routes(size_t *n)
+{
+	*n = sizeof(upd_routes) / sizeof(upd_routes[0]);
+	return upd_routes;
+}
+
+/*
+ * A message outside the table (or a malformed one): said once (the
+ * update's own rate limit), the child killed and its result forgotten, so
+ * child_done retries after a back-off as for any child without a result.
+ */
+static void upd_refuse(struct upd *u, const char *what, int type, int why)
+{
+	if (!u->rl.interval)
+		u->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(60.0, 10);
+	log_ratelimited(&u->rl, "%s: update program %d sent %s (type %d) %s; killing it", u->name,
+	                (int)u->pid, what, type,
+	                why == -EPERM     ? "after its result"
+	                : why == -EBADMSG ? "with a length that does not match its type"
+	                                  : "which no update program sends");
+	u->got_result = false;
+	if (u->pid > 0)
+		kill(u->pid, SIGKILL);
+	ev_io_stop(u->all->d->loop, &u->io);
+}
+
 static void on_msg(EV_P_ ev_io *io, int revents)
 {
 	struct upd *u = io->data;
 	unsigned char buf[IPC_MSG_MAX];
 	const void *p;
-	int type;
+	int type = -EAGAIN, why;
 
 	(void)revents;
-	while ((type = ipc_recv(u->fd, buf, sizeof(buf), &p)) > 0) {
-		if (type == IPC_U_RESULT && !u->got_result) {
-			memcpy(&u->res, p, sizeof(u->res));
-			u->got_result = true;
-		} else if (type == IPC_C_SECCOMP) {
-			/* Believed only if it dies by SIGSYS (child_done). */
-			memcpy(&u->seccomp, p, sizeof(u->seccomp));
-			u->seccomp_said = true;
-		} else {
-			log_warnx("%s: update program %d sent message %d; killing it", u->name,
-			          (int)u->pid, type);
-			u->got_result = false;
-			kill(u->pid, SIGKILL);
-			break;
-		}
+	while (ev_is_active(io) && (type = ipc_recv(u->fd, buf, sizeof(buf), &p)) > 0) {
+		size_t n = 0;
+		const struct ipc_route *tab = update_ipc_routes(&n);
+		const struct ipc_route *r = ipc_route_find(
+		    tab, n, type, u->got_result ? UPDATE_PHASE_DONE : UPDATE_PHASE_RESULT, &why);
+
+		if (r)
+			r->handle(u, p);
+		else
+			upd_refuse(u, ipc_type_name(type), type, why);
 	}
-	if (type == 0 || (type < 0 && type != -EAGAIN))
+	if (!ev_is_active(io))
+		return;
+	if (type == -EBADMSG)
+		upd_refuse(u, "a malformed message", 0, -EBADMSG);
+	else if (type == 0 || (type < 0 && type != -EAGAIN))
 		ev_io_stop(EV_A_ io); /* EOF: ev_child reports the exit */
 }
 

@@ -21,7 +21,10 @@
 
 #include <jansson.h>
 
+#include <stddef.h>
+
 struct daemon;
+struct ipc_route;
 struct tunnel_rt;
 
 #define UPDATE_SETTLE_S     2.0  /* after the last address/route event */
@@ -30,6 +33,11 @@ struct tunnel_rt;
 /* The per-URL bucket: 1 token, one every 20 s (at most 4 requests in 60 s). */
 #define UPDATE_LIMITER_BURST  1
 #define UPDATE_LIMITER_REFILL 20
+
+/* The update child's states for its message table: before and after its result. */
+enum update_phase { UPDATE_PHASE_RESULT, UPDATE_PHASE_DONE };
+/* The update child -> parent message table (n entries), for the tests. */
+const struct ipc_route *update_ipc_routes(size_t *n);
 
 int update_init(struct daemon *d);
 void update_shutdown(struct daemon *d);

@@ -16,6 +16,7 @@
 #include "ipc.h"
 #include "lifecycle.h"
 #include "tunnel.h"
+#include "update.h"
 #include "worker.h"
 #include "workers.h"
 
@@ -143,6 +144,27 @@ static void test_fetcher_to_parent(void **state)
 	}
 }
 
+/* The endpoint-update child (aiccud-tic -U): one result, then only a seccomp report. */
+static void test_update_to_parent(void **state)
+{
+	size_t n;
+	const struct ipc_route *tab = update_ipc_routes(&n);
+
+	(void)state;
+	assert_int_equal(decide(tab, n, IPC_U_RESULT, UPDATE_PHASE_RESULT), 0);
+	assert_int_equal(decide(tab, n, IPC_C_SECCOMP, UPDATE_PHASE_RESULT), 0);
+	/* A second result is refused: the first one stands (or the child is killed). */
+	assert_int_equal(decide(tab, n, IPC_U_RESULT, UPDATE_PHASE_DONE), -EPERM);
+	assert_int_equal(decide(tab, n, IPC_C_SECCOMP, UPDATE_PHASE_DONE), 0);
+	for (int type = 0; type <= IPC_TYPE_MAX + 1; type++) {
+		if (type == IPC_U_RESULT || type == IPC_C_SECCOMP)
+			continue;
+		/* A fetcher's or a worker's words are not an update child's. */
+		assert_int_equal(decide(tab, n, type, UPDATE_PHASE_RESULT), -EPROTO);
+		assert_int_equal(decide(tab, n, type, UPDATE_PHASE_DONE), -EPROTO);
+	}
+}
+
 static void test_parent_to_worker(void **state)
 {
 	size_t n;
@@ -208,6 +230,7 @@ int main(void)
 	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_worker_to_parent),
 	    cmocka_unit_test(test_fetcher_to_parent),
+	    cmocka_unit_test(test_update_to_parent),
 	    cmocka_unit_test(test_parent_to_worker),
 	    cmocka_unit_test(test_link_kind),
 	    cmocka_unit_test(test_text),
