@@ -254,7 +254,7 @@ static int run(enum priv_role role, bool trap, enum act a, int *reported)
 		                          .trap = trap,
 		                          .ipc_fd = sv[1],
 		                          .dir_fd = dir,
-		                          .msg_fds = {-1, -1},
+		                          .msg_fds = {-1, -1, -1},
 		                          .addr_fds = {-1, -1}};
 		char err[256];
 

@@ -383,7 +383,7 @@ static int allow_dir_writes(scmp_filter_ctx ctx, int dir_fd)
  *     the rtnetlink socket whose peer is the kernel, the IPC and syslog);
  *   - sendmsg and sendmmsg (which can carry an address the filter
  *     cannot read) only on sb->msg_fds: the wire socket (proto-41 names
- *     the PoP in each message) and the heartbeat socket; sendto with an
+ *     the PoP in each message) and the heartbeat sockets; sendto with an
  *     address only on sb->addr_fds, the ICMPv6 sockets bound to the
  *     tunnel link;
  *   - fcntl without F_DUPFD (a duplicate below connect_below would reopen

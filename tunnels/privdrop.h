@@ -39,13 +39,13 @@ struct priv_sandbox {
 	/*
 	 * Workers: the sockets that may name a destination, each only with
 	 * the call it uses: sendmsg/sendmmsg (whose address the filter cannot
-	 * read) on msg_fds (the wire socket, the heartbeat socket), sendto with
+	 * read) on msg_fds (the wire socket, the heartbeat sockets), sendto with
 	 * an address on addr_fds (the ICMPv6 sockets bound to the tunnel
 	 * link); -1: none.  Every other send goes without an address.
 	 * connect_below: connect only on fds below it (glibc's syslog socket;
 	 * 0: never).
 	 */
-	int msg_fds[2];
+	int msg_fds[3];
 	int addr_fds[2];
 	int connect_below;
 };

@@ -39,6 +39,7 @@
 /* How often the worker tries to write parameters the fetcher could not cache. */
 #define WORKER_CACHE_RETRY 5.0
 #define SIT_TTL            64
+#define WORKER_HB_SOCKETS  2    /* heartbeat sockets taking turns (heartbeat_send_one) */
 #define WORKER_FD_SCAN     1024 /* fds looked at for the connect bound (lowest_net_socket) */
 
 struct worker {
@@ -49,9 +50,10 @@ struct worker {
 	bool dropped;                /* no privileges left: the parent changes the link */
 	struct netcfg *nc;
 	int ipc_fd;
-	int tun_fd;  /* AYIYA and user-space 6in4; -1 with kernel sit */
-	int wire_fd; /* AYIYA: UDP to the PoP; user-space 6in4: raw proto-41 */
-	int hb_fd;   /* heartbeat tunnels: the UDP socket the beats leave from */
+	int tun_fd;                   /* AYIYA and user-space 6in4; -1 with kernel sit */
+	int wire_fd;                  /* AYIYA: UDP to the PoP; user-space 6in4: raw proto-41 */
+	int hb_fd[WORKER_HB_SOCKETS]; /* heartbeat tunnels: the UDP sockets beats leave from */
+	unsigned hb_next;             /* the one the next beat takes */
 	int ifindex;
 	unsigned tun_offloads; /* NETCFG_TUN_* the TUN got (offload = yes) */
 	bool kernel_sit;
@@ -295,12 +297,13 @@ static void on_source(EV_P_ ev_timer *t, int revents)
 }
 
 /*
- * PROTOCOLS.md section 2.  One socket for the worker's life, opened before
- * the privilege drop (after it the filter allows no new UDP socket, no
- * connect, and sendmsg only on this socket and the wire socket).  Not connected: each beat leaves
- * from the source the routing picks now, so a change of the host's IPv4 address needs no new
- * socket.  The real client used a fresh port per beat; the PoP takes the
- * address from the datagram either way.
+ * PROTOCOLS.md section 2: the real client sent each beat from a fresh
+ * port.  After the privilege drop the filter allows no new UDP socket, no
+ * connect, and sendmsg only on these sockets and the wire socket, so
+ * WORKER_HB_SOCKETS sockets opened before it take turns: each beat leaves
+ * from another port than the one before (the start-up pair too).  Not
+ * connected: each beat leaves from the source the routing picks now, so a
+ * change of the host's IPv4 address needs no new socket.
  */
 static int heartbeat_send_one(struct worker *w, const char *text, size_t len)
 {
@@ -312,7 +315,9 @@ static int heartbeat_send_one(struct worker *w, const char *text, size_t len)
 	    .msg_name = &pop, .msg_namelen = sizeof(pop), .msg_iov = &iov, .msg_iovlen = 1};
 	int err;
 
-	err = w->hb_fd < 0 ? -EBADF : sendmsg(w->hb_fd, &m, 0) < 0 ? -errno : 0;
+	int fd = w->hb_fd[w->hb_next++ % WORKER_HB_SOCKETS];
+
+	err = fd < 0 ? -EBADF : sendmsg(fd, &m, 0) < 0 ? -errno : 0;
 	if (err < 0) {
 		w->c->drops[DROP_SEND]++;
 		return err;
@@ -1275,14 +1280,17 @@ static int lowest_net_socket(void)
 	return WORKER_FD_SCAN;
 }
 
-/* The heartbeat socket (heartbeat_send_one): before the drop, since no UDP socket is made after. */
+/* The heartbeat sockets (heartbeat_send_one): before the drop, since no UDP socket is made after.
+ */
 static void heartbeat_open(struct worker *w)
 {
 	if (w->tc->params.type != TUNNEL_6IN4_HEARTBEAT)
 		return;
-	w->hb_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (w->hb_fd < 0)
-		worker_retry(w, "cannot open the heartbeat socket: %s", strerror(errno));
+	for (int i = 0; i < WORKER_HB_SOCKETS; i++) {
+		w->hb_fd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (w->hb_fd[i] < 0)
+			worker_retry(w, "cannot open a heartbeat socket: %s", strerror(errno));
+	}
 }
 
 static void privileges_drop(struct worker *w)
@@ -1293,7 +1301,7 @@ static void privileges_drop(struct worker *w)
 	                          .trap = w->drop->trap,
 	                          .ipc_fd = w->ipc_fd,
 	                          .dir_fd = w->cache_dirfd,
-	                          .msg_fds = {w->wire_fd, -1}};
+	                          .msg_fds = {w->wire_fd, -1, -1}};
 	char err[256];
 	bool confined = false;
 	int fd;
@@ -1310,7 +1318,8 @@ static void privileges_drop(struct worker *w)
 	heartbeat_open(w);
 	/* The ICMPv6 sockets name the PoP in each echo: bound to our link and address,
 	 * and unconnected (no route to the PoP before the parent's table is in). */
-	sb.msg_fds[1] = w->hb_fd;
+	for (int i = 0; i < WORKER_HB_SOCKETS; i++)
+		sb.msg_fds[1 + i] = w->hb_fd[i];
 	sb.addr_fds[0] = w->probe_fd;
 	sb.addr_fds[1] = w->confirm_fd;
 #ifdef AICCUD_TEST_HOOKS
@@ -1423,7 +1432,7 @@ void worker_main(const char *name, int ipc_fd)
 	                   .ipc_fd = ipc_fd,
 	                   .tun_fd = -1,
 	                   .wire_fd = -1,
-	                   .hb_fd = -1,
+	                   .hb_fd = {-1, -1},
 	                   .probe_fd = -1,
 	                   .confirm_fd = -1,
 	                   .rx_rl = LOG_RATELIMIT_INIT(60, 3),
@@ -1476,8 +1485,9 @@ void worker_main(const char *name, int ipc_fd)
 		close(w.probe_fd);
 	if (w.confirm_fd >= 0)
 		close(w.confirm_fd);
-	if (w.hb_fd >= 0)
-		close(w.hb_fd);
+	for (int i = 0; i < WORKER_HB_SOCKETS; i++)
+		if (w.hb_fd[i] >= 0)
+			close(w.hb_fd[i]);
 	if (w.cache_dirfd >= 0)
 		close(w.cache_dirfd);
 	explicit_bzero(tc->params.password, sizeof(tc->params.password));
