@@ -101,6 +101,8 @@ int netcfg_open(struct netcfg **out);
 void netcfg_close(struct netcfg *nc);
 /* Kernel's extended-ACK message of the last failed request, or "". */
 const char *netcfg_errmsg(const struct netcfg *nc);
+/* Requests sent on nc since netcfg_open (dumps count once): a measure of the work done. */
+uint64_t netcfg_requests(const struct netcfg *nc);
 
 /*
  * TUN: create (or attach to) a non-persistent TUN device named ifname

@@ -30,6 +30,7 @@ struct netcfg {
 	struct mnl_socket *sk;
 	uint32_t portid;
 	uint32_t seq;
+	uint64_t requests; /* sent by exchange: what the daemon asked the kernel */
 	char errmsg[256];
 	_Alignas(struct nlmsghdr) char rbuf[RECV_BUF];
 };
@@ -88,6 +89,11 @@ void netcfg_close(struct netcfg *nc)
 		return;
 	mnl_socket_close(nc->sk);
 	free(nc);
+}
+
+uint64_t netcfg_requests(const struct netcfg *nc)
+{
+	return nc ? nc->requests : 0;
 }
 
 const char *netcfg_errmsg(const struct netcfg *nc)
@@ -213,6 +219,7 @@ static int exchange(struct netcfg *nc, const struct nlmsghdr *nlh, mnl_cb_t data
 	 * so a worker's filter, which refuses sendto with an address, lets it pass. */
 	if (send(mnl_socket_get_fd(nc->sk), nlh, nlh->nlmsg_len, 0) < 0)
 		return set_errmsg(nc, -errno, "rtnetlink send failed");
+	nc->requests++;
 	while (!x.done) {
 		n = mnl_socket_recvfrom(nc->sk, nc->rbuf, sizeof(nc->rbuf));
 		if (n < 0 && errno == EINTR)

@@ -254,6 +254,9 @@ int parent_run(struct daemon *d)
 	hostcache_free(&d->hostcache);
 	control_close(d->ctl);
 	d->ctl = NULL;
+	/* The tests' measure of the parent's kernel work (a worker's request flood). */
+	log_debug("rtnetlink: %llu request(s) made in this run",
+	          (unsigned long long)netcfg_requests(d->nc));
 	netcfg_close(d->nc);
 	tunnels_free(d);
 	log_info("stopped");

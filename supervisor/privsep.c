@@ -251,11 +251,46 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 	return err;
 }
 
+bool privsep_bucket_take(struct privsep_bucket *b, double now)
+{
+	if (!b->started || now < b->at) {
+		b->started = true;
+		b->tokens = PRIVSEP_REQ_BURST;
+		b->at = now;
+	}
+	b->tokens += (now - b->at) / PRIVSEP_REQ_PERIOD;
+	if (b->tokens > PRIVSEP_REQ_BURST)
+		b->tokens = PRIVSEP_REQ_BURST;
+	b->at = now;
+	if (b->tokens < 1.0) {
+		b->limited++;
+		return false;
+	}
+	b->tokens -= 1.0;
+	return true;
+}
+
 void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r)
 {
 	struct ipc_priv_res res = {.op = r->op, .what = r->what};
 	const char *why = "";
-	int err = privreq_check(&t->entry.conf, t->ifindex, r, &why);
+	int err;
+
+	/* A flood is answered from the bucket, before privreq_check or any netlink work. */
+	if (!privsep_bucket_take(&t->priv_bucket, ev_now(t->d->loop))) {
+		res.err = -EAGAIN;
+		snprintf(res.reason, sizeof(res.reason), "too many requests; try again later");
+		workers_child_log(t, true,
+		                  "the worker's request to %s was not done: more than %d in a row "
+		                  "(%llu refused so far)",
+		                  privreq_op_name(r->op), PRIVSEP_REQ_BURST,
+		                  t->priv_bucket.limited);
+		/* Not said when it does not fit: a flooding worker does not read its answers. */
+		if (t->ipc_fd >= 0)
+			(void)ipc_send(t->ipc_fd, IPC_P_PRIV, &res, sizeof(res));
+		return;
+	}
+	err = privreq_check(&t->entry.conf, t->ifindex, r, &why);
 
 	if (!err)
 		err = request_do(t, r, &why);

@@ -35,6 +35,22 @@ void privsep_fill(const struct daemon *d, struct ipc_drop *out);
 void privsep_seccomp_verdict(const char *who, pid_t pid, const struct ipc_seccomp *m, int status,
                              struct log_ratelimit *rl, double now);
 /* A worker's IPC_W_PRIV: check it against its tunnel, do it, answer. */
+/*
+ * A worker's privileged requests cost the parent netlink work: each worker
+ * gets PRIVSEP_REQ_BURST at once, then one per PRIVSEP_REQ_PERIOD seconds
+ * (a token bucket, kept across its restarts); one beyond is answered
+ * -EAGAIN before any netlink request is made.
+ */
+#define PRIVSEP_REQ_BURST  10
+#define PRIVSEP_REQ_PERIOD 1.0
+struct privsep_bucket {
+	double tokens;
+	double at; /* monotonic seconds of the last refill */
+	bool started;
+	unsigned long long limited; /* requests refused by the bucket */
+};
+/* Pure: take a token at now; false when none is left. */
+bool privsep_bucket_take(struct privsep_bucket *b, double now);
 void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r);
 /* Answer a worker's IPC_W_PRIV with a refusal, doing nothing. */
 void privsep_refuse(struct tunnel_rt *t, const struct ipc_priv_req *r, const char *why);

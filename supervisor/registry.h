@@ -29,6 +29,7 @@
 #include "ipc.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "privsep.h"
 
 struct daemon;
 struct registry;
@@ -89,6 +90,7 @@ struct tunnel_rt {
 	struct tunnel_entry *next_entry; /* reload: replaces entry once the worker exited */
 	bool removing;                   /* reload: gone from the configuration, leaves once idle */
 	struct log_ratelimit child_rl;   /* every line this tunnel's worker can cause */
+	struct privsep_bucket priv_bucket; /* its workers' privileged requests (privsep.c) */
 	char refused[192]; /* why the parent ended the worker (a message it refused); "" if not */
 	struct ipc_seccomp
 	    seccomp;       /* the worker's seccomp report, believed only if it died by SIGSYS */

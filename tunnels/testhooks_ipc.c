@@ -1,5 +1,7 @@
 #include "testhooks_ipc.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,30 @@ int testhooks_up_ifindex(const char *name, int real)
 		return real;
 	log_warnx("test hook: reporting link-up with ifindex %s instead of %d", what + 11, real);
 	return atoi(what + 11);
+}
+
+void testhooks_after_up(const char *name, int ipc_fd, const struct ipc_priv_req *req)
+{
+	const char *what = forge_for(name);
+	long n, sent = 0;
+
+	if (!what || strncmp(what, "readd-flood=", 12) != 0)
+		return;
+	n = atol(what + 12);
+	log_warnx("test hook: sending %ld requests to re-add the address", n);
+	while (sent < n) {
+		struct pollfd p = {.fd = ipc_fd, .events = POLLOUT};
+		int err = ipc_send(ipc_fd, IPC_W_PRIV, req, sizeof(*req));
+
+		if (err == 0) {
+			sent++;
+			continue;
+		}
+		/* The parent reads them in its own time: wait (bounded) until it has. */
+		if ((err != -EAGAIN && err != -ENOBUFS) || poll(&p, 1, 10000) <= 0)
+			break;
+	}
+	log_warnx("test hook: sent %ld of %ld requests to re-add the address", sent, n);
 }
 
 void testhooks_before_up(const char *name, int ipc_fd)

@@ -1470,6 +1470,17 @@ void worker_main(const char *name, int ipc_fd)
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");
 	routing_wait(&w);
+#ifdef AICCUD_TEST_HOOKS
+	{
+		struct ipc_priv_req readd = {.op = IPC_PRIV_REPAIR,
+		                             .what = IPC_REPAIR_READD,
+		                             .ifindex = w.ifindex,
+		                             .addr = tc->params.ipv6_local,
+		                             .prefix_len = tc->params.prefix_len};
+
+		testhooks_after_up(tc->name, ipc_fd, &readd);
+	}
+#endif
 	/* What setting up needed (the seccomp filter's build, netlink buffers)
 	 * is freed: give it back, a thousand workers each keep only their own. */
 	malloc_trim(0);

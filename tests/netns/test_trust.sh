@@ -155,5 +155,30 @@ if [ "$HOOKS" = 1 ]; then
 	check "the log exists" test -s "$LOG"
 	check_eq "no 'forbidden system call' line believed" 0 "$(count 'made a forbidden system call')"
 	check_eq "one line says the report was not believed" 1 "$(count 'report not believed')"
+
+	# Finding 7: 100k requests to re-add the address cost the parent bounded
+	# netlink work (counted by the parent itself, said under -v at its stop).
+	: >"$LOG"
+	env AICCUD_TEST_FORGE="sixxs0:readd-flood=100000" \
+		ip netns exec "$NS_CLI" "$AICCUD" -d -v -f "$TMP/aiccud.conf" 2>>"$LOG" &
+	LAB_AICCUD_PID=$!
+	LAB_PIDS+=("$LAB_AICCUD_PID")
+	lab_wait 10 test -S "$SOCK" || fail_now "aiccud (request flood)"
+	check "the flooding worker's tunnel comes up" lab_wait 30 is_up sixxs0
+	check "the flood was sent whole" lab_wait 120 grep -q "sent 100000 of 100000 requests" "$LOG"
+	# clock ticks of the parent's own CPU time (utime + stime), whole run
+	TICKS=$(awk '{ print $14 + $15 }' "/proc/$LAB_AICCUD_PID/stat")
+	echo "# the parent's CPU time for its whole run with the flood: $TICKS ticks of 1/$(getconf CLK_TCK) s"
+	check "the parent still answers" ctl status
+	check "sixxs1 is up regardless" is_up sixxs1
+	check "the flooding worker was not restarted for it" test "$(field sixxs0 restarts)" = 0
+	stop_aiccud || fail_now "aiccud did not stop"
+	NL=$(sed -n 's/.*rtnetlink: \([0-9]*\) request(s) made in this run.*/\1/p' "$LOG" | tail -n 1)
+	echo "# netlink requests of the parent for the whole run: ${NL:-none}"
+	check "the parent said how many netlink requests it made" test -n "$NL"
+	check "100000 requests cost at most 2000 netlink requests (3 each before the limit)" \
+		test "${NL:-999999}" -le 2000
+	check "the first requests were done (they are valid)" grep -q "sixxs0: did the worker's request to" "$LOG"
+	check "the parent's refusals of them are rate-limited" test "$(count 'was not done')" -le 20
 fi
 finish

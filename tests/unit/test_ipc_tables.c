@@ -15,6 +15,7 @@
 #include "fetch.h"
 #include "ipc.h"
 #include "lifecycle.h"
+#include "privsep.h"
 #include "tunnel.h"
 #include "update.h"
 #include "worker.h"
@@ -165,6 +166,36 @@ static void test_update_to_parent(void **state)
 	}
 }
 
+/* Issue 20 (7): a worker's privileged requests, by a token bucket before any netlink work. */
+static void test_request_bucket(void **state)
+{
+	struct privsep_bucket b;
+	unsigned granted = 0;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	/* 100k at once: the burst, nothing more. */
+	for (int i = 0; i < 100000; i++)
+		granted += privsep_bucket_take(&b, 50.0);
+	assert_int_equal(granted, PRIVSEP_REQ_BURST);
+	assert_int_equal(b.limited, 100000 - PRIVSEP_REQ_BURST);
+	/* Then 1000 a second for 5 s: one more per period. */
+	granted = 0;
+	for (int i = 1; i <= 5000; i++)
+		granted += privsep_bucket_take(&b, 50.0 + i / 1000.0);
+	assert_int_equal(granted, (unsigned)(5.0 / PRIVSEP_REQ_PERIOD));
+	/* A quiet worker gets its burst back, no more. */
+	granted = 0;
+	for (int i = 0; i < 100; i++)
+		granted += privsep_bucket_take(&b, 1000.0);
+	assert_int_equal(granted, PRIVSEP_REQ_BURST);
+	/* A clock that went back refills nothing beyond the burst. */
+	granted = 0;
+	for (int i = 0; i < 100; i++)
+		granted += privsep_bucket_take(&b, 10.0);
+	assert_true(granted <= PRIVSEP_REQ_BURST);
+}
+
 static void test_parent_to_worker(void **state)
 {
 	size_t n;
@@ -231,6 +262,7 @@ int main(void)
 	    cmocka_unit_test(test_worker_to_parent),
 	    cmocka_unit_test(test_fetcher_to_parent),
 	    cmocka_unit_test(test_update_to_parent),
+	    cmocka_unit_test(test_request_bucket),
 	    cmocka_unit_test(test_parent_to_worker),
 	    cmocka_unit_test(test_link_kind),
 	    cmocka_unit_test(test_text),
