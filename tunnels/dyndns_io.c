@@ -16,6 +16,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "deadline.h"
 #include "dyndns.h"
 
 struct upd {
@@ -23,17 +24,9 @@ struct upd {
 	char name[TUNNEL_HOST_MAX + 16]; /* host:port for messages */
 	int fd;
 	gnutls_session_t tls;
-	int64_t step_deadline, total_deadline;
+	struct deadline dl;
 	struct ipc_update_result *res;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A failure: err (-errno) and verdict, with the reason naming the server. */
 static int fail(struct upd *u, int err, enum dyndns_verdict v, const char *fmt, ...)
@@ -55,33 +48,17 @@ static int fail(struct upd *u, int err, enum dyndns_verdict v, const char *fmt, 
 
 static void step(struct upd *u)
 {
-	u->step_deadline = mono_ms() + DYNDNS_STEP_TIMEOUT_MS;
+	deadline_step(&u->dl, DYNDNS_STEP_TIMEOUT_MS);
 }
 
 static int wait_fd(struct upd *u, short events)
 {
-	int64_t deadline =
-	    u->step_deadline < u->total_deadline ? u->step_deadline : u->total_deadline;
-
-	for (;;) {
-		struct pollfd pfd = {.fd = u->fd, .events = events};
-		int64_t left = deadline - mono_ms();
-		int n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		return n == 0 ? -ETIMEDOUT : 0;
-	}
+	return deadline_wait_fd(u->fd, &u->dl, events);
 }
 
 static int timed_out(struct upd *u, const char *what)
 {
-	if (u->total_deadline <= u->step_deadline)
+	if (deadline_total_first(&u->dl))
 		return fail(u, -ETIMEDOUT, DYNDNS_RETRY,
 		            "the update took longer than %d s (waiting for %s)",
 		            DYNDNS_TOTAL_TIMEOUT_MS / 1000, what);
@@ -91,25 +68,12 @@ static int timed_out(struct upd *u, const char *what)
 
 static int connect_one(struct upd *u, const struct addrinfo *ai)
 {
-	socklen_t len = sizeof(int);
-	int soerr = 0, r;
+	int fd;
 
-	u->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (u->fd < 0)
-		return -errno;
 	step(u);
-	if (connect(u->fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		return 0;
-	r = errno == EINPROGRESS ? wait_fd(u, POLLOUT) : -errno;
-	if (!r && getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-		soerr = errno;
-	if (!r && soerr)
-		r = -soerr;
-	if (r) {
-		close(u->fd);
-		u->fd = -1;
-	}
-	return r;
+	fd = deadline_connect(ai, &u->dl);
+	u->fd = fd < 0 ? -1 : fd;
+	return fd < 0 ? fd : 0;
 }
 
 /* IPv4 only: the broker takes the endpoint from an IPv4 request. */
@@ -124,7 +88,7 @@ static int tcp_connect(struct upd *u)
 	if (r)
 		return fail(u, -EHOSTUNREACH, DYNDNS_RETRY, "resolve (IPv4): %s", gai_strerror(r));
 	r = -EHOSTUNREACH;
-	for (const struct addrinfo *ai = res; ai && mono_ms() < u->total_deadline;
+	for (const struct addrinfo *ai = res; ai && !deadline_total_passed(&u->dl);
 	     ai = ai->ai_next) {
 		r = connect_one(u, ai);
 		if (!r)
@@ -198,7 +162,7 @@ static int tls_start(struct upd *u, void *cred)
 {
 	struct in6_addr a;
 	const char *errpos = NULL;
-	int r = gnutls_init(&u->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+	int tls_err, r = gnutls_init(&u->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
 
 	if (r < 0) {
 		u->tls = NULL;
@@ -216,33 +180,23 @@ static int tls_start(struct upd *u, void *cred)
 	gnutls_transport_set_int(u->tls, u->fd);
 	gnutls_handshake_set_timeout(u->tls, 0);
 	step(u);
-	for (;;) {
-		r = gnutls_handshake(u->tls);
-		if (r == 0)
-			return 0;
-		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
-			return cert_refused(u);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			r = wait_fd(u, gnutls_record_get_direction(u->tls) ? POLLOUT : POLLIN);
-			if (r == -ETIMEDOUT)
-				return timed_out(u, "the TLS handshake");
-			if (r < 0)
-				return fail(u, r, DYNDNS_RETRY, "TLS handshake: %s", strerror(-r));
-			continue;
-		}
-		if (!gnutls_error_is_fatal(r))
-			continue;
-		/* No TLS 1.2 or newer, no common cipher: retrying cannot help. */
-		if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
-			return fail(
-			    u, -EPROTO, DYNDNS_STOP,
-			    "TLS handshake: the server sent the alert '%s' (aiccud requires "
-			    "TLS 1.2 or newer)",
-			    gnutls_alert_get_name(gnutls_alert_get(u->tls)));
+	r = deadline_tls_handshake(u->tls, u->fd, &u->dl, &tls_err);
+	if (r == 0)
+		return 0;
+	if (r == -ETIMEDOUT)
+		return timed_out(u, "the TLS handshake");
+	if (!tls_err)
+		return fail(u, r, DYNDNS_RETRY, "TLS handshake: %s", strerror(-r));
+	if (tls_err == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+		return cert_refused(u);
+	/* No TLS 1.2 or newer, no common cipher: retrying cannot help. */
+	if (tls_err == GNUTLS_E_FATAL_ALERT_RECEIVED)
 		return fail(u, -EPROTO, DYNDNS_STOP,
-		            "TLS handshake: %s (aiccud requires TLS 1.2 or newer)",
-		            gnutls_strerror(r));
-	}
+		            "TLS handshake: the server sent the alert '%s' (aiccud requires "
+		            "TLS 1.2 or newer)",
+		            gnutls_alert_get_name(gnutls_alert_get(u->tls)));
+	return fail(u, -EPROTO, DYNDNS_STOP, "TLS handshake: %s (aiccud requires TLS 1.2 or newer)",
+	            gnutls_strerror(tls_err));
 }
 
 static int send_all(struct upd *u, const char *p, size_t left)
@@ -346,7 +300,7 @@ void dyndns_update(const struct ipc_update *req, void *cred, const char *trust_e
 	struct upd u = {.fd = -1, .res = res};
 
 	memset(res, 0, sizeof(*res));
-	u.total_deadline = mono_ms() + DYNDNS_TOTAL_TIMEOUT_MS;
+	deadline_start(&u.dl, DYNDNS_TOTAL_TIMEOUT_MS);
 	if (dyndns_url_split(req->update.url, u.host, sizeof(u.host), u.port, sizeof(u.port),
 	                     u.path, sizeof(u.path)) < 0) {
 		snprintf(u.name, sizeof(u.name), "%.100s", req->update.url);

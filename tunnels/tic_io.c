@@ -19,6 +19,8 @@
 
 #include <gnutls/gnutls.h>
 
+#include "deadline.h"
+
 #ifndef AICCUD_VERSION
 #define AICCUD_VERSION "0"
 #endif
@@ -35,18 +37,10 @@ struct fetch {
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t cred;
 	unsigned step_ms, total_ms;
-	int64_t step_deadline, total_deadline; /* CLOCK_MONOTONIC, ms */
+	struct deadline dl;
 	bool warned;
 	struct utsname uts; /* the session points into it */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static time_t wall_now(const struct fetch *f)
 {
@@ -66,7 +60,7 @@ static enum tic_action timed_out(struct fetch *f, const char *what)
 {
 	char d[32];
 
-	if (f->total_deadline <= f->step_deadline) {
+	if (deadline_total_first(&f->dl)) {
 		fmt_duration(f->total_ms, d, sizeof(d));
 		return tic_session_fail(&f->sess, -ETIMEDOUT,
 		                        "%s: the session took longer than %s (waiting for %s)",
@@ -78,64 +72,23 @@ static enum tic_action timed_out(struct fetch *f, const char *what)
 
 static void start_step(struct fetch *f)
 {
-	f->step_deadline = mono_ms() + f->step_ms;
+	deadline_step(&f->dl, f->step_ms);
 }
 
-/* Wait until fd has `events`, or -ETIMEDOUT at the nearer deadline. */
+/* Wait until the connection has `events`, or -ETIMEDOUT at the nearer deadline. */
 static int wait_fd(struct fetch *f, short events)
 {
-	int64_t deadline =
-	    f->step_deadline < f->total_deadline ? f->step_deadline : f->total_deadline;
-
-	for (;;) {
-		struct pollfd pfd = {.fd = f->fd, .events = events};
-		int64_t left = deadline - mono_ms();
-		int n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)(left > INT32_MAX ? INT32_MAX : left));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ETIMEDOUT;
-		return 0; /* readable, writable, or an error the next call reports */
-	}
+	return deadline_wait_fd(f->fd, &f->dl, events);
 }
 
 /* ---- connect ---- */
 
 static int connect_one(struct fetch *f, const struct addrinfo *ai)
 {
-	socklen_t len = sizeof(int);
-	int fd, soerr = 0, r;
+	int fd = deadline_connect(ai, &f->dl);
 
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	f->fd = fd;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		if (errno != EINPROGRESS) {
-			r = -errno;
-			goto fail;
-		}
-		r = wait_fd(f, POLLOUT);
-		if (r < 0)
-			goto fail;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-			soerr = errno;
-		if (soerr) {
-			r = -soerr;
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	close(fd);
-	f->fd = -1;
-	return r;
+	f->fd = fd < 0 ? -1 : fd;
+	return fd < 0 ? fd : 0;
 }
 
 /* "192.0.2.1" or "2001:db8::1" for messages. */
@@ -209,14 +162,14 @@ static enum tic_action tcp_connect(struct fetch *f)
 		if (!r)
 			break;
 		tried_add(tried, sizeof(tried), addr, r, f->step_ms);
-		if (mono_ms() >= f->total_deadline)
+		if (deadline_total_passed(&f->dl))
 			break; /* wait_fd stopped at the session's deadline */
 		if (ai->ai_next && n < TIC_CONNECT_ADDRS_MAX)
 			say(f, "connect to %s: %s; trying the next address", addr,
 			    r == -ETIMEDOUT ? "timed out" : strerror(-r));
 	}
 	freeaddrinfo(res);
-	if (r == -ETIMEDOUT && mono_ms() >= f->total_deadline)
+	if (r == -ETIMEDOUT && deadline_total_passed(&f->dl))
 		return timed_out(f, "a TIC server to accept the connection");
 	if (r)
 		return tic_session_fail(&f->sess, r, "connect: %s", tried);
@@ -543,11 +496,11 @@ static gnutls_alert_description_t cert_alert(unsigned status)
 
 static void alert_linger(struct fetch *f)
 {
-	int64_t until = mono_ms() + ALERT_LINGER_MS;
+	int64_t until = deadline_now_ms() + ALERT_LINGER_MS;
 	char buf[4096];
 
-	if (until < f->step_deadline)
-		f->step_deadline = until;
+	if (until < f->dl.step)
+		f->dl.step = until;
 	shutdown(f->fd, SHUT_WR);
 	while (wait_fd(f, POLLIN) == 0) {
 		ssize_t n = recv(f->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -599,6 +552,7 @@ static enum tic_action cert_refused(struct fetch *f)
 static enum tic_action do_starttls(struct fetch *f)
 {
 	enum tic_action a;
+	int r, tls_err;
 
 	/*
 	 * Bytes that came after the server's starttls answer but before the
@@ -611,35 +565,23 @@ static enum tic_action do_starttls(struct fetch *f)
 	if (a != TIC_ACT_STARTTLS)
 		return a;
 	start_step(f);
-	for (;;) {
-		int r = gnutls_handshake(f->tls);
-
-		if (r == 0)
-			break;
-		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
-			return cert_refused(f);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			r = wait_fd(f, gnutls_record_get_direction(f->tls) ? POLLOUT : POLLIN);
-			if (r == -ETIMEDOUT)
-				return timed_out(f, "the TLS handshake");
-			if (r < 0)
-				return tic_session_fail(&f->sess, r, "starttls: poll: %s",
-				                        strerror(-r));
-			continue;
-		}
-		if (!gnutls_error_is_fatal(r))
-			continue;
-		if (r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
-		    r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_NO_CIPHER_SUITES ||
-		    r == GNUTLS_E_INSUFFICIENT_SECURITY)
-			return tic_session_fail(
-			    &f->sess, -EPROTO,
-			    "starttls: TLS handshake: %s (this client offers TLS "
-			    "%s and newer; [tic] tls_min allows older versions)",
-			    gnutls_strerror(r), tls_min_text(f->acct));
+	r = deadline_tls_handshake(f->tls, f->fd, &f->dl, &tls_err);
+	if (r == -ETIMEDOUT)
+		return timed_out(f, "the TLS handshake");
+	if (r < 0 && !tls_err)
+		return tic_session_fail(&f->sess, r, "starttls: poll: %s", strerror(-r));
+	if (tls_err == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+		return cert_refused(f);
+	if (tls_err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+	    tls_err == GNUTLS_E_FATAL_ALERT_RECEIVED || tls_err == GNUTLS_E_NO_CIPHER_SUITES ||
+	    tls_err == GNUTLS_E_INSUFFICIENT_SECURITY)
+		return tic_session_fail(&f->sess, -EPROTO,
+		                        "starttls: TLS handshake: %s (this client offers TLS "
+		                        "%s and newer; [tic] tls_min allows older versions)",
+		                        gnutls_strerror(tls_err), tls_min_text(f->acct));
+	if (tls_err)
 		return tic_session_fail(&f->sess, -EPROTO, "starttls: TLS handshake: %s",
-		                        gnutls_strerror(r));
-	}
+		                        gnutls_strerror(tls_err));
 	return tic_session_tls_done(&f->sess);
 }
 
@@ -703,7 +645,7 @@ static int fetch_init(struct fetch *f, const struct tic_account *acct, const cha
 	f->fd = -1;
 	f->step_ms = o->step_timeout_ms ? o->step_timeout_ms : TIC_STEP_TIMEOUT_MS;
 	f->total_ms = o->total_timeout_ms ? o->total_timeout_ms : TIC_TOTAL_TIMEOUT_MS;
-	f->total_deadline = mono_ms() + f->total_ms;
+	deadline_start(&f->dl, f->total_ms);
 	tic_lines_init(&f->lines);
 	if (tic_server_parse(acct->server, f->host, sizeof(f->host), f->port, sizeof(f->port))) {
 		snprintf(err, errlen, "%s: not a host[:port]", acct->server);
