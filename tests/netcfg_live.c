@@ -228,6 +228,32 @@ static void step_route_kind(struct netcfg *nc)
 	close(fd);
 }
 
+/*
+ * Issue 20: a worker finds its IPv4 source with RTM_GETROUTE (it may not
+ * connect a UDP socket after its drop): the same answer as the connect,
+ * and a failure where there is no route.
+ */
+static void step_route_source4(struct netcfg *nc)
+{
+	struct in_addr dst, by_nl = {0}, by_udp = {0};
+	int lo = netcfg_link_index(nc, "lo"), r1, r2;
+
+	if (lo > 0)
+		must(netcfg_link_set(nc, lo, true, 0), nc, "lo up");
+	inet_pton(AF_INET, "127.0.0.2", &dst);
+	r1 = netcfg_route_source4(nc, dst, &by_nl);
+	r2 = netcfg_ipv4_source(dst, 9, &by_udp);
+	live_check(r1 == 0 && r2 == 0 && by_nl.s_addr == by_udp.s_addr &&
+	               by_nl.s_addr == htonl(INADDR_LOOPBACK),
+	           "source toward 127.0.0.2: rtnetlink %s, UDP connect %s (%d, %d)",
+	           inet_ntoa(by_nl), r2 == 0 ? "agrees" : "failed", r1, r2);
+	inet_pton(AF_INET, "192.0.2.1", &dst);
+	r1 = netcfg_route_source4(nc, dst, &by_nl);
+	r2 = netcfg_ipv4_source(dst, 9, &by_udp);
+	live_check(r1 < 0 && r2 < 0, "no route to 192.0.2.1 in this namespace: both fail (%s, %s)",
+	           strerror(-r1), strerror(-r2));
+}
+
 /* Three TUN links in a group go with one deletion; a link outside it stays. */
 static void step_group(struct netcfg *nc, int outside)
 {
@@ -628,6 +654,7 @@ int main(void)
 
 	step_link(nc, ifindex);
 	step_route_kind(nc);
+	step_route_source4(nc);
 	step_group(nc, ifindex);
 	step_monitor(m, &ev, "after link up");
 	live_check(ev.link_new >= 1 && ev.link_up_seen, "monitor saw %d link event(s), up seen: %d",
