@@ -188,7 +188,7 @@ int p41_from_raw(struct p41 *p)
 			continue;
 		}
 		if (!p41_ours(p, inner)) {
-			p->c->drops[DROP_OTHER_TUNNEL]++; /* another tunnel's socket takes it */
+			p->c->other_tunnel++; /* another tunnel's socket takes it: no drop */
 			continue;
 		}
 		/* The slot is ours until the next receive: clamp and coalesce in place. */

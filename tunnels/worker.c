@@ -641,7 +641,7 @@ static void report_drops(struct worker *w)
 		uint64_t d = w->c->drops[r] - w->drops_seen[r];
 
 		w->drops_seen[r] = w->c->drops[r];
-		if (!d || r == DROP_OTHER_TUNNEL || r == DROP_LINK_LOCAL)
+		if (!d)
 			continue;
 		total += d;
 		if (len < sizeof(what))
