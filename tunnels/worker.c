@@ -987,7 +987,7 @@ static void udp_local_ipv4(struct worker *w)
 static void datapath_start(struct worker *w)
 {
 	const struct tunnel_params *p = &w->tc->params;
-	int err;
+	int err, fe;
 
 	if (w->kernel_sit)
 		return; /* the kernel moves the packets */
@@ -1009,6 +1009,11 @@ static void datapath_start(struct worker *w)
 
 		worker_link_local(&p->ipv6_local, &ll);
 		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, &ll, w->c, w->tun_offloads);
+		if (!err && (fe = p41_filter_attach(&w->p41)) < 0)
+			log_warnx(
+			    "%s: no socket filter on the raw proto-41 socket (%s): other "
+			    "tunnels' packets to this PoP reach it too (counted as other_tunnel)",
+			    w->tc->name, strerror(-fe));
 	}
 	if (err < 0)
 		worker_retry(w, "cannot set up the data path: %s", strerror(-err));
