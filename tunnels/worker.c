@@ -762,10 +762,14 @@ static void priv_answer(struct worker *w, const struct ipc_priv_res *r)
  */
 enum { WORKER_IN_LOOP = 0 };
 
+/* Answered at once, counted: the parent tells this answer from a periodic report. */
 static void on_p_counters_req(void *ctx, const void *p)
 {
+	struct worker *w = ctx;
+
 	(void)p;
-	send_counters(ctx);
+	w->c->answered++;
+	send_counters(w);
 }
 
 static void on_p_repair(void *ctx, const void *p)

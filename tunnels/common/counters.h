@@ -37,7 +37,10 @@ struct tunnel_counters {
 	uint8_t datapath;          /* enum tunnel_datapath actually in use (kernel/userspace) */
 	uint8_t pop_state;         /* enum beat_pop_state: heartbeat tunnels wait for the PoP */
 	uint8_t offload;           /* COUNTERS_OFFLOAD_* chosen at start; 0: the plain path */
-	uint8_t pad[5];
+	/* IPC_P_COUNTERS_REQ answered so far, modulo 256: the parent knows when
+	 * a snapshot is at least as new as its request (workers.h). */
+	uint8_t answered;
+	uint8_t pad[4];
 	uint64_t mss_clamped_tx; /* SYNs toward the PoP whose MSS we lowered */
 	uint64_t mss_clamped_rx; /* SYNs from the PoP whose MSS we lowered */
 	/*
