@@ -109,8 +109,9 @@ wait "$JOIN_PID" 2>/dev/null
 read -r a_rx a_tx a_drops a_other a_ll <<<"$(counters sixxs0)"
 lab_in "$NS_CLI" ping -6 -c 2 -i 0.2 -W 1 -I sixxs0 ff02::1 >/dev/null 2>&1
 read -r rx tx drops other ll <<<"$(counters sixxs0)"
-check_eq "sixxs0: a link-local ping to ff02::1 is suppressed too, and not sent (suppressed, tx)" \
-	"2 0" "$((ll - a_ll)) $((tx - a_tx))"
+# (at least: the kernel may repeat its MLD reports meanwhile, MLDv2's robustness)
+check "sixxs0: a link-local ping to ff02::1 is suppressed too ($a_ll -> $ll)" test "$ll" -ge $((a_ll + 2))
+check_eq "and not sent (tx)" 0 "$((tx - a_tx))"
 for t in sixxs0 sixxs1; do
 	read -r rx tx drops other ll <<<"$(counters "$t")"
 	echo "# $t: rx $rx tx $tx drops $drops other_tunnel $other link_local_suppressed $ll"
