@@ -243,9 +243,10 @@ static void print_detail(json_t *t)
 	printf("traffic     tx %s, rx %s (packets/bytes)\n", row[C_TX], row[C_RX]);
 	printf("drops       %s\n", drops);
 	if (ctl_has_int(k, "link_local_suppressed"))
-		printf("not drops   %lld link-local packet(s) not sent (the PoP ignores them), "
-		       "%lld for other tunnels to the PoP seen\n",
-		       ctl_int(k, "link_local_suppressed"), ctl_int(k, "other_tunnel"));
+		printf(
+		    "not drops   %lld link-local kept off the tunnel (the PoP would ignore them), "
+		    "%lld of other tunnels' packets seen\n",
+		    ctl_int(k, "link_local_suppressed"), ctl_int(k, "other_tunnel"));
 	if (json_object_get(t, "offload"))
 		printf(
 		    "offload     %s; mss clamp %s, %lld SYNs to the PoP and %lld from it clamped\n",
