@@ -108,4 +108,6 @@ check "and no tunnel is reported up from the old file" \
 check "promtool passes on it" promtool_ok "$TMP/textfile/aiccud.prom"
 check_eq "still nothing else in the directory" "aiccud.prom aiccud.prom.promtool" \
 	"$(cd "$TMP/textfile" && echo *)"
+check_absent "no sanitizer report (aiccud, aiccuctl)" Sanitizer "$TMP/aiccud.log" "$TMP/up.err" \
+	"$TMP/stopped.err" "$TMP/down.err"
 finish
