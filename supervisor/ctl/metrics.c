@@ -332,10 +332,10 @@ static void render_drops(FILE *f, json_t *tunnels)
 static const struct fam UPD_LAST_AT = {
     "aiccud_tunnel_update_last_request_time_seconds", "gauge",
     "When the last endpoint update request was answered or failed, in unix seconds (0: none)."};
-static const struct fam UPD_RESULT = {
-    "aiccud_tunnel_update_last_result", "gauge",
-    "The last endpoint update: the broker's answer (or the error) and the address sent; "
-    "the value is always 1."};
+static const struct fam UPD_RESULT = {"aiccud_tunnel_update_last_result", "gauge",
+                                      "The last endpoint update: the broker's answer word "
+                                      "(\"error\" when there was none) and the address sent; "
+                                      "the value is always 1."};
 static const struct fam UPD_OK_AT = {
     "aiccud_tunnel_update_success_time_seconds", "gauge",
     "When the broker last took an address (good or nochg), in unix seconds (0: never)."};
