@@ -47,7 +47,7 @@ static void send_token_wait(struct client *cl, const struct tunnel_rt *t)
 	char text[768], why[sizeof(t->reason)];
 	double left = 0;
 
-	if (cl->ctl->d->fetch.pid > 0)
+	if (fetch_fetcher_pid(cl->ctl->d) > 0)
 		snprintf(text, sizeof(text), "%s: waiting: another TIC fetch is under way",
 		         t->entry.conf.name);
 	else {

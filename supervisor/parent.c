@@ -31,7 +31,7 @@
 
 static bool all_stopped(const struct daemon *d)
 {
-	if (d->fetch.pid > 0)
+	if (fetch_fetcher_pid(d) > 0)
 		return false;
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
 		if (tunnel_running(t))
