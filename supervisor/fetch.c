@@ -251,7 +251,7 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 				stale_schedule(d, t);
 		} else {
 			/* The cache is fresh again (changed or not). */
-			t->on_stale = false;
+			workers_cache_renewed(t);
 			t->stale_streak = 0;
 			if (t->state == TS_UP)
 				tunnel_set_state(t, TS_UP, "parameters fetched from TIC again");
@@ -260,27 +260,29 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 	if (f->refused) {
 		/* Again after the broker's penalty, which the limiter waits out. */
 		t->refresh = true;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh: TIC server %s refused us; asking again after its penalty",
-		         f->server);
+		registry_set_refresh_msg(
+		    t, "refresh: TIC server %s refused us; asking again after its penalty",
+		    f->server);
 	} else if (t->fetch_err) {
 		t->refresh_result = REFRESH_FAILED;
-		fetch_plan_refresh_failed(t->refresh_msg, sizeof(t->refresh_msg), f->server,
+		char msg[sizeof(t->refresh_msg)];
+
+		fetch_plan_refresh_failed(msg, sizeof(msg), f->server,
 		                          t->fetch_reason[0] ? t->fetch_reason
 		                          : f->reason[0]     ? f->reason
 		                                             : "no answer for this tunnel");
+		registry_set_refresh_msg(t, "%s", msg);
 	} else if (!t->refresh_changed) {
 		t->refresh_result = REFRESH_UNCHANGED;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh: TIC has the parameters it runs on; left running");
+		registry_set_refresh_msg(
+		    t, "refresh: TIC has the parameters it runs on; left running");
 	} else if (running) {
 		t->refresh_result = REFRESH_RESTARTED;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh: TIC has new parameters; restarted on them");
+		registry_set_refresh_msg(t, "refresh: TIC has new parameters; restarted on them");
 	} else {
 		t->refresh_result = REFRESH_CACHED;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh: TIC has new parameters; its next start uses them");
+		registry_set_refresh_msg(
+		    t, "refresh: TIC has new parameters; its next start uses them");
 	}
 	log_info("%s: %s", name, t->refresh_msg);
 	if (t->refresh_result == REFRESH_RESTARTED && !t->refresh)
@@ -292,7 +294,7 @@ void fetch_refresh(struct daemon *d, struct tunnel_rt *t)
 {
 	t->refresh = true;
 	t->refresh_result = REFRESH_NONE;
-	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: waiting for a TIC token");
+	registry_set_refresh_msg(t, "refresh: waiting for a TIC token");
 	tunnel_changed(t);
 	fetch_kick(d);
 }
@@ -320,8 +322,7 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 		                 f->reason);
 		break;
 	case FETCH_START:
-		t->fresh_fetch = true;
-		t->stale_ok = false;
+		workers_start_from(t, true, false);
 		t->stale_streak = 0;
 		tunnel_spawn(t);
 		break;
@@ -329,7 +330,7 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 		log_warnx("%s: %s; starting on the cached parameters although they are older "
 		          "than cache_max_age",
 		          t->entry.conf.name, why);
-		t->stale_ok = true;
+		workers_start_from(t, false, true);
 		tunnel_spawn(t);
 		break;
 	case FETCH_RETRY:
@@ -579,9 +580,8 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 			/* A refresh: the tunnel keeps running on its cache meanwhile. */
 			t->refresh = false;
 			t->refreshing = true;
-			snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-			         "refresh: fetching parameters from TIC %.100s",
-			         b->account->server);
+			registry_set_refresh_msg(t, "refresh: fetching parameters from TIC %.100s",
+			                         b->account->server);
 			tunnel_changed(t);
 			continue;
 		}
@@ -589,8 +589,8 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 			/* It waited for TIC anyway: this fetch is its refresh. */
 			t->refresh = false;
 			t->refresh_result = REFRESH_RESTARTED;
-			snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-			         "refresh: it was waiting for TIC; fetched and started");
+			registry_set_refresh_msg(
+			    t, "refresh: it was waiting for TIC; fetched and started");
 		}
 		tunnel_set_state(t, TS_FETCHING, "fetching parameters from TIC %s",
 		                 b->account->server);

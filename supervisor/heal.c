@@ -452,25 +452,25 @@ static void repairs_answered(struct heal *h, struct tunnel_rt *t)
 {
 	static const unsigned bits[] = {IPC_REPAIR_LINK_UP, IPC_REPAIR_ADDR, IPC_REPAIR_READD};
 	char text[128];
+	unsigned failed, done = workers_repairs_take(t, &failed);
 
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
 		repair_text(t, bits[i], text, sizeof(text));
-		if (t->repair_failed & bits[i])
+		if (failed & bits[i])
 			log_warnx("%s: the worker cannot restore %s: %s", t->entry.conf.name, text,
 			          t->repair_reason);
-		else if (t->repair_done & bits[i])
+		else if (done & bits[i])
 			repaired(t, t->repair_event_at, text);
 	}
 	/* What needed the link up (its routes) could not come back before:
 	 * look again after a success (after a failure, the next event does). */
-	if (t->repair_done) {
+	if (done) {
 		t->heal_dirty |= HEAL_ALL;
 		if (!ev_is_active(&h->check_w)) {
 			ev_timer_set(&h->check_w, HEAL_COALESCE, 0.);
 			ev_timer_start(h->d->loop, &h->check_w);
 		}
 	}
-	t->repair_done = t->repair_failed = 0;
 }
 
 /*
@@ -606,7 +606,7 @@ static void reconcile_rules(struct daemon *d, const struct found *f, struct tall
 			dup |= same_rule(r, &f->rules[j]);
 		inet_ntop(AF_INET6, &r->src, a, sizeof(a));
 		if (owner >= 0 && !dup) {
-			k->owners[owner]->policy_adopted = true;
+			workers_policy_adopted(k->owners[owner]);
 			k->rules_adopted++;
 			log_info("%s: adopted rule from %s/%u lookup %u (priority %u) left by an "
 			         "earlier aiccud",
@@ -667,7 +667,7 @@ static void reconcile_routes(struct daemon *d, const struct found *f, struct tal
 		long owner = reconcile_route_owner(d->cfg.tunnels, d->cfg.ntunnels, r);
 
 		if (owner >= 0) {
-			k->owners[owner]->policy_adopted = true;
+			workers_policy_adopted(k->owners[owner]);
 			k->routes_adopted++;
 			continue;
 		}

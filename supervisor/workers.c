@@ -385,7 +385,6 @@ static void params_check(struct tunnel_rt *t, const struct ipc_up *q)
 static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 {
 	char refusal[256];
-	char saved_password[TUNNEL_PASSWORD_MAX];
 	const char *what = "";
 	unsigned pruned = 0;
 	int err = own_link_verify(t, up->ifindex, refusal, sizeof(refusal));
@@ -420,11 +419,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		tunnel_event(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
 		return;
 	}
-	/* Keep a file tunnel's password: the worker's report carries none. */
-	memcpy(saved_password, t->entry.conf.params.password, sizeof(saved_password));
-	t->entry.conf.params = up->params;
-	memcpy(t->entry.conf.params.password, saved_password, sizeof(saved_password));
-	explicit_bzero(saved_password, sizeof(saved_password));
+	registry_set_params(t, &up->params);
 	t->claim = up->params; /* the report carries no password */
 	t->claimed = true;
 	err = policy_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
@@ -499,7 +494,10 @@ static void on_w_need_tic(void *ctx, const void *p)
 
 	t->need_tic = true;
 	t->cache_stale = why->kind == IPC_NEED_TIC_STALE;
-	ipc_text(t->reason, sizeof(t->reason), why->reason, sizeof(why->reason));
+	char reason[sizeof(t->reason)];
+
+	ipc_text(reason, sizeof(reason), why->reason, sizeof(why->reason));
+	registry_set_reason(t, "%s", reason);
 	workers_hold(t, NULL, 0, 0); /* too old: TIC again */
 }
 
@@ -618,7 +616,7 @@ static void counters_hint(struct tunnel_rt *t, const struct tunnel_counters *k)
 		return;
 	/* A new reason, not a new state: "since" stays when it came up. */
 	log_warnx("%s: %s", t->entry.conf.name, TUNNEL_SIGNATURE_HINT);
-	snprintf(t->reason, sizeof(t->reason), "%s", TUNNEL_SIGNATURE_HINT);
+	registry_set_reason(t, "%s", TUNNEL_SIGNATURE_HINT);
 	tunnel_changed(t);
 }
 
@@ -763,9 +761,7 @@ static int tunnel_launch(struct tunnel_rt *t);
 /* Give the tunnel its new configuration (no worker runs). */
 static void entry_apply(struct tunnel_rt *t, const struct tunnel_entry *e)
 {
-	t->entry = *e;
-	t->fetch_err = 0;
-	t->fetch_reason[0] = '\0';
+	registry_set_entry(t, e);
 	t->fresh_fetch = false;
 	t->stale_ok = false;
 	backoff_reset(&t->backoff);
@@ -948,7 +944,6 @@ int tunnel_spawn(struct tunnel_rt *t)
 	t->on_stale = false;
 	t->retry_failed = false;
 	t->link_lost = false;
-	t->link_missing = false;
 	memset(&t->counters, 0, sizeof(t->counters));
 	err = worker_spawn(t);
 	t->fresh_fetch = false;
@@ -1069,7 +1064,7 @@ void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
 		tunnel_stop(t);
 	entry_apply(t, e);
 	if (stopped_by_operator) {
-		snprintf(t->reason, sizeof(t->reason), "stopped on request; configuration changed");
+		registry_set_reason(t, "stopped on request; configuration changed");
 		tunnel_changed(t);
 		return;
 	}
@@ -1098,4 +1093,29 @@ void tunnel_link_lost(struct tunnel_rt *t)
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_set(&t->kill_w, WORKER_STOP_TIMEOUT, 0.);
 	ev_timer_start(t->d->loop, &t->kill_w);
+}
+
+void workers_start_from(struct tunnel_rt *t, bool fresh_fetch, bool stale_ok)
+{
+	t->fresh_fetch = fresh_fetch;
+	t->stale_ok = stale_ok;
+}
+
+void workers_cache_renewed(struct tunnel_rt *t)
+{
+	t->on_stale = false;
+}
+
+unsigned workers_repairs_take(struct tunnel_rt *t, unsigned *failed)
+{
+	unsigned done = t->repair_done;
+
+	*failed = t->repair_failed;
+	t->repair_done = t->repair_failed = 0;
+	return done;
+}
+
+void workers_policy_adopted(struct tunnel_rt *t)
+{
+	t->policy_adopted = true;
 }

@@ -86,5 +86,14 @@ int tunnel_request_repair(struct tunnel_rt *t, unsigned what);
  * the worker reads them and says when they are stale or failed).
  */
 bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t);
+/* fetch.c: how the next worker starts (right after a fetch; on a too old cache). */
+void workers_start_from(struct tunnel_rt *t, bool fresh_fetch, bool stale_ok);
+/* fetch.c: a background fetch renewed the cache the running worker started on. */
+void workers_cache_renewed(struct tunnel_rt *t);
+/* heal.c: the IPC_REPAIR_* bits the worker restored since the last call (and, in
+ * *failed, those it could not); both start again from none. */
+unsigned workers_repairs_take(struct tunnel_rt *t, unsigned *failed);
+/* heal.c (reconcile at start): its rule/route were left by an earlier aiccud. */
+void workers_policy_adopted(struct tunnel_rt *t);
 
 #endif
