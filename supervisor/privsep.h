@@ -22,7 +22,7 @@ struct tunnel_rt;
  * exist) and hand <state_dir>/tunnels to it.  0, or -1 after logging why.
  */
 int privsep_init(struct daemon *d);
-/* Then keep only what the parent needs (priv_parent_limit); logs what it kept. */
+/* Then keep only what the parent needs (privparent_limit); logs what it kept. */
 void privsep_limit(struct daemon *d);
 /* Who a child becomes (into ipc_conf.drop / ipc_fetch.drop). */
 void privsep_fill(const struct daemon *d, struct ipc_drop *out);

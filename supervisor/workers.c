@@ -28,7 +28,6 @@
 #include "policy.h"
 #include "privsep.h"
 #include "tpolicy.h"
-#include "worker.h"
 
 /* A worker that ignores SIGTERM this long gets SIGKILL. */
 #define WORKER_STOP_TIMEOUT 5.0
@@ -710,7 +709,7 @@ static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t l
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "worker killed by signal %d (%s)", WTERMSIG(status),
 		         strsignal(WTERMSIG(status)));
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_PEER_DEAD)
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == IPC_EXIT_PEER_DEAD)
 		snprintf(buf, len, "liveness: the PoP did not answer %u probe(s) in a row",
 		         t->entry.conf.liveness_misses);
 	else if (t->link_lost)
