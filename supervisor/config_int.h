@@ -1,9 +1,13 @@
 /*
  * The configuration code's parts (config.h), shared by its files:
- *   config.c         key tables, inih, reading the files, validation
+ *   config.c         inih, reading the files, validation
+ *   config_keys.c    the key tables (data)
+ *   config_diag.c    messages and the parse state of one file
  *   config_kind.c    each kind of value: its parser and its printer
  *   config_across.c  validation across tunnel files
  *   config_print.c   the normalized print-out (aiccud -nv)
+ * Calls go one way: config.c -> across, kind, diag; across, kind,
+ * print -> diag (and the tables); diag calls none of them.
  */
 #ifndef AICCUD_CONFIG_INT_H
 #define AICCUD_CONFIG_INT_H
@@ -99,6 +103,8 @@ void config_pctx_init(struct pctx *p, const char *file, const struct key *keys, 
 /* Every error goes through here: "file:line: text" (no line: "file: text"). */
 void config_perr(struct pctx *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Index of section.name in p->keys; -1 when there is no such key. */
+int config_key_index(const struct pctx *p, const char *section, const char *name);
 /* Line where section.name was given, 0 when it was not. */
 int config_given(const struct pctx *p, const char *section, const char *name);
 

@@ -2,14 +2,25 @@
  * The parent's state: the loaded configuration, the tunnel registry
  * (registry.h) and what the modules on its loop share.
  *
- * Who calls whom (no chain of calls leads back to where it started):
- *   parent.c  -> control, reload, fetch, heal, workers, registry
- *   control   -> reload, workers, registry       (views of everything)
- *   reload    -> workers, registry, config
- *   fetch     -> workers, child, registry
- *   heal      -> workers, registry, policy, hostcache, netcfg, update
- *   update    -> child, registry, netcfg, limiter
- *   workers   -> child, registry, policy, hook, hostcache, netcfg
+ * Who calls whom (every call between the parent's modules; no chain of
+ * calls leads back to where it started):
+ *   main.c    -> parent, child, config, tables
+ *   parent.c  -> control, reload, fetch, heal, update, workers, privsep, hook,
+ *                notify, hostcache, registry, netcfg
+ *   control   -> reload, fetch, update, workers, config, registry
+ *   reload    -> workers, tables, config, registry
+ *   fetch     -> workers, child, privsep, limiter, registry
+ *   heal      -> workers, update, reconcile, policy, hostcache, registry, netcfg
+ *   update    -> child, privsep, limiter, registry, netcfg
+ *   workers   -> child, privsep, hook, policy, hostcache, backoff, registry,
+ *                netcfg
+ *   privsep   -> privparent, privreq, netcfg
+ *   config    -> limiter, policy (their pure checks of values)
+ *   reconcile -> policy;  tables -> tabmap;  policy, hostcache -> netcfg
+ * (control: control*.c, waiter.c, ctlcmd.c; reload, fetch, update: their
+ * *_plan.c too; config: config_*.c; hostcache: hostview.c too; registry:
+ * lifecycle.c too.  child, hook, notify, backoff, limiter, privparent,
+ * privreq, tabmap call none of them.)
  * Upwards only through registry_subscribe: control's waiters, reload's
  * removals, fetch's scheduler, heal's bookkeeping and sd_notify react to
  * the registry's change events.

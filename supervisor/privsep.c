@@ -23,7 +23,6 @@
 #include "privdrop.h"
 #include "privparent.h"
 #include "privreq.h"
-#include "workers.h"
 
 /*
  * One cache file to the user: only a regular file with no other name.  The
@@ -252,24 +251,20 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 	return err;
 }
 
-void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r)
+int privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r, const char **why)
 {
 	struct ipc_priv_res res = {.op = r->op, .what = r->what};
-	const char *why = "";
-	int err = privreq_check(&t->entry.conf, t->ifindex, r, &why);
+	int err;
 
+	*why = "";
+	err = privreq_check(&t->entry.conf, t->ifindex, r, why);
 	if (!err)
-		err = request_do(t, r, &why);
+		err = request_do(t, r, why);
 	res.err = err;
-	snprintf(res.reason, sizeof(res.reason), "%s", why);
-	if (err < 0)
-		workers_child_log(t, true, "the worker's request to %s was not done: %s",
-		                  ipc_priv_op_name(r->op), why);
-	else
-		workers_child_log(t, false, "did the worker's request to %s",
-		                  ipc_priv_op_name(r->op));
+	snprintf(res.reason, sizeof(res.reason), "%s", *why);
 	if (t->ipc_fd >= 0 && ipc_send(t->ipc_fd, IPC_P_PRIV, &res, sizeof(res)) < 0)
 		log_debug("%s: the answer to the worker was not sent", t->entry.conf.name);
+	return err;
 }
 
 void privsep_refuse(struct tunnel_rt *t, const struct ipc_priv_req *r, const char *why)

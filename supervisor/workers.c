@@ -555,12 +555,18 @@ static void on_w_repaired(void *ctx, const void *p)
 static void on_w_priv(void *ctx, const void *p)
 {
 	struct tunnel_rt *t = ctx;
+	const struct ipc_priv_req *r = p;
+	const char *why;
 
 	/* A worker being stopped may still ask; its link is no longer to be changed. */
-	if (t->state == TS_UP)
-		privsep_request(t, p);
+	if (t->state != TS_UP)
+		privsep_refuse(t, r, "the tunnel is stopping");
+	else if (privsep_request(t, r, &why) < 0)
+		workers_child_log(t, true, "the worker's request to %s was not done: %s",
+		                  ipc_priv_op_name(r->op), why);
 	else
-		privsep_refuse(t, p, "the tunnel is stopping");
+		workers_child_log(t, false, "did the worker's request to %s",
+		                  ipc_priv_op_name(r->op));
 }
 
 /* Believed only if the worker then dies by SIGSYS (worker_reaped). */
