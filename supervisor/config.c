@@ -395,7 +395,7 @@ static void check_policy(struct pctx *p, const struct tunnel_conf *tc)
 	                                   "mtu"};
 	struct tpolicy_limits lim;
 	char err[256];
-	int line = p->sect_line[TS_PARAMS];
+	int line = p->sect_line[SECT_PARAMS];
 
 	tpolicy_conf_limits(tc, &lim);
 	if (tpolicy_check_params(&tc->params, &lim, TPOLICY_KEYS_FILE, err, sizeof(err)) == 0)
@@ -421,16 +421,16 @@ static void validate_params(struct pctx *p, const struct tunnel_conf *tc)
 	char why[64];
 
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
-		require(p, TS_PARAMS, req[i], "");
+		require(p, SECT_PARAMS, req[i], "");
 	if (usable(p, "params", "type")) {
 		snprintf(why, sizeof(why), " (%s tunnels need it)", type);
 		if (tp->type != TUNNEL_6IN4_STATIC) {
-			require(p, TS_PARAMS, "password", why);
+			require(p, SECT_PARAMS, "password", why);
 			if (config_given(p, "params", "password") && !tp->password[0])
 				config_perr(p, config_given(p, "params", "password"),
 				            "password must not be empty for %s tunnels", type);
 		} else {
-			require(p, TS_PARAMS, "ipv4_local", why);
+			require(p, SECT_PARAMS, "ipv4_local", why);
 			if (usable(p, "params", "ipv4_local") && tp->ipv4_local.s_addr == 0 &&
 			    !tc->ipv4_auto)
 				config_perr(
@@ -473,12 +473,12 @@ static void validate_account(struct pctx *p, const struct tic_account *a, int li
 static void validate_update(struct pctx *p, const struct tunnel_conf *tc)
 {
 	static const char *const req[] = {"username", "key", "hostname"};
-	int line = p->sect_line[TS_UPDATE];
+	int line = p->sect_line[SECT_UPDATE];
 
 	if (!line)
 		return;
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
-		require(p, TS_UPDATE, req[i], " (the broker's update needs it)");
+		require(p, SECT_UPDATE, req[i], " (the broker's update needs it)");
 	if (tc->tic)
 		config_perr(p, line,
 		            "[update] needs tic = no: it is for 6in4 brokers without TIC, whose "
@@ -489,19 +489,19 @@ static void validate_update(struct pctx *p, const struct tunnel_conf *tc)
 
 static void validate_tunnel(struct pctx *p, struct tunnel_conf *tc, const struct stat *st)
 {
-	int tsect = p->sect_line[TS_TUNNEL], psect = p->sect_line[TS_PARAMS];
+	int tsect = p->sect_line[SECT_TUNNEL], psect = p->sect_line[SECT_PARAMS];
 	int tic_line = config_given(p, "tunnel", "tic") ? config_given(p, "tunnel", "tic") : tsect;
 
 	if (!tsect) {
 		config_perr(p, 1, "no [tunnel] section");
 		return;
 	}
-	require(p, TS_TUNNEL, "interface", "");
+	require(p, SECT_TUNNEL, "interface", "");
 	if (config_given(p, "tunnel", "tic") && !usable(p, "tunnel", "tic")) {
 		/* tic refused: which of [tic] and [params] applies is unknown */
 	} else if (tc->tic) {
 		if (!config_given(p, "tunnel", "id"))
-			require(p, TS_TUNNEL, "id", " (needed with tic = yes)");
+			require(p, SECT_TUNNEL, "id", " (needed with tic = yes)");
 		else if (usable(p, "tunnel", "id") && !tc->id[0])
 			config_perr(p, config_given(p, "tunnel", "id"),
 			            "id must not be empty with tic = yes");
@@ -519,7 +519,7 @@ static void validate_tunnel(struct pctx *p, struct tunnel_conf *tc, const struct
 	}
 	check_trusted(p, 0, "", st);
 	validate_update(p, tc);
-	tc->has_update = p->sect_line[TS_UPDATE] != 0;
+	tc->has_update = p->sect_line[SECT_UPDATE] != 0;
 	if (tc->has_update && !tc->update.url[0])
 		snprintf(tc->update.url, sizeof(tc->update.url), "%s", DEFAULT_UPDATE_URL);
 	check_secret(p, st,
@@ -566,7 +566,7 @@ static int tunnel_parse(const char *path, const struct tic_account *inherit,
 	}
 	free(buf);
 	if (tl) {
-		tl->sect = p.sect_line[TS_TUNNEL];
+		tl->sect = p.sect_line[SECT_TUNNEL];
 		tl->interface = config_given(&p, "tunnel", "interface");
 		tl->id = config_given(&p, "tunnel", "id");
 		tl->table = config_given(&p, "tunnel", "table");

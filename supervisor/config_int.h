@@ -71,8 +71,12 @@ extern const size_t config_main_nkeys;
 extern const char *const config_tunnel_sections[];
 extern const struct key config_tunnel_keys[];
 extern const size_t config_tunnel_nkeys;
-/* The sections code refers to, by index in config_tunnel_sections ([tic] is 1). */
-enum { TS_TUNNEL = 0, TS_PARAMS = 2, TS_UPDATE = 3 };
+/*
+ * A tunnel file's sections, by index in config_tunnel_sections (pctx.sect
+ * holds one, or SECT_NONE / SECT_UNKNOWN below).  TS_* are the tunnel
+ * states (lifecycle.h), not these.
+ */
+enum { SECT_TUNNEL = 0, SECT_TIC = 1, SECT_PARAMS = 2, SECT_UPDATE = 3 };
 
 /* ---- parse state of one file ---- */
 
