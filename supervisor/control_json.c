@@ -56,8 +56,8 @@ static void supervision_json(json_t *o, const struct tunnel_rt *t)
 	json_object_set_new(o, "pop_silence", json_integer(tc->pop_silence));
 	/* Seconds the PoP has been silent, once that counts (workers.h); 0: it is not. */
 	json_object_set_new(o, "pop_silent_s",
-	                    json_integer(tunnel_pop_silent(t, time(NULL))
-	                                     ? (json_int_t)tunnel_pop_silent_s(t, time(NULL))
+	                    json_integer(workers_pop_silent(t, time(NULL))
+	                                     ? (json_int_t)workers_pop_silent_s(t, time(NULL))
 	                                     : 0));
 }
 

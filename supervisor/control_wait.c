@@ -172,13 +172,13 @@ static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *
 	waiter_begin(w, t);
 	switch (cl->op) {
 	case OP_START:
-		tunnel_start(t);
+		workers_start(t);
 		break;
 	case OP_STOP:
-		tunnel_stop(t);
+		workers_stop(t);
 		break;
 	case OP_RESTART:
-		tunnel_restart(t);
+		workers_restart(t);
 		break;
 	case OP_REFRESH:
 		fetch_refresh(cl->ctl->d, t);

@@ -286,7 +286,7 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 	}
 	log_info("%s: %s", name, t->refresh_msg);
 	if (t->refresh_result == REFRESH_RESTARTED && !t->refresh)
-		tunnel_restart(t); /* a restart reads the cache, which now holds them */
+		workers_restart(t); /* a restart reads the cache, which now holds them */
 	tunnel_changed(t);
 }
 
@@ -309,7 +309,7 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 	char why[400];
 	const char *hint;
 	/* Held: fetched, not cached (the cache could not be written), given to the worker. */
-	bool usable = !f->refused && (t->held || tunnel_cache_usable(d, t));
+	bool usable = !f->refused && (t->held || workers_cache_usable(d, t));
 
 	snprintf(why, sizeof(why), "TIC %s: %s", f->server,
 	         t->fetch_reason[0] && t->fetch_err != -ECANCELED ? t->fetch_reason
@@ -324,17 +324,17 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 	case FETCH_START:
 		workers_start_from(t, true, false);
 		t->stale_streak = 0;
-		tunnel_spawn(t);
+		workers_spawn(t);
 		break;
 	case FETCH_START_STALE:
 		log_warnx("%s: %s; starting on the cached parameters although they are older "
 		          "than cache_max_age",
 		          t->entry.conf.name, why);
 		workers_start_from(t, false, true);
-		tunnel_spawn(t);
+		workers_spawn(t);
 		break;
 	case FETCH_RETRY:
-		tunnel_retry_later(t, why);
+		workers_retry_later(t, why);
 		break;
 	case FETCH_FAIL:
 		hint = fetch_plan_hint(f->err, t->fetch_err);

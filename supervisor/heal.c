@@ -313,7 +313,7 @@ static int ask_worker(struct heal *h, struct tunnel_rt *t, unsigned what)
 	int err;
 
 	t->repair_event_at = h->first_event ? h->first_event : ev_time();
-	err = tunnel_request_repair(t, what);
+	err = workers_request_repair(t, what);
 	if (err < 0) {
 		repair_text(t, what, text, sizeof(text));
 		repair_failed(t, text, err);
@@ -385,7 +385,7 @@ static void check_link(struct heal *h, struct tunnel_rt *t)
 	}
 	t->link_missing = false;
 	if (err == -ENODEV) {
-		tunnel_link_lost(t);
+		workers_link_lost(t);
 		return;
 	}
 	if (err < 0 || l.up)

@@ -52,7 +52,7 @@ enum refresh_result {
  *   workers.c   d, the worker, its IPC, watchdog, claim, held cache text,
  *               start inputs (fresh_fetch, stale_ok, on_stale), policy_adopted,
  *               restarts and back-off, repair_done/failed/reason
- *               (tunnel_rt_init, workers_start_from, workers_cache_renewed,
+ *               (workers_rt_init, workers_start_from, workers_cache_renewed,
  *               workers_policy_adopted, workers_repairs_take, ...)
  *   fetch.c     fetch_err, fetch_reason, refresh, refreshing, refresh_changed,
  *               refresh_result, stale_w, stale_streak
@@ -60,7 +60,7 @@ enum refresh_result {
  *               local_missing_at, repair_event_at
  */
 struct tunnel_rt {
-	struct daemon *d; /* workers.c (tunnel_rt_init) */
+	struct daemon *d; /* workers.c (workers_rt_init) */
 	struct registry *reg;
 	struct tunnel_entry entry; /* conf, valid, error */
 	enum tunnel_state state;

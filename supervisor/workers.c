@@ -66,7 +66,7 @@ static double watchdog_interval(const struct daemon *d)
 	return scaled > WATCHDOG_INTERVAL ? scaled : WATCHDOG_INTERVAL;
 }
 
-void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
+void workers_rt_init(struct tunnel_rt *t, struct daemon *d)
 {
 	static const struct backoff_policy bp = BACKOFF_DEFAULT_POLICY;
 
@@ -102,7 +102,7 @@ void workers_hold(struct tunnel_rt *t, const char *text, size_t len, int cache_e
 	t->held_err = cache_err;
 }
 
-void tunnel_release(struct tunnel_rt *t)
+void workers_release(struct tunnel_rt *t)
 {
 	workers_hold(t, NULL, 0, 0);
 	ev_timer_stop(t->d->loop, &t->backoff_w);
@@ -134,7 +134,7 @@ void workers_child_log(struct tunnel_rt *t, bool warn, const char *fmt, ...)
 		log_info("%s: %s", t->entry.conf.name, line);
 }
 
-bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
+bool workers_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
 {
 	char path[TUNNEL_PATH_MAX + 64];
 	struct stat st;
@@ -157,7 +157,7 @@ static void run_hook(struct tunnel_rt *t, enum hook_event ev)
 		          t->entry.conf.setup_script, strerror(-err));
 }
 
-bool tunnel_running(const struct tunnel_rt *t)
+bool workers_running(const struct tunnel_rt *t)
 {
 	return t->pid > 0;
 }
@@ -399,7 +399,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		inet_ntop(AF_INET6, &up->params.ipv6_local, a, sizeof(a));
 		workers_child_log(t, true, "worker reported unusable parameters (%s/%u): %s", a,
 		                  up->params.prefix_len, what);
-		tunnel_stop(t);
+		workers_stop(t);
 		tunnel_event(t, LC_FAIL, "unusable tunnel parameters %s/%u: %s", a,
 		             up->params.prefix_len, what);
 		return;
@@ -414,7 +414,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		else
 			snprintf(src, sizeof(src), "tunnel file %s", tc->file);
 		workers_child_log(t, true, "refused the parameters of %s: %s", src, refusal);
-		tunnel_stop(t);
+		workers_stop(t);
 		tunnel_event(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
 		return;
 	}
@@ -425,7 +425,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	if (err < 0) {
 		workers_child_log(t, true, "cannot install %s in table %u: %s %s", what,
 		                  t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
-		tunnel_stop(t);
+		workers_stop(t);
 		tunnel_event(t, LC_FAIL, "cannot install %s: %s", what, strerror(-err));
 		return;
 	}
@@ -604,11 +604,11 @@ const struct ipc_route *workers_ipc_routes(size_t *n)
 	return worker_routes;
 }
 
-int tunnel_request_repair(struct tunnel_rt *t, unsigned what)
+int workers_request_repair(struct tunnel_rt *t, unsigned what)
 {
 	struct ipc_repair rq = {.what = what};
 
-	if (!tunnel_running(t) || t->ipc_fd < 0)
+	if (!workers_running(t) || t->ipc_fd < 0)
 		return -ESRCH;
 	return ipc_send(t->ipc_fd, IPC_P_REPAIR, &rq, sizeof(rq));
 }
@@ -625,7 +625,7 @@ static void counters_hint(struct tunnel_rt *t, const struct tunnel_counters *k)
 	tunnel_changed(t);
 }
 
-double tunnel_pop_silent_s(const struct tunnel_rt *t, time_t now)
+double workers_pop_silent_s(const struct tunnel_rt *t, time_t now)
 {
 	time_t heard = t->counters.last_rx > t->up_at ? (time_t)t->counters.last_rx : t->up_at;
 
@@ -634,10 +634,10 @@ double tunnel_pop_silent_s(const struct tunnel_rt *t, time_t now)
 	return (double)(now - heard);
 }
 
-bool tunnel_pop_silent(const struct tunnel_rt *t, time_t now)
+bool workers_pop_silent(const struct tunnel_rt *t, time_t now)
 {
 	/* Half the time: one interval's echo went unanswered, more than a lost packet. */
-	return tunnel_pop_silent_s(t, now) * 2 >= t->entry.conf.pop_silence &&
+	return workers_pop_silent_s(t, now) * 2 >= t->entry.conf.pop_silence &&
 	       t->entry.conf.pop_silence;
 }
 
@@ -648,7 +648,7 @@ bool tunnel_pop_silent(const struct tunnel_rt *t, time_t now)
  */
 static bool pop_silence_check(struct tunnel_rt *t)
 {
-	double silent = tunnel_pop_silent_s(t, time(NULL));
+	double silent = workers_pop_silent_s(t, time(NULL));
 
 	if (!t->entry.conf.pop_silence || silent < t->entry.conf.pop_silence || t->pop_silent)
 		return false;
@@ -754,7 +754,7 @@ static void schedule_restart(struct tunnel_rt *t)
 	schedule_again(t, LC_LOST, ev_now(t->d->loop) - t->spawned_at);
 }
 
-void tunnel_retry_later(struct tunnel_rt *t, const char *why)
+void workers_retry_later(struct tunnel_rt *t, const char *why)
 {
 	snprintf(t->last_exit, sizeof(t->last_exit), "%s", why);
 	log_warnx("%s: %s", t->entry.conf.name, why);
@@ -778,7 +778,7 @@ static void start_again(struct tunnel_rt *t)
 	struct tunnel_entry *e = t->next_entry;
 	bool start = t->start_pending || e;
 
-	if (tunnel_running(t) || t->removing)
+	if (workers_running(t) || t->removing)
 		return;
 	t->next_entry = NULL;
 	t->start_pending = false;
@@ -936,7 +936,7 @@ static int worker_spawn(struct tunnel_rt *t)
 	return 0;
 }
 
-int tunnel_spawn(struct tunnel_rt *t)
+int workers_spawn(struct tunnel_rt *t)
 {
 	int err;
 
@@ -973,13 +973,13 @@ static int tunnel_launch(struct tunnel_rt *t)
 		tunnel_event(t, LC_INVALID, "%s", t->entry.error);
 		return -EINVAL;
 	}
-	if (t->entry.conf.tic && !tunnel_cache_usable(t->d, t)) {
+	if (t->entry.conf.tic && !workers_cache_usable(t->d, t)) {
 		/* The limiter decides when TIC may be asked; fetch.c (subscribed
 		 * to this state) spawns us after. */
 		tunnel_event(t, LC_NEED_TIC, "waiting for a TIC connection token");
 		return 0;
 	}
-	return tunnel_spawn(t);
+	return workers_spawn(t);
 }
 
 static void on_backoff(EV_P_ ev_timer *w, int revents)
@@ -997,7 +997,7 @@ static void on_backoff(EV_P_ ev_timer *w, int revents)
 	tunnel_launch(t);
 }
 
-int tunnel_start(struct tunnel_rt *t)
+int workers_start(struct tunnel_rt *t)
 {
 	if (t->removing)
 		return -ENOENT;
@@ -1005,7 +1005,7 @@ int tunnel_start(struct tunnel_rt *t)
 		t->start_pending = true; /* once the worker has exited */
 		return 0;
 	}
-	if (tunnel_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING)
+	if (workers_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING)
 		return 0;
 	/* An operator's start: now, and a fresh back-off series. */
 	ev_timer_stop(t->d->loop, &t->backoff_w);
@@ -1013,11 +1013,11 @@ int tunnel_start(struct tunnel_rt *t)
 	return tunnel_launch(t);
 }
 
-void tunnel_stop(struct tunnel_rt *t)
+void workers_stop(struct tunnel_rt *t)
 {
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	t->start_pending = false; /* the last word: a stop */
-	if (!tunnel_running(t)) {
+	if (!workers_running(t)) {
 		/* A fetch under way still completes and fills the cache. */
 		tunnel_event(t, LC_STOP_IDLE, "stopped on request");
 		return;
@@ -1033,27 +1033,27 @@ void tunnel_stop(struct tunnel_rt *t)
 	tunnel_event(t, LC_STOP_WORKER, "worker %d told to stop", (int)t->pid);
 }
 
-int tunnel_restart(struct tunnel_rt *t)
+int workers_restart(struct tunnel_rt *t)
 {
 	if (t->removing)
 		return -ENOENT;
-	if (!tunnel_running(t)) {
+	if (!workers_running(t)) {
 		/* A fetch under way still completes; the start waits for a token again. */
 		if (t->state == TS_WAITING || t->state == TS_FETCHING || t->state == TS_BACKOFF)
-			tunnel_stop(t);
-		return tunnel_start(t);
+			workers_stop(t);
+		return workers_start(t);
 	}
-	tunnel_stop(t);
+	workers_stop(t);
 	t->start_pending = true; /* start_again, once the worker has exited */
 	return 0;
 }
 
-void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
+void workers_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
 {
 	bool stopped_by_operator = t->state == TS_STOPPED && !t->removing;
 
 	t->removing = false;
-	if (tunnel_running(t)) {
+	if (workers_running(t)) {
 		/* The old worker and routing go first (same link name, maybe the
 		 * same table); start_again starts the new one. */
 		free(t->next_entry);
@@ -1061,33 +1061,33 @@ void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
 		if (!t->next_entry)
 			fatalx("out of memory");
 		*t->next_entry = *e;
-		tunnel_stop(t);
+		workers_stop(t);
 		return;
 	}
 	/* A fetch under way for the old configuration still fills the cache. */
 	if (t->state == TS_WAITING || t->state == TS_FETCHING || t->state == TS_BACKOFF)
-		tunnel_stop(t);
+		workers_stop(t);
 	entry_apply(t, e);
 	if (stopped_by_operator) {
 		registry_set_reason(t, "stopped on request; configuration changed");
 		tunnel_changed(t);
 		return;
 	}
-	tunnel_start(t);
+	workers_start(t);
 }
 
-void tunnel_retire(struct tunnel_rt *t)
+void workers_retire(struct tunnel_rt *t)
 {
 	t->removing = true;
 	free(t->next_entry);
 	t->next_entry = NULL;
-	tunnel_stop(t);
+	workers_stop(t);
 	tunnel_changed(t); /* a failed idle tunnel has no stop transition */
 }
 
-void tunnel_link_lost(struct tunnel_rt *t)
+void workers_link_lost(struct tunnel_rt *t)
 {
-	if (!tunnel_running(t) || t->link_lost)
+	if (!workers_running(t) || t->link_lost)
 		return;
 	log_warnx("%s: link %s (ifindex %d) vanished under worker %d; restarting it",
 	          t->entry.conf.name, t->entry.conf.name, t->ifindex, (int)t->pid);
