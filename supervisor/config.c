@@ -17,7 +17,7 @@
 #include "config_int.h"
 #include "tpolicy.h"
 #include "limiter.h"
-#include "policy.h"
+#include "routing.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -362,8 +362,8 @@ static void check_addresses(struct pctx *p, const struct tunnel_params *tp)
 	inet_ntop(AF_INET6, &tp->ipv6_local, local, sizeof(local));
 	inet_ntop(AF_INET6, &tp->ipv6_pop, pop, sizeof(pop));
 	inet_ntop(AF_INET6, &net, prefix, sizeof(prefix));
-	/* The parent's own check (policy.h): one rule for the file and the worker's report. */
-	if (policy_is_subnet_anycast(&tp->ipv6_local, len)) {
+	/* The parent's own check (routing.h): one rule for the file and the worker's report. */
+	if (routing_is_subnet_anycast(&tp->ipv6_local, len)) {
 		hint = net;
 		hint.s6_addr[15] |= 2;
 		inet_ntop(AF_INET6, &hint, use, sizeof(use));

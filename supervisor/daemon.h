@@ -10,13 +10,13 @@
  *   control   -> reload, fetch, update, workers, config, registry
  *   reload    -> workers, tables, config, registry
  *   fetch     -> workers, child, privsep, limiter, registry
- *   heal      -> workers, update, reconcile, policy, hostcache, registry, netcfg
+ *   heal      -> workers, update, reconcile, routing, hostcache, registry, netcfg
  *   update    -> child, privsep, limiter, registry, netcfg
- *   workers   -> child, privsep, hook, policy, hostcache, backoff, registry,
+ *   workers   -> child, privsep, hook, routing, hostcache, backoff, registry,
  *                netcfg
  *   privsep   -> privparent, privreq, netcfg
- *   config    -> limiter, policy (their pure checks of values)
- *   reconcile -> policy;  tables -> tabmap;  policy, hostcache -> netcfg
+ *   config    -> limiter, routing (their pure checks of values)
+ *   reconcile -> routing;  tables -> tabmap;  routing, hostcache -> netcfg
  * (control: control*.c, waiter.c, ctlcmd.c; reload, fetch, update: their
  * *_plan.c too; config: config_*.c; hostcache: hostview.c too; registry:
  * lifecycle.c too.  child, hook, notify, backoff, limiter, privparent,

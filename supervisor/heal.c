@@ -19,7 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "netcfg.h"
-#include "policy.h"
+#include "routing.h"
 #include "reconcile.h"
 #include "update.h"
 #include "workers.h"
@@ -71,14 +71,14 @@ static void mark(struct daemon *d, unsigned what,
 
 static bool rule_hit(const struct tunnel_rt *t, const void *obj)
 {
-	return policy_rule_is_ours(&t->entry.conf, obj);
+	return routing_rule_is_ours(&t->entry.conf, obj);
 }
 
 static bool route_hit(const struct tunnel_rt *t, const void *obj)
 {
 	const struct netcfg_route *r = obj;
 
-	if (t->entry.conf.default_route && r->table == POLICY_MAIN_TABLE && r->dst_len == 0 &&
+	if (t->entry.conf.default_route && r->table == ROUTING_MAIN_TABLE && r->dst_len == 0 &&
 	    r->ifindex == t->ifindex)
 		return true; /* its main-table default route (default_route = yes) */
 	return r->table == t->entry.conf.table && r->dst_len == 0;
@@ -178,21 +178,21 @@ static void on_monitor(EV_P_ ev_io *io, int revents)
 
 static int rule_seen(const struct netcfg_rule *r, void *arg)
 {
-	return policy_rule_is_ours(arg, r) ? 1 : 0;
+	return routing_rule_is_ours(arg, r) ? 1 : 0;
 }
 
 static int route_seen(const struct netcfg_route *r, void *arg)
 {
 	const struct tunnel_rt *t = arg;
 
-	return policy_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
+	return routing_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
 }
 
 static int main_route_seen(const struct netcfg_route *r, void *arg)
 {
 	const struct tunnel_rt *t = arg;
 
-	return policy_main_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
+	return routing_main_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
 }
 
 static int addr_seen(const struct netcfg_addr *a, void *arg)
@@ -232,7 +232,7 @@ static void check_rule(struct heal *h, struct tunnel_rt *t)
 
 	if (err != 0)
 		return; /* present (1), or the list failed: the next event retries */
-	policy_rule(&t->entry.conf, &rule);
+	routing_rule(&t->entry.conf, &rule);
 	inet_ntop(AF_INET6, &rule.src, a, sizeof(a));
 	snprintf(what, sizeof(what), "rule from %s lookup %u (priority %u)", a, rule.table,
 	         rule.priority);
@@ -252,7 +252,7 @@ static void check_route(struct heal *h, struct tunnel_rt *t)
 
 	if (err != 0)
 		return;
-	policy_route(&t->entry.conf, t->ifindex, &route);
+	routing_route(&t->entry.conf, t->ifindex, &route);
 	snprintf(what, sizeof(what), "default route of table %u (mtu %u)", route.table, route.mtu);
 	err = netcfg_route_add(nc, &route);
 	if (err < 0)
@@ -275,10 +275,10 @@ static void check_main_route(struct heal *h, struct tunnel_rt *t)
 
 	if (!t->entry.conf.default_route)
 		return;
-	err = netcfg_route_list(nc, POLICY_MAIN_TABLE, NETCFG_PROTO, main_route_seen, t);
+	err = netcfg_route_list(nc, ROUTING_MAIN_TABLE, NETCFG_PROTO, main_route_seen, t);
 	if (err != 0)
 		return;
-	policy_main_route(&t->entry.conf, t->ifindex, &route);
+	routing_main_route(&t->entry.conf, t->ifindex, &route);
 	snprintf(what, sizeof(what), "main-table default route (metric %u, mtu %u)", route.priority,
 	         route.mtu);
 	err = netcfg_route_add_excl(nc, &route);

@@ -25,7 +25,7 @@
 #include "hostcache.h"
 #include "ipc.h"
 #include "log.h"
-#include "policy.h"
+#include "routing.h"
 #include "privsep.h"
 #include "tpolicy.h"
 
@@ -174,10 +174,10 @@ static void policy_drop(struct tunnel_rt *t)
 	/* Adopted leftovers may not match what we would install (a TIC tunnel's
 	 * address is known only once it is up): everything in its table and at
 	 * its priority goes. */
-	if (t->policy_adopted && policy_prune(t->d->nc, &t->entry.conf, t->ifindex, NULL) < 0)
+	if (t->policy_adopted && routing_prune(t->d->nc, &t->entry.conf, t->ifindex, NULL) < 0)
 		log_warnx("%s: cannot remove leftovers of table %u: %s", t->entry.conf.name,
 		          t->entry.conf.table, netcfg_errmsg(t->d->nc));
-	err = policy_remove(t->d->nc, &t->entry.conf, t->ifindex, &what);
+	err = routing_remove(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0)
 		log_warnx("%s: cannot remove %s: %s %s", t->entry.conf.name, what, strerror(-err),
 		          netcfg_errmsg(t->d->nc));
@@ -205,7 +205,7 @@ static bool params_acceptable(const struct tunnel_rt *t, const struct tunnel_par
 		return false;
 	}
 	/* PROTOCOLS.md 6: no ICMPv6 errors reach such a source (no PMTU discovery). */
-	if (policy_is_subnet_anycast(a, p->prefix_len)) {
+	if (routing_is_subnet_anycast(a, p->prefix_len)) {
 		*why = "local address is the subnet-router anycast address of its prefix";
 		return false;
 	}
@@ -421,7 +421,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	registry_set_params(t, &up->params);
 	t->claim = up->params; /* the report carries no password */
 	t->claimed = true;
-	err = policy_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
+	err = routing_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0) {
 		workers_child_log(t, true, "cannot install %s in table %u: %s %s", what,
 		                  t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
@@ -442,7 +442,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	 * never leave one.  Only then: the rule list is a dump of every rule,
 	 * which a thousand tunnels coming up must not each pay for. */
 	err = t->policy_adopted || t->entry.conf.tic
-	          ? policy_prune(t->d->nc, &t->entry.conf, t->ifindex, &pruned)
+	          ? routing_prune(t->d->nc, &t->entry.conf, t->ifindex, &pruned)
 	          : 0;
 	if (err < 0)
 		log_warnx("%s: cannot remove stale objects from table %u: %s %s",
