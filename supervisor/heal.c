@@ -19,8 +19,8 @@
 #include "daemon.h"
 #include "log.h"
 #include "netcfg.h"
-#include "routing.h"
 #include "reconcile.h"
+#include "routing.h"
 #include "update.h"
 #include "workers.h"
 

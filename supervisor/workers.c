@@ -25,8 +25,8 @@
 #include "hostcache.h"
 #include "ipc.h"
 #include "log.h"
-#include "routing.h"
 #include "privsep.h"
+#include "routing.h"
 #include "tpolicy.h"
 
 /* A worker that ignores SIGTERM this long gets SIGKILL. */

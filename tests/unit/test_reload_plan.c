@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "routing.h"
 #include "reconcile.h"
 #include "reload.h"
+#include "routing.h"
 
 static struct in6_addr A(const char *s) {
 	struct in6_addr a;
