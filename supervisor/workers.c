@@ -893,7 +893,7 @@ static void on_watchdog(EV_P_ ev_timer *w, int revents)
 	(void)loop;
 }
 
-bool tunnel_counters_ask(struct tunnel_rt *t)
+bool workers_counters_ask(struct tunnel_rt *t)
 {
 	if (t->pid <= 0 || t->ipc_fd < 0 || t->state != TS_UP || t->hung)
 		return false;
@@ -903,7 +903,7 @@ bool tunnel_counters_ask(struct tunnel_rt *t)
 	return true;
 }
 
-bool tunnel_counters_fresh(const struct tunnel_rt *t)
+bool workers_counters_fresh(const struct tunnel_rt *t)
 {
 	if (t->pid <= 0 || t->ipc_fd < 0 || t->state != TS_UP || t->hung)
 		return true; /* no worker loop that could answer */
