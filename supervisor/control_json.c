@@ -166,6 +166,8 @@ json_t *control_limiter_json(const struct daemon *d)
 		                    json_integer((json_int_t)(st.penalty_until_wall_ms / 1000)));
 	json_object_set_new(o, "state_file", json_string(state_file));
 	json_object_set_new(o, "fetcher_pid", json_integer(fetch_fetcher_pid(d)));
+	/* the endpoint updates' own buckets, one per URL (update.h) */
+	json_object_set_new(o, "update_buckets", update_limiter_json(d));
 	return o;
 }
 
