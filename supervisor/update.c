@@ -629,12 +629,12 @@ void update_refresh(struct daemon *d, struct tunnel_rt *t)
 	ev_timer_stop(d->loop, &u->retry_w);
 	state_save(u);
 	check(u);
-	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: endpoint update %s",
-	         u->pid > 0         ? "under way"
-	         : u->waiting_token ? "waiting for a token"
-	         : u->current.s_addr == u->s.ok_addr.s_addr
-	             ? "not needed: the broker has our address"
-	             : "not possible now (see status)");
+	registry_set_refresh_msg(t, "refresh: endpoint update %s",
+	                         u->pid > 0         ? "under way"
+	                         : u->waiting_token ? "waiting for a token"
+	                         : u->current.s_addr == u->s.ok_addr.s_addr
+	                             ? "not needed: the broker has our address"
+	                             : "not possible now (see status)");
 	tunnel_changed(t);
 }
 
