@@ -26,7 +26,6 @@
 #include "log.h"
 #include "netcfg.h"
 #include "privdrop.h"
-#include "privreq.h"
 #include "proto41.h"
 #ifdef AICCUD_TEST_HOOKS
 #include "testhooks.h"
@@ -220,7 +219,7 @@ static void ask_parent(struct worker *w, uint32_t op, struct in_addr local4)
 	int err = ipc_send(w->ipc_fd, IPC_W_PRIV, &r, sizeof(r));
 
 	if (err < 0)
-		log_warnx("cannot ask the parent to %s: %s", privreq_op_name(op), strerror(-err));
+		log_warnx("cannot ask the parent to %s: %s", ipc_priv_op_name(op), strerror(-err));
 }
 
 static void pop_state_set(struct worker *w, enum beat_pop_state st)
@@ -308,7 +307,7 @@ static void on_source(EV_P_ ev_timer *t, int revents)
 static int heartbeat_send_one(struct worker *w, const char *text, size_t len)
 {
 	struct sockaddr_in pop = {.sin_family = AF_INET,
-	                          .sin_port = htons(HEARTBEAT_PORT),
+	                          .sin_port = htons(TUNNEL_HEARTBEAT_PORT),
 	                          .sin_addr = w->tc->params.ipv4_pop};
 	struct iovec iov = {.iov_base = (void *)text, .iov_len = len};
 	struct msghdr m = {
@@ -568,7 +567,7 @@ static void on_probe_timer(EV_P_ ev_timer *t, int revents)
 			log_warnx("liveness: the PoP %s did not answer %u probe(s) in a row; the "
 			          "tunnel is down, exiting so that the parent restarts it",
 			          pop, w->probe_misses);
-			w->exit_code = WORKER_EXIT_PEER_DEAD;
+			w->exit_code = IPC_EXIT_PEER_DEAD;
 			ev_break(EV_A_ EVBREAK_ALL);
 			return;
 		}
@@ -757,10 +756,10 @@ static void priv_answer(struct worker *w, const struct ipc_priv_res *r)
 	struct ipc_repaired done = {.what = r->what, .err = r->err};
 
 	if (r->err)
-		log_warnx("the parent did not %s: %s: %.*s", privreq_op_name(r->op),
+		log_warnx("the parent did not %s: %s: %.*s", ipc_priv_op_name(r->op),
 		          strerror(-r->err), (int)sizeof(r->reason), r->reason);
 	else
-		log_debug("the parent did %s", privreq_op_name(r->op));
+		log_debug("the parent did %s", ipc_priv_op_name(r->op));
 	if (r->op != IPC_PRIV_REPAIR)
 		return;
 	memcpy(done.reason, r->reason, sizeof(done.reason));
