@@ -57,7 +57,7 @@ fail(const struct ctl *ctl, int *exit_code, int code, const char *fmt, ...)
 	}
 }
 
-static int ctl_connect(const struct ctl *ctl, int *exit_code)
+int ctl_connect(const struct ctl *ctl, int *exit_code)
 {
 	const char *path = ctl->socket;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
