@@ -23,19 +23,21 @@
 #include "log.h"
 #include "waiter.h"
 
-#define CONTROL_LINE_MAX     512
-#define CONTROL_IDLE         10.0 /* seconds to send the request line */
-#define CONTROL_MAX_CONNS    64
-#define CONTROL_ROOT_RESERVE 8               /* of them only for root: its status always answers */
-#define CONTROL_PER_UID      16              /* most one non-root uid may hold */
-#define CONTROL_IDLE_BUSY    1.0             /* the idle time once more than half are taken */
-#define CONTROL_ARGS_MAX     CTLCMD_ARGS_MAX /* words in a request (ctlcmd.h) */
-#define WAIT_DEFAULT_TIMEOUT 120.0           /* wait without --timeout */
-#define CONTROL_TICK         5.0             /* seconds between "still waiting" lines */
-#define CONTROL_PROGRESS_MAX (64 * 1024)     /* queued progress beyond this is dropped */
-#define CONTROL_PEER_GROUPS  64              /* supplementary groups read without malloc */
-#define CONTROL_MONITORS_MAX 16              /* aiccuctl monitor connections at once */
-#define CONTROL_MONITOR_BUF  (64 * 1024)     /* unread events of one monitor before it is dropped */
+#define CONTROL_LINE_MAX       512
+#define CONTROL_IDLE           10.0 /* seconds to send the request line */
+#define CONTROL_MAX_CONNS      64
+#define CONTROL_ROOT_RESERVE   8   /* of them only for root: its status always answers */
+#define CONTROL_PER_UID        16  /* most one non-root uid may hold */
+#define CONTROL_IDLE_BUSY      1.0 /* the idle time once more than half are taken */
+#define CONTROL_ARGS_MAX       CTLCMD_ARGS_MAX /* words in a request (ctlcmd.h) */
+#define WAIT_DEFAULT_TIMEOUT   120.0           /* wait without --timeout */
+#define CONTROL_TICK           5.0             /* seconds between "still waiting" lines */
+#define CONTROL_PROGRESS_MAX   (64 * 1024)     /* queued progress beyond this is dropped */
+#define CONTROL_PEER_GROUPS    64              /* supplementary groups read without malloc */
+#define CONTROL_MONITORS_MAX   16              /* aiccuctl monitor connections at once */
+#define CONTROL_MONITORS_UID   4               /* of them, one non-root uid's */
+#define CONTROL_MONITOR_BUF    (64 * 1024) /* unread events of one monitor before it is dropped */
+#define CONTROL_MONITOR_SNDBUF (16 * 1024) /* the kernel's share (SO_SNDBUF) of a monitor */
 
 /* What a peer may do (SO_PEERCRED, control.c's client_identify). */
 enum control_tier {

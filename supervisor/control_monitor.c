@@ -11,8 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
+#include "control_req.h"
 #include "events.h"
 #include "registry.h"
+
+static const struct monitor_limits limits = {CONTROL_MONITORS_MAX, CONTROL_MONITORS_UID,
+                                             CONTROL_MONITOR_BUF};
 
 /* The line of an event, as every subscriber gets it (malloc'd, newline included). */
 static char *event_line(const struct events_event *e, size_t *len)
@@ -52,7 +58,7 @@ static void on_event(void *arg, const struct events_event *e)
 			continue;
 		if (!line)
 			line = event_line(e, &len);
-		if (cl->outlen - cl->outoff + len > CONTROL_MONITOR_BUF) {
+		if (monitor_overflows(&limits, cl->outlen - cl->outoff, len)) {
 			log_warnx("control: aiccuctl monitor of uid %d (pid %d) does not read its "
 			          "events (%d KiB waiting); closed it",
 			          (int)cl->cred.uid, (int)cl->cred.pid, CONTROL_MONITOR_BUF / 1024);
@@ -71,11 +77,27 @@ json_t *control_cmd_monitor(struct client *cl, int argc, char **argv)
 	size_t len;
 	char *line;
 
+	unsigned of_uid = 0;
+	int sndbuf = CONTROL_MONITOR_SNDBUF;
+
 	(void)argc;
 	(void)argv;
-	if (c->nmonitors >= CONTROL_MONITORS_MAX)
+	for (const struct client *o = c->clients; o; o = o->next)
+		of_uid += o->monitor && o->cred.uid == cl->cred.uid;
+	switch (monitor_admit(&limits, c->nmonitors, of_uid, cl->cred.uid == 0)) {
+	case MONITOR_REFUSE_FULL:
 		return control_error("failed", "%u monitors are connected already (at most %d)",
 		                     c->nmonitors, CONTROL_MONITORS_MAX);
+	case MONITOR_REFUSE_UID:
+		return control_error("failed",
+		                     "uid %d has %u monitors connected already (at most %d each)",
+		                     (int)cl->cred.uid, of_uid, CONTROL_MONITORS_UID);
+	case MONITOR_OK:
+		break;
+	}
+	/* What the kernel holds for a reader that stalls is bounded too. */
+	if (setsockopt(cl->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)
+		log_warn("control: SO_SNDBUF of a monitor");
 	cl->monitor = true;
 	c->nmonitors++;
 	/* It waits for events, not for a reply: no idle limit, no final line. */

@@ -14,7 +14,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/assert.sh"
 
 lab_test_begin monitor "$1" "$2"
-# Others must reach the socket's directory.
+# Others must reach the socket's directory.  Background processes run by
+# "ip netns exec" itself (not lab_in, a function): $! is then their own PID.
 chmod 755 "$TMP"
 # Groups that exist on Debian: nogroup (65534) controls, users (100) reads;
 # daemon (1) is neither.  The peers run as uid 65534 (nobody).
@@ -45,10 +46,10 @@ check "both tunnels come up" lab_wait 20 both_up
 echo "--- monitors"
 MON=$TMP/monitor.txt
 MONJ=$TMP/monitor.json
-lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" monitor >"$MON" 2>"$TMP/monitor.err" &
+ip netns exec "$NS_CLI" "$AICCUCTL" -s "$SOCK" monitor >"$MON" 2>"$TMP/monitor.err" &
 MON_PID=$!
 LAB_PIDS+=("$MON_PID")
-lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" monitor --json >"$MONJ" 2>"$TMP/monitorj.err" &
+ip netns exec "$NS_CLI" "$AICCUCTL" -s "$SOCK" monitor --json >"$MONJ" 2>"$TMP/monitorj.err" &
 MONJ_PID=$!
 LAB_PIDS+=("$MONJ_PID")
 check "monitor: subscribed (its first line)" lab_wait 10 has "$MON" ' daemon: monitoring aiccud '
@@ -118,6 +119,50 @@ import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 assert any(e["event"] == "state" and e.get("tunnel") == "sixxs1" and e["from"] == "starting"
            and e["state"] == "up" for e in ev)' "$MONJ"
+
+echo "--- limits: 16 monitors, 4 per non-root uid"
+# Two monitors run already (MON, MONJ).
+out=$(lab_in "$NS_CLI" python3 "$HERE/monitor_clients.py" many "$SOCK" 16)
+echo "$out"
+check "root: 14 more monitors subscribed (16 in all)" grep -qx 'subscribed 14' <<<"$out"
+check "... the 17th is refused" grep -q '^refused: 16 monitors are connected already (at most 16)' <<<"$out"
+monitors() { [ "$(ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["monitors"])')" = "$1" ]; }
+check "status --json: the 14 are gone when their client exits (2 left)" lab_wait 10 monitors 2
+# (the system python: a root-only python on PATH would not run as nobody)
+out=$(lab_in "$NS_CLI" setpriv --reuid=65534 --regid="$RGID" --clear-groups \
+	/usr/bin/python3 "$HERE/monitor_clients.py" many "$SOCK" 5 2>&1)
+echo "$out"
+check "read-only user: 4 monitors subscribed" grep -qx 'subscribed 4' <<<"$out"
+check "... the 5th is refused" grep -q '^refused: uid 65534 has 4 monitors connected already (at most 4 each)' <<<"$out"
+
+echo "--- a monitor that does not read is dropped, once, and blocks nothing"
+ip netns exec "$NS_CLI" python3 "$HERE/monitor_clients.py" stall "$SOCK" >"$TMP/stall.out" &
+STALL_PID=$!
+LAB_PIDS+=("$STALL_PID")
+check "the stalling monitor subscribed" lab_wait 10 grep -q subscribed "$TMP/stall.out"
+# A tunnel file with many errors: each reload publishes one event per error.
+{
+	printf '[tunnel]\ninterface = sixxs7\n'
+	for i in $(seq 60); do printf 'bogus_key_%02d = 1\n' "$i"; done
+} >"$TMP/conf.d/sixxs7.conf"
+chmod 600 "$TMP/conf.d/sixxs7.conf"
+dropped() { grep -q 'does not read its events' "$TMP/aiccud.log"; }
+reloads=0
+while ! dropped && [ $reloads -lt 60 ]; do
+	ctl reload >/dev/null 2>&1
+	reloads=$((reloads + 1))
+done
+echo "# $reloads reload(s) of $(wc -c <"$MONJ") bytes of JSON events so far"
+check "the stalled monitor is dropped (logged)" dropped
+ctl reload >/dev/null 2>&1
+reloads=$((reloads + 1))
+check_eq "... logged once" 1 "$(grep -c 'does not read its events' "$TMP/aiccud.log")"
+check "the reading monitor got every reload's outcome" lab_wait 10 sh -c \
+	"[ \$(grep -c ' reload: reloaded: ' '$MON') -ge $((reloads + 1)) ]"
+check "aiccud answers status meanwhile" lab_in "$NS_CLI" "$AICCUCTL" -s "$SOCK" -t 5 status sixxs0
+rm -f "$TMP/conf.d/sixxs7.conf"
+kill "$STALL_PID" 2>/dev/null
+wait "$STALL_PID" 2>/dev/null
 
 echo "--- aiccud stops: the monitors end by themselves"
 kill -TERM "$AICCUD_PID"
