@@ -80,6 +80,11 @@ check "... and shows no event" test "$(grep -c ' daemon: ' "$TMP/other.out")" = 
 as "$CGID" -- status >/dev/null 2>&1
 check_eq "control group: status" 0 $?
 
+echo "--- completion's tunnel names, from this aiccud"
+check_eq "aiccuctl --tunnel-names" "sixxs0 sixxs1" "$(ctl --tunnel-names | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... for the read-only group too" "sixxs0 sixxs1" \
+	"$(as "$RGID" -- --tunnel-names | tr '\n' ' ' | sed 's/ $//')"
+
 echo "--- a state change (stop and start by the control group)"
 as "$CGID" -- stop sixxs1 >/dev/null 2>&1
 check_eq "control group: stop sixxs1" 0 $?
