@@ -566,7 +566,8 @@ fail:
 }
 
 /*
- * The socket's directory: created 0750 (root:control_group) when missing.
+ * The socket's directory: created 0750 (root:control_group; 0751 with a
+ * read-only group) when missing.
  * An existing directory is adopted (group set to control_group, g+rx)
  * only when it is clearly aiccud's own: named "aiccud", owned by root and
  * closed to others (as dist/aiccud.tmpfiles creates /run/aiccud).  Any
@@ -576,6 +577,7 @@ fail:
 static void socket_dir(struct control *c)
 {
 	char dir[sizeof(c->path)];
+	mode_t mode = c->have_ro_group ? 0751 : 0750;
 	struct stat st;
 	char *base;
 
@@ -584,7 +586,10 @@ static void socket_dir(struct control *c)
 	if (!base || base == dir)
 		return;
 	*base = '\0';
-	if (mkdir(dir, c->have_ro_group ? 0751 : 0750) == 0) {
+	if (mkdir(dir, mode) == 0) {
+		/* The unit's UMask=0077 would leave it 0700. */
+		if (chmod(dir, mode) < 0)
+			log_warn("control: chmod %s", dir);
 		if (c->have_group && chown(dir, 0, c->group) < 0)
 			log_warn("control: chown %s to group %s", dir, c->d->cfg.control_group);
 		return;
