@@ -187,6 +187,7 @@ echo "--- aiccud not running"
 ctl monitor >/dev/null 2>"$TMP/down.err"
 check_eq "monitor with aiccud down: exit 3 (as status)" 3 $?
 check "... saying aiccud is not running" grep -q 'aiccud is not running' "$TMP/down.err"
+check_absent "no sanitizer report" Sanitizer "$TMP/aiccud.log"
 echo "--- monitor output"
 cat "$MON"
 finish
