@@ -625,6 +625,8 @@ static void fetch_now(struct daemon *d)
 		return;
 	limiter_now_read(&now);
 	if (!fetch_plan_token(&d->limiter, &now, &wait_s, why, sizeof(why))) {
+		events_publish(EVENTS_LIMITER, NULL, "%zu tunnel(s) of %s at %s: %s", b.n,
+		               b.account->username, b.account->server, why);
 		wait_for_token(d, wait_s, NULL, b.account);
 		return;
 	}
