@@ -170,7 +170,7 @@ static json_t *refuse(struct client *cl, const struct ctlcmd *k)
 		                     "(control_group, readonly_group in %s)",
 		                     cg, group_text(c->have_ro_group, c->d->cfg.readonly_group),
 		                     c->d->cfg.file);
-	ctlcmd_names(CTLCMD_DAEMON | CTLCMD_READONLY, names, sizeof(names));
+	ctlcmd_names(CTLCMD_READONLY, names, sizeof(names));
 	return control_error("permission",
 	                     "'%s' needs root or the control group %s (control_group in %s); "
 	                     "the read-only group may use %s",

@@ -93,6 +93,7 @@ int cmd_version(struct ctl *ctl, int argc, char **argv);
 int cmd_wait(struct ctl *ctl, int argc, char **argv);
 int cmd_log_level(struct ctl *ctl, int argc, char **argv);
 int cmd_import_aiccu(struct ctl *ctl, int argc, char **argv);
+int cmd_metrics(struct ctl *ctl, int argc, char **argv);
 int cmd_monitor(struct ctl *ctl, int argc, char **argv);
 /* cmd_complete.c, for the shell's completion: command names; tunnel names (silent on errors). */
 int ctl_complete_commands(void);

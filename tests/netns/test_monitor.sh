@@ -4,7 +4,7 @@
 # and a reload (a tunnel file with an error: file:line) appear as human and
 # as JSON lines; both monitors end by themselves, exit 0, when aiccud stops;
 # with aiccud down, monitor says so and exits 3 like status.  And the
-# control tiers: readonly_group may read (status, limiter, monitor) and is
+# control tiers: readonly_group may read (status, limiter, metrics, monitor) and is
 # refused stop; control_group may do both; anyone else gets nothing.
 #
 #   test_monitor.sh AICCUD AICCUCTL
@@ -61,6 +61,9 @@ as "$RGID" -- status >/dev/null 2>&1
 check_eq "read-only group: status (exit 0, all up)" 0 $?
 as "$RGID" -- limiter >/dev/null 2>&1
 check_eq "read-only group: limiter" 0 $?
+out=$(as "$RGID" -- metrics 2>&1)
+check_eq "read-only group: metrics" 0 $?
+check "... with aiccud up" grep -qx 'aiccud_daemon_up 1' <<<"$out"
 out=$(as "$RGID" -- -t 1 monitor 2>&1)
 rc=$?
 check_eq "read-only group: monitor -t 1 ends with exit 0" 0 $rc

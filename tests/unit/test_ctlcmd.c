@@ -49,6 +49,8 @@ static void test_changes_need_privilege(void **state)
 	/* aiccuctl's own: never sent to aiccud */
 	assert_int_equal(ctlcmd_find("import-aiccu")->flags & CTLCMD_DAEMON, 0);
 	assert_int_equal(ctlcmd_find("help")->flags & CTLCMD_DAEMON, 0);
+	/* metrics: aiccuctl renders the status reply; it changes nothing (read-only tier) */
+	assert_int_equal(ctlcmd_find("metrics")->flags, CTLCMD_READONLY);
 }
 
 static void test_names_lists(void **state)
@@ -61,7 +63,7 @@ static void test_names_lists(void **state)
 	                         "limiter, check-config, version, monitor");
 	/* the read-only tier: what reads, never what changes */
 	ctlcmd_names(CTLCMD_READONLY, out, sizeof(out));
-	assert_string_equal(out, "status, wait, limiter, check-config, version, monitor");
+	assert_string_equal(out, "status, wait, limiter, check-config, version, metrics, monitor");
 	ctlcmd_names(0, out, sizeof(out));
 	assert_non_null(strstr(out, "import-aiccu, help"));
 	ctlcmd_names(CTLCMD_MUTATING, out, sizeof(out));
