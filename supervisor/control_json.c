@@ -104,6 +104,7 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 		json_object_set_new(o, "pop", json_string(pop));
 		json_object_set_new(o, "pop_ipv4", json_string(pop4));
 	}
+	json_object_set_new(o, "autostart", json_boolean(tc->autostart));
 	if (t->counters.datapath)
 		json_object_set_new(o, "datapath_in_use",
 		                    json_string(tunnel_datapath_name(t->counters.datapath)));

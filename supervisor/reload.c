@@ -186,8 +186,8 @@ static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const s
 		tunnel_rt_init(t, d);
 		k->added++;
 		tally_name(k->names[0], sizeof(k->names[0]), t->entry.conf.name);
-		log_info("%s: new in the configuration; starting it", t->entry.conf.name);
-		tunnel_start(t);
+		log_info("%s: new in the configuration", t->entry.conf.name);
+		tunnel_autostart(t);
 	}
 }
 

@@ -1013,6 +1013,20 @@ int tunnel_start(struct tunnel_rt *t)
 	return tunnel_launch(t);
 }
 
+void tunnel_autostart(struct tunnel_rt *t)
+{
+	if (t->entry.conf.autostart) {
+		tunnel_start(t);
+		return;
+	}
+	snprintf(t->reason, sizeof(t->reason),
+	         "not autostarted (autostart = no): start it with aiccuctl start %s",
+	         t->entry.conf.name);
+	log_info("%s: autostart = no; stopped until aiccuctl start %s", t->entry.conf.name,
+	         t->entry.conf.name);
+	tunnel_changed(t);
+}
+
 void tunnel_stop(struct tunnel_rt *t)
 {
 	ev_timer_stop(t->d->loop, &t->backoff_w);

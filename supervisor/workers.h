@@ -46,6 +46,12 @@ int tunnel_start(struct tunnel_rt *t);
 int tunnel_spawn(struct tunnel_rt *t);
 void tunnel_stop(struct tunnel_rt *t);
 /*
+ * The daemon's own start (at start-up, a tunnel new on reload): tunnel_start,
+ * unless the file says autostart = no; then it stays stopped, status says
+ * why, and only aiccuctl start|restart starts it.
+ */
+void tunnel_autostart(struct tunnel_rt *t);
+/*
  * Stop (if a worker runs or a fetch waits) and start again once the worker
  * has exited, on the same configuration; reaches TS_UP or TS_FAILED like
  * a start.

@@ -941,6 +941,13 @@ static void link_configure(struct worker *w)
 	uint32_t mtu = tunnel_mtu(tc);
 	int err;
 
+	if (mtu < tunnel_mtu_wanted(tc))
+		log_warnx("%s: MTU %u (%s) is above %u, the most an AYIYA packet can carry over a "
+		          "%u-byte IPv4 path to the PoP (%u bytes of IPv4, UDP and AYIYA header): "
+		          "using %u",
+		          tc->name, tunnel_mtu_wanted(tc),
+		          tc->mtu_override ? "[tunnel] mtu" : tc->tic ? "from TIC" : "[params] mtu",
+		          mtu, AYIYA_PATH_MTU, AYIYA_IPV4_OVERHEAD, mtu);
 	err = netcfg_open(&w->nc);
 	if (err < 0)
 		worker_retry(w, "rtnetlink: %s", strerror(-err));
