@@ -336,8 +336,9 @@ static void write_file(struct conv *c, FILE *f, const char *ifname, bool require
 	if (c->o->rule_priority)
 		fprintf(f, "rule_priority = %u\n", c->o->rule_priority);
 	if (!autostart)
-		fprintf(f, "# AICCU's \"automatic false\": aiccud leaves it stopped until "
-		           "\"aiccuctl start %s\".\nautostart = no\n",
+		fprintf(f,
+		        "# AICCU's \"automatic false\": aiccud leaves it stopped until "
+		        "\"aiccuctl start %s\".\nautostart = no\n",
 		        ifname);
 	fprintf(f, "default_route = %s\n", c->out->default_route ? "yes" : "no");
 	if (c->out->default_route && c->o->default_route_metric)
@@ -348,10 +349,12 @@ static void write_file(struct conv *c, FILE *f, const char *ifname, bool require
 	fprintf(f, "setup_script = %s\n", script);
 	fprintf(f, "\n[tic]\n");
 	if (cert_fails)
-		fprintf(f, "# CERTIFICATE VERIFICATION WILL FAIL with this server (see the notes above):\n"
-		           "# set server to the host name the TIC server's certificate names and,\n"
-		           "# unless the system trust store holds its CA, ca_file to that CA's PEM file:\n"
-		           "# ca_file = /etc/aiccud/tic-ca.pem\n");
+		fprintf(
+		    f,
+		    "# CERTIFICATE VERIFICATION WILL FAIL with this server (see the notes above):\n"
+		    "# set server to the host name the TIC server's certificate names and,\n"
+		    "# unless the system trust store holds its CA, ca_file to that CA's PEM file:\n"
+		    "# ca_file = /etc/aiccud/tic-ca.pem\n");
 	if (*server)
 		fprintf(f, "server = %s\n", server);
 	fprintf(f, "username = %s\npassword = %s\nrequire_tls = %s\n", user, pass,
@@ -488,7 +491,8 @@ static bool pick_server(struct conv *c, bool tls)
 	if (inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1)
 		what = "is an IP address, which no certificate of a public CA names";
 	else if (!strchr(host, '.'))
-		what = "is not a full host name (no dot), which no certificate of a public CA names";
+		what =
+		    "is not a full host name (no dot), which no certificate of a public CA names";
 	else
 		return false;
 	note(c, c->line[F_SERVER],

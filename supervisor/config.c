@@ -584,8 +584,8 @@ static void check_policy(struct pctx *p, const struct tunnel_conf *tc)
 static void check_ayiya_mtu(struct pctx *p, const struct tunnel_conf *tc)
 {
 	uint32_t want = tunnel_mtu_wanted(tc), max = tunnel_mtu_max(tc);
-	int line = tc->mtu_override ? config_given(p, "tunnel", "mtu")
-	                            : config_given(p, "params", "mtu");
+	int line =
+	    tc->mtu_override ? config_given(p, "tunnel", "mtu") : config_given(p, "params", "mtu");
 
 	if (want <= max)
 		return;

@@ -22,7 +22,7 @@
 /* The path MTU toward the PoP assumed when none is known (an Ethernet path). */
 #define AYIYA_PATH_MTU 1500
 /* The largest tunnel MTU whose datagrams cross a path_mtu path unfragmented (1428 on 1500). */
-#define AYIYA_MTU_MAX(path_mtu) ((uint32_t)(path_mtu) - AYIYA_IPV4_OVERHEAD)
+#define AYIYA_MTU_MAX(path_mtu) ((uint32_t)(path_mtu)-AYIYA_IPV4_OVERHEAD)
 
 enum ayiya_opcode {
 	AYIYA_OP_NOOP = 0,

@@ -946,7 +946,9 @@ static void link_configure(struct worker *w)
 		          "%u-byte IPv4 path to the PoP (%u bytes of IPv4, UDP and AYIYA header): "
 		          "using %u",
 		          tc->name, tunnel_mtu_wanted(tc),
-		          tc->mtu_override ? "[tunnel] mtu" : tc->tic ? "from TIC" : "[params] mtu",
+		          tc->mtu_override ? "[tunnel] mtu"
+		          : tc->tic        ? "from TIC"
+		                           : "[params] mtu",
 		          mtu, AYIYA_PATH_MTU, AYIYA_IPV4_OVERHEAD, mtu);
 	err = netcfg_open(&w->nc);
 	if (err < 0)

@@ -284,7 +284,8 @@ static void ip_server_and_manual_start(void **state)
 	assert_non_null(strstr(n, "will fail"));
 	/* The file says so right above the server line, with a ca_file to fill in. */
 	assert_non_null(strstr(r.text, "# CERTIFICATE VERIFICATION WILL FAIL"));
-	assert_non_null(strstr(r.text, "# ca_file = /etc/aiccud/tic-ca.pem\nserver = 192.0.2.10\n"));
+	assert_non_null(
+	    strstr(r.text, "# ca_file = /etc/aiccud/tic-ca.pem\nserver = 192.0.2.10\n"));
 	/* automatic false: loaded, not started by the daemon. */
 	assert_false(te.conf.autostart);
 	assert_non_null(strstr(r.text, "\nautostart = no\n"));
@@ -302,8 +303,12 @@ static void server_names(void **state)
 		const char *server;
 		bool noted;
 	} cases[] = {
-	    {"192.0.2.10:3874", true},     {"[2001:db8::10]:3874", true}, {"2001:db8::10", true},
-	    {"tic", true},                 {"tic:3874", true},            {"tic.example.net", false},
+	    {"192.0.2.10:3874", true},
+	    {"[2001:db8::10]:3874", true},
+	    {"2001:db8::10", true},
+	    {"tic", true},
+	    {"tic:3874", true},
+	    {"tic.example.net", false},
 	    {"tic.example.net:3874", false},
 	};
 
@@ -320,7 +325,8 @@ static void server_names(void **state)
 		if ((note_on(&r, "server") != NULL) != cases[i].noted)
 			fail_msg("server %s: noted %d, want %d", cases[i].server, !cases[i].noted,
 			         cases[i].noted);
-		assert_int_equal(strstr(r.text, "CERTIFICATE VERIFICATION") != NULL, cases[i].noted);
+		assert_int_equal(strstr(r.text, "CERTIFICATE VERIFICATION") != NULL,
+		                 cases[i].noted);
 		aiccu_import_free(&r);
 	}
 }
@@ -561,12 +567,18 @@ static void set_conflicts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(two_tunnel_host),   cmocka_unit_test(set_conflicts),
-	    cmocka_unit_test(full_file),         cmocka_unit_test(options_override),
-	    cmocka_unit_test(minimal_file),      cmocka_unit_test(behindnat_false_sends_sender),
-	    cmocka_unit_test(missing_tunnel_id), cmocka_unit_test(other_protocol),
-	    cmocka_unit_test(ip_server_and_manual_start), cmocka_unit_test(server_names),
-	    cmocka_unit_test(odd_values),        cmocka_unit_test(empty_and_binary_input),
+	    cmocka_unit_test(two_tunnel_host),
+	    cmocka_unit_test(set_conflicts),
+	    cmocka_unit_test(full_file),
+	    cmocka_unit_test(options_override),
+	    cmocka_unit_test(minimal_file),
+	    cmocka_unit_test(behindnat_false_sends_sender),
+	    cmocka_unit_test(missing_tunnel_id),
+	    cmocka_unit_test(other_protocol),
+	    cmocka_unit_test(ip_server_and_manual_start),
+	    cmocka_unit_test(server_names),
+	    cmocka_unit_test(odd_values),
+	    cmocka_unit_test(empty_and_binary_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
