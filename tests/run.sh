@@ -39,6 +39,21 @@ build() { # DIR CMAKE-ARGS...
 	cmake --build "$dir" -j"$(nproc)"
 }
 
+# quiet_build DIR LOG CMAKE-ARGS...: build as build() does, with every line
+# of output in LOG; on failure show LOG's last lines and stop.
+quiet_build() {
+	local dir=$1 log=$2
+	shift 2
+	mkdir -p "$dir"
+	echo "== building aiccud in $dir (the compiler's output goes to $log)"
+	if ! { cmake -S "$ROOT" -B "$dir" "$@" && cmake --build "$dir" -j"$(nproc)"; } >"$log" 2>&1; then
+		echo "== the build failed; the last 40 lines of $log:" >&2
+		tail -n 40 "$log" >&2
+		exit 1
+	fi
+	echo "== built"
+}
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run.sh: needs root (packages, network namespaces)" >&2
 	exit 1
@@ -46,7 +61,7 @@ fi
 case "$MODE" in
 demo)
 	install_deps
-	build "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	quiet_build "$ROOT/build" "$ROOT/build/demo-build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	exec bash "$ROOT/tests/demo.sh" "$ROOT/build"
 	;;
 test)
