@@ -73,7 +73,7 @@ test)
 	build "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DAICCUD_SANITIZE=ON
 	cd "$ROOT/build-asan"
 	export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
-	ctest --output-on-failure -LE bench
+	ctest --output-on-failure -LE 'bench|soak'
 	# The kernel-dependent tests again on Debian 12's kernel (UML cannot run ASan).
 	bash "$ROOT/tests/uml/run-uml.sh" "$ROOT/build"
 	# The package under systemd: a Debian 12 container booted with it.
