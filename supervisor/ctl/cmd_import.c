@@ -186,7 +186,7 @@ static int read_inputs(const struct import_args *a, struct aiccu_import_in *in, 
 	return EX_DONE;
 }
 
-/* -d DIR must name an existing directory; say so before anything is converted. */
+/* -d DIR must name an existing directory; said before anything is written. */
 static int check_dir(const char *dir)
 {
 	struct stat st;
