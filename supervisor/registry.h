@@ -41,9 +41,26 @@ enum refresh_result {
 	REFRESH_FAILED,    /* no answer: left running on the cached parameters */
 };
 
-/* One tunnel: what the supervisor knows about its worker, link and routing. */
+/*
+ * One tunnel: what the supervisor knows about its worker, link and routing.
+ *
+ * Every field is written by one module only, the one named over its group
+ * (or beside it); the others read it, or call that module's function:
+ *   registry.c  reg, entry, state, prev_state, since, reason, refresh_msg and
+ *               its list links (registry_add, tunnel_event, tunnel_set_state,
+ *               registry_set_*)
+ *   workers.c   d, the worker, its IPC, watchdog, claim, held cache text,
+ *               start inputs (fresh_fetch, stale_ok, on_stale), policy_adopted,
+ *               restarts and back-off, repair_done/failed/reason
+ *               (workers_rt_init, workers_start_from, workers_cache_renewed,
+ *               workers_policy_adopted, workers_repairs_take, ...)
+ *   fetch.c     fetch_err, fetch_reason, refresh, refreshing, refresh_changed,
+ *               refresh_result, stale_w, stale_streak
+ *   heal.c      repairs, last_repair*, heal_dirty, link_missing,
+ *               local_missing_at, repair_event_at
+ */
 struct tunnel_rt {
-	struct daemon *d;
+	struct daemon *d; /* workers.c (workers_rt_init) */
 	struct registry *reg;
 	struct tunnel_entry entry; /* conf, valid, error */
 	enum tunnel_state state;
@@ -51,7 +68,7 @@ struct tunnel_rt {
 	time_t since;                 /* wall clock of the last state change */
 	char reason[256];             /* why it is in this state, for status */
 
-	/* workers.c */
+	/* workers.c (and all below up to the fetch.c group) */
 	pid_t pid;
 	int ipc_fd;
 	ev_io ipc_w;
@@ -60,6 +77,7 @@ struct tunnel_rt {
 	ev_timer watchdog_w;    /* workers.c: the periodic counters request */
 	unsigned wd_unanswered; /* requests sent since the last counters arrived */
 	double wd_heard_at;     /* ev_now() when counters last arrived */
+	uint8_t counters_asked; /* IPC_P_COUNTERS_REQ sent to this worker, modulo 256 */
 	bool hung;              /* the watchdog killed this worker */
 	int ifindex;
 	bool policy_installed;
@@ -89,7 +107,7 @@ struct tunnel_rt {
 	struct tunnel_params claim;
 	bool claimed;
 
-	/* fetch.c */
+	/* fetch.c, but held* (workers.c: workers_hold) and refresh_msg (registry.c) */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */
 	char fetch_reason[256]; /* its message */
 	/* Fetched but not cached (a full disk): the cache file's text, which the
@@ -107,7 +125,7 @@ struct tunnel_rt {
 	ev_timer stale_w;      /* on_stale: when to ask TIC again in the background */
 	unsigned stale_streak; /* background fetches that failed in a row */
 
-	/* Restarts of workers that died (backoff.h). */
+	/* workers.c: restarts of workers that died (backoff.h). */
 	struct backoff backoff;
 	ev_timer backoff_w;
 	unsigned restarts;    /* automatic restarts so far */
@@ -116,7 +134,7 @@ struct tunnel_rt {
 	char last_exit[256];  /* how the last worker ended ("" if none has) */
 	bool link_lost;       /* heal.c saw the link vanish and told the worker to go */
 
-	/* Self-healing (heal.c): objects restored behind our back. */
+	/* heal.c, but repair_done/failed/reason (workers.c): objects restored behind our back. */
 	unsigned repairs;
 	time_t last_repair_at;      /* wall clock */
 	char last_repair[128];      /* what was restored */
@@ -210,5 +228,18 @@ void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt,
     __attribute__((format(printf, 3, 4)));
 /* Tell subscribers about a change that is not a state change. */
 void tunnel_changed(struct tunnel_rt *t);
+
+/*
+ * The fields registry.c owns, for the modules that change them (no event:
+ * the caller tells subscribers with tunnel_changed or a state change).
+ */
+void registry_set_reason(struct tunnel_rt *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void registry_set_refresh_msg(struct tunnel_rt *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A new configuration (no worker runs). */
+void registry_set_entry(struct tunnel_rt *t, const struct tunnel_entry *e);
+/* The parameters a worker's check was granted; the configured password stays. */
+void registry_set_params(struct tunnel_rt *t, const struct tunnel_params *p);
 
 #endif

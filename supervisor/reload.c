@@ -40,11 +40,11 @@ static void on_registry(void *arg, const struct registry_change *c)
 	struct tunnel_rt *t = c->t;
 
 	(void)arg;
-	if (c->ev == REG_REMOVED || !t->removing || tunnel_running(t) ||
+	if (c->ev == REG_REMOVED || !t->removing || workers_running(t) ||
 	    (t->state != TS_STOPPED && t->state != TS_FAILED))
 		return;
 	log_info("%s: removed from the configuration", t->entry.conf.name);
-	tunnel_release(t);
+	workers_release(t);
 	registry_remove(t->reg, t);
 }
 
@@ -154,7 +154,7 @@ static void apply_one(struct tunnel_rt *t, const struct tunnel_entry *e, enum re
 		k->changed++;
 		tally_name(k->names[2], sizeof(k->names[2]), e->conf.name);
 		log_info("%s: configuration changed; restarting it", e->conf.name);
-		tunnel_reconfigure(t, e);
+		workers_reconfigure(t, e);
 		break;
 	case RELOAD_ADD:
 	case RELOAD_ACTIONS:
@@ -170,7 +170,7 @@ static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const s
 		if (plan->remove[i]) {
 			k->removed++;
 			tally_name(k->names[1], sizeof(k->names[1]), old[i]->entry.conf.name);
-			tunnel_retire(old[i]);
+			workers_retire(old[i]);
 		}
 	for (size_t j = 0; j < n->ntunnels; j++)
 		if (plan->old_of_new[j] >= 0)
@@ -183,11 +183,11 @@ static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const s
 		t = registry_add(d->reg, &n->tunnels[j]);
 		if (!t)
 			fatalx("out of memory");
-		tunnel_rt_init(t, d);
+		workers_rt_init(t, d);
 		k->added++;
 		tally_name(k->names[0], sizeof(k->names[0]), t->entry.conf.name);
 		log_info("%s: new in the configuration", t->entry.conf.name);
-		tunnel_autostart(t);
+		workers_autostart(t);
 	}
 }
 
@@ -297,7 +297,7 @@ int reload_tunnel(struct daemon *d, struct tunnel_rt *t, char *msg, size_t len)
 	} else if (reload_classify(&t->entry, e) == RELOAD_CHANGED) {
 		log_info("%s: %s changed; applying it", t->entry.conf.name, t->entry.conf.file);
 		snprintf(msg, len, "%s changed: applied", t->entry.conf.file);
-		tunnel_reconfigure(t, e);
+		workers_reconfigure(t, e);
 	}
 	config_free(&n);
 	return err;
