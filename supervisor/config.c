@@ -425,7 +425,7 @@ static void check_ayiya_mtu(struct pctx *p, const struct tunnel_conf *tc)
 
 	if (want <= max)
 		return;
-	config_perr(p, line ? line : p->sect_line[TS_PARAMS],
+	config_perr(p, line ? line : p->sect_line[SECT_PARAMS],
 	            "mtu %u is above %u, the most an AYIYA tunnel can carry over a %u-byte IPv4 "
 	            "path (%u - %u bytes of IPv4, UDP and AYIYA header): set mtu to %u or less",
 	            want, max, AYIYA_PATH_MTU, AYIYA_PATH_MTU, AYIYA_IPV4_OVERHEAD, max);
