@@ -31,6 +31,7 @@ const char *const config_main_sections[] = {"daemon", "tic", "limiter", NULL};
 const struct key config_main_keys[] = {
     KEY("daemon", "control_socket", K_ABSPATH, struct config, control_socket, 0, 0, 0),
     KEY("daemon", "control_group", K_ID, struct config, control_group, 0, 0, F_EMPTY_OK),
+    KEY("daemon", "readonly_group", K_ID, struct config, readonly_group, 0, 0, F_EMPTY_OK),
     KEY("daemon", "state_dir", K_ABSPATH, struct config, state_dir, 0, 0, 0),
     KEY("daemon", "user", K_ID, struct config, user, 0, 0, 0),
     KEY("daemon", "conf_dir", K_DIR, struct config, conf_dir, 0, 0, F_EMPTY_OK),

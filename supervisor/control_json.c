@@ -185,6 +185,9 @@ json_t *control_daemon_json(const struct control *c)
 	 * the view kept, a few reads for any number of tunnels starting. */
 	if (o)
 		json_object_set_new(o, "host_reads", json_integer((json_int_t)d->hostcache.reads));
+	/* aiccuctl monitor connections (control_monitor.c). */
+	if (o)
+		json_object_set_new(o, "monitors", json_integer((json_int_t)c->nmonitors));
 	if (o && d->last_reload_at)
 		json_object_set_new(o, "last_reload",
 		                    json_pack("{s:I, s:s}", "at", (json_int_t)d->last_reload_at,

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "workers.h"
+#include "events.h"
 
 /* The fetcher bounds each step itself; this catches a stuck child. */
 #define FETCH_DEADLINE 120.0
@@ -229,6 +230,7 @@ static void wait_for_token(struct daemon *d, double wait_s, const char *why,
 			continue;
 		if (!logged && strcmp(t->reason, why) != 0) {
 			log_info("%s: %s", t->entry.conf.name, why);
+			events_publish(EVENTS_LIMITER, t->entry.conf.name, "waiting: %s", why);
 			logged = true;
 		}
 		tunnel_set_state(t, TS_WAITING, "%s", why);
@@ -626,6 +628,8 @@ static int fetch_spawn(struct daemon *d, const struct fetch_batch *b)
 	explicit_bzero(&req.account.password, sizeof(req.account.password));
 	log_info("TIC: fetcher %d asks %s for %u tunnel(s) of %s", (int)pid, acct->server, req.nids,
 	         acct->username);
+	events_publish(EVENTS_LIMITER, NULL, "granted a TIC connection: %s for %u tunnel(s) of %s",
+	               acct->server, req.nids, acct->username);
 	return 0;
 }
 
@@ -656,6 +660,8 @@ static void fetch_now(struct daemon *d)
 		return;
 	limiter_now_read(&now);
 	if (!fetch_plan_token(&d->fetch->limiter, &now, &wait_s, why, sizeof(why))) {
+		events_publish(EVENTS_LIMITER, NULL, "%zu tunnel(s) of %s at %s: %s", b.n,
+		               b.account->username, b.account->server, why);
 		wait_for_token(d, wait_s, NULL, b.account);
 		return;
 	}

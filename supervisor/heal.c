@@ -23,6 +23,7 @@
 #include "routing.h"
 #include "update.h"
 #include "workers.h"
+#include "events.h"
 
 /* Events come in bursts (an address takes its routes with it): look once. */
 #define HEAL_COALESCE 0.002
@@ -215,12 +216,18 @@ static void repaired(struct tunnel_rt *t, ev_tstamp event_at, const char *what)
 	log_warnx("%s: %s went missing; restored %.1f ms after the kernel's notification "
 	          "(repair %u)",
 	          t->entry.conf.name, what, ms, t->repairs);
+	events_publish(EVENTS_REPAIR, t->entry.conf.name,
+	               "%s went missing; restored %.1f ms after "
+	               "the kernel's notification (repair %u)",
+	               what, ms, t->repairs);
 }
 
 static void repair_failed(struct tunnel_rt *t, const char *what, int err)
 {
 	log_warnx("%s: cannot restore %s: %s %s", t->entry.conf.name, what, strerror(-err),
 	          netcfg_errmsg(t->d->nc));
+	events_publish(EVENTS_REPAIR, t->entry.conf.name, "cannot restore %s: %s %s", what,
+	               strerror(-err), netcfg_errmsg(t->d->nc));
 }
 
 static void check_rule(struct heal *h, struct tunnel_rt *t)
@@ -456,10 +463,12 @@ static void repairs_answered(struct heal *h, struct tunnel_rt *t)
 
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
 		repair_text(t, bits[i], text, sizeof(text));
-		if (failed & bits[i])
+		if (failed & bits[i]) {
 			log_warnx("%s: the worker cannot restore %s: %s", t->entry.conf.name, text,
 			          t->repair_reason);
-		else if (done & bits[i])
+			events_publish(EVENTS_REPAIR, t->entry.conf.name,
+			               "the worker cannot restore %s: %s", text, t->repair_reason);
+		} else if (done & bits[i])
 			repaired(t, t->repair_event_at, text);
 	}
 	/* What needed the link up (its routes) could not come back before:

@@ -25,6 +25,7 @@
 #include "reload.h"
 #include "update.h"
 #include "workers.h"
+#include "events.h"
 
 /* Workers get this long to exit on shutdown (each is SIGKILLed after 5 s). */
 #define SHUTDOWN_TIMEOUT 8.0
@@ -57,6 +58,8 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	if (d->shutting_down)
 		return;
 	log_info("signal %d: stopping %zu tunnel(s)", s->signum, registry_count(d->reg));
+	events_publish(EVENTS_DAEMON, NULL, "aiccud stops (signal %d): stopping %zu tunnel(s)",
+	               s->signum, registry_count(d->reg));
 	d->shutting_down = true;
 	notify_stopping();
 	fetch_shutdown(d);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "events.h"
 
 #define REGISTRY_MIN_BUCKETS 64
 
@@ -297,6 +298,8 @@ static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fm
 		else
 			log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
 			         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		events_publish_state(t->entry.conf.name, tunnel_state_name(from),
+		                     tunnel_state_name(s), "%s", t->reason);
 		t->prev_state = from;
 		if (!t->dead) {
 			r->per_state[from]--;

@@ -86,15 +86,16 @@ struct tunnel_rt {
 	ev_tstamp spawned_at; /* monotonic */
 	double up_latency;    /* seconds from spawn to policy installed; <0: n/a */
 	unsigned starts;
-	bool need_tic;      /* the worker found the cache unusable: fetch, then start */
-	bool cache_stale;   /* ... only too old (IPC_NEED_TIC_STALE): usable if TIC is not */
-	bool fresh_fetch;   /* the next worker starts right after a fetch */
-	bool stale_ok;      /* the next worker may use a too old cache (TIC unreachable) */
-	bool on_stale;      /* it runs on cached parameters older than cache_max_age */
-	bool retry_failed;  /* the worker's set-up failed for a reason that can go away */
-	bool pop_silent;    /* the PoP said nothing for pop_silence: the worker was told to go */
-	time_t up_at;       /* wall clock of the last IPC_W_UP (pop_silence counts from it) */
-	bool start_pending; /* start again once the worker has exited (restart) */
+	bool need_tic;       /* the worker found the cache unusable: fetch, then start */
+	bool cache_stale;    /* ... only too old (IPC_NEED_TIC_STALE): usable if TIC is not */
+	bool fresh_fetch;    /* the next worker starts right after a fetch */
+	bool stale_ok;       /* the next worker may use a too old cache (TIC unreachable) */
+	bool on_stale;       /* it runs on cached parameters older than cache_max_age */
+	bool retry_failed;   /* the worker's set-up failed for a reason that can go away */
+	bool pop_silent;     /* the PoP said nothing for pop_silence: the worker was told to go */
+	bool pop_quiet_told; /* monitors were told the PoP is silent (not yet that it is back) */
+	time_t up_at;        /* wall clock of the last IPC_W_UP (pop_silence counts from it) */
+	bool start_pending;  /* start again once the worker has exited (restart) */
 	struct tunnel_entry *next_entry; /* reload: replaces entry once the worker exited */
 	bool removing;                   /* reload: gone from the configuration, leaves once idle */
 	struct log_ratelimit child_rl;   /* every line this tunnel's worker can cause */

@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "privsep.h"
+#include "events.h"
 #include "routing.h"
 #include "tpolicy.h"
 
@@ -54,6 +55,7 @@
 
 static void on_worker_msg(EV_P_ ev_io *io, int revents);
 static void counters_hint(struct tunnel_rt *t, const struct tunnel_counters *k);
+static void pop_quiet_event(struct tunnel_rt *t);
 static void on_child(EV_P_ ev_child *c, int revents);
 static void on_kill_timeout(EV_P_ ev_timer *w, int revents);
 static void on_backoff(EV_P_ ev_timer *w, int revents);
@@ -531,6 +533,7 @@ static void on_w_counters(void *ctx, const void *p)
 	memcpy(&k, p, sizeof(k)); /* the payload is not aligned */
 	counters_hint(t, &k);
 	t->counters = k;
+	pop_quiet_event(t);
 	t->wd_unanswered = 0;
 	t->wd_heard_at = ev_now(t->d->loop);
 }
@@ -646,6 +649,27 @@ bool workers_pop_silent(const struct tunnel_rt *t, time_t now)
  * answers the worker's echoes): restart the worker with back-off, as if it
  * had died.
  */
+static void pop_quiet_event(struct tunnel_rt *t)
+{
+	time_t now = time(NULL);
+	bool quiet = workers_pop_silent(t, now);
+
+	if (t->state != TS_UP) {
+		t->pop_quiet_told = false; /* the state events say the rest */
+		return;
+	}
+	if (quiet == t->pop_quiet_told)
+		return;
+	t->pop_quiet_told = quiet;
+	if (quiet)
+		events_publish(
+		    EVENTS_POP, t->entry.conf.name,
+		    "silent: nothing from the PoP for %.0f s (restart at pop_silence %u s)",
+		    workers_pop_silent_s(t, now), t->entry.conf.pop_silence);
+	else
+		events_publish(EVENTS_POP, t->entry.conf.name, "back: the PoP is heard again");
+}
+
 static bool pop_silence_check(struct tunnel_rt *t)
 {
 	double silent = workers_pop_silent_s(t, time(NULL));
@@ -655,6 +679,10 @@ static bool pop_silence_check(struct tunnel_rt *t)
 	log_warnx("%s: nothing from the PoP for %.0f s (pop_silence %u s); restarting worker %d",
 	          t->entry.conf.name, silent, t->entry.conf.pop_silence, (int)t->pid);
 	t->pop_silent = true;
+	t->pop_quiet_told = false;
+	events_publish(EVENTS_POP, t->entry.conf.name,
+	               "silent for %.0f s (pop_silence %u s): restarting the worker", silent,
+	               t->entry.conf.pop_silence);
 	snprintf(t->last_exit, sizeof(t->last_exit), "PoP silent: nothing received for %.0f s",
 	         silent);
 	policy_drop(t);
@@ -874,6 +902,7 @@ static void on_watchdog(EV_P_ ev_timer *w, int revents)
 	}
 	if (pop_silence_check(t))
 		return;
+	pop_quiet_event(t);
 	/* Its own counters came lately (it has traffic): its loop runs. */
 	if (t->wd_unanswered == 0 && ev_now(EV_A) - t->wd_heard_at < w->repeat / 2)
 		return;
