@@ -15,18 +15,25 @@
 
 static json_t *counters_json(const struct tunnel_counters *k)
 {
-	json_t *drops = json_object();
+	json_t *drops = json_object(), *o;
 
 	for (int i = 0; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i),
 		                    json_integer((json_int_t)k->drops[i]));
-	return json_pack(
+	o = json_pack(
 	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}", "tx_packets",
 	    (json_int_t)k->tx_packets, "tx_bytes", (json_int_t)k->tx_bytes, "rx_packets",
 	    (json_int_t)k->rx_packets, "rx_bytes", (json_int_t)k->rx_bytes, "keepalives",
 	    (json_int_t)k->keepalives, "last_keepalive", (json_int_t)k->last_keepalive, "last_rx",
 	    (json_int_t)k->last_rx, "drops", drops, "mss_clamped_tx", (json_int_t)k->mss_clamped_tx,
 	    "mss_clamped_rx", (json_int_t)k->mss_clamped_rx);
+	if (o)
+		json_object_update_new(
+		    o, json_pack("{s:I, s:I, s:I, s:I}", "rx_calls", (json_int_t)k->rx_calls,
+		                 "rx_datagrams", (json_int_t)k->rx_datagrams, "tun_writes",
+		                 (json_int_t)k->tun_writes, "tun_packets",
+		                 (json_int_t)k->tun_packets));
+	return o;
 }
 
 /* Restarts, back-off and route repairs (workers.c, heal.c). */

@@ -162,6 +162,8 @@ static int tun_emit(void *ctx, const struct offload_vnet *h, const struct iovec 
 		v[1 + i] = iov[i];
 		want += iov[i].iov_len;
 	}
+	t->c->tun_writes++;
+	t->c->tun_packets += (uint64_t)iovcnt;
 	if (writev(t->fd, v, iovcnt + 1) != (ssize_t)want) {
 		t->c->drops[DROP_TUN_WRITE] += (uint64_t)iovcnt;
 		return 0;
@@ -291,6 +293,8 @@ void dp_tun_deliver(struct dp_tun *t, uint8_t *pkt, size_t len)
 		gro_add(t->gro, pkt, len);
 		return;
 	}
+	t->c->tun_writes++;
+	t->c->tun_packets++;
 	if (write(t->fd, pkt, len) != (ssize_t)len) {
 		t->c->drops[DROP_TUN_WRITE]++;
 		return;
@@ -613,6 +617,8 @@ int datapath_from_udp(struct datapath *dp, uint32_t now)
 			return 0;
 		return -errno;
 	}
+	if (n > 0)
+		dp->c->rx_calls++;
 	for (int i = 0; i < n; i++) {
 		uint8_t *buf = dp->rx_iov[i].iov_base;
 		size_t len = dp->rx_msgs[i].msg_len, size;
@@ -622,8 +628,10 @@ int datapath_from_udp(struct datapath *dp, uint32_t now)
 			continue;
 		}
 		size = gro_segment_size(&dp->rx_msgs[i].msg_hdr, len);
-		for (size_t off = 0; off < len; off += size)
+		for (size_t off = 0; off < len; off += size) {
+			dp->c->rx_datagrams++;
 			deliver(dp, buf + off, len - off < size ? len - off : size, now);
+		}
 	}
 	dp_tun_flush(&dp->tun);
 	return n;

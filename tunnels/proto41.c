@@ -177,6 +177,9 @@ int p41_from_raw(struct p41 *p)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
+	if (n > 0)
+		p->c->rx_calls++;
+	p->c->rx_datagrams += (uint64_t)n;
 	for (int i = 0; i < n; i++) {
 		enum drop_reason why;
 		size_t len;

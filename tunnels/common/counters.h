@@ -42,6 +42,11 @@ struct tunnel_counters {
 	uint8_t pad[5];
 	uint64_t mss_clamped_tx; /* SYNs toward the PoP whose MSS we lowered */
 	uint64_t mss_clamped_rx; /* SYNs from the PoP whose MSS we lowered */
+	/* How the receive path batches (issue 24): system calls and what each moved. */
+	uint64_t rx_calls;     /* receive calls (recvmmsg) that returned datagrams */
+	uint64_t rx_datagrams; /* datagrams they returned (a UDP_GRO buffer's each counted) */
+	uint64_t tun_writes;   /* writes to the TUN */
+	uint64_t tun_packets;  /* IPv6 packets those writes carried (a super-packet's each) */
 };
 
 #define COUNTERS_OFFLOAD_TUN_TSO 0x1 /* TCP super-packets to and from the TUN */
