@@ -97,6 +97,18 @@ void datapath_sockbuf(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
+double dp_pace(struct dp_pace *p, uint64_t moved)
+{
+	uint64_t n = moved - p->last;
+
+	p->last = moved;
+	if (n >= DP_PACE_BUSY)
+		p->busy = true;
+	else if (n <= DP_PACE_IDLE)
+		p->busy = false;
+	return p->busy ? DP_PACE_HOLDOFF : 0.;
+}
+
 void datapath_slots(struct mmsghdr *msgs, struct iovec *iov, uint8_t *buf, size_t slot, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -598,7 +610,8 @@ static size_t gro_segment_size(const struct msghdr *m, size_t len)
 	return len;
 }
 
-int datapath_from_udp(struct datapath *dp, uint32_t now)
+/* One receive call's worth: up to rx_n messages, delivered and flushed to the TUN. */
+static int from_udp_once(struct datapath *dp, uint32_t now)
 {
 	int n;
 
@@ -635,6 +648,22 @@ int datapath_from_udp(struct datapath *dp, uint32_t now)
 	}
 	dp_tun_flush(&dp->tun);
 	return n;
+}
+
+int datapath_from_udp(struct datapath *dp, uint32_t now)
+{
+	int total = 0, n;
+
+	/* A full batch leaves more waiting: take it now rather than after another poll. */
+	for (int round = 0; round < DATAPATH_RX_ROUNDS; round++) {
+		n = from_udp_once(dp, now);
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+		if (n < dp->rx_n)
+			break;
+	}
+	return total;
 }
 
 int datapath_keepalive(struct datapath *dp, uint32_t now)

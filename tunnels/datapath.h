@@ -31,8 +31,15 @@
 #define DATAPATH_SEGS 128
 /* Messages per send: a UDP_SEGMENT run each, or one datagram each. */
 #define DATAPATH_MSGS 128
-/* Receive buffers of 64 KiB with UDP_GRO (each holds up to 64 datagrams). */
-#define DATAPATH_GRO_BUFS 8
+/*
+ * Receive buffers of 64 KiB with UDP_GRO (each holds up to 64 datagrams).
+ * As many as the plain path's batch: a PoP that sends one datagram per
+ * call on a link without GRO fills each with one datagram (issue 24).
+ * Pages are touched only as far as datagrams reach.
+ */
+#define DATAPATH_GRO_BUFS DATAPATH_BATCH
+/* Receive calls per wake-up while each fills its batch. */
+#define DATAPATH_RX_ROUNDS 4
 
 struct ayiya;
 struct gro;
@@ -130,6 +137,29 @@ int datapath_keepalive(struct datapath *dp, uint32_t now);
  * client leaked them), so they are not sent.  ip6: the IPv6 header.
  */
 bool datapath_link_local_source(const uint8_t *ip6, size_t len);
+
+/*
+ * Receive pacing (issue 24).  A PoP that sends one datagram per call (the
+ * real one does) wakes a fast worker once per datagram, and every wake-up
+ * costs a poll, a receive call, a TUN write and two context switches: more
+ * than the hash.  Once one loop iteration has moved DP_PACE_BUSY packets or
+ * more, the loop collects events for DP_PACE_HOLDOFF seconds before it
+ * polls again (libev's io collect interval), so that each wake-up finds a
+ * batch, as a NIC's interrupt moderation gives the kernel; an iteration
+ * that moved at most DP_PACE_IDLE ends it, so a lone packet (a ping, a
+ * keep-alive) is never held.  The socket buffers (4 MiB) hold far more
+ * than a hold-off's worth.
+ */
+#define DP_PACE_BUSY    4
+#define DP_PACE_IDLE    1
+#define DP_PACE_HOLDOFF 0.0005
+struct dp_pace {
+	uint64_t last; /* the packet count at the previous iteration */
+	bool busy;
+};
+/* moved: the packets moved so far (any count that only grows); returns the
+ * seconds to collect events before the next poll.  Pure. */
+double dp_pace(struct dp_pace *p, uint64_t moved);
 
 /* Socket buffers sized for bursts (the defaults lost ~10% at speed). */
 void datapath_sockbuf(int fd);

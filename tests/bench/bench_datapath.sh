@@ -25,6 +25,12 @@
 #     "gso" (bench_pop's own offloaded data path, what this bench used first)
 #   BENCH_GRO ("off"): "off" and/or "on": UDP GRO of the client's veth
 #     (ethtool -K gro), the kernel coalescing datagrams where a real NIC would
+#   BENCH_NAPI ("inline"): "threaded" gives both veth ends threaded NAPI
+#     (which needs GRO on: BENCH_GRO is then on), so that the receiving side's network stack runs in a
+#     kernel thread, as a real NIC's would, instead of being charged to the
+#     process that sent into the veth
+#   BENCH_STAT (1): perf stat of the worker's system calls and context
+#     switches per MB (0: not; without perf the columns read 0)
 #   BENCH_KINDS ("ayiya proto41"), BENCH_MODES ("plain offload")
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +43,7 @@ SECS=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-1}
 POPS=${BENCH_POPS:-sixxsd}
 GROS=${BENCH_GRO:-off}
+NAPI=${BENCH_NAPI:-inline}
 KINDS=${BENCH_KINDS:-ayiya proto41}
 MODES=${BENCH_MODES:-plain offload}
 MTU=1280
@@ -106,6 +113,11 @@ row() {
 	io0=$(worker_io "$tun")
 	p0=$(cpu_ticks "$poppid")
 	c0=$(cpu_ticks "$pid")
+	rm -f "$TMP/stat"
+	if [ "${BENCH_STAT:-1}" = 1 ] && command -v perf >/dev/null; then
+		perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pid" -o "$TMP/stat" \
+			-- sleep "$SECS" >/dev/null 2>&1 &
+	fi
 	if [ -n "${BENCH_PERF:-}" ]; then
 		mkdir -p "$BENCH_PERF"
 		perf record -q -g -p "$pid" -o "$BENCH_PERF/$kind-$dir-$mode-$pop-gro$gro.data" -- sleep "$SECS" >/dev/null 2>&1 &
@@ -124,10 +136,18 @@ row() {
 	lab_wait 3 report_moved
 	w1=$(worker_drops "$tun")
 	io1=$(worker_io "$tun")
+	lab_wait 5 sh -c "grep -q context-switches '$TMP/stat' 2>/dev/null"
 	python3 - "$json" "$kind" "$dir" "$mode" "$((c1 - c0))" "$(getconf CLK_TCK)" "$u0" "$u1" \
-		"$((d1 - d0))" "$((w1 - w0))" "$pop/gro-$gro" "$((p1 - p0))" "$io0" "$io1" >>"$RESULTS" <<'PY'
-import json, sys
-f, kind, d, mode, ticks, hz, u0, u1, tund, wd, pop, pticks, io0, io1 = sys.argv[1:]
+		"$((d1 - d0))" "$((w1 - w0))" "$pop/gro-$gro" "$((p1 - p0))" "$io0" "$io1" "$TMP/stat" >>"$RESULTS" <<'PY'
+import json, os, sys
+f, kind, d, mode, ticks, hz, u0, u1, tund, wd, pop, pticks, io0, io1, st = sys.argv[1:]
+# perf stat -x, over the run: system calls and context switches of the worker
+ev = {}
+if os.path.exists(st):
+    for l in open(st):
+        p = l.split(",")
+        if len(p) > 2 and p[0].strip().isdigit():
+            ev[p[2]] = int(p[0])
 r = json.load(open(f))["end"]["sum_received"]
 cpu = int(ticks) / int(hz)
 pcpu = int(pticks) / int(hz)
@@ -137,7 +157,9 @@ gb = r["bytes"] / 1e9
 print("\t".join(map(str, [kind, d, mode, round(r["bits_per_second"] / 1e6, 1),
       round(cpu / gb if gb else 0, 2), round(cpu, 2), u[0], u[1], u[2], tund, wd, pop,
       round(pcpu / gb if gb else 0, 2), round(io[1] / io[0], 1) if io[0] else 0,
-      round(io[3] / io[2], 1) if io[2] else 0])))
+      round(io[3] / io[2], 1) if io[2] else 0,
+      round(ev.get("raw_syscalls:sys_enter", 0) / (gb * 1e3), 1) if gb else 0,
+      round(ev.get("context-switches", 0) / (gb * 1e3), 1) if gb else 0])))
 PY
 }
 
@@ -146,8 +168,18 @@ run_mode() {
 	local mode=$1 pop=$2 gro=$3 off=no pids=() popflag=
 	[ "$mode" = offload ] && off=yes
 	[ "$pop" = sixxsd ] && popflag=--sixxsd
-	lab_in "$NS_CLI" ethtool -K net0 gro "$gro" >/dev/null 2>&1 ||
+	# A veth hands a socket's packets to its peer's NAPI (where GRO runs)
+	# only with rx-udp-gro-forwarding (or rx-gro-list) on the receiving end.
+	lab_in "$NS_CLI" ethtool -K net0 gro "$gro" rx-udp-gro-forwarding "$gro" >/dev/null 2>&1 ||
 		echo "# ethtool -K net0 gro $gro refused" >&2
+	if [ "$NAPI" = threaded ]; then
+		lab_in "$NS_POP" ethtool -K isp0 gro on rx-udp-gro-forwarding on >/dev/null 2>&1
+		lab_in "$NS_CLI" ethtool -K net0 gro on rx-udp-gro-forwarding on >/dev/null 2>&1
+		lab_in "$NS_CLI" sh -c 'echo 1 >/sys/class/net/net0/threaded' &&
+			lab_in "$NS_POP" sh -c 'echo 1 >/sys/class/net/isp0/threaded' ||
+			echo "# threaded NAPI refused" >&2
+		gro=on-napi # (a veth has NAPI only with GRO)
+	fi
 	rm -rf "$TMP/conf.d" "$TMP/run" && mkdir -p "$TMP/conf.d"
 	tunnel_file sixxs0 ayiya a 200 "$off"
 	tunnel_file sixxs1 6in4-static c 201 "$off"
@@ -208,9 +240,10 @@ for r in rows:
 med = lambda rs, i: statistics.median(float(r[i]) for r in rs)
 # CPU-s/GB of the worker first: the figure; dg/call and pk/write: the client's
 # datagrams per receive call and packets per TUN write; PoP: its CPU-s/GB.
-print("%-8s %-5s %-16s %-8s %8s %8s %8s %7s %7s %8s %6s %6s %6s %6s %6s" % (
+# sys/MB, cs/MB: the worker's system calls and context switches per MB (perf stat)
+print("%-8s %-5s %-16s %-8s %8s %8s %8s %7s %7s %8s %6s %6s %6s %6s %6s %6s %6s" % (
     "tunnel", "dir", "PoP", "path", "CPU-s/GB", "floor", "Mbit/s", "dg/call", "pk/wr",
-    "PoP-s/GB", "CPU-s", "rcvbuf", "sndbuf", "tun", "worker"))
+    "PoP-s/GB", "sys/MB", "cs/MB", "CPU-s", "rcvbuf", "sndbuf", "tun", "worker"))
 for kind in ("ayiya", "proto41"):
     for d in ("up", "down"):
         for pop in sorted({k[2] for k in by}):
@@ -219,9 +252,10 @@ for kind in ("ayiya", "proto41"):
                 if not rs:
                     continue
                 drops = [sum(int(r[i]) for r in rs) for i in (6, 7, 9, 10)]
-                print("%-8s %-5s %-16s %-8s %8.2f %8.2f %8.1f %7.1f %7.1f %8.2f %6.2f %6d %6d %6d %6d" % (
+                print("%-8s %-5s %-16s %-8s %8.2f %8.2f %8.1f %7.1f %7.1f %8.2f %6.1f %6.1f %6.2f %6d %6d %6d %6d" % (
                     kind, d, pop, mode, med(rs, 4), floor if kind == "ayiya" else 0,
-                    med(rs, 3), med(rs, 13), med(rs, 14), med(rs, 12), med(rs, 5), *drops))
+                    med(rs, 3), med(rs, 13), med(rs, 14), med(rs, 12), med(rs, 15), med(rs, 16),
+                    med(rs, 5), *drops))
 print("(medians of %d round(s); every run: tunnel dir PoP path Mbit/s CPU-s/GB)" % max(
     len(v) for v in by.values()) if by else "no runs")
 for k in sorted(by):
