@@ -168,7 +168,8 @@ int p41_from_tun(struct p41 *p)
 	return err ? err : handled;
 }
 
-int p41_from_raw(struct p41 *p)
+/* One receive call's worth: up to P41_BATCH datagrams, delivered and flushed to the TUN. */
+static int from_raw_once(struct p41 *p)
 {
 	int n;
 
@@ -201,4 +202,20 @@ int p41_from_raw(struct p41 *p)
 	}
 	dp_tun_flush(&p->tun);
 	return n;
+}
+
+int p41_from_raw(struct p41 *p)
+{
+	int total = 0, n;
+
+	/* A full batch leaves more waiting: take it now rather than after another poll. */
+	for (int round = 0; round < DATAPATH_RX_ROUNDS; round++) {
+		n = from_raw_once(p);
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+		if (n < P41_BATCH)
+			break;
+	}
+	return total;
 }
