@@ -222,7 +222,8 @@ static int run_ayiya(char **argv)
 	return 0;
 }
 
-/* The historic PoP's 6in4 loop: one read and one sendto() per packet, one recv() and write() per datagram. */
+/* The historic PoP's 6in4 loop: one read and one sendto() per packet, one recv() and write() per
+ * datagram. */
 static void sixxsd_p41(struct p41 *p, int tun, int raw, struct tunnel_counters *c)
 {
 	static uint8_t buf[65536];
@@ -352,8 +353,10 @@ int main(int argc, char **argv)
 		return run_p41(argv);
 	if (argc == 3 && strcmp(argv[1], "sha1") == 0)
 		return run_sha1(argv);
-	fprintf(stderr, "usage: bench_pop [--sixxsd] ayiya IFNAME LISTEN-IPV4 PASSWORD CLIENT-IPV6 POP-IPV6 "
-	                "MTU READYFILE\n       bench_pop [--sixxsd] p41 IFNAME CLIENT-IPV4 POP-IPV6 MTU "
-	                "READYFILE\n       bench_pop sha1 MTU\n");
+	fprintf(
+	    stderr,
+	    "usage: bench_pop [--sixxsd] ayiya IFNAME LISTEN-IPV4 PASSWORD CLIENT-IPV6 POP-IPV6 "
+	    "MTU READYFILE\n       bench_pop [--sixxsd] p41 IFNAME CLIENT-IPV4 POP-IPV6 MTU "
+	    "READYFILE\n       bench_pop sha1 MTU\n");
 	return 2;
 }

@@ -279,7 +279,6 @@ static void plain_path_moves_one_packet_per_datagram(void **state)
 	rig_down(&r);
 }
 
-
 /* The PoP sends n segments of one flow the way the real one does: one send() each. */
 static void pop_send_each(struct rig *r, int n, size_t plen)
 {
@@ -368,15 +367,16 @@ static void one_datagram_pop_reaches_the_tun_coalesced(void **state)
 	rig_down(&r);
 }
 
-/* The loop's hold-off: on after a busy iteration, off after an idle one, never for a lone packet. */
+/* The loop's hold-off: on after a busy iteration, off after an idle one, never for a lone packet.
+ */
 static void pace_holds_off_only_under_load(void **state)
 {
 	struct dp_pace p = {0};
 	uint64_t moved = 0;
 
 	(void)state;
-	assert_true(dp_pace(&p, moved += 1) == 0.);                  /* a ping */
-	assert_true(dp_pace(&p, moved += DP_PACE_BUSY - 1) == 0.);   /* a few, not a stream */
+	assert_true(dp_pace(&p, moved += 1) == 0.);                /* a ping */
+	assert_true(dp_pace(&p, moved += DP_PACE_BUSY - 1) == 0.); /* a few, not a stream */
 	assert_true(dp_pace(&p, moved += DP_PACE_BUSY) == DP_PACE_HOLDOFF);
 	assert_true(dp_pace(&p, moved += 2) == DP_PACE_HOLDOFF); /* between: stays */
 	assert_true(dp_pace(&p, moved += 40) == DP_PACE_HOLDOFF);
