@@ -97,7 +97,7 @@ void datapath_sockbuf(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-double dp_pace(struct dp_pace *p, uint64_t moved)
+double dp_pace(struct dp_pace *p, uint64_t moved, bool more)
 {
 	uint64_t n = moved - p->last;
 
@@ -106,7 +106,7 @@ double dp_pace(struct dp_pace *p, uint64_t moved)
 		p->busy = true;
 	else if (n <= DP_PACE_IDLE)
 		p->busy = false;
-	return p->busy ? DP_PACE_HOLDOFF : 0.;
+	return p->busy && !more ? DP_PACE_HOLDOFF : 0.;
 }
 
 void datapath_slots(struct mmsghdr *msgs, struct iovec *iov, uint8_t *buf, size_t slot, int n)
@@ -534,7 +534,7 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 	int handled = 0, err = 0;
 
 	/* (a super-packet begun is finished: the TUN may not wake us for its rest) */
-	while (handled < DATAPATH_BATCH || dp_tun_pending(&dp->tun)) {
+	while (handled < DATAPATH_TUN_READS || dp_tun_pending(&dp->tun)) {
 		size_t seg = 0, last = 0;
 		int n;
 
@@ -562,6 +562,8 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 	}
 	if (dp->ntx)
 		flush_tx(dp);
+	if (handled >= DATAPATH_TUN_READS)
+		dp->tun.more = true;
 	return err ? err : handled;
 }
 
@@ -661,8 +663,9 @@ int datapath_from_udp(struct datapath *dp, uint32_t now)
 			return total ? total : n;
 		total += n;
 		if (n < dp->rx_n)
-			break;
+			return total;
 	}
+	dp->tun.more = true;
 	return total;
 }
 

@@ -140,7 +140,7 @@ int p41_from_tun(struct p41 *p)
 	int handled = 0, err = 0;
 
 	/* (a super-packet begun is finished: the TUN may not wake us for its rest) */
-	while (handled < P41_BATCH || dp_tun_pending(&p->tun)) {
+	while (handled < DATAPATH_TUN_READS || dp_tun_pending(&p->tun)) {
 		size_t seg = 0, last = 0;
 		int n;
 
@@ -165,6 +165,8 @@ int p41_from_tun(struct p41 *p)
 	}
 	if (p->ntx)
 		flush_tx(p);
+	if (handled >= DATAPATH_TUN_READS)
+		p->tun.more = true;
 	return err ? err : handled;
 }
 
@@ -215,7 +217,8 @@ int p41_from_raw(struct p41 *p)
 			return total ? total : n;
 		total += n;
 		if (n < P41_BATCH)
-			break;
+			return total;
 	}
+	p->tun.more = true;
 	return total;
 }

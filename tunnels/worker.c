@@ -705,7 +705,10 @@ static void on_activity(EV_P_ ev_prepare *c, int revents)
 	(void)revents;
 	if (!w->kernel_sit) {
 		/* Both directions count: a download's ACKs come from the TUN. */
-		double ci = dp_pace(&w->pace, w->c->rx_datagrams + w->c->tx_packets);
+		struct dp_tun *t = w->tc->params.type == TUNNEL_AYIYA ? &w->dp.tun : &w->p41.tun;
+		double ci = dp_pace(&w->pace, w->c->rx_datagrams + w->c->tx_packets, t->more);
+
+		t->more = false;
 
 		if (ci != w->collect) {
 			w->collect = ci;

@@ -319,7 +319,10 @@ static void one_datagram_pop_is_read_in_batches(void **state)
 	/* 150 queued: 4 full calls of 32 now, the remaining 22 at the next wake-up. */
 	assert_int_equal(datapath_from_udp(&r.dp, NOW), DATAPATH_RX_ROUNDS * DATAPATH_BATCH);
 	assert_int_equal(r.c.rx_calls, DATAPATH_RX_ROUNDS);
+	assert_true(r.dp.tun.more); /* stopped at its bound: the loop must not hold off */
+	r.dp.tun.more = false;
 	assert_int_equal(datapath_from_udp(&r.dp, NOW), 150 - DATAPATH_RX_ROUNDS * DATAPATH_BATCH);
+	assert_false(r.dp.tun.more);
 	assert_int_equal(r.c.rx_calls, DATAPATH_RX_ROUNDS + 1);
 	assert_int_equal(r.c.rx_datagrams, 150);
 	assert_int_equal(r.c.rx_packets, 150);
@@ -367,6 +370,29 @@ static void one_datagram_pop_reaches_the_tun_coalesced(void **state)
 	rig_down(&r);
 }
 
+/* Toward the PoP: at most DATAPATH_TUN_READS reads per wake-up, and it says when it stopped. */
+static void tun_reads_are_bounded_per_wakeup(void **state)
+{
+	static uint8_t m[2000];
+	struct rig r;
+	int n = DATAPATH_TUN_READS + 10;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(rig_up(&r, 0, 0), 0);
+	for (int i = 0; i < n; i++) {
+		len = segment(m, 1000 + (uint32_t)i * 100, 0x10, 100, 0);
+		assert_int_equal(write(r.tun_peer, m, len), len);
+	}
+	assert_int_equal(datapath_from_tun(&r.dp, NOW), DATAPATH_TUN_READS);
+	assert_true(r.dp.tun.more);
+	r.dp.tun.more = false;
+	assert_int_equal(datapath_from_tun(&r.dp, NOW), 10);
+	assert_false(r.dp.tun.more);
+	assert_int_equal(pop_receive(&r, 1000), n);
+	rig_down(&r);
+}
+
 /* The loop's hold-off: on after a busy iteration, off after an idle one, never for a lone packet.
  */
 static void pace_holds_off_only_under_load(void **state)
@@ -375,17 +401,24 @@ static void pace_holds_off_only_under_load(void **state)
 	uint64_t moved = 0;
 
 	(void)state;
-	assert_true(dp_pace(&p, moved += 1) == 0.);                /* a ping */
-	assert_true(dp_pace(&p, moved += DP_PACE_BUSY - 1) == 0.); /* a few, not a stream */
-	assert_true(dp_pace(&p, moved += DP_PACE_BUSY) == DP_PACE_HOLDOFF);
-	assert_true(dp_pace(&p, moved += 2) == DP_PACE_HOLDOFF); /* between: stays */
-	assert_true(dp_pace(&p, moved += 40) == DP_PACE_HOLDOFF);
-	assert_true(dp_pace(&p, moved += DP_PACE_IDLE) == 0.); /* the stream ended */
-	assert_true(dp_pace(&p, moved) == 0.);
-	assert_true(dp_pace(&p, moved += 2) == 0.); /* and does not start again on a trickle */
+	assert_true(dp_pace(&p, moved += 1, false) == 0.);                /* a ping */
+	assert_true(dp_pace(&p, moved += DP_PACE_BUSY - 1, false) == 0.); /* a few, not a stream */
+	assert_true(dp_pace(&p, moved += DP_PACE_BUSY, false) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, moved += 2, false) == DP_PACE_HOLDOFF); /* between: stays */
+	assert_true(dp_pace(&p, moved += 40, false) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, moved += DP_PACE_IDLE, false) == 0.); /* the stream ended */
+	assert_true(dp_pace(&p, moved, false) == 0.);
+	assert_true(dp_pace(&p, moved += 2, false) ==
+	            0.); /* and does not start again on a trickle */
+	/* A handler that left packets waiting: poll again at once, still busy. */
+	assert_true(dp_pace(&p, moved += 40, false) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, moved += 128, true) == 0.);
+	assert_true(dp_pace(&p, moved += 2, false) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, moved += 1, true) == 0.); /* and idle ends it */
+	assert_true(dp_pace(&p, moved += 2, false) == 0.);
 	/* Counts that wrap (a counter far along) still give the difference. */
 	p.last = UINT64_MAX - 1;
-	assert_true(dp_pace(&p, 10) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, 10, false) == DP_PACE_HOLDOFF);
 }
 
 int main(void)
@@ -396,6 +429,7 @@ int main(void)
 	    cmocka_unit_test(plain_path_moves_one_packet_per_datagram),
 	    cmocka_unit_test(one_datagram_pop_is_read_in_batches),
 	    cmocka_unit_test(one_datagram_pop_reaches_the_tun_coalesced),
+	    cmocka_unit_test(tun_reads_are_bounded_per_wakeup),
 	    cmocka_unit_test(pace_holds_off_only_under_load),
 	};
 

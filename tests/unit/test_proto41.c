@@ -240,8 +240,12 @@ static void one_datagram_pop_is_read_in_batches(void **state)
 	assert_int_equal(n, 100);
 	for (int i = 0; i < 150; i++)
 		assert_int_equal(send(raw[1], buf, len, 0), (ssize_t)len);
+	assert_false(p.tun.more);
 	assert_int_equal(p41_from_raw(&p), DATAPATH_RX_ROUNDS * P41_BATCH); /* bounded */
+	assert_true(p.tun.more);
+	p.tun.more = false;
 	assert_int_equal(p41_from_raw(&p), 150 - DATAPATH_RX_ROUNDS * P41_BATCH);
+	assert_false(p.tun.more);
 	assert_int_equal(p41_from_raw(&p), 0);
 	assert_int_equal(c.rx_calls, 4 + DATAPATH_RX_ROUNDS + 1);
 	p41_free(&p);
