@@ -48,6 +48,8 @@ static void client_free(struct client *cl)
 	ev_timer_stop(c->d->loop, &cl->idle);
 	ev_timer_stop(c->d->loop, &cl->tick);
 	ev_timer_stop(c->d->loop, &cl->deadline);
+	ev_check_stop(c->d->loop, &cl->fresh_w);
+	ev_timer_stop(c->d->loop, &cl->fresh_t);
 	close(cl->fd);
 	free(cl->out);
 	free(cl->w);
@@ -409,6 +411,11 @@ static void on_accept(EV_P_ ev_io *io, int revents)
 	cl->tick.repeat = CONTROL_TICK;
 	ev_init(&cl->deadline, control_wait_deadline);
 	cl->rio.data = cl->wio.data = cl->idle.data = cl->tick.data = cl->deadline.data = cl;
+	ev_check_init(&cl->fresh_w, control_status_check);
+	/* After every other callback of the pass: the workers' answers are read by then. */
+	ev_set_priority(&cl->fresh_w, EV_MINPRI);
+	ev_init(&cl->fresh_t, control_status_late);
+	cl->fresh_w.data = cl->fresh_t.data = cl;
 	ev_io_start(EV_A_ & cl->rio);
 	ev_timer_again(EV_A_ & cl->idle);
 }

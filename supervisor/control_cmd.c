@@ -1,10 +1,11 @@
-/* The control socket's commands that wait for nothing (control_int.h). */
+/* The control socket's commands that wait for nothing, or (status) briefly (control_int.h). */
 #include "control_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "reload.h"
+#include "workers.h"
 
 /* ---- read-only commands ---- */
 
@@ -42,17 +43,17 @@ json_t *control_unknown_tunnel(const struct daemon *d, const char *name)
 	                     names);
 }
 
-json_t *control_cmd_status(struct client *cl, int argc, char **argv)
+static json_t *status_reply(struct client *cl)
 {
 	struct daemon *d = cl->ctl->d;
 	json_t *list = json_array();
 
-	if (argc == 2) {
-		struct tunnel_rt *t = registry_find(d->reg, argv[1]);
+	if (cl->status_name[0]) {
+		struct tunnel_rt *t = registry_find(d->reg, cl->status_name);
 
-		if (!t) {
+		if (!t) { /* a reload took it away while we waited */
 			json_decref(list);
-			return control_unknown_tunnel(d, argv[1]);
+			return control_unknown_tunnel(d, cl->status_name);
 		}
 		json_array_append_new(list, control_tunnel_json(t));
 	} else {
@@ -61,6 +62,74 @@ json_t *control_cmd_status(struct client *cl, int argc, char **argv)
 	}
 	return json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "daemon", control_daemon_json(cl->ctl),
 	                 "tunnels", list, "limiter", control_limiter_json(d));
+}
+
+static bool status_settled(const struct client *cl)
+{
+	const struct registry *reg = cl->ctl->d->reg;
+
+	if (cl->status_name[0]) {
+		const struct tunnel_rt *t = registry_find(reg, cl->status_name);
+
+		return !t || tunnel_counters_fresh(t);
+	}
+	for (const struct tunnel_rt *t = registry_first(reg); t; t = registry_next(t))
+		if (!tunnel_counters_fresh(t))
+			return false;
+	return true;
+}
+
+static void status_finish(struct client *cl)
+{
+	ev_check_stop(cl->ctl->d->loop, &cl->fresh_w);
+	ev_timer_stop(cl->ctl->d->loop, &cl->fresh_t);
+	control_send(cl, status_reply(cl), true);
+}
+
+void control_status_check(EV_P_ ev_check *w, int revents)
+{
+	(void)revents;
+	(void)loop;
+	if (status_settled(w->data))
+		status_finish(w->data);
+}
+
+/* A worker slow to answer (busy, or hung until the watchdog sees it) delays no one long. */
+void control_status_late(EV_P_ ev_timer *tm, int revents)
+{
+	(void)revents;
+	(void)loop;
+	status_finish(tm->data);
+}
+
+/*
+ * Workers report their counters once a second while they change: status
+ * asks every up worker for them first and answers once all have answered
+ * (or after STATUS_FRESH_WAIT), so what it shows is as of the request.
+ * The loop goes on meanwhile.
+ */
+json_t *control_cmd_status(struct client *cl, int argc, char **argv)
+{
+	struct daemon *d = cl->ctl->d;
+	bool asked = false;
+
+	if (argc == 2) {
+		struct tunnel_rt *t = registry_find(d->reg, argv[1]);
+
+		if (!t)
+			return control_unknown_tunnel(d, argv[1]);
+		snprintf(cl->status_name, sizeof(cl->status_name), "%s", argv[1]);
+		asked = tunnel_counters_ask(t);
+	} else {
+		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
+			asked |= tunnel_counters_ask(t);
+	}
+	if (!asked)
+		return status_reply(cl);
+	ev_check_start(d->loop, &cl->fresh_w);
+	ev_timer_set(&cl->fresh_t, STATUS_FRESH_WAIT, 0.);
+	ev_timer_start(d->loop, &cl->fresh_t);
+	return NULL;
 }
 
 /*

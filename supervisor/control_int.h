@@ -1,7 +1,8 @@
 /*
  * The control socket's parts (control.h), shared by its files:
  *   control.c       socket, connections, output queue, dispatch, access
- *   control_cmd.c   status, version, limiter, check-config, reload
+ *   control_cmd.c   status (waits up to STATUS_FRESH_WAIT for counters), version,
+ *                   limiter, check-config, reload
  *   control_wait.c  start, stop, restart, refresh, wait and their waiting (waiter.h)
  *   control_json.c  JSON views of tunnels, limiter and daemon
  */
@@ -33,6 +34,7 @@
 #define CONTROL_TICK         5.0             /* seconds between "still waiting" lines */
 #define CONTROL_PROGRESS_MAX (64 * 1024)     /* queued progress beyond this is dropped */
 #define CONTROL_PEER_GROUPS  64              /* supplementary groups read without malloc */
+#define STATUS_FRESH_WAIT    0.2             /* status waits this long for workers' counters */
 
 struct client {
 	struct control *ctl;
@@ -56,6 +58,10 @@ struct client {
 	ev_timer tick;     /* periodic progress while waiting */
 	ev_timer deadline; /* wait --timeout: ends the waiting */
 	double wait_timeout;
+	/* status: waiting for the workers' counters (control_cmd.c) */
+	ev_check fresh_w;           /* after each loop pass: all answered? */
+	ev_timer fresh_t;           /* STATUS_FRESH_WAIT: answer with what there is */
+	char status_name[IFNAMSIZ]; /* status TUNNEL; "" for all */
 };
 
 struct control {
@@ -92,6 +98,9 @@ json_t *control_unknown_tunnel(const struct daemon *d, const char *name);
 json_t *control_cmd_version(struct client *cl, int argc, char **argv);
 json_t *control_cmd_limiter(struct client *cl, int argc, char **argv);
 json_t *control_cmd_status(struct client *cl, int argc, char **argv);
+/* status: each loop pass (cl->fresh_w) and its time limit (cl->fresh_t). */
+void control_status_check(EV_P_ ev_check *w, int revents);
+void control_status_late(EV_P_ ev_timer *tm, int revents);
 json_t *control_cmd_check_config(struct client *cl, int argc, char **argv);
 json_t *control_cmd_reload(struct client *cl, int argc, char **argv);
 json_t *control_cmd_log_level(struct client *cl, int argc, char **argv);

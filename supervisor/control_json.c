@@ -20,13 +20,15 @@ static json_t *counters_json(const struct tunnel_counters *k)
 	for (int i = 0; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i),
 		                    json_integer((json_int_t)k->drops[i]));
+	/* Not drops (counters.h): what the tunnel rightly left alone. */
 	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}", "tx_packets",
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}", "tx_packets",
 	    (json_int_t)k->tx_packets, "tx_bytes", (json_int_t)k->tx_bytes, "rx_packets",
 	    (json_int_t)k->rx_packets, "rx_bytes", (json_int_t)k->rx_bytes, "keepalives",
 	    (json_int_t)k->keepalives, "last_keepalive", (json_int_t)k->last_keepalive, "last_rx",
 	    (json_int_t)k->last_rx, "drops", drops, "mss_clamped_tx", (json_int_t)k->mss_clamped_tx,
-	    "mss_clamped_rx", (json_int_t)k->mss_clamped_rx);
+	    "mss_clamped_rx", (json_int_t)k->mss_clamped_rx, "link_local_suppressed",
+	    (json_int_t)k->link_local_suppressed, "other_tunnel", (json_int_t)k->other_tunnel);
 }
 
 /* How the receive path batched (issue 24): receive calls and TUN writes and what they moved. */
@@ -180,6 +182,8 @@ json_t *control_limiter_json(const struct daemon *d)
 		                    json_integer((json_int_t)(st.penalty_until_wall_ms / 1000)));
 	json_object_set_new(o, "state_file", json_string(d->limiter_path));
 	json_object_set_new(o, "fetcher_pid", json_integer(d->fetch.pid));
+	/* the endpoint updates' own buckets, one per URL (update.h) */
+	json_object_set_new(o, "update_buckets", update_limiter_json(d));
 	return o;
 }
 

@@ -29,6 +29,10 @@ const struct ctlcmd ctlcmd_table[CTLCMD_COUNT] = {
      "have aiccud parse its configuration and report every problem"},
     {CTLCMD_VERSION, "version", CTLCMD_DAEMON, 0, 0, "version",
      "versions of aiccuctl, aiccud and the protocol"},
+    /* aiccuctl renders it from the status reply: read-only, no request of its own */
+    {CTLCMD_METRICS, "metrics", 0, 0, 0, "metrics [-o FILE]",
+     "the tunnels, limiters and updates in the Prometheus text format (-o: replace FILE "
+     "atomically)"},
     {CTLCMD_IMPORT_AICCU, "import-aiccu", 0, 0, 0,
      "import-aiccu [-o FILE] [--table N] [--rule-priority N] [--interface NAME] AICCU.CONF\n"
      "       import-aiccu -d DIR [--rule-priority N] AICCU.CONF...",

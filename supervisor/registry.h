@@ -60,6 +60,7 @@ struct tunnel_rt {
 	ev_timer watchdog_w;    /* workers.c: the periodic counters request */
 	unsigned wd_unanswered; /* requests sent since the last counters arrived */
 	double wd_heard_at;     /* ev_now() when counters last arrived */
+	uint8_t counters_asked; /* IPC_P_COUNTERS_REQ sent to this worker, modulo 256 */
 	bool hung;              /* the watchdog killed this worker */
 	int ifindex;
 	bool policy_installed;

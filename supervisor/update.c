@@ -662,6 +662,30 @@ static const char *state_text(const struct upd *u, const struct daemon *d, char 
 	return buf;
 }
 
+json_t *update_limiter_json(const struct daemon *d)
+{
+	json_t *list = json_array();
+
+	if (!list)
+		fatalx("out of memory");
+	for (const struct bucket *b = d->upd ? d->upd->buckets : NULL; b; b = b->next) {
+		struct limiter_now now;
+		struct limiter_status st;
+		json_t *o;
+
+		limiter_now_read(&now);
+		limiter_status(&b->l, &now, &st);
+		o = json_pack("{s:s, s:i, s:i, s:i, s:f, s:I, s:I, s:s}", "url", b->url, "burst",
+		              (int)st.burst, "refill", (int)st.refill, "tokens", (int)st.tokens,
+		              "next_grant_s", st.next_grant_s, "grants", (json_int_t)st.grants,
+		              "last_grant", (json_int_t)(st.last_grant_wall_ms / 1000),
+		              "state_file", b->path);
+		if (!o || json_array_append_new(list, o) < 0)
+			fatalx("out of memory");
+	}
+	return list;
+}
+
 json_t *update_json(const struct daemon *d, const struct tunnel_rt *t)
 {
 	const struct tunnel_conf *tc = &t->entry.conf;

@@ -43,5 +43,11 @@ int update_has(const struct tunnel_rt *t);
 void update_refresh(struct daemon *d, struct tunnel_rt *t);
 /* Status: the update's state as a JSON object, NULL when t has none. */
 json_t *update_json(const struct daemon *d, const struct tunnel_rt *t);
+/*
+ * aiccuctl limiter, status, metrics: the per-URL buckets used since the
+ * daemon started (a bucket is read from its file at its first request),
+ * as an array of objects; an empty array when none was.
+ */
+json_t *update_limiter_json(const struct daemon *d);
 
 #endif

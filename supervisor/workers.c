@@ -886,9 +886,27 @@ static void on_watchdog(EV_P_ ev_timer *w, int revents)
 		return;
 	}
 	/* A full socket buffer means it is not reading either: that counts as unanswered. */
-	(void)ipc_send(t->ipc_fd, IPC_P_COUNTERS_REQ, NULL, 0);
+	if (ipc_send(t->ipc_fd, IPC_P_COUNTERS_REQ, NULL, 0) == 0)
+		t->counters_asked++;
 	t->wd_unanswered++;
 	(void)loop;
+}
+
+bool tunnel_counters_ask(struct tunnel_rt *t)
+{
+	if (t->pid <= 0 || t->ipc_fd < 0 || t->state != TS_UP || t->hung)
+		return false;
+	if (ipc_send(t->ipc_fd, IPC_P_COUNTERS_REQ, NULL, 0) < 0)
+		return false;
+	t->counters_asked++;
+	return true;
+}
+
+bool tunnel_counters_fresh(const struct tunnel_rt *t)
+{
+	if (t->pid <= 0 || t->ipc_fd < 0 || t->state != TS_UP || t->hung)
+		return true; /* no worker loop that could answer */
+	return t->counters.answered == t->counters_asked;
 }
 
 static const struct ipc_conf *worker_conf(const struct tunnel_rt *t)
@@ -926,6 +944,7 @@ static int worker_spawn(struct tunnel_rt *t)
 	ev_child_start(d->loop, &t->child_w);
 	t->wd_unanswered = 0;
 	t->wd_heard_at = 0;
+	t->counters_asked = 0; /* a new worker has answered none */
 	t->hung = false;
 	t->watchdog_w.repeat = watchdog_interval(d);
 	ev_timer_again(d->loop, &t->watchdog_w);

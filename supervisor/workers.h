@@ -82,6 +82,16 @@ bool tunnel_pop_silent(const struct tunnel_rt *t, time_t now);
  */
 int tunnel_request_repair(struct tunnel_rt *t, unsigned what);
 /*
+ * Ask an up tunnel's worker for its counters now (status answers with
+ * counters as of the request): true when asked.  Its answer carries the
+ * count of requests it answered (tunnel_counters.answered), so
+ * tunnel_counters_fresh tells an answer to the latest request from a
+ * report sent before the worker read it.
+ */
+bool tunnel_counters_ask(struct tunnel_rt *t);
+/* Nothing more to wait for: the latest request is answered, or no worker could answer. */
+bool tunnel_counters_fresh(const struct tunnel_rt *t);
+/*
  * Whether a TIC tunnel has cached parameters at all (a stat, no parsing:
  * the worker reads them and says when they are stale or failed).
  */

@@ -14,7 +14,7 @@ AICCUCTL=$2
 TMP=$(mktemp -d /tmp/aiccud-cli.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 # The commands as the man page and the help must list them.
-COMMANDS="status start stop restart refresh wait reload log-level limiter check-config version import-aiccu help"
+COMMANDS="status start stop restart refresh wait reload log-level limiter check-config version metrics import-aiccu help"
 
 # run NAME PROGRAM ARGS...: exit code in $TMP/NAME.rc, output in .out/.err
 run() {

@@ -31,6 +31,7 @@ for f in /sbin/aiccud /sbin/aiccuctl /init.d/aiccud /libexec/aiccud/aiccud-tic; 
 	check "$f is installed and executable" test -x "$DEST$(installed $f)"
 done
 for f in /default/aiccud /systemd/system/aiccud.service /systemd/system/aiccud-wait-online.service \
+	/systemd/system/aiccud-metrics.service /systemd/system/aiccud-metrics.timer \
 	/tmpfiles.d/aiccud.conf \
 	/man8/aiccud.8 /man8/aiccuctl.8 /man5/aiccud.conf.5 /aiccud/aiccud.conf \
 	/examples/sixxs0.conf /rt_protos.d/aiccud.conf; do
@@ -53,6 +54,9 @@ check "the unit reloads through $SBIN/aiccuctl (its exit status counts)" \
 check "aiccud-wait-online.service runs $SBIN/aiccuctl wait" \
 	grep -qx "ExecStart=$SBIN/aiccuctl wait --all --timeout 120" \
 	"$DEST$(installed /systemd/system/aiccud-wait-online.service)"
+check "aiccud-metrics.service runs $SBIN/aiccuctl metrics -o (node_exporter's directory)" \
+	grep -qx "ExecStart=$SBIN/aiccuctl -t 10 metrics -o /var/lib/prometheus/node-exporter/aiccud.prom" \
+	"$DEST$(installed /systemd/system/aiccud-metrics.service)"
 check "the init script runs $SBIN/aiccud" grep -qx "DAEMON=$SBIN/aiccud" "$INIT"
 check "the init script reads $CONF" grep -qx "CONFIG=$CONF" "$INIT"
 check "the init script is valid sh" sh -n "$INIT"

@@ -3,7 +3,8 @@
 # systemd-analyze security --offline=yes must rate its overall exposure 3.0
 # or less, and systemd-analyze verify must accept it and
 # aiccud-wait-online.service beside it (verify needs the binaries they run
-# to exist: copies name the ones just built).
+# to exist: copies name the ones just built), and aiccud-metrics.service
+# (exposure 3.0 or less too) with its timer.
 # Its CapabilityBoundingSet must be exactly the parent's capabilities
 # (parent_caps in tunnels/privdrop.c) plus those it needs at start only
 # (CAP_CHOWN, CAP_FOWNER: the tunnel cache directory, see privsep.c).
@@ -14,6 +15,8 @@ UNIT=$1
 BIN=$2
 CTL=$3
 WAIT_UNIT=$(dirname "$UNIT")/aiccud-wait-online.service
+METRICS_UNIT=$(dirname "$UNIT")/aiccud-metrics.service
+METRICS_TIMER=$(cd "$(dirname "$0")/../dist" && pwd)/aiccud-metrics.timer
 MAX=3.0
 command -v systemd-analyze >/dev/null 2>&1 || { echo "systemd-analyze not installed; skipped"; exit 77; }
 fail=0
@@ -56,6 +59,28 @@ if grep -q "^ExecStart=$BIN " "$TMP/aiccud.service" &&
 else
 	cat "$TMP/verify.log"
 	echo "FAIL - systemd-analyze verify"
+	fail=1
+fi
+# The metrics unit (node_exporter's textfile collector) and its timer.
+mscore=$(systemd-analyze security --offline=yes "$METRICS_UNIT" 2>&1 |
+	sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+if [ -n "$mscore" ] && awk -v s="$mscore" -v m="$MAX" 'BEGIN { exit !(s <= m) }'; then
+	echo "ok   - aiccud-metrics.service: overall exposure $mscore (at most $MAX)"
+else
+	echo "FAIL - aiccud-metrics.service: overall exposure '$mscore' is not at most $MAX"
+	fail=1
+fi
+sed "s|^ExecStart=[^ ]*/aiccuctl |ExecStart=$CTL |" "$METRICS_UNIT" >"$TMP/aiccud-metrics.service"
+cp "$METRICS_TIMER" "$TMP/aiccud-metrics.timer"
+if grep -q "^ExecStart=$CTL .*metrics -o /var/lib/prometheus/node-exporter/aiccud.prom$" \
+	"$TMP/aiccud-metrics.service" &&
+	(cd "$TMP" && systemd-analyze verify --man=no ./aiccud-metrics.service \
+		./aiccud-metrics.timer) >"$TMP/verify-metrics.log" 2>&1 &&
+	[ ! -s "$TMP/verify-metrics.log" ]; then
+	echo "ok   - systemd-analyze verify accepts aiccud-metrics.service and its timer"
+else
+	cat "$TMP/verify-metrics.log"
+	echo "FAIL - systemd-analyze verify of aiccud-metrics.service and .timer"
 	fail=1
 fi
 exit $fail

@@ -49,8 +49,6 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_OTHER_OPCODE] = "other_opcode",
     [DROP_OVERSIZE] = "oversize",
     [DROP_FOREIGN] = "foreign_source",
-    [DROP_OTHER_TUNNEL] = "other_tunnel",
-    [DROP_LINK_LOCAL] = "link_local",
     [DROP_SEGMENT] = "unsplittable",
     [DROP_REPLAY] = "replay",
 };
@@ -241,7 +239,7 @@ static int tun_read_plain(struct dp_tun *t, uint8_t *out, size_t room, size_t he
 		return 0;
 	}
 	if (datapath_link_local_source(out + headroom, (size_t)n)) {
-		t->c->drops[DROP_LINK_LOCAL]++;
+		t->c->link_local_suppressed++;
 		return 0;
 	}
 	*seg_len = *last_len = (size_t)n;
@@ -291,7 +289,7 @@ int dp_tun_read(struct dp_tun *t, uint8_t *out, size_t room, size_t headroom, si
 		return 0;
 	}
 	if (datapath_link_local_source(t->rd + OFFLOAD_VNET_LEN, (size_t)n - OFFLOAD_VNET_LEN)) {
-		t->c->drops[DROP_LINK_LOCAL]++;
+		t->c->link_local_suppressed++;
 		return 0;
 	}
 	t->rd_len = (size_t)n;

@@ -219,11 +219,20 @@ static bool body_line(const char *p, const char *end, bool chunked, char *out, s
 	size_t n;
 
 	if (chunked) {
-		char *stop;
-		unsigned long size = strtoul(p, &stop, 16);
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		/* the chunk size in hex, read within [p, end): the answer is not a string */
+		const char *q = p;
+		size_t size = 0;
+		const char *nl;
 
-		if (stop == p || !nl || size > (size_t)(end - nl - 1))
+		for (; q < end && isxdigit((unsigned char)*q); q++) {
+			if (size > (size_t)(end - p)) /* larger than the answer: no overflow */
+				return false;
+			size = size * 16 + (size_t)(isdigit((unsigned char)*q)
+			                                ? *q - '0'
+			                                : tolower((unsigned char)*q) - 'a' + 10);
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (q == p || !nl || size > (size_t)(end - nl - 1))
 			return false;
 		p = nl + 1;
 		end = p + size;

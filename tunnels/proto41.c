@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/ip.h>
 
 int p41_open_raw(void)
@@ -113,6 +114,106 @@ const uint8_t *p41_decap(const uint8_t *dgram, size_t len, struct in_addr pop, s
 	return dgram + hlen;
 }
 
+/* ---- the socket filter (p41_filter_build) ---- */
+
+/* The packet starts at the outer IPv4 header; X holds its length. */
+#define F_IP6_SRC 8  /* + X: the inner source */
+#define F_IP6_DST 24 /* + X: the inner destination */
+
+struct fbuild {
+	struct sock_filter *prog;
+	size_t n;
+};
+
+static void emit(struct fbuild *b, uint16_t code, uint8_t jt, uint8_t jf, uint32_t k)
+{
+	b->prog[b->n++] = (struct sock_filter){code, jt, jf, k};
+}
+
+/* Instructions of prefix_match for a prefix of len bits. */
+static size_t prefix_match_len(unsigned len)
+{
+	size_t n = 1; /* the ret */
+
+	for (unsigned bit = 0; bit < len; bit += 32)
+		n += len - bit >= 32 ? 2 : 3;
+	return n;
+}
+
+/*
+ * Accept when the address at X + off is in addr/len; otherwise go on
+ * after these instructions.  Word by word: load, mask, compare, and on a
+ * mismatch jump past the rest (forward jumps only, each short).
+ */
+static void prefix_match(struct fbuild *b, const struct in6_addr *addr, unsigned len, uint32_t off)
+{
+	size_t end = b->n + prefix_match_len(len);
+
+	for (unsigned bit = 0; bit < len && bit < 128; bit += 32) {
+		uint32_t word, mask = len - bit >= 32 ? 0xffffffffu : ~(0xffffffffu >> (len - bit));
+
+		memcpy(&word, addr->s6_addr + bit / 8, sizeof(word));
+		emit(b, BPF_LD | BPF_W | BPF_IND, 0, 0, off + bit / 8);
+		if (mask != 0xffffffffu)
+			emit(b, BPF_ALU | BPF_AND | BPF_K, 0, 0, mask);
+		emit(b, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(end - b->n - 1),
+		     ntohl(word) & mask);
+	}
+	emit(b, BPF_RET | BPF_K, 0, 0, 0xffffffffu);
+}
+
+/* If the byte/half-word test at X + F_IP6_DST holds, only match decides. */
+static void dst_class(struct fbuild *b, uint16_t size, uint32_t mask, uint32_t value,
+                      const struct in6_addr *addr, unsigned len, uint32_t off)
+{
+	size_t body = prefix_match_len(len) + 1;
+
+	emit(b, BPF_LD | size | BPF_IND, 0, 0, F_IP6_DST);
+	emit(b, BPF_ALU | BPF_AND | BPF_K, 0, 0, mask);
+	emit(b, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)body, value);
+	prefix_match(b, addr, len, off);
+	emit(b, BPF_RET | BPF_K, 0, 0, 0); /* in the class, not ours */
+}
+
+size_t p41_filter_build(const struct p41 *p, struct sock_filter *prog)
+{
+	struct fbuild b = {prog, 0};
+
+	/* What p41_decap drops, it must see to count: not from the PoP, short, not IPv6. */
+	emit(&b, BPF_LD | BPF_W | BPF_ABS, 0, 0, 12); /* outer source */
+	emit(&b, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, ntohl(p->pop.s_addr));
+	emit(&b, BPF_RET | BPF_K, 0, 0, 0xffffffffu);
+	emit(&b, BPF_LDX | BPF_B | BPF_MSH, 0, 0, 0); /* X = outer header length */
+	emit(&b, BPF_LD | BPF_W | BPF_LEN, 0, 0, 0);
+	emit(&b, BPF_JMP | BPF_JGE | BPF_X, 1, 0, 0);
+	emit(&b, BPF_RET | BPF_K, 0, 0, 0xffffffffu);
+	emit(&b, BPF_ALU | BPF_SUB | BPF_X, 0, 0, 0);
+	emit(&b, BPF_JMP | BPF_JGE | BPF_K, 1, 0, 40);
+	emit(&b, BPF_RET | BPF_K, 0, 0, 0xffffffffu);
+	emit(&b, BPF_LD | BPF_B | BPF_IND, 0, 0, 0);
+	emit(&b, BPF_ALU | BPF_RSH | BPF_K, 0, 0, 4);
+	emit(&b, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 6);
+	emit(&b, BPF_RET | BPF_K, 0, 0, 0xffffffffu);
+	/* p41_ours: multicast from our prefix, our own link-local, our prefixes. */
+	dst_class(&b, BPF_B, 0xff, 0xff, &p->ours[0].addr, p->ours[0].len, F_IP6_SRC);
+	dst_class(&b, BPF_H, 0xffc0, 0xfe80, &p->link_local, 128, F_IP6_DST);
+	for (unsigned i = 0; i < p->nours; i++)
+		prefix_match(&b, &p->ours[i].addr, p->ours[i].len, F_IP6_DST);
+	emit(&b, BPF_RET | BPF_K, 0, 0, 0);
+	return b.n;
+}
+
+int p41_filter_attach(struct p41 *p)
+{
+	struct sock_filter prog[P41_FILTER_MAX];
+	struct sock_fprog fp = {.filter = prog};
+
+	fp.len = (unsigned short)p41_filter_build(p, prog);
+	if (setsockopt(p->raw_fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Send what is queued; the kernel builds each packet's IPv4 header. */
 static void flush_tx(struct p41 *p)
 {
@@ -194,7 +295,7 @@ static int from_raw_once(struct p41 *p)
 			continue;
 		}
 		if (!p41_ours(p, inner)) {
-			p->c->drops[DROP_OTHER_TUNNEL]++; /* another tunnel's socket takes it */
+			p->c->other_tunnel++; /* another tunnel's socket takes it: no drop */
 			continue;
 		}
 		/* The slot is ours until the next receive: clamp and coalesce in place. */

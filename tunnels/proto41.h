@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
 
 #include "counters.h"
 #include "datapath.h"
@@ -76,6 +77,25 @@ bool p41_ours(const struct p41 *p, const uint8_t *ip6);
  */
 const uint8_t *p41_decap(const uint8_t *dgram, size_t len, struct in_addr pop, size_t *inner_len,
                          enum drop_reason *drop);
+
+/*
+ * A classic BPF socket filter for the raw socket: the kernel hands every
+ * raw proto-41 socket every proto-41 packet, so without it each
+ * user-space tunnel to a PoP wakes for, copies and discards all the
+ * others' traffic.  It passes what p41_ours would take, and whatever
+ * p41_decap would count as a drop (not from the PoP, short, not IPv6), so
+ * the drop counters still see those; two tunnels from one IPv4 to one
+ * PoP differ only in the inner addresses, which is what it looks at.
+ */
+#define P41_FILTER_MAX (32 + (3 + TUNNEL_ROUTED_MAX) * 14)
+/* Pure: the program into prog (room for P41_FILTER_MAX); its length. */
+size_t p41_filter_build(const struct p41 *p, struct sock_filter *prog);
+/*
+ * Attach it to p->raw_fd (SO_ATTACH_FILTER: while still privileged, the
+ * worker's seccomp policy forbids it afterwards).  Returns 0 or -errno;
+ * without it, what is not ours is still counted as other_tunnel.
+ */
+int p41_filter_attach(struct p41 *p);
 
 /* Move up to one batch each way.  Packets handled, or -errno when fatal. */
 int p41_from_tun(struct p41 *p);

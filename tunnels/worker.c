@@ -643,7 +643,7 @@ static void report_drops(struct worker *w)
 		uint64_t d = w->c->drops[r] - w->drops_seen[r];
 
 		w->drops_seen[r] = w->c->drops[r];
-		if (!d || r == DROP_OTHER_TUNNEL || r == DROP_LINK_LOCAL)
+		if (!d)
 			continue;
 		total += d;
 		if (len < sizeof(what))
@@ -776,10 +776,14 @@ static void priv_answer(struct worker *w, const struct ipc_priv_res *r)
  */
 enum { WORKER_IN_LOOP = 0 };
 
+/* Answered at once, counted: the parent tells this answer from a periodic report. */
 static void on_p_counters_req(void *ctx, const void *p)
 {
+	struct worker *w = ctx;
+
 	(void)p;
-	send_counters(ctx);
+	w->c->answered++;
+	send_counters(w);
 }
 
 static void on_p_repair(void *ctx, const void *p)
@@ -1001,7 +1005,7 @@ static void udp_local_ipv4(struct worker *w)
 static void datapath_start(struct worker *w)
 {
 	const struct tunnel_params *p = &w->tc->params;
-	int err;
+	int err, fe;
 
 	if (w->kernel_sit)
 		return; /* the kernel moves the packets */
@@ -1023,6 +1027,11 @@ static void datapath_start(struct worker *w)
 
 		worker_link_local(&p->ipv6_local, &ll);
 		err = p41_init(&w->p41, w->tun_fd, w->wire_fd, w->tc, &ll, w->c, w->tun_offloads);
+		if (!err && (fe = p41_filter_attach(&w->p41)) < 0)
+			log_warnx(
+			    "%s: no socket filter on the raw proto-41 socket (%s): other "
+			    "tunnels' packets to this PoP reach it too (counted as other_tunnel)",
+			    w->tc->name, strerror(-fe));
 	}
 	if (err < 0)
 		worker_retry(w, "cannot set up the data path: %s", strerror(-err));

@@ -242,6 +242,11 @@ static void print_detail(json_t *t)
 	       row[C_HEARD], ctl_int(t, "pop_silence"));
 	printf("traffic     tx %s, rx %s (packets/bytes)\n", row[C_TX], row[C_RX]);
 	printf("drops       %s\n", drops);
+	if (ctl_has_int(k, "link_local_suppressed"))
+		printf(
+		    "not drops   %lld link-local kept off the tunnel (the PoP would ignore them), "
+		    "%lld of other tunnels' packets seen\n",
+		    ctl_int(k, "link_local_suppressed"), ctl_int(k, "other_tunnel"));
 	if (json_object_get(t, "offload"))
 		printf(
 		    "offload     %s; mss clamp %s, %lld SYNs to the PoP and %lld from it clamped\n",

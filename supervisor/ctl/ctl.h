@@ -88,6 +88,7 @@ int cmd_version(struct ctl *ctl, int argc, char **argv);
 int cmd_wait(struct ctl *ctl, int argc, char **argv);
 int cmd_log_level(struct ctl *ctl, int argc, char **argv);
 int cmd_import_aiccu(struct ctl *ctl, int argc, char **argv);
+int cmd_metrics(struct ctl *ctl, int argc, char **argv);
 
 /* After a mistake: the usage of one subcommand (or all with NULL) to stderr; returns EX_USAGE. */
 int ctl_usage(const char *name);

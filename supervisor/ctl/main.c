@@ -29,7 +29,7 @@ static int (*const runs[CTLCMD_COUNT])(struct ctl *ctl, int argc, char **argv) =
     [CTLCMD_LIMITER] = cmd_limiter,     [CTLCMD_CHECK_CONFIG] = cmd_check_config,
     [CTLCMD_VERSION] = cmd_version,     [CTLCMD_IMPORT_AICCU] = cmd_import_aiccu,
     [CTLCMD_HELP] = cmd_help,           [CTLCMD_WAIT] = cmd_wait,
-    [CTLCMD_LOG_LEVEL] = cmd_log_level,
+    [CTLCMD_LOG_LEVEL] = cmd_log_level, [CTLCMD_METRICS] = cmd_metrics,
 };
 
 /* The whole help text (to stdout when asked for, to stderr after a mistake). */

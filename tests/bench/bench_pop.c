@@ -92,7 +92,7 @@ static void print_counters(const char *what, const struct tunnel_counters *c)
 	                 (unsigned long long)c->tx_packets, (unsigned long long)c->rx_packets);
 
 	for (int r = 0; r < DROP_REASON_COUNT; r++)
-		if (c->drops[r] && r != DROP_OTHER_TUNNEL && n > 0 && (size_t)n < sizeof(line))
+		if (c->drops[r] && n > 0 && (size_t)n < sizeof(line))
 			n += snprintf(line + n, sizeof(line) - (size_t)n, ", %s %llu",
 			              drop_reason_name(r), (unsigned long long)c->drops[r]);
 	/* One write: the two endpoints share the log. */

@@ -2,7 +2,8 @@
  * libFuzzer target: aiccuctl's reply parser.  Whatever is listening on
  * the control socket (aiccud, or something that took its place) sends
  * lines; each goes through ctl_take_line, and a final status reply
- * through the table and detail printers and the exit-code mapping.
+ * through the table and detail printers, the exit-code mapping and
+ * aiccuctl metrics' renderer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "ctl.h"
 #include "fuzz.h"
+#include "metrics.h"
 
 /* main.c's, which the target does not link: cmd_status (never called here) refers to it. */
 int ctl_usage(const char *name)
@@ -31,6 +33,7 @@ static void use_final(json_t *final)
 	FUZZ_CHECK(code >= 0 && code < 256);
 	ctl_status_print(final, false);
 	ctl_status_print(final, true);
+	metrics_render(final, stdout);
 	json_decref(final);
 }
 
@@ -73,8 +76,10 @@ size_t fuzz_make_valid(uint32_t seed, uint8_t *buf, size_t cap)
 	    "\"2001:db8:1::1\",\"pop_ipv4\":\"192.0.2.1\",\"table\":200,\"reason\":\"x\\u001b[1m\","
 	    "\"counters\":{\"tx_packets\":%u,\"tx_bytes\":99,\"rx_packets\":1,\"rx_bytes\":2,"
 	    "\"last_keepalive\":1700000000,\"drops\":{\"replay\":%u,\"clock\":1}},\"restarts\":0,"
-	    "\"repairs\":0}],\"limiter\":{\"tokens\":0,\"burst\":1,\"refill\":30,\"next_grant_s\":"
-	    "1.5,\"last_grant\":%u,\"grants\":3}}\n",
+	    "\"repairs\":0,\"update\":{\"last_at\":5,\"last_answer\":\"good\",\"last_address\":"
+	    "\"192.0.2.7\",\"stopped\":false,\"broker_at\":5}}],\"limiter\":{\"tokens\":0,"
+	    "\"burst\":1,\"refill\":30,\"next_grant_s\":1.5,\"last_grant\":%u,\"grants\":3,"
+	    "\"update_buckets\":[{\"url\":\"https://u.example/\",\"tokens\":1,\"grants\":2}]}}\n",
 	    seed % 10, seed & 1 ? "up" : "waiting", seed, seed >> 3, seed >> 5, seed);
 
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;

@@ -194,6 +194,27 @@ check "status says updates stopped and what to do" grep -q "^stopped: .*'badauth
 check "the log says so" grep -q "he1: update for 192.0.2.2 refused: .*badauth" "$TMP/aiccud.log"
 check_eq "he1's tunnel itself stays up" up "$(field he1 state)"
 
+echo "# the last updates in aiccuctl metrics and the buckets in aiccuctl limiter"
+# value SERIES: its value in $TMP/upd.prom (name and labels exactly as printed)
+value() { awk -v s="$1" '$1 == s { print $2; f = 1 } END { exit !f }' "$TMP/upd.prom"; }
+ctl metrics >"$TMP/upd.prom"
+check_eq "aiccuctl metrics exits 0" 0 "$?"
+check "promtool check metrics passes (package prometheus)" \
+	sh -c "promtool check metrics <'$TMP/upd.prom'"
+check_eq "he0's last result: good for 192.0.2.2" 1 \
+	"$(value 'aiccud_tunnel_update_last_result{tunnel="he0",answer="good",address="192.0.2.2"}')"
+check "he0's last request time is this run's" \
+	test "$(value 'aiccud_tunnel_update_last_request_time_seconds{tunnel="he0"}')" -ge "$T0"
+check_eq "he0's updates are not stopped" 0 "$(value 'aiccud_tunnel_update_stopped{tunnel="he0"}')"
+check_eq "he1's last result: badauth" 1 \
+	"$(value 'aiccud_tunnel_update_last_result{tunnel="he1",answer="badauth",address="192.0.2.2"}')"
+check_eq "he1's updates are stopped" 1 "$(value 'aiccud_tunnel_update_stopped{tunnel="he1"}')"
+check_eq "he1 never succeeded" 0 "$(value 'aiccud_tunnel_update_success_time_seconds{tunnel="he1"}')"
+check "the bucket of he0's URL counts its request" \
+	test "$(value 'aiccud_update_requests_total{url="https://192.0.2.1:8443/nic/update"}')" -ge 1
+check "aiccuctl limiter shows that bucket" \
+	grep -qx 'update URL    https://192.0.2.1:8443/nic/update' <<<"$(ctl limiter)"
+
 echo "# hostile update servers"
 done_h() { [ -n "$(upd "$1" last_at)" ] && [ "$(upd "$1" last_at)" != 0 ]; }
 for t in h1 h2 h3 h4 h5; do

@@ -169,6 +169,7 @@ check "the installed aiccud maps no TLS library (only aiccud-tic does)" \
 /usr/libexec/aiccud/aiccud-tic >/dev/null 2>&1
 check_eq "aiccud-tic run by hand refuses (exit 2)" 2 $?
 for f in /lib/systemd/system/aiccud.service /lib/systemd/system/aiccud-wait-online.service \
+	/lib/systemd/system/aiccud-metrics.service /lib/systemd/system/aiccud-metrics.timer \
 	/usr/share/man/man8/aiccud.8.gz \
 	/usr/share/man/man8/aiccuctl.8.gz /usr/share/man/man5/aiccud.conf.5.gz /etc/default/aiccud; do
 	check "$f is installed" test -f "$f"
@@ -177,6 +178,8 @@ check "the init script is registered (rc2.d start link)" bash -c 'ls /etc/rc2.d/
 check "the unit is enabled" test -L /etc/systemd/system/multi-user.target.wants/aiccud.service
 check "aiccud-wait-online.service is enabled (multi-user.target wants it)" \
 	test -L /etc/systemd/system/multi-user.target.wants/aiccud-wait-online.service
+check "aiccud-metrics.timer is not enabled (opt-in, README \"Metrics\")" \
+	test ! -e /etc/systemd/system/timers.target.wants/aiccud-metrics.timer
 check_eq "/etc/aiccud/aiccud.conf is 0600 root" "600 root" "$(stat -c '%a %U' /etc/aiccud/aiccud.conf)"
 check "/etc/aiccud/conf.d exists" test -d /etc/aiccud/conf.d
 check "the aiccud system user exists" getent passwd aiccud

@@ -204,6 +204,22 @@ verdict "aiccuctl stop as another user is refused, the tunnel stays up" \
 	"exit $rc: $(first_line "$out"); sixxs1 $(state sixxs1)" \
 	bash -c '[ $1 -ne 0 ] && [ "$2" = up ]' _ $rc "$(state sixxs1)"
 
+# ---- aiccud-metrics.timer: shipped but not enabled; its service in its sandbox
+
+en=$(ct systemctl is-enabled aiccud-metrics.timer 2>&1)
+verdict "aiccud-metrics.timer is installed and not enabled (opt-in)" "is-enabled: $en" \
+	test "$en" = disabled
+ct mkdir -p /var/lib/prometheus/node-exporter
+ct systemctl start aiccud-metrics.service
+rc=$?
+prom=$(ct cat /var/lib/prometheus/node-exporter/aiccud.prom 2>/dev/null)
+nup=$(grep -c '^aiccud_tunnel_up{tunnel="sixxs[01]"} 1$' <<<"$prom")
+mode=$(ct stat -c %a /var/lib/prometheus/node-exporter/aiccud.prom 2>&1)
+verdict "aiccud-metrics.service (hardened, as installed) writes node_exporter's textfile" \
+	"exit $rc, mode $mode, $nup tunnel(s) up in it: $(first_line "$(grep -v '^#' <<<"$prom")" 3)" \
+	test "$rc" -eq 0 -a "$nup" -eq 2 -a "$mode" = 644
+ct rm -rf /var/lib/prometheus
+
 # ---- reload: a good file, a refused aiccud.conf, a broken tunnel file
 
 C=$(jcur)

@@ -49,6 +49,8 @@ static void test_changes_need_privilege(void **state)
 	/* aiccuctl's own: never sent to aiccud */
 	assert_int_equal(ctlcmd_find("import-aiccu")->flags & CTLCMD_DAEMON, 0);
 	assert_int_equal(ctlcmd_find("help")->flags & CTLCMD_DAEMON, 0);
+	/* metrics: aiccuctl renders the status reply; it changes nothing */
+	assert_int_equal(ctlcmd_find("metrics")->flags, 0);
 }
 
 static void test_names_lists(void **state)

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -125,9 +128,22 @@ static void test_public(void **state)
 
 #define ANSWER(body) "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" body
 
+/*
+ * An answer is bytes from the network, not a string: parse a copy that
+ * ends where a page without access begins, so that any read past its end
+ * (libc's own too, which AddressSanitizer does not see) faults.
+ */
 static void parse(const char *s, struct dyndns_answer *a)
 {
-	dyndns_answer_parse(s, strlen(s), a);
+	size_t n = strlen(s), page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t span = (n + page - 1) / page * page + page;
+	char *map = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + span - page, page, PROT_NONE), 0);
+	memcpy(map + span - page - n, s, n);
+	dyndns_answer_parse(map + span - page - n, n, a);
+	munmap(map, span);
 }
 
 static void test_answers(void **state)
@@ -175,6 +191,22 @@ static void test_chunked(void **state)
 	assert_int_equal(a.addr.s_addr, a4("203.0.113.20").s_addr);
 	parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffff\r\ngood\r\n", &a);
 	assert_int_equal(a.verdict, DYNDNS_STOP);
+	/* the size at the very end of the answer (fuzz_dyndns: read past it) */
+	parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7", &a);
+	assert_int_equal(a.verdict, DYNDNS_STOP);
+	parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", &a);
+	assert_int_equal(a.verdict, DYNDNS_STOP);
+	/* a size far beyond the answer, beyond 64 bits too */
+	parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	      "fffffffffffffffffffffffff\r\ngood\r\n",
+	      &a);
+	assert_int_equal(a.verdict, DYNDNS_STOP);
+	/* a size in upper-case hex (0x1B: the line, eight blanks, the newline) */
+	parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	      "1B\r\nnochg 203.0.113.20        \n\r\n0\r\n\r\n",
+	      &a);
+	assert_int_equal(a.verdict, DYNDNS_OK);
+	assert_int_equal(a.addr.s_addr, a4("203.0.113.20").s_addr);
 }
 
 static void test_not_dyndns(void **state)

@@ -1,6 +1,7 @@
-/* p41_decap: what the user-space proto-41 receive path accepts and drops. */
+/* p41_decap, p41_ours and the socket filter: what the user-space proto-41 receive path takes. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -168,6 +169,155 @@ static void ours_by_destination(void **state)
 	p41_free(&p);
 }
 
+/* ---- the socket filter, run by a small interpreter of what it uses ---- */
+
+static uint32_t be(const uint8_t *p, unsigned size)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The kernel's semantics: a load beyond the packet ends the program with 0 (dropped). */
+static uint32_t filter_run(const struct sock_filter *f, size_t n, const uint8_t *pkt, size_t len)
+{
+	uint32_t a = 0, x = 0;
+
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct sock_filter *i = &f[pc];
+		unsigned size = BPF_SIZE(i->code) == BPF_W ? 4 : BPF_SIZE(i->code) == BPF_H ? 2 : 1;
+		uint32_t off = i->k + (BPF_MODE(i->code) == BPF_IND ? x : 0);
+
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+		case BPF_LD | BPF_W | BPF_IND:
+		case BPF_LD | BPF_H | BPF_IND:
+		case BPF_LD | BPF_B | BPF_IND:
+			if ((size_t)off + size > len)
+				return 0;
+			a = be(pkt + off, size);
+			break;
+		case BPF_LD | BPF_W | BPF_LEN:
+			a = (uint32_t)len;
+			break;
+		case BPF_LDX | BPF_B | BPF_MSH:
+			if (i->k >= len)
+				return 0;
+			x = 4u * (pkt[i->k] & 0xfu);
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= i->k;
+			break;
+		case BPF_ALU | BPF_RSH | BPF_K:
+			a >>= i->k;
+			break;
+		case BPF_ALU | BPF_SUB | BPF_X:
+			a -= x;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_X:
+			pc += a >= x ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			fail_msg("opcode %#x at %zu", i->code, pc);
+		}
+	}
+	fail_msg("the program runs off its end");
+	return 0;
+}
+
+/* An outer IPv4 header of ihl words from src, then an IPv6 header src6 -> dst6. */
+static size_t dgram(uint8_t *buf, const char *src, uint8_t ihl, const char *src6, const char *dst6)
+{
+	size_t len = build(buf, src, 41, ihl, 0);
+
+	ip6(buf + ihl * 4, src6, dst6);
+	return len;
+}
+
+/*
+ * The filter passes exactly what p41_ours takes, and everything p41_decap
+ * counts as a drop (it must see those to count them).
+ */
+static void filter_passes_what_is_ours(void **state)
+{
+	static const char *const srcs[] = {"192.0.2.1", "198.51.100.7"};
+	static const char *const addrs[] = {
+	    "2001:db8:a::2", "2001:db8:a::ffff",     "2001:db8:a:0:1::1", "2001:db8:a:1::2",
+	    "2001:db8:b::2", "2001:db8:10f:ffff::1", "2001:db8:100::",    "2001:db8:110::1",
+	    "2001:db8:c::8", "2001:db8:c::f",        "2001:db8:c::10",    "2001:db8:d::1",
+	    "ff02::1",       "ff02::1:ff00:2",       "fe80::db8:a:0:2",   "fe80::db8:b:0:2",
+	    "fe80::1",       "febf::db8:a:0:2",      "fec0::1",           "::",
+	    "2001:db8:a::1", "2001:db8:b::1",        "::ffff:192.0.2.2",  "ff0e::1"};
+	struct tunnel_conf tc = {0};
+	struct tunnel_counters c = {0};
+	struct in6_addr ll = a6("fe80::db8:a:0:2");
+	struct sock_filter prog[P41_FILTER_MAX];
+	struct p41 p;
+	uint8_t buf[128];
+	size_t n, checked = 0;
+
+	(void)state;
+	tc.params.ipv6_local = a6("2001:db8:a::2");
+	tc.params.prefix_len = 64;
+	tc.params.ipv4_pop = pop();
+	tc.routed[0].addr = a6("2001:db8:100::");
+	tc.routed[0].len = 44;
+	tc.routed[1].addr = a6("2001:db8:c::8");
+	tc.routed[1].len = 125; /* a partial last word */
+	tc.routed[2].addr = a6("2001:db8:d::1");
+	tc.routed[2].len = 128;
+	tc.nrouted = 3;
+	assert_int_equal(p41_init(&p, -1, -1, &tc, &ll, &c, 0), 0);
+	n = p41_filter_build(&p, prog);
+	assert_true(n > 0 && n <= P41_FILTER_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (BPF_CLASS(prog[i].code) == BPF_JMP)
+			assert_true(i + 1 + prog[i].jt < n && i + 1 + prog[i].jf < n);
+	assert_int_equal(prog[n - 1].code, BPF_RET | BPF_K);
+	for (size_t s = 0; s < 2; s++)
+		for (uint8_t ihl = 5; ihl <= 6; ihl++)
+			for (size_t d = 0; d < sizeof(addrs) / sizeof(addrs[0]); d++)
+				for (size_t f = 0; f < sizeof(addrs) / sizeof(addrs[0]); f++) {
+					size_t len = dgram(buf, srcs[s], ihl, addrs[f], addrs[d]),
+					       inner;
+					enum drop_reason why;
+					const uint8_t *ip =
+					    p41_decap(buf, len, pop(), &inner, &why);
+					bool want = !ip || p41_ours(&p, ip);
+
+					if ((filter_run(prog, n, buf, len) != 0) != want)
+						fail_msg("from %s (ihl %u): %s -> %s: filter %s, "
+						         "want %s",
+						         srcs[s], ihl, addrs[f], addrs[d],
+						         want ? "drops" : "passes",
+						         want ? "pass" : "drop");
+					checked += want && ip;
+				}
+	assert_true(checked > 0);
+	/* What p41_decap drops passes: short, an IPv4 header longer than the datagram, not IPv6. */
+	n = p41_filter_build(&p, prog);
+	size_t len = dgram(buf, "192.0.2.1", 5, "2001:db8:eeee::1", "2001:db8:b::2");
+	assert_int_equal(filter_run(prog, n, buf, len), 0); /* someone else's */
+	assert_int_not_equal(filter_run(prog, n, buf, len - 1), 0);
+	assert_int_not_equal(filter_run(prog, n, buf, 19), 0);
+	buf[0] = 0x4f; /* 60 bytes of header in 60 */
+	assert_int_not_equal(filter_run(prog, n, buf, 59), 0);
+	buf[0] = 0x45;
+	buf[20] = 0x40; /* IPv4 inside */
+	assert_int_not_equal(filter_run(prog, n, buf, len), 0);
+	p41_free(&p);
+}
+
 /* PROTOCOLS.md 7: the PoP drops link-local-sourced packets; we do not send them. */
 static void link_local_sources_are_not_sent(void **state)
 {
@@ -265,6 +415,7 @@ int main(void)
 	    cmocka_unit_test(drops_non_ipv6_payload),
 	    cmocka_unit_test(drops_short_and_bad_headers),
 	    cmocka_unit_test(ours_by_destination),
+	    cmocka_unit_test(filter_passes_what_is_ours),
 	    cmocka_unit_test(one_datagram_pop_is_read_in_batches),
 	};
 

@@ -18,8 +18,6 @@ enum drop_reason {
 	DROP_OTHER_OPCODE, /* AYIYA: valid but not a forward/no-op */
 	DROP_OVERSIZE,     /* larger than a receive slot */
 	DROP_FOREIGN,      /* proto-41: outer IPv4 source is not the PoP */
-	DROP_OTHER_TUNNEL, /* proto-41: for another tunnel to the same PoP (not an error) */
-	DROP_LINK_LOCAL,   /* to the PoP: link-local source, the PoP drops it (not an error) */
 	DROP_SEGMENT,      /* from TUN: a super-packet we cannot split */
 	DROP_REPLAY,       /* AYIYA: seen before, or older than the replay window (replay.h) */
 	DROP_REASON_COUNT
@@ -39,9 +37,23 @@ struct tunnel_counters {
 	uint8_t datapath;          /* enum tunnel_datapath actually in use (kernel/userspace) */
 	uint8_t pop_state;         /* enum beat_pop_state: heartbeat tunnels wait for the PoP */
 	uint8_t offload;           /* COUNTERS_OFFLOAD_* chosen at start; 0: the plain path */
-	uint8_t pad[5];
+	/* IPC_P_COUNTERS_REQ answered so far, modulo 256: the parent knows when
+	 * a snapshot is at least as new as its request (workers.h). */
+	uint8_t answered;
+	uint8_t pad[4];
 	uint64_t mss_clamped_tx; /* SYNs toward the PoP whose MSS we lowered */
 	uint64_t mss_clamped_rx; /* SYNs from the PoP whose MSS we lowered */
+	/*
+	 * Not drops: nothing was lost that should have gone through.
+	 * link_local_suppressed: from our link with a link-local source (the
+	 * kernel's router solicitations, MLD reports): the PoP would ignore
+	 * them (PROTOCOLS.md 7), so they are not sent.  other_tunnel:
+	 * user-space proto-41 for another tunnel to the same PoP that reached
+	 * our raw socket anyway (its socket filter could not be attached, or
+	 * it arrived before it was); that tunnel's own socket takes it.
+	 */
+	uint64_t link_local_suppressed;
+	uint64_t other_tunnel;
 	/* How the receive path batches (issue 24): system calls and what each moved. */
 	uint64_t rx_calls;     /* receive calls (recvmmsg) that returned datagrams */
 	uint64_t rx_datagrams; /* datagrams they returned (a UDP_GRO buffer's each counted) */
