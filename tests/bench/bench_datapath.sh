@@ -202,6 +202,9 @@ run_mode() {
 		case " $KINDS " in *" ayiya "*) row ayiya sixxs0 a "$dir" "$mode" "$pop" "${pids[0]}" "$gro" ;; esac
 		case " $KINDS " in *" proto41 "*) row proto41 sixxs1 c "$dir" "$mode" "$pop" "${pids[1]}" "$gro" ;; esac
 	done
+	for tun in sixxs0 sixxs1; do
+		echo "# $mode, PoP $pop: $tun drops $(field "$tun" '{k: v for k, v in t["counters"]["drops"].items() if v}')" >&2
+	done
 	kill -TERM "$LAB_AICCUD_PID"
 	lab_wait 10 sh -c "! kill -0 $LAB_AICCUD_PID 2>/dev/null" || kill -KILL "$LAB_AICCUD_PID"
 	wait "$LAB_AICCUD_PID" 2>/dev/null
