@@ -17,7 +17,7 @@
 #include "config_int.h"
 #include "tpolicy.h"
 #include "limiter.h"
-#include "policy.h"
+#include "routing.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -44,173 +44,10 @@
 /* Nothing from the PoP this long: restart (well under AICCU's 15-minute horizon). */
 #define DEFAULT_POP_SILENCE 300
 
-void config_diag_add(struct config_diag *d, const char *fmt, ...)
-{
-	char **msgs;
-	char *msg;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	/* Out of memory: the message is lost; the caller's verdict is not. */
-	if (n < 0)
-		return;
-	msgs = realloc(d->msgs, (d->count + 1) * sizeof(*msgs));
-	if (!msgs) {
-		free(msg);
-		return;
-	}
-	msgs[d->count++] = msg;
-	d->msgs = msgs;
-}
-
-void config_diag_free(struct config_diag *d)
-{
-	for (size_t i = 0; i < d->count; i++)
-		free(d->msgs[i]);
-	free(d->msgs);
-	d->msgs = NULL;
-	d->count = 0;
-}
-
-/* ---- the key tables ---- */
-
-#define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
-#define KEY(sect, name, kind, type, field, lo, hi, fl)                                             \
-	{                                                                                          \
-		sect, name, kind, offsetof(type, field), FIELD_SIZE(type, field), lo, hi, fl       \
-	}
-
-/* [tic] is the same in aiccud.conf (struct config.tic) and tunnel files (.account). */
-#define TIC_KEYS(type, m)                                                                          \
-	KEY("tic", "server", K_SERVER, type, m.server, 0, 0, 0),                                   \
-	    KEY("tic", "username", K_STR, type, m.username, 0, 0, F_EMPTY_OK),                     \
-	    KEY("tic", "password", K_SECRET, type, m.password, 0, 0, F_EMPTY_OK),                  \
-	    KEY("tic", "require_tls", K_BOOL, type, m.require_tls, 0, 0, 0),                       \
-	    KEY("tic", "ca_file", K_ABSPATH, type, m.ca_file, 0, 0, F_EMPTY_OK),                   \
-	    KEY("tic", "tls_min", K_TLS_MIN, type, m.tls_min, 0, 0, 0)
-
-const char *const config_main_sections[] = {"daemon", "tic", "limiter", NULL};
-
-const struct key config_main_keys[] = {
-    KEY("daemon", "control_socket", K_ABSPATH, struct config, control_socket, 0, 0, 0),
-    KEY("daemon", "control_group", K_ID, struct config, control_group, 0, 0, F_EMPTY_OK),
-    KEY("daemon", "state_dir", K_ABSPATH, struct config, state_dir, 0, 0, 0),
-    KEY("daemon", "user", K_ID, struct config, user, 0, 0, 0),
-    KEY("daemon", "conf_dir", K_DIR, struct config, conf_dir, 0, 0, F_EMPTY_OK),
-    TIC_KEYS(struct config, tic),
-    KEY("tic", "cache_max_age", K_U32, struct config, cache_max_age, 60, 31536000, 0),
-    KEY("limiter", "burst", K_U32, struct config, limiter_burst, 1, UINT32_MAX, 0),
-    KEY("limiter", "refill", K_U32, struct config, limiter_refill, 1, 86400, 0),
-};
-
-const char *const config_tunnel_sections[] = {"tunnel", "tic", "params", "update", NULL};
-
-const struct key config_tunnel_keys[] = {
-    KEY("tunnel", "interface", K_IFNAME, struct tunnel_conf, name, 0, 0, 0),
-    KEY("tunnel", "id", K_ID, struct tunnel_conf, id, 0, 0, F_EMPTY_OK),
-    KEY("tunnel", "tic", K_BOOL, struct tunnel_conf, tic, 0, 0, 0),
-    KEY("tunnel", "table", K_TABLE, struct tunnel_conf, table, 1, UINT32_MAX, F_ZERO_AUTO),
-    KEY("tunnel", "rule_priority", K_U32, struct tunnel_conf, rule_priority, 1, 32765, 0),
-    KEY("tunnel", "datapath", K_DATAPATH, struct tunnel_conf, datapath, 0, 0, 0),
-    KEY("tunnel", "mtu", K_MTU_OVERRIDE, struct tunnel_conf, mtu_override, 1280, 65535, 0),
-    KEY("tunnel", "routed", K_ROUTED, struct tunnel_conf, routed, 0, 0, F_EMPTY_OK),
-    KEY("tunnel", "setup_script", K_ABSPATH, struct tunnel_conf, setup_script, 0, 0, F_EMPTY_OK),
-    KEY("tunnel", "heartbeat_ipv4", K_HB_IPV4, struct tunnel_conf, heartbeat_ipv4, 0, 0, 0),
-    KEY("tunnel", "behind_nat", K_BOOL, struct tunnel_conf, behind_nat, 0, 0, F_COMPAT),
-    KEY("tunnel", "mss_clamp", K_BOOL, struct tunnel_conf, mss_clamp, 0, 0, 0),
-    KEY("tunnel", "offload", K_BOOL, struct tunnel_conf, offload, 0, 0, 0),
-    KEY("tunnel", "liveness", K_LIVENESS, struct tunnel_conf, liveness, 0, 0, 0),
-    KEY("tunnel", "liveness_misses", K_U32, struct tunnel_conf, liveness_misses, 1, 100, 0),
-    KEY("tunnel", "pop_silence", K_U32, struct tunnel_conf, pop_silence, 0, 86400, 0),
-    KEY("tunnel", "default_route", K_BOOL, struct tunnel_conf, default_route, 0, 0, 0),
-    KEY("tunnel", "default_route_metric", K_U32, struct tunnel_conf, default_route_metric, 1,
-        UINT32_MAX, F_ZERO_AUTO),
-    TIC_KEYS(struct tunnel_conf, account),
-    KEY("params", "type", K_TYPE, struct tunnel_conf, params.type, 0, 0, 0),
-    KEY("params", "ipv6_local", K_IPV6, struct tunnel_conf, params.ipv6_local, 0, 0, 0),
-    KEY("params", "ipv6_pop", K_IPV6, struct tunnel_conf, params.ipv6_pop, 0, 0, 0),
-    KEY("params", "prefix_len", K_PREFIX_LEN, struct tunnel_conf, params.prefix_len, 0, 128, 0),
-    KEY("params", "ipv4_pop", K_IPV4, struct tunnel_conf, params.ipv4_pop, 0, 0, 0),
-    KEY("params", "ipv4_local", K_IPV4_LOCAL, struct tunnel_conf, params.ipv4_local, 0, 0, 0),
-    KEY("params", "password", K_SECRET, struct tunnel_conf, params.password, 0, 0, F_EMPTY_OK),
-    KEY("params", "heartbeat_interval", K_U32, struct tunnel_conf, params.heartbeat_interval, 1,
-        3600, 0),
-    KEY("params", "mtu", K_U32, struct tunnel_conf, params.mtu, 1280, 65535, 0),
-    /* The explicit key that lets a file's tunnel prefix be shorter than /64 (tpolicy.h). */
-    KEY("params", "min_prefix_len", K_PREFIX_LEN, struct tunnel_conf, min_prefix_len, 1, 128, 0),
-    KEY("update", "url", K_URL, struct tunnel_conf, update.url, 0, 0, 0),
-    KEY("update", "username", K_STR, struct tunnel_conf, update.username, 0, 0, 0),
-    KEY("update", "key", K_SECRET, struct tunnel_conf, update.key, 0, 0, 0),
-    KEY("update", "hostname", K_ID, struct tunnel_conf, update.hostname, 0, 0, 0),
-    KEY("update", "ca_file", K_ABSPATH, struct tunnel_conf, update.ca_file, 0, 0, F_EMPTY_OK),
-};
-
-const size_t config_main_nkeys = NKEYS(config_main_keys);
-const size_t config_tunnel_nkeys = NKEYS(config_tunnel_keys);
-
-_Static_assert(NKEYS(config_main_keys) <= MAX_KEYS, "raise MAX_KEYS");
-_Static_assert(NKEYS(config_tunnel_keys) <= MAX_KEYS, "raise MAX_KEYS");
-
-/* ---- parse state of one file ---- */
-
-void config_pctx_init(struct pctx *p, const char *file, const struct key *keys, size_t nkeys,
-                      const char *const *sections, void *obj, struct config_diag *diag)
-{
-	memset(p, 0, sizeof(*p));
-	p->file = file;
-	p->keys = keys;
-	p->nkeys = nkeys;
-	p->sections = sections;
-	p->obj = obj;
-	p->diag = diag;
-	p->sect = SECT_NONE;
-}
-
-/* Every error goes through here: "file:line: text" (no line: "file: text"). */
-void config_perr(struct pctx *p, int line, const char *fmt, ...)
-{
-	char text[1024], msg[1400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		snprintf(msg, sizeof(msg), "%s:%d: %s", p->file, line, text);
-	else
-		snprintf(msg, sizeof(msg), "%s: %s", p->file, text);
-	config_diag_add(p->diag, "%s", msg);
-	if (p->nerr++ == 0) {
-		/* entry.error is bounded; the full text is in diag */
-		size_t n = strnlen(msg, sizeof(p->first_err) - 1);
-
-		memcpy(p->first_err, msg, n);
-		p->first_err[n] = '\0';
-	}
-}
-
-static int key_index(const struct pctx *p, const char *section, const char *name)
-{
-	for (size_t i = 0; i < p->nkeys; i++)
-		if (strcmp(p->keys[i].section, section) == 0 && strcmp(p->keys[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-int config_given(const struct pctx *p, const char *section, const char *name)
-{
-	int i = key_index(p, section, name);
-
-	return i < 0 ? 0 : p->key_line[i];
-}
-
 /* Given and accepted: later checks that combine values skip refused ones. */
 static bool usable(const struct pctx *p, const char *section, const char *name)
 {
-	int i = key_index(p, section, name);
+	int i = config_key_index(p, section, name);
 
 	return i >= 0 && p->key_line[i] && !p->key_bad[i];
 }
@@ -347,7 +184,7 @@ static int on_value(void *user, const char *section, const char *name, const cha
 		return 1;
 	}
 	sect = p->sections[p->sect];
-	i = key_index(p, sect, name);
+	i = config_key_index(p, sect, name);
 	if (i < 0) {
 		if (key_elsewhere(p, name, other, sizeof(other)))
 			config_perr(p, p->lineno, "unknown key '%s' in [%s] (it belongs in %s)",
@@ -525,8 +362,8 @@ static void check_addresses(struct pctx *p, const struct tunnel_params *tp)
 	inet_ntop(AF_INET6, &tp->ipv6_local, local, sizeof(local));
 	inet_ntop(AF_INET6, &tp->ipv6_pop, pop, sizeof(pop));
 	inet_ntop(AF_INET6, &net, prefix, sizeof(prefix));
-	/* The parent's own check (policy.h): one rule for the file and the worker's report. */
-	if (policy_is_subnet_anycast(&tp->ipv6_local, len)) {
+	/* The parent's own check (routing.h): one rule for the file and the worker's report. */
+	if (routing_is_subnet_anycast(&tp->ipv6_local, len)) {
 		hint = net;
 		hint.s6_addr[15] |= 2;
 		inet_ntop(AF_INET6, &hint, use, sizeof(use));
@@ -558,7 +395,7 @@ static void check_policy(struct pctx *p, const struct tunnel_conf *tc)
 	                                   "mtu"};
 	struct tpolicy_limits lim;
 	char err[256];
-	int line = p->sect_line[TS_PARAMS];
+	int line = p->sect_line[SECT_PARAMS];
 
 	tpolicy_conf_limits(tc, &lim);
 	if (tpolicy_check_params(&tc->params, &lim, TPOLICY_KEYS_FILE, err, sizeof(err)) == 0)
@@ -584,16 +421,16 @@ static void validate_params(struct pctx *p, const struct tunnel_conf *tc)
 	char why[64];
 
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
-		require(p, TS_PARAMS, req[i], "");
+		require(p, SECT_PARAMS, req[i], "");
 	if (usable(p, "params", "type")) {
 		snprintf(why, sizeof(why), " (%s tunnels need it)", type);
 		if (tp->type != TUNNEL_6IN4_STATIC) {
-			require(p, TS_PARAMS, "password", why);
+			require(p, SECT_PARAMS, "password", why);
 			if (config_given(p, "params", "password") && !tp->password[0])
 				config_perr(p, config_given(p, "params", "password"),
 				            "password must not be empty for %s tunnels", type);
 		} else {
-			require(p, TS_PARAMS, "ipv4_local", why);
+			require(p, SECT_PARAMS, "ipv4_local", why);
 			if (usable(p, "params", "ipv4_local") && tp->ipv4_local.s_addr == 0 &&
 			    !tc->ipv4_auto)
 				config_perr(
@@ -636,12 +473,12 @@ static void validate_account(struct pctx *p, const struct tic_account *a, int li
 static void validate_update(struct pctx *p, const struct tunnel_conf *tc)
 {
 	static const char *const req[] = {"username", "key", "hostname"};
-	int line = p->sect_line[TS_UPDATE];
+	int line = p->sect_line[SECT_UPDATE];
 
 	if (!line)
 		return;
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
-		require(p, TS_UPDATE, req[i], " (the broker's update needs it)");
+		require(p, SECT_UPDATE, req[i], " (the broker's update needs it)");
 	if (tc->tic)
 		config_perr(p, line,
 		            "[update] needs tic = no: it is for 6in4 brokers without TIC, whose "
@@ -652,19 +489,19 @@ static void validate_update(struct pctx *p, const struct tunnel_conf *tc)
 
 static void validate_tunnel(struct pctx *p, struct tunnel_conf *tc, const struct stat *st)
 {
-	int tsect = p->sect_line[TS_TUNNEL], psect = p->sect_line[TS_PARAMS];
+	int tsect = p->sect_line[SECT_TUNNEL], psect = p->sect_line[SECT_PARAMS];
 	int tic_line = config_given(p, "tunnel", "tic") ? config_given(p, "tunnel", "tic") : tsect;
 
 	if (!tsect) {
 		config_perr(p, 1, "no [tunnel] section");
 		return;
 	}
-	require(p, TS_TUNNEL, "interface", "");
+	require(p, SECT_TUNNEL, "interface", "");
 	if (config_given(p, "tunnel", "tic") && !usable(p, "tunnel", "tic")) {
 		/* tic refused: which of [tic] and [params] applies is unknown */
 	} else if (tc->tic) {
 		if (!config_given(p, "tunnel", "id"))
-			require(p, TS_TUNNEL, "id", " (needed with tic = yes)");
+			require(p, SECT_TUNNEL, "id", " (needed with tic = yes)");
 		else if (usable(p, "tunnel", "id") && !tc->id[0])
 			config_perr(p, config_given(p, "tunnel", "id"),
 			            "id must not be empty with tic = yes");
@@ -682,7 +519,7 @@ static void validate_tunnel(struct pctx *p, struct tunnel_conf *tc, const struct
 	}
 	check_trusted(p, 0, "", st);
 	validate_update(p, tc);
-	tc->has_update = p->sect_line[TS_UPDATE] != 0;
+	tc->has_update = p->sect_line[SECT_UPDATE] != 0;
 	if (tc->has_update && !tc->update.url[0])
 		snprintf(tc->update.url, sizeof(tc->update.url), "%s", DEFAULT_UPDATE_URL);
 	check_secret(p, st,
@@ -729,7 +566,7 @@ static int tunnel_parse(const char *path, const struct tic_account *inherit,
 	}
 	free(buf);
 	if (tl) {
-		tl->sect = p.sect_line[TS_TUNNEL];
+		tl->sect = p.sect_line[SECT_TUNNEL];
 		tl->interface = config_given(&p, "tunnel", "interface");
 		tl->id = config_given(&p, "tunnel", "id");
 		tl->table = config_given(&p, "tunnel", "table");

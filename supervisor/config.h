@@ -43,6 +43,7 @@ struct config {
 	char control_socket[TUNNEL_PATH_MAX];
 	char state_dir[TUNNEL_PATH_MAX];
 	char control_group[64];  /* group allowed to use the socket ("" = root only) */
+	char readonly_group[64]; /* group allowed the reading commands ("" = none) */
 	char user[64];           /* [daemon] user: workers and the fetcher run as it */
 	struct tic_account tic;  /* [tic]: the default account */
 	uint32_t cache_max_age;  /* [tic] cache_max_age, seconds (default 7 days) */

@@ -1,7 +1,7 @@
 /* Validation across tunnel files (config_int.h). */
 #include "config_int.h"
 
-#include "policy.h"
+#include "routing.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +17,7 @@ static int line_or(int line, int fallback)
 /* The metric default_route = yes uses (the kernel's default when not given). */
 static uint32_t main_metric(const struct tunnel_conf *tc)
 {
-	return tc->default_route_metric ? tc->default_route_metric : POLICY_MAIN_METRIC;
+	return tc->default_route_metric ? tc->default_route_metric : ROUTING_MAIN_METRIC;
 }
 
 /*

@@ -1,9 +1,13 @@
 /*
  * The configuration code's parts (config.h), shared by its files:
- *   config.c         key tables, inih, reading the files, validation
+ *   config.c         inih, reading the files, validation
+ *   config_keys.c    the key tables (data)
+ *   config_diag.c    messages and the parse state of one file
  *   config_kind.c    each kind of value: its parser and its printer
  *   config_across.c  validation across tunnel files
  *   config_print.c   the normalized print-out (aiccud -nv)
+ * Calls go one way: config.c -> across, kind, diag; across, kind,
+ * print -> diag (and the tables); diag calls none of them.
  */
 #ifndef AICCUD_CONFIG_INT_H
 #define AICCUD_CONFIG_INT_H
@@ -67,8 +71,12 @@ extern const size_t config_main_nkeys;
 extern const char *const config_tunnel_sections[];
 extern const struct key config_tunnel_keys[];
 extern const size_t config_tunnel_nkeys;
-/* The sections code refers to, by index in config_tunnel_sections ([tic] is 1). */
-enum { TS_TUNNEL = 0, TS_PARAMS = 2, TS_UPDATE = 3 };
+/*
+ * A tunnel file's sections, by index in config_tunnel_sections (pctx.sect
+ * holds one, or SECT_NONE / SECT_UNKNOWN below).  TS_* are the tunnel
+ * states (lifecycle.h), not these.
+ */
+enum { SECT_TUNNEL = 0, SECT_TIC = 1, SECT_PARAMS = 2, SECT_UPDATE = 3 };
 
 /* ---- parse state of one file ---- */
 
@@ -99,6 +107,8 @@ void config_pctx_init(struct pctx *p, const char *file, const struct key *keys, 
 /* Every error goes through here: "file:line: text" (no line: "file: text"). */
 void config_perr(struct pctx *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Index of section.name in p->keys; -1 when there is no such key. */
+int config_key_index(const struct pctx *p, const char *section, const char *name);
 /* Line where section.name was given, 0 when it was not. */
 int config_given(const struct pctx *p, const char *section, const char *name);
 

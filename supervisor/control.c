@@ -22,6 +22,7 @@
 
 #include "control_req.h"
 #include "ctlcmd.h"
+#include "events.h"
 #include "log.h"
 
 /* ---- output queue ---- */
@@ -43,6 +44,8 @@ static void client_free(struct client *cl)
 			break;
 		}
 	c->nclients--;
+	if (cl->monitor)
+		c->nmonitors--;
 	ev_io_stop(c->d->loop, &cl->rio);
 	ev_io_stop(c->d->loop, &cl->wio);
 	ev_timer_stop(c->d->loop, &cl->idle);
@@ -56,6 +59,38 @@ static void client_free(struct client *cl)
 	free(cl);
 	if (big)
 		malloc_trim(0);
+}
+
+void control_drop(struct client *cl)
+{
+	client_free(cl);
+}
+
+static void queue_append(struct client *cl, const char *text, size_t len, bool newline)
+{
+	size_t need = len + (newline ? 1 : 0);
+
+	if (cl->outlen + need > cl->outcap) {
+		size_t cap = cl->outlen + need + 1024;
+		char *p = realloc(cl->out, cap);
+
+		if (!p)
+			fatalx("out of memory");
+		cl->out = p;
+		cl->outcap = cap;
+	}
+	memcpy(cl->out + cl->outlen, text, len);
+	if (newline)
+		cl->out[cl->outlen + len] = '\n';
+	cl->outlen += need;
+}
+
+void control_queue_raw(struct client *cl, const char *text, size_t len)
+{
+	if (cl->finished)
+		return;
+	queue_append(cl, text, len, false);
+	ev_io_start(cl->ctl->d->loop, &cl->wio);
 }
 
 void control_send(struct client *cl, json_t *line, bool final)
@@ -78,18 +113,7 @@ void control_send(struct client *cl, json_t *line, bool final)
 		free(text);
 		return;
 	}
-	if (cl->outlen + len + 1 > cl->outcap) {
-		size_t cap = cl->outlen + len + 1 + 1024;
-		char *p = realloc(cl->out, cap);
-
-		if (!p)
-			fatalx("out of memory");
-		cl->out = p;
-		cl->outcap = cap;
-	}
-	memcpy(cl->out + cl->outlen, text, len);
-	cl->out[cl->outlen + len] = '\n';
-	cl->outlen += len + 1;
+	queue_append(cl, text, len, true);
 	free(text);
 	if (final) {
 		cl->finished = true;
@@ -119,9 +143,45 @@ json_t *control_ok(void)
 
 /* ---- dispatch ---- */
 
-static bool may_change(const struct client *cl)
+/* The groups' names for the refusals: "aiccud-ctl", or a note that none is set. */
+static const char *group_text(bool have, const char *name)
 {
-	return cl->privileged;
+	return have ? name : "(none is configured)";
+}
+
+/* A command the peer's tier does not allow: logged, and said why. */
+static json_t *refuse(struct client *cl, const struct ctlcmd *k)
+{
+	const struct control *c = cl->ctl;
+	const char *cg = group_text(c->have_group, c->d->cfg.control_group);
+	char names[256];
+
+	log_warnx("control: refused '%s' from uid %d gid %d (pid %d): not root and not in "
+	          "control group %s%s%s",
+	          k->name, (int)cl->cred.uid, (int)cl->cred.gid, (int)cl->cred.pid, cg,
+	          cl->tier == CONTROL_TIER_NONE ? " or read-only group " : "",
+	          cl->tier == CONTROL_TIER_NONE
+	              ? group_text(c->have_ro_group, c->d->cfg.readonly_group)
+	              : "");
+	if (cl->tier == CONTROL_TIER_NONE)
+		return control_error("permission",
+		                     "permission denied: aiccud's control socket serves root, the "
+		                     "control group %s and the read-only group %s "
+		                     "(control_group, readonly_group in %s)",
+		                     cg, group_text(c->have_ro_group, c->d->cfg.readonly_group),
+		                     c->d->cfg.file);
+	ctlcmd_names(CTLCMD_READONLY, names, sizeof(names));
+	return control_error("permission",
+	                     "'%s' needs root or the control group %s (control_group in %s); "
+	                     "the read-only group may use %s",
+	                     k->name, cg, c->d->cfg.file, names);
+}
+
+static bool allowed(const struct client *cl, const struct ctlcmd *k)
+{
+	if (cl->tier == CONTROL_TIER_CONTROL)
+		return true;
+	return cl->tier == CONTROL_TIER_READ && (k->flags & CTLCMD_READONLY);
 }
 
 /* The daemon's handler of each command of the table (ctlcmd.h) it serves. */
@@ -131,7 +191,7 @@ static json_t *(*const handlers[CTLCMD_COUNT])(struct client *cl, int argc, char
     [CTLCMD_REFRESH] = control_cmd_change,      [CTLCMD_RELOAD] = control_cmd_reload,
     [CTLCMD_LIMITER] = control_cmd_limiter,     [CTLCMD_CHECK_CONFIG] = control_cmd_check_config,
     [CTLCMD_VERSION] = control_cmd_version,     [CTLCMD_WAIT] = control_cmd_wait,
-    [CTLCMD_LOG_LEVEL] = control_cmd_log_level,
+    [CTLCMD_LOG_LEVEL] = control_cmd_log_level, [CTLCMD_MONITOR] = control_cmd_monitor,
 };
 
 json_t *control_unknown_command(const char *name)
@@ -150,20 +210,8 @@ static json_t *dispatch(struct client *cl, int argc, char **argv)
 		return control_unknown_command(argv[0]);
 	if (argc - 1 < k->min_args || argc - 1 > k->max_args)
 		return control_error("usage", "usage: %s", k->usage);
-	if ((k->flags & CTLCMD_MUTATING) && !may_change(cl)) {
-		log_warnx("control: refused '%s' from uid %d gid %d (pid %d): not root "
-		          "and not in control group%s%s",
-		          k->name, (int)cl->cred.uid, (int)cl->cred.gid, (int)cl->cred.pid,
-		          cl->ctl->have_group ? " " : "",
-		          cl->ctl->have_group ? cl->ctl->d->cfg.control_group : " (none set)");
-		return control_error("permission",
-		                     "'%s' needs root or membership of the control group%s%s "
-		                     "(control_group in %s)",
-		                     k->name, cl->ctl->have_group ? " " : "",
-		                     cl->ctl->have_group ? cl->ctl->d->cfg.control_group
-		                                         : " (none is configured)",
-		                     cl->ctl->d->cfg.file);
-	}
+	if (!allowed(cl, k))
+		return refuse(cl, k);
 	return handlers[k->id](cl, argc, argv);
 }
 
@@ -199,8 +247,14 @@ static void on_client_read(EV_P_ ev_io *io, int revents)
 		 * comes at least every CONTROL_TICK seconds while waiting).
 		 */
 		n = read(cl->fd, discard, sizeof(discard));
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			/* A monitor never writes after its request: EOF means it is gone. */
+			if (cl->monitor) {
+				client_free(cl);
+				return;
+			}
 			ev_io_stop(EV_A_ io);
+		}
 		return;
 	}
 	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);
@@ -304,13 +358,20 @@ static void client_identify(struct client *cl)
 
 	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &len) < 0 ||
 	    len != sizeof(cl->cred)) {
-		cl->cred.uid = (uid_t)-1; /* unknown peer: read-only */
+		cl->cred.uid = (uid_t)-1; /* unknown peer: read-only at most */
 		cl->cred.gid = (gid_t)-1;
+		cl->tier = c->have_ro_group ? CONTROL_TIER_NONE : CONTROL_TIER_READ;
 		return;
 	}
-	cl->privileged =
-	    cl->cred.uid == 0 ||
-	    (c->have_group && (cl->cred.gid == c->group || peer_in_group(cl->fd, c->group)));
+	if (cl->cred.uid == 0 ||
+	    (c->have_group && (cl->cred.gid == c->group || peer_in_group(cl->fd, c->group))))
+		cl->tier = CONTROL_TIER_CONTROL;
+	else if (!c->have_ro_group || cl->cred.gid == c->ro_group ||
+	         peer_in_group(cl->fd, c->ro_group))
+		/* Without readonly_group, whoever can open the 0660 socket may read. */
+		cl->tier = CONTROL_TIER_READ;
+	else
+		cl->tier = CONTROL_TIER_NONE;
 }
 
 static bool is_root(const struct client *cl)
@@ -490,8 +551,13 @@ static int bind_socket(struct control *c, char *msg, size_t msglen)
 	step = "bind";
 	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		goto fail;
-	step = "chmod 0660";
-	if (chmod(c->path, 0660) < 0)
+	/*
+	 * With a read-only group the socket is open to every local user, and
+	 * the tier of each peer (client_identify) decides what it may do:
+	 * one socket cannot be group-owned by two groups.
+	 */
+	step = c->have_ro_group ? "chmod 0666" : "chmod 0660";
+	if (chmod(c->path, c->have_ro_group ? 0666 : 0660) < 0)
 		goto fail;
 	step = "chown to the control group";
 	if (c->have_group && chown(c->path, 0, c->group) < 0)
@@ -507,7 +573,8 @@ fail:
 }
 
 /*
- * The socket's directory: created 0750 (root:control_group) when missing.
+ * The socket's directory: created 0750 (root:control_group; 0751 with a
+ * read-only group) when missing.
  * An existing directory is adopted (group set to control_group, g+rx)
  * only when it is clearly aiccud's own: named "aiccud", owned by root and
  * closed to others (as dist/aiccud.tmpfiles creates /run/aiccud).  Any
@@ -517,6 +584,7 @@ fail:
 static void socket_dir(struct control *c)
 {
 	char dir[sizeof(c->path)];
+	mode_t mode = c->have_ro_group ? 0751 : 0750;
 	struct stat st;
 	char *base;
 
@@ -525,14 +593,31 @@ static void socket_dir(struct control *c)
 	if (!base || base == dir)
 		return;
 	*base = '\0';
-	if (mkdir(dir, 0750) == 0) {
+	if (mkdir(dir, mode) == 0) {
+		/* The unit's UMask=0077 would leave it 0700. */
+		if (chmod(dir, mode) < 0)
+			log_warn("control: chmod %s", dir);
 		if (c->have_group && chown(dir, 0, c->group) < 0)
 			log_warn("control: chown %s to group %s", dir, c->d->cfg.control_group);
 		return;
 	}
-	if (!c->have_group || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	if ((!c->have_group && !c->have_ro_group) || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return;
 	base = strrchr(dir, '/');
+	if (c->have_ro_group) {
+		/* Others may pass through (not list) to the 0666 socket; the tiers guard it. */
+		if (strcmp(base + 1, "aiccud") == 0 && st.st_uid == 0 && !(st.st_mode & 0006)) {
+			if (chmod(dir, (st.st_mode & 07777) | 0001) < 0)
+				log_warn("control: letting the read-only group %s through %s",
+				         c->d->cfg.readonly_group, dir);
+			st.st_mode |= 0001;
+		} else if (!(st.st_mode & 0001))
+			log_warnx("control: members of %s may not reach %s: its directory %s is "
+			          "not open to them",
+			          c->d->cfg.readonly_group, c->path, dir);
+		if (!c->have_group)
+			return;
+	}
 	if (strcmp(base + 1, "aiccud") == 0 && st.st_uid == 0 && !(st.st_mode & 0007)) {
 		if (chown(dir, 0, c->group) < 0 || chmod(dir, (st.st_mode & 07777) | 0050) < 0)
 			log_warn("control: giving group %s access to %s", c->d->cfg.control_group,
@@ -575,6 +660,16 @@ int control_open(struct daemon *d, struct control **out, char *msg, size_t msgle
 			    "control group '%s' (%s) does not exist; aiccuctl is for root only",
 			    d->cfg.control_group, d->cfg.file);
 	}
+	if (d->cfg.readonly_group[0]) {
+		struct group *g = getgrnam(d->cfg.readonly_group);
+
+		if (g) {
+			c->ro_group = g->gr_gid;
+			c->have_ro_group = true;
+		} else
+			log_warnx("read-only group '%s' (%s) does not exist; the socket stays 0660",
+			          d->cfg.readonly_group, d->cfg.file);
+	}
 	socket_dir(c);
 	err = take_lock(c, msg, msglen);
 	if (!err)
@@ -588,6 +683,7 @@ int control_open(struct daemon *d, struct control **out, char *msg, size_t msgle
 		control_close(c);
 		return err;
 	}
+	control_monitor_init(c);
 	ev_io_init(&c->accept_w, on_accept, c->fd, EV_READ);
 	c->accept_w.data = c;
 	ev_io_start(d->loop, &c->accept_w);
@@ -600,8 +696,17 @@ void control_close(struct control *c)
 	if (!c)
 		return;
 	registry_unsubscribe(c->d->reg, control_wait_on_change, c);
-	while (c->clients)
-		client_free(c->clients);
+	events_publish(EVENTS_DAEMON, NULL, "aiccud stopped");
+	control_monitor_close(c);
+	while (c->clients) {
+		struct client *cl = c->clients;
+
+		/* Monitors get what is queued (aiccud's last event) if the socket takes it now. */
+		if (cl->monitor && cl->outlen > cl->outoff)
+			(void)!send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+			            MSG_NOSIGNAL | MSG_DONTWAIT);
+		client_free(cl);
+	}
 	if (c->fd >= 0) {
 		ev_io_stop(c->d->loop, &c->accept_w);
 		close(c->fd);

@@ -5,18 +5,22 @@
  *
  *   request   one line, words separated by blanks, at most 511 bytes:
  *               version | status [TUNNEL] | limiter | check-config | reload
- *               start|stop|restart [--no-wait] TUNNEL|--all
+ *               start|stop|restart [--no-wait] TUNNEL|--all | monitor
  *   reply     one JSON object per line.  The last line carries "ok"
  *             (true or false) and ends the reply; start, stop and restart
  *             may send lines carrying "progress" (and no "ok") before it.
  *             Every line carries "version": CONTROL_VERSION.
+ *             monitor: one line per event (events.h), no "ok" line, until
+ *             aiccud stops (control_monitor.c).
  *   errors    {"ok":false,"code":CODE,"error":TEXT}, CODE one of usage,
  *             unknown_tunnel, permission, failed, config.
  *
- * Access: the socket is 0660, owned by root and control_group; the
- * commands that change something (start, stop, restart, reload) are
- * refused, and logged, unless SO_PEERCRED says the peer is root or a
- * member (primary or supplementary) of control_group.
+ * Access, two tiers by SO_PEERCRED (primary or supplementary group):
+ * root and control_group may do everything; readonly_group only the
+ * commands flagged CTLCMD_READONLY (ctlcmd.h).  The socket is 0660 root:
+ * control_group, or 0666 when readonly_group is set (one socket cannot
+ * belong to two groups); then a peer in neither group is refused every
+ * command.  Refusals are logged.
  */
 #ifndef AICCUD_CONTROL_H
 #define AICCUD_CONTROL_H

@@ -71,10 +71,10 @@ static bool status_settled(const struct client *cl)
 	if (cl->status_name[0]) {
 		const struct tunnel_rt *t = registry_find(reg, cl->status_name);
 
-		return !t || tunnel_counters_fresh(t);
+		return !t || workers_counters_fresh(t);
 	}
 	for (const struct tunnel_rt *t = registry_first(reg); t; t = registry_next(t))
-		if (!tunnel_counters_fresh(t))
+		if (!workers_counters_fresh(t))
 			return false;
 	return true;
 }
@@ -119,10 +119,10 @@ json_t *control_cmd_status(struct client *cl, int argc, char **argv)
 		if (!t)
 			return control_unknown_tunnel(d, argv[1]);
 		snprintf(cl->status_name, sizeof(cl->status_name), "%s", argv[1]);
-		asked = tunnel_counters_ask(t);
+		asked = workers_counters_ask(t);
 	} else {
 		for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-			asked |= tunnel_counters_ask(t);
+			asked |= workers_counters_ask(t);
 	}
 	if (!asked)
 		return status_reply(cl);

@@ -5,6 +5,7 @@
  *                   limiter, check-config, reload
  *   control_wait.c  start, stop, restart, refresh, wait and their waiting (waiter.h)
  *   control_json.c  JSON views of tunnels, limiter and daemon
+ *   control_monitor.c  monitor: the subscribers of events (events.h)
  */
 #ifndef AICCUD_CONTROL_INT_H
 #define AICCUD_CONTROL_INT_H
@@ -36,6 +37,19 @@
 #define CONTROL_PEER_GROUPS  64              /* supplementary groups read without malloc */
 #define STATUS_FRESH_WAIT    0.2             /* status waits this long for workers' counters */
 
+/* aiccuctl monitor (control_monitor.c) */
+#define CONTROL_MONITORS_MAX   16          /* monitor connections at once */
+#define CONTROL_MONITORS_UID   4           /* of them, one non-root uid's */
+#define CONTROL_MONITOR_BUF    (64 * 1024) /* unread events of one monitor before it is dropped */
+#define CONTROL_MONITOR_SNDBUF (16 * 1024) /* the kernel's share (SO_SNDBUF) of a monitor */
+
+/* What a peer may do (SO_PEERCRED, control.c's client_identify). */
+enum control_tier {
+	CONTROL_TIER_NONE,    /* nothing: not in either group while readonly_group is set */
+	CONTROL_TIER_READ,    /* the commands flagged CTLCMD_READONLY (ctlcmd.h) */
+	CONTROL_TIER_CONTROL, /* everything: root or a member of control_group */
+};
+
 struct client {
 	struct control *ctl;
 	struct client *next;
@@ -49,7 +63,8 @@ struct client {
 	size_t outlen, outoff, outcap;
 	bool finished; /* the final line is queued: close once it is written */
 	struct ucred cred;
-	bool privileged; /* root or a member of control_group */
+	enum control_tier tier;
+	bool monitor; /* a subscriber of events (aiccuctl monitor) */
 	/* start/stop/restart waiting for tunnels */
 	enum change_op op;
 	struct waiter *w;
@@ -70,6 +85,9 @@ struct control {
 	int lock_fd;
 	gid_t group;
 	bool have_group;
+	gid_t ro_group; /* readonly_group */
+	bool have_ro_group;
+	unsigned nmonitors;
 	time_t started;
 	ev_io accept_w;
 	struct client *clients;
@@ -87,6 +105,11 @@ struct control {
 void control_send(struct client *cl, json_t *line, bool final);
 json_t *control_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 json_t *control_ok(void);
+/* Queue text (a whole line, newline included) on a connection as it is. */
+void control_queue_raw(struct client *cl, const char *text, size_t len);
+/* Close a connection now (a monitor that does not read). */
+void control_drop(struct client *cl);
+
 /* The reply to a command name the daemon does not serve; lists those it does. */
 json_t *control_unknown_command(const char *name);
 
@@ -104,6 +127,12 @@ void control_status_late(EV_P_ ev_timer *tm, int revents);
 json_t *control_cmd_check_config(struct client *cl, int argc, char **argv);
 json_t *control_cmd_reload(struct client *cl, int argc, char **argv);
 json_t *control_cmd_log_level(struct client *cl, int argc, char **argv);
+
+/* control_monitor.c: the connection becomes a subscriber (no final line until aiccud stops). */
+json_t *control_cmd_monitor(struct client *cl, int argc, char **argv);
+/* Start and stop fanning events (events.h) out to the subscribers. */
+void control_monitor_init(struct control *c);
+void control_monitor_close(struct control *c);
 
 /* control_wait.c */
 json_t *control_cmd_change(struct client *cl, int argc, char **argv);

@@ -7,6 +7,7 @@
 #include "beat.h"
 #include "datapath.h"
 #include "fetch.h"
+#include "limiter.h"
 #include "log.h"
 #include "update.h"
 #include "workers.h"
@@ -71,8 +72,8 @@ static void supervision_json(json_t *o, const struct tunnel_rt *t)
 	json_object_set_new(o, "pop_silence", json_integer(tc->pop_silence));
 	/* Seconds the PoP has been silent, once that counts (workers.h); 0: it is not. */
 	json_object_set_new(o, "pop_silent_s",
-	                    json_integer(tunnel_pop_silent(t, time(NULL))
-	                                     ? (json_int_t)tunnel_pop_silent_s(t, time(NULL))
+	                    json_integer(workers_pop_silent(t, time(NULL))
+	                                     ? (json_int_t)workers_pop_silent_s(t, time(NULL))
 	                                     : 0));
 }
 
@@ -85,8 +86,7 @@ static void waiting_json(json_t *o, const struct tunnel_rt *t)
 	const struct daemon *d = t->d;
 	char why[sizeof(t->reason)];
 
-	if (t->state != TS_WAITING || !t->entry.conf.tic || d->fetch.pid > 0 ||
-	    d->token_due <= ev_now(d->loop))
+	if (t->state != TS_WAITING || !t->entry.conf.tic || !fetch_token_awaited(d))
 		return;
 	json_object_set_new(o, "wait_s", json_real(fetch_wait_reason(d, why, sizeof(why))));
 	json_object_set_new(o, "reason", json_string(why));
@@ -164,12 +164,10 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 /* The TIC limiter: tokens left, when the next connection is allowed. */
 json_t *control_limiter_json(const struct daemon *d)
 {
-	struct limiter_now now;
 	struct limiter_status st;
+	const char *state_file = fetch_limiter_status(d, &st);
 	json_t *o;
 
-	limiter_now_read(&now);
-	limiter_status(&d->limiter, &now, &st);
 	o = json_pack("{s:i, s:i, s:i, s:f, s:f, s:b, s:I, s:I}", "burst", (int)st.burst, "refill",
 	              (int)st.refill, "tokens", (int)st.tokens, "next_grant_s", st.next_grant_s,
 	              "next_token_s", st.next_token_s, "penalty", st.penalty_active, "grants",
@@ -180,8 +178,8 @@ json_t *control_limiter_json(const struct daemon *d)
 	if (st.penalty_active)
 		json_object_set_new(o, "penalty_until",
 		                    json_integer((json_int_t)(st.penalty_until_wall_ms / 1000)));
-	json_object_set_new(o, "state_file", json_string(d->limiter_path));
-	json_object_set_new(o, "fetcher_pid", json_integer(d->fetch.pid));
+	json_object_set_new(o, "state_file", json_string(state_file));
+	json_object_set_new(o, "fetcher_pid", json_integer(fetch_fetcher_pid(d)));
 	/* the endpoint updates' own buckets, one per URL (update.h) */
 	json_object_set_new(o, "update_buckets", update_limiter_json(d));
 	return o;
@@ -200,6 +198,9 @@ json_t *control_daemon_json(const struct control *c)
 	 * the view kept, a few reads for any number of tunnels starting. */
 	if (o)
 		json_object_set_new(o, "host_reads", json_integer((json_int_t)d->hostcache.reads));
+	/* aiccuctl monitor connections (control_monitor.c). */
+	if (o)
+		json_object_set_new(o, "monitors", json_integer((json_int_t)c->nmonitors));
 	if (o && d->last_reload_at)
 		json_object_set_new(o, "last_reload",
 		                    json_pack("{s:I, s:s}", "at", (json_int_t)d->last_reload_at,

@@ -80,3 +80,18 @@ const char *admit_verdict_text(enum admit_verdict v)
 	}
 	return "?";
 }
+
+enum monitor_verdict monitor_admit(const struct monitor_limits *l, unsigned total, unsigned of_uid,
+                                   bool root)
+{
+	if (total >= l->total_max)
+		return MONITOR_REFUSE_FULL;
+	if (!root && of_uid >= l->per_uid)
+		return MONITOR_REFUSE_UID;
+	return MONITOR_OK;
+}
+
+bool monitor_overflows(const struct monitor_limits *l, size_t pending, size_t add)
+{
+	return add > l->buf_max || pending > l->buf_max - add;
+}

@@ -69,4 +69,28 @@ enum admit_verdict admit_decide(const struct admit_limits *l, const struct admit
                                 bool root, enum admit_scope *scope);
 const char *admit_verdict_text(enum admit_verdict v);
 
+/*
+ * Subscribers of aiccuctl monitor.  At most total_max at once, of them
+ * per_uid for one non-root uid (root: up to total_max), so one user's
+ * monitors leave room for others'.  An event that would make a
+ * subscriber's unsent output exceed buf_max drops that subscriber: the
+ * parent never waits for a reader and holds at most buf_max for one.
+ */
+struct monitor_limits {
+	unsigned total_max;
+	unsigned per_uid;
+	size_t buf_max;
+};
+
+enum monitor_verdict {
+	MONITOR_OK = 0,
+	MONITOR_REFUSE_UID,  /* this uid has per_uid monitors already */
+	MONITOR_REFUSE_FULL, /* total_max monitors are connected */
+};
+
+enum monitor_verdict monitor_admit(const struct monitor_limits *l, unsigned total, unsigned of_uid,
+                                   bool root);
+/* pending: bytes queued and not sent yet; add: the event's line. */
+bool monitor_overflows(const struct monitor_limits *l, size_t pending, size_t add);
+
 #endif

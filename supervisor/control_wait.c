@@ -47,7 +47,7 @@ static void send_token_wait(struct client *cl, const struct tunnel_rt *t)
 	char text[768], why[sizeof(t->reason)];
 	double left = 0;
 
-	if (cl->ctl->d->fetch.pid > 0)
+	if (fetch_fetcher_pid(cl->ctl->d) > 0)
 		snprintf(text, sizeof(text), "%s: waiting: another TIC fetch is under way",
 		         t->entry.conf.name);
 	else {
@@ -172,13 +172,13 @@ static void change_begin(struct client *cl, struct tunnel_rt *t, struct waiter *
 	waiter_begin(w, t);
 	switch (cl->op) {
 	case OP_START:
-		tunnel_start(t);
+		workers_start(t);
 		break;
 	case OP_STOP:
-		tunnel_stop(t);
+		workers_stop(t);
 		break;
 	case OP_RESTART:
-		tunnel_restart(t);
+		workers_restart(t);
 		break;
 	case OP_REFRESH:
 		fetch_refresh(cl->ctl->d, t);

@@ -7,7 +7,7 @@
 #define CHANGE_USAGE(cmd) cmd " [--no-wait] TUNNEL|--all"
 
 const struct ctlcmd ctlcmd_table[CTLCMD_COUNT] = {
-    {CTLCMD_STATUS, "status", CTLCMD_DAEMON, 0, 1, "status [TUNNEL]",
+    {CTLCMD_STATUS, "status", CTLCMD_DAEMON | CTLCMD_READONLY, 0, 1, "status [TUNNEL]",
      "show the tunnels (a table; details with TUNNEL); exit 0 only when all are up"},
     {CTLCMD_START, "start", CTLCMD_DAEMON | CTLCMD_MUTATING, 1, 2, CHANGE_USAGE("start"),
      "start, wait until up or failed"},
@@ -17,20 +17,21 @@ const struct ctlcmd ctlcmd_table[CTLCMD_COUNT] = {
      "stop, then start"},
     {CTLCMD_REFRESH, "refresh", CTLCMD_DAEMON | CTLCMD_MUTATING, 1, 2, CHANGE_USAGE("refresh"),
      "fetch from TIC now (behind the limiter); restart only if the parameters changed"},
-    {CTLCMD_WAIT, "wait", CTLCMD_DAEMON, 0, CTLCMD_ARGS_MAX - 1,
+    {CTLCMD_WAIT, "wait", CTLCMD_DAEMON | CTLCMD_READONLY, 0, CTLCMD_ARGS_MAX - 1,
      "wait [--timeout S] [TUNNEL...|--all]",
      "wait until the tunnels are up (default: all, 120 s); 1: not up in time"},
     {CTLCMD_RELOAD, "reload", CTLCMD_DAEMON | CTLCMD_MUTATING, 0, 0, "reload",
      "re-read the configuration, apply what changed"},
     {CTLCMD_LOG_LEVEL, "log-level", CTLCMD_DAEMON | CTLCMD_MUTATING, 0, 1,
      "log-level [debug|info|warning|error]", "show or change aiccud's log level"},
-    {CTLCMD_LIMITER, "limiter", CTLCMD_DAEMON, 0, 0, "limiter", "show the TIC connection limiter"},
-    {CTLCMD_CHECK_CONFIG, "check-config", CTLCMD_DAEMON, 0, 0, "check-config",
+    {CTLCMD_LIMITER, "limiter", CTLCMD_DAEMON | CTLCMD_READONLY, 0, 0, "limiter",
+     "show the TIC connection limiter"},
+    {CTLCMD_CHECK_CONFIG, "check-config", CTLCMD_DAEMON | CTLCMD_READONLY, 0, 0, "check-config",
      "have aiccud parse its configuration and report every problem"},
-    {CTLCMD_VERSION, "version", CTLCMD_DAEMON, 0, 0, "version",
+    {CTLCMD_VERSION, "version", CTLCMD_DAEMON | CTLCMD_READONLY, 0, 0, "version",
      "versions of aiccuctl, aiccud and the protocol"},
     /* aiccuctl renders it from the status reply: read-only, no request of its own */
-    {CTLCMD_METRICS, "metrics", 0, 0, 0, "metrics [-o FILE]",
+    {CTLCMD_METRICS, "metrics", CTLCMD_READONLY, 0, 0, "metrics [-o FILE]",
      "the tunnels, limiters and updates in the Prometheus text format (-o: replace FILE "
      "atomically)"},
     {CTLCMD_IMPORT_AICCU, "import-aiccu", 0, 0, 0,
@@ -38,6 +39,8 @@ const struct ctlcmd ctlcmd_table[CTLCMD_COUNT] = {
      "       import-aiccu -d DIR [--rule-priority N] AICCU.CONF...",
      "convert AICCU configurations into tunnel files"},
     {CTLCMD_HELP, "help", 0, 0, 0, "help [COMMAND]", "this text, or one command's usage"},
+    {CTLCMD_MONITOR, "monitor", CTLCMD_DAEMON | CTLCMD_READONLY, 0, 0, "monitor [-t S]",
+     "print aiccud's events as they happen (state, repair, limiter, pop, reload), until it stops"},
 };
 
 const struct ctlcmd *ctlcmd_find(const char *name)

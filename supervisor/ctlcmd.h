@@ -29,12 +29,14 @@ enum ctlcmd_id {
 	CTLCMD_METRICS,
 	CTLCMD_IMPORT_AICCU,
 	CTLCMD_HELP,
+	CTLCMD_MONITOR,
 	CTLCMD_COUNT
 };
 
 enum {
 	CTLCMD_DAEMON = 1 << 0,   /* a request aiccud serves (else aiccuctl alone) */
 	CTLCMD_MUTATING = 1 << 1, /* root or the control group only */
+	CTLCMD_READONLY = 1 << 2, /* also for the read-only group (readonly_group) */
 };
 
 struct ctlcmd {

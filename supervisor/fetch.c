@@ -26,6 +26,7 @@
 
 #include "fetch.h"
 #include "fetch_plan.h"
+#include "limiter.h"
 
 #include "child.h"
 #include "daemon.h"
@@ -33,6 +34,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "workers.h"
+#include "events.h"
 
 /* The fetcher bounds each step itself; this catches a stuck child. */
 #define FETCH_DEADLINE 120.0
@@ -41,13 +43,41 @@
 /* The lines a fetcher can cause: at most this many per minute (workers.c's rule). */
 #define FETCH_LOG_BURST 40
 
+/* The one TIC fetcher child that may run at a time. */
+struct fetch_rt {
+	pid_t pid;
+	int fd;
+	ev_io io;
+	ev_child child;
+	ev_timer deadline;
+	bool refused; /* the server turned the connection away */
+	int err;      /* the session's -errno (IPC_F_DONE); -ECHILD: no outcome came */
+	char server[TUNNEL_HOST_MAX];
+	char reason[256];
+	int phase;                  /* enum fetch_phase (fetch.h) */
+	struct log_ratelimit rl;    /* every line the fetcher can cause */
+	struct ipc_seccomp seccomp; /* its seccomp report, believed only if it died by SIGSYS */
+	bool seccomp_said;
+};
+
+/* The scheduler's state: only this file reads or writes it (fetch.h has the views). */
+struct fetch_state {
+	struct fetch_rt rt;
+	struct limiter limiter;
+	char limiter_path[TUNNEL_PATH_MAX + 16];
+	ev_timer token_w;      /* wakes the scheduler when the next token is due */
+	ev_tstamp token_due;   /* when the scheduler wakes next (ev time); 0: never */
+	const char *empty_why; /* why the bucket started empty; NULL after a grant */
+	int save_err;          /* -errno of the last failed save; 0: saved */
+};
+
 static void limiter_persist(struct daemon *d, const char *why)
 {
-	int err = limiter_save(&d->limiter, d->limiter_path);
+	int err = limiter_save(&d->fetch->limiter, d->fetch->limiter_path);
 
-	d->limiter_save_err = err < 0 ? err : 0;
+	d->fetch->save_err = err < 0 ? err : 0;
 	if (err < 0)
-		log_warnx("limiter: cannot save %s after %s: %s", d->limiter_path, why,
+		log_warnx("limiter: cannot save %s after %s: %s", d->fetch->limiter_path, why,
 		          strerror(-err));
 }
 
@@ -98,27 +128,33 @@ int fetch_init(struct daemon *d)
 	struct limiter_now now;
 	int err;
 
-	d->fetch.pid = 0;
-	d->fetch.fd = -1;
-	d->fetch.rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(60.0, FETCH_LOG_BURST);
-	ev_init(&d->token_w, NULL);
-	snprintf(d->limiter_path, sizeof(d->limiter_path), "%s/limiter", d->cfg.state_dir);
+	/* Lives as long as the daemon: the fetcher's exit may come after fetch_shutdown. */
+	d->fetch = calloc(1, sizeof(*d->fetch));
+	if (!d->fetch)
+		return -ENOMEM;
+	d->fetch->rt.pid = 0;
+	d->fetch->rt.fd = -1;
+	d->fetch->rt.rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(60.0, FETCH_LOG_BURST);
+	ev_init(&d->fetch->token_w, NULL);
+	snprintf(d->fetch->limiter_path, sizeof(d->fetch->limiter_path), "%s/limiter",
+	         d->cfg.state_dir);
 	if (mkdir(d->cfg.state_dir, 0700) < 0 && errno != EEXIST)
 		log_warn("state directory %s", d->cfg.state_dir);
 	limiter_now_read(&now);
-	err = limiter_init(&d->limiter, d->cfg.limiter_burst, d->cfg.limiter_refill, &now);
+	err = limiter_init(&d->fetch->limiter, d->cfg.limiter_burst, d->cfg.limiter_refill, &now);
 	if (err < 0)
 		return err;
-	err = limiter_load(&d->limiter, d->limiter_path, &now);
-	d->limiter_empty_why = limiter_empty_why(err);
+	err = limiter_load(&d->fetch->limiter, d->fetch->limiter_path, &now);
+	d->fetch->empty_why = limiter_empty_why(err);
 	if (err == -ENOENT || err == LIMITER_STATE_NEW_BOOT || err == LIMITER_STATE_NEW_PARAMS)
-		log_info("limiter: %s (no state in %s that counts)", d->limiter_empty_why,
-		         d->limiter_path);
+		log_info("limiter: %s (no state in %s that counts)", d->fetch->empty_why,
+		         d->fetch->limiter_path);
 	else if (err == -EBADMSG)
-		log_warnx("limiter: %s is corrupt; %s", d->limiter_path, d->limiter_empty_why);
+		log_warnx("limiter: %s is corrupt; %s", d->fetch->limiter_path,
+		          d->fetch->empty_why);
 	else if (err < 0)
-		log_warnx("limiter: cannot read %s: %s; %s", d->limiter_path, strerror(-err),
-		          d->limiter_empty_why);
+		log_warnx("limiter: cannot read %s: %s; %s", d->fetch->limiter_path, strerror(-err),
+		          d->fetch->empty_why);
 	/* Persist at once so that even a crash before the first grant keeps the clock. */
 	limiter_persist(d, "start");
 	return registry_subscribe(d->reg, on_registry, d);
@@ -135,11 +171,11 @@ static void on_token(EV_P_ ev_timer *w, int revents)
 
 static void schedule(struct daemon *d, double after_s)
 {
-	d->token_due = ev_now(d->loop) + after_s;
-	ev_timer_stop(d->loop, &d->token_w);
-	ev_timer_init(&d->token_w, on_token, after_s, 0.);
-	d->token_w.data = d;
-	ev_timer_start(d->loop, &d->token_w);
+	d->fetch->token_due = ev_now(d->loop) + after_s;
+	ev_timer_stop(d->loop, &d->fetch->token_w);
+	ev_timer_init(&d->fetch->token_w, on_token, after_s, 0.);
+	d->fetch->token_w.data = d;
+	ev_timer_start(d->loop, &d->fetch->token_w);
 }
 
 double fetch_wait_reason(const struct daemon *d, char *buf, size_t len)
@@ -149,24 +185,24 @@ double fetch_wait_reason(const struct daemon *d, char *buf, size_t len)
 	double left;
 
 	limiter_now_read(&now);
-	limiter_status(&d->limiter, &now, &st);
+	limiter_status(&d->fetch->limiter, &now, &st);
 	left = st.next_grant_s;
-	if (d->limiter_save_err && d->token_due > 0)
-		left = d->token_due - ev_now(d->loop);
+	if (d->fetch->save_err && d->fetch->token_due > 0)
+		left = d->fetch->token_due - ev_now(d->loop);
 	left = left < 1 ? 1 : left;
 	if (st.penalty_active)
 		snprintf(buf, len,
 		         "the TIC server refused us; next connection in %.0f s (the broker blocks "
 		         "clients that connect too often; aiccud waits out its penalty)",
 		         left);
-	else if (d->limiter_save_err)
+	else if (d->fetch->save_err)
 		snprintf(buf, len,
 		         "cannot write the limiter state %.200s: %s; no TIC connection until it is "
 		         "saved (next try in %.0f s)",
-		         d->limiter_path, strerror(-d->limiter_save_err), left);
-	else if (d->limiter_empty_why)
+		         d->fetch->limiter_path, strerror(-d->fetch->save_err), left);
+	else if (d->fetch->empty_why)
 		snprintf(buf, len, "waiting for a TIC connection token (next in %.0f s): %s", left,
-		         d->limiter_empty_why);
+		         d->fetch->empty_why);
 	else
 		snprintf(buf, len, "waiting for a TIC connection token (next in %.0f s)", left);
 	return left;
@@ -194,6 +230,7 @@ static void wait_for_token(struct daemon *d, double wait_s, const char *why,
 			continue;
 		if (!logged && strcmp(t->reason, why) != 0) {
 			log_info("%s: %s", t->entry.conf.name, why);
+			events_publish(EVENTS_LIMITER, t->entry.conf.name, "waiting: %s", why);
 			logged = true;
 		}
 		tunnel_set_state(t, TS_WAITING, "%s", why);
@@ -203,7 +240,7 @@ static void wait_for_token(struct daemon *d, double wait_s, const char *why,
 /* Settle a refresh (fetch_refresh) once the fetcher has gone. */
 static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 {
-	const struct fetch_rt *f = &d->fetch;
+	const struct fetch_rt *f = &d->fetch->rt;
 	const char *name = t->entry.conf.name;
 	bool running =
 	    t->pid > 0 || t->state == TS_UP || t->state == TS_STARTING || t->state == TS_BACKOFF;
@@ -216,7 +253,7 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 				stale_schedule(d, t);
 		} else {
 			/* The cache is fresh again (changed or not). */
-			t->on_stale = false;
+			workers_cache_renewed(t);
 			t->stale_streak = 0;
 			if (t->state == TS_UP)
 				tunnel_set_state(t, TS_UP, "parameters fetched from TIC again");
@@ -225,31 +262,33 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 	if (f->refused) {
 		/* Again after the broker's penalty, which the limiter waits out. */
 		t->refresh = true;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh: TIC server %s refused us; asking again after its penalty",
-		         f->server);
+		registry_set_refresh_msg(
+		    t, "refresh: TIC server %s refused us; asking again after its penalty",
+		    f->server);
 	} else if (t->fetch_err) {
 		t->refresh_result = REFRESH_FAILED;
-		fetch_plan_refresh_failed(t->refresh_msg, sizeof(t->refresh_msg), f->server,
+		char msg[sizeof(t->refresh_msg)];
+
+		fetch_plan_refresh_failed(msg, sizeof(msg), f->server,
 		                          t->fetch_reason[0] ? t->fetch_reason
 		                          : f->reason[0]     ? f->reason
 		                                             : "no answer for this tunnel");
+		registry_set_refresh_msg(t, "%s", msg);
 	} else if (!t->refresh_changed) {
 		t->refresh_result = REFRESH_UNCHANGED;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh: TIC has the parameters it runs on; left running");
+		registry_set_refresh_msg(
+		    t, "refresh: TIC has the parameters it runs on; left running");
 	} else if (running) {
 		t->refresh_result = REFRESH_RESTARTED;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh: TIC has new parameters; restarted on them");
+		registry_set_refresh_msg(t, "refresh: TIC has new parameters; restarted on them");
 	} else {
 		t->refresh_result = REFRESH_CACHED;
-		snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-		         "refresh: TIC has new parameters; its next start uses them");
+		registry_set_refresh_msg(
+		    t, "refresh: TIC has new parameters; its next start uses them");
 	}
 	log_info("%s: %s", name, t->refresh_msg);
 	if (t->refresh_result == REFRESH_RESTARTED && !t->refresh)
-		tunnel_restart(t); /* a restart reads the cache, which now holds them */
+		workers_restart(t); /* a restart reads the cache, which now holds them */
 	tunnel_changed(t);
 }
 
@@ -257,7 +296,7 @@ void fetch_refresh(struct daemon *d, struct tunnel_rt *t)
 {
 	t->refresh = true;
 	t->refresh_result = REFRESH_NONE;
-	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: waiting for a TIC token");
+	registry_set_refresh_msg(t, "refresh: waiting for a TIC token");
 	tunnel_changed(t);
 	fetch_kick(d);
 }
@@ -268,11 +307,11 @@ void fetch_refresh(struct daemon *d, struct tunnel_rt *t)
  */
 static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 {
-	const struct fetch_rt *f = &d->fetch;
+	const struct fetch_rt *f = &d->fetch->rt;
 	char why[400];
 	const char *hint;
 	/* Held: fetched, not cached (the cache could not be written), given to the worker. */
-	bool usable = !f->refused && (t->held || tunnel_cache_usable(d, t));
+	bool usable = !f->refused && (t->held || workers_cache_usable(d, t));
 
 	snprintf(why, sizeof(why), "TIC %s: %s", f->server,
 	         t->fetch_reason[0] && t->fetch_err != -ECANCELED ? t->fetch_reason
@@ -285,20 +324,19 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 		                 f->reason);
 		break;
 	case FETCH_START:
-		t->fresh_fetch = true;
-		t->stale_ok = false;
+		workers_start_from(t, true, false);
 		t->stale_streak = 0;
-		tunnel_spawn(t);
+		workers_spawn(t);
 		break;
 	case FETCH_START_STALE:
 		log_warnx("%s: %s; starting on the cached parameters although they are older "
 		          "than cache_max_age",
 		          t->entry.conf.name, why);
-		t->stale_ok = true;
-		tunnel_spawn(t);
+		workers_start_from(t, false, true);
+		workers_spawn(t);
 		break;
 	case FETCH_RETRY:
-		tunnel_retry_later(t, why);
+		workers_retry_later(t, why);
 		break;
 	case FETCH_FAIL:
 		hint = fetch_plan_hint(f->err, t->fetch_err);
@@ -310,7 +348,7 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 /* The fetcher has gone: start what it fetched, fail what it could not. */
 static void fetch_finished(struct daemon *d, int status)
 {
-	struct fetch_rt *f = &d->fetch;
+	struct fetch_rt *f = &d->fetch->rt;
 
 	ev_io_stop(d->loop, &f->io);
 	ev_timer_stop(d->loop, &f->deadline);
@@ -360,7 +398,7 @@ static void fetcher_refuse(struct daemon *d, const char *fmt, ...)
 
 static void fetcher_refuse(struct daemon *d, const char *fmt, ...)
 {
-	struct fetch_rt *f = &d->fetch;
+	struct fetch_rt *f = &d->fetch->rt;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -383,7 +421,7 @@ static void fetcher_log(struct daemon *d, bool warn, const char *fmt, ...)
 	uint64_t dropped;
 	va_list ap;
 
-	if (!log_ratelimit_allow(&d->fetch.rl, ev_now(d->loop), &dropped))
+	if (!log_ratelimit_allow(&d->fetch->rt.rl, ev_now(d->loop), &dropped))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -436,7 +474,7 @@ static void on_fetch_done(void *ctx, const void *p)
 {
 	struct daemon *d = ctx;
 	const struct ipc_fetch_done *done = p;
-	struct fetch_rt *f = &d->fetch;
+	struct fetch_rt *f = &d->fetch->rt;
 	struct limiter_now now;
 	char warning[sizeof(done->warning)];
 
@@ -451,7 +489,7 @@ static void on_fetch_done(void *ctx, const void *p)
 	if (done->refused) {
 		f->refused = true;
 		limiter_now_read(&now);
-		limiter_penalize(&d->limiter, &now, LIMITER_PENALTY_MIN);
+		limiter_penalize(&d->fetch->limiter, &now, LIMITER_PENALTY_MIN);
 		limiter_persist(d, "a refusal");
 		log_warnx("TIC %s turned us away; no TIC connection for %d s", f->server,
 		          LIMITER_PENALTY_MIN);
@@ -463,8 +501,8 @@ static void on_fetch_seccomp(void *ctx, const void *p)
 {
 	struct daemon *d = ctx;
 
-	memcpy(&d->fetch.seccomp, p, sizeof(d->fetch.seccomp));
-	d->fetch.seccomp_said = true;
+	memcpy(&d->fetch->rt.seccomp, p, sizeof(d->fetch->rt.seccomp));
+	d->fetch->rt.seccomp_said = true;
 }
 
 #define F_ANY (IPC_IN(FETCH_PHASE_RESULTS) | IPC_IN(FETCH_PHASE_DONE))
@@ -490,11 +528,11 @@ static void on_fetch_msg(EV_P_ ev_io *io, int revents)
 	int type = -EAGAIN, why;
 
 	(void)revents;
-	while (ev_is_active(io) && (type = ipc_recv(d->fetch.fd, buf, sizeof(buf), &p)) > 0) {
+	while (ev_is_active(io) && (type = ipc_recv(d->fetch->rt.fd, buf, sizeof(buf), &p)) > 0) {
 		size_t n = 0;
 		const struct ipc_route *tab = fetch_ipc_routes(&n);
 		const struct ipc_route *r =
-		    ipc_route_find(tab, n, type, (unsigned)d->fetch.phase, &why);
+		    ipc_route_find(tab, n, type, (unsigned)d->fetch->rt.phase, &why);
 
 		if (r)
 			r->handle(d, p);
@@ -517,12 +555,12 @@ static void on_fetch_deadline(EV_P_ ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (d->fetch.pid > 0) {
+	if (d->fetch->rt.pid > 0) {
 		log_warnx("TIC fetcher %d still running after %.0f s; killing it",
-		          (int)d->fetch.pid, FETCH_DEADLINE);
-		snprintf(d->fetch.reason, sizeof(d->fetch.reason), "no result within %.0f s",
-		         FETCH_DEADLINE);
-		kill(d->fetch.pid, SIGKILL);
+		          (int)d->fetch->rt.pid, FETCH_DEADLINE);
+		snprintf(d->fetch->rt.reason, sizeof(d->fetch->rt.reason),
+		         "no result within %.0f s", FETCH_DEADLINE);
+		kill(d->fetch->rt.pid, SIGKILL);
 	}
 }
 
@@ -544,9 +582,8 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 			/* A refresh: the tunnel keeps running on its cache meanwhile. */
 			t->refresh = false;
 			t->refreshing = true;
-			snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-			         "refresh: fetching parameters from TIC %.100s",
-			         b->account->server);
+			registry_set_refresh_msg(t, "refresh: fetching parameters from TIC %.100s",
+			                         b->account->server);
 			tunnel_changed(t);
 			continue;
 		}
@@ -554,8 +591,8 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 			/* It waited for TIC anyway: this fetch is its refresh. */
 			t->refresh = false;
 			t->refresh_result = REFRESH_RESTARTED;
-			snprintf(t->refresh_msg, sizeof(t->refresh_msg),
-			         "refresh: it was waiting for TIC; fetched and started");
+			registry_set_refresh_msg(
+			    t, "refresh: it was waiting for TIC; fetched and started");
 		}
 		tunnel_set_state(t, TS_FETCHING, "fetching parameters from TIC %s",
 		                 b->account->server);
@@ -566,7 +603,7 @@ static int fetch_spawn(struct daemon *d, const struct fetch_batch *b)
 {
 	const struct tic_account *acct = b->account;
 	static struct ipc_fetch req;
-	struct fetch_rt *f = &d->fetch;
+	struct fetch_rt *f = &d->fetch->rt;
 	pid_t pid = child_spawn(d, d->fetcher_exe, "-F", NULL, &f->fd);
 
 	if (pid < 0)
@@ -591,6 +628,8 @@ static int fetch_spawn(struct daemon *d, const struct fetch_batch *b)
 	explicit_bzero(&req.account.password, sizeof(req.account.password));
 	log_info("TIC: fetcher %d asks %s for %u tunnel(s) of %s", (int)pid, acct->server, req.nids,
 	         acct->username);
+	events_publish(EVENTS_LIMITER, NULL, "granted a TIC connection: %s for %u tunnel(s) of %s",
+	               acct->server, req.nids, acct->username);
 	return 0;
 }
 
@@ -600,7 +639,7 @@ static int fetch_spawn(struct daemon *d, const struct fetch_batch *b)
  */
 static void fetch_kick(struct daemon *d)
 {
-	if (d->fetch.pid > 0 || d->shutting_down)
+	if (d->fetch->rt.pid > 0 || d->shutting_down)
 		return; /* fetch_finished kicks again */
 	schedule(d, 0.);
 }
@@ -614,26 +653,28 @@ static void fetch_now(struct daemon *d)
 	double wait_s = 0;
 	int err;
 
-	if (d->fetch.pid > 0 || d->shutting_down)
+	if (d->fetch->rt.pid > 0 || d->shutting_down)
 		return; /* fetch_finished kicks again */
 	fetch_plan_batch(d->reg, &b);
 	if (!b.account)
 		return;
 	limiter_now_read(&now);
-	if (!fetch_plan_token(&d->limiter, &now, &wait_s, why, sizeof(why))) {
+	if (!fetch_plan_token(&d->fetch->limiter, &now, &wait_s, why, sizeof(why))) {
+		events_publish(EVENTS_LIMITER, NULL, "%zu tunnel(s) of %s at %s: %s", b.n,
+		               b.account->username, b.account->server, why);
 		wait_for_token(d, wait_s, NULL, b.account);
 		return;
 	}
 	/* The grant must be on disk before the connection is made. */
-	err = limiter_save(&d->limiter, d->limiter_path);
-	d->limiter_save_err = err < 0 ? err : 0;
+	err = limiter_save(&d->fetch->limiter, d->fetch->limiter_path);
+	d->fetch->save_err = err < 0 ? err : 0;
 	if (err < 0) {
-		log_warnx("limiter: cannot save %s: %s; not connecting to TIC", d->limiter_path,
-		          strerror(-err));
+		log_warnx("limiter: cannot save %s: %s; not connecting to TIC",
+		          d->fetch->limiter_path, strerror(-err));
 		wait_for_token(d, FETCH_SAVE_RETRY, NULL, b.account);
 		return;
 	}
-	d->limiter_empty_why = NULL;
+	d->fetch->empty_why = NULL;
 	err = fetch_spawn(d, &b);
 	if (err < 0) {
 		log_warnx("cannot start the TIC fetcher: %s", strerror(-err));
@@ -642,9 +683,33 @@ static void fetch_now(struct daemon *d)
 	}
 }
 
+pid_t fetch_fetcher_pid(const struct daemon *d)
+{
+	return d->fetch ? d->fetch->rt.pid : 0;
+}
+
+bool fetch_token_awaited(const struct daemon *d)
+{
+	return d->fetch && d->fetch->rt.pid <= 0 && d->fetch->token_due > ev_now(d->loop);
+}
+
+const char *fetch_limiter_status(const struct daemon *d, struct limiter_status *st)
+{
+	struct limiter_now now;
+
+	memset(st, 0, sizeof(*st));
+	if (!d->fetch)
+		return "";
+	limiter_now_read(&now);
+	limiter_status(&d->fetch->limiter, &now, st);
+	return d->fetch->limiter_path;
+}
+
 void fetch_shutdown(struct daemon *d)
 {
-	ev_timer_stop(d->loop, &d->token_w);
-	if (d->fetch.pid > 0)
-		kill(d->fetch.pid, SIGTERM);
+	if (!d->fetch)
+		return;
+	ev_timer_stop(d->loop, &d->fetch->token_w);
+	if (d->fetch->rt.pid > 0)
+		kill(d->fetch->rt.pid, SIGTERM);
 }

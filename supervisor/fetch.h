@@ -5,11 +5,14 @@
 #ifndef AICCUD_FETCH_H
 #define AICCUD_FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "ipc.h"
 
 struct daemon;
+struct limiter_status;
 struct tunnel_rt;
 
 /* The fetcher's phase, the state of the fetcher -> parent message table. */
@@ -31,6 +34,12 @@ void fetch_shutdown(struct daemon *d);
  * and the log.  Returns the seconds left.
  */
 double fetch_wait_reason(const struct daemon *d, char *buf, size_t len);
+/* The views for control: the running fetcher's pid (0: none). */
+pid_t fetch_fetcher_pid(const struct daemon *d);
+/* No fetcher runs and the scheduler sleeps until the next token. */
+bool fetch_token_awaited(const struct daemon *d);
+/* The TIC limiter's status as of now (zeros before fetch_init); returns its state file. */
+const char *fetch_limiter_status(const struct daemon *d, struct limiter_status *st);
 /*
  * aiccuctl refresh: fetch t's parameters from TIC at the next token (one
  * session with whatever else waits for that account), and restart t only

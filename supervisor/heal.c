@@ -19,10 +19,11 @@
 #include "daemon.h"
 #include "log.h"
 #include "netcfg.h"
-#include "policy.h"
 #include "reconcile.h"
+#include "routing.h"
 #include "update.h"
 #include "workers.h"
+#include "events.h"
 
 /* Events come in bursts (an address takes its routes with it): look once. */
 #define HEAL_COALESCE 0.002
@@ -71,14 +72,14 @@ static void mark(struct daemon *d, unsigned what,
 
 static bool rule_hit(const struct tunnel_rt *t, const void *obj)
 {
-	return policy_rule_is_ours(&t->entry.conf, obj);
+	return routing_rule_is_ours(&t->entry.conf, obj);
 }
 
 static bool route_hit(const struct tunnel_rt *t, const void *obj)
 {
 	const struct netcfg_route *r = obj;
 
-	if (t->entry.conf.default_route && r->table == POLICY_MAIN_TABLE && r->dst_len == 0 &&
+	if (t->entry.conf.default_route && r->table == ROUTING_MAIN_TABLE && r->dst_len == 0 &&
 	    r->ifindex == t->ifindex)
 		return true; /* its main-table default route (default_route = yes) */
 	return r->table == t->entry.conf.table && r->dst_len == 0;
@@ -178,21 +179,21 @@ static void on_monitor(EV_P_ ev_io *io, int revents)
 
 static int rule_seen(const struct netcfg_rule *r, void *arg)
 {
-	return policy_rule_is_ours(arg, r) ? 1 : 0;
+	return routing_rule_is_ours(arg, r) ? 1 : 0;
 }
 
 static int route_seen(const struct netcfg_route *r, void *arg)
 {
 	const struct tunnel_rt *t = arg;
 
-	return policy_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
+	return routing_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
 }
 
 static int main_route_seen(const struct netcfg_route *r, void *arg)
 {
 	const struct tunnel_rt *t = arg;
 
-	return policy_main_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
+	return routing_main_route_is_ours(&t->entry.conf, t->ifindex, r) ? 1 : 0;
 }
 
 static int addr_seen(const struct netcfg_addr *a, void *arg)
@@ -215,12 +216,18 @@ static void repaired(struct tunnel_rt *t, ev_tstamp event_at, const char *what)
 	log_warnx("%s: %s went missing; restored %.1f ms after the kernel's notification "
 	          "(repair %u)",
 	          t->entry.conf.name, what, ms, t->repairs);
+	events_publish(EVENTS_REPAIR, t->entry.conf.name,
+	               "%s went missing; restored %.1f ms after "
+	               "the kernel's notification (repair %u)",
+	               what, ms, t->repairs);
 }
 
 static void repair_failed(struct tunnel_rt *t, const char *what, int err)
 {
 	log_warnx("%s: cannot restore %s: %s %s", t->entry.conf.name, what, strerror(-err),
 	          netcfg_errmsg(t->d->nc));
+	events_publish(EVENTS_REPAIR, t->entry.conf.name, "cannot restore %s: %s %s", what,
+	               strerror(-err), netcfg_errmsg(t->d->nc));
 }
 
 static void check_rule(struct heal *h, struct tunnel_rt *t)
@@ -232,7 +239,7 @@ static void check_rule(struct heal *h, struct tunnel_rt *t)
 
 	if (err != 0)
 		return; /* present (1), or the list failed: the next event retries */
-	policy_rule(&t->entry.conf, &rule);
+	routing_rule(&t->entry.conf, &rule);
 	inet_ntop(AF_INET6, &rule.src, a, sizeof(a));
 	snprintf(what, sizeof(what), "rule from %s lookup %u (priority %u)", a, rule.table,
 	         rule.priority);
@@ -252,7 +259,7 @@ static void check_route(struct heal *h, struct tunnel_rt *t)
 
 	if (err != 0)
 		return;
-	policy_route(&t->entry.conf, t->ifindex, &route);
+	routing_route(&t->entry.conf, t->ifindex, &route);
 	snprintf(what, sizeof(what), "default route of table %u (mtu %u)", route.table, route.mtu);
 	err = netcfg_route_add(nc, &route);
 	if (err < 0)
@@ -275,10 +282,10 @@ static void check_main_route(struct heal *h, struct tunnel_rt *t)
 
 	if (!t->entry.conf.default_route)
 		return;
-	err = netcfg_route_list(nc, POLICY_MAIN_TABLE, NETCFG_PROTO, main_route_seen, t);
+	err = netcfg_route_list(nc, ROUTING_MAIN_TABLE, NETCFG_PROTO, main_route_seen, t);
 	if (err != 0)
 		return;
-	policy_main_route(&t->entry.conf, t->ifindex, &route);
+	routing_main_route(&t->entry.conf, t->ifindex, &route);
 	snprintf(what, sizeof(what), "main-table default route (metric %u, mtu %u)", route.priority,
 	         route.mtu);
 	err = netcfg_route_add_excl(nc, &route);
@@ -313,7 +320,7 @@ static int ask_worker(struct heal *h, struct tunnel_rt *t, unsigned what)
 	int err;
 
 	t->repair_event_at = h->first_event ? h->first_event : ev_time();
-	err = tunnel_request_repair(t, what);
+	err = workers_request_repair(t, what);
 	if (err < 0) {
 		repair_text(t, what, text, sizeof(text));
 		repair_failed(t, text, err);
@@ -385,7 +392,7 @@ static void check_link(struct heal *h, struct tunnel_rt *t)
 	}
 	t->link_missing = false;
 	if (err == -ENODEV) {
-		tunnel_link_lost(t);
+		workers_link_lost(t);
 		return;
 	}
 	if (err < 0 || l.up)
@@ -452,25 +459,27 @@ static void repairs_answered(struct heal *h, struct tunnel_rt *t)
 {
 	static const unsigned bits[] = {IPC_REPAIR_LINK_UP, IPC_REPAIR_ADDR, IPC_REPAIR_READD};
 	char text[128];
+	unsigned failed, done = workers_repairs_take(t, &failed);
 
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
 		repair_text(t, bits[i], text, sizeof(text));
-		if (t->repair_failed & bits[i])
+		if (failed & bits[i]) {
 			log_warnx("%s: the worker cannot restore %s: %s", t->entry.conf.name, text,
 			          t->repair_reason);
-		else if (t->repair_done & bits[i])
+			events_publish(EVENTS_REPAIR, t->entry.conf.name,
+			               "the worker cannot restore %s: %s", text, t->repair_reason);
+		} else if (done & bits[i])
 			repaired(t, t->repair_event_at, text);
 	}
 	/* What needed the link up (its routes) could not come back before:
 	 * look again after a success (after a failure, the next event does). */
-	if (t->repair_done) {
+	if (done) {
 		t->heal_dirty |= HEAL_ALL;
 		if (!ev_is_active(&h->check_w)) {
 			ev_timer_set(&h->check_w, HEAL_COALESCE, 0.);
 			ev_timer_start(h->d->loop, &h->check_w);
 		}
 	}
-	t->repair_done = t->repair_failed = 0;
 }
 
 /*
@@ -606,7 +615,7 @@ static void reconcile_rules(struct daemon *d, const struct found *f, struct tall
 			dup |= same_rule(r, &f->rules[j]);
 		inet_ntop(AF_INET6, &r->src, a, sizeof(a));
 		if (owner >= 0 && !dup) {
-			k->owners[owner]->policy_adopted = true;
+			workers_policy_adopted(k->owners[owner]);
 			k->rules_adopted++;
 			log_info("%s: adopted rule from %s/%u lookup %u (priority %u) left by an "
 			         "earlier aiccud",
@@ -667,7 +676,7 @@ static void reconcile_routes(struct daemon *d, const struct found *f, struct tal
 		long owner = reconcile_route_owner(d->cfg.tunnels, d->cfg.ntunnels, r);
 
 		if (owner >= 0) {
-			k->owners[owner]->policy_adopted = true;
+			workers_policy_adopted(k->owners[owner]);
 			k->routes_adopted++;
 			continue;
 		}

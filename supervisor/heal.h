@@ -10,7 +10,7 @@
  * The parent restores what is its own (rule, route) and asks the worker
  * to restore what is on its link (address, local route, link up) over
  * IPC (IPC_P_REPAIR): the worker owns its link.  A link that vanishes
- * under a running worker makes that worker restart (tunnel_link_lost).
+ * under a running worker makes that worker restart (workers_link_lost).
  * Each repair is logged with the time from the kernel's notification to
  * the restore (for the worker's, to its answer), and counted in the
  * tunnel's status (repairs).

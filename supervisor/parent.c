@@ -25,16 +25,17 @@
 #include "reload.h"
 #include "update.h"
 #include "workers.h"
+#include "events.h"
 
 /* Workers get this long to exit on shutdown (each is SIGKILLed after 5 s). */
 #define SHUTDOWN_TIMEOUT 8.0
 
 static bool all_stopped(const struct daemon *d)
 {
-	if (d->fetch.pid > 0)
+	if (fetch_fetcher_pid(d) > 0)
 		return false;
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		if (tunnel_running(t))
+		if (workers_running(t))
 			return false;
 	return true;
 }
@@ -57,6 +58,8 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 	if (d->shutting_down)
 		return;
 	log_info("signal %d: stopping %zu tunnel(s)", s->signum, registry_count(d->reg));
+	events_publish(EVENTS_DAEMON, NULL, "aiccud stops (signal %d): stopping %zu tunnel(s)",
+	               s->signum, registry_count(d->reg));
 	d->shutting_down = true;
 	notify_stopping();
 	fetch_shutdown(d);
@@ -75,7 +78,7 @@ static void on_signal(EV_P_ ev_signal *s, int revents)
 		log_warnx("cannot remove the tunnel links (group 0x%x): %s", WORKERS_LINK_GROUP,
 		          netcfg_errmsg(d->nc)[0] ? netcfg_errmsg(d->nc) : strerror(-err));
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		tunnel_stop(t);
+		workers_stop(t);
 	/* Poll for the workers' exits; ev_child callbacks do the cleanup. */
 	ev_timer_init(&d->shutdown_w, on_shutdown_check, 0.05, 0.05);
 	d->shutdown_w.data = d;
@@ -142,7 +145,7 @@ static int tunnels_init(struct daemon *d)
 
 		if (!t)
 			return -ENOMEM;
-		tunnel_rt_init(t, d);
+		workers_rt_init(t, d);
 	}
 	ev_prepare_init(&d->dispatch_w, on_prepare);
 	d->dispatch_w.data = d;
@@ -154,7 +157,7 @@ static void tunnels_free(struct daemon *d)
 {
 	ev_prepare_stop(d->loop, &d->dispatch_w);
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		tunnel_release(t);
+		workers_release(t);
 	registry_free(d->reg);
 	d->reg = NULL;
 }
@@ -239,7 +242,7 @@ int parent_run(struct daemon *d)
 	if (!d->hooks)
 		log_warnx("out of memory for setup scripts; they will not run");
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		tunnel_start(t);
+		workers_start(t);
 	/* Ready: the control socket answers and every tunnel is on its way. */
 	notify_ready();
 	ev_run(d->loop, 0);

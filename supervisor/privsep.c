@@ -18,12 +18,11 @@
 
 #include "cache.h"
 #include "daemon.h"
-#include "heartbeat.h"
 #include "log.h"
 #include "netcfg.h"
 #include "privdrop.h"
+#include "privparent.h"
 #include "privreq.h"
-#include "workers.h"
 
 /*
  * One cache file to the user: only a regular file with no other name.  The
@@ -103,7 +102,7 @@ int privsep_init(struct daemon *d)
 	int err;
 
 	/* Before READY: a daemon that cannot make a link must not claim to be ready. */
-	priv_parent_missing(missing, sizeof(missing), &no_net_admin);
+	privparent_missing(missing, sizeof(missing), &no_net_admin);
 	if (no_net_admin) {
 		log_errx("missing capability CAP_NET_ADMIN (effective set lacks %s): aiccud cannot "
 		         "create tunnel links or routing; not starting.  Run it as root with "
@@ -112,7 +111,7 @@ int privsep_init(struct daemon *d)
 		         missing);
 		return -1;
 	}
-	err = priv_user_lookup(d->cfg.user, &d->run_uid, &d->run_gid);
+	err = privparent_user_lookup(d->cfg.user, &d->run_uid, &d->run_gid);
 
 	if (err == -ENOENT) {
 		log_warnx(
@@ -153,18 +152,18 @@ void privsep_limit(struct daemon *d)
 	if (getuid() != 0)
 		return;
 	/* Read before the limit: CHOWN and FOWNER go with it, and are not asked for. */
-	priv_parent_missing(missing, sizeof(missing), &no_net_admin);
-	if (priv_parent_limit(err, sizeof(err)) < 0)
+	privparent_missing(missing, sizeof(missing), &no_net_admin);
+	if (privparent_limit(err, sizeof(err)) < 0)
 		log_warnx("%s; going on with more privilege than needed", err);
 	else if (missing[0])
 		log_warnx("running as root without %s (not in the capability bounding set); "
 		          "what needs it will fail.  Kept: the rest of %s; workers and the TIC "
 		          "fetcher run as %s (uid %u)",
-		          missing, priv_parent_caps_text(), d->cfg.user, (unsigned)d->run_uid);
+		          missing, privparent_caps_text(), d->cfg.user, (unsigned)d->run_uid);
 	else
 		log_info("running as root with only %s; workers and the TIC fetcher run as %s "
 		         "(uid %u)",
-		         priv_parent_caps_text(), d->cfg.user, (unsigned)d->run_uid);
+		         privparent_caps_text(), d->cfg.user, (unsigned)d->run_uid);
 }
 
 void privsep_fill(const struct daemon *d, struct ipc_drop *out)
@@ -233,7 +232,8 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 	}
 	switch (r->op) {
 	case IPC_PRIV_SIT_LOCAL:
-		err = netcfg_ipv4_source(t->entry.conf.params.ipv4_pop, HEARTBEAT_PORT, &src);
+		err =
+		    netcfg_ipv4_source(t->entry.conf.params.ipv4_pop, TUNNEL_HEARTBEAT_PORT, &src);
 		if (err < 0 || src.s_addr != r->local4.s_addr) {
 			*why = "not this host's source address toward the tunnel's PoP";
 			return err < 0 ? err : -EPERM;
@@ -251,24 +251,20 @@ static int request_do(struct tunnel_rt *t, const struct ipc_priv_req *r, const c
 	return err;
 }
 
-void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r)
+int privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r, const char **why)
 {
 	struct ipc_priv_res res = {.op = r->op, .what = r->what};
-	const char *why = "";
-	int err = privreq_check(&t->entry.conf, t->ifindex, r, &why);
+	int err;
 
+	*why = "";
+	err = privreq_check(&t->entry.conf, t->ifindex, r, why);
 	if (!err)
-		err = request_do(t, r, &why);
+		err = request_do(t, r, why);
 	res.err = err;
-	snprintf(res.reason, sizeof(res.reason), "%s", why);
-	if (err < 0)
-		workers_child_log(t, true, "the worker's request to %s was not done: %s",
-		                  privreq_op_name(r->op), why);
-	else
-		workers_child_log(t, false, "did the worker's request to %s",
-		                  privreq_op_name(r->op));
+	snprintf(res.reason, sizeof(res.reason), "%s", *why);
 	if (t->ipc_fd >= 0 && ipc_send(t->ipc_fd, IPC_P_PRIV, &res, sizeof(res)) < 0)
 		log_debug("%s: the answer to the worker was not sent", t->entry.conf.name);
+	return err;
 }
 
 void privsep_refuse(struct tunnel_rt *t, const struct ipc_priv_req *r, const char *why)

@@ -22,7 +22,7 @@ struct tunnel_rt;
  * exist) and hand <state_dir>/tunnels to it.  0, or -1 after logging why.
  */
 int privsep_init(struct daemon *d);
-/* Then keep only what the parent needs (priv_parent_limit); logs what it kept. */
+/* Then keep only what the parent needs (privparent_limit); logs what it kept. */
 void privsep_limit(struct daemon *d);
 /* Who a child becomes (into ipc_conf.drop / ipc_fetch.drop). */
 void privsep_fill(const struct daemon *d, struct ipc_drop *out);
@@ -34,8 +34,12 @@ void privsep_fill(const struct daemon *d, struct ipc_drop *out);
  */
 void privsep_seccomp_verdict(const char *who, pid_t pid, const struct ipc_seccomp *m, int status,
                              struct log_ratelimit *rl, double now);
-/* A worker's IPC_W_PRIV: check it against its tunnel, do it, answer. */
-void privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r);
+/*
+ * A worker's IPC_W_PRIV: check it against its tunnel, do it, answer.
+ * 0, or -errno with *why saying why it was not done (valid until the next
+ * netcfg call); the caller logs it.
+ */
+int privsep_request(struct tunnel_rt *t, const struct ipc_priv_req *r, const char **why);
 /* Answer a worker's IPC_W_PRIV with a refusal, doing nothing. */
 void privsep_refuse(struct tunnel_rt *t, const struct ipc_priv_req *r, const char *why);
 /* The worker is gone: remove its kernel sit link (TUN links go with their fd). */

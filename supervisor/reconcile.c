@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "policy.h"
+#include "routing.h"
 
 long reconcile_rule_owner(const struct tunnel_entry *tunnels, size_t n, const struct netcfg_rule *r)
 {
@@ -13,7 +13,7 @@ long reconcile_rule_owner(const struct tunnel_entry *tunnels, size_t n, const st
 
 		if (!tunnels[i].valid)
 			continue;
-		if (!tc->tic && policy_rule_is_ours(tc, r))
+		if (!tc->tic && routing_rule_is_ours(tc, r))
 			return (long)i;
 		if (tc->tic && r->src_len == 128 && r->table == tc->table &&
 		    r->priority == tc->rule_priority)
@@ -36,7 +36,7 @@ long reconcile_route_owner(const struct tunnel_entry *tunnels, size_t n,
 		if (tc->table == r->table)
 			return (long)i;
 		/* The main table's default: by metric (its link is known later). */
-		policy_main_route(tc, r->ifindex, &main);
+		routing_main_route(tc, r->ifindex, &main);
 		if (tc->default_route && r->table == main.table && r->priority == main.priority)
 			return (long)i;
 	}

@@ -19,7 +19,7 @@
 /*
  * A rule is adopted by a usable tunnel that would install exactly it; for
  * a TIC tunnel, whose address is known only once its worker read the
- * cache, by table and priority (policy_prune settles the address then).
+ * cache, by table and priority (routing_prune settles the address then).
  */
 long reconcile_rule_owner(const struct tunnel_entry *tunnels, size_t n,
                           const struct netcfg_rule *r);

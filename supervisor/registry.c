@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "events.h"
 
 #define REGISTRY_MIN_BUCKETS 64
 
@@ -142,7 +143,6 @@ struct tunnel_rt *registry_add(struct registry *r, const struct tunnel_entry *e)
 	t->entry = *e;
 	t->state = t->prev_state = TS_STOPPED;
 	t->since = now_of(r);
-	t->ipc_fd = -1;
 	t->hash = name_hash(e->conf.name);
 	t->seq = r->seq++;
 	t->prev = r->tail;
@@ -298,6 +298,8 @@ static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fm
 		else
 			log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
 			         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		events_publish_state(t->entry.conf.name, tunnel_state_name(from),
+		                     tunnel_state_name(s), "%s", t->reason);
 		t->prev_state = from;
 		if (!t->dead) {
 			r->per_state[from]--;
@@ -380,4 +382,38 @@ void registry_status_text(const struct registry *r, char *out, size_t len)
 	}
 	if (missing && off + 4 < len)
 		memcpy(out + off, " ...", 5);
+}
+
+void registry_set_reason(struct tunnel_rt *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+	va_end(ap);
+}
+
+void registry_set_refresh_msg(struct tunnel_rt *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->refresh_msg, sizeof(t->refresh_msg), fmt, ap);
+	va_end(ap);
+}
+
+void registry_set_entry(struct tunnel_rt *t, const struct tunnel_entry *e)
+{
+	t->entry = *e;
+}
+
+void registry_set_params(struct tunnel_rt *t, const struct tunnel_params *p)
+{
+	char password[sizeof(t->entry.conf.params.password)];
+
+	/* Keep a file tunnel's password: a worker's report carries none. */
+	memcpy(password, t->entry.conf.params.password, sizeof(password));
+	t->entry.conf.params = *p;
+	memcpy(t->entry.conf.params.password, password, sizeof(password));
+	explicit_bzero(password, sizeof(password));
 }

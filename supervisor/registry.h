@@ -41,9 +41,26 @@ enum refresh_result {
 	REFRESH_FAILED,    /* no answer: left running on the cached parameters */
 };
 
-/* One tunnel: what the supervisor knows about its worker, link and routing. */
+/*
+ * One tunnel: what the supervisor knows about its worker, link and routing.
+ *
+ * Every field is written by one module only, the one named over its group
+ * (or beside it); the others read it, or call that module's function:
+ *   registry.c  reg, entry, state, prev_state, since, reason, refresh_msg and
+ *               its list links (registry_add, tunnel_event, tunnel_set_state,
+ *               registry_set_*)
+ *   workers.c   d, the worker, its IPC, watchdog, claim, held cache text,
+ *               start inputs (fresh_fetch, stale_ok, on_stale), policy_adopted,
+ *               restarts and back-off, repair_done/failed/reason
+ *               (workers_rt_init, workers_start_from, workers_cache_renewed,
+ *               workers_policy_adopted, workers_repairs_take, ...)
+ *   fetch.c     fetch_err, fetch_reason, refresh, refreshing, refresh_changed,
+ *               refresh_result, stale_w, stale_streak
+ *   heal.c      repairs, last_repair*, heal_dirty, link_missing,
+ *               local_missing_at, repair_event_at
+ */
 struct tunnel_rt {
-	struct daemon *d;
+	struct daemon *d; /* workers.c (workers_rt_init) */
 	struct registry *reg;
 	struct tunnel_entry entry; /* conf, valid, error */
 	enum tunnel_state state;
@@ -51,7 +68,7 @@ struct tunnel_rt {
 	time_t since;                 /* wall clock of the last state change */
 	char reason[256];             /* why it is in this state, for status */
 
-	/* workers.c */
+	/* workers.c (and all below up to the fetch.c group) */
 	pid_t pid;
 	int ipc_fd;
 	ev_io ipc_w;
@@ -69,15 +86,16 @@ struct tunnel_rt {
 	ev_tstamp spawned_at; /* monotonic */
 	double up_latency;    /* seconds from spawn to policy installed; <0: n/a */
 	unsigned starts;
-	bool need_tic;      /* the worker found the cache unusable: fetch, then start */
-	bool cache_stale;   /* ... only too old (IPC_NEED_TIC_STALE): usable if TIC is not */
-	bool fresh_fetch;   /* the next worker starts right after a fetch */
-	bool stale_ok;      /* the next worker may use a too old cache (TIC unreachable) */
-	bool on_stale;      /* it runs on cached parameters older than cache_max_age */
-	bool retry_failed;  /* the worker's set-up failed for a reason that can go away */
-	bool pop_silent;    /* the PoP said nothing for pop_silence: the worker was told to go */
-	time_t up_at;       /* wall clock of the last IPC_W_UP (pop_silence counts from it) */
-	bool start_pending; /* start again once the worker has exited (restart) */
+	bool need_tic;       /* the worker found the cache unusable: fetch, then start */
+	bool cache_stale;    /* ... only too old (IPC_NEED_TIC_STALE): usable if TIC is not */
+	bool fresh_fetch;    /* the next worker starts right after a fetch */
+	bool stale_ok;       /* the next worker may use a too old cache (TIC unreachable) */
+	bool on_stale;       /* it runs on cached parameters older than cache_max_age */
+	bool retry_failed;   /* the worker's set-up failed for a reason that can go away */
+	bool pop_silent;     /* the PoP said nothing for pop_silence: the worker was told to go */
+	bool pop_quiet_told; /* monitors were told the PoP is silent (not yet that it is back) */
+	time_t up_at;        /* wall clock of the last IPC_W_UP (pop_silence counts from it) */
+	bool start_pending;  /* start again once the worker has exited (restart) */
 	struct tunnel_entry *next_entry; /* reload: replaces entry once the worker exited */
 	bool removing;                   /* reload: gone from the configuration, leaves once idle */
 	struct log_ratelimit child_rl;   /* every line this tunnel's worker can cause */
@@ -90,7 +108,7 @@ struct tunnel_rt {
 	struct tunnel_params claim;
 	bool claimed;
 
-	/* fetch.c */
+	/* fetch.c, but held* (workers.c: workers_hold) and refresh_msg (registry.c) */
 	int fetch_err;          /* outcome of the last TIC fetch for this tunnel (0: ok) */
 	char fetch_reason[256]; /* its message */
 	/* Fetched but not cached (a full disk): the cache file's text, which the
@@ -108,7 +126,7 @@ struct tunnel_rt {
 	ev_timer stale_w;      /* on_stale: when to ask TIC again in the background */
 	unsigned stale_streak; /* background fetches that failed in a row */
 
-	/* Restarts of workers that died (backoff.h). */
+	/* workers.c: restarts of workers that died (backoff.h). */
 	struct backoff backoff;
 	ev_timer backoff_w;
 	unsigned restarts;    /* automatic restarts so far */
@@ -117,7 +135,7 @@ struct tunnel_rt {
 	char last_exit[256];  /* how the last worker ended ("" if none has) */
 	bool link_lost;       /* heal.c saw the link vanish and told the worker to go */
 
-	/* Self-healing (heal.c): objects restored behind our back. */
+	/* heal.c, but repair_done/failed/reason (workers.c): objects restored behind our back. */
 	unsigned repairs;
 	time_t last_repair_at;      /* wall clock */
 	char last_repair[128];      /* what was restored */
@@ -211,5 +229,18 @@ void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt,
     __attribute__((format(printf, 3, 4)));
 /* Tell subscribers about a change that is not a state change. */
 void tunnel_changed(struct tunnel_rt *t);
+
+/*
+ * The fields registry.c owns, for the modules that change them (no event:
+ * the caller tells subscribers with tunnel_changed or a state change).
+ */
+void registry_set_reason(struct tunnel_rt *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void registry_set_refresh_msg(struct tunnel_rt *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A new configuration (no worker runs). */
+void registry_set_entry(struct tunnel_rt *t, const struct tunnel_entry *e);
+/* The parameters a worker's check was granted; the configured password stays. */
+void registry_set_params(struct tunnel_rt *t, const struct tunnel_params *p);
 
 #endif

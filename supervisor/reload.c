@@ -14,6 +14,7 @@
 #include "log.h"
 #include "tables.h"
 #include "workers.h"
+#include "events.h"
 
 /* Appends to a message buffer, never past its end. */
 static void msg_add(char *msg, size_t len, const char *fmt, ...)
@@ -40,11 +41,11 @@ static void on_registry(void *arg, const struct registry_change *c)
 	struct tunnel_rt *t = c->t;
 
 	(void)arg;
-	if (c->ev == REG_REMOVED || !t->removing || tunnel_running(t) ||
+	if (c->ev == REG_REMOVED || !t->removing || workers_running(t) ||
 	    (t->state != TS_STOPPED && t->state != TS_FAILED))
 		return;
 	log_info("%s: removed from the configuration", t->entry.conf.name);
-	tunnel_release(t);
+	workers_release(t);
 	registry_remove(t->reg, t);
 }
 
@@ -64,6 +65,8 @@ static void settings_keep(struct daemon *d, struct config *n, char *notes, size_
 		msg_add(notes, len, "; state_dir changed%s", later);
 	if (strcmp(d->cfg.control_group, n->control_group) != 0)
 		msg_add(notes, len, "; control_group changed%s", later);
+	if (strcmp(d->cfg.readonly_group, n->readonly_group) != 0)
+		msg_add(notes, len, "; readonly_group changed%s", later);
 	if (strcmp(d->cfg.user, n->user) != 0)
 		msg_add(notes, len, "; user changed%s", later);
 	if (d->cfg.limiter_burst != n->limiter_burst || d->cfg.limiter_refill != n->limiter_refill)
@@ -71,6 +74,7 @@ static void settings_keep(struct daemon *d, struct config *n, char *notes, size_
 	memcpy(n->control_socket, d->cfg.control_socket, sizeof(n->control_socket));
 	memcpy(n->state_dir, d->cfg.state_dir, sizeof(n->state_dir));
 	memcpy(n->control_group, d->cfg.control_group, sizeof(n->control_group));
+	memcpy(n->readonly_group, d->cfg.readonly_group, sizeof(n->readonly_group));
 	memcpy(n->user, d->cfg.user, sizeof(n->user));
 	n->limiter_burst = d->cfg.limiter_burst;
 	n->limiter_refill = d->cfg.limiter_refill;
@@ -99,8 +103,10 @@ static int load_new(struct daemon *d, struct config *n, char *msg, size_t len, c
 
 	memset(n, 0, sizeof(*n));
 	err = config_load(n, d->cfg.file, &diag);
-	for (size_t i = 0; i < diag.count; i++)
+	for (size_t i = 0; i < diag.count; i++) {
 		log_warnx("reload: %s", diag.msgs[i]);
+		events_publish(EVENTS_RELOAD, NULL, "problem: %s", diag.msgs[i]);
+	}
 	if (diag.count)
 		snprintf(problems, plen, "%zu problem(s) in the configuration, the first: %s",
 		         diag.count, diag.msgs[0]);
@@ -149,12 +155,16 @@ static void apply_one(struct tunnel_rt *t, const struct tunnel_entry *e, enum re
 		tally_name(k->names[3], sizeof(k->names[3]), e->conf.name);
 		log_warnx("%s: %s; still running on its previous configuration", e->conf.name,
 		          e->error);
+		events_publish(EVENTS_RELOAD, e->conf.name,
+		               "refused: %s; still running on its previous configuration",
+		               e->error);
 		break;
 	case RELOAD_CHANGED:
 		k->changed++;
 		tally_name(k->names[2], sizeof(k->names[2]), e->conf.name);
 		log_info("%s: configuration changed; restarting it", e->conf.name);
-		tunnel_reconfigure(t, e);
+		events_publish(EVENTS_RELOAD, e->conf.name, "restarted: its configuration changed");
+		workers_reconfigure(t, e);
 		break;
 	case RELOAD_ADD:
 	case RELOAD_ACTIONS:
@@ -170,7 +180,9 @@ static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const s
 		if (plan->remove[i]) {
 			k->removed++;
 			tally_name(k->names[1], sizeof(k->names[1]), old[i]->entry.conf.name);
-			tunnel_retire(old[i]);
+			events_publish(EVENTS_RELOAD, old[i]->entry.conf.name,
+			               "removed: no longer in the configuration");
+			workers_retire(old[i]);
 		}
 	for (size_t j = 0; j < n->ntunnels; j++)
 		if (plan->old_of_new[j] >= 0)
@@ -183,11 +195,13 @@ static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const s
 		t = registry_add(d->reg, &n->tunnels[j]);
 		if (!t)
 			fatalx("out of memory");
-		tunnel_rt_init(t, d);
+		workers_rt_init(t, d);
 		k->added++;
 		tally_name(k->names[0], sizeof(k->names[0]), t->entry.conf.name);
 		log_info("%s: new in the configuration; starting it", t->entry.conf.name);
-		tunnel_start(t);
+		events_publish(EVENTS_RELOAD, t->entry.conf.name,
+		               "added: new in the configuration");
+		workers_start(t);
 	}
 }
 
@@ -254,6 +268,7 @@ done:
 		log_warnx("reload: %s", msg);
 	else
 		log_info("%s", msg);
+	events_publish(EVENTS_RELOAD, NULL, "%s", msg);
 	snprintf(d->last_reload_msg, sizeof(d->last_reload_msg), "%s", msg);
 	return err;
 }
@@ -297,7 +312,7 @@ int reload_tunnel(struct daemon *d, struct tunnel_rt *t, char *msg, size_t len)
 	} else if (reload_classify(&t->entry, e) == RELOAD_CHANGED) {
 		log_info("%s: %s changed; applying it", t->entry.conf.name, t->entry.conf.file);
 		snprintf(msg, len, "%s changed: applied", t->entry.conf.file);
-		tunnel_reconfigure(t, e);
+		workers_reconfigure(t, e);
 	}
 	config_free(&n);
 	return err;

@@ -27,6 +27,7 @@
 #include "netcfg.h"
 #include "privsep.h"
 #include "update_plan.h"
+#include "events.h"
 
 /* One URL's limiter bucket. */
 struct bucket {
@@ -223,6 +224,7 @@ static void outcome(struct upd *u, const struct tunnel_conf *tc)
 		u->retries = 0;
 		u->s.retry_at = 0;
 		log_info("%s: update: the broker has %s (%s)", u->name, a, r->word);
+		events_publish(EVENTS_ENDPOINT, u->name, "the broker has %s (%s)", a, r->word);
 		break;
 	case DYNDNS_STOP:
 		u->s.stopped = true;
@@ -231,11 +233,15 @@ static void outcome(struct upd *u, const struct tunnel_conf *tc)
 		log_warnx("%s: update for %s refused: %s; no more requests until its [update] "
 		          "section changes or 'aiccuctl refresh %s'",
 		          u->name, a, r->reason, u->name);
+		events_publish(EVENTS_ENDPOINT, u->name, "update for %s refused: %s", a, r->reason);
 		break;
 	default:
 		u->retries++;
 		log_warnx("%s: update for %s failed: %s; again in %.0f s", u->name, a, r->reason,
 		          update_backoff_s(u->retries));
+		events_publish(EVENTS_ENDPOINT, u->name,
+		               "update for %s failed: %s; again in %.0f s", a, r->reason,
+		               update_backoff_s(u->retries));
 		retry_in(u, update_backoff_s(u->retries));
 		u->s.retry_at = u->s.last_at + (time_t)update_backoff_s(u->retries);
 		break;
@@ -629,12 +635,12 @@ void update_refresh(struct daemon *d, struct tunnel_rt *t)
 	ev_timer_stop(d->loop, &u->retry_w);
 	state_save(u);
 	check(u);
-	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: endpoint update %s",
-	         u->pid > 0         ? "under way"
-	         : u->waiting_token ? "waiting for a token"
-	         : u->current.s_addr == u->s.ok_addr.s_addr
-	             ? "not needed: the broker has our address"
-	             : "not possible now (see status)");
+	registry_set_refresh_msg(t, "refresh: endpoint update %s",
+	                         u->pid > 0         ? "under way"
+	                         : u->waiting_token ? "waiting for a token"
+	                         : u->current.s_addr == u->s.ok_addr.s_addr
+	                             ? "not needed: the broker has our address"
+	                             : "not possible now (see status)");
 	tunnel_changed(t);
 }
 

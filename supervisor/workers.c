@@ -25,10 +25,10 @@
 #include "hostcache.h"
 #include "ipc.h"
 #include "log.h"
-#include "policy.h"
 #include "privsep.h"
+#include "events.h"
+#include "routing.h"
 #include "tpolicy.h"
-#include "worker.h"
 
 /* A worker that ignores SIGTERM this long gets SIGKILL. */
 #define WORKER_STOP_TIMEOUT 5.0
@@ -55,6 +55,7 @@
 
 static void on_worker_msg(EV_P_ ev_io *io, int revents);
 static void counters_hint(struct tunnel_rt *t, const struct tunnel_counters *k);
+static void pop_quiet_event(struct tunnel_rt *t);
 static void on_child(EV_P_ ev_child *c, int revents);
 static void on_kill_timeout(EV_P_ ev_timer *w, int revents);
 static void on_backoff(EV_P_ ev_timer *w, int revents);
@@ -67,7 +68,7 @@ static double watchdog_interval(const struct daemon *d)
 	return scaled > WATCHDOG_INTERVAL ? scaled : WATCHDOG_INTERVAL;
 }
 
-void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d)
+void workers_rt_init(struct tunnel_rt *t, struct daemon *d)
 {
 	static const struct backoff_policy bp = BACKOFF_DEFAULT_POLICY;
 
@@ -103,7 +104,7 @@ void workers_hold(struct tunnel_rt *t, const char *text, size_t len, int cache_e
 	t->held_err = cache_err;
 }
 
-void tunnel_release(struct tunnel_rt *t)
+void workers_release(struct tunnel_rt *t)
 {
 	workers_hold(t, NULL, 0, 0);
 	ev_timer_stop(t->d->loop, &t->backoff_w);
@@ -135,7 +136,7 @@ void workers_child_log(struct tunnel_rt *t, bool warn, const char *fmt, ...)
 		log_info("%s: %s", t->entry.conf.name, line);
 }
 
-bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
+bool workers_cache_usable(const struct daemon *d, const struct tunnel_rt *t)
 {
 	char path[TUNNEL_PATH_MAX + 64];
 	struct stat st;
@@ -158,7 +159,7 @@ static void run_hook(struct tunnel_rt *t, enum hook_event ev)
 		          t->entry.conf.setup_script, strerror(-err));
 }
 
-bool tunnel_running(const struct tunnel_rt *t)
+bool workers_running(const struct tunnel_rt *t)
 {
 	return t->pid > 0;
 }
@@ -175,10 +176,10 @@ static void policy_drop(struct tunnel_rt *t)
 	/* Adopted leftovers may not match what we would install (a TIC tunnel's
 	 * address is known only once it is up): everything in its table and at
 	 * its priority goes. */
-	if (t->policy_adopted && policy_prune(t->d->nc, &t->entry.conf, t->ifindex, NULL) < 0)
+	if (t->policy_adopted && routing_prune(t->d->nc, &t->entry.conf, t->ifindex, NULL) < 0)
 		log_warnx("%s: cannot remove leftovers of table %u: %s", t->entry.conf.name,
 		          t->entry.conf.table, netcfg_errmsg(t->d->nc));
-	err = policy_remove(t->d->nc, &t->entry.conf, t->ifindex, &what);
+	err = routing_remove(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0)
 		log_warnx("%s: cannot remove %s: %s %s", t->entry.conf.name, what, strerror(-err),
 		          netcfg_errmsg(t->d->nc));
@@ -206,7 +207,7 @@ static bool params_acceptable(const struct tunnel_rt *t, const struct tunnel_par
 		return false;
 	}
 	/* PROTOCOLS.md 6: no ICMPv6 errors reach such a source (no PMTU discovery). */
-	if (policy_is_subnet_anycast(a, p->prefix_len)) {
+	if (routing_is_subnet_anycast(a, p->prefix_len)) {
 		*why = "local address is the subnet-router anycast address of its prefix";
 		return false;
 	}
@@ -385,7 +386,6 @@ static void params_check(struct tunnel_rt *t, const struct ipc_up *q)
 static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 {
 	char refusal[256];
-	char saved_password[TUNNEL_PASSWORD_MAX];
 	const char *what = "";
 	unsigned pruned = 0;
 	int err = own_link_verify(t, up->ifindex, refusal, sizeof(refusal));
@@ -401,7 +401,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		inet_ntop(AF_INET6, &up->params.ipv6_local, a, sizeof(a));
 		workers_child_log(t, true, "worker reported unusable parameters (%s/%u): %s", a,
 		                  up->params.prefix_len, what);
-		tunnel_stop(t);
+		workers_stop(t);
 		tunnel_event(t, LC_FAIL, "unusable tunnel parameters %s/%u: %s", a,
 		             up->params.prefix_len, what);
 		return;
@@ -416,22 +416,18 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		else
 			snprintf(src, sizeof(src), "tunnel file %s", tc->file);
 		workers_child_log(t, true, "refused the parameters of %s: %s", src, refusal);
-		tunnel_stop(t);
+		workers_stop(t);
 		tunnel_event(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
 		return;
 	}
-	/* Keep a file tunnel's password: the worker's report carries none. */
-	memcpy(saved_password, t->entry.conf.params.password, sizeof(saved_password));
-	t->entry.conf.params = up->params;
-	memcpy(t->entry.conf.params.password, saved_password, sizeof(saved_password));
-	explicit_bzero(saved_password, sizeof(saved_password));
+	registry_set_params(t, &up->params);
 	t->claim = up->params; /* the report carries no password */
 	t->claimed = true;
-	err = policy_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
+	err = routing_install(t->d->nc, &t->entry.conf, t->ifindex, &what);
 	if (err < 0) {
 		workers_child_log(t, true, "cannot install %s in table %u: %s %s", what,
 		                  t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
-		tunnel_stop(t);
+		workers_stop(t);
 		tunnel_event(t, LC_FAIL, "cannot install %s: %s", what, strerror(-err));
 		return;
 	}
@@ -448,7 +444,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	 * never leave one.  Only then: the rule list is a dump of every rule,
 	 * which a thousand tunnels coming up must not each pay for. */
 	err = t->policy_adopted || t->entry.conf.tic
-	          ? policy_prune(t->d->nc, &t->entry.conf, t->ifindex, &pruned)
+	          ? routing_prune(t->d->nc, &t->entry.conf, t->ifindex, &pruned)
 	          : 0;
 	if (err < 0)
 		log_warnx("%s: cannot remove stale objects from table %u: %s %s",
@@ -499,7 +495,10 @@ static void on_w_need_tic(void *ctx, const void *p)
 
 	t->need_tic = true;
 	t->cache_stale = why->kind == IPC_NEED_TIC_STALE;
-	ipc_text(t->reason, sizeof(t->reason), why->reason, sizeof(why->reason));
+	char reason[sizeof(t->reason)];
+
+	ipc_text(reason, sizeof(reason), why->reason, sizeof(why->reason));
+	registry_set_reason(t, "%s", reason);
 	workers_hold(t, NULL, 0, 0); /* too old: TIC again */
 }
 
@@ -534,6 +533,7 @@ static void on_w_counters(void *ctx, const void *p)
 	memcpy(&k, p, sizeof(k)); /* the payload is not aligned */
 	counters_hint(t, &k);
 	t->counters = k;
+	pop_quiet_event(t);
 	t->wd_unanswered = 0;
 	t->wd_heard_at = ev_now(t->d->loop);
 }
@@ -558,12 +558,18 @@ static void on_w_repaired(void *ctx, const void *p)
 static void on_w_priv(void *ctx, const void *p)
 {
 	struct tunnel_rt *t = ctx;
+	const struct ipc_priv_req *r = p;
+	const char *why;
 
 	/* A worker being stopped may still ask; its link is no longer to be changed. */
-	if (t->state == TS_UP)
-		privsep_request(t, p);
+	if (t->state != TS_UP)
+		privsep_refuse(t, r, "the tunnel is stopping");
+	else if (privsep_request(t, r, &why) < 0)
+		workers_child_log(t, true, "the worker's request to %s was not done: %s",
+		                  ipc_priv_op_name(r->op), why);
 	else
-		privsep_refuse(t, p, "the tunnel is stopping");
+		workers_child_log(t, false, "did the worker's request to %s",
+		                  ipc_priv_op_name(r->op));
 }
 
 /* Believed only if the worker then dies by SIGSYS (worker_reaped). */
@@ -601,11 +607,11 @@ const struct ipc_route *workers_ipc_routes(size_t *n)
 	return worker_routes;
 }
 
-int tunnel_request_repair(struct tunnel_rt *t, unsigned what)
+int workers_request_repair(struct tunnel_rt *t, unsigned what)
 {
 	struct ipc_repair rq = {.what = what};
 
-	if (!tunnel_running(t) || t->ipc_fd < 0)
+	if (!workers_running(t) || t->ipc_fd < 0)
 		return -ESRCH;
 	return ipc_send(t->ipc_fd, IPC_P_REPAIR, &rq, sizeof(rq));
 }
@@ -618,11 +624,11 @@ static void counters_hint(struct tunnel_rt *t, const struct tunnel_counters *k)
 		return;
 	/* A new reason, not a new state: "since" stays when it came up. */
 	log_warnx("%s: %s", t->entry.conf.name, TUNNEL_SIGNATURE_HINT);
-	snprintf(t->reason, sizeof(t->reason), "%s", TUNNEL_SIGNATURE_HINT);
+	registry_set_reason(t, "%s", TUNNEL_SIGNATURE_HINT);
 	tunnel_changed(t);
 }
 
-double tunnel_pop_silent_s(const struct tunnel_rt *t, time_t now)
+double workers_pop_silent_s(const struct tunnel_rt *t, time_t now)
 {
 	time_t heard = t->counters.last_rx > t->up_at ? (time_t)t->counters.last_rx : t->up_at;
 
@@ -631,10 +637,10 @@ double tunnel_pop_silent_s(const struct tunnel_rt *t, time_t now)
 	return (double)(now - heard);
 }
 
-bool tunnel_pop_silent(const struct tunnel_rt *t, time_t now)
+bool workers_pop_silent(const struct tunnel_rt *t, time_t now)
 {
 	/* Half the time: one interval's echo went unanswered, more than a lost packet. */
-	return tunnel_pop_silent_s(t, now) * 2 >= t->entry.conf.pop_silence &&
+	return workers_pop_silent_s(t, now) * 2 >= t->entry.conf.pop_silence &&
 	       t->entry.conf.pop_silence;
 }
 
@@ -643,15 +649,40 @@ bool tunnel_pop_silent(const struct tunnel_rt *t, time_t now)
  * answers the worker's echoes): restart the worker with back-off, as if it
  * had died.
  */
+static void pop_quiet_event(struct tunnel_rt *t)
+{
+	time_t now = time(NULL);
+	bool quiet = workers_pop_silent(t, now);
+
+	if (t->state != TS_UP) {
+		t->pop_quiet_told = false; /* the state events say the rest */
+		return;
+	}
+	if (quiet == t->pop_quiet_told)
+		return;
+	t->pop_quiet_told = quiet;
+	if (quiet)
+		events_publish(
+		    EVENTS_POP, t->entry.conf.name,
+		    "silent: nothing from the PoP for %.0f s (restart at pop_silence %u s)",
+		    workers_pop_silent_s(t, now), t->entry.conf.pop_silence);
+	else
+		events_publish(EVENTS_POP, t->entry.conf.name, "back: the PoP is heard again");
+}
+
 static bool pop_silence_check(struct tunnel_rt *t)
 {
-	double silent = tunnel_pop_silent_s(t, time(NULL));
+	double silent = workers_pop_silent_s(t, time(NULL));
 
 	if (!t->entry.conf.pop_silence || silent < t->entry.conf.pop_silence || t->pop_silent)
 		return false;
 	log_warnx("%s: nothing from the PoP for %.0f s (pop_silence %u s); restarting worker %d",
 	          t->entry.conf.name, silent, t->entry.conf.pop_silence, (int)t->pid);
 	t->pop_silent = true;
+	t->pop_quiet_told = false;
+	events_publish(EVENTS_POP, t->entry.conf.name,
+	               "silent for %.0f s (pop_silence %u s): restarting the worker", silent,
+	               t->entry.conf.pop_silence);
 	snprintf(t->last_exit, sizeof(t->last_exit), "PoP silent: nothing received for %.0f s",
 	         silent);
 	policy_drop(t);
@@ -712,7 +743,7 @@ static void exit_text(const struct tunnel_rt *t, int status, char *buf, size_t l
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "worker killed by signal %d (%s)", WTERMSIG(status),
 		         strsignal(WTERMSIG(status)));
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_PEER_DEAD)
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == IPC_EXIT_PEER_DEAD)
 		snprintf(buf, len, "liveness: the PoP did not answer %u probe(s) in a row",
 		         t->entry.conf.liveness_misses);
 	else if (t->link_lost)
@@ -751,7 +782,7 @@ static void schedule_restart(struct tunnel_rt *t)
 	schedule_again(t, LC_LOST, ev_now(t->d->loop) - t->spawned_at);
 }
 
-void tunnel_retry_later(struct tunnel_rt *t, const char *why)
+void workers_retry_later(struct tunnel_rt *t, const char *why)
 {
 	snprintf(t->last_exit, sizeof(t->last_exit), "%s", why);
 	log_warnx("%s: %s", t->entry.conf.name, why);
@@ -763,9 +794,7 @@ static int tunnel_launch(struct tunnel_rt *t);
 /* Give the tunnel its new configuration (no worker runs). */
 static void entry_apply(struct tunnel_rt *t, const struct tunnel_entry *e)
 {
-	t->entry = *e;
-	t->fetch_err = 0;
-	t->fetch_reason[0] = '\0';
+	registry_set_entry(t, e);
 	t->fresh_fetch = false;
 	t->stale_ok = false;
 	backoff_reset(&t->backoff);
@@ -777,7 +806,7 @@ static void start_again(struct tunnel_rt *t)
 	struct tunnel_entry *e = t->next_entry;
 	bool start = t->start_pending || e;
 
-	if (tunnel_running(t) || t->removing)
+	if (workers_running(t) || t->removing)
 		return;
 	t->next_entry = NULL;
 	t->start_pending = false;
@@ -873,6 +902,7 @@ static void on_watchdog(EV_P_ ev_timer *w, int revents)
 	}
 	if (pop_silence_check(t))
 		return;
+	pop_quiet_event(t);
 	/* Its own counters came lately (it has traffic): its loop runs. */
 	if (t->wd_unanswered == 0 && ev_now(EV_A) - t->wd_heard_at < w->repeat / 2)
 		return;
@@ -892,7 +922,7 @@ static void on_watchdog(EV_P_ ev_timer *w, int revents)
 	(void)loop;
 }
 
-bool tunnel_counters_ask(struct tunnel_rt *t)
+bool workers_counters_ask(struct tunnel_rt *t)
 {
 	if (t->pid <= 0 || t->ipc_fd < 0 || t->state != TS_UP || t->hung)
 		return false;
@@ -902,7 +932,7 @@ bool tunnel_counters_ask(struct tunnel_rt *t)
 	return true;
 }
 
-bool tunnel_counters_fresh(const struct tunnel_rt *t)
+bool workers_counters_fresh(const struct tunnel_rt *t)
 {
 	if (t->pid <= 0 || t->ipc_fd < 0 || t->state != TS_UP || t->hung)
 		return true; /* no worker loop that could answer */
@@ -954,7 +984,7 @@ static int worker_spawn(struct tunnel_rt *t)
 	return 0;
 }
 
-int tunnel_spawn(struct tunnel_rt *t)
+int workers_spawn(struct tunnel_rt *t)
 {
 	int err;
 
@@ -967,7 +997,6 @@ int tunnel_spawn(struct tunnel_rt *t)
 	t->on_stale = false;
 	t->retry_failed = false;
 	t->link_lost = false;
-	t->link_missing = false;
 	memset(&t->counters, 0, sizeof(t->counters));
 	err = worker_spawn(t);
 	t->fresh_fetch = false;
@@ -992,13 +1021,13 @@ static int tunnel_launch(struct tunnel_rt *t)
 		tunnel_event(t, LC_INVALID, "%s", t->entry.error);
 		return -EINVAL;
 	}
-	if (t->entry.conf.tic && !tunnel_cache_usable(t->d, t)) {
+	if (t->entry.conf.tic && !workers_cache_usable(t->d, t)) {
 		/* The limiter decides when TIC may be asked; fetch.c (subscribed
 		 * to this state) spawns us after. */
 		tunnel_event(t, LC_NEED_TIC, "waiting for a TIC connection token");
 		return 0;
 	}
-	return tunnel_spawn(t);
+	return workers_spawn(t);
 }
 
 static void on_backoff(EV_P_ ev_timer *w, int revents)
@@ -1016,7 +1045,7 @@ static void on_backoff(EV_P_ ev_timer *w, int revents)
 	tunnel_launch(t);
 }
 
-int tunnel_start(struct tunnel_rt *t)
+int workers_start(struct tunnel_rt *t)
 {
 	if (t->removing)
 		return -ENOENT;
@@ -1024,7 +1053,7 @@ int tunnel_start(struct tunnel_rt *t)
 		t->start_pending = true; /* once the worker has exited */
 		return 0;
 	}
-	if (tunnel_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING)
+	if (workers_running(t) || t->state == TS_WAITING || t->state == TS_FETCHING)
 		return 0;
 	/* An operator's start: now, and a fresh back-off series. */
 	ev_timer_stop(t->d->loop, &t->backoff_w);
@@ -1032,11 +1061,11 @@ int tunnel_start(struct tunnel_rt *t)
 	return tunnel_launch(t);
 }
 
-void tunnel_stop(struct tunnel_rt *t)
+void workers_stop(struct tunnel_rt *t)
 {
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	t->start_pending = false; /* the last word: a stop */
-	if (!tunnel_running(t)) {
+	if (!workers_running(t)) {
 		/* A fetch under way still completes and fills the cache. */
 		tunnel_event(t, LC_STOP_IDLE, "stopped on request");
 		return;
@@ -1052,27 +1081,27 @@ void tunnel_stop(struct tunnel_rt *t)
 	tunnel_event(t, LC_STOP_WORKER, "worker %d told to stop", (int)t->pid);
 }
 
-int tunnel_restart(struct tunnel_rt *t)
+int workers_restart(struct tunnel_rt *t)
 {
 	if (t->removing)
 		return -ENOENT;
-	if (!tunnel_running(t)) {
+	if (!workers_running(t)) {
 		/* A fetch under way still completes; the start waits for a token again. */
 		if (t->state == TS_WAITING || t->state == TS_FETCHING || t->state == TS_BACKOFF)
-			tunnel_stop(t);
-		return tunnel_start(t);
+			workers_stop(t);
+		return workers_start(t);
 	}
-	tunnel_stop(t);
+	workers_stop(t);
 	t->start_pending = true; /* start_again, once the worker has exited */
 	return 0;
 }
 
-void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
+void workers_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
 {
 	bool stopped_by_operator = t->state == TS_STOPPED && !t->removing;
 
 	t->removing = false;
-	if (tunnel_running(t)) {
+	if (workers_running(t)) {
 		/* The old worker and routing go first (same link name, maybe the
 		 * same table); start_again starts the new one. */
 		free(t->next_entry);
@@ -1080,33 +1109,33 @@ void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
 		if (!t->next_entry)
 			fatalx("out of memory");
 		*t->next_entry = *e;
-		tunnel_stop(t);
+		workers_stop(t);
 		return;
 	}
 	/* A fetch under way for the old configuration still fills the cache. */
 	if (t->state == TS_WAITING || t->state == TS_FETCHING || t->state == TS_BACKOFF)
-		tunnel_stop(t);
+		workers_stop(t);
 	entry_apply(t, e);
 	if (stopped_by_operator) {
-		snprintf(t->reason, sizeof(t->reason), "stopped on request; configuration changed");
+		registry_set_reason(t, "stopped on request; configuration changed");
 		tunnel_changed(t);
 		return;
 	}
-	tunnel_start(t);
+	workers_start(t);
 }
 
-void tunnel_retire(struct tunnel_rt *t)
+void workers_retire(struct tunnel_rt *t)
 {
 	t->removing = true;
 	free(t->next_entry);
 	t->next_entry = NULL;
-	tunnel_stop(t);
+	workers_stop(t);
 	tunnel_changed(t); /* a failed idle tunnel has no stop transition */
 }
 
-void tunnel_link_lost(struct tunnel_rt *t)
+void workers_link_lost(struct tunnel_rt *t)
 {
-	if (!tunnel_running(t) || t->link_lost)
+	if (!workers_running(t) || t->link_lost)
 		return;
 	log_warnx("%s: link %s (ifindex %d) vanished under worker %d; restarting it",
 	          t->entry.conf.name, t->entry.conf.name, t->ifindex, (int)t->pid);
@@ -1117,4 +1146,29 @@ void tunnel_link_lost(struct tunnel_rt *t)
 	ev_timer_stop(t->d->loop, &t->kill_w);
 	ev_timer_set(&t->kill_w, WORKER_STOP_TIMEOUT, 0.);
 	ev_timer_start(t->d->loop, &t->kill_w);
+}
+
+void workers_start_from(struct tunnel_rt *t, bool fresh_fetch, bool stale_ok)
+{
+	t->fresh_fetch = fresh_fetch;
+	t->stale_ok = stale_ok;
+}
+
+void workers_cache_renewed(struct tunnel_rt *t)
+{
+	t->on_stale = false;
+}
+
+unsigned workers_repairs_take(struct tunnel_rt *t, unsigned *failed)
+{
+	unsigned done = t->repair_done;
+
+	*failed = t->repair_failed;
+	t->repair_done = t->repair_failed = 0;
+	return done;
+}
+
+void workers_policy_adopted(struct tunnel_rt *t)
+{
+	t->policy_adopted = true;
 }

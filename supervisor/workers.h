@@ -34,67 +34,76 @@ void workers_hold(struct tunnel_rt *t, const char *text, size_t len, int cache_e
 const struct ipc_route *workers_ipc_routes(size_t *n);
 
 /* Set up the watchers of a fresh registry entry (not started). */
-void tunnel_rt_init(struct tunnel_rt *t, struct daemon *d);
+void workers_rt_init(struct tunnel_rt *t, struct daemon *d);
 /* Stop its timers: before registry_remove (no worker may run). */
-void tunnel_release(struct tunnel_rt *t);
+void workers_release(struct tunnel_rt *t);
 /*
  * An operator's (or the configuration's) start: also forgets the back-off
  * series.  A tunnel still stopping starts once its worker has exited.
  */
-int tunnel_start(struct tunnel_rt *t);
+int workers_start(struct tunnel_rt *t);
 /* Fork the worker now (parameters are in the file or the tunnel cache). */
-int tunnel_spawn(struct tunnel_rt *t);
-void tunnel_stop(struct tunnel_rt *t);
+int workers_spawn(struct tunnel_rt *t);
+void workers_stop(struct tunnel_rt *t);
 /*
  * Stop (if a worker runs or a fetch waits) and start again once the worker
  * has exited, on the same configuration; reaches TS_UP or TS_FAILED like
  * a start.
  */
-int tunnel_restart(struct tunnel_rt *t);
+int workers_restart(struct tunnel_rt *t);
 /*
  * Reload: run t on configuration e from now on.  A running worker is
  * stopped first and the tunnel starts on e once it has exited; an idle
  * tunnel takes e at once and starts, unless an operator had stopped it.
  */
-void tunnel_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e);
+void workers_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e);
 /* Reload: gone from the configuration; stop it (registry_remove once idle). */
-void tunnel_retire(struct tunnel_rt *t);
-bool tunnel_running(const struct tunnel_rt *t);
+void workers_retire(struct tunnel_rt *t);
+bool workers_running(const struct tunnel_rt *t);
 /* heal.c: the tunnel's link vanished under a running worker: restart it. */
-void tunnel_link_lost(struct tunnel_rt *t);
+void workers_link_lost(struct tunnel_rt *t);
 /*
  * fetch.c: TIC could not be reached for t (TS_FETCHING) for a reason that
  * can go away: back-off, then wait for a limiter token again.
  */
-void tunnel_retry_later(struct tunnel_rt *t, const char *why);
+void workers_retry_later(struct tunnel_rt *t, const char *why);
 /*
  * Seconds an up tunnel has heard nothing from its PoP (since the later of
  * its last packet and coming up), 0 when not up or pop_silence is off;
  * "silent" (for status) from half of pop_silence on.  At pop_silence the
  * worker is restarted with back-off.
  */
-double tunnel_pop_silent_s(const struct tunnel_rt *t, time_t now);
-bool tunnel_pop_silent(const struct tunnel_rt *t, time_t now);
+double workers_pop_silent_s(const struct tunnel_rt *t, time_t now);
+bool workers_pop_silent(const struct tunnel_rt *t, time_t now);
 /*
  * heal.c: ask the worker to restore part of its own link (IPC_REPAIR_*
  * bits, ipc.h); its answer arrives in t->repair_done/failed and a REG_CHANGED
  * event.  0 or -errno (no worker, IPC failed).
  */
-int tunnel_request_repair(struct tunnel_rt *t, unsigned what);
+int workers_request_repair(struct tunnel_rt *t, unsigned what);
 /*
  * Ask an up tunnel's worker for its counters now (status answers with
  * counters as of the request): true when asked.  Its answer carries the
  * count of requests it answered (tunnel_counters.answered), so
- * tunnel_counters_fresh tells an answer to the latest request from a
+ * workers_counters_fresh tells an answer to the latest request from a
  * report sent before the worker read it.
  */
-bool tunnel_counters_ask(struct tunnel_rt *t);
+bool workers_counters_ask(struct tunnel_rt *t);
 /* Nothing more to wait for: the latest request is answered, or no worker could answer. */
-bool tunnel_counters_fresh(const struct tunnel_rt *t);
+bool workers_counters_fresh(const struct tunnel_rt *t);
 /*
  * Whether a TIC tunnel has cached parameters at all (a stat, no parsing:
  * the worker reads them and says when they are stale or failed).
  */
-bool tunnel_cache_usable(const struct daemon *d, const struct tunnel_rt *t);
+bool workers_cache_usable(const struct daemon *d, const struct tunnel_rt *t);
+/* fetch.c: how the next worker starts (right after a fetch; on a too old cache). */
+void workers_start_from(struct tunnel_rt *t, bool fresh_fetch, bool stale_ok);
+/* fetch.c: a background fetch renewed the cache the running worker started on. */
+void workers_cache_renewed(struct tunnel_rt *t);
+/* heal.c: the IPC_REPAIR_* bits the worker restored since the last call (and, in
+ * *failed, those it could not); both start again from none. */
+unsigned workers_repairs_take(struct tunnel_rt *t, unsigned *failed);
+/* heal.c (reconcile at start): its rule/route were left by an earlier aiccud. */
+void workers_policy_adopted(struct tunnel_rt *t);
 
 #endif

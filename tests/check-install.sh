@@ -34,7 +34,7 @@ for f in /default/aiccud /systemd/system/aiccud.service /systemd/system/aiccud-w
 	/systemd/system/aiccud-metrics.service /systemd/system/aiccud-metrics.timer \
 	/tmpfiles.d/aiccud.conf \
 	/man8/aiccud.8 /man8/aiccuctl.8 /man5/aiccud.conf.5 /aiccud/aiccud.conf \
-	/examples/sixxs0.conf /rt_protos.d/aiccud.conf; do
+	/examples/sixxs0.conf /rt_protos.d/aiccud.conf /bash-completion/completions/aiccuctl; do
 	check "$f is installed" test -f "$DEST$(installed $f)"
 done
 SBIN=$(dirname "$(installed /sbin/aiccud)")

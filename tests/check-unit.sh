@@ -6,7 +6,7 @@
 # to exist: copies name the ones just built), and aiccud-metrics.service
 # (exposure 3.0 or less too) with its timer.
 # Its CapabilityBoundingSet must be exactly the parent's capabilities
-# (parent_caps in tunnels/privdrop.c) plus those it needs at start only
+# (parent_caps in supervisor/privparent.c) plus those it needs at start only
 # (CAP_CHOWN, CAP_FOWNER: the tunnel cache directory, see privsep.c).
 #   check-unit.sh UNIT AICCUD-BINARY AICCUCTL-BINARY
 # Exits 77 (skipped) only when systemd-analyze is not installed.
@@ -35,7 +35,7 @@ else
 	fail=1
 fi
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-want=$( (sed -n '/static const int parent_caps\[\]/,/};/p' "$SRC/tunnels/privdrop.c" |
+want=$( (sed -n '/static const int parent_caps\[\]/,/};/p' "$SRC/supervisor/privparent.c" |
 	grep -o 'CAP_[A-Z_]*'; echo CAP_CHOWN; echo CAP_FOWNER) | sort -u | tr '\n' ' ')
 have=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
 if [ -n "$have" ] && [ "$want" = "$have" ]; then

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -362,16 +363,20 @@ static void expect(enum priv_role role, enum act a, bool allowed, const char *wh
 
 int main(void)
 {
+	struct passwd *nobody;
 	int rep, st;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "privdrop_live: needs root; skipped\n");
 		return 77;
 	}
-	if (priv_user_lookup("nobody", &nobody_uid, &nobody_gid) < 0 || !mkdtemp(tmpdir)) {
+	nobody = getpwnam("nobody");
+	if (!nobody || !mkdtemp(tmpdir)) {
 		fprintf(stderr, "privdrop_live: no user nobody or no temporary directory\n");
 		return 1;
 	}
+	nobody_uid = nobody->pw_uid;
+	nobody_gid = nobody->pw_gid;
 	if (chown(tmpdir, nobody_uid, nobody_gid) < 0) {
 		perror("privdrop_live: chown of the temporary directory");
 		return 1;

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#define HEARTBEAT_PORT     3740
 #define HEARTBEAT_MAX_LEN  255 /* the PoP drops datagrams of 256 bytes or more */
 #define HEARTBEAT_MAX_SKEW 120 /* seconds, both directions */
 

@@ -13,7 +13,7 @@
  * SIGSYS all the same.
  *
  * The parent keeps root's uid (the setup script runs as root) but only
- * PRIV_PARENT_CAPS (priv_parent_limit).
+ * the capabilities supervisor/privparent.h names.
  */
 #ifndef AICCUD_PRIVDROP_H
 #define AICCUD_PRIVDROP_H
@@ -48,27 +48,6 @@ int priv_drop(const struct priv_sandbox *sb, char *err, size_t errlen);
 
 /* The kernel's Landlock ABI version; 0 when it has none (before 5.13, or not enabled). */
 int priv_landlock_abi(void);
-
-/*
- * The parent: keep only PRIV_PARENT_CAPS in the effective, permitted and
- * bounding sets (the bounding set also limits the workers, the fetcher
- * and the setup scripts the parent execs), clear inheritable and ambient.
- * Returns 0, or -errno with err filled in.
- */
-int priv_parent_limit(char *err, size_t errlen);
-
-/* "cap_net_admin,..." of the parent's set, for messages and docs. */
-const char *priv_parent_caps_text(void);
-/*
- * The parent's capabilities (above) that are not in this process's
- * effective set, as "cap_net_admin,cap_kill"; "" when it has them all.
- * *net_admin: whether CAP_NET_ADMIN, without which no tunnel can be set
- * up, is among them.
- */
-void priv_parent_missing(char *out, size_t len, bool *net_admin);
-
-/* The user's uid and primary gid.  -ENOENT when there is no such user. */
-int priv_user_lookup(const char *name, uid_t *uid, gid_t *gid);
 
 /*
  * File access as uid/gid for a while (setfsuid/setfsgid; needs CAP_SETUID

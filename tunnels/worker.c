@@ -26,7 +26,6 @@
 #include "log.h"
 #include "netcfg.h"
 #include "privdrop.h"
-#include "privreq.h"
 #include "proto41.h"
 #ifdef AICCUD_TEST_HOOKS
 #include "testhooks.h"
@@ -218,7 +217,7 @@ static void ask_parent(struct worker *w, uint32_t op, struct in_addr local4)
 	int err = ipc_send(w->ipc_fd, IPC_W_PRIV, &r, sizeof(r));
 
 	if (err < 0)
-		log_warnx("cannot ask the parent to %s: %s", privreq_op_name(op), strerror(-err));
+		log_warnx("cannot ask the parent to %s: %s", ipc_priv_op_name(op), strerror(-err));
 }
 
 static void pop_state_set(struct worker *w, enum beat_pop_state st)
@@ -289,7 +288,7 @@ static void on_source(EV_P_ ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (netcfg_ipv4_source(w->tc->params.ipv4_pop, HEARTBEAT_PORT, &now) == 0 &&
+	if (netcfg_ipv4_source(w->tc->params.ipv4_pop, TUNNEL_HEARTBEAT_PORT, &now) == 0 &&
 	    now.s_addr != w->c->local_ipv4.s_addr)
 		local_ipv4_changed(w, now);
 }
@@ -298,7 +297,7 @@ static void on_source(EV_P_ ev_timer *t, int revents)
 static int heartbeat_send_one(struct worker *w, const char *text, size_t len)
 {
 	struct sockaddr_in pop = {.sin_family = AF_INET,
-	                          .sin_port = htons(HEARTBEAT_PORT),
+	                          .sin_port = htons(TUNNEL_HEARTBEAT_PORT),
 	                          .sin_addr = w->tc->params.ipv4_pop};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
 
@@ -328,7 +327,7 @@ static int heartbeat_send(struct worker *w, unsigned copies)
 	char text[256];
 	int len, err;
 
-	err = netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local);
+	err = netcfg_ipv4_source(p->ipv4_pop, TUNNEL_HEARTBEAT_PORT, &local);
 	if (err < 0)
 		return err;
 	if (local.s_addr != w->c->local_ipv4.s_addr)
@@ -556,7 +555,7 @@ static void on_probe_timer(EV_P_ ev_timer *t, int revents)
 			log_warnx("liveness: the PoP %s did not answer %u probe(s) in a row; the "
 			          "tunnel is down, exiting so that the parent restarts it",
 			          pop, w->probe_misses);
-			w->exit_code = WORKER_EXIT_PEER_DEAD;
+			w->exit_code = IPC_EXIT_PEER_DEAD;
 			ev_break(EV_A_ EVBREAK_ALL);
 			return;
 		}
@@ -757,10 +756,10 @@ static void priv_answer(struct worker *w, const struct ipc_priv_res *r)
 	struct ipc_repaired done = {.what = r->what, .err = r->err};
 
 	if (r->err)
-		log_warnx("the parent did not %s: %s: %.*s", privreq_op_name(r->op),
+		log_warnx("the parent did not %s: %s: %.*s", ipc_priv_op_name(r->op),
 		          strerror(-r->err), (int)sizeof(r->reason), r->reason);
 	else
-		log_debug("the parent did %s", privreq_op_name(r->op));
+		log_debug("the parent did %s", ipc_priv_op_name(r->op));
 	if (r->op != IPC_PRIV_REPAIR)
 		return;
 	memcpy(done.reason, r->reason, sizeof(done.reason));
@@ -884,7 +883,8 @@ static void link_create_6in4(struct worker *w)
 	int err;
 
 	if (tc->datapath != DATAPATH_USERSPACE) {
-		if (!local.s_addr && netcfg_ipv4_source(p->ipv4_pop, HEARTBEAT_PORT, &local) < 0)
+		if (!local.s_addr &&
+		    netcfg_ipv4_source(p->ipv4_pop, TUNNEL_HEARTBEAT_PORT, &local) < 0)
 			worker_retry(w, "no IPv4 route to the PoP %s", inet_ntoa(p->ipv4_pop));
 		err = netcfg_sit_add(w->nc, tc->name, local, p->ipv4_pop, SIT_TTL, tunnel_mtu(tc));
 		switch (worker_sit_decide(err, tc->datapath)) {

@@ -17,16 +17,9 @@
 #include "tunnel.h"
 
 /*
- * Exit status of a worker whose liveness probe (liveness = icmp) went
- * unanswered liveness_misses times in a row: the parent restarts it under
- * back-off, like a crash, and unlike a failure (exit 1 after IPC_W_FAILED).
- */
-#define WORKER_EXIT_PEER_DEAD 3
-
-/*
  * Entry of the exec()ed worker ("aiccud -W NAME"): reads its tunnel from
  * the parent (IPC_P_CONF on ipc_fd) and runs it.  Does not return: exits
- * 0 after SIGTERM, 1 when the tunnel failed, WORKER_EXIT_PEER_DEAD when
+ * 0 after SIGTERM, 1 when the tunnel failed, IPC_EXIT_PEER_DEAD when
  * the PoP stopped answering.
  */
 void worker_main(const char *name, int ipc_fd) __attribute__((noreturn));

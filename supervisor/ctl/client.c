@@ -57,7 +57,7 @@ fail(const struct ctl *ctl, int *exit_code, int code, const char *fmt, ...)
 	}
 }
 
-static int ctl_connect(const struct ctl *ctl, int *exit_code)
+int ctl_connect(const struct ctl *ctl, int *exit_code)
 {
 	const char *path = ctl->socket;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -77,7 +77,8 @@ static int ctl_connect(const struct ctl *ctl, int *exit_code)
 	if (err == EACCES || err == EPERM) {
 		fail(ctl, exit_code, EX_PERMISSION,
 		     "no permission to use %s: aiccuctl needs root or membership of aiccud's "
-		     "control group (control_group in aiccud.conf)",
+		     "control group (control_group in aiccud.conf; for reading only: "
+		     "readonly_group)",
 		     path);
 	} else {
 		fail(ctl, exit_code, EX_NOT_RUNNING,

@@ -45,6 +45,11 @@ typedef void ctl_progress_fn(json_t *line, void *arg);
 json_t *ctl_request(const struct ctl *ctl, const char *line, int timeout_s,
                     ctl_progress_fn *progress, void *arg, int *exit_code);
 
+/*
+ * Connect to aiccud's socket: the descriptor, or -1 after saying why
+ * (*exit_code EX_NOT_RUNNING, EX_PERMISSION or EX_USAGE).
+ */
+int ctl_connect(const struct ctl *ctl, int *exit_code);
 /* The exit code for a final reply: EX_DONE when "ok", else by its "code". */
 int ctl_exit_for(json_t *reply);
 /*
@@ -89,6 +94,10 @@ int cmd_wait(struct ctl *ctl, int argc, char **argv);
 int cmd_log_level(struct ctl *ctl, int argc, char **argv);
 int cmd_import_aiccu(struct ctl *ctl, int argc, char **argv);
 int cmd_metrics(struct ctl *ctl, int argc, char **argv);
+int cmd_monitor(struct ctl *ctl, int argc, char **argv);
+/* cmd_complete.c, for the shell's completion: command names; tunnel names (silent on errors). */
+int ctl_complete_commands(void);
+int ctl_complete_tunnels(struct ctl *ctl);
 
 /* After a mistake: the usage of one subcommand (or all with NULL) to stderr; returns EX_USAGE. */
 int ctl_usage(const char *name);

@@ -30,6 +30,7 @@ static int (*const runs[CTLCMD_COUNT])(struct ctl *ctl, int argc, char **argv) =
     [CTLCMD_VERSION] = cmd_version,     [CTLCMD_IMPORT_AICCU] = cmd_import_aiccu,
     [CTLCMD_HELP] = cmd_help,           [CTLCMD_WAIT] = cmd_wait,
     [CTLCMD_LOG_LEVEL] = cmd_log_level, [CTLCMD_METRICS] = cmd_metrics,
+    [CTLCMD_MONITOR] = cmd_monitor,
 };
 
 /* The whole help text (to stdout when asked for, to stderr after a mistake). */
@@ -86,7 +87,14 @@ static int cmd_help(struct ctl *ctl, int argc, char **argv)
 	return EX_DONE;
 }
 
-enum global_verdict { GLOBAL_RUN, GLOBAL_HELP, GLOBAL_VERSION, GLOBAL_BAD };
+enum global_verdict {
+	GLOBAL_RUN,
+	GLOBAL_HELP,
+	GLOBAL_VERSION,
+	GLOBAL_BAD,
+	GLOBAL_COMMANDS, /* --commands: the command names, for the shell's completion */
+	GLOBAL_TUNNELS,  /* --tunnel-names: the daemon's tunnels, for the shell's completion */
+};
 
 /* Take --json, -s, -t, -h, --version out of argv wherever they are; what stays is the command. */
 static enum global_verdict global_options(struct ctl *ctl, int *argc, char **argv)
@@ -117,6 +125,10 @@ static enum global_verdict global_options(struct ctl *ctl, int *argc, char **arg
 			return GLOBAL_BAD;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			v = GLOBAL_HELP;
+		} else if (strcmp(a, "--commands") == 0) {
+			v = GLOBAL_COMMANDS;
+		} else if (strcmp(a, "--tunnel-names") == 0) {
+			v = GLOBAL_TUNNELS;
 		} else if (strcmp(a, "--version") == 0) {
 			if (v != GLOBAL_HELP)
 				v = GLOBAL_VERSION;
@@ -151,6 +163,10 @@ int main(int argc, char **argv)
 	case GLOBAL_VERSION:
 		printf("aiccuctl %s\n", AICCUD_VERSION);
 		return EX_DONE;
+	case GLOBAL_COMMANDS:
+		return ctl_complete_commands();
+	case GLOBAL_TUNNELS:
+		return ctl_complete_tunnels(&ctl);
 	case GLOBAL_RUN:
 		break;
 	}

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the parent's own view of the link: usually right, sometimes none */
 	ifindex = data[0] & 0x80 ? 0 : OWN_IFINDEX;
 	e = privreq_check(&tc, ifindex, &r, &why);
-	FUZZ_CHECK(privreq_op_name(r.op) != NULL);
+	FUZZ_CHECK(ipc_priv_op_name(r.op) != NULL);
 	if (e) {
 		FUZZ_CHECK((e == -EPERM || e == -EINVAL) && why && *why);
 		return 0;

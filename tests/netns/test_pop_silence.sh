@@ -6,7 +6,9 @@
 #    pop_silence and its worker is restarted with back-off; the PoP back,
 #    the tunnel works again;
 #  - the tunnel password changed at the PoP: status and the log say
-#    "password changed? try aiccuctl refresh".
+#    "password changed? try aiccuctl refresh";
+#  - aiccuctl monitor shows the PoP silent, the restart, and (a PoP paused
+#    past half of pop_silence, then going on) the PoP heard again.
 #
 #   test_pop_silence.sh AICCUD AICCUCTL
 set -u
@@ -47,6 +49,12 @@ LAB_HEARTBEAT=4 lab_tunnel_file "$TMP/conf.d/sixxs1.conf" 1
 lab_aiccud "$AICCUD" "$TMP/aiccud.conf" "$TMP/aiccud.log"
 lab_wait 15 both_up || { tail -20 "$TMP/aiccud.log"; fail_now "both tunnels come up"; }
 check "both tunnels come up" both_up
+# aiccuctl monitor follows it all: the PoP's silence and return are events.
+MON=$TMP/monitor.txt
+ip netns exec "$NS_CLI" "$AICCUCTL" -s "$SOCK" monitor >"$MON" 2>&1 &
+LAB_PIDS+=("$!")
+mon_has() { grep -Eq -- "$1" "$MON"; }
+lab_wait 10 mon_has ' daemon: monitoring aiccud ' || fail_now "aiccuctl monitor subscribed"
 
 echo "# a live PoP"
 check "status shows a packet from the PoP within a heartbeat interval" lab_wait 10 heard_within sixxs0 5
@@ -72,10 +80,26 @@ check "the worker is restarted" lab_wait $((SILENCE + 6)) restarted
 echo "#   restarted after $(($(date +%s) - t0)) s"
 check "saying why" grep -q "PoP silent" <<<"$(field sixxs0 last_exit)"
 check "with a new worker" test "$(field sixxs0 pid)" != "$pid0"
+check "monitor: 'pop sixxs0: silent: nothing from the PoP'" mon_has ' pop sixxs0: silent: nothing from the PoP for [0-9]+ s'
+check "monitor: 'silent for N s (pop_silence 12 s): restarting the worker'" \
+	mon_has " pop sixxs0: silent for [0-9]+ s \(pop_silence $SILENCE s\): restarting the worker"
 pop_restart || fail_now "PoP simulator restart"
 check "the PoP is back: sixxs0 is up" lab_wait 20 is_up sixxs0
 check "and carries traffic" lab_wait 15 pings 2001:db8:a::2
 check "and hears the PoP" lab_wait 10 heard_within sixxs0 5
+
+echo "# the PoP pauses (SIGSTOP) past half of pop_silence, then goes on"
+n_back=$(grep -c ' pop sixxs0: back' "$MON")
+n_silent=$(grep -c ' pop sixxs0: silent: ' "$MON")
+silent_again() { [ "$(grep -c ' pop sixxs0: silent: ' "$MON")" -gt "$n_silent" ]; }
+back_again() { [ "$(grep -c ' pop sixxs0: back' "$MON")" -gt "$n_back" ]; }
+kill -STOP "$LAB_POP_PID"
+t0=$(lab_now_ms)
+check "monitor: sixxs0's PoP silent" lab_wait $SILENCE silent_again
+kill -CONT "$LAB_POP_PID"
+echo "#   silent event $(($(lab_now_ms) - t0)) ms after the PoP paused"
+check "monitor: 'pop sixxs0: back: the PoP is heard again'" lab_wait $SILENCE back_again
+echo "#   back event $(($(lab_now_ms) - t0)) ms after the PoP paused"
 
 echo "# packets from the PoP signed with another password (changed at the broker)"
 ctl stop sixxs0 >/dev/null # only sixxs1's datagrams from now on

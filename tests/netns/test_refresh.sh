@@ -3,6 +3,7 @@
 # --all asks TIC again now, behind the limiter (it waits for the token
 # and shows the countdown), in ONE TIC session for both tunnels of the
 # account, and restarts only the tunnel whose parameters changed.
+# aiccuctl monitor shows the limiter's wait and grant.
 #
 #   test_refresh.sh AICCUD AICCUCTL
 set -u
@@ -29,6 +30,12 @@ check "both tunnels come up over TIC" both_up
 check_eq "after one TIC connection" 1 "$(connects)"
 check_eq "sixxs0 runs with the broker's MTU" 1280 "$(link_mtu sixxs0)"
 pid0=$(field sixxs0 pid) pid1=$(field sixxs1 pid)
+# aiccuctl monitor sees the limiter's wait and grant (limiter events).
+MON=$TMP/monitor.txt
+ip netns exec "$NS_CLI" "$AICCUCTL" -s "$SOCK" monitor >"$MON" 2>&1 &
+LAB_PIDS+=("$!")
+mon_has() { grep -Eq -- "$1" "$MON"; }
+lab_wait 10 mon_has ' daemon: monitoring aiccud ' || fail_now "aiccuctl monitor subscribed"
 
 # The broker raises sixxs0's MTU (the simulator re-reads its accounts on SIGHUP).
 python3 - "$TMP/accounts.json" <<'PY'
@@ -54,6 +61,13 @@ check "it says sixxs0 has new parameters and was restarted" \
 check "it says sixxs1 is unchanged and left running" \
 	grep -q 'sixxs1: refresh: TIC has the parameters it runs on; left running' <<<"$out"
 check_eq "one more TIC connection, for both tunnels" 2 "$(connects)"
+check "monitor: the limiter makes the refresh wait, saying why" \
+	mon_has ' limiter: 2 tunnel\(s\) of .* waiting for a TIC connection token \(next in [0-9]+ s\)'
+check "monitor: the limiter grants one TIC connection for both tunnels" \
+	mon_has ' limiter: granted a TIC connection: .* for 2 tunnel\(s\) of '
+check "monitor: sixxs0 restarted on the new parameters (-> starting)" \
+	mon_has ' state sixxs0: .* -> starting'
+grep -E ' (limiter|state)[ :]' "$MON" | sed 's/^/#   /'
 check "sixxs0 is up again" lab_wait 20 is_up sixxs0
 check_eq "sixxs0 now runs with MTU 1400" 1400 "$(link_mtu sixxs0)"
 check_eq "its table's default route carries it" 1 \

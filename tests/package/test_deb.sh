@@ -171,7 +171,8 @@ check_eq "aiccud-tic run by hand refuses (exit 2)" 2 $?
 for f in /lib/systemd/system/aiccud.service /lib/systemd/system/aiccud-wait-online.service \
 	/lib/systemd/system/aiccud-metrics.service /lib/systemd/system/aiccud-metrics.timer \
 	/usr/share/man/man8/aiccud.8.gz \
-	/usr/share/man/man8/aiccuctl.8.gz /usr/share/man/man5/aiccud.conf.5.gz /etc/default/aiccud; do
+	/usr/share/man/man8/aiccuctl.8.gz /usr/share/man/man5/aiccud.conf.5.gz /etc/default/aiccud \
+	/usr/share/bash-completion/completions/aiccuctl; do
 	check "$f is installed" test -f "$f"
 done
 check "the init script is registered (rc2.d start link)" bash -c 'ls /etc/rc2.d/S*aiccud'

@@ -397,7 +397,7 @@ static void test_aiccu_heartbeat(void **state)
 			p41++;
 			continue;
 		}
-		assert_int_equal(fr[i].dport, HEARTBEAT_PORT);
+		assert_int_equal(fr[i].dport, TUNNEL_HEARTBEAT_PORT);
 		assert_true(fr[i].payload_len < 256);
 		r = heartbeat_verify((const char *)fr[i].payload, fr[i].payload_len, &fr[i].src,
 		                     "tunnel-secret-2", &client, fr[i].ts_sec, &v);

@@ -109,12 +109,35 @@ static void test_admit(void **state)
 	                    "this uid already holds its share of connections");
 }
 
+static void test_monitor_limits(void **state)
+{
+	static const struct monitor_limits ml = {16, 4, 65536};
+
+	(void)state;
+	assert_int_equal(monitor_admit(&ml, 0, 0, false), MONITOR_OK);
+	assert_int_equal(monitor_admit(&ml, 15, 3, false), MONITOR_OK);
+	/* a non-root uid holds 4 of the 16, root as many as are free */
+	assert_int_equal(monitor_admit(&ml, 4, 4, false), MONITOR_REFUSE_UID);
+	assert_int_equal(monitor_admit(&ml, 15, 15, true), MONITOR_OK);
+	assert_int_equal(monitor_admit(&ml, 16, 0, false), MONITOR_REFUSE_FULL);
+	assert_int_equal(monitor_admit(&ml, 16, 16, true), MONITOR_REFUSE_FULL);
+	/* up to buf_max waits for a reader; one byte more drops it */
+	assert_false(monitor_overflows(&ml, 0, 100));
+	assert_false(monitor_overflows(&ml, 65536 - 100, 100));
+	assert_true(monitor_overflows(&ml, 65536 - 99, 100));
+	assert_true(monitor_overflows(&ml, 0, 65537));
+	/* no wrap-around with absurd sizes */
+	assert_true(monitor_overflows(&ml, (size_t)-1, 100));
+	assert_true(monitor_overflows(&ml, 100, (size_t)-1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_scan),
 	    cmocka_unit_test(test_split),
 	    cmocka_unit_test(test_admit),
+	    cmocka_unit_test(test_monitor_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,19 +38,19 @@ static void test_changes_need_privilege(void **state)
 {
 	static const char *const mutating[] = {"start",   "stop",   "restart",
 	                                       "refresh", "reload", "log-level"};
-	static const char *const reading[] = {"status", "wait", "limiter", "check-config",
-	                                      "version"};
+	static const char *const reading[] = {"status",       "wait",    "limiter",
+	                                      "check-config", "version", "monitor"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(mutating) / sizeof(mutating[0]); i++)
 		assert_int_equal(ctlcmd_find(mutating[i])->flags, CTLCMD_DAEMON | CTLCMD_MUTATING);
 	for (size_t i = 0; i < sizeof(reading) / sizeof(reading[0]); i++)
-		assert_int_equal(ctlcmd_find(reading[i])->flags, CTLCMD_DAEMON);
+		assert_int_equal(ctlcmd_find(reading[i])->flags, CTLCMD_DAEMON | CTLCMD_READONLY);
 	/* aiccuctl's own: never sent to aiccud */
 	assert_int_equal(ctlcmd_find("import-aiccu")->flags & CTLCMD_DAEMON, 0);
 	assert_int_equal(ctlcmd_find("help")->flags & CTLCMD_DAEMON, 0);
-	/* metrics: aiccuctl renders the status reply; it changes nothing */
-	assert_int_equal(ctlcmd_find("metrics")->flags, 0);
+	/* metrics: aiccuctl renders the status reply; it changes nothing (read-only tier) */
+	assert_int_equal(ctlcmd_find("metrics")->flags, CTLCMD_READONLY);
 }
 
 static void test_names_lists(void **state)
@@ -60,7 +60,10 @@ static void test_names_lists(void **state)
 	(void)state;
 	ctlcmd_names(CTLCMD_DAEMON, out, sizeof(out));
 	assert_string_equal(out, "status, start, stop, restart, refresh, wait, reload, log-level, "
-	                         "limiter, check-config, version");
+	                         "limiter, check-config, version, monitor");
+	/* the read-only tier: what reads, never what changes */
+	ctlcmd_names(CTLCMD_READONLY, out, sizeof(out));
+	assert_string_equal(out, "status, wait, limiter, check-config, version, metrics, monitor");
 	ctlcmd_names(0, out, sizeof(out));
 	assert_non_null(strstr(out, "import-aiccu, help"));
 	ctlcmd_names(CTLCMD_MUTATING, out, sizeof(out));

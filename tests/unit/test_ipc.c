@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "ipc.h"
-#include "policy.h"
+#include "routing.h"
 #include "worker.h"
 
 static int pair[2];
@@ -115,7 +115,7 @@ static void test_link_local(void **state)
 	assert_string_equal(text, "fe80::cb8:1233:4455:ccdd");
 }
 
-static void test_policy_objects(void **state)
+static void test_routing_objects(void **state)
 {
 	struct tunnel_conf tc = {.name = "sixxs0", .table = 200, .rule_priority = 20000};
 	struct netcfg_route r;
@@ -124,16 +124,16 @@ static void test_policy_objects(void **state)
 	(void)state;
 	inet_pton(AF_INET6, "2001:db8:a::2", &tc.params.ipv6_local);
 	tc.params.mtu = 1280;
-	policy_route(&tc, 5, &r);
+	routing_route(&tc, 5, &r);
 	assert_int_equal(r.table, 200);
 	assert_int_equal(r.ifindex, 5);
 	assert_int_equal(r.dst_len, 0);
 	assert_int_equal(r.mtu, 1280);
 	assert_int_equal(r.protocol, NETCFG_PROTO);
 	tc.mtu_override = 1400;
-	policy_route(&tc, 5, &r);
+	routing_route(&tc, 5, &r);
 	assert_int_equal(r.mtu, 1400);
-	policy_rule(&tc, &rule);
+	routing_rule(&tc, &rule);
 	assert_memory_equal(&rule.src, &tc.params.ipv6_local, 16);
 	assert_int_equal(rule.src_len, 128);
 	assert_int_equal(rule.table, 200);
@@ -149,7 +149,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_recv_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
 	    cmocka_unit_test(test_link_local),
-	    cmocka_unit_test(test_policy_objects),
+	    cmocka_unit_test(test_routing_objects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -117,8 +117,8 @@ static void test_unknown_op(void **state)
 	(void)state;
 	conf(&tc, TUNNEL_AYIYA);
 	assert_int_equal(privreq_check(&tc, 4, &r, &why), -EINVAL);
-	assert_string_equal(privreq_op_name(99), "unknown request");
-	assert_string_equal(privreq_op_name(IPC_PRIV_REPAIR), "repair the link");
+	assert_string_equal(ipc_priv_op_name(99), "unknown request");
+	assert_string_equal(ipc_priv_op_name(IPC_PRIV_REPAIR), "repair the link");
 }
 
 int main(void)

@@ -300,6 +300,43 @@ static void test_status_text_names_the_tunnels_not_up(void **state)
 	registry_free(r);
 }
 
+/*
+ * registry_set_params: a worker's granted parameters replace the
+ * tunnel's, but the configured password stays (the report carries none);
+ * the setters change no state and queue no event.
+ */
+static void test_setters_keep_the_password(void **state)
+{
+	struct registry *r = registry_new(fake_clock);
+	struct tunnel_entry e = entry("sixxs0", true), e2 = entry("sixxs0", true);
+	struct tunnel_params granted;
+	struct tunnel_rt *t;
+
+	(void)state;
+	snprintf(e.conf.params.password, sizeof(e.conf.params.password), "%s", "secret");
+	e.conf.params.prefix_len = 64;
+	t = registry_add(r, &e);
+	assert_non_null(t);
+	registry_dispatch(r);
+	memset(&granted, 0, sizeof(granted));
+	granted.prefix_len = 48;
+	registry_set_params(t, &granted);
+	assert_int_equal(t->entry.conf.params.prefix_len, 48);
+	assert_string_equal(t->entry.conf.params.password, "secret");
+	registry_set_reason(t, "because %d", 7);
+	registry_set_refresh_msg(t, "refresh: %s", "under way");
+	assert_string_equal(t->reason, "because 7");
+	assert_string_equal(t->refresh_msg, "refresh: under way");
+	assert_int_equal(t->state, TS_STOPPED);
+	assert_false(registry_pending(r));
+	/* A new configuration replaces the whole entry, password included. */
+	e2.conf.params.prefix_len = 56;
+	registry_set_entry(t, &e2);
+	assert_int_equal(t->entry.conf.params.prefix_len, 56);
+	assert_string_equal(t->entry.conf.params.password, "");
+	registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(test_status_text_names_the_tunnels_not_up),
 	    cmocka_unit_test(test_events_deferred_and_ordered),
 	    cmocka_unit_test(test_remove_from_a_callback),
+	    cmocka_unit_test(test_setters_keep_the_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
 #include "reconcile.h"
 #include "reload.h"
+#include "routing.h"
 
 static struct in6_addr A(const char *s) {
 	struct in6_addr a;
@@ -272,7 +272,7 @@ static void test_reconcile_rules(void **state)
 	t[1].conf.tic = true;
 	memset(&t[1].conf.params, 0, sizeof(t[1].conf.params));
 	t[2].valid = false;
-	policy_rule(&t[0].conf, &r);
+	routing_rule(&t[0].conf, &r);
 	assert_int_equal(reconcile_rule_owner(t, 3, &r), 0);
 	r.src = A("2001:db8:1::99"); /* not the file's address: a leftover */
 	assert_int_equal(reconcile_rule_owner(t, 3, &r), -1);
@@ -283,10 +283,10 @@ static void test_reconcile_rules(void **state)
 	r.priority = 1000;
 	assert_int_equal(reconcile_rule_owner(t, 3, &r), -1);
 	/* A tunnel whose file is broken adopts nothing. */
-	policy_rule(&t[2].conf, &r);
+	routing_rule(&t[2].conf, &r);
 	assert_int_equal(reconcile_rule_owner(t, 3, &r), -1);
 	/* Someone else's rule is never ours to judge. */
-	policy_rule(&t[0].conf, &r);
+	routing_rule(&t[0].conf, &r);
 	r.protocol = 0;
 	assert_int_equal(reconcile_rule_owner(t, 3, &r), -1);
 }
@@ -297,7 +297,7 @@ static void test_reconcile_routes_and_links(void **state)
 	struct netcfg_route r;
 
 	(void)state;
-	policy_route(&t[1].conf, 42, &r);
+	routing_route(&t[1].conf, 42, &r);
 	assert_int_equal(reconcile_route_owner(t, 2, &r), 1);
 	r.table = 299; /* a removed tunnel's table */
 	assert_int_equal(reconcile_route_owner(t, 2, &r), -1);
@@ -307,7 +307,7 @@ static void test_reconcile_routes_and_links(void **state)
 	/* A main-table default route: the default_route tunnel of its metric. */
 	t[1].conf.default_route = true;
 	t[1].conf.default_route_metric = 2000;
-	policy_main_route(&t[1].conf, 42, &r);
+	routing_main_route(&t[1].conf, 42, &r);
 	assert_int_equal(reconcile_route_owner(t, 2, &r), 1);
 	r.priority = 1024; /* another metric: a leftover */
 	assert_int_equal(reconcile_route_owner(t, 2, &r), -1);

@@ -76,7 +76,7 @@ static void test_restart_waits_through_the_stop(void **state)
 	make_up(t);
 	waiter_begin(&f->w, t);
 	assert_string_equal(f->w.name, "sixxs0");
-	/* tunnel_restart: told to stop, a start promised. */
+	/* workers_restart: told to stop, a start promised. */
 	fake_now += 1;
 	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
 	t->start_pending = true;

@@ -162,3 +162,15 @@ int ipc_recv_wait(int fd, uint16_t want, void *out, size_t len, int timeout_ms)
 	explicit_bzero(buf, sizeof(buf));
 	return type;
 }
+
+const char *ipc_priv_op_name(uint32_t op)
+{
+	switch (op) {
+	case IPC_PRIV_SIT_LOCAL:
+		return "move the sit link's local address";
+	case IPC_PRIV_REPAIR:
+		return "repair the link";
+	default:
+		return "unknown request";
+	}
+}

@@ -14,6 +14,13 @@
 #include "counters.h"
 #include "tunnel.h"
 
+/*
+ * A worker's exit status when its liveness probe (liveness = icmp) went
+ * unanswered liveness_misses times in a row: the parent restarts it under
+ * back-off, like a crash, and unlike a failure (exit 1 after IPC_W_FAILED).
+ */
+#define IPC_EXIT_PEER_DEAD 3
+
 enum ipc_type {
 	IPC_W_UP = 1,       /* worker: link configured and up (struct ipc_up) */
 	IPC_W_FAILED,       /* worker: tunnel cannot come up (struct ipc_failed) */
@@ -199,12 +206,16 @@ struct ipc_seccomp {
 
 /*
  * What an unprivileged worker asks the parent to do to its own link; the
- * parent checks it against that tunnel's parameters (privreq.h) first.
+ * parent checks it against that tunnel's parameters (supervisor/privreq.h)
+ * first.
  */
 enum ipc_priv_op {
 	IPC_PRIV_SIT_LOCAL = 1, /* move the sit link's local IPv4 to local4 */
 	IPC_PRIV_REPAIR,        /* an IPC_P_REPAIR the worker cannot do itself: what, addr */
 };
+
+/* "repair the link", for both sides' messages; "unknown request" for another op. */
+const char *ipc_priv_op_name(uint32_t op);
 
 struct ipc_priv_req {
 	uint32_t op;   /* enum ipc_priv_op */

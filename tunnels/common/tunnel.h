@@ -62,6 +62,12 @@ struct tunnel_prefix {
 	uint8_t len;
 };
 
+/*
+ * The PoP's heartbeat port (PROTOCOLS.md): the worker sends there, the
+ * parent asks the kernel which source address reaches it (privsep.c).
+ */
+#define TUNNEL_HEARTBEAT_PORT 3740
+
 /* What a heartbeat names as our IPv4 address (PROTOCOLS.md 2, 7.1). */
 enum tunnel_heartbeat_ipv4 {
 	HEARTBEAT_IPV4_SENDER = 0, /* the word "sender": the PoP takes the datagram's source */

@@ -1,9 +1,9 @@
-#include "policy.h"
+#include "routing.h"
 
 #include <errno.h>
 #include <string.h>
 
-void policy_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r)
+void routing_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->table = tc->table;
@@ -14,27 +14,27 @@ void policy_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route
 	r->protocol = NETCFG_PROTO;
 }
 
-void policy_main_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r)
+void routing_main_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r)
 {
-	policy_route(tc, ifindex, r);
-	r->table = POLICY_MAIN_TABLE;
+	routing_route(tc, ifindex, r);
+	r->table = ROUTING_MAIN_TABLE;
 	/* Explicit, so that removal matches our route and no other of ::/0. */
-	r->priority = tc->default_route_metric ? tc->default_route_metric : POLICY_MAIN_METRIC;
+	r->priority = tc->default_route_metric ? tc->default_route_metric : ROUTING_MAIN_METRIC;
 }
 
-bool policy_main_route_is_ours(const struct tunnel_conf *tc, int ifindex,
-                               const struct netcfg_route *r)
+bool routing_main_route_is_ours(const struct tunnel_conf *tc, int ifindex,
+                                const struct netcfg_route *r)
 {
 	struct netcfg_route want;
 
 	if (!tc->default_route)
 		return false;
-	policy_main_route(tc, ifindex, &want);
+	routing_main_route(tc, ifindex, &want);
 	return r->protocol == NETCFG_PROTO && r->table == want.table && r->dst_len == 0 &&
 	       r->ifindex == ifindex && r->priority == want.priority && r->mtu == want.mtu;
 }
 
-void policy_rule(const struct tunnel_conf *tc, struct netcfg_rule *r)
+void routing_rule(const struct tunnel_conf *tc, struct netcfg_rule *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->src = tc->params.ipv6_local;
@@ -44,32 +44,32 @@ void policy_rule(const struct tunnel_conf *tc, struct netcfg_rule *r)
 	r->protocol = NETCFG_PROTO;
 }
 
-bool policy_rule_is_ours(const struct tunnel_conf *tc, const struct netcfg_rule *r)
+bool routing_rule_is_ours(const struct tunnel_conf *tc, const struct netcfg_rule *r)
 {
 	return r->protocol == NETCFG_PROTO && r->src_len == 128 &&
 	       memcmp(&r->src, &tc->params.ipv6_local, sizeof(r->src)) == 0 &&
 	       r->table == tc->table && r->priority == tc->rule_priority;
 }
 
-bool policy_route_is_ours(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r)
+bool routing_route_is_ours(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r)
 {
 	return r->protocol == NETCFG_PROTO && r->table == tc->table && r->dst_len == 0 &&
 	       r->ifindex == ifindex && r->mtu == tunnel_mtu(tc);
 }
 
-bool policy_rule_is_stale(const struct tunnel_conf *tc, const struct netcfg_rule *r)
+bool routing_rule_is_stale(const struct tunnel_conf *tc, const struct netcfg_rule *r)
 {
-	return r->protocol == NETCFG_PROTO && r->table == tc->table && !policy_rule_is_ours(tc, r);
+	return r->protocol == NETCFG_PROTO && r->table == tc->table && !routing_rule_is_ours(tc, r);
 }
 
-bool policy_route_is_stale(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r)
+bool routing_route_is_stale(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r)
 {
 	/* Another MTU is not stale: route_add's REPLACE rewrites it in place. */
 	return r->protocol == NETCFG_PROTO && r->table == tc->table &&
 	       !(r->dst_len == 0 && r->ifindex == ifindex);
 }
 
-bool policy_is_subnet_anycast(const struct in6_addr *a, unsigned prefix_len)
+bool routing_is_subnet_anycast(const struct in6_addr *a, unsigned prefix_len)
 {
 	if (prefix_len >= 127)
 		return false;
@@ -101,7 +101,7 @@ static int prune_rule(const struct netcfg_rule *r, void *arg)
 {
 	struct prune_ctx *c = arg;
 
-	if (!policy_rule_is_stale(c->tc, r))
+	if (!routing_rule_is_stale(c->tc, r))
 		return 0;
 	return prune_done(c, netcfg_rule_del(c->nc, r));
 }
@@ -110,7 +110,7 @@ static int prune_route(const struct netcfg_route *r, void *arg)
 {
 	struct prune_ctx *c = arg;
 
-	if (!policy_route_is_stale(c->tc, c->ifindex, r))
+	if (!routing_route_is_stale(c->tc, c->ifindex, r))
 		return 0;
 	return prune_done(c, netcfg_route_del(c->nc, r));
 }
@@ -121,12 +121,12 @@ static int prune_main_route(const struct netcfg_route *r, void *arg)
 	struct prune_ctx *c = arg;
 
 	if (r->protocol != NETCFG_PROTO || r->dst_len != 0 || r->ifindex != c->ifindex ||
-	    policy_main_route_is_ours(c->tc, c->ifindex, r))
+	    routing_main_route_is_ours(c->tc, c->ifindex, r))
 		return 0;
 	return prune_done(c, netcfg_route_del(c->nc, r));
 }
 
-int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned)
+int routing_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned)
 {
 	struct prune_ctx c = {.nc = nc, .tc = tc, .ifindex = ifindex};
 	int err;
@@ -135,7 +135,7 @@ int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, u
 	if (!err)
 		err = netcfg_route_list(nc, tc->table, NETCFG_PROTO, prune_route, &c);
 	if (!err && ifindex > 0)
-		err = netcfg_route_list(nc, POLICY_MAIN_TABLE, NETCFG_PROTO, prune_main_route, &c);
+		err = netcfg_route_list(nc, ROUTING_MAIN_TABLE, NETCFG_PROTO, prune_main_route, &c);
 	if (pruned)
 		*pruned = c.pruned;
 	return err < 0 ? err : c.err;
@@ -152,7 +152,7 @@ static int find_main_route(const struct netcfg_route *r, void *arg)
 	struct main_ctx *c = arg;
 	struct netcfg_route want;
 
-	policy_main_route(c->tc, c->ifindex, &want);
+	routing_main_route(c->tc, c->ifindex, &want);
 	if (r->protocol == NETCFG_PROTO && r->dst_len == 0 && r->ifindex == c->ifindex &&
 	    r->priority == want.priority)
 		c->ours = true;
@@ -170,25 +170,25 @@ static int main_route_add(struct netcfg *nc, const struct tunnel_conf *tc, int i
 	struct netcfg_route r;
 	int err;
 
-	policy_main_route(tc, ifindex, &r);
+	routing_main_route(tc, ifindex, &r);
 	err = netcfg_route_add_excl(nc, &r);
 	if (err != -EEXIST)
 		return err;
-	err = netcfg_route_list(nc, POLICY_MAIN_TABLE, NETCFG_PROTO, find_main_route, &c);
+	err = netcfg_route_list(nc, ROUTING_MAIN_TABLE, NETCFG_PROTO, find_main_route, &c);
 	if (err < 0)
 		return err;
 	return c.ours ? netcfg_route_add(nc, &r) : -EEXIST;
 }
 
-int policy_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what)
+int routing_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what)
 {
 	struct netcfg_route route;
 	struct netcfg_rule rule;
 	const char *ignored;
 	int err;
 
-	policy_route(tc, ifindex, &route);
-	policy_rule(tc, &rule);
+	routing_route(tc, ifindex, &route);
+	routing_rule(tc, &rule);
 	/* Route first: a rule pointing at an empty table would blackhole nothing
 	 * but would fall through to main, leaking the tunnel's source to the ISP. */
 	*what = "default route";
@@ -209,19 +209,19 @@ int policy_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex,
 		struct tunnel_conf only_table = *tc;
 
 		only_table.default_route = false;
-		policy_remove(nc, &only_table, ifindex, &ignored);
+		routing_remove(nc, &only_table, ifindex, &ignored);
 	}
 	return err;
 }
 
-int policy_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what)
+int routing_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what)
 {
 	struct netcfg_route route;
 	struct netcfg_rule rule;
 	int err;
 
-	policy_route(tc, ifindex, &route);
-	policy_rule(tc, &rule);
+	routing_route(tc, ifindex, &route);
+	routing_rule(tc, &rule);
 	*what = "source rule";
 	err = netcfg_rule_del(nc, &rule);
 	if (err < 0 && err != -ENOENT)
@@ -233,7 +233,7 @@ int policy_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, 
 	if (!tc->default_route)
 		return 0;
 	/* Exactly ours: table, ::/0, our link, our metric, our protocol. */
-	policy_main_route(tc, ifindex, &route);
+	routing_main_route(tc, ifindex, &route);
 	*what = "main-table default route";
 	err = netcfg_route_del(nc, &route);
 	if (err < 0 && err != -ENOENT)

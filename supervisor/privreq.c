@@ -4,18 +4,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-const char *privreq_op_name(uint32_t op)
-{
-	switch (op) {
-	case IPC_PRIV_SIT_LOCAL:
-		return "move the sit link's local address";
-	case IPC_PRIV_REPAIR:
-		return "repair the link";
-	default:
-		return "unknown request";
-	}
-}
-
 static bool usable_ipv4(struct in_addr a)
 {
 	uint32_t h = ntohl(a.s_addr);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "routing.h"
 
 static struct in6_addr A(const char *s) {
 	struct in6_addr a;
@@ -25,7 +25,7 @@ anycast(const char *s, unsigned len)
 {
 	struct in6_addr a = A(s);
 
-	return policy_is_subnet_anycast(&a, len);
+	return routing_is_subnet_anycast(&a, len);
 }
 
 static void test_anycast_64(void **state)
@@ -90,19 +90,19 @@ static void test_route_carries_the_tunnel_mtu(void **state)
 	struct netcfg_route r;
 
 	(void)state;
-	policy_route(&tc, 7, &r);
+	routing_route(&tc, 7, &r);
 	assert_int_equal(r.mtu, 1280);
 	assert_int_equal(r.table, 200);
 	assert_int_equal(r.ifindex, 7);
 	assert_int_equal(r.dst_len, 0);
 	assert_int_equal(r.protocol, NETCFG_PROTO);
 	tc.mtu_override = 1400;
-	policy_route(&tc, 7, &r);
+	routing_route(&tc, 7, &r);
 	assert_int_equal(r.mtu, 1400);
-	assert_true(policy_route_is_ours(&tc, 7, &r));
+	assert_true(routing_route_is_ours(&tc, 7, &r));
 	r.mtu = 1280; /* someone changed it: no longer what we install */
-	assert_false(policy_route_is_ours(&tc, 7, &r));
-	assert_false(policy_route_is_stale(&tc, 7, &r)); /* REPLACE rewrites it */
+	assert_false(routing_route_is_ours(&tc, 7, &r));
+	assert_false(routing_route_is_stale(&tc, 7, &r)); /* REPLACE rewrites it */
 }
 
 static void test_ours_and_stale(void **state)
@@ -112,40 +112,40 @@ static void test_ours_and_stale(void **state)
 	struct netcfg_route route;
 
 	(void)state;
-	policy_rule(&tc, &rule);
-	assert_true(policy_rule_is_ours(&tc, &rule));
-	assert_false(policy_rule_is_stale(&tc, &rule));
+	routing_rule(&tc, &rule);
+	assert_true(routing_rule_is_ours(&tc, &rule));
+	assert_false(routing_rule_is_stale(&tc, &rule));
 	/* An earlier address of the tunnel, same table: stale. */
 	other = rule;
 	other.src = A("2001:db8:a::99");
-	assert_false(policy_rule_is_ours(&tc, &other));
-	assert_true(policy_rule_is_stale(&tc, &other));
+	assert_false(routing_rule_is_ours(&tc, &other));
+	assert_true(routing_rule_is_stale(&tc, &other));
 	/* Another priority, same table: stale.  Another tunnel's: not ours to touch. */
 	other = rule;
 	other.priority = 1005;
-	assert_true(policy_rule_is_stale(&tc, &other));
+	assert_true(routing_rule_is_stale(&tc, &other));
 	other.table = 201;
-	assert_false(policy_rule_is_stale(&tc, &other));
+	assert_false(routing_rule_is_stale(&tc, &other));
 	/* Another tunnel's rule at the same priority: rules may share one. */
 	other = rule;
 	other.src = A("2001:db8:b::2");
 	other.table = 201;
-	assert_false(policy_rule_is_stale(&tc, &other));
+	assert_false(routing_rule_is_stale(&tc, &other));
 	/* Not aiccud's (no protocol mark): never stale. */
 	other = rule;
 	other.src = A("2001:db8:a::99");
 	other.protocol = 0;
-	assert_false(policy_rule_is_stale(&tc, &other));
+	assert_false(routing_rule_is_stale(&tc, &other));
 
-	policy_route(&tc, 7, &route);
-	assert_false(policy_route_is_stale(&tc, 7, &route));
+	routing_route(&tc, 7, &route);
+	assert_false(routing_route_is_stale(&tc, 7, &route));
 	route.ifindex = 9; /* the link of a killed worker */
-	assert_true(policy_route_is_stale(&tc, 7, &route));
+	assert_true(routing_route_is_stale(&tc, 7, &route));
 	route.ifindex = 7;
 	route.dst_len = 48;
-	assert_true(policy_route_is_stale(&tc, 7, &route));
+	assert_true(routing_route_is_stale(&tc, 7, &route));
 	route.table = 201;
-	assert_false(policy_route_is_stale(&tc, 7, &route));
+	assert_false(routing_route_is_stale(&tc, 7, &route));
 }
 
 static void test_main_route(void **state)
@@ -155,34 +155,34 @@ static void test_main_route(void **state)
 
 	(void)state;
 	tc.default_route = true;
-	policy_main_route(&tc, 7, &r);
-	assert_int_equal(r.table, POLICY_MAIN_TABLE);
+	routing_main_route(&tc, 7, &r);
+	assert_int_equal(r.table, ROUTING_MAIN_TABLE);
 	assert_int_equal(r.dst_len, 0);
 	assert_int_equal(r.ifindex, 7);
 	assert_int_equal(r.mtu, 1280);
 	assert_int_equal(r.protocol, NETCFG_PROTO);
 	/* The kernel's default metric, given explicitly: removal matches only it. */
-	assert_int_equal(r.priority, POLICY_MAIN_METRIC);
-	assert_true(policy_main_route_is_ours(&tc, 7, &r));
+	assert_int_equal(r.priority, ROUTING_MAIN_METRIC);
+	assert_true(routing_main_route_is_ours(&tc, 7, &r));
 	tc.default_route_metric = 1500;
 	tc.mtu_override = 1400;
-	policy_main_route(&tc, 7, &r);
+	routing_main_route(&tc, 7, &r);
 	assert_int_equal(r.priority, 1500);
 	assert_int_equal(r.mtu, 1400);
-	assert_true(policy_main_route_is_ours(&tc, 7, &r));
+	assert_true(routing_main_route_is_ours(&tc, 7, &r));
 	other = r;
 	other.priority = 1024; /* another tunnel's, or an old metric */
-	assert_false(policy_main_route_is_ours(&tc, 7, &other));
+	assert_false(routing_main_route_is_ours(&tc, 7, &other));
 	other = r;
 	other.protocol = 9; /* the ISP's (ra) */
-	assert_false(policy_main_route_is_ours(&tc, 7, &other));
-	assert_false(policy_main_route_is_ours(&tc, 8, &r));
+	assert_false(routing_main_route_is_ours(&tc, 7, &other));
+	assert_false(routing_main_route_is_ours(&tc, 8, &r));
 	/* The table route stays in the tunnel's table, without a metric. */
-	policy_route(&tc, 7, &other);
+	routing_route(&tc, 7, &other);
 	assert_int_equal(other.table, 200);
 	assert_int_equal(other.priority, 0);
 	tc.default_route = false;
-	assert_false(policy_main_route_is_ours(&tc, 7, &r));
+	assert_false(routing_main_route_is_ours(&tc, 7, &r));
 }
 
 int main(void)

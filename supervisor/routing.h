@@ -1,12 +1,12 @@
 /*
- * Routing policy of one tunnel, owned by the parent: a default route in
+ * Routing of one tunnel (its policy routing), owned by the parent: a default route in
  * the tunnel's own table (with the tunnel MTU as its MTU metric) and a rule
  * "from <tunnel address> lookup <table>" at the tunnel's priority, both
  * marked with NETCFG_PROTO.  Installing twice changes nothing; removing
  * deletes exactly those two objects.  Needs CAP_NET_ADMIN.
  */
-#ifndef AICCUD_POLICY_H
-#define AICCUD_POLICY_H
+#ifndef AICCUD_ROUTING_H
+#define AICCUD_ROUTING_H
 
 #include "netcfg.h"
 #include "tunnel.h"
@@ -14,32 +14,33 @@
 #include <stdbool.h>
 
 /* The main table's number and the kernel's metric for routes added without one. */
-#define POLICY_MAIN_TABLE  254
-#define POLICY_MAIN_METRIC 1024
+#define ROUTING_MAIN_TABLE  254
+#define ROUTING_MAIN_METRIC 1024
 
-void policy_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r);
+void routing_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r);
 /*
  * default_route = yes: the main table's default route via the tunnel (its
  * MTU, its metric), so that all IPv6 traffic uses the tunnel, as AICCU's
  * "defaultroute true" did.  Only meaningful when tc->default_route.
  */
-void policy_main_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r);
-bool policy_main_route_is_ours(const struct tunnel_conf *tc, int ifindex,
-                               const struct netcfg_route *r);
-void policy_rule(const struct tunnel_conf *tc, struct netcfg_rule *r);
+void routing_main_route(const struct tunnel_conf *tc, int ifindex, struct netcfg_route *r);
+bool routing_main_route_is_ours(const struct tunnel_conf *tc, int ifindex,
+                                const struct netcfg_route *r);
+void routing_rule(const struct tunnel_conf *tc, struct netcfg_rule *r);
 
-/* Exactly the rule / table route policy_install makes for this tunnel. */
-bool policy_rule_is_ours(const struct tunnel_conf *tc, const struct netcfg_rule *r);
-bool policy_route_is_ours(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r);
+/* Exactly the rule / table route routing_install makes for this tunnel. */
+bool routing_rule_is_ours(const struct tunnel_conf *tc, const struct netcfg_rule *r);
+bool routing_route_is_ours(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r);
 /*
  * An aiccud object (NETCFG_PROTO) that occupies this tunnel's table
- * without being what policy_install makes now: left by a killed aiccud, or
+ * without being what routing_install makes now: left by a killed aiccud, or
  * by an earlier address of a TIC tunnel.  Removing them keeps one rule per
  * tunnel.  Only the table counts: several tunnels may share a rule
  * priority (their rules differ in the source address).
  */
-bool policy_rule_is_stale(const struct tunnel_conf *tc, const struct netcfg_rule *r);
-bool policy_route_is_stale(const struct tunnel_conf *tc, int ifindex, const struct netcfg_route *r);
+bool routing_rule_is_stale(const struct tunnel_conf *tc, const struct netcfg_rule *r);
+bool routing_route_is_stale(const struct tunnel_conf *tc, int ifindex,
+                            const struct netcfg_route *r);
 
 /*
  * a is the subnet-router anycast address of its prefix (RFC 4291 2.6.1:
@@ -47,7 +48,7 @@ bool policy_route_is_stale(const struct tunnel_conf *tc, int ifindex, const stru
  * has no interface identifier, so both are false.  Linux will not send
  * ICMPv6 errors to such a source, which silently breaks path MTU discovery.
  */
-bool policy_is_subnet_anycast(const struct in6_addr *a, unsigned prefix_len);
+bool routing_is_subnet_anycast(const struct in6_addr *a, unsigned prefix_len);
 
 /*
  * Returns 0 or -errno; *what names the step that failed.  With
@@ -55,17 +56,18 @@ bool policy_is_subnet_anycast(const struct in6_addr *a, unsigned prefix_len);
  * not this tunnel's (the ISP's, another tunnel's) is never replaced:
  * -EEXIST, and *what says so.
  */
-int policy_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what);
+int routing_install(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex,
+                    const char **what);
 /*
  * Also removes stale aiccud objects in the tunnel's table and at its rule
  * priority (policy_*_is_stale); *pruned (may be NULL) counts them.
  */
-int policy_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned);
+int routing_prune(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, unsigned *pruned);
 /*
  * Removes the rule, the table route and (default_route) exactly this
  * tunnel's main-table default route; a missing object is not an error.
  * Returns 0 or -errno.
  */
-int policy_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what);
+int routing_remove(struct netcfg *nc, const struct tunnel_conf *tc, int ifindex, const char **what);
 
 #endif

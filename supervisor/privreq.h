@@ -1,7 +1,8 @@
 /*
  * What an unprivileged worker may ask the parent to do (IPC_W_PRIV):
  * only changes to its own link, with its own tunnel's address and
- * prefix.  Pure: the parent calls it before touching the kernel.
+ * prefix.  Pure: the parent calls it before touching the kernel
+ * (privsep.c); the operations' names are ipc_priv_op_name's (ipc.h).
  */
 #ifndef AICCUD_PRIVREQ_H
 #define AICCUD_PRIVREQ_H
@@ -17,7 +18,5 @@
  */
 int privreq_check(const struct tunnel_conf *tc, int ifindex, const struct ipc_priv_req *r,
                   const char **why);
-
-const char *privreq_op_name(uint32_t op);
 
 #endif
