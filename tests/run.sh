@@ -19,7 +19,7 @@ PACKAGES="build-essential cmake pkg-config clang-format libev-dev libinih-dev li
 	libgnutls28-dev nettle-dev libjansson-dev libcmocka-dev gnutls-bin iproute2 iputils-ping python3
 	procps util-linux man-db groff-base openssl nftables tshark iperf3 libseccomp-dev
 	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser clang libclang-rt-14-dev systemd
-	user-mode-linux kmod debootstrap systemd-container prometheus"
+	user-mode-linux kmod debootstrap systemd-container prometheus ethtool linux-perf"
 
 install_deps() {
 	local missing=()
