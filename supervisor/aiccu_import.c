@@ -7,12 +7,14 @@
  * "defaultroute true" makes AICCU add a default route via the tunnel to
  * the main table (metric 1024, the kernel's default);
  * protocol is tic, tsp or l2tp; AICCU picks the account's only tunnel when
- * tunnel_id is missing.
+ * tunnel_id is missing; "automatic false" leaves the tunnel down until
+ * started by hand; AICCU never verified the TIC server's certificate.
  */
 #include "aiccu_import.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ enum field {
 	F_BEHINDNAT,
 	F_SETUPSCRIPT,
 	F_DEFAULTROUTE,
+	F_AUTOMATIC,
 	NFIELDS
 };
 
@@ -116,8 +119,6 @@ static const struct {
 } daemon_wide[] = {
     {"daemonize", "aiccud always detaches unless run with -d (systemd runs it with -d)"},
     {"verbose", "daemon-wide in aiccud: start it with -v"},
-    {"automatic", "aiccud brings every tunnel file up when it starts; use aiccuctl start/stop "
-                  "for manual control"},
     {"pidfile", "the init script keeps aiccud's PID file (/run/aiccud/aiccud.pid)"},
     {"ipv4_interface", "aiccud uses the route the kernel picks toward the PoP"},
 };
@@ -131,6 +132,7 @@ static const struct {
     {"ipv6_interface", F_INTERFACE}, {"tunnel_id", F_TUNNEL_ID},
     {"requiretls", F_REQUIRETLS},    {"behindnat", F_BEHINDNAT},
     {"setupscript", F_SETUPSCRIPT},  {"defaultroute", F_DEFAULTROUTE},
+    {"automatic", F_AUTOMATIC},
 };
 
 /* Settings aiccud has no equivalent for, judged by their value. */
@@ -310,7 +312,7 @@ static void comment_wrapped(FILE *f, const char *text)
 }
 
 static void write_file(struct conv *c, FILE *f, const char *ifname, bool require_tls,
-                       const char *script)
+                       const char *script, bool autostart, bool cert_fails)
 {
 	const char *server = value_for_ini(c, F_SERVER, "server");
 	const char *user = value_for_ini(c, F_USERNAME, "username");
@@ -333,6 +335,11 @@ static void write_file(struct conv *c, FILE *f, const char *ifname, bool require
 		fprintf(f, "# table: none given, aiccud picks one and keeps it (aiccud.conf(5))\n");
 	if (c->o->rule_priority)
 		fprintf(f, "rule_priority = %u\n", c->o->rule_priority);
+	if (!autostart)
+		fprintf(f,
+		        "# AICCU's \"automatic false\": aiccud leaves it stopped until "
+		        "\"aiccuctl start %s\".\nautostart = no\n",
+		        ifname);
 	fprintf(f, "default_route = %s\n", c->out->default_route ? "yes" : "no");
 	if (c->out->default_route && c->o->default_route_metric)
 		fprintf(f, "default_route_metric = %u\n", c->o->default_route_metric);
@@ -341,6 +348,13 @@ static void write_file(struct conv *c, FILE *f, const char *ifname, bool require
 	           "heartbeat_ipv4 = sender\n");
 	fprintf(f, "setup_script = %s\n", script);
 	fprintf(f, "\n[tic]\n");
+	if (cert_fails)
+		fprintf(
+		    f,
+		    "# CERTIFICATE VERIFICATION WILL FAIL with this server (see the notes above):\n"
+		    "# set server to the host name the TIC server's certificate names and,\n"
+		    "# unless the system trust store holds its CA, ca_file to that CA's PEM file:\n"
+		    "# ca_file = /etc/aiccud/tic-ca.pem\n");
 	if (*server)
 		fprintf(f, "server = %s\n", server);
 	fprintf(f, "username = %s\npassword = %s\nrequire_tls = %s\n", user, pass,
@@ -429,6 +443,67 @@ static bool pick_default_route(struct conv *c)
 	return b;
 }
 
+/* automatic false: the tunnel file says autostart = no. */
+static bool pick_autostart(struct conv *c, const char *ifname)
+{
+	bool b = pick_bool(c, F_AUTOMATIC, "automatic", true);
+
+	if (c->line[F_AUTOMATIC] && !b)
+		note(c, c->line[F_AUTOMATIC],
+		     "automatic false: carried over as autostart = no (aiccud loads the tunnel but "
+		     "starts it only on \"aiccuctl start %s\")",
+		     ifname);
+	return b;
+}
+
+/*
+ * The host part of a TIC server value, host[:port] or [v6]:port, into buf
+ * (as the TIC client takes it apart).
+ */
+static void server_host(const char *v, char *buf, size_t len)
+{
+	size_t n;
+
+	if (v[0] == '[') {
+		n = strcspn(v + 1, "]");
+		snprintf(buf, len, "%.*s", (int)n, v + 1);
+		return;
+	}
+	n = strchr(v, ':') == strrchr(v, ':') ? strcspn(v, ":") : strlen(v);
+	snprintf(buf, len, "%.*s", (int)n, v);
+}
+
+/*
+ * Whether TLS certificate verification cannot pass with this server: the
+ * TIC client checks that the certificate names the server as written in
+ * the file, and public CAs certify host names with a dot, not IP
+ * addresses or single labels (AICCU never checked, so such files worked).
+ */
+static bool pick_server(struct conv *c, bool tls)
+{
+	char host[VALUE_MAX + 1];
+	struct in6_addr a;
+	const char *what;
+
+	if (!c->line[F_SERVER] || !c->value[F_SERVER][0])
+		return false;
+	server_host(c->value[F_SERVER], host, sizeof(host));
+	if (inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1)
+		what = "is an IP address, which no certificate of a public CA names";
+	else if (!strchr(host, '.'))
+		what =
+		    "is not a full host name (no dot), which no certificate of a public CA names";
+	else
+		return false;
+	note(c, c->line[F_SERVER],
+	     "server %s %s: aiccud verifies the TIC server's certificate (AICCU did not), so "
+	     "%s will fail; set server to the host name in the server's certificate (e.g. "
+	     "tic.sixxs.net) and, if the system trust store does not hold the CA that signed "
+	     "it, ca_file in [tic] to that CA's PEM file (aiccud.conf(5))",
+	     c->value[F_SERVER], what, tls ? "the TLS handshake" : "STARTTLS, if offered,");
+	return true;
+}
+
 static bool pick_tls(struct conv *c)
 {
 	if (!c->line[F_REQUIRETLS]) {
@@ -445,7 +520,7 @@ int aiccu_import(const char *src, size_t len, const struct aiccu_import_opts *op
 {
 	struct conv *c = calloc(1, sizeof(*c));
 	const char *ifname, *script;
-	bool tls;
+	bool tls, autostart, cert_fails;
 	size_t size = 0;
 	FILE *f;
 	int err;
@@ -468,6 +543,8 @@ int aiccu_import(const char *src, size_t len, const struct aiccu_import_opts *op
 	check_required(c);
 	ifname = pick_ifname(c);
 	tls = pick_tls(c);
+	cert_fails = pick_server(c, tls);
+	autostart = pick_autostart(c, ifname);
 	pick_behindnat(c);
 	script = pick_script(c);
 	out->default_route = pick_default_route(c);
@@ -483,7 +560,7 @@ int aiccu_import(const char *src, size_t len, const struct aiccu_import_opts *op
 		c->err = -ENOMEM;
 		goto done;
 	}
-	write_file(c, f, ifname, tls, script);
+	write_file(c, f, ifname, tls, script, autostart, cert_fails);
 	if (fclose(f) != 0)
 		c->err = -ENOMEM;
 done:

@@ -16,6 +16,7 @@
  */
 #include "config_int.h"
 #include "tpolicy.h"
+#include "ayiya.h"
 #include "limiter.h"
 #include "routing.h"
 
@@ -331,6 +332,7 @@ static void tunnel_defaults(struct tunnel_conf *tc, const struct tic_account *in
 	tc->tic = true;
 	tc->rule_priority = DEFAULT_RULE_PRIORITY;
 	tc->datapath = DATAPATH_AUTO;
+	tc->autostart = true;
 	tc->mss_clamp = true;
 	tc->offload = true;
 	tc->liveness = LIVENESS_NONE;
@@ -410,6 +412,25 @@ static void check_policy(struct pctx *p, const struct tunnel_conf *tc)
 		config_perr(p, line, "%s", err);
 }
 
+/*
+ * An AYIYA tunnel's MTU plus AYIYA's overhead must fit the path toward the
+ * PoP (1500 assumed), or every full-size packet is fragmented and the PoP
+ * refuses the fragments.  Refused here, naming the key that asked for it.
+ */
+static void check_ayiya_mtu(struct pctx *p, const struct tunnel_conf *tc)
+{
+	uint32_t want = tunnel_mtu_wanted(tc), max = tunnel_mtu_max(tc);
+	int line =
+	    tc->mtu_override ? config_given(p, "tunnel", "mtu") : config_given(p, "params", "mtu");
+
+	if (want <= max)
+		return;
+	config_perr(p, line ? line : p->sect_line[SECT_PARAMS],
+	            "mtu %u is above %u, the most an AYIYA tunnel can carry over a %u-byte IPv4 "
+	            "path (%u - %u bytes of IPv4, UDP and AYIYA header): set mtu to %u or less",
+	            want, max, AYIYA_PATH_MTU, AYIYA_PATH_MTU, AYIYA_IPV4_OVERHEAD, max);
+}
+
 static void validate_params(struct pctx *p, const struct tunnel_conf *tc)
 {
 	const struct tunnel_params *tp = &tc->params;
@@ -453,6 +474,9 @@ static void validate_params(struct pctx *p, const struct tunnel_conf *tc)
 	    usable(p, "params", "ipv4_pop") && !config_key_refused(p, "params", "mtu") &&
 	    !config_key_refused(p, "params", "min_prefix_len"))
 		check_policy(p, tc);
+	if (p->nerr == nerr && usable(p, "params", "type") && tp->type == TUNNEL_AYIYA &&
+	    !config_key_refused(p, "tunnel", "mtu"))
+		check_ayiya_mtu(p, tc);
 }
 
 static void validate_account(struct pctx *p, const struct tic_account *a, int line)

@@ -60,6 +60,7 @@ const struct key config_tunnel_keys[] = {
     KEY("tunnel", "liveness", K_LIVENESS, struct tunnel_conf, liveness, 0, 0, 0),
     KEY("tunnel", "liveness_misses", K_U32, struct tunnel_conf, liveness_misses, 1, 100, 0),
     KEY("tunnel", "pop_silence", K_U32, struct tunnel_conf, pop_silence, 0, 86400, 0),
+    KEY("tunnel", "autostart", K_BOOL, struct tunnel_conf, autostart, 0, 0, 0),
     KEY("tunnel", "default_route", K_BOOL, struct tunnel_conf, default_route, 0, 0, 0),
     KEY("tunnel", "default_route_metric", K_U32, struct tunnel_conf, default_route_metric, 1,
         UINT32_MAX, F_ZERO_AUTO),

@@ -32,6 +32,20 @@ static json_t *counters_json(const struct tunnel_counters *k)
 	    (json_int_t)k->link_local_suppressed, "other_tunnel", (json_int_t)k->other_tunnel);
 }
 
+/* How the receive path batched (issue 24): receive calls and TUN writes and what they moved. */
+static json_t *counters_with_io(const struct tunnel_counters *k)
+{
+	json_t *o = counters_json(k);
+
+	if (o)
+		json_object_update_new(o, json_pack("{s:I, s:I, s:I, s:I}", "rx_calls",
+		                                    (json_int_t)k->rx_calls, "rx_datagrams",
+		                                    (json_int_t)k->rx_datagrams, "tun_writes",
+		                                    (json_int_t)k->tun_writes, "tun_packets",
+		                                    (json_int_t)k->tun_packets));
+	return o;
+}
+
 /* Restarts, back-off and route repairs (workers.c, heal.c). */
 static void supervision_json(json_t *o, const struct tunnel_rt *t)
 {
@@ -106,6 +120,7 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 		json_object_set_new(o, "pop", json_string(pop));
 		json_object_set_new(o, "pop_ipv4", json_string(pop4));
 	}
+	json_object_set_new(o, "autostart", json_boolean(tc->autostart));
 	if (t->counters.datapath)
 		json_object_set_new(o, "datapath_in_use",
 		                    json_string(tunnel_datapath_name(t->counters.datapath)));
@@ -140,7 +155,7 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	json_object_set_new(o, "starts", json_integer(t->starts));
 	if (t->up_latency >= 0 && t->state == TS_UP)
 		json_object_set_new(o, "up_latency_ms", json_real(t->up_latency * 1000.0));
-	json_object_set_new(o, "counters", counters_json(&t->counters));
+	json_object_set_new(o, "counters", counters_with_io(&t->counters));
 	if (update_has(t))
 		json_object_set_new(o, "update", update_json(t->d, t));
 	supervision_json(o, t);

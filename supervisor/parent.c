@@ -242,7 +242,7 @@ int parent_run(struct daemon *d)
 	if (!d->hooks)
 		log_warnx("out of memory for setup scripts; they will not run");
 	for (struct tunnel_rt *t = registry_first(d->reg); t; t = registry_next(t))
-		workers_start(t);
+		workers_autostart(t);
 	/* Ready: the control socket answers and every tunnel is on its way. */
 	notify_ready();
 	ev_run(d->loop, 0);

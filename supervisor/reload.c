@@ -198,10 +198,10 @@ static void apply(struct daemon *d, struct tunnel_rt **old, size_t nold, const s
 		workers_rt_init(t, d);
 		k->added++;
 		tally_name(k->names[0], sizeof(k->names[0]), t->entry.conf.name);
-		log_info("%s: new in the configuration; starting it", t->entry.conf.name);
+		log_info("%s: new in the configuration", t->entry.conf.name);
 		events_publish(EVENTS_RELOAD, t->entry.conf.name,
 		               "added: new in the configuration");
-		workers_start(t);
+		workers_autostart(t);
 	}
 }
 

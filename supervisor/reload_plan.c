@@ -36,7 +36,9 @@ static bool routed_same(const struct tunnel_conf *a, const struct tunnel_conf *b
 /*
  * Field by field, not memcmp: padding, and the params the parent copies
  * from the worker's report at run time.  A field added to struct
- * tunnel_conf must be added here.
+ * tunnel_conf must be added here.  Except autostart: it only decides
+ * whether the daemon starts the tunnel itself (at start-up, or when the
+ * file is new), so changing it neither starts nor stops a tunnel.
  */
 bool reload_conf_same(const struct tunnel_conf *a, const struct tunnel_conf *b)
 {

@@ -1092,6 +1092,20 @@ int workers_start(struct tunnel_rt *t)
 	return tunnel_launch(t);
 }
 
+void workers_autostart(struct tunnel_rt *t)
+{
+	if (t->entry.conf.autostart) {
+		workers_start(t);
+		return;
+	}
+	snprintf(t->reason, sizeof(t->reason),
+	         "not autostarted (autostart = no): start it with aiccuctl start %s",
+	         t->entry.conf.name);
+	log_info("%s: autostart = no; stopped until aiccuctl start %s", t->entry.conf.name,
+	         t->entry.conf.name);
+	tunnel_changed(t);
+}
+
 void workers_stop(struct tunnel_rt *t)
 {
 	ev_timer_stop(t->d->loop, &t->backoff_w);

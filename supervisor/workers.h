@@ -55,6 +55,12 @@ int workers_start(struct tunnel_rt *t);
 int workers_spawn(struct tunnel_rt *t);
 void workers_stop(struct tunnel_rt *t);
 /*
+ * The daemon's own start (at start-up, a tunnel new on reload): workers_start,
+ * unless the file says autostart = no; then it stays stopped, status says
+ * why, and only aiccuctl start|restart starts it.
+ */
+void workers_autostart(struct tunnel_rt *t);
+/*
  * Stop (if a worker runs or a fetch waits) and start again once the worker
  * has exited, on the same configuration; reaches TS_UP or TS_FAILED like
  * a start.

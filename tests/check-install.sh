@@ -60,5 +60,14 @@ check "aiccud-metrics.service runs $SBIN/aiccuctl metrics -o (node_exporter's di
 check "the init script runs $SBIN/aiccud" grep -qx "DAEMON=$SBIN/aiccud" "$INIT"
 check "the init script reads $CONF" grep -qx "CONFIG=$CONF" "$INIT"
 check "the init script is valid sh" sh -n "$INIT"
+# What is installed speaks to an installed system: no test lab, build tree
+# or git (issue 22); the package's NEWS.Debian too.
+NOT_INSTALLED='(^|[^[:alnum:]_])git([^[:alnum:]_]|$)|test lab|demo lab|tests/|lab\.sh|ctest|build tree|build/'
+TALK=$(grep -rIliE "$NOT_INSTALLED" "$DEST" "$(dirname "$0")/../debian/NEWS" | grep -v '/\.log$')
+check "no installed text file talks about the test lab, the build or git${TALK:+ (${TALK})}" test -z "$TALK"
+for f in /examples/sixxs0.conf /examples/README.md; do
+	check "$f says where tunnel files go (/etc/aiccud/conf.d/)" \
+		grep -q "/etc/aiccud/conf.d/" "$DEST$(installed $f)"
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

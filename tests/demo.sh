@@ -38,3 +38,26 @@ done
 say "aiccuctl status after the pings"
 ctl status
 say "tearing the lab down"
+lab_down
+
+say "what next: aiccud on this host, with your broker's tunnels"
+cat <<'EOF'
+1. Install it, as the Debian package (it takes the aiccu package's place):
+       apt-get install --no-install-recommends debhelper dpkg-dev
+       dpkg-buildpackage -b -us -uc && dpkg -i ../aiccud_*_amd64.deb
+   or without a package:
+       cmake -S . -B build -DCMAKE_INSTALL_PREFIX=/usr && cmake --build build && cmake --install build
+2. Put the broker account in /etc/aiccud/aiccud.conf ([tic] username, password)
+   and one file per tunnel in /etc/aiccud/conf.d/, mode 0600, for example
+   /etc/aiccud/conf.d/sixxs0.conf:
+       [tunnel]
+       interface = sixxs0
+       id = T12345
+   (an AICCU set-up: aiccuctl import-aiccu -o /etc/aiccud/conf.d/sixxs.conf /etc/aiccu.conf;
+   tunnels without TIC: the examples in /usr/share/doc/aiccud/examples/).
+3. Check it, start it, look:
+       aiccud -n                   every problem as file:line: message
+       systemctl restart aiccud    (or /etc/init.d/aiccud restart)
+       aiccuctl status
+More in README.md, aiccud.conf(5) and aiccuctl(8).
+EOF

@@ -19,7 +19,7 @@ PACKAGES="build-essential cmake pkg-config clang-format libev-dev libinih-dev li
 	libgnutls28-dev nettle-dev libjansson-dev libcmocka-dev gnutls-bin iproute2 iputils-ping python3
 	procps util-linux man-db groff-base openssl nftables tshark iperf3 libseccomp-dev
 	libcap-ng-dev debhelper dpkg-dev lintian fakeroot adduser clang libclang-rt-14-dev systemd
-	user-mode-linux kmod debootstrap systemd-container prometheus"
+	user-mode-linux kmod debootstrap systemd-container prometheus ethtool linux-perf"
 
 install_deps() {
 	local missing=()
@@ -39,6 +39,21 @@ build() { # DIR CMAKE-ARGS...
 	cmake --build "$dir" -j"$(nproc)"
 }
 
+# quiet_build DIR LOG CMAKE-ARGS...: build as build() does, with every line
+# of output in LOG; on failure show LOG's last lines and stop.
+quiet_build() {
+	local dir=$1 log=$2
+	shift 2
+	mkdir -p "$dir"
+	echo "== building aiccud in $dir (the compiler's output goes to $log)"
+	if ! { cmake -S "$ROOT" -B "$dir" "$@" && cmake --build "$dir" -j"$(nproc)"; } >"$log" 2>&1; then
+		echo "== the build failed; the last 40 lines of $log:" >&2
+		tail -n 40 "$log" >&2
+		exit 1
+	fi
+	echo "== built"
+}
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run.sh: needs root (packages, network namespaces)" >&2
 	exit 1
@@ -46,7 +61,7 @@ fi
 case "$MODE" in
 demo)
 	install_deps
-	build "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	quiet_build "$ROOT/build" "$ROOT/build/demo-build.log" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	exec bash "$ROOT/tests/demo.sh" "$ROOT/build"
 	;;
 test)
@@ -58,7 +73,7 @@ test)
 	build "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DAICCUD_SANITIZE=ON
 	cd "$ROOT/build-asan"
 	export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
-	ctest --output-on-failure -LE bench
+	ctest --output-on-failure -LE 'bench|soak'
 	# The kernel-dependent tests again on Debian 12's kernel (UML cannot run ASan).
 	bash "$ROOT/tests/uml/run-uml.sh" "$ROOT/build"
 	# The package under systemd: a Debian 12 container booted with it.

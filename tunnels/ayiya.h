@@ -17,6 +17,12 @@
 #define AYIYA_HDR_LEN  44 /* header 8 + identity 16 + signature 20 */
 #define AYIYA_SIG_LEN  20
 #define AYIYA_MAX_SKEW 120 /* seconds */
+/* What carrying one IPv6 packet over IPv4 adds: IPv4 20 + UDP 8 + the AYIYA header. */
+#define AYIYA_IPV4_OVERHEAD (20 + 8 + AYIYA_HDR_LEN)
+/* The path MTU toward the PoP assumed when none is known (an Ethernet path). */
+#define AYIYA_PATH_MTU 1500
+/* The largest tunnel MTU whose datagrams cross a path_mtu path unfragmented (1428 on 1500). */
+#define AYIYA_MTU_MAX(path_mtu) ((uint32_t)(path_mtu)-AYIYA_IPV4_OVERHEAD)
 
 enum ayiya_opcode {
 	AYIYA_OP_NOOP = 0,

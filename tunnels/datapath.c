@@ -95,6 +95,18 @@ void datapath_sockbuf(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
+double dp_pace(struct dp_pace *p, uint64_t moved, bool more)
+{
+	uint64_t n = moved - p->last;
+
+	p->last = moved;
+	if (n >= DP_PACE_BUSY)
+		p->busy = true;
+	else if (n <= DP_PACE_IDLE)
+		p->busy = false;
+	return p->busy && !more ? DP_PACE_HOLDOFF : 0.;
+}
+
 void datapath_slots(struct mmsghdr *msgs, struct iovec *iov, uint8_t *buf, size_t slot, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -160,6 +172,8 @@ static int tun_emit(void *ctx, const struct offload_vnet *h, const struct iovec 
 		v[1 + i] = iov[i];
 		want += iov[i].iov_len;
 	}
+	t->c->tun_writes++;
+	t->c->tun_packets += (uint64_t)iovcnt;
 	if (writev(t->fd, v, iovcnt + 1) != (ssize_t)want) {
 		t->c->drops[DROP_TUN_WRITE] += (uint64_t)iovcnt;
 		return 0;
@@ -289,6 +303,8 @@ void dp_tun_deliver(struct dp_tun *t, uint8_t *pkt, size_t len)
 		gro_add(t->gro, pkt, len);
 		return;
 	}
+	t->c->tun_writes++;
+	t->c->tun_packets++;
 	if (write(t->fd, pkt, len) != (ssize_t)len) {
 		t->c->drops[DROP_TUN_WRITE]++;
 		return;
@@ -516,7 +532,7 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 	int handled = 0, err = 0;
 
 	/* (a super-packet begun is finished: the TUN may not wake us for its rest) */
-	while (handled < DATAPATH_BATCH || dp_tun_pending(&dp->tun)) {
+	while (handled < DATAPATH_TUN_READS || dp_tun_pending(&dp->tun)) {
 		size_t seg = 0, last = 0;
 		int n;
 
@@ -544,6 +560,8 @@ int datapath_from_tun(struct datapath *dp, uint32_t now)
 	}
 	if (dp->ntx)
 		flush_tx(dp);
+	if (handled >= DATAPATH_TUN_READS)
+		dp->tun.more = true;
 	return err ? err : handled;
 }
 
@@ -592,7 +610,8 @@ static size_t gro_segment_size(const struct msghdr *m, size_t len)
 	return len;
 }
 
-int datapath_from_udp(struct datapath *dp, uint32_t now)
+/* One receive call's worth: up to rx_n messages, delivered and flushed to the TUN. */
+static int from_udp_once(struct datapath *dp, uint32_t now)
 {
 	int n;
 
@@ -611,6 +630,8 @@ int datapath_from_udp(struct datapath *dp, uint32_t now)
 			return 0;
 		return -errno;
 	}
+	if (n > 0)
+		dp->c->rx_calls++;
 	for (int i = 0; i < n; i++) {
 		uint8_t *buf = dp->rx_iov[i].iov_base;
 		size_t len = dp->rx_msgs[i].msg_len, size;
@@ -620,11 +641,30 @@ int datapath_from_udp(struct datapath *dp, uint32_t now)
 			continue;
 		}
 		size = gro_segment_size(&dp->rx_msgs[i].msg_hdr, len);
-		for (size_t off = 0; off < len; off += size)
+		for (size_t off = 0; off < len; off += size) {
+			dp->c->rx_datagrams++;
 			deliver(dp, buf + off, len - off < size ? len - off : size, now);
+		}
 	}
 	dp_tun_flush(&dp->tun);
 	return n;
+}
+
+int datapath_from_udp(struct datapath *dp, uint32_t now)
+{
+	int total = 0, n;
+
+	/* A full batch leaves more waiting: take it now rather than after another poll. */
+	for (int round = 0; round < DATAPATH_RX_ROUNDS; round++) {
+		n = from_udp_once(dp, now);
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+		if (n < dp->rx_n)
+			return total;
+	}
+	dp->tun.more = true;
+	return total;
 }
 
 int datapath_keepalive(struct datapath *dp, uint32_t now)

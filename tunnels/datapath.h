@@ -31,8 +31,17 @@
 #define DATAPATH_SEGS 128
 /* Messages per send: a UDP_SEGMENT run each, or one datagram each. */
 #define DATAPATH_MSGS 128
-/* Receive buffers of 64 KiB with UDP_GRO (each holds up to 64 datagrams). */
-#define DATAPATH_GRO_BUFS 8
+/*
+ * Receive buffers of 64 KiB with UDP_GRO (each holds up to 64 datagrams).
+ * As many as the plain path's batch: a PoP that sends one datagram per
+ * call on a link without GRO fills each with one datagram (issue 24).
+ * Pages are touched only as far as datagrams reach.
+ */
+#define DATAPATH_GRO_BUFS DATAPATH_BATCH
+/* Receive calls per wake-up while each fills its batch. */
+#define DATAPATH_RX_ROUNDS 4
+/* TUN reads per wake-up (a super-packet begun is finished beyond it). */
+#define DATAPATH_TUN_READS (DATAPATH_BATCH * DATAPATH_RX_ROUNDS)
 
 struct ayiya;
 struct gro;
@@ -48,6 +57,9 @@ struct dp_tun {
 	size_t rd_len;   /* bytes in rd */
 	unsigned next;   /* the next segment of rd to lay out; 0: none pending */
 	struct gro *gro; /* offloads: coalesces what goes to the TUN */
+	/* A call stopped at its bound with more waiting (either side); the
+	 * caller clears it.  Then the loop should poll again at once (dp_pace). */
+	bool more;
 };
 
 /* Returns 0 or -ENOMEM.  mss_clamp: clamp SYNs to mtu - 60. */
@@ -130,6 +142,31 @@ int datapath_keepalive(struct datapath *dp, uint32_t now);
  * client leaked them), so they are not sent.  ip6: the IPv6 header.
  */
 bool datapath_link_local_source(const uint8_t *ip6, size_t len);
+
+/*
+ * Receive pacing (issue 24).  A PoP that sends one datagram per call (the
+ * real one does) wakes a fast worker once per datagram, and every wake-up
+ * costs a poll, a receive call, a TUN write and two context switches: more
+ * than the hash.  Once one loop iteration has moved DP_PACE_BUSY packets or
+ * more, the loop collects events for DP_PACE_HOLDOFF seconds before it
+ * polls again (libev's io collect interval), so that each wake-up finds a
+ * batch, as a NIC's interrupt moderation gives the kernel; an iteration
+ * that moved at most DP_PACE_IDLE ends it, so a lone packet (a ping, a
+ * keep-alive) is never held, and one whose handler stopped at its bound
+ * with more waiting (more) polls again at once.  The socket buffers
+ * (4 MiB) and the TUN queue hold far more than a hold-off's worth.
+ */
+#define DP_PACE_BUSY    4
+#define DP_PACE_IDLE    1
+#define DP_PACE_HOLDOFF 0.0005
+struct dp_pace {
+	uint64_t last; /* the packet count at the previous iteration */
+	bool busy;
+};
+/* moved: the packets moved so far (any count that only grows); more: a
+ * handler left packets waiting.  Returns the seconds to collect events
+ * before the next poll.  Pure. */
+double dp_pace(struct dp_pace *p, uint64_t moved, bool more);
 
 /* Socket buffers sized for bursts (the defaults lost ~10% at speed). */
 void datapath_sockbuf(int fd);

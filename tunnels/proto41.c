@@ -241,7 +241,7 @@ int p41_from_tun(struct p41 *p)
 	int handled = 0, err = 0;
 
 	/* (a super-packet begun is finished: the TUN may not wake us for its rest) */
-	while (handled < P41_BATCH || dp_tun_pending(&p->tun)) {
+	while (handled < DATAPATH_TUN_READS || dp_tun_pending(&p->tun)) {
 		size_t seg = 0, last = 0;
 		int n;
 
@@ -266,10 +266,13 @@ int p41_from_tun(struct p41 *p)
 	}
 	if (p->ntx)
 		flush_tx(p);
+	if (handled >= DATAPATH_TUN_READS)
+		p->tun.more = true;
 	return err ? err : handled;
 }
 
-int p41_from_raw(struct p41 *p)
+/* One receive call's worth: up to P41_BATCH datagrams, delivered and flushed to the TUN. */
+static int from_raw_once(struct p41 *p)
 {
 	int n;
 
@@ -278,6 +281,9 @@ int p41_from_raw(struct p41 *p)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
+	if (n > 0)
+		p->c->rx_calls++;
+	p->c->rx_datagrams += (uint64_t)n;
 	for (int i = 0; i < n; i++) {
 		enum drop_reason why;
 		size_t len;
@@ -299,4 +305,21 @@ int p41_from_raw(struct p41 *p)
 	}
 	dp_tun_flush(&p->tun);
 	return n;
+}
+
+int p41_from_raw(struct p41 *p)
+{
+	int total = 0, n;
+
+	/* A full batch leaves more waiting: take it now rather than after another poll. */
+	for (int round = 0; round < DATAPATH_RX_ROUNDS; round++) {
+		n = from_raw_once(p);
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+		if (n < P41_BATCH)
+			return total;
+	}
+	p->tun.more = true;
+	return total;
 }

@@ -75,6 +75,8 @@ struct worker {
 	ev_timer held_w;
 	struct log_ratelimit held_rl;
 	ev_prepare activity_w; /* before the loop waits: restarts counters_w if something changed */
+	struct dp_pace pace;   /* the receive hold-off under load (datapath.h) */
+	double collect;        /* the io collect interval set from it */
 	/*
 	 * Heartbeat tunnels: the PoP's confirmation (beat.h).  An ICMPv6 socket
 	 * on our link sends the first packet (an echo to the PoP's tunnel
@@ -714,6 +716,18 @@ static void on_activity(EV_P_ ev_prepare *c, int revents)
 	struct worker *w = c->data;
 
 	(void)revents;
+	if (!w->kernel_sit) {
+		/* Both directions count: a download's ACKs come from the TUN. */
+		struct dp_tun *t = w->tc->params.type == TUNNEL_AYIYA ? &w->dp.tun : &w->p41.tun;
+		double ci = dp_pace(&w->pace, w->c->rx_datagrams + w->c->tx_packets, t->more);
+
+		t->more = false;
+
+		if (ci != w->collect) {
+			w->collect = ci;
+			ev_set_io_collect_interval(EV_A_ ci);
+		}
+	}
 	if (w->c->rx_packets != w->rx_seen) {
 		w->rx_seen = w->c->rx_packets;
 		w->c->last_rx = time(NULL);
@@ -962,6 +976,15 @@ static void link_configure(struct worker *w)
 	uint32_t mtu = tunnel_mtu(tc);
 	int err;
 
+	if (mtu < tunnel_mtu_wanted(tc))
+		log_warnx("%s: MTU %u (%s) is above %u, the most an AYIYA packet can carry over a "
+		          "%u-byte IPv4 path to the PoP (%u bytes of IPv4, UDP and AYIYA header): "
+		          "using %u",
+		          tc->name, tunnel_mtu_wanted(tc),
+		          tc->mtu_override ? "[tunnel] mtu"
+		          : tc->tic        ? "from TIC"
+		                           : "[params] mtu",
+		          mtu, AYIYA_PATH_MTU, AYIYA_IPV4_OVERHEAD, mtu);
 	err = netcfg_open(&w->nc);
 	if (err < 0)
 		worker_retry(w, "rtnetlink: %s", strerror(-err));

@@ -7,9 +7,11 @@
  * created 0600 and never overwritten) and prints on stderr what could not
  * be carried over.  With -d, every file given (one AICCU instance each)
  * becomes DIR/INTERFACE.conf, converted together so that they load
- * together (aiccu_import_many).  Exit 0: every file is complete; 1: one
- * needs editing (or an AICCU file could not be read); 2: usage.  Needs no
- * daemon.
+ * together (aiccu_import_many).  All or nothing: when DIR is missing or
+ * one file cannot be created, the files already written are removed and
+ * nothing is reported as written or printed.  Exit 0: every file is
+ * complete; 1: one needs editing (or an AICCU file could not be read or
+ * a file not written); 2: usage.  Needs no daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "aiccu_import.h"
 #include "ctl.h"
@@ -183,7 +186,35 @@ static int read_inputs(const struct import_args *a, struct aiccu_import_in *in, 
 	return EX_DONE;
 }
 
-/* Write every converted file; paths[i] is NULL for stdout. */
+/* -d DIR must name an existing directory; said before anything is written. */
+static int check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		fprintf(stderr, "aiccuctl: -d %s: %s (create the directory first)\n", dir,
+		        strerror(errno));
+		return EX_FAILED;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "aiccuctl: -d %s: not a directory\n", dir);
+		return EX_FAILED;
+	}
+	return EX_DONE;
+}
+
+/* Remove what write_outputs wrote before it failed; nothing counts as written then. */
+static void unwrite(size_t n, char **paths)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (paths[i])
+			unlink(paths[i]);
+		free(paths[i]);
+		paths[i] = NULL;
+	}
+}
+
+/* Write every converted file; paths[i] is NULL for stdout.  All or nothing. */
 static int write_outputs(const struct import_args *a, struct aiccu_import *r, char **paths)
 {
 	for (size_t i = 0; i < a->nin; i++) {
@@ -191,16 +222,25 @@ static int write_outputs(const struct import_args *a, struct aiccu_import *r, ch
 
 		if (!r[i].text || (!a->outfile && !a->dir))
 			continue;
-		if (a->dir && asprintf(&paths[i], "%s/%s.conf", a->dir, r[i].interface) < 0) {
+		if (a->dir && asprintf(&paths[i], "%s/%s.conf", a->dir, r[i].interface) < 0)
 			paths[i] = NULL;
+		if (a->outfile)
+			paths[i] = strdup(a->outfile);
+		if (!paths[i]) {
+			unwrite(i, paths);
+			fprintf(stderr, "aiccuctl: %s\n", strerror(ENOMEM));
 			return EX_FAILED;
 		}
-		if (a->outfile && !(paths[i] = strdup(a->outfile)))
-			return EX_FAILED;
 		err = write_new(paths[i], r[i].text);
 		if (err < 0) {
 			fprintf(stderr, "aiccuctl: cannot create %s: %s%s\n", paths[i],
 			        strerror(-err), err == -EEXIST ? " (it is never overwritten)" : "");
+			free(paths[i]);
+			paths[i] = NULL;
+			unwrite(i, paths);
+			if (i > 0)
+				fprintf(stderr, "aiccuctl: removed the files written before it: "
+				                "nothing was imported\n");
 			return EX_FAILED;
 		}
 	}
@@ -230,7 +270,20 @@ int cmd_import_aiccu(struct ctl *ctl, int argc, char **argv)
 		rc = EX_FAILED;
 		goto out;
 	}
-	rc = write_outputs(&a, r, paths);
+	rc = a.dir ? check_dir(a.dir) : EX_DONE;
+	if (rc == EX_DONE)
+		rc = write_outputs(&a, r, paths);
+	/* Nothing written: no notes, no text, only the error said above. */
+	if (rc != EX_DONE) {
+		if (ctl->json) {
+			json_t *o = json_pack("{s:b, s:s}", "ok", 0, "error",
+			                      "nothing imported (the reason is on stderr)");
+
+			ctl_print_json(o);
+			json_decref(o);
+		}
+		goto out;
+	}
 	if (ctl->json) {
 		json_t *files = json_array();
 		bool all = true;

@@ -9,11 +9,19 @@
  *   bench_pop p41   IFNAME CLIENT-IPV4 POP-IPV6 MTU READYFILE
  *   bench_pop sha1  MTU    (the floor: AYIYA sealing speed on this CPU)
  *
+ * With --sixxsd before the mode, the endpoint moves packets the way the
+ * historic PoP does (PROTOCOLS.md 7.2): a plain TUN, one read and one
+ * send() per packet toward the client, one recv() and one TUN write per
+ * datagram from it; no segmentation offload, no UDP GRO, no batching.  The
+ * client then receives one datagram per packet unless its own kernel
+ * coalesces them.
+ *
  * Creates the TUN IFNAME holding POP-IPV6/64, writes READYFILE, and moves
  * packets until SIGTERM.  Needs root (TUN, raw socket) in the PoP's
  * namespace.  Prints its counters on exit.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +37,7 @@
 #include "proto41.h"
 
 static volatile sig_atomic_t stop;
+static bool sixxsd; /* --sixxsd: one datagram per system call */
 
 static void on_term(int sig)
 {
@@ -47,8 +56,11 @@ static int pop_tun(const char *ifname, const char *pop6, uint32_t mtu, unsigned 
 {
 	struct netcfg *nc;
 	struct netcfg_addr a = {.prefix_len = 64, .nodad = true};
-	int ifindex, fd = netcfg_tun_open_offload(ifname, 1000, &ifindex, offloads), err;
+	int ifindex, fd, err;
 
+	*offloads = 0;
+	fd = sixxsd ? netcfg_tun_open(ifname, 1000, &ifindex)
+	            : netcfg_tun_open_offload(ifname, 1000, &ifindex, offloads);
 	if (fd < 0)
 		die("TUN", fd);
 	if ((err = netcfg_open(&nc)) < 0)
@@ -107,6 +119,58 @@ static void learn_client(int fd)
 		die("connect to the client", errno);
 }
 
+/*
+ * The historic PoP's AYIYA loop: per packet from the TUN one read and one
+ * send(); per datagram from the client one recv() and one write().
+ */
+static void sixxsd_ayiya(struct ayiya *ay, int tun, int udp, const struct tunnel_params *p,
+                         struct tunnel_counters *c)
+{
+	static uint8_t out[AYIYA_HDR_LEN + 65536], in[AYIYA_HDR_LEN + 65536];
+
+	while (!stop) {
+		struct pollfd fds[2] = {{.fd = tun, .events = POLLIN},
+		                        {.fd = udp, .events = POLLIN}};
+		uint32_t now = (uint32_t)time(NULL);
+
+		if (poll(fds, 2, 500) <= 0)
+			continue;
+		/* As many as are waiting, one system call each, then the other way. */
+		for (int i = 0; i < 64 && (fds[0].revents & POLLIN); i++) {
+			ssize_t n = read(tun, out + AYIYA_HDR_LEN, sizeof(out) - AYIYA_HDR_LEN);
+			size_t len;
+
+			if (n < 0)
+				break;
+			len = ayiya_seal(ay, out, (size_t)n, AYIYA_OP_FORWARD, AYIYA_NH_IPV6,
+			                 &p->ipv6_local, now);
+			if (len && send(udp, out, len, 0) == (ssize_t)len)
+				c->tx_packets++;
+			else
+				c->drops[DROP_SEND]++;
+		}
+		for (int i = 0; i < 64 && (fds[1].revents & POLLIN); i++) {
+			ssize_t n = recv(udp, in, sizeof(in), MSG_DONTWAIT);
+			struct ayiya_view v;
+			enum ayiya_verdict r;
+
+			if (n < 0)
+				break;
+			r = ayiya_open(ay, in, (size_t)n, &p->ipv6_pop, 128, now, &v);
+			if (r != AYIYA_OK) {
+				c->drops[DROP_SIGNATURE]++;
+				continue;
+			}
+			if (v.opcode != AYIYA_OP_FORWARD || v.payload_len == 0)
+				continue;
+			if (write(tun, v.payload, v.payload_len) == (ssize_t)v.payload_len)
+				c->rx_packets++;
+			else
+				c->drops[DROP_TUN_WRITE]++;
+		}
+	}
+}
+
 static int run_ayiya(char **argv)
 {
 	struct tunnel_params p = {.type = TUNNEL_AYIYA};
@@ -128,6 +192,16 @@ static int run_ayiya(char **argv)
 	datapath_sockbuf(udp);
 	ready(argv[8]);
 	learn_client(udp);
+	if (sixxsd) {
+		struct ayiya *ay = ayiya_new(p.password);
+
+		if (!ay)
+			die("AYIYA", ENOMEM);
+		sixxsd_ayiya(ay, tun, udp, &p, &c);
+		print_counters("ayiya, one datagram per call", &c);
+		ayiya_free(ay);
+		return 0;
+	}
 	err = datapath_init(&dp, tun, udp, &p, mtu, &c, offloads, true, false);
 	if (err < 0)
 		die("data path", err);
@@ -146,6 +220,48 @@ static int run_ayiya(char **argv)
 	print_counters("ayiya", &c);
 	datapath_free(&dp);
 	return 0;
+}
+
+/* The historic PoP's 6in4 loop: one read and one sendto() per packet, one recv() and write() per
+ * datagram. */
+static void sixxsd_p41(struct p41 *p, int tun, int raw, struct tunnel_counters *c)
+{
+	static uint8_t buf[65536];
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = p->pop};
+
+	while (!stop) {
+		struct pollfd fds[2] = {{.fd = tun, .events = POLLIN},
+		                        {.fd = raw, .events = POLLIN}};
+
+		if (poll(fds, 2, 500) <= 0)
+			continue;
+		for (int i = 0; i < 64 && (fds[0].revents & POLLIN); i++) {
+			ssize_t n = read(tun, buf, sizeof(buf));
+
+			if (n < 0)
+				break;
+			if (sendto(raw, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to)) == n)
+				c->tx_packets++;
+			else
+				c->drops[DROP_SEND]++;
+		}
+		for (int i = 0; i < 64 && (fds[1].revents & POLLIN); i++) {
+			ssize_t n = recv(raw, buf, sizeof(buf), MSG_DONTWAIT);
+			enum drop_reason why;
+			size_t len;
+			const uint8_t *inner;
+
+			if (n < 0)
+				break;
+			inner = p41_decap(buf, (size_t)n, p->pop, &len, &why);
+			if (!inner || !p41_ours(p, inner))
+				continue;
+			if (write(tun, inner, len) == (ssize_t)len)
+				c->rx_packets++;
+			else
+				c->drops[DROP_TUN_WRITE]++;
+		}
+	}
 }
 
 static int run_p41(char **argv)
@@ -169,6 +285,12 @@ static int run_p41(char **argv)
 	if (err < 0)
 		die("data path", err);
 	ready(argv[6]);
+	if (sixxsd) {
+		sixxsd_p41(&p, tun, raw, &c);
+		print_counters("proto-41, one datagram per call", &c);
+		p41_free(&p);
+		return 0;
+	}
 	while (!stop) {
 		struct pollfd fds[2] = {{.fd = tun, .events = POLLIN},
 		                        {.fd = raw, .events = POLLIN}};
@@ -220,14 +342,21 @@ int main(int argc, char **argv)
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (argc > 1 && strcmp(argv[1], "--sixxsd") == 0) {
+		sixxsd = true;
+		argv++;
+		argc--;
+	}
 	if (argc == 9 && strcmp(argv[1], "ayiya") == 0)
 		return run_ayiya(argv);
 	if (argc == 7 && strcmp(argv[1], "p41") == 0)
 		return run_p41(argv);
 	if (argc == 3 && strcmp(argv[1], "sha1") == 0)
 		return run_sha1(argv);
-	fprintf(stderr, "usage: bench_pop ayiya IFNAME LISTEN-IPV4 PASSWORD CLIENT-IPV6 POP-IPV6 "
-	                "MTU READYFILE\n       bench_pop p41 IFNAME CLIENT-IPV4 POP-IPV6 MTU "
-	                "READYFILE\n       bench_pop sha1 MTU\n");
+	fprintf(
+	    stderr,
+	    "usage: bench_pop [--sixxsd] ayiya IFNAME LISTEN-IPV4 PASSWORD CLIENT-IPV6 POP-IPV6 "
+	    "MTU READYFILE\n       bench_pop [--sixxsd] p41 IFNAME CLIENT-IPV4 POP-IPV6 MTU "
+	    "READYFILE\n       bench_pop sha1 MTU\n");
 	return 2;
 }

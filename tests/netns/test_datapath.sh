@@ -181,6 +181,12 @@ check_eq "mss_clamp = no: the SYN to the PoP keeps its 1440" 1440 \
 check_eq "mss_clamp = no: the SYN from the PoP keeps its 1440" 1440 \
 	"$(probe "$NS_POP" "$NS_CLI" 2001:db8:e::1 2001:db8:e::2 7101)"
 check_eq "and nothing is counted" "0 0" "$(status_eval sixxs4 '"%d %d" % (t["counters"]["mss_clamped_tx"], t["counters"]["mss_clamped_rx"])')"
+# The batching counters (issue 24): receive calls and datagrams, TUN writes and packets.
+# Plain AYIYA writes one packet per write; offloaded 6in4 may carry several in one.
+io_plain() { [ "$(status_eval sixxs1 't["counters"]["rx_calls"] >= 1 and t["counters"]["rx_datagrams"] >= t["counters"]["rx_calls"] and t["counters"]["tun_writes"] == t["counters"]["tun_packets"] == t["counters"]["rx_packets"] >= 1')" = True ]; }
+io_offload() { [ "$(status_eval sixxs2 't["counters"]["rx_calls"] >= 1 and t["counters"]["rx_datagrams"] >= t["counters"]["rx_calls"] and 1 <= t["counters"]["tun_writes"] <= t["counters"]["tun_packets"] == t["counters"]["rx_packets"]')" = True ]; }
+check "status counts receive calls and TUN writes (plain AYIYA)" lab_wait 5 io_plain
+check "status counts receive calls and TUN writes (offloaded 6in4)" lab_wait 5 io_offload
 
 echo "# a capture of the offloaded AYIYA path, checked datagram by datagram"
 # One segment per packet on the client's link, as a wire carries UDP_SEGMENT sends

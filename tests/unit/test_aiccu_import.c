@@ -149,7 +149,13 @@ static void full_file(void **state)
 	assert_note_at(&r, "ipv4_interface", "full.conf", line_of(src, "ipv4_interface"));
 	assert_note_at(&r, "verbose", "full.conf", line_of(src, "verbose"));
 	assert_note_at(&r, "daemonize", "full.conf", line_of(src, "daemonize"));
-	assert_note_at(&r, "automatic", "full.conf", line_of(src, "automatic"));
+	/* automatic true: aiccud's default, nothing to say. */
+	assert_true(te.conf.autostart);
+	assert_null(note_on(&r, "automatic"));
+	assert_null(strstr(r.text, "autostart"));
+	/* A host name with a dot: nothing about certificates either. */
+	assert_null(note_on(&r, "server"));
+	assert_null(strstr(r.text, "CERTIFICATE"));
 	assert_note_at(&r, "pidfile", "full.conf", line_of(src, "pidfile"));
 	assert_note_at(&r, "defaultroute true: carried over as default_route = yes", "full.conf",
 	               line_of(src, "defaultroute"));
@@ -250,6 +256,79 @@ static void minimal_file(void **state)
 	config_diag_free(&diag);
 	aiccu_import_free(&r);
 	free(src);
+}
+
+/*
+ * Issue 22: a server given as an IP address gets a note (stderr and the
+ * file) that certificate verification will fail and what to set;
+ * "automatic false" becomes autostart = no.
+ */
+static void ip_server_and_manual_start(void **state)
+{
+	struct aiccu_import r;
+	struct tunnel_entry te;
+	struct config_diag diag = {0};
+	const char *n;
+	char *src;
+
+	(void)state;
+	convert("ip_server.conf", NULL, &r, &src);
+	assert_true(r.complete);
+	assert_int_equal(load(r.text, &te, &diag), 0);
+	assert_true(te.valid);
+	assert_string_equal(te.conf.account.server, "192.0.2.10");
+	assert_note_at(&r, "server 192.0.2.10 is an IP address", "ip_server.conf",
+	               line_of(src, "server"));
+	n = note_on(&r, "server");
+	assert_non_null(strstr(n, "ca_file"));
+	assert_non_null(strstr(n, "will fail"));
+	/* The file says so right above the server line, with a ca_file to fill in. */
+	assert_non_null(strstr(r.text, "# CERTIFICATE VERIFICATION WILL FAIL"));
+	assert_non_null(
+	    strstr(r.text, "# ca_file = /etc/aiccud/tic-ca.pem\nserver = 192.0.2.10\n"));
+	/* automatic false: loaded, not started by the daemon. */
+	assert_false(te.conf.autostart);
+	assert_non_null(strstr(r.text, "\nautostart = no\n"));
+	assert_note_at(&r, "automatic false", "ip_server.conf", line_of(src, "automatic"));
+	assert_non_null(strstr(note_on(&r, "automatic"), "aiccuctl start sixxs"));
+	config_diag_free(&diag);
+	aiccu_import_free(&r);
+	free(src);
+}
+
+/* Addresses with a port, IPv6 literals and single labels: each noted; full names not. */
+static void server_names(void **state)
+{
+	static const struct {
+		const char *server;
+		bool noted;
+	} cases[] = {
+	    {"192.0.2.10:3874", true},
+	    {"[2001:db8::10]:3874", true},
+	    {"2001:db8::10", true},
+	    {"tic", true},
+	    {"tic:3874", true},
+	    {"tic.example.net", false},
+	    {"tic.example.net:3874", false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct aiccu_import_opts o = {.source = "s.conf"};
+		struct aiccu_import r;
+		char text[256];
+
+		snprintf(text, sizeof(text),
+		         "username U\npassword P\ntunnel_id T1\nserver %s\ndefaultroute false\n",
+		         cases[i].server);
+		assert_int_equal(aiccu_import(text, strlen(text), &o, &r), 0);
+		if ((note_on(&r, "server") != NULL) != cases[i].noted)
+			fail_msg("server %s: noted %d, want %d", cases[i].server, !cases[i].noted,
+			         cases[i].noted);
+		assert_int_equal(strstr(r.text, "CERTIFICATE VERIFICATION") != NULL,
+		                 cases[i].noted);
+		aiccu_import_free(&r);
+	}
 }
 
 static void missing_tunnel_id(void **state)
@@ -488,11 +567,18 @@ static void set_conflicts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(two_tunnel_host),   cmocka_unit_test(set_conflicts),
-	    cmocka_unit_test(full_file),         cmocka_unit_test(options_override),
-	    cmocka_unit_test(minimal_file),      cmocka_unit_test(behindnat_false_sends_sender),
-	    cmocka_unit_test(missing_tunnel_id), cmocka_unit_test(other_protocol),
-	    cmocka_unit_test(odd_values),        cmocka_unit_test(empty_and_binary_input),
+	    cmocka_unit_test(two_tunnel_host),
+	    cmocka_unit_test(set_conflicts),
+	    cmocka_unit_test(full_file),
+	    cmocka_unit_test(options_override),
+	    cmocka_unit_test(minimal_file),
+	    cmocka_unit_test(behindnat_false_sends_sender),
+	    cmocka_unit_test(missing_tunnel_id),
+	    cmocka_unit_test(other_protocol),
+	    cmocka_unit_test(ip_server_and_manual_start),
+	    cmocka_unit_test(server_names),
+	    cmocka_unit_test(odd_values),
+	    cmocka_unit_test(empty_and_binary_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

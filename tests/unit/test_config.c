@@ -709,7 +709,10 @@ static void test_value_boundaries(void **state)
 	    {"table = 200\nmtu = 0", 0},
 	    {"table = 200\nmtu = 1279", -1},
 	    {"table = 200\nmtu = 1280", 0},
-	    {"table = 200\nmtu = 65535", 0},
+	    /* PARAMS_OK is AYIYA: at most 1500 - 72 (issue 22); 65535 is for other types */
+	    {"table = 200\nmtu = 1428", 0},
+	    {"table = 200\nmtu = 1429", -1},
+	    {"table = 200\nmtu = 65535", -1},
 	    {"table = 200\nmtu = 65536", -1},
 	    {"table = 200\nmtu = +1280", -1},
 	    {"table = 200\nmtu = 1280 ", 0},
@@ -753,6 +756,18 @@ static void test_value_boundaries(void **state)
 	}
 	assert_int_equal(load_with("table = 4294967295", &te), 0);
 	assert_int_equal(te.conf.table, 4294967295u);
+	/* autostart (issue 22): yes by default; no loads the tunnel but leaves it stopped. */
+	assert_int_equal(load_with("table = 200", &te), 0);
+	assert_true(te.conf.autostart);
+	assert_int_equal(load_with("table = 200\nautostart = no", &te), 0);
+	assert_false(te.conf.autostart);
+	assert_int_equal(load_with("table = 200\nautostart = yes", &te), 0);
+	assert_true(te.conf.autostart);
+	assert_int_equal(load_with("table = 200\nautostart = later", &te), -1);
+	/* The AYIYA limit names the [tunnel] mtu line and the maximum. */
+	assert_int_equal(load_with("table = 200\nmtu = 1500", &te), -1);
+	if (!strstr(te.error, ".conf:5: mtu 1500 is above 1428"))
+		fail_msg("'%s' does not name line 5 and 1428", te.error);
 }
 
 static void test_server_forms(void **state)
@@ -836,7 +851,11 @@ static void test_params_policy(void **state)
 	    {"ipv4_pop = 192.0.2.255", NULL},
 	    {"ipv4_pop = 224.1.1.1", "ipv4_pop: 224.1.1.1 is a multicast address"},
 	    {"mtu = 65535", "mtu: 65535 is outside 1280..1480"},
-	    {"mtu = 1480", NULL},
+	    /* Issue 22: 1480 + AYIYA's 72 bytes do not cross a 1500-byte path. */
+	    {"mtu = 1480", "mtu 1480 is above 1428, the most an AYIYA tunnel can carry over a "
+	                   "1500-byte IPv4 path (1500 - 72 bytes"},
+	    {"mtu = 1429", "mtu 1429 is above 1428"},
+	    {"mtu = 1428", NULL},
 	};
 	struct tunnel_entry te;
 	char text[512];

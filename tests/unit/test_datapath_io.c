@@ -279,12 +279,158 @@ static void plain_path_moves_one_packet_per_datagram(void **state)
 	rig_down(&r);
 }
 
+/* The PoP sends n segments of one flow the way the real one does: one send() each. */
+static void pop_send_each(struct rig *r, int n, size_t plen)
+{
+	static uint8_t d[2000];
+	size_t dg = AYIYA_HDR_LEN + 60 + plen;
+
+	for (int i = 0; i < n; i++) {
+		segment(d + AYIYA_HDR_LEN, 5000 + (uint32_t)i * (uint32_t)plen, 0x10, plen, 1);
+		assert_int_equal(ayiya_seal(r->pop_codec, d, 60 + plen, AYIYA_OP_FORWARD,
+		                            AYIYA_NH_IPV6, &r->popid, NOW),
+		                 dg);
+		assert_int_equal(send(r->pop, d, dg, 0), (ssize_t)dg);
+	}
+}
+
+static void wait_readable(int fd)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+	assert_int_equal(poll(&pf, 1, 1000), 1);
+}
+
+/*
+ * A one-datagram-per-call PoP: one wake-up takes what is queued in full
+ * batches (up to DATAPATH_RX_ROUNDS receive calls), and the counters say
+ * how many datagrams each call and how many packets each TUN write moved.
+ */
+static void one_datagram_pop_is_read_in_batches(void **state)
+{
+	static uint8_t m[2000];
+	struct rig r;
+	int writes = 0;
+
+	(void)state;
+	assert_int_equal(rig_up(&r, 0, 0), 0);
+	pop_send_each(&r, 150, 100);
+	wait_readable(r.dp.udp_fd);
+	/* 150 queued: 4 full calls of 32 now, the remaining 22 at the next wake-up. */
+	assert_int_equal(datapath_from_udp(&r.dp, NOW), DATAPATH_RX_ROUNDS * DATAPATH_BATCH);
+	assert_int_equal(r.c.rx_calls, DATAPATH_RX_ROUNDS);
+	assert_true(r.dp.tun.more); /* stopped at its bound: the loop must not hold off */
+	r.dp.tun.more = false;
+	assert_int_equal(datapath_from_udp(&r.dp, NOW), 150 - DATAPATH_RX_ROUNDS * DATAPATH_BATCH);
+	assert_false(r.dp.tun.more);
+	assert_int_equal(r.c.rx_calls, DATAPATH_RX_ROUNDS + 1);
+	assert_int_equal(r.c.rx_datagrams, 150);
+	assert_int_equal(r.c.rx_packets, 150);
+	/* The plain path: one write per packet. */
+	assert_int_equal(r.c.tun_writes, 150);
+	assert_int_equal(r.c.tun_packets, 150);
+	while (read(r.tun_peer, m, sizeof(m)) == 60 + 100)
+		writes++;
+	assert_int_equal(writes, 150);
+	/* Nothing left: no call counted for an empty socket. */
+	assert_int_equal(datapath_from_udp(&r.dp, NOW), 0);
+	assert_int_equal(r.c.rx_calls, DATAPATH_RX_ROUNDS + 1);
+	rig_down(&r);
+}
+
+/* Offloaded, the same datagrams reach the TUN as a few super-packets, in order. */
+static void one_datagram_pop_reaches_the_tun_coalesced(void **state)
+{
+	static uint8_t m[OFFLOAD_VNET_LEN + 70000];
+	struct offload_vnet h;
+	struct rig r;
+	uint32_t seq = 5000;
+	ssize_t len;
+	int writes = 0;
+
+	(void)state;
+	assert_int_equal(rig_up(&r, NETCFG_TUN_VNET | NETCFG_TUN_TSO, 1), 0);
+	pop_send_each(&r, 30, 100);
+	wait_readable(r.dp.udp_fd);
+	assert_int_equal(datapath_from_udp(&r.dp, NOW), 30);
+	assert_int_equal(r.c.rx_calls, 1);
+	assert_int_equal(r.c.rx_datagrams, 30);
+	assert_int_equal(r.c.tun_packets, 30);
+	assert_true(r.c.tun_writes >= 1 && r.c.tun_writes <= 2);
+	while ((len = read(r.tun_peer, m, sizeof(m))) > 0) {
+		uint8_t *p = m + OFFLOAD_VNET_LEN;
+
+		offload_vnet_get(m, &h);
+		assert_int_equal((uint32_t)(p[44] << 24 | p[45] << 16 | p[46] << 8 | p[47]), seq);
+		seq += (uint32_t)((size_t)len - OFFLOAD_VNET_LEN - 60);
+		writes++;
+	}
+	assert_int_equal(seq, 5000 + 30 * 100);
+	assert_int_equal(writes, r.c.tun_writes);
+	rig_down(&r);
+}
+
+/* Toward the PoP: at most DATAPATH_TUN_READS reads per wake-up, and it says when it stopped. */
+static void tun_reads_are_bounded_per_wakeup(void **state)
+{
+	static uint8_t m[2000];
+	struct rig r;
+	int n = DATAPATH_TUN_READS + 10;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(rig_up(&r, 0, 0), 0);
+	for (int i = 0; i < n; i++) {
+		len = segment(m, 1000 + (uint32_t)i * 100, 0x10, 100, 0);
+		assert_int_equal(write(r.tun_peer, m, len), len);
+	}
+	assert_int_equal(datapath_from_tun(&r.dp, NOW), DATAPATH_TUN_READS);
+	assert_true(r.dp.tun.more);
+	r.dp.tun.more = false;
+	assert_int_equal(datapath_from_tun(&r.dp, NOW), 10);
+	assert_false(r.dp.tun.more);
+	assert_int_equal(pop_receive(&r, 1000), n);
+	rig_down(&r);
+}
+
+/* The loop's hold-off: on after a busy iteration, off after an idle one, never for a lone packet.
+ */
+static void pace_holds_off_only_under_load(void **state)
+{
+	struct dp_pace p = {0};
+	uint64_t moved = 0;
+
+	(void)state;
+	assert_true(dp_pace(&p, moved += 1, false) == 0.);                /* a ping */
+	assert_true(dp_pace(&p, moved += DP_PACE_BUSY - 1, false) == 0.); /* a few, not a stream */
+	assert_true(dp_pace(&p, moved += DP_PACE_BUSY, false) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, moved += 2, false) == DP_PACE_HOLDOFF); /* between: stays */
+	assert_true(dp_pace(&p, moved += 40, false) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, moved += DP_PACE_IDLE, false) == 0.); /* the stream ended */
+	assert_true(dp_pace(&p, moved, false) == 0.);
+	assert_true(dp_pace(&p, moved += 2, false) ==
+	            0.); /* and does not start again on a trickle */
+	/* A handler that left packets waiting: poll again at once, still busy. */
+	assert_true(dp_pace(&p, moved += 40, false) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, moved += 128, true) == 0.);
+	assert_true(dp_pace(&p, moved += 2, false) == DP_PACE_HOLDOFF);
+	assert_true(dp_pace(&p, moved += 1, true) == 0.); /* and idle ends it */
+	assert_true(dp_pace(&p, moved += 2, false) == 0.);
+	/* Counts that wrap (a counter far along) still give the difference. */
+	p.last = UINT64_MAX - 1;
+	assert_true(dp_pace(&p, 10, false) == DP_PACE_HOLDOFF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(tso_super_packet_leaves_as_signed_datagrams),
 	    cmocka_unit_test(received_segments_reach_the_tun_coalesced),
 	    cmocka_unit_test(plain_path_moves_one_packet_per_datagram),
+	    cmocka_unit_test(one_datagram_pop_is_read_in_batches),
+	    cmocka_unit_test(one_datagram_pop_reaches_the_tun_coalesced),
+	    cmocka_unit_test(tun_reads_are_bounded_per_wakeup),
+	    cmocka_unit_test(pace_holds_off_only_under_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

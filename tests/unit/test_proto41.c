@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -344,6 +347,64 @@ static void link_local_sources_are_not_sent(void **state)
 	assert_false(datapath_link_local_source(ip6, sizeof(ip6)));
 }
 
+/*
+ * The receive loop against a PoP that sends one datagram per call: a
+ * datagram socket pair stands in for the raw socket and a SOCK_SEQPACKET
+ * pair for the TUN.  One wake-up takes full batches (up to
+ * DATAPATH_RX_ROUNDS calls); the counters say how they were moved.
+ */
+static void one_datagram_pop_is_read_in_batches(void **state)
+{
+	struct tunnel_conf tc = {0};
+	struct tunnel_counters c = {0};
+	struct in6_addr ll = a6("fe80::db8:a:0:2"), dst = a6("2001:db8:a::2");
+	static struct p41 p;
+	uint8_t buf[200];
+	int raw[2], tun[2], n = 0;
+	size_t len;
+
+	(void)state;
+	tc.params.ipv6_local = dst;
+	tc.params.prefix_len = 64;
+	tc.params.ipv4_pop = pop();
+	tc.params.mtu = 1280;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, raw), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, tun), 0);
+	fcntl(raw[0], F_SETFL, O_NONBLOCK);
+	fcntl(tun[0], F_SETFL, O_NONBLOCK);
+	fcntl(tun[1], F_SETFL, O_NONBLOCK);
+	assert_int_equal(p41_init(&p, tun[0], raw[0], &tc, &ll, &c, 0), 0);
+	len = build(buf, "192.0.2.1", 41, 5, 40);
+	memcpy(buf + 20 + 24, &dst, 16);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(send(raw[1], buf, len, 0), (ssize_t)len);
+	/* 100 queued: 32 + 32 + 32 + 4 in one wake-up. */
+	assert_int_equal(p41_from_raw(&p), 100);
+	assert_int_equal(c.rx_calls, 4);
+	assert_int_equal(c.rx_datagrams, 100);
+	assert_int_equal(c.tun_writes, 100);
+	assert_int_equal(c.tun_packets, 100);
+	assert_int_equal(c.rx_packets, 100);
+	while (read(tun[1], buf, sizeof(buf)) == 80)
+		n++;
+	assert_int_equal(n, 100);
+	for (int i = 0; i < 150; i++)
+		assert_int_equal(send(raw[1], buf, len, 0), (ssize_t)len);
+	assert_false(p.tun.more);
+	assert_int_equal(p41_from_raw(&p), DATAPATH_RX_ROUNDS * P41_BATCH); /* bounded */
+	assert_true(p.tun.more);
+	p.tun.more = false;
+	assert_int_equal(p41_from_raw(&p), 150 - DATAPATH_RX_ROUNDS * P41_BATCH);
+	assert_false(p.tun.more);
+	assert_int_equal(p41_from_raw(&p), 0);
+	assert_int_equal(c.rx_calls, 4 + DATAPATH_RX_ROUNDS + 1);
+	p41_free(&p);
+	close(raw[0]);
+	close(raw[1]);
+	close(tun[0]);
+	close(tun[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(drops_short_and_bad_headers),
 	    cmocka_unit_test(ours_by_destination),
 	    cmocka_unit_test(filter_passes_what_is_ours),
+	    cmocka_unit_test(one_datagram_pop_is_read_in_batches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

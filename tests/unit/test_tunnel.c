@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "ayiya.h"
 #include "tunnel.h"
 
 static void test_type_names(void **state)
@@ -91,6 +92,24 @@ static void test_mtu(void **state)
 	assert_int_equal(tunnel_mtu(&tc), 1400);
 	tc.params.mtu = 0;
 	assert_int_equal(tunnel_mtu(&tc), 1400);
+	/* Issue 22: AYIYA is clamped to what a 1500-byte IPv4 path carries (1500 - 72). */
+	assert_int_equal(AYIYA_MTU_MAX(AYIYA_PATH_MTU), 1428);
+	tc.params.type = TUNNEL_AYIYA;
+	tc.mtu_override = 0;
+	tc.params.mtu = 1480;
+	assert_int_equal(tunnel_mtu_wanted(&tc), 1480);
+	assert_int_equal(tunnel_mtu_max(&tc), 1428);
+	assert_int_equal(tunnel_mtu(&tc), 1428);
+	tc.params.mtu = 1428;
+	assert_int_equal(tunnel_mtu(&tc), 1428);
+	tc.params.mtu = 1280;
+	assert_int_equal(tunnel_mtu(&tc), 1280);
+	tc.mtu_override = 9000;
+	assert_int_equal(tunnel_mtu(&tc), 1428);
+	/* 6in4 is not AYIYA: no clamp here (its 20-byte header fits 1480 on 1500). */
+	tc.params.type = TUNNEL_6IN4_HEARTBEAT;
+	assert_int_equal(tunnel_mtu_max(&tc), UINT32_MAX);
+	assert_int_equal(tunnel_mtu(&tc), 9000);
 }
 
 static void test_params_same(void **state)

@@ -54,6 +54,11 @@ struct tunnel_counters {
 	 */
 	uint64_t link_local_suppressed;
 	uint64_t other_tunnel;
+	/* How the receive path batches (issue 24): system calls and what each moved. */
+	uint64_t rx_calls;     /* receive calls (recvmmsg) that returned datagrams */
+	uint64_t rx_datagrams; /* datagrams they returned (a UDP_GRO buffer's each counted) */
+	uint64_t tun_writes;   /* writes to the TUN */
+	uint64_t tun_packets;  /* IPv6 packets those writes carried (a super-packet's each) */
 };
 
 #define COUNTERS_OFFLOAD_TUN_TSO 0x1 /* TCP super-packets to and from the TUN */

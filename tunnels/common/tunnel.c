@@ -1,5 +1,6 @@
 /* Names of tunnel enums as they appear in TIC answers and tunnel files. */
 #include "tunnel.h"
+#include "../ayiya.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -88,13 +89,25 @@ int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out)
 	return err;
 }
 
-uint32_t tunnel_mtu(const struct tunnel_conf *tc)
+uint32_t tunnel_mtu_wanted(const struct tunnel_conf *tc)
 {
 	if (tc->mtu_override)
 		return tc->mtu_override;
 	if (tc->params.mtu)
 		return tc->params.mtu;
 	return TUNNEL_DEFAULT_MTU;
+}
+
+uint32_t tunnel_mtu_max(const struct tunnel_conf *tc)
+{
+	return tc->params.type == TUNNEL_AYIYA ? AYIYA_MTU_MAX(AYIYA_PATH_MTU) : UINT32_MAX;
+}
+
+uint32_t tunnel_mtu(const struct tunnel_conf *tc)
+{
+	uint32_t mtu = tunnel_mtu_wanted(tc), max = tunnel_mtu_max(tc);
+
+	return mtu > max ? max : mtu;
 }
 
 bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_params *b)

@@ -122,6 +122,7 @@ struct tunnel_conf {
 	char setup_script[TUNNEL_PATH_MAX]; /* "": none */
 	struct tunnel_prefix routed[TUNNEL_ROUTED_MAX];
 	uint8_t nrouted;
+	bool autostart;                /* started with the daemon and on reload (default yes) */
 	bool default_route;            /* also the main table's default route via the tunnel */
 	uint32_t default_route_metric; /* its metric; 0: the kernel's default, 1024 */
 	/* ipv4_local = auto: follow the host's IPv4 source toward ipv4_pop
@@ -141,7 +142,17 @@ const char *tunnel_datapath_name(enum tunnel_datapath d);
  */
 bool tunnel_link_kind_ok(const struct tunnel_conf *tc, const char *kind);
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
-/* The MTU to use: the file's override, else the broker's, else 1280. */
+/* The MTU asked for: the file's override, else the broker's, else 1280. */
+uint32_t tunnel_mtu_wanted(const struct tunnel_conf *tc);
+/*
+ * The largest MTU the tunnel's packets can have: for AYIYA the path MTU
+ * toward the PoP (1500 assumed) minus AYIYA_IPV4_OVERHEAD, 1428; else no
+ * limit (UINT32_MAX).  A tunnel file asking for more is refused at load;
+ * TIC's MTU (or an override on a TIC tunnel) is clamped, and the worker
+ * says so.
+ */
+uint32_t tunnel_mtu_max(const struct tunnel_conf *tc);
+/* The MTU to use (link, routes, setup script): tunnel_mtu_wanted clamped to tunnel_mtu_max. */
 uint32_t tunnel_mtu(const struct tunnel_conf *tc);
 /* Field by field (not memcmp: padding, and the password's bytes after its NUL). */
 bool tunnel_params_same(const struct tunnel_params *a, const struct tunnel_params *b);
