@@ -51,7 +51,7 @@ static void supervision_json(json_t *o, const struct tunnel_rt *t)
 {
 	const struct tunnel_conf *tc = &t->entry.conf;
 
-	json_object_set_new(o, "previous_state", json_string(tunnel_state_name(t->prev_state)));
+	json_object_set_new(o, "previous_state", json_string(lifecycle_state_name(t->prev_state)));
 	json_object_set_new(o, "restarts", json_integer(t->restarts));
 	json_object_set_new(o, "failures_in_a_row", json_integer(t->backoff.streak));
 	if (t->last_exit[0])
@@ -101,13 +101,14 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	inet_ntop(AF_INET6, &tc->params.ipv6_local, local, sizeof(local));
 	inet_ntop(AF_INET6, &tc->params.ipv6_pop, pop, sizeof(pop));
 	inet_ntop(AF_INET, &tc->params.ipv4_pop, pop4, sizeof(pop4));
-	o = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:s, s:i, s:I, s:I, s:I}", "name",
-	    tc->name, "id", tc->id, "file", tc->file, "state", tunnel_state_name(t->state), "since",
-	    (json_int_t)t->since, "reason", t->reason, "interface", tc->name, "ifindex", t->ifindex,
-	    "type", tc->params.type ? tunnel_type_name(tc->params.type) : "", "datapath",
-	    tunnel_datapath_name(tc->datapath), "pid", (int)t->pid, "table", (json_int_t)tc->table,
-	    "rule_priority", (json_int_t)tc->rule_priority, "mtu", (json_int_t)tunnel_mtu(tc));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s, s:s, s:i, s:I, s:I, s:I}",
+	              "name", tc->name, "id", tc->id, "file", tc->file, "state",
+	              lifecycle_state_name(t->state), "since", (json_int_t)t->since, "reason",
+	              t->reason, "interface", tc->name, "ifindex", t->ifindex, "type",
+	              tc->params.type ? tunnel_type_name(tc->params.type) : "", "datapath",
+	              tunnel_datapath_name(tc->datapath), "pid", (int)t->pid, "table",
+	              (json_int_t)tc->table, "rule_priority", (json_int_t)tc->rule_priority, "mtu",
+	              (json_int_t)tunnel_mtu(tc));
 	if (!o)
 		fatalx("out of memory");
 	json_object_set_new(o, "tic", json_boolean(tc->tic));

@@ -25,7 +25,7 @@ static void send_refresh(struct client *cl, const struct tunnel_rt *t)
 	snprintf(text, sizeof(text), "%s: %s", t->entry.conf.name, t->refresh_msg);
 	control_send(cl,
 	             json_pack("{s:s, s:s, s:s}", "progress", text, "tunnel", t->entry.conf.name,
-	                       "state", tunnel_state_name(t->state)),
+	                       "state", lifecycle_state_name(t->state)),
 	             false);
 }
 
@@ -33,11 +33,11 @@ static void send_progress(struct client *cl, const struct tunnel_rt *t)
 {
 	char text[512];
 
-	snprintf(text, sizeof(text), "%s: %s%s%s", t->entry.conf.name, tunnel_state_name(t->state),
-	         t->reason[0] ? ": " : "", t->reason);
+	snprintf(text, sizeof(text), "%s: %s%s%s", t->entry.conf.name,
+	         lifecycle_state_name(t->state), t->reason[0] ? ": " : "", t->reason);
 	control_send(cl,
 	             json_pack("{s:s, s:s, s:s}", "progress", text, "tunnel", t->entry.conf.name,
-	                       "state", tunnel_state_name(t->state)),
+	                       "state", lifecycle_state_name(t->state)),
 	             false);
 }
 
@@ -81,7 +81,7 @@ static void client_finish_change(struct client *cl)
 				                       "not up after %.0f s: ", cl->wait_timeout);
 			off += (size_t)snprintf(failed + off, sizeof(failed) - off, "%s%s (%s%s%s)",
 			                        nfailed > 1 ? ", " : "", cl->w[i].name,
-			                        t ? tunnel_state_name(t->state) : "removed",
+			                        t ? lifecycle_state_name(t->state) : "removed",
 			                        t && t->reason[0] ? ": " : "", t ? t->reason : "");
 		} else if (off < sizeof(failed))
 			off += (size_t)snprintf(failed + off, sizeof(failed) - off, "%s%s: %s",
@@ -92,7 +92,7 @@ static void client_finish_change(struct client *cl)
 			                            ? t->refresh_msg
 			                        : t->state == TS_UP ? "still up"
 			                        : t->reason[0]      ? t->reason
-			                                            : tunnel_state_name(t->state));
+			                                       : lifecycle_state_name(t->state));
 	}
 	if (nfailed)
 		r = control_error("failed", "%s", failed);

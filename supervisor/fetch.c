@@ -233,7 +233,7 @@ static void wait_for_token(struct daemon *d, double wait_s, const char *why,
 			events_publish(EVENTS_LIMITER, t->entry.conf.name, "waiting: %s", why);
 			logged = true;
 		}
-		tunnel_set_state(t, TS_WAITING, "%s", why);
+		registry_set_state(t, TS_WAITING, "%s", why);
 	}
 }
 
@@ -256,7 +256,7 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 			workers_cache_renewed(t);
 			t->stale_streak = 0;
 			if (t->state == TS_UP)
-				tunnel_set_state(t, TS_UP, "parameters fetched from TIC again");
+				registry_set_state(t, TS_UP, "parameters fetched from TIC again");
 		}
 	}
 	if (f->refused) {
@@ -289,7 +289,7 @@ static void refresh_finished(struct daemon *d, struct tunnel_rt *t)
 	log_info("%s: %s", name, t->refresh_msg);
 	if (t->refresh_result == REFRESH_RESTARTED && !t->refresh)
 		workers_restart(t); /* a restart reads the cache, which now holds them */
-	tunnel_changed(t);
+	registry_changed(t);
 }
 
 void fetch_refresh(struct daemon *d, struct tunnel_rt *t)
@@ -297,7 +297,7 @@ void fetch_refresh(struct daemon *d, struct tunnel_rt *t)
 	t->refresh = true;
 	t->refresh_result = REFRESH_NONE;
 	registry_set_refresh_msg(t, "refresh: waiting for a TIC token");
-	tunnel_changed(t);
+	registry_changed(t);
 	fetch_kick(d);
 }
 
@@ -320,8 +320,8 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 	                                                          : "no answer for this tunnel");
 	switch (fetch_plan_outcome(f->refused, f->err, t->fetch_err, usable, t->cache_stale)) {
 	case FETCH_WAIT_AGAIN:
-		tunnel_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
-		                 f->reason);
+		registry_set_state(t, TS_WAITING, "TIC server %s refused us: %s", f->server,
+		                   f->reason);
 		break;
 	case FETCH_START:
 		workers_start_from(t, true, false);
@@ -340,7 +340,7 @@ static void fetch_settle(struct daemon *d, struct tunnel_rt *t)
 		break;
 	case FETCH_FAIL:
 		hint = fetch_plan_hint(f->err, t->fetch_err);
-		tunnel_event(t, LC_FETCH_FAIL, "%s%s%s", why, hint[0] ? "; " : "", hint);
+		registry_feed(t, LC_FETCH_FAIL, "%s%s%s", why, hint[0] ? "; " : "", hint);
 		break;
 	}
 }
@@ -584,7 +584,7 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 			t->refreshing = true;
 			registry_set_refresh_msg(t, "refresh: fetching parameters from TIC %.100s",
 			                         b->account->server);
-			tunnel_changed(t);
+			registry_changed(t);
 			continue;
 		}
 		if (t->refresh) {
@@ -594,8 +594,8 @@ static void fetch_request(struct daemon *d, const struct fetch_batch *b, struct 
 			registry_set_refresh_msg(
 			    t, "refresh: it was waiting for TIC; fetched and started");
 		}
-		tunnel_set_state(t, TS_FETCHING, "fetching parameters from TIC %s",
-		                 b->account->server);
+		registry_set_state(t, TS_FETCHING, "fetching parameters from TIC %s",
+		                   b->account->server);
 	}
 }
 

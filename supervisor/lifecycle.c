@@ -68,7 +68,7 @@ static const unsigned char NEXT[LC_COUNT][TS_COUNT] = {
 };
 #undef T
 
-const char *tunnel_state_name(enum tunnel_state s)
+const char *lifecycle_state_name(enum tunnel_state s)
 {
 	return (unsigned)s < TS_COUNT ? state_names[s] : "?";
 }

@@ -55,7 +55,7 @@ enum lc_event {
 	LC_COUNT
 };
 
-const char *tunnel_state_name(enum tunnel_state s);
+const char *lifecycle_state_name(enum tunnel_state s);
 const char *lifecycle_event_name(enum lc_event e);
 
 /*

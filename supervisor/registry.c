@@ -290,16 +290,17 @@ static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fm
 	if (from != s) {
 		/* A failure is an error in the journal, a worker that died a warning. */
 		if (s == TS_FAILED)
-			log_errx("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
-			         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+			log_errx("%s: %s -> %s%s%s", t->entry.conf.name, lifecycle_state_name(from),
+			         lifecycle_state_name(s), t->reason[0] ? ": " : "", t->reason);
 		else if (s == TS_BACKOFF)
-			log_warnx("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
-			          tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
+			log_warnx("%s: %s -> %s%s%s", t->entry.conf.name,
+			          lifecycle_state_name(from), lifecycle_state_name(s),
+			          t->reason[0] ? ": " : "", t->reason);
 		else
-			log_info("%s: %s -> %s%s%s", t->entry.conf.name, tunnel_state_name(from),
-			         tunnel_state_name(s), t->reason[0] ? ": " : "", t->reason);
-		events_publish_state(t->entry.conf.name, tunnel_state_name(from),
-		                     tunnel_state_name(s), "%s", t->reason);
+			log_info("%s: %s -> %s%s%s", t->entry.conf.name, lifecycle_state_name(from),
+			         lifecycle_state_name(s), t->reason[0] ? ": " : "", t->reason);
+		events_publish_state(t->entry.conf.name, lifecycle_state_name(from),
+		                     lifecycle_state_name(s), "%s", t->reason);
 		t->prev_state = from;
 		if (!t->dead) {
 			r->per_state[from]--;
@@ -311,26 +312,27 @@ static void state_apply(struct tunnel_rt *t, enum tunnel_state s, const char *fm
 	queue_push(r, t, REG_STATE, from, s);
 }
 
-void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
+void registry_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!lifecycle_allowed(t->state, s))
 		log_warnx("%s: unexpected transition %s -> %s (a bug; please report)",
-		          t->entry.conf.name, tunnel_state_name(t->state), tunnel_state_name(s));
+		          t->entry.conf.name, lifecycle_state_name(t->state),
+		          lifecycle_state_name(s));
 	va_start(ap, fmt);
 	state_apply(t, s, fmt, ap);
 	va_end(ap);
 }
 
-int tunnel_event(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
+int registry_feed(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
 {
 	enum tunnel_state next;
 	va_list ap;
 
 	if (lifecycle_next(t->state, e, &next) < 0) {
 		log_debug("%s: event %s ignored in state %s", t->entry.conf.name,
-		          lifecycle_event_name(e), tunnel_state_name(t->state));
+		          lifecycle_event_name(e), lifecycle_state_name(t->state));
 		return -EPERM;
 	}
 	va_start(ap, fmt);
@@ -339,7 +341,7 @@ int tunnel_event(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
 	return 0;
 }
 
-void tunnel_changed(struct tunnel_rt *t)
+void registry_changed(struct tunnel_rt *t)
 {
 	queue_push(t->reg, t, REG_CHANGED, t->state, t->state);
 }
@@ -368,7 +370,7 @@ void registry_status_text(const struct registry *r, char *out, size_t len)
 			continue;
 		n = snprintf(item, sizeof(item), "%s%s (%s%s%.*s%s)",
 		             shown ? ", " : "; not up: ", t->entry.conf.name,
-		             tunnel_state_name(t->state), t->reason[0] ? ": " : "",
+		             lifecycle_state_name(t->state), t->reason[0] ? ": " : "",
 		             cut ? STATUS_REASON_MAX - 3 : STATUS_REASON_MAX, t->reason,
 		             cut ? "..." : "");
 		/* Room for this one and a "..." after it. */

@@ -56,7 +56,7 @@ enum tunnel_origin {
  * Every field is written by one module only, the one named over its group
  * (or beside it); the others read it, or call that module's function:
  *   registry.c  reg, entry, state, prev_state, since, reason, refresh_msg and
- *               its list links (registry_add, tunnel_event, tunnel_set_state,
+ *               its list links (registry_add, registry_feed, registry_set_state,
  *               registry_set_*)
  *   workers.c   d, the worker, its IPC, watchdog, claim, held cache text,
  *               start inputs (fresh_fetch, stale_ok, on_stale), origin, policy_adopted,
@@ -231,20 +231,20 @@ void registry_dispatch(struct registry *r);
  * log, subscribers told), or -EPERM when the event does not apply in the
  * current state (then nothing changes).
  */
-int tunnel_event(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
+int registry_feed(struct tunnel_rt *t, enum lc_event e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /*
  * Move to state s directly (the fetch scheduler's TS_WAITING updates).  A
  * transition the life cycle does not know is logged as a bug and done anyway.
  */
-void tunnel_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
+void registry_set_state(struct tunnel_rt *t, enum tunnel_state s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Tell subscribers about a change that is not a state change. */
-void tunnel_changed(struct tunnel_rt *t);
+void registry_changed(struct tunnel_rt *t);
 
 /*
  * The fields registry.c owns, for the modules that change them (no event:
- * the caller tells subscribers with tunnel_changed or a state change).
+ * the caller tells subscribers with registry_changed or a state change).
  */
 void registry_set_reason(struct tunnel_rt *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -98,7 +98,7 @@ static void views_changed(struct upd *u)
 	struct tunnel_rt *t = registry_find(u->all->d->reg, u->name);
 
 	if (t)
-		tunnel_changed(t);
+		registry_changed(t);
 }
 
 /* ---- the state file: "key value" lines, written atomically ---- */
@@ -690,7 +690,7 @@ void update_refresh(struct daemon *d, struct tunnel_rt *t)
 	                         : u->current.s_addr == u->s.ok_addr.s_addr
 	                             ? "not needed: the broker has our address"
 	                             : "not possible now (see status)");
-	tunnel_changed(t);
+	registry_changed(t);
 }
 
 static const char *state_text(const struct upd *u, const struct daemon *d, char *buf, size_t len)

@@ -434,8 +434,8 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		workers_child_log(t, true, "worker reported unusable parameters (%s/%u): %s", a,
 		                  up->params.prefix_len, what);
 		workers_stop(t);
-		tunnel_event(t, LC_FAIL, "unusable tunnel parameters %s/%u: %s", a,
-		             up->params.prefix_len, what);
+		registry_feed(t, LC_FAIL, "unusable tunnel parameters %s/%u: %s", a,
+		              up->params.prefix_len, what);
 		return;
 	}
 	if (params_recheck(t, t->ifindex, &up->params, refusal, sizeof(refusal)) < 0) {
@@ -445,7 +445,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		                    sizeof(src));
 		workers_child_log(t, true, "refused the parameters of %s: %s", src, refusal);
 		workers_stop(t);
-		tunnel_event(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
+		registry_feed(t, LC_FAIL, "refused the parameters of %s: %s", src, refusal);
 		return;
 	}
 	registry_set_params(t, &up->params);
@@ -456,7 +456,7 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		workers_child_log(t, true, "cannot install %s in table %u: %s %s", what,
 		                  t->entry.conf.table, strerror(-err), netcfg_errmsg(t->d->nc));
 		workers_stop(t);
-		tunnel_event(t, LC_FAIL, "cannot install %s: %s", what, strerror(-err));
+		registry_feed(t, LC_FAIL, "cannot install %s: %s", what, strerror(-err));
 		return;
 	}
 	t->policy_installed = true;
@@ -491,16 +491,16 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 	t->stale_ok = false;
 	t->up_at = time(NULL);
 	if (t->held)
-		tunnel_event(t, LC_UP,
-		             "on parameters fetched from TIC that could not be cached (%s); the "
-		             "worker writes them once it can",
-		             strerror(-t->held_err));
+		registry_feed(t, LC_UP,
+		              "on parameters fetched from TIC that could not be cached (%s); the "
+		              "worker writes them once it can",
+		              strerror(-t->held_err));
 	else if (t->on_stale)
-		tunnel_event(t, LC_UP,
-		             "on cached parameters older than cache_max_age (TIC cannot be "
-		             "reached); asking TIC again in the background");
+		registry_feed(t, LC_UP,
+		              "on cached parameters older than cache_max_age (TIC cannot be "
+		              "reached); asking TIC again in the background");
 	else
-		tunnel_event(t, LC_UP, "%s", "");
+		registry_feed(t, LC_UP, "%s", "");
 	run_hook(t, HOOK_UP);
 }
 
@@ -550,7 +550,7 @@ static void on_w_failed(void *ctx, const void *p)
 		snprintf(t->last_exit, sizeof(t->last_exit), "%s", reason);
 		return;
 	}
-	tunnel_event(t, LC_FAIL, "%s", reason);
+	registry_feed(t, LC_FAIL, "%s", reason);
 }
 
 static void on_w_counters(void *ctx, const void *p)
@@ -580,7 +580,7 @@ static void on_w_repaired(void *ctx, const void *p)
 	} else {
 		t->repair_done |= what;
 	}
-	tunnel_changed(t);
+	registry_changed(t);
 }
 
 static void on_w_priv(void *ctx, const void *p)
@@ -653,7 +653,7 @@ static void counters_hint(struct tunnel_rt *t, const struct tunnel_counters *k)
 	/* A new reason, not a new state: "since" stays when it came up. */
 	log_warnx("%s: %s", t->entry.conf.name, TUNNEL_SIGNATURE_HINT);
 	registry_set_reason(t, "%s", TUNNEL_SIGNATURE_HINT);
-	tunnel_changed(t);
+	registry_changed(t);
 }
 
 double workers_pop_silent_s(const struct tunnel_rt *t, time_t now)
@@ -739,7 +739,7 @@ static void on_worker_msg(EV_P_ ev_io *io, int revents)
 		else
 			worker_refuse(t, "it sent %s (type %d) %s %s", ipc_type_name(type), type,
 			              why == -EPERM ? "in state" : "which no worker sends; state",
-			              tunnel_state_name(t->state));
+			              lifecycle_state_name(t->state));
 	}
 	if (!ev_is_active(io))
 		return; /* refused: killed */
@@ -796,8 +796,8 @@ static void schedule_again(struct tunnel_rt *t, enum lc_event e, double ran_s)
 
 	t->next_start_s = delay;
 	t->next_start_at = time(NULL) + (time_t)(delay + 0.5);
-	if (tunnel_event(t, e, "%s; %s in %.1f s (failure %u in a row)", t->last_exit,
-	                 e == LC_RETRY ? "trying again" : "restart", delay, t->backoff.streak) < 0)
+	if (registry_feed(t, e, "%s; %s in %.1f s (failure %u in a row)", t->last_exit,
+	                  e == LC_RETRY ? "trying again" : "restart", delay, t->backoff.streak) < 0)
 		return;
 	ev_timer_stop(t->d->loop, &t->backoff_w);
 	ev_timer_set(&t->backoff_w, delay, 0.);
@@ -877,17 +877,17 @@ static void worker_reaped(struct tunnel_rt *t, int status)
 		/* The worker's reason is in t->reason, which the event rewrites. */
 		memcpy(why, t->reason, sizeof(why));
 		t->need_tic = false;
-		tunnel_event(t, LC_NEED_TIC, "%s; waiting for a TIC connection token", why);
+		registry_feed(t, LC_NEED_TIC, "%s; waiting for a TIC connection token", why);
 	} else if (t->state == TS_STOPPING) {
-		tunnel_event(t, LC_EXITED, "%s",
-		             t->removing        ? "removed from the configuration"
-		             : t->next_entry    ? "configuration changed"
-		             : t->start_pending ? "restarting"
-		                                : "stopped on request");
+		registry_feed(t, LC_EXITED, "%s",
+		              t->removing        ? "removed from the configuration"
+		              : t->next_entry    ? "configuration changed"
+		              : t->start_pending ? "restarting"
+		                                 : "stopped on request");
 	} else if (t->state == TS_FAILED) {
-		tunnel_changed(t); /* no worker any more: status shows pid 0 */
+		registry_changed(t); /* no worker any more: status shows pid 0 */
 	} else if (t->d->shutting_down) {
-		tunnel_event(t, LC_FAIL, "%s during shutdown", t->last_exit);
+		registry_feed(t, LC_FAIL, "%s during shutdown", t->last_exit);
 	} else {
 		log_warnx("%s: %s", t->entry.conf.name, t->last_exit);
 		schedule_restart(t);
@@ -1031,9 +1031,9 @@ int workers_spawn(struct tunnel_rt *t)
 	                           t->fresh_fetch);
 	err = worker_spawn(t);
 	t->fresh_fetch = false;
-	if (tunnel_event(t, LC_SPAWN, "worker %d started", (int)t->pid) < 0)
+	if (registry_feed(t, LC_SPAWN, "worker %d started", (int)t->pid) < 0)
 		log_warnx("%s: worker forked in state %s (a bug; please report)",
-		          t->entry.conf.name, tunnel_state_name(t->state));
+		          t->entry.conf.name, lifecycle_state_name(t->state));
 	if (err < 0) {
 		/* fork or socketpair failed: as if the worker died at once. */
 		snprintf(t->last_exit, sizeof(t->last_exit), "cannot start a worker: %s",
@@ -1049,13 +1049,13 @@ int workers_spawn(struct tunnel_rt *t)
 static int tunnel_launch(struct tunnel_rt *t)
 {
 	if (!t->entry.valid) {
-		tunnel_event(t, LC_INVALID, "%s", t->entry.error);
+		registry_feed(t, LC_INVALID, "%s", t->entry.error);
 		return -EINVAL;
 	}
 	if (t->entry.conf.tic && !workers_cache_usable(t->d, t)) {
 		/* The limiter decides when TIC may be asked; fetch.c (subscribed
 		 * to this state) spawns us after. */
-		tunnel_event(t, LC_NEED_TIC, "waiting for a TIC connection token");
+		registry_feed(t, LC_NEED_TIC, "waiting for a TIC connection token");
 		return 0;
 	}
 	return workers_spawn(t);
@@ -1103,7 +1103,7 @@ void workers_autostart(struct tunnel_rt *t)
 	         t->entry.conf.name);
 	log_info("%s: autostart = no; stopped until aiccuctl start %s", t->entry.conf.name,
 	         t->entry.conf.name);
-	tunnel_changed(t);
+	registry_changed(t);
 }
 
 void workers_stop(struct tunnel_rt *t)
@@ -1112,7 +1112,7 @@ void workers_stop(struct tunnel_rt *t)
 	t->start_pending = false; /* the last word: a stop */
 	if (!workers_running(t)) {
 		/* A fetch under way still completes and fills the cache. */
-		tunnel_event(t, LC_STOP_IDLE, "stopped on request");
+		registry_feed(t, LC_STOP_IDLE, "stopped on request");
 		return;
 	}
 	/* Routing first, so nothing is routed into a link that is going away. */
@@ -1123,7 +1123,7 @@ void workers_stop(struct tunnel_rt *t)
 		ev_timer_set(&t->kill_w, WORKER_STOP_TIMEOUT, 0.);
 		ev_timer_start(t->d->loop, &t->kill_w);
 	}
-	tunnel_event(t, LC_STOP_WORKER, "worker %d told to stop", (int)t->pid);
+	registry_feed(t, LC_STOP_WORKER, "worker %d told to stop", (int)t->pid);
 }
 
 int workers_restart(struct tunnel_rt *t)
@@ -1163,7 +1163,7 @@ void workers_reconfigure(struct tunnel_rt *t, const struct tunnel_entry *e)
 	entry_apply(t, e);
 	if (stopped_by_operator) {
 		registry_set_reason(t, "stopped on request; configuration changed");
-		tunnel_changed(t);
+		registry_changed(t);
 		return;
 	}
 	workers_start(t);
@@ -1175,7 +1175,7 @@ void workers_retire(struct tunnel_rt *t)
 	free(t->next_entry);
 	t->next_entry = NULL;
 	workers_stop(t);
-	tunnel_changed(t); /* a failed idle tunnel has no stop transition */
+	registry_changed(t); /* a failed idle tunnel has no stop transition */
 }
 
 void workers_link_lost(struct tunnel_rt *t)

@@ -270,7 +270,7 @@ static void render_up_state(FILE *f, json_t *tunnels)
 
 		for (int s = 0; s < TS_COUNT; s++) {
 			struct label l[] = {{"tunnel", str(t, "name")},
-			                    {"state", tunnel_state_name((enum tunnel_state)s)}};
+			                    {"state", lifecycle_state_name((enum tunnel_state)s)}};
 
 			known |= strcmp(l[1].value, now) == 0;
 			sample(&o, l, 2, strcmp(l[1].value, now) == 0 ? "1" : "0");

@@ -39,7 +39,7 @@ static struct tunnel_rt *add(struct registry *r, const char *name, const char *u
 	e.valid = true;
 	t = registry_add(r, &e);
 	if (s != TS_STOPPED)
-		tunnel_set_state(t, s, "test");
+		registry_set_state(t, s, "test");
 	return t;
 }
 
@@ -74,18 +74,18 @@ static void test_batch_is_one_account_in_order(void **state)
 	}
 	/* Once those are fetching, the first waiting one (bob's t04) sets the account. */
 	for (size_t i = 0; i < b.n; i++)
-		tunnel_set_state(b.tunnels[i], TS_FETCHING, "fetching");
+		registry_set_state(b.tunnels[i], TS_FETCHING, "fetching");
 	fetch_plan_batch(r, &b);
 	assert_string_equal(b.account->username, "bob");
 	assert_int_equal(b.n, 10);
 	assert_string_equal(b.tunnels[0]->entry.conf.name, "t04");
 	for (size_t i = 0; i < b.n; i++)
-		tunnel_set_state(b.tunnels[i], TS_FETCHING, "fetching");
+		registry_set_state(b.tunnels[i], TS_FETCHING, "fetching");
 	fetch_plan_batch(r, &b);
 	assert_string_equal(b.account->username, "alice"); /* the 8 left */
 	assert_int_equal(b.n, 8);
 	for (size_t i = 0; i < b.n; i++)
-		tunnel_set_state(b.tunnels[i], TS_FETCHING, "fetching");
+		registry_set_state(b.tunnels[i], TS_FETCHING, "fetching");
 	fetch_plan_batch(r, &b);
 	assert_null(b.account);
 	assert_int_equal(b.n, 0);

@@ -103,7 +103,7 @@ static void test_out_of_range(void **state)
 	assert_int_equal(lifecycle_next(TS_STOPPED, LC_COUNT, &to), -EINVAL);
 	assert_int_equal(lifecycle_next((enum tunnel_state) - 1, LC_SPAWN, &to), -EINVAL);
 	assert_false(lifecycle_allowed(TS_COUNT, TS_UP));
-	assert_string_equal(tunnel_state_name(TS_COUNT), "?");
+	assert_string_equal(lifecycle_state_name(TS_COUNT), "?");
 	assert_string_equal(lifecycle_event_name(LC_COUNT), "?");
 }
 
@@ -181,9 +181,9 @@ static void test_names(void **state)
 {
 	(void)state;
 	for (int a = 0; a < TS_COUNT; a++) {
-		assert_string_not_equal(tunnel_state_name(a), "?");
+		assert_string_not_equal(lifecycle_state_name(a), "?");
 		for (int b = a + 1; b < TS_COUNT; b++)
-			assert_string_not_equal(tunnel_state_name(a), tunnel_state_name(b));
+			assert_string_not_equal(lifecycle_state_name(a), lifecycle_state_name(b));
 	}
 	for (int a = 0; a < LC_COUNT; a++) {
 		assert_string_not_equal(lifecycle_event_name(a), "?");
@@ -191,10 +191,10 @@ static void test_names(void **state)
 			assert_string_not_equal(lifecycle_event_name(a), lifecycle_event_name(b));
 	}
 	/* Names control prints and the tests read. */
-	assert_string_equal(tunnel_state_name(TS_UP), "up");
-	assert_string_equal(tunnel_state_name(TS_BACKOFF), "backoff");
-	assert_string_equal(tunnel_state_name(TS_STOPPED), "stopped");
-	assert_string_equal(tunnel_state_name(TS_FAILED), "failed");
+	assert_string_equal(lifecycle_state_name(TS_UP), "up");
+	assert_string_equal(lifecycle_state_name(TS_BACKOFF), "backoff");
+	assert_string_equal(lifecycle_state_name(TS_STOPPED), "stopped");
+	assert_string_equal(lifecycle_state_name(TS_FAILED), "failed");
 }
 
 int main(void)

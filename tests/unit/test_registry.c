@@ -130,7 +130,7 @@ static void test_transitions_and_clock(void **state)
 	fake_now = 1000;
 	assert_int_equal(t->state, TS_STOPPED);
 	fake_now = 1005;
-	assert_int_equal(tunnel_event(t, LC_SPAWN, "worker %d started", 42), 0);
+	assert_int_equal(registry_feed(t, LC_SPAWN, "worker %d started", 42), 0);
 	assert_int_equal(t->state, TS_STARTING);
 	assert_int_equal(t->prev_state, TS_STOPPED);
 	assert_int_equal(t->since, 1005);
@@ -139,14 +139,14 @@ static void test_transitions_and_clock(void **state)
 	assert_int_equal(registry_count_state(r, TS_STOPPED), 0);
 	/* An event the life cycle does not expect changes nothing. */
 	fake_now = 1010;
-	assert_int_equal(tunnel_event(t, LC_EXITED, "late"), -EPERM);
+	assert_int_equal(registry_feed(t, LC_EXITED, "late"), -EPERM);
 	assert_int_equal(t->state, TS_STARTING);
 	assert_int_equal(t->since, 1005);
 	assert_string_equal(t->reason, "worker 42 started");
-	assert_int_equal(tunnel_event(t, LC_UP, "%s", ""), 0);
+	assert_int_equal(registry_feed(t, LC_UP, "%s", ""), 0);
 	assert_int_equal(registry_count_state(r, TS_UP), 1);
 	/* A direct move (the fetch scheduler's): done even when unexpected. */
-	tunnel_set_state(t, TS_WAITING, "odd");
+	registry_set_state(t, TS_WAITING, "odd");
 	assert_int_equal(t->state, TS_WAITING);
 	assert_int_equal(registry_count_state(r, TS_UP), 0);
 	assert_int_equal(registry_count_state(r, TS_WAITING), 1);
@@ -164,9 +164,9 @@ static void test_events_deferred_and_ordered(void **state)
 	assert_int_equal(registry_subscribe(r, record, &a), 0);
 	assert_int_equal(registry_subscribe(r, record, &b), 0);
 	t = registry_add(r, &e);
-	tunnel_event(t, LC_SPAWN, "x");
-	tunnel_event(t, LC_UP, "y");
-	tunnel_changed(t);
+	registry_feed(t, LC_SPAWN, "x");
+	registry_feed(t, LC_UP, "y");
+	registry_changed(t);
 	/* Nothing is delivered inside the code that made the change. */
 	assert_int_equal(a.n, 0);
 	assert_true(registry_pending(r));
@@ -183,7 +183,7 @@ static void test_events_deferred_and_ordered(void **state)
 	assert_int_equal(a.c[3].ev, REG_CHANGED);
 	/* Unsubscribed: no more events for b. */
 	registry_unsubscribe(r, record, &b);
-	tunnel_event(t, LC_STOP_WORKER, "z");
+	registry_feed(t, LC_STOP_WORKER, "z");
 	registry_dispatch(r);
 	assert_int_equal(a.n, 5);
 	assert_int_equal(b.n, 4);
@@ -205,7 +205,7 @@ static void chain_start(void *arg, const struct registry_change *c)
 	struct tunnel_rt *other = arg;
 
 	if (c->ev == REG_STATE && c->to == TS_UP && c->t != other && other->state == TS_STOPPED)
-		tunnel_event(other, LC_SPAWN, "chained");
+		registry_feed(other, LC_SPAWN, "chained");
 }
 
 static void test_remove_from_a_callback(void **state)
@@ -224,9 +224,9 @@ static void test_remove_from_a_callback(void **state)
 	registry_dispatch(r);
 	s.n = 0;
 	t0->removing = true;
-	tunnel_event(t0, LC_STOP_IDLE, "removed");
+	registry_feed(t0, LC_STOP_IDLE, "removed");
 	/* Queued behind the stop: must not reach anyone once t0 is gone. */
-	tunnel_changed(t0);
+	registry_changed(t0);
 	registry_dispatch(r);
 	/* record saw the stop, then the removal; the REG_CHANGED was dropped. */
 	assert_int_equal(s.n, 2);
@@ -242,8 +242,8 @@ static void test_remove_from_a_callback(void **state)
 		struct tunnel_entry e2 = entry("sixxs2", true);
 		struct tunnel_rt *t2 = registry_add(r, &e2);
 
-		tunnel_event(t2, LC_SPAWN, "a");
-		tunnel_event(t2, LC_UP, "b");
+		registry_feed(t2, LC_SPAWN, "a");
+		registry_feed(t2, LC_UP, "b");
 		s.n = 0;
 		registry_dispatch(r);
 		assert_int_equal(t1->state, TS_STARTING);
@@ -264,15 +264,15 @@ static void test_status_text_names_the_tunnels_not_up(void **state)
 	char out[480], small[120];
 
 	(void)state;
-	tunnel_set_state(t0, TS_STARTING, "worker 1 started");
-	tunnel_set_state(t0, TS_UP, "%s", "");
-	tunnel_set_state(t1, TS_WAITING, "waiting for a TIC token (next in 12 s)");
-	tunnel_set_state(t2, TS_STARTING, "worker 2 started");
-	tunnel_set_state(t2, TS_UP, "%s", "");
+	registry_set_state(t0, TS_STARTING, "worker 1 started");
+	registry_set_state(t0, TS_UP, "%s", "");
+	registry_set_state(t1, TS_WAITING, "waiting for a TIC token (next in 12 s)");
+	registry_set_state(t2, TS_STARTING, "worker 2 started");
+	registry_set_state(t2, TS_UP, "%s", "");
 	registry_status_text(r, out, sizeof(out));
 	assert_string_equal(out, "2 of 3 tunnel(s) up; not up: sixxs1 (waiting: waiting for a TIC "
 	                         "token (next in 12 s))");
-	tunnel_set_state(t2, TS_FAILED, "cannot create TUN link sixxs2: Operation not permitted");
+	registry_set_state(t2, TS_FAILED, "cannot create TUN link sixxs2: Operation not permitted");
 	registry_status_text(r, out, sizeof(out));
 	assert_string_equal(out, "1 of 3 tunnel(s) up; not up: sixxs1 (waiting: waiting for a TIC "
 	                         "token (next in 12 s)), sixxs2 (failed: cannot create TUN link "
@@ -282,7 +282,7 @@ static void test_status_text_names_the_tunnels_not_up(void **state)
 	assert_string_equal(small, "1 of 3 tunnel(s) up; not up: sixxs1 (waiting: waiting for a "
 	                           "TIC token (next in 12 s)) ...");
 	/* A long reason is cut, and says so. */
-	tunnel_set_state(t1, TS_WAITING, "%0150d", 0);
+	registry_set_state(t1, TS_WAITING, "%0150d", 0);
 	registry_status_text(r, out, sizeof(out));
 	assert_non_null(strstr(out, "sixxs1 (waiting: 000000"));
 	assert_non_null(strstr(out, "0000...), sixxs2 (failed: "));
@@ -294,8 +294,8 @@ static void test_status_text_names_the_tunnels_not_up(void **state)
 	registry_status_text(r, out, sizeof(out));
 	assert_string_equal(out, "1 of 2 tunnel(s) up; not up: sixxs2 (failed: cannot create TUN "
 	                         "link sixxs2: Operation not permitted)");
-	tunnel_set_state(t2, TS_STARTING, "again");
-	tunnel_set_state(t2, TS_UP, "%s", "");
+	registry_set_state(t2, TS_STARTING, "again");
+	registry_set_state(t2, TS_UP, "%s", "");
 	registry_status_text(r, out, sizeof(out));
 	assert_string_equal(out, "2 of 2 tunnel(s) up");
 	registry_free(r);

@@ -52,8 +52,8 @@ static int teardown(void **state)
 static void make_up(struct tunnel_rt *t)
 {
 	t->pid = 42;
-	assert_int_equal(tunnel_event(t, LC_SPAWN, "worker 42 started"), 0);
-	assert_int_equal(tunnel_event(t, LC_UP, "%s", ""), 0);
+	assert_int_equal(registry_feed(t, LC_SPAWN, "worker 42 started"), 0);
+	assert_int_equal(registry_feed(t, LC_UP, "%s", ""), 0);
 }
 
 /* update and expect (note, settled now, ok) */
@@ -78,21 +78,21 @@ static void test_restart_waits_through_the_stop(void **state)
 	assert_string_equal(f->w.name, "sixxs0");
 	/* workers_restart: told to stop, a start promised. */
 	fake_now += 1;
-	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
+	registry_feed(t, LC_STOP_WORKER, "worker 42 told to stop");
 	t->start_pending = true;
 	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, false, false);
 	/* Nothing new: nothing to say, still waiting. */
 	expect(&f->w, OP_RESTART, false, WAITER_QUIET, false, false);
 	/* The worker exited: stopped, but the start is still promised. */
 	t->pid = 0;
-	tunnel_event(t, LC_EXITED, "restarting");
+	registry_feed(t, LC_EXITED, "restarting");
 	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, false, false);
 	/* The start half. */
 	t->start_pending = false;
 	t->pid = 43;
-	tunnel_event(t, LC_SPAWN, "worker 43 started");
+	registry_feed(t, LC_SPAWN, "worker 43 started");
 	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, false, false);
-	tunnel_event(t, LC_UP, "%s", "");
+	registry_feed(t, LC_UP, "%s", "");
 	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, true, true);
 	assert_int_equal(t->since, fake_now);
 	/* Settled once: later looks say nothing and do not settle it again. */
@@ -106,10 +106,10 @@ static void test_stop_settles_when_the_worker_is_gone(void **state)
 
 	make_up(t);
 	waiter_begin(&f->w, t);
-	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
+	registry_feed(t, LC_STOP_WORKER, "worker 42 told to stop");
 	expect(&f->w, OP_STOP, false, WAITER_PROGRESS, false, false);
 	t->pid = 0;
-	tunnel_event(t, LC_EXITED, "stopped on request");
+	registry_feed(t, LC_EXITED, "stopped on request");
 	expect(&f->w, OP_STOP, false, WAITER_PROGRESS, true, true);
 }
 
@@ -119,7 +119,7 @@ static void test_start_that_fails(void **state)
 	struct tunnel_rt *t = f->t;
 
 	waiter_begin(&f->w, t);
-	tunnel_event(t, LC_INVALID, "sixxs0.conf:3: table must be given");
+	registry_feed(t, LC_INVALID, "sixxs0.conf:3: table must be given");
 	expect(&f->w, OP_START, false, WAITER_PROGRESS, true, false);
 }
 
@@ -138,13 +138,13 @@ static void test_a_stopped_tunnel_without_promise_ends_a_start(void **state)
 	struct tunnel_rt *t = f->t;
 
 	t->pid = 42;
-	tunnel_event(t, LC_SPAWN, "worker 42 started");
+	registry_feed(t, LC_SPAWN, "worker 42 started");
 	waiter_begin(&f->w, t);
 	/* Someone else stops it while we wait for it to come up. */
-	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
+	registry_feed(t, LC_STOP_WORKER, "worker 42 told to stop");
 	expect(&f->w, OP_START, false, WAITER_PROGRESS, false, false);
 	t->pid = 0;
-	tunnel_event(t, LC_EXITED, "stopped on request");
+	registry_feed(t, LC_EXITED, "stopped on request");
 	expect(&f->w, OP_START, false, WAITER_PROGRESS, true, false);
 }
 
@@ -154,16 +154,16 @@ static void test_reason_change_and_token_tick(void **state)
 	struct tunnel_rt *t = f->t;
 
 	waiter_begin(&f->w, t);
-	tunnel_event(t, LC_NEED_TIC, "waiting for a TIC connection token");
+	registry_feed(t, LC_NEED_TIC, "waiting for a TIC connection token");
 	expect(&f->w, OP_START, false, WAITER_PROGRESS, false, false);
 	/* The periodic tick while waiting: when the next token is due. */
 	expect(&f->w, OP_START, true, WAITER_TOKEN, false, false);
 	/* An event without news says nothing. */
 	expect(&f->w, OP_START, false, WAITER_QUIET, false, false);
 	/* Same state, a new reason: progress. */
-	tunnel_set_state(t, TS_WAITING, "waiting for a TIC connection token (next in 20 s)");
+	registry_set_state(t, TS_WAITING, "waiting for a TIC connection token (next in 20 s)");
 	expect(&f->w, OP_START, false, WAITER_PROGRESS, false, false);
-	tunnel_event(t, LC_FETCH, "fetching");
+	registry_feed(t, LC_FETCH, "fetching");
 	/* A tick in another state: just the change. */
 	expect(&f->w, OP_START, true, WAITER_PROGRESS, false, false);
 	expect(&f->w, OP_START, true, WAITER_QUIET, false, false);
@@ -193,10 +193,10 @@ static void test_reconfiguration_is_a_promised_start(void **state)
 
 	make_up(t);
 	waiter_begin(&f->w, t);
-	tunnel_event(t, LC_STOP_WORKER, "told to stop");
+	registry_feed(t, LC_STOP_WORKER, "told to stop");
 	t->next_entry = &next;
 	t->pid = 0;
-	tunnel_event(t, LC_EXITED, "configuration changed");
+	registry_feed(t, LC_EXITED, "configuration changed");
 	expect(&f->w, OP_RESTART, false, WAITER_PROGRESS, false, false);
 	t->next_entry = NULL;
 	assert_true(waiter_settled(OP_RESTART, t, &ok));
@@ -232,18 +232,18 @@ static void test_refresh(void **state)
 	waiter_begin(&f->w, t);
 	t->refresh_result = REFRESH_RESTARTED;
 	snprintf(t->refresh_msg, sizeof(t->refresh_msg), "refresh: restarted");
-	tunnel_event(t, LC_STOP_WORKER, "worker 42 told to stop");
+	registry_feed(t, LC_STOP_WORKER, "worker 42 told to stop");
 	t->start_pending = true;
 	expect(&f->w, OP_REFRESH, false, WAITER_REFRESH, false, false);
 	expect(&f->w, OP_REFRESH, false, WAITER_PROGRESS, false, false); /* stopping */
 	t->pid = 0;
-	tunnel_event(t, LC_EXITED, "restarting");
+	registry_feed(t, LC_EXITED, "restarting");
 	expect(&f->w, OP_REFRESH, false, WAITER_PROGRESS, false, false);
 	t->start_pending = false;
 	t->pid = 43;
-	assert_int_equal(tunnel_event(t, LC_SPAWN, "worker 43 started"), 0);
+	assert_int_equal(registry_feed(t, LC_SPAWN, "worker 43 started"), 0);
 	expect(&f->w, OP_REFRESH, false, WAITER_PROGRESS, false, false);
-	assert_int_equal(tunnel_event(t, LC_UP, "%s", ""), 0);
+	assert_int_equal(registry_feed(t, LC_UP, "%s", ""), 0);
 	expect(&f->w, OP_REFRESH, false, WAITER_PROGRESS, true, true);
 
 	/* Failed: over, not ok. */
@@ -261,17 +261,17 @@ static void test_wait_until_up(void **state)
 	bool ok;
 
 	waiter_begin(&f->w, t);
-	tunnel_event(t, LC_INVALID, "sixxs0.conf:3: table must be given");
+	registry_feed(t, LC_INVALID, "sixxs0.conf:3: table must be given");
 	expect(&f->w, OP_WAIT, false, WAITER_PROGRESS, false, false);
 	assert_false(waiter_settled(OP_WAIT, t, &ok));
 	assert_false(ok);
 	t->pid = 42;
-	assert_int_equal(tunnel_event(t, LC_SPAWN, "worker 42 started"), 0);
+	assert_int_equal(registry_feed(t, LC_SPAWN, "worker 42 started"), 0);
 	expect(&f->w, OP_WAIT, false, WAITER_PROGRESS, false, false);
-	assert_int_equal(tunnel_event(t, LC_UP, "%s", ""), 0);
+	assert_int_equal(registry_feed(t, LC_UP, "%s", ""), 0);
 	expect(&f->w, OP_WAIT, false, WAITER_PROGRESS, true, true);
 	/* Settled once: a later change says nothing more. */
-	assert_int_equal(tunnel_event(t, LC_LOST, "PoP silent"), 0);
+	assert_int_equal(registry_feed(t, LC_LOST, "PoP silent"), 0);
 	expect(&f->w, OP_WAIT, false, WAITER_QUIET, false, true);
 }
 
