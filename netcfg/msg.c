@@ -541,6 +541,7 @@ int netcfg_parse_addr4(const struct nlmsghdr *nlh, struct netcfg_addr4 *a)
 static const struct attr_policy link_policy[IFLA_MAX + 1] = {
     [IFLA_IFNAME] = {MNL_TYPE_NUL_STRING, 0},
     [IFLA_LINKINFO] = {MNL_TYPE_NESTED, 0},
+    [IFLA_MTU] = {MNL_TYPE_U32, 0},
 };
 
 static int parse_link_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb)
@@ -575,6 +576,7 @@ int netcfg_parse_link(const struct nlmsghdr *nlh, struct netcfg_link *l)
 	strcpy(l->name, mnl_attr_get_str(tb[IFLA_IFNAME]));
 	l->up = (ifi->ifi_flags & IFF_UP) != 0;
 	l->running = (ifi->ifi_flags & IFF_RUNNING) != 0;
+	l->mtu = tb[IFLA_MTU] ? mnl_attr_get_u32(tb[IFLA_MTU]) : 0;
 	if (tb[IFLA_LINKINFO])
 		link_kind(tb[IFLA_LINKINFO], l->kind, sizeof(l->kind));
 	return 0;
@@ -722,6 +724,41 @@ int netcfg_parse_route_src4(const struct nlmsghdr *nlh, struct in_addr *src)
 	if (mnl_attr_get_payload_len(tb[RTA_PREFSRC]) != sizeof(*src))
 		return -EINVAL;
 	memcpy(src, mnl_attr_get_payload(tb[RTA_PREFSRC]), sizeof(*src));
+	return 0;
+}
+
+static const struct attr_policy route4_mtu_policy[RTA_MAX + 1] = {
+    [RTA_OIF] = {MNL_TYPE_U32, 0},
+    [RTA_METRICS] = {MNL_TYPE_NESTED, 0},
+};
+
+int netcfg_parse_route_mtu4(const struct nlmsghdr *nlh, struct netcfg_route_mtu *out)
+{
+	const struct nlattr *tb[RTA_MAX + 1];
+	const struct nlattr *mx[RTAX_MAX + 1];
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	uint32_t oif = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
+		return -EINVAL;
+	if (rtm->rtm_family != AF_INET)
+		return -ENOENT;
+	if (attrs_parse(nlh, sizeof(*rtm), route4_mtu_policy, RTA_MAX, tb) < 0)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (tb[RTA_METRICS]) {
+		if (attrs_parse_nested(tb[RTA_METRICS], metrics_policy, RTAX_MAX, mx) < 0)
+			return -EINVAL;
+		if (mx[RTAX_MTU])
+			out->mtu = mnl_attr_get_u32(mx[RTAX_MTU]);
+	}
+	if (tb[RTA_OIF])
+		oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	if (oif > INT32_MAX)
+		return -EINVAL;
+	out->oif = (int)oif;
+	if (!out->mtu && !out->oif)
+		return -ENOENT; /* nothing to learn the path MTU from */
 	return 0;
 }
 

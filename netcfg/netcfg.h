@@ -77,6 +77,20 @@ struct netcfg_link {
 	bool up;       /* IFF_UP: administratively up */
 	bool running;  /* IFF_RUNNING: operationally up */
 	char kind[16]; /* IFLA_INFO_KIND ("tun", "sit", "veth"...), "" if the kernel names none */
+	uint32_t mtu;  /* IFLA_MTU; 0 if the kernel names none */
+};
+
+/* What an IPv4 RTM_GETROUTE answer says about the path MTU toward its destination. */
+struct netcfg_route_mtu {
+	uint32_t mtu; /* the route's RTAX_MTU metric (locked or learned); 0: none */
+	int oif;      /* RTA_OIF, the output link; 0: none */
+};
+
+/* The path MTU toward an IPv4 destination, as netcfg_route_mtu4 found it. */
+struct netcfg_path_mtu {
+	uint32_t mtu;
+	bool from_route;     /* the route's MTU metric; else the output link's MTU */
+	char link[IFNAMSIZ]; /* the output link's name, "" if unknown */
 };
 
 /* Parameters of a sit (6in4) link, as read back from the kernel. */
@@ -297,6 +311,12 @@ int netcfg_event_ifindex(const struct nlmsghdr *nlh);
 int netcfg_parse_sit(const struct nlmsghdr *nlh, struct netcfg_sit *s);
 /* The source address (RTA_PREFSRC) of an IPv4 RTM_GETROUTE answer; -ENOENT without one. */
 int netcfg_parse_route_src4(const struct nlmsghdr *nlh, struct in_addr *src);
+/*
+ * The MTU metric (RTA_METRICS/RTAX_MTU) and output link (RTA_OIF) of an
+ * IPv4 RTM_GETROUTE answer; -ENOENT for another family or an answer with
+ * neither.
+ */
+int netcfg_parse_route_mtu4(const struct nlmsghdr *nlh, struct netcfg_route_mtu *out);
 
 /*
  * NLMSG_ERROR: returns 0 for an ACK, else the (negative) errno; *msg gets
@@ -318,5 +338,11 @@ int netcfg_ipv4_source(struct in_addr dst, uint16_t port, struct in_addr *out);
  * before it, read-only without CAP_NET_ADMIN).  0 or -errno.
  */
 int netcfg_route_source4(struct netcfg *nc, struct in_addr dst, struct in_addr *out);
+/*
+ * The path MTU toward dst: the MTU metric of the kernel's route to it if
+ * set, else the MTU of the route's output link (RTM_GETLINK).  Queries
+ * only, on nc's socket, as netcfg_route_source4.  0 or -errno.
+ */
+int netcfg_route_mtu4(struct netcfg *nc, struct in_addr dst, struct netcfg_path_mtu *out);
 
 #endif

@@ -277,6 +277,48 @@ int netcfg_route_source4(struct netcfg *nc, struct in_addr dst, struct in_addr *
 	return 0;
 }
 
+struct route_mtu_answer {
+	bool seen;
+	struct netcfg_route_mtu rm;
+};
+
+static int route_mtu4_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct route_mtu_answer *a = arg;
+
+	if (nlh->nlmsg_type == RTM_NEWROUTE && netcfg_parse_route_mtu4(nlh, &a->rm) == 0)
+		a->seen = true;
+	return MNL_CB_OK;
+}
+
+int netcfg_route_mtu4(struct netcfg *nc, struct in_addr dst, struct netcfg_path_mtu *out)
+{
+	char buf[NETCFG_MSG_MAX];
+	struct route_mtu_answer a = {0};
+	struct netcfg_link l;
+	int err;
+
+	err = exchange(nc, netcfg_build_route_get4(buf, ++nc->seq, dst), route_mtu4_cb, &a);
+	if (err < 0)
+		return err;
+	if (!a.seen)
+		return set_errmsg(nc, -EBADMSG, "no MTU or output link in the kernel's route");
+	memset(out, 0, sizeof(*out));
+	if (a.rm.oif > 0 && netcfg_link_get(nc, a.rm.oif, NULL, &l) == 0)
+		snprintf(out->link, sizeof(out->link), "%s", l.name);
+	else
+		l.mtu = 0;
+	if (a.rm.mtu) {
+		out->mtu = a.rm.mtu;
+		out->from_route = true;
+	} else if (l.mtu) {
+		out->mtu = l.mtu;
+	} else {
+		return set_errmsg(nc, -ENOENT, "neither the route nor its link has an MTU");
+	}
+	return 0;
+}
+
 int netcfg_route_kind(struct netcfg *nc, const struct in6_addr *dst)
 {
 	char buf[NETCFG_MSG_MAX];

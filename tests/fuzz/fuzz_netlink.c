@@ -21,6 +21,8 @@ static void parse_one(const struct nlmsghdr *nlh)
 	struct netcfg_addr4 a4;
 	struct netcfg_link l;
 	struct netcfg_sit s;
+	struct netcfg_route_mtu rm;
+	struct in_addr src4;
 	const char *msg = NULL;
 	int e;
 
@@ -38,6 +40,10 @@ static void parse_one(const struct nlmsghdr *nlh)
 	if (netcfg_parse_link(nlh, &l) == 0)
 		FUZZ_CHECK(memchr(l.name, '\0', sizeof(l.name)) != NULL);
 	(void)netcfg_parse_sit(nlh, &s);
+	/* the path MTU toward an AYIYA PoP: it sizes the tunnel's MTU */
+	if (netcfg_parse_route_mtu4(nlh, &rm) == 0)
+		FUZZ_CHECK(rm.oif >= 0 && (rm.mtu || rm.oif));
+	(void)netcfg_parse_route_src4(nlh, &src4);
 	e = netcfg_parse_ack(nlh, &msg);
 	if (msg)
 		FUZZ_CHECK(e <= 0 && strlen(msg) < nlh->nlmsg_len);

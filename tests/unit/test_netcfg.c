@@ -481,6 +481,74 @@ static void test_parse_route_src4(void **state)
 	assert_int_equal(netcfg_parse_route_src4(nlh, &got), -EINVAL);
 }
 
+/* Issue 22 (10): the path MTU toward an AYIYA PoP, from the route's metric or its link. */
+static void test_parse_route_mtu4(void **state)
+{
+	struct in_addr dst = addr4("192.0.2.1"), src = addr4("198.51.100.2");
+	struct netcfg_route_mtu got;
+	struct nlattr *mx;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	(void)state;
+	/* A route with an MTU metric (ip route add ... mtu 1400, or a learned PMTU) */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, 3);
+	mnl_attr_put(nlh, RTA_PREFSRC, sizeof(src), &src);
+	mx = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put_u32(nlh, RTAX_LOCK, 1u << RTAX_MTU);
+	mnl_attr_put_u32(nlh, RTAX_MTU, 1400);
+	mnl_attr_nest_end(nlh, mx);
+	mnl_attr_put_u32(nlh, RTA_MAX + 5, 1); /* from a newer kernel: ignored */
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), 0);
+	assert_int_equal(got.mtu, 1400);
+	assert_int_equal(got.oif, 3);
+	/* No metric: the link decides (the caller asks for its MTU) */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, 2);
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), 0);
+	assert_int_equal(got.mtu, 0);
+	assert_int_equal(got.oif, 2);
+	/* Metrics without an MTU */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	mnl_attr_put_u32(nlh, RTA_OIF, 2);
+	mx = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put_u32(nlh, RTAX_HOPLIMIT, 64);
+	mnl_attr_nest_end(nlh, mx);
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), 0);
+	assert_int_equal(got.mtu, 0);
+	/* Neither a metric nor a link: nothing to learn */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), -ENOENT);
+	/* An MTU metric of the wrong size */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	mnl_attr_put_u32(nlh, RTA_OIF, 2);
+	mx = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put_u16(nlh, RTAX_MTU, 1400);
+	mnl_attr_nest_end(nlh, mx);
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), -EINVAL);
+	/* An output link of the wrong size, or past INT32_MAX */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	mnl_attr_put_u16(nlh, RTA_OIF, 2);
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), -EINVAL);
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	mnl_attr_put_u32(nlh, RTA_OIF, 0x80000000u);
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), -EINVAL);
+	/* IPv6 */
+	nlh = kernel_route(AF_INET6, RTN_UNICAST, &rtm);
+	mnl_attr_put_u32(nlh, RTA_OIF, 2);
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), -ENOENT);
+	/* Truncated */
+	nlh = kernel_route(AF_INET, RTN_UNICAST, &rtm);
+	nlh->nlmsg_len = sizeof(*nlh) + 2;
+	assert_int_equal(netcfg_parse_route_mtu4(nlh, &got), -EINVAL);
+}
+
 /*
  * Issue 20 (5): a read-only /proc/sys (a container) is fine where the value
  * is already right; only a value that cannot be made right fails, and the
@@ -977,6 +1045,7 @@ static void test_parse_link(void **state)
 	assert_string_equal(l.name, "sixxs0");
 	assert_true(l.up);
 	assert_true(l.running);
+	assert_int_equal(l.mtu, 1280);
 
 	nlh = kernel_link(RTM_DELLINK, &ifi);
 	ifi->ifi_flags = IFF_UP;
@@ -985,6 +1054,7 @@ static void test_parse_link(void **state)
 	assert_string_equal(l.name, "0123456789abcde");
 	assert_true(l.up);
 	assert_false(l.running);
+	assert_int_equal(l.mtu, 0); /* none named */
 
 	nlh = kernel_link(RTM_NEWLINK, &ifi);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, "0123456789abcdef"); /* 16 + NUL */
@@ -1175,6 +1245,7 @@ int main(void)
 	    cmocka_unit_test(test_build_route),
 	    cmocka_unit_test(test_build_route_get),
 	    cmocka_unit_test(test_build_route_get4),
+	    cmocka_unit_test(test_parse_route_mtu4),
 	    cmocka_unit_test(test_parse_route_src4),
 	    cmocka_unit_test(test_ipv6_conf_read_only),
 	    cmocka_unit_test(test_build_route_prefix_big_table_no_options),
