@@ -112,6 +112,53 @@ static void test_mtu(void **state)
 	assert_int_equal(tunnel_mtu(&tc), 9000);
 }
 
+/* Issue 22 (10): the AYIYA clamp follows the path MTU toward the PoP the worker found. */
+static void test_mtu_path(void **state)
+{
+	struct tunnel_conf tc;
+
+	(void)state;
+	memset(&tc, 0, sizeof(tc));
+	tc.params.type = TUNNEL_AYIYA;
+	tc.params.mtu = 1428;
+	/* unknown: 1500 assumed */
+	assert_int_equal(tunnel_path_mtu(&tc), 1500);
+	assert_int_equal(tunnel_mtu_max(&tc), 1428);
+	assert_false(tunnel_path_too_small(&tc));
+	/* a 1400-byte underlay (PPPoE-like, a VPN): 1400 - 72 */
+	tc.path_mtu = 1400;
+	assert_int_equal(tunnel_path_mtu(&tc), 1400);
+	assert_int_equal(tunnel_mtu_max(&tc), 1328);
+	assert_int_equal(tunnel_mtu(&tc), 1328);
+	/* an override above it is clamped too, one below it kept */
+	tc.mtu_override = 1480;
+	assert_int_equal(tunnel_mtu(&tc), 1328);
+	tc.mtu_override = 1300;
+	assert_int_equal(tunnel_mtu(&tc), 1300);
+	tc.mtu_override = 0;
+	/* a jumbo path does not raise what was asked for */
+	tc.path_mtu = 9000;
+	assert_int_equal(tunnel_mtu_max(&tc), 9000 - 72);
+	assert_int_equal(tunnel_mtu(&tc), 1428);
+	/* the edge: 1352 carries 1280 exactly */
+	tc.path_mtu = 1352;
+	assert_int_equal(tunnel_mtu_max(&tc), 1280);
+	assert_false(tunnel_path_too_small(&tc));
+	/* smaller: never below IPv6's minimum, and said to be too small */
+	tc.path_mtu = 1351;
+	assert_int_equal(tunnel_mtu_max(&tc), 1280);
+	assert_int_equal(tunnel_mtu(&tc), 1280);
+	assert_true(tunnel_path_too_small(&tc));
+	tc.path_mtu = 576;
+	assert_int_equal(tunnel_mtu(&tc), 1280);
+	assert_true(tunnel_path_too_small(&tc));
+	/* 6in4: the path MTU is not AYIYA's business here */
+	tc.params.type = TUNNEL_6IN4_HEARTBEAT;
+	assert_int_equal(tunnel_mtu_max(&tc), UINT32_MAX);
+	assert_false(tunnel_path_too_small(&tc));
+	assert_int_equal(tunnel_mtu(&tc), 1428);
+}
+
 static void test_params_same(void **state)
 {
 	struct tunnel_params a, b;
@@ -191,7 +238,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_type_names),     cmocka_unit_test(test_type_parse_rejects),
 	    cmocka_unit_test(test_datapath_names), cmocka_unit_test(test_mtu),
-	    cmocka_unit_test(test_params_same),    cmocka_unit_test(test_claims_overlap),
+	    cmocka_unit_test(test_mtu_path),       cmocka_unit_test(test_params_same),
+	    cmocka_unit_test(test_claims_overlap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

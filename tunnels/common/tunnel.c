@@ -98,9 +98,24 @@ uint32_t tunnel_mtu_wanted(const struct tunnel_conf *tc)
 	return TUNNEL_DEFAULT_MTU;
 }
 
+uint32_t tunnel_path_mtu(const struct tunnel_conf *tc)
+{
+	return tc->path_mtu ? tc->path_mtu : AYIYA_PATH_MTU;
+}
+
+bool tunnel_path_too_small(const struct tunnel_conf *tc)
+{
+	return tc->params.type == TUNNEL_AYIYA &&
+	       tunnel_path_mtu(tc) < TUNNEL_DEFAULT_MTU + AYIYA_IPV4_OVERHEAD;
+}
+
 uint32_t tunnel_mtu_max(const struct tunnel_conf *tc)
 {
-	return tc->params.type == TUNNEL_AYIYA ? AYIYA_MTU_MAX(AYIYA_PATH_MTU) : UINT32_MAX;
+	if (tc->params.type != TUNNEL_AYIYA)
+		return UINT32_MAX;
+	if (tunnel_path_too_small(tc))
+		return TUNNEL_DEFAULT_MTU;
+	return AYIYA_MTU_MAX(tunnel_path_mtu(tc));
 }
 
 uint32_t tunnel_mtu(const struct tunnel_conf *tc)

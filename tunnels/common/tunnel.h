@@ -102,7 +102,13 @@ struct tunnel_conf {
 	char file[TUNNEL_PATH_MAX]; /* where it came from, for messages */
 	uint32_t table;             /* routing table for its source rule */
 	uint32_t rule_priority;
-	uint32_t mtu_override;  /* 0: use params.mtu */
+	uint32_t mtu_override; /* 0: use params.mtu */
+	/*
+	 * The IPv4 path MTU toward the PoP (AYIYA), as the worker found it
+	 * (netcfg_route_mtu4) and reported with its link-up; 0: unknown, and
+	 * AYIYA_PATH_MTU assumed.  Never from a file.
+	 */
+	uint32_t path_mtu;
 	uint8_t min_prefix_len; /* [params] min_prefix_len: a file's shorter prefix (0: /64) */
 	enum tunnel_datapath datapath;
 	bool tic;                    /* parameters come from TIC ([tunnel] tic, default yes) */
@@ -144,14 +150,21 @@ bool tunnel_link_kind_ok(const struct tunnel_conf *tc, const char *kind);
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
 /* The MTU asked for: the file's override, else the broker's, else 1280. */
 uint32_t tunnel_mtu_wanted(const struct tunnel_conf *tc);
+/* The path MTU toward the PoP used: tc->path_mtu, or AYIYA_PATH_MTU if unknown. */
+uint32_t tunnel_path_mtu(const struct tunnel_conf *tc);
 /*
  * The largest MTU the tunnel's packets can have: for AYIYA the path MTU
- * toward the PoP (1500 assumed) minus AYIYA_IPV4_OVERHEAD, 1428; else no
- * limit (UINT32_MAX).  A tunnel file asking for more is refused at load;
- * TIC's MTU (or an override on a TIC tunnel) is clamped, and the worker
- * says so.
+ * toward the PoP (tunnel_path_mtu: 1500 assumed, 1428) minus
+ * AYIYA_IPV4_OVERHEAD, but never below TUNNEL_DEFAULT_MTU, IPv6's minimum
+ * (tunnel_path_too_small says when the path cannot carry even that); else
+ * no limit (UINT32_MAX).  A tunnel file asking for more than the 1500-byte
+ * path allows is refused at load; TIC's MTU (or an override on a TIC
+ * tunnel), or any MTU above what the path found allows, is clamped, and
+ * the worker says so.
  */
 uint32_t tunnel_mtu_max(const struct tunnel_conf *tc);
+/* AYIYA whose path toward the PoP cannot carry a TUNNEL_DEFAULT_MTU packet unfragmented. */
+bool tunnel_path_too_small(const struct tunnel_conf *tc);
 /* The MTU to use (link, routes, setup script): tunnel_mtu_wanted clamped to tunnel_mtu_max. */
 uint32_t tunnel_mtu(const struct tunnel_conf *tc);
 /* Field by field (not memcmp: padding, and the password's bytes after its NUL). */
