@@ -112,6 +112,9 @@ json_t *control_tunnel_json(const struct tunnel_rt *t)
 	if (!o)
 		fatalx("out of memory");
 	json_object_set_new(o, "tic", json_boolean(tc->tic));
+	/* AYIYA: the path MTU toward the PoP its MTU was sized for (absent: unknown, 1500) */
+	if (tc->path_mtu)
+		json_object_set_new(o, "path_mtu", json_integer((json_int_t)tc->path_mtu));
 	waiting_json(o, t);
 	if (t->refresh_msg[0])
 		json_object_set_new(o, "refresh", json_string(t->refresh_msg));

@@ -427,6 +427,10 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		return;
 	}
 	t->ifindex = err;
+	if (!tunnel_path_mtu_ok(up->path_mtu)) {
+		worker_refuse(t, "its link-up report: path MTU %u", up->path_mtu);
+		return;
+	}
 	if (!params_acceptable(t, &up->params, &what)) {
 		char a[INET6_ADDRSTRLEN];
 
@@ -449,6 +453,8 @@ static void on_link_up(struct tunnel_rt *t, const struct ipc_up *up)
 		return;
 	}
 	registry_set_params(t, &up->params);
+	/* What the worker sized its link with: routes and status must agree (tunnel_mtu). */
+	t->entry.conf.path_mtu = up->params.type == TUNNEL_AYIYA ? up->path_mtu : 0;
 	t->claim = up->params; /* the report carries no password */
 	t->claimed = true;
 	err = routing_install(t->d->nc, &t->entry.conf, t->ifindex, &what);

@@ -38,8 +38,11 @@
 /* How often the worker tries to write parameters the fetcher could not cache. */
 #define WORKER_CACHE_RETRY 5.0
 #define SIT_TTL            64
-#define WORKER_HB_SOCKETS  2    /* heartbeat sockets taking turns (heartbeat_send_one) */
-#define WORKER_FD_SCAN     1024 /* fds looked at for the connect bound (lowest_net_socket) */
+#define WORKER_HB_SOCKETS  2 /* heartbeat sockets taking turns (heartbeat_send_one) */
+#define WORKER_FD_SCAN     1024
+/* The path MTU an AYIYA packet carrying IPv6's minimum MTU needs. */
+#define WORKER_AYIYA_PATH_MIN                                                                      \
+	(1280 + AYIYA_IPV4_OVERHEAD) /* fds looked at for the connect bound (lowest_net_socket) */
 
 struct worker {
 	const struct tunnel_conf *tc;
@@ -48,6 +51,7 @@ struct worker {
 	const char *state_dir;       /* the parent's state directory (test hooks) */
 	bool dropped;                /* no privileges left: the parent changes the link */
 	struct netcfg *nc;
+	struct netcfg_path_mtu pmtu; /* AYIYA: the path MTU toward the PoP (pmtu.mtu 0: unknown) */
 	int ipc_fd;
 	int tun_fd;                   /* AYIYA and user-space 6in4; -1 with kernel sit */
 	int wire_fd;                  /* AYIYA: UDP to the PoP; user-space 6in4: raw proto-41 */
@@ -967,6 +971,52 @@ static void link_isolate(struct worker *w)
 	}
 }
 
+/* The path MTU as the warnings name it, and where it came from. */
+static void path_mtu_text(const struct worker *w, char *buf, size_t len)
+{
+	char pop[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &w->tc->params.ipv4_pop, pop, sizeof(pop));
+	if (!w->tc->path_mtu)
+		snprintf(buf, len, "the path MTU to the PoP %s is unknown, %u assumed", pop,
+		         AYIYA_PATH_MTU);
+	else if (w->pmtu.from_route)
+		snprintf(buf, len, "the route to the PoP %s has MTU %u (link %s)", pop,
+		         w->tc->path_mtu, w->pmtu.link[0] ? w->pmtu.link : "unknown");
+	else
+		snprintf(buf, len, "the route to the PoP %s leaves by link %s, MTU %u", pop,
+		         w->pmtu.link, w->tc->path_mtu);
+}
+
+/*
+ * AYIYA: the path MTU toward the PoP sizes the tunnel's MTU (tunnel_mtu);
+ * it goes to the parent with the link-up report so that both compute the
+ * same.  Unknown (0) if the kernel cannot say: 1500 assumed.
+ */
+static void path_mtu_learn(struct worker *w, struct tunnel_conf *tc)
+{
+	char pop[INET_ADDRSTRLEN];
+	int err;
+
+	tc->path_mtu = 0;
+	memset(&w->pmtu, 0, sizeof(w->pmtu));
+	if (tc->params.type != TUNNEL_AYIYA)
+		return;
+	inet_ntop(AF_INET, &tc->params.ipv4_pop, pop, sizeof(pop));
+	err = netcfg_route_mtu4(w->nc, tc->params.ipv4_pop, &w->pmtu);
+	if (err == 0 && (!w->pmtu.mtu || !tunnel_path_mtu_ok(w->pmtu.mtu)))
+		err = -ERANGE;
+	if (err < 0) {
+		log_debug("%s: no path MTU toward the PoP %s (%s %s): %u assumed", tc->name, pop,
+		          strerror(-err), netcfg_errmsg(w->nc), AYIYA_PATH_MTU);
+		memset(&w->pmtu, 0, sizeof(w->pmtu));
+		return;
+	}
+	tc->path_mtu = w->pmtu.mtu;
+	log_debug("%s: path MTU %u toward the PoP %s (%s, link %s)", tc->name, tc->path_mtu, pop,
+	          w->pmtu.from_route ? "the route's MTU" : "the link's MTU", w->pmtu.link);
+}
+
 static void link_configure(struct worker *w)
 {
 	const struct tunnel_conf *tc = w->tc;
@@ -974,20 +1024,25 @@ static void link_configure(struct worker *w)
 	struct netcfg_addr a = {
 	    .prefix_len = tc->params.prefix_len, .nodad = true, .noprefixroute = true};
 	uint32_t mtu = tunnel_mtu(tc);
+	char path_text[160];
 	int err;
 
-	if (mtu < tunnel_mtu_wanted(tc))
+	path_mtu_text(w, path_text, sizeof(path_text));
+	if (tunnel_path_too_small(tc))
+		log_warnx(
+		    "%s: the underlay is too small: %s, less than the %u bytes an AYIYA packet "
+		    "carrying IPv6's minimum MTU needs (%u bytes of IPv4, UDP and AYIYA "
+		    "header): using %u, and the client's IPv4 will fragment",
+		    tc->name, path_text, WORKER_AYIYA_PATH_MIN, AYIYA_IPV4_OVERHEAD, mtu);
+	else if (mtu < tunnel_mtu_wanted(tc))
 		log_warnx("%s: MTU %u (%s) is above %u, the most an AYIYA packet can carry over a "
-		          "%u-byte IPv4 path to the PoP (%u bytes of IPv4, UDP and AYIYA header): "
-		          "using %u",
+		          "%u-byte IPv4 path to the PoP (%s; %u bytes of IPv4, UDP and AYIYA "
+		          "header): using %u",
 		          tc->name, tunnel_mtu_wanted(tc),
 		          tc->mtu_override ? "[tunnel] mtu"
 		          : tc->tic        ? "from TIC"
 		                           : "[params] mtu",
-		          mtu, AYIYA_PATH_MTU, AYIYA_IPV4_OVERHEAD, mtu);
-	err = netcfg_open(&w->nc);
-	if (err < 0)
-		worker_retry(w, "rtnetlink: %s", strerror(-err));
+		          mtu, tunnel_path_mtu(tc), path_text, AYIYA_IPV4_OVERHEAD, mtu);
 	if (tc->params.type == TUNNEL_AYIYA) {
 		w->c->datapath = DATAPATH_USERSPACE;
 		tun_open(w);
@@ -1473,6 +1528,7 @@ void worker_main(const char *name, int ipc_fd)
 	                   .sig_rl = LOG_RATELIMIT_INIT(600, 1)};
 	struct ipc_up up = {0};
 	char offs[64];
+	int err;
 
 	w.c = &w.counters;
 	log_set_tag(name);
@@ -1484,6 +1540,10 @@ void worker_main(const char *name, int ipc_fd)
 	if (tc->tic)
 		params_from_cache(&w, tc, &ic);
 	params_check_host(&w, tc, &ic);
+	err = netcfg_open(&w.nc);
+	if (err < 0)
+		worker_retry(&w, "rtnetlink: %s", strerror(-err));
+	path_mtu_learn(&w, tc);
 	link_configure(&w);
 	datapath_start(&w);
 #ifdef AICCUD_TEST_HOOKS
@@ -1497,6 +1557,7 @@ void worker_main(const char *name, int ipc_fd)
 #endif
 	snprintf(up.ifname, sizeof(up.ifname), "%s", tc->name);
 	up.params = tc->params;
+	up.path_mtu = tc->path_mtu;
 	explicit_bzero(up.params.password, sizeof(up.params.password));
 	if (ipc_send(ipc_fd, IPC_W_UP, &up, sizeof(up)) < 0)
 		fatal("telling the parent the link is up");

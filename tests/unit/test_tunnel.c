@@ -152,6 +152,13 @@ static void test_mtu_path(void **state)
 	tc.path_mtu = 576;
 	assert_int_equal(tunnel_mtu(&tc), 1280);
 	assert_true(tunnel_path_too_small(&tc));
+	/* what a worker may report */
+	assert_true(tunnel_path_mtu_ok(0));
+	assert_true(tunnel_path_mtu_ok(68));
+	assert_true(tunnel_path_mtu_ok(65535));
+	assert_false(tunnel_path_mtu_ok(67));
+	assert_false(tunnel_path_mtu_ok(65536));
+	assert_false(tunnel_path_mtu_ok(UINT32_MAX));
 	/* 6in4: the path MTU is not AYIYA's business here */
 	tc.params.type = TUNNEL_6IN4_HEARTBEAT;
 	assert_int_equal(tunnel_mtu_max(&tc), UINT32_MAX);

@@ -91,6 +91,7 @@ struct ipc_up {
 	int32_t ifindex;
 	char ifname[IFNAMSIZ];
 	struct tunnel_params params;
+	uint32_t path_mtu; /* AYIYA: the path MTU toward the PoP the link's MTU used; 0: unknown */
 };
 
 #define IPC_FETCH_MAX 32 /* tunnel ids per TIC session */

@@ -98,6 +98,11 @@ uint32_t tunnel_mtu_wanted(const struct tunnel_conf *tc)
 	return TUNNEL_DEFAULT_MTU;
 }
 
+bool tunnel_path_mtu_ok(uint32_t path_mtu)
+{
+	return path_mtu == 0 || (path_mtu >= 68 && path_mtu <= 65535);
+}
+
 uint32_t tunnel_path_mtu(const struct tunnel_conf *tc)
 {
 	return tc->path_mtu ? tc->path_mtu : AYIYA_PATH_MTU;

@@ -150,6 +150,8 @@ bool tunnel_link_kind_ok(const struct tunnel_conf *tc, const char *kind);
 int tunnel_datapath_parse(const char *s, enum tunnel_datapath *out);
 /* The MTU asked for: the file's override, else the broker's, else 1280. */
 uint32_t tunnel_mtu_wanted(const struct tunnel_conf *tc);
+/* A path MTU that can be believed: 0 (unknown) or 68 (IPv4's minimum) to 65535. */
+bool tunnel_path_mtu_ok(uint32_t path_mtu);
 /* The path MTU toward the PoP used: tc->path_mtu, or AYIYA_PATH_MTU if unknown. */
 uint32_t tunnel_path_mtu(const struct tunnel_conf *tc);
 /*
