@@ -5,6 +5,11 @@
 # the maximum (aiccud -n, and the tunnel does not start); an MTU of 1480
 # from TIC is clamped to 1428 (link, the table's route), and the worker's
 # log line names the tunnel; a full-size packet crosses the tunnel.
+# Then the path MTU toward the PoP: with the client's underlay link at
+# 1400 the same tunnel gets 1400 - 72 = 1328 (link, route, status, the
+# warning names the route and link), a 1328-byte packet crosses with DF
+# and a 1329-byte one is refused at the tunnel (not fragmented below it);
+# a route MTU metric toward the PoP (1380, link at 1500) is used likewise.
 #
 #   test_ayiya_mtu.sh AICCUD AICCUCTL
 set -u
@@ -18,6 +23,8 @@ LAB_TIC_REFILL=16
 settled() { local s; s=$(field sixxs0 state); [ "$s" = up ] || [ "$s" = failed ]; }
 link_mtu() { ip -n "$NS_CLI" -o link show dev sixxs0 | grep -o 'mtu [0-9]*' | cut -d' ' -f2; }
 route_mtu() { ip -n "$NS_CLI" -6 route show table 200 proto 157 | grep '^default' | grep -o 'mtu [0-9]*' | cut -d' ' -f2; }
+route_mtu_n() { ip -N -n "$NS_CLI" -6 route show table 200 | grep '^default .* proto 157 ' | grep -o 'mtu [0-9]*' | cut -d' ' -f2; }
+log_since() { tail -n +"$(($1 + 1))" "$TMP/aiccud.log"; }
 
 lab_up || fail_now "lab set-up"
 lab_tic_fixture "$TMP" 2 ayiya
@@ -61,4 +68,38 @@ check "the worker says so, naming the tunnel" \
 # 1428 - 40 (IPv6) - 8 (ICMPv6) = 1380 bytes of payload: a full-size packet, not fragmented
 check "a full-size packet (1428) crosses the tunnel, don't fragment" \
 	lab_in "$NS_NET" ping -6 -c 2 -i 0.3 -W 2 -M do -s 1380 2001:db8:1::2
+
+echo "# the client's underlay toward the PoP has MTU 1400: 1400 - 72 = 1328"
+ip -n "$NS_CLI" link set dev net0 mtu 1400 || fail_now "underlay MTU"
+mark=$(wc -l <"$TMP/aiccud.log")
+check "aiccuctl restart sixxs0 (on its cached 1480)" ctl restart sixxs0
+check "sixxs0 is up again" lab_wait 30 is_up sixxs0
+check_eq "the link's MTU is 1328" 1328 "$(link_mtu)"
+check_eq "so is the table's default route (ip -N)" 1328 "$(route_mtu_n)"
+check_eq "status shows 1328" 1328 "$(field sixxs0 mtu)"
+check_eq "status shows the path MTU 1400" 1400 "$(field sixxs0 path_mtu)"
+check "the worker names the path MTU and where it came from" \
+	grep -q "sixxs0: MTU 1480 (from TIC) is above 1328, the most an AYIYA packet can carry over a 1400-byte IPv4 path to the PoP (the route to the PoP 192.0.2.1 leaves by link net0, MTU 1400;" \
+	<<<"$(log_since "$mark")"
+# 1328 - 48 = 1280 bytes of payload: a full-size packet, DF, both ways
+check "a full-size packet (1328) crosses the tunnel from the Internet, don't fragment" \
+	lab_in "$NS_NET" ping -6 -c 2 -i 0.3 -W 2 -M do -s 1280 2001:db8:1::2
+check "and from the client" \
+	lab_in "$NS_CLI" ping -6 -c 2 -i 0.3 -W 2 -M do -s 1280 -I 2001:db8:1::2 2001:db8:eeee::2
+out=$(lab_in "$NS_CLI" ping -6 -c 1 -W 2 -M do -s 1281 -I 2001:db8:1::2 2001:db8:eeee::2 2>&1)
+echo "$out" | sed 's/^/#   /'
+check "a 1329-byte packet is refused at the tunnel (mtu 1328), not fragmented below it" \
+	grep -Eq 'mtu[=:]? *1328' <<<"$out"
+
+echo "# a route MTU metric toward the PoP (1380) with the link back at 1500: 1308"
+ip -n "$NS_CLI" link set dev net0 mtu 1500 || fail_now "underlay MTU"
+ip -n "$NS_CLI" route add 192.0.2.1/32 dev net0 mtu lock 1380 || fail_now "route to the PoP"
+mark=$(wc -l <"$TMP/aiccud.log")
+check "aiccuctl restart sixxs0" ctl restart sixxs0
+check "sixxs0 is up again" lab_wait 30 is_up sixxs0
+check_eq "the link's MTU is 1308" 1308 "$(link_mtu)"
+check_eq "so is the table's default route (ip -N)" 1308 "$(route_mtu_n)"
+check "the worker names the route's MTU and its link" \
+	grep -q "over a 1380-byte IPv4 path to the PoP (the route to the PoP 192.0.2.1 has MTU 1380 (link net0);" \
+	<<<"$(log_since "$mark")"
 finish
