@@ -9,7 +9,8 @@
 # 1400 the same tunnel gets 1400 - 72 = 1328 (link, route, status, the
 # warning names the route and link), a 1328-byte packet crosses with DF
 # and a 1329-byte one is refused at the tunnel (not fragmented below it);
-# a route MTU metric toward the PoP (1380, link at 1500) is used likewise.
+# a route MTU metric toward the PoP (1380, link at 1500) is used likewise;
+# a 1300-byte underlay gives 1280 and a warning that it is too small.
 #
 #   test_ayiya_mtu.sh AICCUD AICCUCTL
 set -u
@@ -101,5 +102,17 @@ check_eq "the link's MTU is 1308" 1308 "$(link_mtu)"
 check_eq "so is the table's default route (ip -N)" 1308 "$(route_mtu_n)"
 check "the worker names the route's MTU and its link" \
 	grep -q "over a 1380-byte IPv4 path to the PoP (the route to the PoP 192.0.2.1 has MTU 1380 (link net0);" \
+	<<<"$(log_since "$mark")"
+
+echo "# an underlay too small for 1280 + 72 (1300): 1280, and the log says so"
+ip -n "$NS_CLI" route del 192.0.2.1/32 dev net0 || fail_now "route to the PoP"
+ip -n "$NS_CLI" link set dev net0 mtu 1300 || fail_now "underlay MTU"
+mark=$(wc -l <"$TMP/aiccud.log")
+check "aiccuctl restart sixxs0" ctl restart sixxs0
+check "sixxs0 is up again" lab_wait 30 is_up sixxs0
+check_eq "the link's MTU is 1280, IPv6's minimum" 1280 "$(link_mtu)"
+check_eq "status shows the path MTU 1300" 1300 "$(field sixxs0 path_mtu)"
+check "the worker says the underlay is too small, naming tunnel and path MTU" \
+	grep -q "sixxs0: the underlay is too small: the route to the PoP 192.0.2.1 leaves by link net0, MTU 1300, less than the 1352 bytes" \
 	<<<"$(log_since "$mark")"
 finish
