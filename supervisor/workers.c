@@ -1032,6 +1032,8 @@ int workers_spawn(struct tunnel_rt *t)
 	t->retry_failed = false;
 	t->link_lost = false;
 	memset(&t->counters, 0, sizeof(t->counters));
+	/* The new worker looks the path MTU up again (a link-up reports it). */
+	t->entry.conf.path_mtu = 0;
 	/* As worker_conf hands them over: held text first, then a fetch just made. */
 	t->origin = workers_origin(t->entry.conf.tic, t->held && t->held_len <= IPC_CACHE_TEXT_MAX,
 	                           t->fresh_fetch);
