@@ -264,31 +264,48 @@ print(json.dumps({"tunnels": t}))
 PY
 }
 
+# lab_tunnel_conf FILE NAME ID TYPE NET TABLE PRIO PASSWORD [SECTION.KEY=VALUE...]:
+# a tic = no tunnel file (mode 0600): interface NAME, broker id ID, TYPE
+# (ayiya, 6in4-heartbeat, 6in4-static) on 2001:db8:NET::/64 (client ::2,
+# PoP ::1), table and rule priority, MTU 1280.  tunnel.KEY=VALUE adds to
+# [tunnel] (datapath=auto, offload=no, liveness=icmp ...), params.KEY=VALUE
+# to [params]; params.ipv4_pop (default 192.0.2.1) and
+# params.heartbeat_interval (default $LAB_HEARTBEAT or 60) replace the
+# defaults.
+lab_tunnel_conf() {
+	local file=$1 name=$2 id=$3 type=$4 net=$5 table=$6 prio=$7 password=$8 kv
+	local tunnel_extra="" params_extra="" pop=192.0.2.1 beat=${LAB_HEARTBEAT:-60}
+	shift 8
+	for kv in "$@"; do
+		case $kv in
+		params.ipv4_pop=*) pop=${kv#*=} ;;
+		params.heartbeat_interval=*) beat=${kv#*=} ;;
+		tunnel.*=*) kv=${kv#tunnel.} && tunnel_extra+="${kv%%=*} = ${kv#*=}"$'\n' ;;
+		params.*=*) kv=${kv#params.} && params_extra+="${kv%%=*} = ${kv#*=}"$'\n' ;;
+		*) echo "lab_tunnel_conf: '$kv' is not SECTION.KEY=VALUE" >&2 && return 1 ;;
+		esac
+	done
+	{
+		printf '[tunnel]\ninterface = %s\nid = %s\ntic = no\ntable = %s\nrule_priority = %s\n' \
+			"$name" "$id" "$table" "$prio"
+		printf '%s' "$tunnel_extra"
+		printf '[params]\ntype = %s\nipv6_local = 2001:db8:%s::2\nipv6_pop = 2001:db8:%s::1\n' \
+			"$type" "$net" "$net"
+		printf 'prefix_len = 64\nipv4_pop = %s\npassword = %s\nheartbeat_interval = %s\n' \
+			"$pop" "$password" "$beat"
+		printf 'mtu = 1280\n%s' "$params_extra"
+	} >"$file" && chmod 600 "$file"
+}
+
 # lab_tunnel_file FILE I [KEY=VALUE...]: a tic = no AYIYA tunnel file for
 # lab_pop_tunnels_n's tunnel I (interface sixxsI, table 200+I, priority
 # 1000+I); KEY=VALUE pairs go into [tunnel] (e.g. liveness=icmp).
 lab_tunnel_file() {
-	local file=$1 i=$2 kv
+	local file=$1 i=$2 kv extra=()
 	shift 2
-	{
-		echo "[tunnel]"
-		echo "interface = sixxs$i"
-		echo "id = T$((10001 + i))"
-		echo "tic = no"
-		echo "table = $((200 + i))"
-		echo "rule_priority = $((1000 + i))"
-		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
-		echo "[params]"
-		echo "type = ayiya"
-		printf 'ipv6_local = 2001:db8:%x::2\n' $((10 + i))
-		printf 'ipv6_pop = 2001:db8:%x::1\n' $((10 + i))
-		echo "prefix_len = 64"
-		echo "ipv4_pop = 192.0.2.1"
-		echo "password = demo-secret-sixxs$i"
-		echo "heartbeat_interval = ${LAB_HEARTBEAT:-60}"
-		echo "mtu = 1280"
-	} >"$file"
-	chmod 600 "$file"
+	for kv in "$@"; do extra+=("tunnel.$kv"); done
+	lab_tunnel_conf "$file" "sixxs$i" "T$((10001 + i))" ayiya "$(printf %x $((10 + i)))" \
+		$((200 + i)) $((1000 + i)) "demo-secret-sixxs$i" "${extra[@]}"
 }
 
 # lab_daemon_conf DIR: aiccud.conf for a client whose tunnels are in DIR/conf.d.

@@ -35,26 +35,8 @@ JSON
 
 # tunnel NAME ID TYPE NET TABLE PRIO DATAPATH PASSWORD IPV4-LOCAL [IPV4-POP]
 tunnel() {
-	cat >"$TMP/conf.d/$1.conf" <<EOF
-[tunnel]
-interface = $1
-id = $2
-tic = no
-table = $5
-rule_priority = $6
-datapath = $7
-
-[params]
-type = $3
-ipv6_local = 2001:db8:$4::2
-ipv6_pop = 2001:db8:$4::1
-prefix_len = 64
-ipv4_pop = ${10:-192.0.2.1}
-ipv4_local = $9
-password = $8
-heartbeat_interval = $INTERVAL
-mtu = 1280
-EOF
+	lab_tunnel_conf "$TMP/conf.d/$1.conf" "$1" "$2" "$3" "$4" "$5" "$6" "$8" tunnel.datapath="$7" \
+		params.ipv4_pop="${10:-192.0.2.1}" params.ipv4_local="$9" params.heartbeat_interval="$INTERVAL"
 }
 
 lab_up || fail_now "lab set-up"

@@ -30,26 +30,8 @@ JSON
 
 # tunnel NAME ID NET TABLE PRIO PASSWORD: a user-space 6in4-heartbeat tunnel
 tunnel() {
-	cat >"$TMP/conf.d/$1.conf" <<EOF
-[tunnel]
-interface = $1
-id = $2
-tic = no
-table = $4
-rule_priority = $5
-datapath = userspace
-
-[params]
-type = 6in4-heartbeat
-ipv6_local = 2001:db8:$3::2
-ipv6_pop = 2001:db8:$3::1
-prefix_len = 64
-ipv4_pop = 192.0.2.1
-ipv4_local = heartbeat
-password = $6
-heartbeat_interval = 60
-mtu = 1280
-EOF
+	lab_tunnel_conf "$TMP/conf.d/$1.conf" "$1" "$2" 6in4-heartbeat "$3" "$4" "$5" "$6" \
+		tunnel.datapath=userspace params.ipv4_local=heartbeat params.heartbeat_interval=60
 }
 
 lab_up || fail_now "lab set-up"

@@ -43,28 +43,9 @@ JSON
 
 # tunnel NAME ID TYPE NET TABLE OFFLOAD MSS_CLAMP PASSWORD
 tunnel() {
-	cat >"$TMP/conf.d/$1.conf" <<EOF
-[tunnel]
-interface = $1
-id = $2
-tic = no
-table = $5
-rule_priority = $((1000 + $5 - 200))
-datapath = userspace
-offload = $6
-mss_clamp = $7
-
-[params]
-type = $3
-ipv6_local = 2001:db8:$4::2
-ipv6_pop = 2001:db8:$4::1
-prefix_len = 64
-ipv4_pop = 192.0.2.1
-ipv4_local = 192.0.2.2
-password = $8
-heartbeat_interval = 60
-mtu = 1280
-EOF
+	lab_tunnel_conf "$TMP/conf.d/$1.conf" "$1" "$2" "$3" "$4" "$5" $((1000 + $5 - 200)) "$8" \
+		tunnel.datapath=userspace tunnel.offload="$6" tunnel.mss_clamp="$7" \
+		params.ipv4_local=192.0.2.2 params.heartbeat_interval=60
 }
 
 lab_up || fail_now "lab set-up"
