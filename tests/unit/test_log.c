@@ -329,6 +329,25 @@ static void level_changes_what_is_printed(void **state)
 	log_init("test", false, 0);
 }
 
+/* The datagram to /dev/log: RFC 3164 with facility daemon, cut to fit. */
+static void syslog_datagram_format(void **state)
+{
+	struct tm tm = {
+	    .tm_year = 126, .tm_mon = 11, .tm_mday = 8, .tm_hour = 1, .tm_min = 2, .tm_sec = 3};
+	char out[64];
+	size_t n;
+
+	(void)state;
+	n = log_format_syslog(out, sizeof(out), LOG_ERR, &tm, 42, "sixxs0", "failed", "why");
+	assert_string_equal(out, "<27>Dec  8 01:02:03 aiccud[42]: sixxs0: failed: why");
+	assert_int_equal(n, strlen(out));
+	n = log_format_syslog(out, sizeof(out), LOG_INFO, &tm, 42, "aiccud", "up", NULL);
+	assert_string_equal(out, "<30>Dec  8 01:02:03 aiccud[42]: aiccud: up");
+	n = log_format_syslog(out, 16, LOG_INFO, &tm, 42, "aiccud", "up", NULL);
+	assert_int_equal(n, 15);
+	assert_int_equal(strlen(out), 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +359,7 @@ int main(void)
 	    cmocka_unit_test(clock_reading_form_prints),
 	    cmocka_unit_test(journal_stream_value_matches_exactly),
 	    cmocka_unit_test(line_format_journal_and_plain),
+	    cmocka_unit_test(syslog_datagram_format),
 	    cmocka_unit_test(journal_stream_gets_priorities_and_no_time),
 	    cmocka_unit_test(other_stderr_keeps_the_time),
 	    cmocka_unit_test(level_changes_what_is_printed),

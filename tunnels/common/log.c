@@ -8,12 +8,24 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 static char log_tag[64] = "aiccud";
 static bool log_syslog;
 static bool log_journal; /* stderr is the journal's stream: <N> prefixes, no time */
 static int log_level = LOG_INFO;
+/*
+ * Our own end of /dev/log, not glibc's syslog(): glibc re-creates its
+ * socket whenever the syslog daemon is away, and a socket made after a
+ * child's privilege drop lands above its network sockets, where the
+ * seccomp filter refuses connect() (the worker died by SIGSYS on a host
+ * without a syslog daemon).  This one is made at log_init, below every
+ * network socket, and only ever re-connected.
+ */
+static int log_syslog_fd = -1;
+#define LOG_SYSLOG_PATH "/dev/log"
 
 static const struct {
 	int prio;
@@ -31,8 +43,48 @@ void log_init(const char *tag, bool to_syslog, int verbosity)
 	log_syslog = to_syslog;
 	log_level = verbosity > 0 ? LOG_DEBUG : LOG_INFO;
 	log_journal = !to_syslog && log_fd_is_journal(getenv("JOURNAL_STREAM"), STDERR_FILENO);
-	if (to_syslog)
-		openlog("aiccud", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	if (to_syslog && log_syslog_fd < 0) {
+		tzset(); /* the time zone read now, before a sandbox may hide it */
+		log_syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		log_syslog_connect();
+	}
+}
+
+bool log_syslog_connect(void)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = LOG_SYSLOG_PATH};
+
+	return log_syslog_fd >= 0 &&
+	       connect(log_syslog_fd, (const struct sockaddr *)&a, sizeof(a)) == 0;
+}
+
+size_t log_format_syslog(char *out, size_t len, int prio, const struct tm *when, long pid,
+                         const char *tag, const char *msg, const char *suffix)
+{
+	char stamp[32];
+	int n;
+
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", when);
+	n = snprintf(out, len, "<%d>%s aiccud[%ld]: %s: %s%s%s", LOG_DAEMON | (prio & 7), stamp,
+	             pid, tag, msg, suffix ? ": " : "", suffix ? suffix : "");
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : (len ? len - 1 : 0);
+}
+
+/* One datagram; never blocks the event loop (a message is lost when syslog is slow). */
+static void log_syslog_send(int prio, const char *msg, const char *suffix)
+{
+	char line[1200];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t n;
+
+	localtime_r(&now, &tm);
+	n = log_format_syslog(line, sizeof(line), prio, &tm, (long)getpid(), log_tag, msg, suffix);
+	if (send(log_syslog_fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+	    log_syslog_connect()) /* the syslog daemon restarted, or was not there at first */
+		(void)send(log_syslog_fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void log_set_tag(const char *tag)
@@ -156,10 +208,7 @@ log_emit(int prio, const char *fmt, va_list ap, const char *suffix)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_syslog) {
-		if (suffix)
-			syslog(prio, "%s: %s: %s", log_tag, msg, suffix);
-		else
-			syslog(prio, "%s: %s", log_tag, msg);
+		log_syslog_send(prio, msg, suffix);
 		return;
 	}
 	if (!log_journal) {

@@ -21,8 +21,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 void log_init(const char *tag, bool to_syslog, int verbosity);
+/* Re-connect the syslog socket (made by log_init) to /dev/log: whether it worked. */
+bool log_syslog_connect(void);
+/*
+ * Pure: one syslog datagram (RFC 3164, facility daemon, "aiccud[PID]: TAG:
+ * MSG[: SUFFIX]"), cut to fit len; its length without the NUL.
+ */
+size_t log_format_syslog(char *out, size_t len, int prio, const struct tm *when, long pid,
+                         const char *tag, const char *msg, const char *suffix);
 void log_set_tag(const char *tag);
 
 /* Levels by syslog priority: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
