@@ -41,7 +41,7 @@ CLIN() { ip -N -n "$NS_CLI" -6 "$@"; }
 has_addr() { CLI addr show dev "sixxs$1" 2>/dev/null | grep -q "inet6 $(addr "$1")/64"; }
 has_local() { CLI route show table local 2>/dev/null | grep -q "^local $(addr "$1") dev sixxs$1 "; }
 has_rule() { CLIN rule show | grep 'proto 157' | grep -q "from $(addr "$1") lookup $((200 + $1))"; }
-has_route() { CLI route show table $((200 + $1)) proto 157 2>/dev/null | grep -q "^default dev sixxs$1 "; }
+has_route() { CLIN route show table $((200 + $1)) proto 157 2>/dev/null | grep -q "^default dev sixxs$1 "; }
 rules_of() { CLIN rule show | grep 'proto 157' | grep -c "from $(addr "$1") "; }
 complete() { has_addr "$1" && has_local "$1" && has_rule "$1" && has_route "$1"; }
 count_up() {

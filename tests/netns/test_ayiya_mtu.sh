@@ -23,8 +23,7 @@ lab_test_begin ayiyamtu "$1" "$2"
 LAB_TIC_REFILL=16
 settled() { local s; s=$(field sixxs0 state); [ "$s" = up ] || [ "$s" = failed ]; }
 link_mtu() { ip -n "$NS_CLI" -o link show dev sixxs0 | grep -o 'mtu [0-9]*' | cut -d' ' -f2; }
-route_mtu() { ip -n "$NS_CLI" -6 route show table 200 proto 157 | grep '^default' | grep -o 'mtu [0-9]*' | cut -d' ' -f2; }
-route_mtu_n() { ip -N -n "$NS_CLI" -6 route show table 200 | grep '^default .* proto 157 ' | grep -o 'mtu [0-9]*' | cut -d' ' -f2; }
+route_mtu() { ip -N -n "$NS_CLI" -6 route show table 200 | grep '^default .* proto 157 ' | grep -o 'mtu [0-9]*' | cut -d' ' -f2; }
 log_since() { tail -n +"$(($1 + 1))" "$TMP/aiccud.log"; }
 
 lab_up || fail_now "lab set-up"
@@ -76,7 +75,7 @@ mark=$(wc -l <"$TMP/aiccud.log")
 check "aiccuctl restart sixxs0 (on its cached 1480)" ctl restart sixxs0
 check "sixxs0 is up again" lab_wait 30 is_up sixxs0
 check_eq "the link's MTU is 1328" 1328 "$(link_mtu)"
-check_eq "so is the table's default route (ip -N)" 1328 "$(route_mtu_n)"
+check_eq "so is the table's default route (ip -N)" 1328 "$(route_mtu)"
 check_eq "status shows 1328" 1328 "$(field sixxs0 mtu)"
 check_eq "status shows the path MTU 1400" 1400 "$(field sixxs0 path_mtu)"
 check "the worker names the path MTU and where it came from" \
@@ -99,7 +98,7 @@ mark=$(wc -l <"$TMP/aiccud.log")
 check "aiccuctl restart sixxs0" ctl restart sixxs0
 check "sixxs0 is up again" lab_wait 30 is_up sixxs0
 check_eq "the link's MTU is 1308" 1308 "$(link_mtu)"
-check_eq "so is the table's default route (ip -N)" 1308 "$(route_mtu_n)"
+check_eq "so is the table's default route (ip -N)" 1308 "$(route_mtu)"
 check "the worker names the route's MTU and its link" \
 	grep -q "over a 1380-byte IPv4 path to the PoP (the route to the PoP 192.0.2.1 has MTU 1380 (link net0);" \
 	<<<"$(log_since "$mark")"
