@@ -681,26 +681,27 @@ int netcfg_parse_ack(const struct nlmsghdr *nlh, const char **msg)
 	return err;
 }
 
-struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in6_addr *dst)
+/* RTM_GETROUTE for one host address of family (len bytes at dst). */
+static struct nlmsghdr *route_get(void *buf, uint32_t seq, uint8_t family, const void *dst,
+                                  size_t len)
 {
 	struct nlmsghdr *nlh = request_header(buf, seq, RTM_GETROUTE, 0);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
-	rtm->rtm_family = AF_INET6;
-	rtm->rtm_dst_len = 128;
-	mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = (unsigned char)(len * 8);
+	mnl_attr_put(nlh, RTA_DST, len, dst);
 	return nlh;
+}
+
+struct nlmsghdr *netcfg_build_route_get(void *buf, uint32_t seq, const struct in6_addr *dst)
+{
+	return route_get(buf, seq, AF_INET6, dst, sizeof(*dst));
 }
 
 struct nlmsghdr *netcfg_build_route_get4(void *buf, uint32_t seq, struct in_addr dst)
 {
-	struct nlmsghdr *nlh = request_header(buf, seq, RTM_GETROUTE, 0);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 32;
-	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
-	return nlh;
+	return route_get(buf, seq, AF_INET, &dst, sizeof(dst));
 }
 
 /* Only the attribute looked at is checked; the kernel adds others (table, uid, cache info). */

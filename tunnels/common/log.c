@@ -25,6 +25,7 @@ static int log_level = LOG_INFO;
  * network socket, and only ever re-connected.
  */
 static int log_syslog_fd = -1;
+static bool log_syslog_connect(void);
 #define LOG_SYSLOG_PATH "/dev/log"
 
 static const struct {
@@ -50,7 +51,8 @@ void log_init(const char *tag, bool to_syslog, int verbosity)
 	}
 }
 
-bool log_syslog_connect(void)
+/* Re-connect the syslog socket made by log_init to /dev/log: whether it worked. */
+static bool log_syslog_connect(void)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = LOG_SYSLOG_PATH};
 

@@ -24,8 +24,6 @@
 #include <time.h>
 
 void log_init(const char *tag, bool to_syslog, int verbosity);
-/* Re-connect the syslog socket (made by log_init) to /dev/log: whether it worked. */
-bool log_syslog_connect(void);
 /*
  * Pure: one syslog datagram (RFC 3164, facility daemon, "aiccud[PID]: TAG:
  * MSG[: SUFFIX]"), cut to fit len; its length without the NUL.
